@@ -1,0 +1,177 @@
+//! The `sim` command line: parse arguments, call the scenario, run and report layers, map
+//! failures to exit codes. Exit codes: 0 success, 1 failed assertion (reserved), 2 bad input or
+//! usage, 3 outputs could not be written, 130 interrupted.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+
+use crate::engine::{SimDuration, SimTime};
+use crate::report;
+use crate::run::{run, Overrides};
+use crate::scenario::{self, units};
+
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_BAD_INPUT: i32 = 2;
+pub const EXIT_OUTPUT_FAILED: i32 = 3;
+
+#[derive(Parser, Debug)]
+#[command(name = "sim", version, about = "Deterministic discrete-event simulator of scale-out web architectures")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a scenario and write summary.json and timeseries.csv.
+    Run {
+        /// The scenario file.
+        scenario: PathBuf,
+        /// Seed of every random stream (overrides the scenario's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Output directory (default: output/<scenario name>/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Simulated time to run, e.g. 10m (overrides the scenario's).
+        #[arg(long, value_parser = parse_duration_arg)]
+        duration: Option<SimDuration>,
+        /// Stop after this many requests (overrides the scenario's).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+        requests: Option<u64>,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Check scenarios without running them; reports every error.
+    Validate {
+        #[arg(required = true)]
+        scenarios: Vec<PathBuf>,
+    },
+    /// Print the JSON Schema of the scenario format.
+    Schema,
+}
+
+fn parse_duration_arg(text: &str) -> Result<SimDuration, String> {
+    match units::parse_duration(text) {
+        Ok(d) if !d.is_zero() => Ok(d),
+        Ok(_) => Err("the duration must be greater than 0".to_string()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Entry point; returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { EXIT_BAD_INPUT } else { EXIT_OK };
+        }
+    };
+    match cli.command {
+        Command::Run { scenario, seed, out, duration, requests, quiet } => {
+            let overrides = Overrides { seed, duration, requests };
+            run_command(&scenario, &overrides, out.as_deref(), quiet)
+        }
+        Command::Validate { scenarios } => validate_command(&scenarios),
+        Command::Schema => {
+            let schema = schemars::schema_for!(scenario::raw::Scenario);
+            match serde_json::to_string_pretty(&schema) {
+                Ok(text) => {
+                    println!("{text}");
+                    EXIT_OK
+                }
+                Err(e) => {
+                    eprintln!("error: cannot render the schema: {e}");
+                    EXIT_OUTPUT_FAILED
+                }
+            }
+        }
+    }
+}
+
+fn validate_command(paths: &[PathBuf]) -> i32 {
+    let mut code = EXIT_OK;
+    for path in paths {
+        match scenario::load(path) {
+            Ok(plan) => println!("{}: ok ({} components)", path.display(), plan.components.len()),
+            Err(e) => {
+                eprint!("{}", e.render());
+                code = EXIT_BAD_INPUT;
+            }
+        }
+    }
+    code
+}
+
+fn run_command(path: &Path, overrides: &Overrides, out: Option<&Path>, quiet: bool) -> i32 {
+    let mut plan = match scenario::load(path) {
+        Ok(plan) => plan,
+        Err(e) => {
+            eprint!("{}", e.render());
+            return EXIT_BAD_INPUT;
+        }
+    };
+    overrides.apply(&mut plan);
+    if plan.duration.is_none() && plan.requests.is_none() {
+        eprintln!("error: {}: the run has no stop condition; give --duration or --requests", path.display());
+        return EXIT_BAD_INPUT;
+    }
+    let out_dir = out.map_or_else(|| PathBuf::from("output").join(&plan.name), Path::to_path_buf);
+
+    let bar = progress_bar(&plan, quiet);
+    let horizon = plan.duration;
+    let started = Instant::now();
+    let mut on_progress = |now: SimTime, _events: u64| {
+        if let (Some(bar), Some(horizon)) = (&bar, horizon) {
+            bar.set_position((now.as_nanos() as f64 / horizon.as_nanos() as f64 * 1000.0) as u64);
+        }
+        true
+    };
+    let result = run(plan, Some(&mut on_progress));
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let result = match result {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {}: {e}", path.display());
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let wall = started.elapsed().as_secs_f64();
+    if let Err(e) = report::write_outputs(&result, &out_dir) {
+        eprintln!("error: cannot write results to {}: {e}", out_dir.display());
+        return EXIT_OUTPUT_FAILED;
+    }
+    if !quiet {
+        print!("{}", report::table::render(&result));
+        let events_per_sec = if wall > 0.0 { result.events as f64 / wall } else { 0.0 };
+        let requests_per_sec = if wall > 0.0 { result.requests_issued as f64 / wall } else { 0.0 };
+        println!();
+        println!(
+            "wall time {wall:.2}s  {} events ({:.2}M events/s, {:.2}M requests/s)",
+            result.events,
+            events_per_sec / 1e6,
+            requests_per_sec / 1e6
+        );
+        println!("results in {}", out_dir.display());
+    }
+    EXIT_OK
+}
+
+/// A progress bar on stderr, only when stderr is a terminal and the run has a known length.
+fn progress_bar(plan: &scenario::Plan, quiet: bool) -> Option<indicatif::ProgressBar> {
+    if quiet || !std::io::stderr().is_terminal() || plan.duration.is_none() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(1000);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} simulating [{bar:40}] {percent}% ({elapsed})") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    Some(bar)
+}

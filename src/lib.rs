@@ -1,0 +1,14 @@
+//! sim: a deterministic discrete-event simulator of scale-out web architectures.
+//!
+//! Layers, from the bottom: [`engine`] (time, events, random streams; no web concepts),
+//! [`model`] (requests, servers, load balancers, traffic), [`stats`] (streaming histograms and
+//! windows), [`scenario`] (YAML in, checked plan, built engine), [`report`] (results out) and
+//! [`cli`].
+
+pub mod cli;
+pub mod engine;
+pub mod model;
+pub mod report;
+pub mod run;
+pub mod scenario;
+pub mod stats;

@@ -1,0 +1,182 @@
+//! Requests and calls.
+//!
+//! A *request* is what a client sends: it has a type, a client, a key and a birth time. A *call*
+//! is one hop of a request between two components: the load balancer's call to a web server, the
+//! web server's call to the database. Calls live in a slab ([`CallTable`]) so that events carry
+//! only a small [`CallId`]; a slot is reused after the caller has read the reply, and a generation
+//! number lets timers recognise a slot that has been reused since they were set.
+
+use crate::engine::{ComponentId, SimTime};
+use crate::stats::Outcome;
+
+/// The attributes of a request, copied into every call made on its behalf.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Request {
+    /// Unique per run, in order of creation.
+    pub id: u64,
+    /// Index into the scenario's request types.
+    pub kind: u16,
+    /// Index into the scenario's client regions.
+    pub region: u16,
+    pub client: u32,
+    /// Popularity rank of the key (0 is the most popular).
+    pub key: u64,
+    /// When the client sent it.
+    pub born: SimTime,
+}
+
+/// No preferred instance: the callee picks one.
+pub const ANY_INSTANCE: u32 = u32::MAX;
+
+/// One hop of a request.
+#[derive(Clone, Debug)]
+pub struct Call {
+    generation: u32,
+    /// False once the slot is back on the free list.
+    open: bool,
+    pub caller: ComponentId,
+    pub callee: ComponentId,
+    /// The caller's bookkeeping, returned untouched with the reply.
+    pub token: u64,
+    pub request: Request,
+    /// Instance of the callee chosen by a load balancer, or [`ANY_INSTANCE`].
+    pub instance: u32,
+    pub outcome: Outcome,
+    /// The caller gave up waiting (a timeout): the reply will be dropped.
+    pub abandoned: bool,
+    /// A reply has been sent (or dropped) for this call.
+    pub replied: bool,
+}
+
+/// Index of a live call in the [`CallTable`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CallId(pub u32);
+
+/// A call id plus the generation it had when the id was taken: survives slot reuse.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CallHandle {
+    pub id: CallId,
+    pub generation: u32,
+}
+
+/// Slab of live calls.
+#[derive(Default)]
+pub struct CallTable {
+    slots: Vec<Call>,
+    free: Vec<u32>,
+    live: usize,
+    peak: usize,
+}
+
+impl CallTable {
+    pub fn open(
+        &mut self,
+        caller: ComponentId,
+        callee: ComponentId,
+        token: u64,
+        request: Request,
+        instance: u32,
+    ) -> CallId {
+        self.live += 1;
+        self.peak = self.peak.max(self.live);
+        let fresh = |generation| Call {
+            generation,
+            open: true,
+            caller,
+            callee,
+            token,
+            request,
+            instance,
+            outcome: Outcome::Succeeded,
+            abandoned: false,
+            replied: false,
+        };
+        match self.free.pop() {
+            Some(index) => {
+                let slot = &mut self.slots[index as usize];
+                *slot = fresh(slot.generation.wrapping_add(1));
+                CallId(index)
+            }
+            None => {
+                self.slots.push(fresh(0));
+                CallId(self.slots.len() as u32 - 1)
+            }
+        }
+    }
+
+    pub fn get(&self, id: CallId) -> &Call {
+        &self.slots[id.0 as usize]
+    }
+
+    pub fn get_mut(&mut self, id: CallId) -> &mut Call {
+        &mut self.slots[id.0 as usize]
+    }
+
+    pub fn handle(&self, id: CallId) -> CallHandle {
+        CallHandle {
+            id,
+            generation: self.get(id).generation,
+        }
+    }
+
+    /// The call behind `handle`, if its slot has not been reused since.
+    pub fn resolve(&self, handle: CallHandle) -> Option<&Call> {
+        self.slots
+            .get(handle.id.0 as usize)
+            .filter(|c| c.open && c.generation == handle.generation)
+    }
+
+    /// Releases a call's slot.
+    pub fn close(&mut self, id: CallId) {
+        let slot = &mut self.slots[id.0 as usize];
+        if !slot.open {
+            return;
+        }
+        slot.open = false;
+        self.live -= 1;
+        self.free.push(id.0);
+    }
+
+    /// Calls currently open.
+    pub fn live(&self) -> usize {
+        self.live
+    }
+
+    /// Most calls open at once during the run.
+    pub fn peak(&self) -> usize {
+        self.peak
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request() -> Request {
+        Request { id: 1, kind: 0, region: 0, client: 0, key: 0, born: SimTime::ZERO }
+    }
+
+    #[test]
+    fn slots_are_reused_and_stale_handles_do_not_resolve() {
+        let mut table = CallTable::default();
+        let a = table.open(ComponentId(0), ComponentId(1), 7, request(), ANY_INSTANCE);
+        let handle = table.handle(a);
+        assert_eq!(table.resolve(handle).map(|c| c.token), Some(7));
+        table.close(a);
+        assert!(table.resolve(handle).is_none());
+        let b = table.open(ComponentId(0), ComponentId(1), 8, request(), ANY_INSTANCE);
+        assert_eq!(a, b, "slot reused");
+        assert!(table.resolve(handle).is_none(), "old generation must not see the new call");
+        assert_eq!(table.live(), 1);
+        assert_eq!(table.peak(), 1);
+    }
+
+    #[test]
+    fn closing_twice_is_harmless() {
+        let mut table = CallTable::default();
+        let a = table.open(ComponentId(0), ComponentId(1), 0, request(), ANY_INSTANCE);
+        table.close(a);
+        table.close(a);
+        assert_eq!(table.live(), 0);
+    }
+}

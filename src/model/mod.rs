@@ -1,0 +1,166 @@
+//! The web-architecture model: requests travel as calls between components (traffic sources,
+//! server pools, load balancers, ...), each component behind the engine's one trait.
+//!
+//! A component that receives a [`Msg::Call`] eventually answers it with [`reply`]; in between it
+//! may queue it, forward it (a load balancer opens a call of its own to a backend) or start
+//! sub-requests (a web server calls its database). Every message between two components crosses
+//! the [`network::Network`], which adds the link's latency.
+
+pub mod call;
+pub mod dist;
+pub mod keys;
+pub mod load_balancer;
+pub mod network;
+pub mod rate;
+pub mod server;
+pub mod source;
+pub mod stats;
+
+use crate::engine::{Component, ComponentId, Sim, SimTime};
+use crate::stats::Outcome;
+use call::{CallId, CallTable, Request};
+use network::Network;
+pub use stats::{ComponentReport, NodeStats, RequestStats};
+
+/// Every event in the model.
+#[derive(Clone, Copy, Debug)]
+pub enum Msg {
+    /// A call arrives at its callee.
+    Call(CallId),
+    /// The reply to a call arrives back at its caller; the outcome is in the call.
+    Reply(CallId),
+    /// A component's own timer; `kind`, `index` and `generation` mean what the component says.
+    Timer { kind: u16, index: u32, generation: u32 },
+}
+
+pub type ModelSim = Sim<Msg, World>;
+
+/// A component of the model: an engine component that can describe its results.
+pub trait Node: Component<Msg, World> {
+    fn name(&self) -> &str;
+    fn report(&self, end: SimTime) -> ComponentReport;
+}
+
+/// When statistics count and how they are windowed.
+#[derive(Clone, Copy, Debug)]
+pub struct StatsClock {
+    /// Requests born before this instant are left out of the summary (but not the windows).
+    pub warmup_end: SimTime,
+    /// Width of the time windows [ns].
+    pub window_ns: u64,
+}
+
+/// How many requests the sources may still start.
+#[derive(Clone, Copy, Debug)]
+pub struct RequestBudget {
+    pub limit: Option<u64>,
+    pub issued: u64,
+    /// Sources start no request at or after this instant.
+    pub stop_issuing_at: SimTime,
+}
+
+impl RequestBudget {
+    /// Takes one request from the budget, if any is left at `now`.
+    pub fn take(&mut self, now: SimTime) -> bool {
+        if now >= self.stop_issuing_at || self.limit.is_some_and(|limit| self.issued >= limit) {
+            return false;
+        }
+        self.issued += 1;
+        true
+    }
+}
+
+/// End-to-end statistics of requests, as the clients see them.
+pub struct EndToEnd {
+    pub all: RequestStats,
+    /// Per request type, in the order of the scenario's types.
+    pub by_type: Vec<RequestStats>,
+}
+
+impl EndToEnd {
+    pub fn record(&mut self, request: &Request, now: SimTime, outcome: Outcome) {
+        self.all.finish(request.born, now, outcome);
+        if let Some(stats) = self.by_type.get_mut(request.kind as usize) {
+            stats.finish(request.born, now, outcome);
+        }
+    }
+
+    pub fn arrive(&mut self, request: &Request) {
+        self.all.arrive(request.born);
+        if let Some(stats) = self.by_type.get_mut(request.kind as usize) {
+            stats.arrive(request.born);
+        }
+    }
+}
+
+/// State shared by every component.
+pub struct World {
+    pub calls: CallTable,
+    pub network: Network,
+    pub clock: StatsClock,
+    pub budget: RequestBudget,
+    pub end_to_end: EndToEnd,
+    next_request_id: u64,
+}
+
+impl World {
+    pub fn new(network: Network, clock: StatsClock, budget: RequestBudget, request_types: usize) -> Self {
+        World {
+            calls: CallTable::default(),
+            network,
+            clock,
+            budget,
+            end_to_end: EndToEnd {
+                all: RequestStats::new(clock),
+                by_type: (0..request_types).map(|_| RequestStats::new(clock)).collect(),
+            },
+            next_request_id: 0,
+        }
+    }
+
+    pub fn next_request_id(&mut self) -> u64 {
+        self.next_request_id += 1;
+        self.next_request_id
+    }
+}
+
+/// Opens a call from `caller` to `callee` and sends it across the network.
+pub fn call(
+    sim: &mut ModelSim,
+    caller: ComponentId,
+    callee: ComponentId,
+    token: u64,
+    request: Request,
+    instance: u32,
+) -> CallId {
+    let id = sim.world.calls.open(caller, callee, token, request, instance);
+    let latency = sim.world.network.latency(caller, callee);
+    sim.schedule_in(latency, callee, Msg::Call(id));
+    id
+}
+
+/// Answers a call. If the caller has given up on it, the reply is dropped and the call closed.
+pub fn reply(sim: &mut ModelSim, id: CallId, outcome: Outcome) {
+    let call = sim.world.calls.get_mut(id);
+    if call.replied {
+        return;
+    }
+    call.replied = true;
+    call.outcome = outcome;
+    if call.abandoned {
+        sim.world.calls.close(id);
+        return;
+    }
+    let (caller, callee) = (call.caller, call.callee);
+    let latency = sim.world.network.latency(callee, caller);
+    sim.schedule_in(latency, caller, Msg::Reply(id));
+}
+
+/// Takes a reply that arrived at its caller: returns the call's token, request and outcome and
+/// closes the call, or `None` if the caller had already abandoned it.
+pub fn take_reply(sim: &mut ModelSim, id: CallId) -> Option<(u64, Request, Outcome)> {
+    let call = sim.world.calls.get(id);
+    let result = (!call.abandoned).then_some((call.token, call.request, call.outcome));
+    sim.world.calls.close(id);
+    result
+}

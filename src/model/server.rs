@@ -1,0 +1,380 @@
+//! Server pool: `instances` identical machines, each with `workers` concurrent workers and a FIFO
+//! queue of at most `queue_capacity` waiting requests (unbounded if none).
+//!
+//! A request takes a worker for its service time [drawn per request type], then makes the
+//! type's downstream calls one after the other (a web server reading its database), holding the
+//! worker while it waits, as a thread-per-request server does. It succeeds if every call does;
+//! otherwise it ends with the first failing call's outcome. A request that finds every worker busy
+//! and the queue full is rejected. With a `timeout`, a request not finished that long after it
+//! arrived is answered "timed out": if it was still queued it leaves the queue; if it was being
+//! served, the worker finishes its current step and makes no further calls.
+//!
+//! Calls that name an instance (from a load balancer) go there; others are spread round-robin
+//! over the instances that are up. An instance that is down answers "failed" at once, like a
+//! refused connection.
+//!
+//! Theory tests: M/M/1, M/M/c (Erlang C), M/D/1 (Pollaczek-Khinchine), M/M/1/K blocking and a
+//! Jackson tandem in `tests/queueing_theory.rs`.
+
+use std::collections::VecDeque;
+
+use super::call::{CallId, ANY_INSTANCE};
+use super::dist::Distribution;
+use super::{call, reply, take_reply, ComponentReport, ModelSim, Msg, Node, NodeStats, World};
+use crate::engine::rng::SimRng;
+use crate::engine::{Component, ComponentId, SimDuration, SimTime};
+use crate::stats::{LevelTracker, Outcome};
+
+/// What one request type costs on this pool.
+#[derive(Clone, Debug)]
+pub struct RequestProfile {
+    pub service_time: Distribution,
+    /// Downstream components called, in order, after the service time.
+    pub calls: Vec<ComponentId>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    pub name: String,
+    pub instances: u32,
+    pub workers: u32,
+    pub queue_capacity: Option<u32>,
+    /// Indexed by request type.
+    pub profiles: Vec<RequestProfile>,
+    pub timeout: Option<SimDuration>,
+}
+
+const TIMER_SERVICE_DONE: u16 = 0;
+const TIMER_DEADLINE: u16 = 1;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum JobState {
+    Queued,
+    Running,
+    Free,
+}
+
+/// A request inside the pool.
+#[derive(Clone, Debug)]
+struct Job {
+    generation: u32,
+    state: JobState,
+    upstream: CallId,
+    kind: u16,
+    instance: u32,
+    arrived: SimTime,
+    next_call: u16,
+    /// Already answered "timed out"; the worker stops after its current step.
+    timed_out: bool,
+}
+
+struct Instance {
+    up: bool,
+    busy: u32,
+    /// Queued jobs as (index, generation); entries whose job has left are skipped lazily.
+    waiting: VecDeque<(u32, u32)>,
+    queued: u32,
+    requests: u64,
+    busy_level: LevelTracker,
+}
+
+pub struct ServerPool {
+    config: ServerConfig,
+    instances: Vec<Instance>,
+    jobs: Vec<Job>,
+    free_jobs: Vec<u32>,
+    service_rng: SimRng,
+    next_instance: usize,
+    stats: NodeStats,
+    warmup_end: SimTime,
+}
+
+fn token(index: u32, generation: u32) -> u64 {
+    (u64::from(generation) << 32) | u64::from(index)
+}
+
+fn untoken(token: u64) -> (u32, u32) {
+    (token as u32, (token >> 32) as u32)
+}
+
+impl ServerPool {
+    pub fn new(config: ServerConfig, service_rng: SimRng, world: &World) -> Self {
+        let clock = world.clock;
+        let instances = (0..config.instances)
+            .map(|_| Instance {
+                up: true,
+                busy: 0,
+                waiting: VecDeque::new(),
+                queued: 0,
+                requests: 0,
+                busy_level: LevelTracker::new(clock.warmup_end, clock.window_ns),
+            })
+            .collect();
+        let capacity = u64::from(config.instances) * u64::from(config.workers);
+        ServerPool {
+            config,
+            instances,
+            jobs: Vec::new(),
+            free_jobs: Vec::new(),
+            service_rng,
+            next_instance: 0,
+            stats: NodeStats::new(clock, capacity),
+            warmup_end: clock.warmup_end,
+        }
+    }
+
+    fn pick_instance(&mut self, hint: u32) -> Option<usize> {
+        let n = self.instances.len();
+        if hint != ANY_INSTANCE && (hint as usize) < n {
+            return Some(hint as usize);
+        }
+        for _ in 0..n {
+            let i = self.next_instance % n;
+            self.next_instance = (i + 1) % n;
+            if self.instances[i].up {
+                return Some(i);
+            }
+        }
+        None
+    }
+
+    fn new_job(&mut self, upstream: CallId, kind: u16, instance: u32, now: SimTime) -> u32 {
+        let fill = |generation| Job {
+            generation,
+            state: JobState::Queued,
+            upstream,
+            kind,
+            instance,
+            arrived: now,
+            next_call: 0,
+            timed_out: false,
+        };
+        match self.free_jobs.pop() {
+            Some(index) => {
+                let job = &mut self.jobs[index as usize];
+                *job = fill(job.generation.wrapping_add(1));
+                index
+            }
+            None => {
+                self.jobs.push(fill(0));
+                self.jobs.len() as u32 - 1
+            }
+        }
+    }
+
+    fn free_job(&mut self, index: u32) {
+        self.jobs[index as usize].state = JobState::Free;
+        self.free_jobs.push(index);
+    }
+
+    fn on_call(&mut self, me: ComponentId, id: CallId, sim: &mut ModelSim) {
+        let now = sim.now();
+        let (kind, hint) = {
+            let c = sim.world.calls.get(id);
+            (c.request.kind, c.instance)
+        };
+        self.stats.requests.arrive(now);
+        let Some(i) = self.pick_instance(hint).filter(|&i| self.instances[i].up) else {
+            self.stats.requests.finish(now, now, Outcome::Failed);
+            reply(sim, id, Outcome::Failed);
+            return;
+        };
+        if now >= self.warmup_end {
+            self.instances[i].requests += 1;
+        }
+        let workers_free = self.instances[i].busy < self.config.workers;
+        let queue_full = self
+            .config
+            .queue_capacity
+            .is_some_and(|cap| self.instances[i].queued >= cap);
+        if !workers_free && queue_full {
+            self.stats.requests.finish(now, now, Outcome::Rejected);
+            reply(sim, id, Outcome::Rejected);
+            return;
+        }
+        let job = self.new_job(id, kind, i as u32, now);
+        if let Some(timeout) = self.config.timeout {
+            let generation = self.jobs[job as usize].generation;
+            sim.schedule_in(timeout, me, Msg::Timer { kind: TIMER_DEADLINE, index: job, generation });
+        }
+        if workers_free {
+            self.start(me, job, sim);
+        } else {
+            let generation = self.jobs[job as usize].generation;
+            let instance = &mut self.instances[i];
+            instance.waiting.push_back((job, generation));
+            instance.queued += 1;
+            self.stats.queue.increment(now);
+        }
+    }
+
+    fn start(&mut self, me: ComponentId, job: u32, sim: &mut ModelSim) {
+        let now = sim.now();
+        let (i, kind, generation) = {
+            let j = &mut self.jobs[job as usize];
+            j.state = JobState::Running;
+            (j.instance as usize, j.kind, j.generation)
+        };
+        let instance = &mut self.instances[i];
+        instance.busy += 1;
+        instance.busy_level.set(now, u64::from(instance.busy));
+        self.stats.busy.increment(now);
+        let service = match self.config.profiles.get(kind as usize) {
+            Some(profile) => profile.service_time.sample(&mut self.service_rng),
+            None => SimDuration::ZERO,
+        };
+        sim.schedule_in(service, me, Msg::Timer { kind: TIMER_SERVICE_DONE, index: job, generation });
+    }
+
+    /// Makes the job's next downstream call, or completes it when none is left.
+    fn next_step(&mut self, me: ComponentId, job: u32, sim: &mut ModelSim) {
+        let (kind, step, upstream, generation) = {
+            let j = &self.jobs[job as usize];
+            (j.kind, j.next_call as usize, j.upstream, j.generation)
+        };
+        let target = self
+            .config
+            .profiles
+            .get(kind as usize)
+            .and_then(|p| p.calls.get(step).copied());
+        match target {
+            Some(target) => {
+                self.jobs[job as usize].next_call += 1;
+                let request = sim.world.calls.get(upstream).request;
+                call(sim, me, target, token(job, generation), request, ANY_INSTANCE);
+            }
+            None => self.complete(me, job, Outcome::Succeeded, sim),
+        }
+    }
+
+    fn complete(&mut self, me: ComponentId, job: u32, outcome: Outcome, sim: &mut ModelSim) {
+        let (upstream, arrived) = {
+            let j = &self.jobs[job as usize];
+            (j.upstream, j.arrived)
+        };
+        self.stats.requests.finish(arrived, sim.now(), outcome);
+        reply(sim, upstream, outcome);
+        self.release(me, job, sim);
+    }
+
+    /// Frees the job's worker and starts the next queued job of its instance.
+    fn release(&mut self, me: ComponentId, job: u32, sim: &mut ModelSim) {
+        let now = sim.now();
+        let i = self.jobs[job as usize].instance as usize;
+        self.free_job(job);
+        let instance = &mut self.instances[i];
+        instance.busy -= 1;
+        instance.busy_level.set(now, u64::from(instance.busy));
+        self.stats.busy.decrement(now);
+        while let Some((next, generation)) = self.instances[i].waiting.pop_front() {
+            let j = &self.jobs[next as usize];
+            if j.generation == generation && j.state == JobState::Queued {
+                self.instances[i].queued -= 1;
+                self.stats.queue.decrement(now);
+                self.start(me, next, sim);
+                break;
+            }
+        }
+    }
+
+    fn on_reply(&mut self, me: ComponentId, id: CallId, sim: &mut ModelSim) {
+        let Some((token, _, outcome)) = take_reply(sim, id) else {
+            return;
+        };
+        let (job, generation) = untoken(token);
+        let Some(j) = self.jobs.get(job as usize) else {
+            return;
+        };
+        if j.generation != generation || j.state != JobState::Running {
+            return;
+        }
+        if j.timed_out {
+            self.release(me, job, sim);
+        } else if outcome != Outcome::Succeeded {
+            self.complete(me, job, outcome, sim);
+        } else {
+            self.next_step(me, job, sim);
+        }
+    }
+
+    fn on_deadline(&mut self, job: u32, generation: u32, sim: &mut ModelSim) {
+        let now = sim.now();
+        let Some(j) = self.jobs.get_mut(job as usize) else {
+            return;
+        };
+        if j.generation != generation || j.timed_out {
+            return;
+        }
+        let (upstream, arrived, i) = (j.upstream, j.arrived, j.instance as usize);
+        match j.state {
+            JobState::Free => return,
+            JobState::Queued => {
+                self.instances[i].queued -= 1;
+                self.stats.queue.decrement(now);
+                self.free_job(job);
+            }
+            JobState::Running => j.timed_out = true,
+        }
+        self.stats.requests.finish(arrived, now, Outcome::TimedOut);
+        reply(sim, upstream, Outcome::TimedOut);
+    }
+}
+
+impl Component<Msg, World> for ServerPool {
+    fn handle(&mut self, me: ComponentId, msg: Msg, sim: &mut ModelSim) {
+        match msg {
+            Msg::Call(id) => self.on_call(me, id, sim),
+            Msg::Reply(id) => self.on_reply(me, id, sim),
+            Msg::Timer { kind: TIMER_SERVICE_DONE, index, generation } => {
+                let Some(j) = self.jobs.get(index as usize) else {
+                    return;
+                };
+                if j.generation != generation || j.state != JobState::Running {
+                    return;
+                }
+                if j.timed_out {
+                    self.release(me, index, sim);
+                } else {
+                    self.next_step(me, index, sim);
+                }
+            }
+            Msg::Timer { kind: TIMER_DEADLINE, index, generation } => self.on_deadline(index, generation, sim),
+            Msg::Timer { .. } => {}
+        }
+    }
+
+    fn finish(&mut self, _me: ComponentId, sim: &mut ModelSim) {
+        let end = sim.now();
+        self.stats.close(end);
+        for instance in &mut self.instances {
+            instance.busy_level.advance_to(end);
+        }
+    }
+}
+
+impl Node for ServerPool {
+    fn name(&self) -> &str {
+        &self.config.name
+    }
+
+    fn report(&self, end: SimTime) -> ComponentReport {
+        let mut report = ComponentReport::from_node_stats(&self.config.name, "server", &self.stats, end);
+        let workers = f64::from(self.config.workers);
+        let instances: Vec<serde_json::Value> = self
+            .instances
+            .iter()
+            .map(|inst| {
+                serde_json::json!({
+                    "requests": inst.requests,
+                    "utilization": inst.busy_level.mean(end) / workers,
+                })
+            })
+            .collect();
+        report.extra.insert("instances".into(), serde_json::Value::from(self.config.instances));
+        report.extra.insert("workers".into(), serde_json::Value::from(self.config.workers));
+        if self.instances.len() > 1 {
+            report.extra.insert("per_instance".into(), serde_json::Value::Array(instances));
+        }
+        report
+    }
+}

@@ -1,0 +1,261 @@
+//! Traffic sources: where requests are born and where their replies end.
+//!
+//! Open-loop sources send requests at a rate that may change over time ([`RateProfile`]), with
+//! Poisson or evenly spaced arrivals, whatever happens to earlier requests. Closed-loop sources
+//! model `users` people who each send a request, wait for the reply, think, and send the next.
+//!
+//! Each request gets a type from the mix (weights), a client id (uniform over `clients`), the
+//! client's region (clients are split between regions by the regions' weights, so a client always
+//! stays in one region) and a key from the popularity law. Each of these draws uses its own random
+//! stream, so that changing the mix does not move the arrival times.
+//!
+//! With a `timeout`, a request not answered in time counts as timed out and its late reply is
+//! dropped; the work it caused downstream still happens, as in a real system.
+
+use rand::Rng;
+use rand_distr::{Distribution as _, Exp1};
+
+use super::call::{CallHandle, CallId, Request, ANY_INSTANCE};
+use super::dist::Distribution;
+use super::keys::KeySampler;
+use super::rate::RateProfile;
+use super::{call, take_reply, ComponentReport, ModelSim, Msg, Node, RequestStats, World};
+use crate::engine::rng::{stream, SimRng};
+use crate::engine::{Component, ComponentId, SimDuration, SimTime};
+use crate::stats::Outcome;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arrivals {
+    Poisson,
+    /// Evenly spaced: one request each time the cumulative rate grows by one.
+    Constant,
+}
+
+pub enum Load {
+    Open { profile: RateProfile, arrivals: Arrivals },
+    Closed { users: u32, think_time: Distribution },
+}
+
+pub struct SourceConfig {
+    pub name: String,
+    pub target: ComponentId,
+    pub load: Load,
+    /// (request type index, weight); weights need not sum to one.
+    pub mix: Vec<(u16, f64)>,
+    pub keys: KeySampler,
+    pub clients: u32,
+    /// (region index, weight).
+    pub regions: Vec<(u16, f64)>,
+    pub timeout: Option<SimDuration>,
+}
+
+const TIMER_ARRIVAL: u16 = 0;
+const TIMER_THINK_DONE: u16 = 1;
+const TIMER_TIMEOUT: u16 = 2;
+
+pub struct Source {
+    config: SourceConfig,
+    /// Cumulative mix weights, normalised to end at 1.
+    mix_cumulative: Vec<f64>,
+    /// Cumulative region weights, normalised to end at 1.
+    region_cumulative: Vec<f64>,
+    arrival_rng: SimRng,
+    mix_rng: SimRng,
+    client_rng: SimRng,
+    key_rng: SimRng,
+    think_rng: SimRng,
+    stats: RequestStats,
+    /// The open call of each closed-loop user, to match timeouts.
+    outstanding: Vec<Option<CallHandle>>,
+}
+
+fn cumulative(weights: impl Iterator<Item = f64>) -> Vec<f64> {
+    let mut sum = 0.0;
+    let mut out: Vec<f64> = weights
+        .map(|w| {
+            sum += w;
+            sum
+        })
+        .collect();
+    if sum > 0.0 {
+        out.iter_mut().for_each(|c| *c /= sum);
+    }
+    if let Some(last) = out.last_mut() {
+        *last = 1.0;
+    }
+    out
+}
+
+/// Index of the first cumulative weight above `u` (u in [0, 1)).
+fn choose(cumulative: &[f64], u: f64) -> usize {
+    cumulative.iter().position(|&c| u < c).unwrap_or(cumulative.len().saturating_sub(1))
+}
+
+impl Source {
+    pub fn new(config: SourceConfig, seed: u64, world: &World) -> Self {
+        let name = config.name.clone();
+        let users = match &config.load {
+            Load::Closed { users, .. } => *users as usize,
+            Load::Open { .. } => 0,
+        };
+        Source {
+            mix_cumulative: cumulative(config.mix.iter().map(|&(_, w)| w)),
+            region_cumulative: cumulative(config.regions.iter().map(|&(_, w)| w)),
+            arrival_rng: stream(seed, &name, "arrivals"),
+            mix_rng: stream(seed, &name, "mix"),
+            client_rng: stream(seed, &name, "clients"),
+            key_rng: stream(seed, &name, "keys"),
+            think_rng: stream(seed, &name, "think-time"),
+            stats: RequestStats::new(world.clock),
+            outstanding: vec![None; users],
+            config,
+        }
+    }
+
+    fn region_of(&self, client: u32) -> u16 {
+        if self.config.regions.is_empty() {
+            return 0;
+        }
+        let position = (f64::from(client) + 0.5) / f64::from(self.config.clients.max(1));
+        self.config.regions[choose(&self.region_cumulative, position)].0
+    }
+
+    fn make_request(&mut self, client: Option<u32>, sim: &mut ModelSim) -> Request {
+        let kind = match self.config.mix.len() {
+            0 | 1 => self.config.mix.first().map_or(0, |&(k, _)| k),
+            _ => self.config.mix[choose(&self.mix_cumulative, self.mix_rng.random::<f64>())].0,
+        };
+        let client = client.unwrap_or_else(|| self.client_rng.random_range(0..self.config.clients.max(1)));
+        Request {
+            id: sim.world.next_request_id(),
+            kind,
+            region: self.region_of(client),
+            client,
+            key: self.config.keys.sample(&mut self.key_rng),
+            born: sim.now(),
+        }
+    }
+
+    /// Sends a new request; `user` is the closed-loop user, if any.
+    fn send(&mut self, me: ComponentId, user: Option<u32>, sim: &mut ModelSim) {
+        let request = self.make_request(user, sim);
+        self.stats.arrive(request.born);
+        sim.world.end_to_end.arrive(&request);
+        let token = user.map_or(0, u64::from);
+        let id = call(sim, me, self.config.target, token, request, ANY_INSTANCE);
+        let handle = sim.world.calls.handle(id);
+        if let Some(user) = user {
+            self.outstanding[user as usize] = Some(handle);
+        }
+        if let Some(timeout) = self.config.timeout {
+            let timer = Msg::Timer { kind: TIMER_TIMEOUT, index: handle.id.0, generation: handle.generation };
+            sim.schedule_in(timeout, me, timer);
+        }
+    }
+
+    fn schedule_next_arrival(&mut self, me: ComponentId, sim: &mut ModelSim) {
+        let Load::Open { profile, arrivals } = &mut self.config.load else {
+            return;
+        };
+        let area = match arrivals {
+            Arrivals::Poisson => Exp1.sample(&mut self.arrival_rng),
+            Arrivals::Constant => 1.0,
+        };
+        if let Some(next) = profile.advance(sim.now(), area) {
+            if next < sim.world.budget.stop_issuing_at {
+                sim.schedule_at(next, me, Msg::Timer { kind: TIMER_ARRIVAL, index: 0, generation: 0 });
+            }
+        }
+    }
+
+    fn think_then_send(&mut self, me: ComponentId, user: u32, sim: &mut ModelSim) {
+        if let Load::Closed { think_time, .. } = &self.config.load {
+            let pause = think_time.sample(&mut self.think_rng);
+            sim.schedule_in(pause, me, Msg::Timer { kind: TIMER_THINK_DONE, index: user, generation: 0 });
+        }
+    }
+
+    fn finish_request(&mut self, request: &Request, outcome: Outcome, sim: &mut ModelSim) {
+        let now = sim.now();
+        self.stats.finish(request.born, now, outcome);
+        sim.world.end_to_end.record(request, now, outcome);
+    }
+
+    fn on_reply(&mut self, me: ComponentId, id: CallId, sim: &mut ModelSim) {
+        let Some((token, request, outcome)) = take_reply(sim, id) else {
+            return;
+        };
+        self.finish_request(&request, outcome, sim);
+        if matches!(self.config.load, Load::Closed { .. }) {
+            let user = token as u32;
+            self.outstanding[user as usize] = None;
+            self.think_then_send(me, user, sim);
+        }
+    }
+
+    fn on_timeout(&mut self, me: ComponentId, handle: CallHandle, sim: &mut ModelSim) {
+        let Some(c) = sim.world.calls.resolve(handle) else {
+            return; // answered in time
+        };
+        if c.abandoned || c.caller != me {
+            return;
+        }
+        let (request, token) = (c.request, c.token);
+        let call = sim.world.calls.get_mut(handle.id);
+        call.abandoned = true;
+        if call.replied {
+            // The reply is on its way; nobody else will close the call once it lands here.
+        }
+        self.finish_request(&request, Outcome::TimedOut, sim);
+        if matches!(self.config.load, Load::Closed { .. }) {
+            let user = token as u32;
+            self.outstanding[user as usize] = None;
+            self.think_then_send(me, user, sim);
+        }
+    }
+}
+
+impl Component<Msg, World> for Source {
+    fn start(&mut self, me: ComponentId, sim: &mut ModelSim) {
+        match &self.config.load {
+            Load::Open { .. } => self.schedule_next_arrival(me, sim),
+            Load::Closed { users, .. } => {
+                // Users start after one think time each, so that they do not all arrive at once.
+                for user in 0..*users {
+                    self.think_then_send(me, user, sim);
+                }
+            }
+        }
+    }
+
+    fn handle(&mut self, me: ComponentId, msg: Msg, sim: &mut ModelSim) {
+        match msg {
+            Msg::Reply(id) => self.on_reply(me, id, sim),
+            Msg::Timer { kind: TIMER_ARRIVAL, .. } => {
+                if sim.world.budget.take(sim.now()) {
+                    self.send(me, None, sim);
+                    self.schedule_next_arrival(me, sim);
+                }
+            }
+            Msg::Timer { kind: TIMER_THINK_DONE, index, .. } => {
+                if sim.world.budget.take(sim.now()) {
+                    self.send(me, Some(index), sim);
+                }
+            }
+            Msg::Timer { kind: TIMER_TIMEOUT, index, generation } => {
+                self.on_timeout(me, CallHandle { id: CallId(index), generation }, sim)
+            }
+            Msg::Timer { .. } | Msg::Call(_) => {}
+        }
+    }
+}
+
+impl Node for Source {
+    fn name(&self) -> &str {
+        &self.config.name
+    }
+
+    fn report(&self, _end: SimTime) -> ComponentReport {
+        ComponentReport::from_request_stats(&self.config.name, "traffic", &self.stats)
+    }
+}

@@ -1,0 +1,142 @@
+//! Statistics every component keeps, and the report it gives after the run.
+
+use std::collections::BTreeMap;
+
+use super::StatsClock;
+use crate::engine::SimTime;
+use crate::stats::{LatencyHistogram, LatencySummary, LevelTracker, Outcome, Outcomes, WindowRow, Windows};
+
+/// Counts and latencies of requests (or calls) through one place.
+///
+/// Summary figures count requests that *arrived* after the warm-up; window rows count arrivals
+/// by arrival time and outcomes and latencies by completion time, over the whole run.
+pub struct RequestStats {
+    clock: StatsClock,
+    pub arrivals: u64,
+    pub outcomes: Outcomes,
+    /// Latency of succeeded requests.
+    pub latency: LatencyHistogram,
+    pub windows: Windows<WindowRow>,
+}
+
+impl RequestStats {
+    pub fn new(clock: StatsClock) -> Self {
+        RequestStats {
+            clock,
+            arrivals: 0,
+            outcomes: Outcomes::default(),
+            latency: LatencyHistogram::new(),
+            windows: Windows::new(clock.window_ns),
+        }
+    }
+
+    pub fn arrive(&mut self, now: SimTime) {
+        if now >= self.clock.warmup_end {
+            self.arrivals += 1;
+        }
+        self.windows.at(now).arrivals += 1;
+    }
+
+    /// Records a request that arrived at `arrived` and finished at `now`.
+    pub fn finish(&mut self, arrived: SimTime, now: SimTime, outcome: Outcome) {
+        let latency = now - arrived;
+        let row = self.windows.at(now);
+        row.outcomes.record(outcome);
+        if outcome == Outcome::Succeeded {
+            row.record_latency(latency);
+        }
+        if arrived >= self.clock.warmup_end {
+            self.outcomes.record(outcome);
+            if outcome == Outcome::Succeeded {
+                self.latency.record(latency);
+            }
+        }
+    }
+}
+
+/// Request statistics plus time-weighted busy and queue levels.
+pub struct NodeStats {
+    pub requests: RequestStats,
+    /// Busy workers, out of `capacity`.
+    pub busy: LevelTracker,
+    pub capacity: u64,
+    /// Requests waiting.
+    pub queue: LevelTracker,
+}
+
+impl NodeStats {
+    pub fn new(clock: StatsClock, capacity: u64) -> Self {
+        NodeStats {
+            requests: RequestStats::new(clock),
+            busy: LevelTracker::new(clock.warmup_end, clock.window_ns),
+            capacity,
+            queue: LevelTracker::new(clock.warmup_end, clock.window_ns),
+        }
+    }
+
+    /// Closes the time-weighted integrals at the end of the run.
+    pub fn close(&mut self, end: SimTime) {
+        self.busy.advance_to(end);
+        self.queue.advance_to(end);
+    }
+
+    pub fn utilization(&self, end: SimTime) -> f64 {
+        if self.capacity == 0 {
+            0.0
+        } else {
+            self.busy.mean(end) / self.capacity as f64
+        }
+    }
+}
+
+/// What a component reports after a run.
+pub struct ComponentReport {
+    pub name: String,
+    pub kind: &'static str,
+    /// Requests that arrived after the warm-up.
+    pub requests: u64,
+    pub outcomes: Outcomes,
+    pub latency: LatencySummary,
+    /// Mean fraction of capacity in use, where the component has a capacity.
+    pub utilization: Option<f64>,
+    /// Time-average number of waiting requests, where the component queues.
+    pub queue_mean: Option<f64>,
+    pub queue_peak: Option<u64>,
+    /// Kind-specific figures, in a stable order.
+    pub extra: BTreeMap<String, serde_json::Value>,
+    /// Per-window request counts.
+    pub windows: Windows<WindowRow>,
+    /// Per-window utilisation (busy integral / (capacity * width)) and mean queue length.
+    pub busy_windows: Option<(Windows<f64>, u64)>,
+    pub queue_windows: Option<Windows<f64>>,
+}
+
+impl ComponentReport {
+    /// The common part of a report for a component with [`NodeStats`].
+    pub fn from_node_stats(name: &str, kind: &'static str, stats: &NodeStats, end: SimTime) -> Self {
+        let mut report = Self::from_request_stats(name, kind, &stats.requests);
+        report.utilization = Some(stats.utilization(end));
+        report.queue_mean = Some(stats.queue.mean(end));
+        report.queue_peak = Some(stats.queue.peak());
+        report.busy_windows = Some((stats.busy.windows().clone(), stats.capacity));
+        report.queue_windows = Some(stats.queue.windows().clone());
+        report
+    }
+
+    pub fn from_request_stats(name: &str, kind: &'static str, stats: &RequestStats) -> Self {
+        ComponentReport {
+            name: name.to_string(),
+            kind,
+            requests: stats.arrivals,
+            outcomes: stats.outcomes,
+            latency: stats.latency.summary(),
+            utilization: None,
+            queue_mean: None,
+            queue_peak: None,
+            extra: BTreeMap::new(),
+            windows: stats.windows.clone(),
+            busy_windows: None,
+            queue_windows: None,
+        }
+    }
+}

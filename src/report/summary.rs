@@ -1,0 +1,120 @@
+//! `summary.json`: the machine-readable result of a run. It holds no wall-clock figures, so the
+//! same scenario and seed always give the same bytes.
+
+use serde_json::{json, Map, Value};
+
+use super::RunResult;
+use crate::engine::StopReason;
+use crate::model::ComponentReport;
+use crate::stats::{LatencySummary, Outcomes};
+
+/// Rounds to 6 significant decimals of a millisecond/ratio so that the file stays readable;
+/// NaN and infinities (which no figure should produce) become null.
+fn number(x: f64) -> Value {
+    if x.is_finite() {
+        json!((x * 1e6).round() / 1e6)
+    } else {
+        Value::Null
+    }
+}
+
+fn latency(l: &LatencySummary) -> Value {
+    json!({
+        "mean": number(l.mean),
+        "p50": number(l.p50),
+        "p90": number(l.p90),
+        "p95": number(l.p95),
+        "p99": number(l.p99),
+        "p999": number(l.p999),
+        "max": number(l.max),
+    })
+}
+
+fn counts(o: &Outcomes) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("total".into(), json!(o.total()));
+    m.insert("succeeded".into(), json!(o.succeeded));
+    m.insert("failed".into(), json!(o.failed));
+    m.insert("rejected".into(), json!(o.rejected));
+    m.insert("timed_out".into(), json!(o.timed_out));
+    m
+}
+
+pub fn stop_reason_name(reason: StopReason) -> &'static str {
+    match reason {
+        StopReason::Drained => "all_requests_done",
+        StopReason::TimeLimit => "duration",
+        StopReason::Requested => "requested",
+        StopReason::Aborted => "interrupted",
+    }
+}
+
+fn component(c: &ComponentReport, measured_secs: f64) -> Value {
+    let mut m = Map::new();
+    m.insert("kind".into(), json!(c.kind));
+    m.insert("requests".into(), json!(c.requests));
+    for (k, v) in counts(&c.outcomes) {
+        if k != "total" {
+            m.insert(k, v);
+        }
+    }
+    m.insert("availability".into(), number(c.outcomes.availability()));
+    let throughput = if measured_secs > 0.0 { c.outcomes.succeeded as f64 / measured_secs } else { 0.0 };
+    m.insert("throughput_rps".into(), number(throughput));
+    m.insert("utilization".into(), c.utilization.map_or(Value::Null, number));
+    if let Some(q) = c.queue_mean {
+        m.insert("queue_mean".into(), number(q));
+    }
+    if let Some(q) = c.queue_peak {
+        m.insert("queue_peak".into(), json!(q));
+    }
+    m.insert("latency_ms".into(), latency(&c.latency));
+    for (k, v) in &c.extra {
+        m.insert(k.clone(), v.clone());
+    }
+    Value::Object(m)
+}
+
+pub fn to_json(r: &RunResult) -> Value {
+    let measured = r.measured_secs();
+    let e2e = &r.end_to_end;
+    let mut requests = counts(&e2e.outcomes);
+    requests.insert("in_flight_at_end".into(), json!(r.in_flight));
+    let throughput = if measured > 0.0 { e2e.outcomes.succeeded as f64 / measured } else { 0.0 };
+    let offered = if measured > 0.0 { e2e.arrivals as f64 / measured } else { 0.0 };
+    let types: Map<String, Value> = r
+        .request_types
+        .iter()
+        .map(|(name, f)| {
+            let mut m = counts(&f.outcomes);
+            m.insert("availability".into(), number(f.outcomes.availability()));
+            m.insert("latency_ms".into(), latency(&f.latency));
+            (name.clone(), Value::Object(m))
+        })
+        .collect();
+    let components: Map<String, Value> = r
+        .components
+        .iter()
+        .map(|c| (c.name.clone(), component(c, measured)))
+        .collect();
+    json!({
+        "scenario": r.scenario,
+        "sim_version": env!("CARGO_PKG_VERSION"),
+        "seed": r.seed,
+        "duration_s": number(r.end.as_secs_f64()),
+        "warmup_s": number(r.warmup.as_secs_f64()),
+        "stopped_by": stop_reason_name(r.stop_reason),
+        "requests": requests,
+        "availability": number(e2e.outcomes.availability()),
+        "throughput_rps": number(throughput),
+        "offered_rps": number(offered),
+        "latency_ms": latency(&e2e.latency),
+        "request_types": types,
+        "components": components,
+        "engine": {
+            "events": r.events,
+            "requests_started": r.requests_issued,
+            "peak_calls_in_flight": r.peak_calls,
+        },
+    })
+}

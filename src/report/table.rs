@@ -1,0 +1,84 @@
+//! The summary table printed on the terminal after a run.
+
+use std::fmt::Write as _;
+
+use super::summary::stop_reason_name;
+use super::RunResult;
+
+fn pct(x: f64) -> String {
+    format!("{:.3}%", x * 100.0)
+}
+
+fn ms(x: f64) -> String {
+    if x >= 1000.0 {
+        format!("{:.2}s", x / 1000.0)
+    } else if x >= 1.0 {
+        format!("{x:.1}ms")
+    } else {
+        format!("{:.0}us", x * 1000.0)
+    }
+}
+
+pub fn render(r: &RunResult) -> String {
+    let mut out = String::new();
+    let e = &r.end_to_end;
+    let o = &e.outcomes;
+    let _ = writeln!(
+        out,
+        "scenario {}  seed {}  simulated {:.1}s (warm-up {:.1}s)  stopped by {}",
+        r.scenario,
+        r.seed,
+        r.end.as_secs_f64(),
+        r.warmup.as_secs_f64(),
+        stop_reason_name(r.stop_reason)
+    );
+    let _ = writeln!(
+        out,
+        "requests {}  succeeded {}  failed {}  rejected {}  timed out {}  in flight at end {}",
+        o.total(),
+        o.succeeded,
+        o.failed,
+        o.rejected,
+        o.timed_out,
+        r.in_flight
+    );
+    let measured = r.measured_secs();
+    let throughput = if measured > 0.0 { o.succeeded as f64 / measured } else { 0.0 };
+    let _ = writeln!(out, "availability {}  throughput {:.1} req/s", pct(o.availability()), throughput);
+    let l = &e.latency;
+    let _ = writeln!(
+        out,
+        "latency  mean {}  p50 {}  p90 {}  p95 {}  p99 {}  p99.9 {}  max {}",
+        ms(l.mean),
+        ms(l.p50),
+        ms(l.p90),
+        ms(l.p95),
+        ms(l.p99),
+        ms(l.p999),
+        ms(l.max)
+    );
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{:<20} {:<14} {:>10} {:>9} {:>8} {:>9} {:>9} {:>9}",
+        "component", "kind", "requests", "errors", "util", "queue", "p50", "p99"
+    );
+    for c in &r.components {
+        let errors = c.outcomes.total() - c.outcomes.succeeded;
+        let util = c.utilization.map_or("-".to_string(), |u| format!("{:.1}%", u * 100.0));
+        let queue = c.queue_mean.map_or("-".to_string(), |q| format!("{q:.2}"));
+        let _ = writeln!(
+            out,
+            "{:<20} {:<14} {:>10} {:>9} {:>8} {:>9} {:>9} {:>9}",
+            c.name,
+            c.kind,
+            c.requests,
+            errors,
+            util,
+            queue,
+            ms(c.latency.p50),
+            ms(c.latency.p99)
+        );
+    }
+    out
+}

@@ -1,0 +1,115 @@
+//! `timeseries.csv`: one row per time window, end-to-end figures first, then each component's.
+//!
+//! Counts are per window; latencies are of the requests that succeeded in the window (from
+//! 1-significant-digit window histograms, about 6% resolution); utilisation is the mean fraction
+//! of busy workers over the window; queue is the mean number waiting. All windows share one
+//! width: if a long run had to merge windows, every series is merged to the same width.
+
+use std::fmt::Write as _;
+
+use super::RunResult;
+use crate::stats::{WindowRow, Windows};
+
+fn fmt(x: f64) -> String {
+    if x.is_finite() {
+        let rounded = (x * 1e6).round() / 1e6;
+        format!("{rounded}")
+    } else {
+        String::new()
+    }
+}
+
+fn row_at<R: crate::stats::Mergeable + Clone>(w: &Windows<R>, i: usize) -> R {
+    w.rows().get(i).cloned().unwrap_or_default()
+}
+
+pub fn to_csv(r: &RunResult) -> String {
+    // Align every series on the widest window width.
+    let mut width = r.end_to_end_windows.width_ns();
+    for c in &r.components {
+        width = width.max(c.windows.width_ns());
+        if let Some((b, _)) = &c.busy_windows {
+            width = width.max(b.width_ns());
+        }
+        if let Some(q) = &c.queue_windows {
+            width = width.max(q.width_ns());
+        }
+    }
+    let mut e2e = r.end_to_end_windows.clone();
+    e2e.coarsen_to(width);
+    let count = (r.end.as_nanos().div_ceil(width)).max(1) as usize;
+    let servers: Vec<_> = r.components.iter().filter(|c| c.kind != "traffic").collect();
+    let mut per_component: Vec<(Windows<WindowRow>, Option<Windows<f64>>, u64, Option<Windows<f64>>)> = servers
+        .iter()
+        .map(|c| {
+            let mut reqs = c.windows.clone();
+            reqs.coarsen_to(width);
+            let busy = c.busy_windows.as_ref().map(|(b, cap)| {
+                let mut b = b.clone();
+                b.coarsen_to(width);
+                (b, *cap)
+            });
+            let queue = c.queue_windows.clone().map(|mut q| {
+                q.coarsen_to(width);
+                q
+            });
+            let cap = busy.as_ref().map_or(0, |(_, cap)| *cap);
+            (reqs, busy.map(|(b, _)| b), cap, queue)
+        })
+        .collect();
+
+    let mut out = String::new();
+    out.push_str("time_s,window_s,arrivals,succeeded,failed,rejected,timed_out,throughput_rps,availability,latency_mean_ms,latency_p50_ms,latency_p90_ms,latency_p99_ms");
+    for c in &servers {
+        let _ = write!(out, ",{0}.requests,{0}.errors", c.name);
+        if c.busy_windows.is_some() {
+            let _ = write!(out, ",{0}.utilization,{0}.queue", c.name);
+        }
+    }
+    out.push('\n');
+    let width_s = width as f64 / 1e9;
+    for i in 0..count {
+        let start = i as f64 * width_s;
+        // The last window may be cut short by the end of the run.
+        let span = ((r.end.as_nanos() as f64 / 1e9) - start).clamp(0.0, width_s);
+        let row = row_at(&e2e, i);
+        let o = row.outcomes;
+        let (mean, p50, p90, p99) = match &row.latency {
+            Some(h) => (h.mean_ms(), h.quantile_ms(0.5), h.quantile_ms(0.9), h.quantile_ms(0.99)),
+            None => (f64::NAN, f64::NAN, f64::NAN, f64::NAN),
+        };
+        let throughput = if span > 0.0 { o.succeeded as f64 / span } else { 0.0 };
+        let availability = if o.total() > 0 { fmt(o.availability()) } else { String::new() };
+        let _ = write!(
+            out,
+            "{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            fmt(start),
+            fmt(span),
+            row.arrivals,
+            o.succeeded,
+            o.failed,
+            o.rejected,
+            o.timed_out,
+            fmt(throughput),
+            availability,
+            fmt(mean),
+            fmt(p50),
+            fmt(p90),
+            fmt(p99)
+        );
+        for (reqs, busy, cap, queue) in &mut per_component {
+            let rrow = row_at(reqs, i);
+            let errors = rrow.outcomes.total() - rrow.outcomes.succeeded;
+            let _ = write!(out, ",{},{}", rrow.arrivals, errors);
+            if let Some(busy) = busy {
+                let area = row_at(busy, i);
+                let util = if span > 0.0 && *cap > 0 { area / (*cap as f64 * span) } else { 0.0 };
+                let q = queue.as_ref().map_or(0.0, |q| row_at(q, i));
+                let qmean = if span > 0.0 { q / span } else { 0.0 };
+                let _ = write!(out, ",{},{}", fmt(util), fmt(qmean));
+            }
+        }
+        out.push('\n');
+    }
+    out
+}

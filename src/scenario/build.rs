@@ -1,0 +1,59 @@
+//! Turns a checked [`Plan`] into an engine with its components, ready to run.
+
+use super::validate::{ComponentPlan, Plan};
+use crate::engine::rng::stream;
+use crate::engine::{ComponentId, Engine, SimTime};
+use crate::model::keys::KeySampler;
+use crate::model::load_balancer::LoadBalancer;
+use crate::model::network::Network;
+use crate::model::server::ServerPool;
+use crate::model::source::{Source, SourceConfig};
+use crate::model::{Msg, Node, RequestBudget, StatsClock, World};
+
+pub type ModelEngine = Engine<Msg, World, Box<dyn Node>>;
+
+/// Builds the engine. Fails only if a key popularity cannot be prepared (the checker has already
+/// validated its parameters, so this is not expected).
+pub fn build(plan: Plan) -> Result<ModelEngine, String> {
+    let seed = plan.seed;
+    let end = plan.end();
+    let clock = StatsClock {
+        warmup_end: SimTime::ZERO + plan.warmup,
+        window_ns: plan.window.as_nanos(),
+    };
+    let budget = RequestBudget { limit: plan.requests, issued: 0, stop_issuing_at: end };
+    let mut network = Network::new(seed, plan.components.len(), plan.default_latency);
+    let names: Vec<String> = plan.components.iter().map(|(n, _)| n.clone()).collect();
+    for (a, b, latency) in plan.links {
+        network.connect(seed, (a, &names[a.index()]), (b, &names[b.index()]), latency);
+    }
+    let world = World::new(network, clock, budget, plan.request_types.len());
+    let mut engine: ModelEngine = Engine::new(world);
+    for (name, component) in plan.components {
+        let node: Box<dyn Node> = match component {
+            ComponentPlan::Source(s) => {
+                let keys = KeySampler::new(&s.keys).map_err(|e| format!("{name}: {e}"))?;
+                let config = SourceConfig {
+                    name: name.clone(),
+                    target: s.target,
+                    load: s.load,
+                    mix: s.mix,
+                    keys,
+                    clients: s.clients,
+                    regions: s.regions,
+                    timeout: s.timeout,
+                };
+                Box::new(Source::new(config, seed, engine.world()))
+            }
+            ComponentPlan::Server(config) => {
+                Box::new(ServerPool::new(config, stream(seed, &name, "service"), engine.world()))
+            }
+            ComponentPlan::Balancer(config) => {
+                Box::new(LoadBalancer::new(config, stream(seed, &name, "balancing"), engine.world()))
+            }
+        };
+        let id = engine.add(node);
+        debug_assert_eq!(id, ComponentId(id.0));
+    }
+    Ok(engine)
+}

@@ -1,0 +1,108 @@
+//! Errors in scenario files, rendered as `file:line:column` with the offending line, a caret and
+//! a hint, like a compiler.
+
+use std::fmt::Write as _;
+
+use super::raw::Loc;
+
+/// One problem found in a scenario.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Where; `None` for problems with the file as a whole.
+    pub loc: Option<Loc>,
+    pub message: String,
+    /// A suggestion ("did you mean 'web'?") or what is expected.
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn at(loc: Loc, message: impl Into<String>) -> Self {
+        Diagnostic { loc: Some(loc), message: message.into(), help: None }
+    }
+
+    pub fn whole_file(message: impl Into<String>) -> Self {
+        Diagnostic { loc: None, message: message.into(), help: None }
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Renders the diagnostic against the file's text.
+    pub fn render(&self, path: &str, source: &str) -> String {
+        let mut out = String::new();
+        match self.loc.filter(|l| l.line > 0) {
+            Some(loc) => {
+                let _ = writeln!(out, "error: {path}:{}:{}: {}", loc.line, loc.column, self.message);
+                if let Some(text) = source.lines().nth((loc.line - 1) as usize) {
+                    let number = loc.line.to_string();
+                    let pad = " ".repeat(number.len());
+                    // Tabs would misplace the caret: render them as single spaces.
+                    let text = text.replace('\t', " ");
+                    let caret_at = (loc.column.max(1) - 1) as usize;
+                    let _ = writeln!(out, "{pad} |");
+                    let _ = writeln!(out, "{number} | {text}");
+                    let _ = writeln!(out, "{pad} | {}^", " ".repeat(caret_at.min(text.chars().count())));
+                }
+            }
+            None => {
+                let _ = writeln!(out, "error: {path}: {}", self.message);
+            }
+        }
+        if let Some(help) = &self.help {
+            let _ = writeln!(out, "  = help: {help}");
+        }
+        out
+    }
+}
+
+/// The closest of `candidates` to `name`, if it is close enough to be a likely typo.
+pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    // One edit for short names, about one per three characters for longer ones.
+    let limit = (name.chars().count().div_ceil(3)).max(1);
+    candidates
+        .into_iter()
+        .map(|c| (strsim::damerau_levenshtein(name, c), c))
+        .filter(|&(distance, _)| distance <= limit)
+        .min_by_key(|&(distance, c)| (distance, c.to_string()))
+        .map(|(_, c)| c)
+}
+
+/// "did you mean 'x'?" or a list of what is allowed.
+pub fn suggestion<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str> + Clone) -> String {
+    match did_you_mean(name, candidates.clone()) {
+        Some(best) => format!("did you mean '{best}'?"),
+        None => {
+            let all: Vec<&str> = candidates.into_iter().collect();
+            if all.is_empty() {
+                "nothing is defined with that role yet".to_string()
+            } else {
+                format!("expected one of: {}", all.join(", "))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_location_line_and_caret() {
+        let source = "a: 1\nworkers: 0\n";
+        let d = Diagnostic::at(Loc { line: 2, column: 10 }, "workers must be at least 1").with_help("try 4");
+        assert_eq!(
+            d.render("s.yaml", source),
+            "error: s.yaml:2:10: workers must be at least 1\n  |\n2 | workers: 0\n  |          ^\n  = help: try 4\n"
+        );
+    }
+
+    #[test]
+    fn suggests_close_names_only() {
+        assert_eq!(did_you_mean("dbb", ["db", "web"]), Some("db"));
+        assert_eq!(did_you_mean("round_robbin", ["round_robin", "random"]), Some("round_robin"));
+        assert_eq!(did_you_mean("zzzzzz", ["db", "web"]), None);
+        assert_eq!(suggestion("qq", ["db", "web"]), "expected one of: db, web");
+    }
+}

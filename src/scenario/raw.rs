@@ -1,0 +1,410 @@
+//! The scenario file as written: serde types that mirror the YAML, with source locations on
+//! every value that validation may need to point at. Nothing here checks meaning; see
+//! `validate.rs`.
+//!
+//! Components use the externally tagged form (`- server: {name: web, ...}`) so that serde keeps
+//! the location of every field inside them.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use indexmap::IndexMap;
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+
+/// A value with the place in the file it came from.
+#[derive(Clone, Debug)]
+pub struct At<T> {
+    pub value: T,
+    pub loc: Loc,
+}
+
+/// A position in the scenario file (1-based line and column).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Loc {
+    pub line: u64,
+    pub column: u64,
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for At<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let spanned = serde_saphyr::Spanned::<T>::deserialize(deserializer)?;
+        Ok(At {
+            loc: Loc {
+                line: spanned.referenced.line(),
+                column: spanned.referenced.column(),
+            },
+            value: spanned.value,
+        })
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for At<T> {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        T::schema_name()
+    }
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        T::schema_id()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        T::json_schema(generator)
+    }
+    fn inline_schema() -> bool {
+        T::inline_schema()
+    }
+}
+
+impl<T: PartialEq> PartialEq for At<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+    }
+}
+impl<T: Eq> Eq for At<T> {}
+impl<T: std::hash::Hash> std::hash::Hash for At<T> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.value.hash(state)
+    }
+}
+
+/// A scalar kept as text, parsed later with its units ("250ms", "1200/s", "3x", 0.5).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scalar(pub String);
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ScalarVisitor)
+    }
+}
+
+struct ScalarVisitor;
+
+impl Visitor<'_> for ScalarVisitor {
+    type Value = Scalar;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a value with a unit, such as 250ms, 1200/s or 3x")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
+        Ok(Scalar(v.to_string()))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
+        Ok(Scalar(v.to_string()))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
+        Ok(Scalar(v.to_string()))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
+        Ok(Scalar(v.to_string()))
+    }
+}
+
+impl JsonSchema for Scalar {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ValueWithUnit".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A value with a unit: a duration (250ms, 1.5s, 2m), a rate (1200/s, 5/min), a multiplier (3x) or a plain number.",
+            "type": ["string", "number"]
+        })
+    }
+}
+
+/// Either a plain scalar or a map of the form `M` (e.g. `rate: 100/s` or `rate: {steps: ...}`).
+#[derive(Clone, Debug)]
+pub enum OrMap<M> {
+    Scalar(Scalar),
+    Map(M),
+}
+
+impl<'de, M: Deserialize<'de>> Deserialize<'de> for OrMap<M> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V<M>(PhantomData<M>);
+        impl<'de, M: Deserialize<'de>> Visitor<'de> for V<M> {
+            type Value = OrMap<M>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a value with a unit or a map")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                ScalarVisitor.visit_str(v).map(OrMap::Scalar)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                ScalarVisitor.visit_i64(v).map(OrMap::Scalar)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                ScalarVisitor.visit_u64(v).map(OrMap::Scalar)
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                ScalarVisitor.visit_f64(v).map(OrMap::Scalar)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                M::deserialize(de::value::MapAccessDeserializer::new(map)).map(OrMap::Map)
+            }
+        }
+        deserializer.deserialize_any(V(PhantomData))
+    }
+}
+
+impl<M: JsonSchema> JsonSchema for OrMap<M> {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        format!("{}OrValue", M::schema_name()).into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let map = generator.subschema_for::<M>();
+        json_schema!({ "anyOf": [ { "type": ["string", "number"] }, map ] })
+    }
+}
+
+/// A whole scenario file.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Name used for the output directory; defaults to the file name.
+    pub name: Option<At<String>>,
+    /// What the scenario shows and what to look at in the output.
+    pub description: Option<String>,
+    /// Seed of every random stream (default 1).
+    pub seed: Option<At<u64>>,
+    /// Stop conditions and statistics settings.
+    pub run: Option<At<RunSpec>>,
+    /// Where requests come from.
+    pub traffic: At<Vec<TrafficSpec>>,
+    /// Servers, load balancers and the rest of the topology.
+    pub components: At<Vec<ComponentSpec>>,
+    /// Latency between components.
+    pub network: Option<NetworkSpec>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunSpec {
+    /// Simulated time to run, e.g. 10m. At least one of duration and requests is required.
+    pub duration: Option<At<Scalar>>,
+    /// Stop after this many requests have been sent (and answered).
+    pub requests: Option<At<u64>>,
+    /// Requests born before this are left out of the summary (default 0s).
+    pub warmup: Option<At<Scalar>>,
+    /// Width of the time windows in timeseries.csv (default 1s).
+    pub window: Option<At<Scalar>>,
+}
+
+/// A traffic source: open-loop (`rate`) or closed-loop (`users` with `think_time`).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrafficSpec {
+    pub name: At<String>,
+    /// The component that receives the requests.
+    pub to: At<String>,
+    /// Open loop: a rate (100/s) or a profile (steps, points, ramp, daily).
+    pub rate: Option<At<OrMap<RateProfileSpec>>>,
+    /// poisson (default) or constant (evenly spaced).
+    pub arrivals: Option<At<String>>,
+    /// Temporary surges: the rate is multiplied during each spike.
+    pub spikes: Option<Vec<SpikeSpec>>,
+    /// Multiplies the whole rate ("3x") for what-if runs.
+    pub multiplier: Option<At<Scalar>>,
+    /// Closed loop: number of users, each waiting for a reply before thinking and sending again.
+    pub users: Option<At<u64>>,
+    /// Closed loop: pause between a reply and the next request.
+    pub think_time: Option<At<OrMap<DistributionSpec>>>,
+    /// Request types and their weights, e.g. {read: 9, write: 1} (default: one type "request").
+    pub mix: Option<IndexMap<At<String>, At<f64>>>,
+    /// Key popularity.
+    pub keys: Option<At<KeysSpec>>,
+    /// Number of distinct clients (default 1000; the number of users in closed loop).
+    pub clients: Option<At<u64>>,
+    /// Client regions and their weights, e.g. {us: 0.7, eu: 0.3}.
+    pub regions: Option<IndexMap<At<String>, At<f64>>>,
+    /// The client gives up on a request not answered within this time.
+    pub timeout: Option<At<Scalar>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum RateProfileSpec {
+    /// Piecewise constant: the rate jumps at each step.
+    Steps(Vec<RatePoint>),
+    /// Piecewise linear between points.
+    Points(Vec<RatePoint>),
+    /// Linear change from one rate to another.
+    Ramp(RampSpec),
+    /// A daily cosine curve: mean * (1 + amplitude * cos(2 pi (t - peak) / period)).
+    Daily(DailySpec),
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RatePoint {
+    pub at: At<Scalar>,
+    pub rate: At<Scalar>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RampSpec {
+    pub from: At<Scalar>,
+    pub to: At<Scalar>,
+    /// When the ramp starts (default 0s).
+    pub start: Option<At<Scalar>>,
+    pub end: At<Scalar>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DailySpec {
+    pub mean: At<Scalar>,
+    /// Relative swing around the mean, 0 to 1 (default 0.5).
+    pub amplitude: Option<At<f64>>,
+    /// Time of day of the peak (default 20h).
+    pub peak: Option<At<Scalar>>,
+    /// Length of a "day" (default 24h; shorten it to compress a day into a short run).
+    pub period: Option<At<Scalar>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SpikeSpec {
+    pub at: At<Scalar>,
+    pub duration: At<Scalar>,
+    pub multiplier: At<Scalar>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeysSpec {
+    /// Number of distinct keys.
+    pub count: At<u64>,
+    /// uniform (default), zipf or hotspot.
+    pub popularity: Option<At<String>>,
+    /// Zipf exponent (default 1.0).
+    pub alpha: Option<At<f64>>,
+    /// Hotspot: fraction of the keys that are hot (default 0.2).
+    pub hot_fraction: Option<At<Scalar>>,
+    /// Hotspot: fraction of the requests that go to hot keys (default 0.8).
+    pub hot_weight: Option<At<Scalar>>,
+}
+
+/// A distribution of durations: a plain duration is constant; a map names the law.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum DistributionSpec {
+    Constant(At<Scalar>),
+    /// Exponential with this mean.
+    Exponential(At<Scalar>),
+    Uniform(UniformSpec),
+    /// Log-normal given by mean and sigma, or by median and p99.
+    Lognormal(LognormalSpec),
+    /// Percentile table, e.g. {p50: 10ms, p90: 30ms, p99: 120ms, p100: 300ms}.
+    Empirical(IndexMap<At<String>, At<Scalar>>),
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UniformSpec {
+    pub min: At<Scalar>,
+    pub max: At<Scalar>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LognormalSpec {
+    pub mean: Option<At<Scalar>>,
+    /// Standard deviation of the logarithm.
+    pub sigma: Option<At<f64>>,
+    pub median: Option<At<Scalar>>,
+    pub p99: Option<At<Scalar>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum ComponentSpec {
+    Server(ServerSpec),
+    LoadBalancer(BalancerSpec),
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSpec {
+    pub name: At<String>,
+    /// Identical machines in the pool (default 1).
+    pub instances: Option<At<u64>>,
+    /// Requests each instance serves at once (default 1).
+    pub workers: Option<At<u64>>,
+    /// Waiting requests each instance holds before rejecting (default: unbounded).
+    pub queue: Option<At<u64>>,
+    /// Time a worker spends on a request, before its downstream calls.
+    pub service_time: At<OrMap<DistributionSpec>>,
+    /// Components called, in order, for every request.
+    pub calls: Option<Vec<At<String>>>,
+    /// Overrides per request type.
+    pub per_type: Option<IndexMap<At<String>, TypeOverride>>,
+    /// A request not finished this long after arriving is answered "timed out".
+    pub timeout: Option<At<Scalar>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TypeOverride {
+    pub service_time: Option<At<OrMap<DistributionSpec>>>,
+    pub calls: Option<Vec<At<String>>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BalancerSpec {
+    pub name: At<String>,
+    /// round_robin (default), weighted_round_robin, random, client_hash, key_hash,
+    /// least_connections, least_response_time, power_of_two_choices.
+    pub algorithm: Option<At<String>>,
+    /// Layer 4: every request goes to these server pools.
+    pub backends: Option<Vec<At<OrMap<BackendSpec>>>>,
+    /// Layer 7: requests of the listed types go to the route's backends; others to `backends`.
+    pub routes: Option<Vec<RouteSpec>>,
+    /// Passive health checking (on by default).
+    pub health: Option<HealthSpec>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BackendSpec {
+    pub pool: At<String>,
+    /// For weighted_round_robin (default 1).
+    pub weight: Option<At<u64>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RouteSpec {
+    /// Request types sent to this route.
+    pub types: Vec<At<String>>,
+    pub backends: At<Vec<At<OrMap<BackendSpec>>>>,
+    /// Defaults to the balancer's algorithm.
+    pub algorithm: Option<At<String>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HealthSpec {
+    /// Set to false to turn passive health checking off.
+    pub enabled: Option<bool>,
+    /// Consecutive failed replies before a backend is ejected (default 5).
+    pub failures: Option<At<u64>>,
+    /// How long an ejected backend is skipped (default 30s).
+    pub ejection: Option<At<Scalar>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkSpec {
+    /// Latency between components without a link (default 0).
+    pub default: Option<At<OrMap<DistributionSpec>>>,
+    pub links: Option<Vec<LinkSpec>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkSpec {
+    /// The two components the link joins; it applies in both directions.
+    pub between: At<Vec<At<String>>>,
+    pub latency: At<OrMap<DistributionSpec>>,
+}

@@ -1,0 +1,116 @@
+//! Fixed-width time windows with bounded memory.
+
+use crate::engine::SimTime;
+
+/// At most this many windows are kept; when a run would need more, adjacent windows are merged
+/// and the width doubles. An hour of 1 s windows fits without merging.
+pub const MAX_WINDOWS: usize = 4096;
+
+/// A row type that can absorb the following window's row.
+pub trait Mergeable: Default {
+    fn merge(&mut self, later: Self);
+}
+
+impl Mergeable for f64 {
+    fn merge(&mut self, later: Self) {
+        *self += later;
+    }
+}
+
+impl Mergeable for u64 {
+    fn merge(&mut self, later: Self) {
+        *self += later;
+    }
+}
+
+/// Rows indexed by window: row `i` covers `[i * width, (i + 1) * width)`.
+#[derive(Clone, Debug)]
+pub struct Windows<R> {
+    width_ns: u64,
+    rows: Vec<R>,
+}
+
+impl<R: Mergeable> Windows<R> {
+    /// `width_ns` must be positive (the scenario layer checks it; zero is treated as 1 ns).
+    pub fn new(width_ns: u64) -> Self {
+        Windows {
+            width_ns: width_ns.max(1),
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn width_ns(&self) -> u64 {
+        self.width_ns
+    }
+
+    pub fn rows(&self) -> &[R] {
+        &self.rows
+    }
+
+    /// The row for the window holding `t`, created (with every row before it) if missing.
+    pub fn at(&mut self, t: SimTime) -> &mut R {
+        let mut index = (t.as_nanos() / self.width_ns) as usize;
+        while index >= MAX_WINDOWS {
+            self.double_width();
+            index = (t.as_nanos() / self.width_ns) as usize;
+        }
+        if index >= self.rows.len() {
+            self.rows.resize_with(index + 1, R::default);
+        }
+        &mut self.rows[index]
+    }
+
+    /// Merges pairs of adjacent windows.
+    pub fn double_width(&mut self) {
+        let old = std::mem::take(&mut self.rows);
+        let mut merged = Vec::with_capacity(old.len().div_ceil(2));
+        let mut iter = old.into_iter();
+        while let Some(mut first) = iter.next() {
+            if let Some(second) = iter.next() {
+                first.merge(second);
+            }
+            merged.push(first);
+        }
+        self.rows = merged;
+        self.width_ns = self.width_ns.saturating_mul(2);
+    }
+
+    /// Merges windows until the width is at least `width_ns`, so that series recorded by
+    /// different components line up.
+    pub fn coarsen_to(&mut self, width_ns: u64) {
+        while self.width_ns < width_ns {
+            self.double_width();
+        }
+    }
+
+    /// Pads with empty rows up to `len` rows.
+    pub fn pad_to(&mut self, len: usize) {
+        if self.rows.len() < len {
+            self.rows.resize_with(len, R::default);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_created_on_demand() {
+        let mut w: Windows<u64> = Windows::new(1_000);
+        *w.at(SimTime::from_nanos(2_500)) += 1;
+        assert_eq!(w.rows(), &[0, 0, 1]);
+    }
+
+    #[test]
+    fn too_many_windows_merge_pairwise_and_keep_totals() {
+        let mut w: Windows<u64> = Windows::new(1);
+        for t in 0..(3 * MAX_WINDOWS as u64) {
+            *w.at(SimTime::from_nanos(t)) += 1;
+        }
+        assert!(w.rows().len() <= MAX_WINDOWS);
+        assert_eq!(w.width_ns(), 4);
+        assert_eq!(w.rows().iter().sum::<u64>(), 3 * MAX_WINDOWS as u64);
+        assert!(w.rows().iter().all(|&n| n == 4));
+    }
+}

@@ -75,7 +75,10 @@ impl RunResult {
 
 /// Builds and runs `plan`. `progress` is called now and then with the simulated time and the
 /// events so far; returning false stops the run early.
-pub fn run(plan: Plan, progress: Option<&mut dyn FnMut(SimTime, u64) -> bool>) -> Result<RunResult, String> {
+pub fn run(
+    plan: Plan,
+    progress: Option<&mut dyn FnMut(SimTime, u64) -> bool>,
+) -> Result<RunResult, String> {
     let until = plan.end();
     let scenario = plan.name.clone();
     let description = plan.description.clone();
@@ -88,8 +91,20 @@ pub fn run(plan: Plan, progress: Option<&mut dyn FnMut(SimTime, u64) -> bool>) -
     let components = engine.components().iter().map(|c| c.report(end)).collect();
     let world = engine.world();
     let e2e = &world.end_to_end;
-    let finished = e2e.all.windows.rows().iter().map(|r| r.outcomes.total()).sum::<u64>();
-    let started = e2e.all.windows.rows().iter().map(|r| r.arrivals).sum::<u64>();
+    let finished = e2e
+        .all
+        .windows
+        .rows()
+        .iter()
+        .map(|r| r.outcomes.total())
+        .sum::<u64>();
+    let started = e2e
+        .all
+        .windows
+        .rows()
+        .iter()
+        .map(|r| r.arrivals)
+        .sum::<u64>();
     Ok(RunResult {
         scenario,
         description,
@@ -101,7 +116,10 @@ pub fn run(plan: Plan, progress: Option<&mut dyn FnMut(SimTime, u64) -> bool>) -
         in_flight: started.saturating_sub(finished),
         end_to_end: RequestFigures::of(&e2e.all),
         end_to_end_windows: e2e.all.windows.clone(),
-        request_types: types.into_iter().zip(e2e.by_type.iter().map(RequestFigures::of)).collect(),
+        request_types: types
+            .into_iter()
+            .zip(e2e.by_type.iter().map(RequestFigures::of))
+            .collect(),
         components,
         events: engine.events(),
         peak_calls: world.calls.peak(),

@@ -18,7 +18,11 @@ pub const EXIT_BAD_INPUT: i32 = 2;
 pub const EXIT_OUTPUT_FAILED: i32 = 3;
 
 #[derive(Parser, Debug)]
-#[command(name = "sim", version, about = "Deterministic discrete-event simulator of scale-out web architectures")]
+#[command(
+    name = "sim",
+    version,
+    about = "Deterministic discrete-event simulator of scale-out web architectures"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -69,12 +73,27 @@ pub fn main() -> i32 {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { EXIT_BAD_INPUT } else { EXIT_OK };
+            return if e.use_stderr() {
+                EXIT_BAD_INPUT
+            } else {
+                EXIT_OK
+            };
         }
     };
     match cli.command {
-        Command::Run { scenario, seed, out, duration, requests, quiet } => {
-            let overrides = Overrides { seed, duration, requests };
+        Command::Run {
+            scenario,
+            seed,
+            out,
+            duration,
+            requests,
+            quiet,
+        } => {
+            let overrides = Overrides {
+                seed,
+                duration,
+                requests,
+            };
             run_command(&scenario, &overrides, out.as_deref(), quiet)
         }
         Command::Validate { scenarios } => validate_command(&scenarios),
@@ -98,7 +117,11 @@ fn validate_command(paths: &[PathBuf]) -> i32 {
     let mut code = EXIT_OK;
     for path in paths {
         match scenario::load(path) {
-            Ok(plan) => println!("{}: ok ({} components)", path.display(), plan.components.len()),
+            Ok(plan) => println!(
+                "{}: ok ({} components)",
+                path.display(),
+                plan.components.len()
+            ),
             Err(e) => {
                 eprint!("{}", e.render());
                 code = EXIT_BAD_INPUT;
@@ -118,10 +141,16 @@ fn run_command(path: &Path, overrides: &Overrides, out: Option<&Path>, quiet: bo
     };
     overrides.apply(&mut plan);
     if plan.duration.is_none() && plan.requests.is_none() {
-        eprintln!("error: {}: the run has no stop condition; give --duration or --requests", path.display());
+        eprintln!(
+            "error: {}: the run has no stop condition; give --duration or --requests",
+            path.display()
+        );
         return EXIT_BAD_INPUT;
     }
-    let out_dir = out.map_or_else(|| PathBuf::from("output").join(&plan.name), Path::to_path_buf);
+    let out_dir = out.map_or_else(
+        || PathBuf::from("output").join(&plan.name),
+        Path::to_path_buf,
+    );
 
     let bar = progress_bar(&plan, quiet);
     let horizon = plan.duration;
@@ -150,8 +179,16 @@ fn run_command(path: &Path, overrides: &Overrides, out: Option<&Path>, quiet: bo
     }
     if !quiet {
         print!("{}", report::table::render(&result));
-        let events_per_sec = if wall > 0.0 { result.events as f64 / wall } else { 0.0 };
-        let requests_per_sec = if wall > 0.0 { result.requests_issued as f64 / wall } else { 0.0 };
+        let events_per_sec = if wall > 0.0 {
+            result.events as f64 / wall
+        } else {
+            0.0
+        };
+        let requests_per_sec = if wall > 0.0 {
+            result.requests_issued as f64 / wall
+        } else {
+            0.0
+        };
         println!();
         println!(
             "wall time {wall:.2}s  {} events ({:.2}M events/s, {:.2}M requests/s)",
@@ -170,7 +207,9 @@ fn progress_bar(plan: &scenario::Plan, quiet: bool) -> Option<indicatif::Progres
         return None;
     }
     let bar = indicatif::ProgressBar::new(1000);
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} simulating [{bar:40}] {percent}% ({elapsed})") {
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} simulating [{bar:40}] {percent}% ({elapsed})",
+    ) {
         bar.set_style(style.progress_chars("=> "));
     }
     Some(bar)

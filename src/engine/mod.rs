@@ -227,7 +227,10 @@ mod tests {
     fn runs_until_drained() {
         let mut engine = Engine::<u32, (), Echo>::new(());
         engine.add(Echo { log: vec![] });
-        let reason = engine.run(RunLimits { until: SimTime::NEVER, progress: None });
+        let reason = engine.run(RunLimits {
+            until: SimTime::NEVER,
+            progress: None,
+        });
         assert_eq!(reason, StopReason::Drained);
         assert_eq!(log_of(&engine), vec![(10, 3), (20, 2), (30, 1), (40, 0)]);
         assert_eq!(engine.events(), 4);
@@ -238,7 +241,10 @@ mod tests {
         let mut engine = Engine::<u32, (), Echo>::new(());
         engine.add(Echo { log: vec![] });
         let until = SimTime::from_nanos(25);
-        let reason = engine.run(RunLimits { until, progress: None });
+        let reason = engine.run(RunLimits {
+            until,
+            progress: None,
+        });
         assert_eq!(reason, StopReason::TimeLimit);
         assert_eq!(log_of(&engine), vec![(10, 3), (20, 2)]);
         assert_eq!(engine.now(), until);
@@ -250,7 +256,10 @@ mod tests {
             let mut engine = Engine::<u32, (), Echo>::new(());
             engine.add(Echo { log: vec![] });
             engine.add(Echo { log: vec![] });
-            engine.run(RunLimits { until: SimTime::NEVER, progress: None });
+            engine.run(RunLimits {
+                until: SimTime::NEVER,
+                progress: None,
+            });
             (log_of(&engine), engine.events())
         };
         assert_eq!(run(), run());

@@ -153,7 +153,14 @@ mod tests {
     use super::*;
 
     fn request() -> Request {
-        Request { id: 1, kind: 0, region: 0, client: 0, key: 0, born: SimTime::ZERO }
+        Request {
+            id: 1,
+            kind: 0,
+            region: 0,
+            client: 0,
+            key: 0,
+            born: SimTime::ZERO,
+        }
     }
 
     #[test]
@@ -166,7 +173,10 @@ mod tests {
         assert!(table.resolve(handle).is_none());
         let b = table.open(ComponentId(0), ComponentId(1), 8, request(), ANY_INSTANCE);
         assert_eq!(a, b, "slot reused");
-        assert!(table.resolve(handle).is_none(), "old generation must not see the new call");
+        assert!(
+            table.resolve(handle).is_none(),
+            "old generation must not see the new call"
+        );
         assert_eq!(table.live(), 1);
         assert_eq!(table.peak(), 1);
     }

@@ -166,7 +166,9 @@ impl Group {
                     let w = i64::from(self.backends[i].weight);
                     total += w;
                     self.state[i].current_weight += w;
-                    if best.is_none_or(|b| self.state[i].current_weight > self.state[b].current_weight) {
+                    if best
+                        .is_none_or(|b| self.state[i].current_weight > self.state[b].current_weight)
+                    {
                         best = Some(i);
                     }
                 }
@@ -194,9 +196,14 @@ impl Group {
                 };
                 let start = (splitmix64(value) % n as u64) as usize;
                 // An unhealthy backend's requests move to the next healthy one; the others stay.
-                (0..n).map(|k| (start + k) % n).find(|&i| usable(self, i)).unwrap_or(start)
+                (0..n)
+                    .map(|k| (start + k) % n)
+                    .find(|&i| usable(self, i))
+                    .unwrap_or(start)
             }
-            Algorithm::LeastConnections => self.least_by(n, |g, i| u64::from(g.state[i].in_flight) as f64, usable),
+            Algorithm::LeastConnections => {
+                self.least_by(n, |g, i| u64::from(g.state[i].in_flight) as f64, usable)
+            }
             Algorithm::LeastResponseTime => self.least_by(
                 n,
                 |g, i| g.state[i].latency_ewma_ns * f64::from(g.state[i].in_flight + 1),
@@ -252,7 +259,14 @@ impl Group {
         self.state[i].requests += 1;
     }
 
-    pub fn on_reply(&mut self, i: usize, latency: SimDuration, outcome: Outcome, now: SimTime, health: Option<PassiveHealth>) {
+    pub fn on_reply(
+        &mut self,
+        i: usize,
+        latency: SimDuration,
+        outcome: Outcome,
+        now: SimTime,
+        health: Option<PassiveHealth>,
+    ) {
         let s = &mut self.state[i];
         s.in_flight = s.in_flight.saturating_sub(1);
         let observed = latency.as_nanos() as f64;
@@ -279,7 +293,6 @@ impl Group {
         &self.backends[i]
     }
 }
-
 
 /// A call being relayed: where it came from and which backend took it.
 #[derive(Clone, Copy, Debug)]
@@ -322,8 +335,16 @@ impl LoadBalancer {
         let now = sim.now();
         self.stats.arrive(now);
         let request = sim.world.calls.get(id).request;
-        let group_index = self.route_of_type.get(request.kind as usize).copied().unwrap_or(0);
-        let Some(group) = self.groups.get_mut(group_index).filter(|g| !g.backends.is_empty()) else {
+        let group_index = self
+            .route_of_type
+            .get(request.kind as usize)
+            .copied()
+            .unwrap_or(0);
+        let Some(group) = self
+            .groups
+            .get_mut(group_index)
+            .filter(|g| !g.backends.is_empty())
+        else {
             self.stats.finish(now, now, Outcome::Rejected);
             reply(sim, id, Outcome::Rejected);
             return;
@@ -348,7 +369,14 @@ impl LoadBalancer {
                 self.relays.len() as u32 - 1
             }
         };
-        call(sim, me, backend.component, u64::from(slot), request, backend.instance);
+        call(
+            sim,
+            me,
+            backend.component,
+            u64::from(slot),
+            request,
+            backend.instance,
+        );
     }
 
     fn on_reply(&mut self, id: CallId, sim: &mut ModelSim) {
@@ -363,7 +391,13 @@ impl LoadBalancer {
         self.free_relays.push(slot);
         let group = &mut self.groups[relay.group as usize];
         let was_ejected = group.state[relay.backend as usize].ejected_until > now;
-        group.on_reply(relay.backend as usize, now - relay.sent, outcome, now, self.health);
+        group.on_reply(
+            relay.backend as usize,
+            now - relay.sent,
+            outcome,
+            now,
+            self.health,
+        );
         if !was_ejected && group.state[relay.backend as usize].ejected_until > now {
             self.ejections += 1;
         }
@@ -388,14 +422,20 @@ impl Node for LoadBalancer {
     }
 
     fn report(&self, _end: SimTime) -> ComponentReport {
-        let mut report = ComponentReport::from_request_stats(&self.config_name, "load_balancer", &self.stats);
+        let mut report =
+            ComponentReport::from_request_stats(&self.config_name, "load_balancer", &self.stats);
         let per_backend: Vec<u64> = self
             .groups
             .iter()
             .flat_map(|g| g.state.iter().map(|s| s.requests))
             .collect();
-        report.extra.insert("requests_per_backend".into(), serde_json::json!(per_backend));
-        report.extra.insert("ejections".into(), serde_json::json!(self.ejections));
+        report.extra.insert(
+            "requests_per_backend".into(),
+            serde_json::json!(per_backend),
+        );
+        report
+            .extra
+            .insert("ejections".into(), serde_json::json!(self.ejections));
         report
     }
 }
@@ -411,18 +451,24 @@ mod tests {
             backends: weights
                 .iter()
                 .enumerate()
-                .map(|(i, &weight)| Backend { component: ComponentId(1), instance: i as u32, weight })
+                .map(|(i, &weight)| Backend {
+                    component: ComponentId(1),
+                    instance: i as u32,
+                    weight,
+                })
                 .collect(),
         })
     }
 
     fn picks(g: &mut Group, n: usize) -> Vec<usize> {
         let mut rng = stream(7, "test", "lb");
-        (0..n).map(|k| {
-            let i = g.pick(k as u32, k as u64, SimTime::ZERO, &mut rng);
-            g.on_sent(i);
-            i
-        }).collect()
+        (0..n)
+            .map(|k| {
+                let i = g.pick(k as u32, k as u64, SimTime::ZERO, &mut rng);
+                g.on_sent(i);
+                i
+            })
+            .collect()
     }
 
     fn counts(picks: &[usize], n: usize) -> Vec<usize> {
@@ -435,7 +481,10 @@ mod tests {
 
     #[test]
     fn round_robin_cycles_in_order() {
-        assert_eq!(picks(&mut group(Algorithm::RoundRobin, &[1, 1, 1]), 7), vec![0, 1, 2, 0, 1, 2, 0]);
+        assert_eq!(
+            picks(&mut group(Algorithm::RoundRobin, &[1, 1, 1]), 7),
+            vec![0, 1, 2, 0, 1, 2, 0]
+        );
     }
 
     #[test]
@@ -447,19 +496,32 @@ mod tests {
 
     #[test]
     fn random_is_roughly_uniform() {
-        let c = counts(&picks(&mut group(Algorithm::Random, &[1, 1, 1, 1]), 40_000), 4);
+        let c = counts(
+            &picks(&mut group(Algorithm::Random, &[1, 1, 1, 1]), 40_000),
+            4,
+        );
         // Each count is Binomial(40000, 1/4): sd = 86.6; allow 5 sd.
-        assert!(c.iter().all(|&k| (k as f64 - 10_000.0).abs() < 433.0), "{c:?}");
+        assert!(
+            c.iter().all(|&k| (k as f64 - 10_000.0).abs() < 433.0),
+            "{c:?}"
+        );
     }
 
     #[test]
     fn client_hash_is_sticky() {
         let mut g = group(Algorithm::Hash(HashOn::Client), &[1, 1, 1, 1, 1]);
         let mut rng = stream(1, "t", "t");
-        let first: Vec<usize> = (0..50).map(|c| g.pick(c, 0, SimTime::ZERO, &mut rng)).collect();
-        let again: Vec<usize> = (0..50).map(|c| g.pick(c, 99, SimTime::ZERO, &mut rng)).collect();
+        let first: Vec<usize> = (0..50)
+            .map(|c| g.pick(c, 0, SimTime::ZERO, &mut rng))
+            .collect();
+        let again: Vec<usize> = (0..50)
+            .map(|c| g.pick(c, 99, SimTime::ZERO, &mut rng))
+            .collect();
         assert_eq!(first, again);
-        assert!(counts(&first, 5).iter().all(|&k| k > 0), "every backend gets some clients");
+        assert!(
+            counts(&first, 5).iter().all(|&k| k > 0),
+            "every backend gets some clients"
+        );
     }
 
     #[test]
@@ -477,9 +539,21 @@ mod tests {
         let mut g = group(Algorithm::LeastResponseTime, &[1, 1]);
         let mut rng = stream(1, "t", "t");
         g.on_sent(0);
-        g.on_reply(0, SimDuration::from_millis(100), Outcome::Succeeded, SimTime::ZERO, None);
+        g.on_reply(
+            0,
+            SimDuration::from_millis(100),
+            Outcome::Succeeded,
+            SimTime::ZERO,
+            None,
+        );
         g.on_sent(1);
-        g.on_reply(1, SimDuration::from_millis(10), Outcome::Succeeded, SimTime::ZERO, None);
+        g.on_reply(
+            1,
+            SimDuration::from_millis(10),
+            Outcome::Succeeded,
+            SimTime::ZERO,
+            None,
+        );
         assert!((0..10).all(|_| g.pick(0, 0, SimTime::ZERO, &mut rng) == 1));
     }
 
@@ -497,14 +571,20 @@ mod tests {
     #[test]
     fn failing_backends_are_ejected_then_readmitted() {
         let mut g = group(Algorithm::RoundRobin, &[1, 1]);
-        let health = Some(PassiveHealth { failures_to_eject: 3, ejection: SimDuration::from_secs(10) });
+        let health = Some(PassiveHealth {
+            failures_to_eject: 3,
+            ejection: SimDuration::from_secs(10),
+        });
         let t0 = SimTime::ZERO;
         for _ in 0..3 {
             g.on_sent(0);
             g.on_reply(0, SimDuration::ZERO, Outcome::Failed, t0, health);
         }
         let mut rng = stream(1, "t", "t");
-        assert!((0..6).all(|_| g.pick(0, 0, t0, &mut rng) == 1), "ejected backend skipped");
+        assert!(
+            (0..6).all(|_| g.pick(0, 0, t0, &mut rng) == 1),
+            "ejected backend skipped"
+        );
         let later = t0 + SimDuration::from_secs(10);
         let p: Vec<usize> = (0..4).map(|_| g.pick(0, 0, later, &mut rng)).collect();
         assert!(p.contains(&0), "readmitted after the ejection time: {p:?}");
@@ -513,13 +593,24 @@ mod tests {
     #[test]
     fn all_ejected_means_panic_mode_not_total_failure() {
         let mut g = group(Algorithm::RoundRobin, &[1, 1]);
-        let health = Some(PassiveHealth { failures_to_eject: 1, ejection: SimDuration::from_secs(10) });
+        let health = Some(PassiveHealth {
+            failures_to_eject: 1,
+            ejection: SimDuration::from_secs(10),
+        });
         for i in 0..2 {
             g.on_sent(i);
-            g.on_reply(i, SimDuration::ZERO, Outcome::Rejected, SimTime::ZERO, health);
+            g.on_reply(
+                i,
+                SimDuration::ZERO,
+                Outcome::Rejected,
+                SimTime::ZERO,
+                health,
+            );
         }
         let mut rng = stream(1, "t", "t");
-        let p: Vec<usize> = (0..4).map(|_| g.pick(0, 0, SimTime::ZERO, &mut rng)).collect();
+        let p: Vec<usize> = (0..4)
+            .map(|_| g.pick(0, 0, SimTime::ZERO, &mut rng))
+            .collect();
         assert_eq!(counts(&p, 2), vec![2, 2]);
     }
 }

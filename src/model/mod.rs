@@ -30,7 +30,11 @@ pub enum Msg {
     /// The reply to a call arrives back at its caller; the outcome is in the call.
     Reply(CallId),
     /// A component's own timer; `kind`, `index` and `generation` mean what the component says.
-    Timer { kind: u16, index: u32, generation: u32 },
+    Timer {
+        kind: u16,
+        index: u32,
+        generation: u32,
+    },
 }
 
 pub type ModelSim = Sim<Msg, World>;
@@ -104,7 +108,12 @@ pub struct World {
 }
 
 impl World {
-    pub fn new(network: Network, clock: StatsClock, budget: RequestBudget, request_types: usize) -> Self {
+    pub fn new(
+        network: Network,
+        clock: StatsClock,
+        budget: RequestBudget,
+        request_types: usize,
+    ) -> Self {
         World {
             calls: CallTable::default(),
             network,
@@ -112,7 +121,9 @@ impl World {
             budget,
             end_to_end: EndToEnd {
                 all: RequestStats::new(clock),
-                by_type: (0..request_types).map(|_| RequestStats::new(clock)).collect(),
+                by_type: (0..request_types)
+                    .map(|_| RequestStats::new(clock))
+                    .collect(),
             },
             next_request_id: 0,
         }
@@ -133,7 +144,10 @@ pub fn call(
     request: Request,
     instance: u32,
 ) -> CallId {
-    let id = sim.world.calls.open(caller, callee, token, request, instance);
+    let id = sim
+        .world
+        .calls
+        .open(caller, callee, token, request, instance);
     let latency = sim.world.network.latency(caller, callee);
     sim.schedule_in(latency, callee, Msg::Call(id));
     id

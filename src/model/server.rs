@@ -195,7 +195,15 @@ impl ServerPool {
         let job = self.new_job(id, kind, i as u32, now);
         if let Some(timeout) = self.config.timeout {
             let generation = self.jobs[job as usize].generation;
-            sim.schedule_in(timeout, me, Msg::Timer { kind: TIMER_DEADLINE, index: job, generation });
+            sim.schedule_in(
+                timeout,
+                me,
+                Msg::Timer {
+                    kind: TIMER_DEADLINE,
+                    index: job,
+                    generation,
+                },
+            );
         }
         if workers_free {
             self.start(me, job, sim);
@@ -223,7 +231,15 @@ impl ServerPool {
             Some(profile) => profile.service_time.sample(&mut self.service_rng),
             None => SimDuration::ZERO,
         };
-        sim.schedule_in(service, me, Msg::Timer { kind: TIMER_SERVICE_DONE, index: job, generation });
+        sim.schedule_in(
+            service,
+            me,
+            Msg::Timer {
+                kind: TIMER_SERVICE_DONE,
+                index: job,
+                generation,
+            },
+        );
     }
 
     /// Makes the job's next downstream call, or completes it when none is left.
@@ -241,7 +257,14 @@ impl ServerPool {
             Some(target) => {
                 self.jobs[job as usize].next_call += 1;
                 let request = sim.world.calls.get(upstream).request;
-                call(sim, me, target, token(job, generation), request, ANY_INSTANCE);
+                call(
+                    sim,
+                    me,
+                    target,
+                    token(job, generation),
+                    request,
+                    ANY_INSTANCE,
+                );
             }
             None => self.complete(me, job, Outcome::Succeeded, sim),
         }
@@ -325,7 +348,11 @@ impl Component<Msg, World> for ServerPool {
         match msg {
             Msg::Call(id) => self.on_call(me, id, sim),
             Msg::Reply(id) => self.on_reply(me, id, sim),
-            Msg::Timer { kind: TIMER_SERVICE_DONE, index, generation } => {
+            Msg::Timer {
+                kind: TIMER_SERVICE_DONE,
+                index,
+                generation,
+            } => {
                 let Some(j) = self.jobs.get(index as usize) else {
                     return;
                 };
@@ -338,7 +365,11 @@ impl Component<Msg, World> for ServerPool {
                     self.next_step(me, index, sim);
                 }
             }
-            Msg::Timer { kind: TIMER_DEADLINE, index, generation } => self.on_deadline(index, generation, sim),
+            Msg::Timer {
+                kind: TIMER_DEADLINE,
+                index,
+                generation,
+            } => self.on_deadline(index, generation, sim),
             Msg::Timer { .. } => {}
         }
     }
@@ -358,7 +389,8 @@ impl Node for ServerPool {
     }
 
     fn report(&self, end: SimTime) -> ComponentReport {
-        let mut report = ComponentReport::from_node_stats(&self.config.name, "server", &self.stats, end);
+        let mut report =
+            ComponentReport::from_node_stats(&self.config.name, "server", &self.stats, end);
         let workers = f64::from(self.config.workers);
         let instances: Vec<serde_json::Value> = self
             .instances
@@ -370,10 +402,18 @@ impl Node for ServerPool {
                 })
             })
             .collect();
-        report.extra.insert("instances".into(), serde_json::Value::from(self.config.instances));
-        report.extra.insert("workers".into(), serde_json::Value::from(self.config.workers));
+        report.extra.insert(
+            "instances".into(),
+            serde_json::Value::from(self.config.instances),
+        );
+        report.extra.insert(
+            "workers".into(),
+            serde_json::Value::from(self.config.workers),
+        );
         if self.instances.len() > 1 {
-            report.extra.insert("per_instance".into(), serde_json::Value::Array(instances));
+            report
+                .extra
+                .insert("per_instance".into(), serde_json::Value::Array(instances));
         }
         report
     }

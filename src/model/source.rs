@@ -32,8 +32,14 @@ pub enum Arrivals {
 }
 
 pub enum Load {
-    Open { profile: RateProfile, arrivals: Arrivals },
-    Closed { users: u32, think_time: Distribution },
+    Open {
+        profile: RateProfile,
+        arrivals: Arrivals,
+    },
+    Closed {
+        users: u32,
+        think_time: Distribution,
+    },
 }
 
 pub struct SourceConfig {
@@ -88,7 +94,10 @@ fn cumulative(weights: impl Iterator<Item = f64>) -> Vec<f64> {
 
 /// Index of the first cumulative weight above `u` (u in [0, 1)).
 fn choose(cumulative: &[f64], u: f64) -> usize {
-    cumulative.iter().position(|&c| u < c).unwrap_or(cumulative.len().saturating_sub(1))
+    cumulative
+        .iter()
+        .position(|&c| u < c)
+        .unwrap_or(cumulative.len().saturating_sub(1))
 }
 
 impl Source {
@@ -125,7 +134,8 @@ impl Source {
             0 | 1 => self.config.mix.first().map_or(0, |&(k, _)| k),
             _ => self.config.mix[choose(&self.mix_cumulative, self.mix_rng.random::<f64>())].0,
         };
-        let client = client.unwrap_or_else(|| self.client_rng.random_range(0..self.config.clients.max(1)));
+        let client =
+            client.unwrap_or_else(|| self.client_rng.random_range(0..self.config.clients.max(1)));
         Request {
             id: sim.world.next_request_id(),
             kind,
@@ -148,7 +158,11 @@ impl Source {
             self.outstanding[user as usize] = Some(handle);
         }
         if let Some(timeout) = self.config.timeout {
-            let timer = Msg::Timer { kind: TIMER_TIMEOUT, index: handle.id.0, generation: handle.generation };
+            let timer = Msg::Timer {
+                kind: TIMER_TIMEOUT,
+                index: handle.id.0,
+                generation: handle.generation,
+            };
             sim.schedule_in(timeout, me, timer);
         }
     }
@@ -163,7 +177,15 @@ impl Source {
         };
         if let Some(next) = profile.advance(sim.now(), area) {
             if next < sim.world.budget.stop_issuing_at {
-                sim.schedule_at(next, me, Msg::Timer { kind: TIMER_ARRIVAL, index: 0, generation: 0 });
+                sim.schedule_at(
+                    next,
+                    me,
+                    Msg::Timer {
+                        kind: TIMER_ARRIVAL,
+                        index: 0,
+                        generation: 0,
+                    },
+                );
             }
         }
     }
@@ -171,7 +193,15 @@ impl Source {
     fn think_then_send(&mut self, me: ComponentId, user: u32, sim: &mut ModelSim) {
         if let Load::Closed { think_time, .. } = &self.config.load {
             let pause = think_time.sample(&mut self.think_rng);
-            sim.schedule_in(pause, me, Msg::Timer { kind: TIMER_THINK_DONE, index: user, generation: 0 });
+            sim.schedule_in(
+                pause,
+                me,
+                Msg::Timer {
+                    kind: TIMER_THINK_DONE,
+                    index: user,
+                    generation: 0,
+                },
+            );
         }
     }
 
@@ -231,20 +261,36 @@ impl Component<Msg, World> for Source {
     fn handle(&mut self, me: ComponentId, msg: Msg, sim: &mut ModelSim) {
         match msg {
             Msg::Reply(id) => self.on_reply(me, id, sim),
-            Msg::Timer { kind: TIMER_ARRIVAL, .. } => {
+            Msg::Timer {
+                kind: TIMER_ARRIVAL,
+                ..
+            } => {
                 if sim.world.budget.take(sim.now()) {
                     self.send(me, None, sim);
                     self.schedule_next_arrival(me, sim);
                 }
             }
-            Msg::Timer { kind: TIMER_THINK_DONE, index, .. } => {
+            Msg::Timer {
+                kind: TIMER_THINK_DONE,
+                index,
+                ..
+            } => {
                 if sim.world.budget.take(sim.now()) {
                     self.send(me, Some(index), sim);
                 }
             }
-            Msg::Timer { kind: TIMER_TIMEOUT, index, generation } => {
-                self.on_timeout(me, CallHandle { id: CallId(index), generation }, sim)
-            }
+            Msg::Timer {
+                kind: TIMER_TIMEOUT,
+                index,
+                generation,
+            } => self.on_timeout(
+                me,
+                CallHandle {
+                    id: CallId(index),
+                    generation,
+                },
+                sim,
+            ),
             Msg::Timer { .. } | Msg::Call(_) => {}
         }
     }

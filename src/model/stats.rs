@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 
 use super::StatsClock;
 use crate::engine::SimTime;
-use crate::stats::{LatencyHistogram, LatencySummary, LevelTracker, Outcome, Outcomes, WindowRow, Windows};
+use crate::stats::{
+    LatencyHistogram, LatencySummary, LevelTracker, Outcome, Outcomes, WindowRow, Windows,
+};
 
 /// Counts and latencies of requests (or calls) through one place.
 ///
@@ -113,7 +115,12 @@ pub struct ComponentReport {
 
 impl ComponentReport {
     /// The common part of a report for a component with [`NodeStats`].
-    pub fn from_node_stats(name: &str, kind: &'static str, stats: &NodeStats, end: SimTime) -> Self {
+    pub fn from_node_stats(
+        name: &str,
+        kind: &'static str,
+        stats: &NodeStats,
+        end: SimTime,
+    ) -> Self {
         let mut report = Self::from_request_stats(name, kind, &stats.requests);
         report.utilization = Some(stats.utilization(end));
         report.queue_mean = Some(stats.queue.mean(end));

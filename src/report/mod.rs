@@ -13,7 +13,10 @@ pub use crate::run::RunResult;
 /// Writes `contents` to `path` through a temporary file in the same directory and a rename, so
 /// that a crash never leaves a half-written file behind.
 pub fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let mut file = tempfile::NamedTempFile::new_in(dir)?;
     file.write_all(contents)?;
     file.as_file().sync_all()?;
@@ -28,6 +31,9 @@ pub fn write_outputs(result: &RunResult, dir: &Path) -> std::io::Result<()> {
     let mut text = serde_json::to_string_pretty(&summary).map_err(std::io::Error::other)?;
     text.push('\n');
     write_atomically(&dir.join("summary.json"), text.as_bytes())?;
-    write_atomically(&dir.join("timeseries.csv"), timeseries::to_csv(result).as_bytes())?;
+    write_atomically(
+        &dir.join("timeseries.csv"),
+        timeseries::to_csv(result).as_bytes(),
+    )?;
     Ok(())
 }

@@ -59,9 +59,16 @@ fn component(c: &ComponentReport, measured_secs: f64) -> Value {
         }
     }
     m.insert("availability".into(), number(c.outcomes.availability()));
-    let throughput = if measured_secs > 0.0 { c.outcomes.succeeded as f64 / measured_secs } else { 0.0 };
+    let throughput = if measured_secs > 0.0 {
+        c.outcomes.succeeded as f64 / measured_secs
+    } else {
+        0.0
+    };
     m.insert("throughput_rps".into(), number(throughput));
-    m.insert("utilization".into(), c.utilization.map_or(Value::Null, number));
+    m.insert(
+        "utilization".into(),
+        c.utilization.map_or(Value::Null, number),
+    );
     if let Some(q) = c.queue_mean {
         m.insert("queue_mean".into(), number(q));
     }
@@ -80,8 +87,16 @@ pub fn to_json(r: &RunResult) -> Value {
     let e2e = &r.end_to_end;
     let mut requests = counts(&e2e.outcomes);
     requests.insert("in_flight_at_end".into(), json!(r.in_flight));
-    let throughput = if measured > 0.0 { e2e.outcomes.succeeded as f64 / measured } else { 0.0 };
-    let offered = if measured > 0.0 { e2e.arrivals as f64 / measured } else { 0.0 };
+    let throughput = if measured > 0.0 {
+        e2e.outcomes.succeeded as f64 / measured
+    } else {
+        0.0
+    };
+    let offered = if measured > 0.0 {
+        e2e.arrivals as f64 / measured
+    } else {
+        0.0
+    };
     let types: Map<String, Value> = r
         .request_types
         .iter()

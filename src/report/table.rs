@@ -43,8 +43,17 @@ pub fn render(r: &RunResult) -> String {
         r.in_flight
     );
     let measured = r.measured_secs();
-    let throughput = if measured > 0.0 { o.succeeded as f64 / measured } else { 0.0 };
-    let _ = writeln!(out, "availability {}  throughput {:.1} req/s", pct(o.availability()), throughput);
+    let throughput = if measured > 0.0 {
+        o.succeeded as f64 / measured
+    } else {
+        0.0
+    };
+    let _ = writeln!(
+        out,
+        "availability {}  throughput {:.1} req/s",
+        pct(o.availability()),
+        throughput
+    );
     let l = &e.latency;
     let _ = writeln!(
         out,
@@ -65,7 +74,9 @@ pub fn render(r: &RunResult) -> String {
     );
     for c in &r.components {
         let errors = c.outcomes.total() - c.outcomes.succeeded;
-        let util = c.utilization.map_or("-".to_string(), |u| format!("{:.1}%", u * 100.0));
+        let util = c
+            .utilization
+            .map_or("-".to_string(), |u| format!("{:.1}%", u * 100.0));
         let queue = c.queue_mean.map_or("-".to_string(), |q| format!("{q:.2}"));
         let _ = writeln!(
             out,

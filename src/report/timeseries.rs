@@ -23,6 +23,14 @@ fn row_at<R: crate::stats::Mergeable + Clone>(w: &Windows<R>, i: usize) -> R {
     w.rows().get(i).cloned().unwrap_or_default()
 }
 
+/// One component's windows, aligned to the common width.
+struct ComponentSeries {
+    requests: Windows<WindowRow>,
+    /// Busy-worker integral per window and the capacity it is out of.
+    busy: Option<(Windows<f64>, u64)>,
+    queue: Option<Windows<f64>>,
+}
+
 pub fn to_csv(r: &RunResult) -> String {
     // Align every series on the widest window width.
     let mut width = r.end_to_end_windows.width_ns();
@@ -38,23 +46,30 @@ pub fn to_csv(r: &RunResult) -> String {
     let mut e2e = r.end_to_end_windows.clone();
     e2e.coarsen_to(width);
     let count = (r.end.as_nanos().div_ceil(width)).max(1) as usize;
-    let servers: Vec<_> = r.components.iter().filter(|c| c.kind != "traffic").collect();
-    let mut per_component: Vec<(Windows<WindowRow>, Option<Windows<f64>>, u64, Option<Windows<f64>>)> = servers
+    let servers: Vec<_> = r
+        .components
+        .iter()
+        .filter(|c| c.kind != "traffic")
+        .collect();
+    let per_component: Vec<ComponentSeries> = servers
         .iter()
         .map(|c| {
-            let mut reqs = c.windows.clone();
-            reqs.coarsen_to(width);
-            let busy = c.busy_windows.as_ref().map(|(b, cap)| {
+            let mut requests = c.windows.clone();
+            requests.coarsen_to(width);
+            let busy = c.busy_windows.as_ref().map(|(b, capacity)| {
                 let mut b = b.clone();
                 b.coarsen_to(width);
-                (b, *cap)
+                (b, *capacity)
             });
             let queue = c.queue_windows.clone().map(|mut q| {
                 q.coarsen_to(width);
                 q
             });
-            let cap = busy.as_ref().map_or(0, |(_, cap)| *cap);
-            (reqs, busy.map(|(b, _)| b), cap, queue)
+            ComponentSeries {
+                requests,
+                busy,
+                queue,
+            }
         })
         .collect();
 
@@ -75,11 +90,24 @@ pub fn to_csv(r: &RunResult) -> String {
         let row = row_at(&e2e, i);
         let o = row.outcomes;
         let (mean, p50, p90, p99) = match &row.latency {
-            Some(h) => (h.mean_ms(), h.quantile_ms(0.5), h.quantile_ms(0.9), h.quantile_ms(0.99)),
+            Some(h) => (
+                h.mean_ms(),
+                h.quantile_ms(0.5),
+                h.quantile_ms(0.9),
+                h.quantile_ms(0.99),
+            ),
             None => (f64::NAN, f64::NAN, f64::NAN, f64::NAN),
         };
-        let throughput = if span > 0.0 { o.succeeded as f64 / span } else { 0.0 };
-        let availability = if o.total() > 0 { fmt(o.availability()) } else { String::new() };
+        let throughput = if span > 0.0 {
+            o.succeeded as f64 / span
+        } else {
+            0.0
+        };
+        let availability = if o.total() > 0 {
+            fmt(o.availability())
+        } else {
+            String::new()
+        };
         let _ = write!(
             out,
             "{},{},{},{},{},{},{},{},{},{},{},{},{}",
@@ -97,14 +125,18 @@ pub fn to_csv(r: &RunResult) -> String {
             fmt(p90),
             fmt(p99)
         );
-        for (reqs, busy, cap, queue) in &mut per_component {
-            let rrow = row_at(reqs, i);
+        for series in &per_component {
+            let rrow = row_at(&series.requests, i);
             let errors = rrow.outcomes.total() - rrow.outcomes.succeeded;
             let _ = write!(out, ",{},{}", rrow.arrivals, errors);
-            if let Some(busy) = busy {
+            if let Some((busy, capacity)) = &series.busy {
                 let area = row_at(busy, i);
-                let util = if span > 0.0 && *cap > 0 { area / (*cap as f64 * span) } else { 0.0 };
-                let q = queue.as_ref().map_or(0.0, |q| row_at(q, i));
+                let util = if span > 0.0 && *capacity > 0 {
+                    area / (*capacity as f64 * span)
+                } else {
+                    0.0
+                };
+                let q = series.queue.as_ref().map_or(0.0, |q| row_at(q, i));
                 let qmean = if span > 0.0 { q / span } else { 0.0 };
                 let _ = write!(out, ",{},{}", fmt(util), fmt(qmean));
             }

@@ -21,11 +21,20 @@ pub fn build(plan: Plan) -> Result<ModelEngine, String> {
         warmup_end: SimTime::ZERO + plan.warmup,
         window_ns: plan.window.as_nanos(),
     };
-    let budget = RequestBudget { limit: plan.requests, issued: 0, stop_issuing_at: end };
+    let budget = RequestBudget {
+        limit: plan.requests,
+        issued: 0,
+        stop_issuing_at: end,
+    };
     let mut network = Network::new(seed, plan.components.len(), plan.default_latency);
     let names: Vec<String> = plan.components.iter().map(|(n, _)| n.clone()).collect();
     for (a, b, latency) in plan.links {
-        network.connect(seed, (a, &names[a.index()]), (b, &names[b.index()]), latency);
+        network.connect(
+            seed,
+            (a, &names[a.index()]),
+            (b, &names[b.index()]),
+            latency,
+        );
     }
     let world = World::new(network, clock, budget, plan.request_types.len());
     let mut engine: ModelEngine = Engine::new(world);
@@ -45,12 +54,16 @@ pub fn build(plan: Plan) -> Result<ModelEngine, String> {
                 };
                 Box::new(Source::new(config, seed, engine.world()))
             }
-            ComponentPlan::Server(config) => {
-                Box::new(ServerPool::new(config, stream(seed, &name, "service"), engine.world()))
-            }
-            ComponentPlan::Balancer(config) => {
-                Box::new(LoadBalancer::new(config, stream(seed, &name, "balancing"), engine.world()))
-            }
+            ComponentPlan::Server(config) => Box::new(ServerPool::new(
+                config,
+                stream(seed, &name, "service"),
+                engine.world(),
+            )),
+            ComponentPlan::Balancer(config) => Box::new(LoadBalancer::new(
+                config,
+                stream(seed, &name, "balancing"),
+                engine.world(),
+            )),
         };
         let id = engine.add(node);
         debug_assert_eq!(id, ComponentId(id.0));

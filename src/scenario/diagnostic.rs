@@ -17,11 +17,19 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn at(loc: Loc, message: impl Into<String>) -> Self {
-        Diagnostic { loc: Some(loc), message: message.into(), help: None }
+        Diagnostic {
+            loc: Some(loc),
+            message: message.into(),
+            help: None,
+        }
     }
 
     pub fn whole_file(message: impl Into<String>) -> Self {
-        Diagnostic { loc: None, message: message.into(), help: None }
+        Diagnostic {
+            loc: None,
+            message: message.into(),
+            help: None,
+        }
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
@@ -34,7 +42,11 @@ impl Diagnostic {
         let mut out = String::new();
         match self.loc.filter(|l| l.line > 0) {
             Some(loc) => {
-                let _ = writeln!(out, "error: {path}:{}:{}: {}", loc.line, loc.column, self.message);
+                let _ = writeln!(
+                    out,
+                    "error: {path}:{}:{}: {}",
+                    loc.line, loc.column, self.message
+                );
                 if let Some(text) = source.lines().nth((loc.line - 1) as usize) {
                     let number = loc.line.to_string();
                     let pad = " ".repeat(number.len());
@@ -43,7 +55,11 @@ impl Diagnostic {
                     let caret_at = (loc.column.max(1) - 1) as usize;
                     let _ = writeln!(out, "{pad} |");
                     let _ = writeln!(out, "{number} | {text}");
-                    let _ = writeln!(out, "{pad} | {}^", " ".repeat(caret_at.min(text.chars().count())));
+                    let _ = writeln!(
+                        out,
+                        "{pad} | {}^",
+                        " ".repeat(caret_at.min(text.chars().count()))
+                    );
                 }
             }
             None => {
@@ -58,7 +74,10 @@ impl Diagnostic {
 }
 
 /// The closest of `candidates` to `name`, if it is close enough to be a likely typo.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     // One edit for short names, about one per three characters for longer ones.
     let limit = (name.chars().count().div_ceil(3)).max(1);
     candidates
@@ -91,7 +110,14 @@ mod tests {
     #[test]
     fn renders_location_line_and_caret() {
         let source = "a: 1\nworkers: 0\n";
-        let d = Diagnostic::at(Loc { line: 2, column: 10 }, "workers must be at least 1").with_help("try 4");
+        let d = Diagnostic::at(
+            Loc {
+                line: 2,
+                column: 10,
+            },
+            "workers must be at least 1",
+        )
+        .with_help("try 4");
         assert_eq!(
             d.render("s.yaml", source),
             "error: s.yaml:2:10: workers must be at least 1\n  |\n2 | workers: 0\n  |          ^\n  = help: try 4\n"
@@ -101,7 +127,10 @@ mod tests {
     #[test]
     fn suggests_close_names_only() {
         assert_eq!(did_you_mean("dbb", ["db", "web"]), Some("db"));
-        assert_eq!(did_you_mean("round_robbin", ["round_robin", "random"]), Some("round_robin"));
+        assert_eq!(
+            did_you_mean("round_robbin", ["round_robin", "random"]),
+            Some("round_robin")
+        );
         assert_eq!(did_you_mean("zzzzzz", ["db", "web"]), None);
         assert_eq!(suggestion("qq", ["db", "web"]), "expected one of: db, web");
     }

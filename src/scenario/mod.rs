@@ -45,7 +45,11 @@ impl LoadError {
             .collect::<Vec<_>>()
             .join("\n");
         if self.diagnostics.len() > 1 {
-            out.push_str(&format!("\n{} errors in {}\n", self.diagnostics.len(), self.path));
+            out.push_str(&format!(
+                "\n{} errors in {}\n",
+                self.diagnostics.len(),
+                self.path
+            ));
         }
         out
     }
@@ -65,9 +69,10 @@ pub fn load(path: &Path) -> Result<Plan, LoadError> {
     }
     let text = std::fs::read_to_string(path)
         .map_err(|e| LoadError::whole_file(&shown, format!("cannot read the scenario: {e}")))?;
-    let default_name = path
-        .file_stem()
-        .map_or_else(|| "scenario".to_string(), |s| s.to_string_lossy().into_owned());
+    let default_name = path.file_stem().map_or_else(
+        || "scenario".to_string(),
+        |s| s.to_string_lossy().into_owned(),
+    );
     load_str(&text, &shown, &default_name)
 }
 
@@ -96,7 +101,10 @@ fn parse_yaml(text: &str) -> Result<raw::Scenario, Diagnostic> {
 
 fn diagnostic_from_yaml(error: &serde_saphyr::Error) -> Diagnostic {
     let plain = error.without_snippet();
-    let loc = plain.location().map(|l| Loc { line: l.line(), column: l.column() });
+    let loc = plain.location().map(|l| Loc {
+        line: l.line(),
+        column: l.column(),
+    });
     let mut message = plain.to_string();
     // The library appends its own location; we show ours in front.
     if let Some(cut) = message.find(" at line ") {
@@ -122,7 +130,10 @@ fn diagnostic_from_yaml(error: &serde_saphyr::Error) -> Diagnostic {
 
 /// For serde's "unknown field `x`, expected one of `a`, `b`", suggests the closest field.
 fn unknown_field_help(message: &str) -> Option<String> {
-    let rest = message.split("unknown field `").nth(1).or_else(|| message.split("unknown variant `").nth(1))?;
+    let rest = message
+        .split("unknown field `")
+        .nth(1)
+        .or_else(|| message.split("unknown variant `").nth(1))?;
     let (name, rest) = rest.split_once('`')?;
     let list = rest.split_once("expected one of")?.1;
     let expected: Vec<&str> = list
@@ -130,5 +141,6 @@ fn unknown_field_help(message: &str) -> Option<String> {
         .map(|s| s.trim().trim_matches('`'))
         .filter(|s| !s.is_empty())
         .collect();
-    diagnostic::did_you_mean(name, expected.iter().copied()).map(|best| format!("did you mean '{best}'?"))
+    diagnostic::did_you_mean(name, expected.iter().copied())
+        .map(|best| format!("did you mean '{best}'?"))
 }

@@ -318,8 +318,8 @@ pub struct LognormalSpec {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub enum ComponentSpec {
-    Server(ServerSpec),
-    LoadBalancer(BalancerSpec),
+    Server(Box<ServerSpec>),
+    LoadBalancer(Box<BalancerSpec>),
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -27,7 +27,9 @@ fn split_number(text: &str) -> Option<(f64, &str)> {
     let text = text.trim();
     let end = text
         .char_indices()
-        .find(|&(_, c)| !(c.is_ascii_digit() || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E'))
+        .find(|&(_, c)| {
+            !(c.is_ascii_digit() || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E')
+        })
         .map_or(text.len(), |(i, _)| i);
     // "1e3s" is fine, but a trailing 'e' would swallow nothing useful; let the parse decide.
     let (number, unit) = text.split_at(end);
@@ -37,7 +39,8 @@ fn split_number(text: &str) -> Option<(f64, &str)> {
 
 /// Parses a duration such as "250ms", "1.5s", "2m", "1h", "0".
 pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
-    let hint = "expected a duration such as 250ms, 1.5s, 2m or 1h (units: ns, us, ms, s, m, min, h, d)";
+    let hint =
+        "expected a duration such as 250ms, 1.5s, 2m or 1h (units: ns, us, ms, s, m, min, h, d)";
     let Some((value, unit)) = split_number(text) else {
         return Err(format!("'{text}' is not a duration: {hint}"));
     };
@@ -56,7 +59,11 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
     } else {
         match DURATION_UNITS.iter().find(|(name, _)| *name == unit) {
             Some(&(_, scale)) => scale,
-            None => return Err(format!("unknown duration unit '{unit}' in '{text}': {hint}")),
+            None => {
+                return Err(format!(
+                    "unknown duration unit '{unit}' in '{text}': {hint}"
+                ))
+            }
         }
     };
     let secs = value * scale;
@@ -64,7 +71,9 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
         return Err(format!("'{text}' is too long: at most 100 years (36500d)"));
     }
     if secs > 0.0 && secs < 1e-9 {
-        return Err(format!("'{text}' is shorter than the 1 ns resolution of simulated time"));
+        return Err(format!(
+            "'{text}' is shorter than the 1 ns resolution of simulated time"
+        ));
     }
     Ok(SimDuration::from_secs_f64(secs))
 }
@@ -114,8 +123,12 @@ pub fn parse_multiplier(text: &str) -> Result<f64, String> {
     let number = trimmed.strip_suffix(['x', 'X']).unwrap_or(trimmed);
     match number.trim().parse::<f64>() {
         Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
-        Ok(_) => Err(format!("'{text}' must be a positive multiplier such as 3x or 0.5x")),
-        Err(_) => Err(format!("'{text}' is not a multiplier: expected e.g. 3x, 0.5x or 2")),
+        Ok(_) => Err(format!(
+            "'{text}' must be a positive multiplier such as 3x or 0.5x"
+        )),
+        Err(_) => Err(format!(
+            "'{text}' is not a multiplier: expected e.g. 3x, 0.5x or 2"
+        )),
     }
 }
 
@@ -129,7 +142,9 @@ pub fn parse_fraction(text: &str) -> Result<f64, String> {
     match number.trim().parse::<f64>() {
         Ok(v) if v.is_finite() && (0.0..=1.0).contains(&(v * scale)) => Ok(v * scale),
         Ok(_) => Err(format!("'{text}' must be between 0 and 1 (or 0% and 100%)")),
-        Err(_) => Err(format!("'{text}' is not a fraction: expected e.g. 0.3 or 30%")),
+        Err(_) => Err(format!(
+            "'{text}' is not a fraction: expected e.g. 0.3 or 30%"
+        )),
     }
 }
 
@@ -150,7 +165,9 @@ mod tests {
         assert_eq!(ms(" 10 ms "), Ok(10.0));
         assert!(parse_duration("10").unwrap_err().contains("no unit"));
         assert!(parse_duration("-1s").unwrap_err().contains("negative"));
-        assert!(parse_duration("5 parsecs").unwrap_err().contains("unknown duration unit"));
+        assert!(parse_duration("5 parsecs")
+            .unwrap_err()
+            .contains("unknown duration unit"));
         assert!(parse_duration("fast").is_err());
         assert!(parse_duration("1e300s").unwrap_err().contains("too long"));
         assert!(parse_duration("NaNs").is_err());
@@ -166,7 +183,9 @@ mod tests {
         assert!(parse_rate("1200").unwrap_err().contains("no unit"));
         assert!(parse_rate("-5/s").unwrap_err().contains("negative"));
         assert!(parse_rate("1e12/s").unwrap_err().contains("limit"));
-        assert!(parse_rate("5/fortnight").unwrap_err().contains("unknown rate unit"));
+        assert!(parse_rate("5/fortnight")
+            .unwrap_err()
+            .contains("unknown rate unit"));
     }
 
     #[test]

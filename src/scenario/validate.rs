@@ -105,11 +105,17 @@ impl Checker {
     }
 
     fn error_help(&mut self, loc: Loc, message: impl Into<String>, help: impl Into<String>) {
-        self.errors.push(Diagnostic::at(loc, message).with_help(help));
+        self.errors
+            .push(Diagnostic::at(loc, message).with_help(help));
     }
 
     /// Parses a scalar with `parse`, recording the error at its location.
-    fn parse<T>(&mut self, at: &At<Scalar>, what: &str, parse: impl Fn(&str) -> Result<T, String>) -> Option<T> {
+    fn parse<T>(
+        &mut self,
+        at: &At<Scalar>,
+        what: &str,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Option<T> {
         match parse(&at.value.0) {
             Ok(v) => Some(v),
             Err(e) => {
@@ -138,7 +144,11 @@ impl Checker {
             self.error(at.loc, format!("{what} must be at least {min}, got {v}"));
             None
         } else if v > max {
-            self.error_help(at.loc, format!("{what} is {v}, above the limit of {max}"), why.to_string());
+            self.error_help(
+                at.loc,
+                format!("{what} is {v}, above the limit of {max}"),
+                why.to_string(),
+            );
             None
         } else {
             Some(v)
@@ -149,7 +159,10 @@ impl Checker {
         if at.value.is_finite() && at.value > 0.0 {
             Some(at.value)
         } else {
-            self.error(at.loc, format!("{what} must be a positive number, got {}", at.value));
+            self.error(
+                at.loc,
+                format!("{what} must be a positive number, got {}", at.value),
+            );
             None
         }
     }
@@ -163,7 +176,13 @@ impl Checker {
                     Role::Server => "a server",
                     Role::Balancer => "a load balancer",
                 };
-                self.error(at.loc, format!("{what} '{}' is {role_name}, which cannot be used here", at.value));
+                self.error(
+                    at.loc,
+                    format!(
+                        "{what} '{}' is {role_name}, which cannot be used here",
+                        at.value
+                    ),
+                );
                 None
             }
             None => {
@@ -174,7 +193,11 @@ impl Checker {
                     .map(|(n, _)| n.clone())
                     .collect();
                 let help = suggestion(&at.value, candidates.iter().map(String::as_str));
-                self.error_help(at.loc, format!("{what} '{}' is not defined", at.value), help);
+                self.error_help(
+                    at.loc,
+                    format!("{what} '{}' is not defined", at.value),
+                    help,
+                );
                 None
             }
         }
@@ -196,13 +219,20 @@ impl Checker {
         }
     }
 
-    fn distribution(&mut self, at: &At<OrMap<raw::DistributionSpec>>, what: &str) -> Option<Distribution> {
+    fn distribution(
+        &mut self,
+        at: &At<OrMap<raw::DistributionSpec>>,
+        what: &str,
+    ) -> Option<Distribution> {
         use raw::DistributionSpec as D;
         let loc = at.loc;
         let scalar = |c: &mut Checker, s: &At<Scalar>| c.duration(s, what);
         let built = match &at.value {
             OrMap::Scalar(s) => {
-                let s = At { value: s.clone(), loc };
+                let s = At {
+                    value: s.clone(),
+                    loc,
+                };
                 Ok(Distribution::constant(scalar(self, &s)?))
             }
             OrMap::Map(D::Constant(s)) => Ok(Distribution::constant(scalar(self, s)?)),
@@ -220,7 +250,8 @@ impl Checker {
                     Distribution::lognormal_mean_sigma(mean, sigma.value)
                 }
                 (None, None, Some(median), Some(p99)) => {
-                    let median = self.positive_duration(median, &format!("{what} (lognormal median)"))?;
+                    let median =
+                        self.positive_duration(median, &format!("{what} (lognormal median)"))?;
                     let p99 = self.positive_duration(p99, &format!("{what} (lognormal p99)"))?;
                     Distribution::lognormal_median_p99(median, p99)
                 }
@@ -279,7 +310,10 @@ impl Checker {
         };
         let built = match &at.value {
             OrMap::Scalar(s) => {
-                let s = At { value: s.clone(), loc };
+                let s = At {
+                    value: s.clone(),
+                    loc,
+                };
                 RateProfile::constant(rate(self, &s)?)
             }
             OrMap::Map(R::Steps(list)) => RateProfile::steps(&points(self, list)?),
@@ -321,10 +355,22 @@ impl Checker {
         let mut out = Vec::new();
         for entry in list {
             let (name, weight) = match &entry.value {
-                OrMap::Scalar(s) => (At { value: s.0.clone(), loc: entry.loc }, 1),
+                OrMap::Scalar(s) => (
+                    At {
+                        value: s.0.clone(),
+                        loc: entry.loc,
+                    },
+                    1,
+                ),
                 OrMap::Map(b) => {
                     let weight = match &b.weight {
-                        Some(w) => self.int_in(w, "weight", 1, 1_000_000, "weights are relative; use smaller numbers"),
+                        Some(w) => self.int_in(
+                            w,
+                            "weight",
+                            1,
+                            1_000_000,
+                            "weights are relative; use smaller numbers",
+                        ),
                         None => Some(1),
                     };
                     (b.pool.clone(), weight.unwrap_or(1))
@@ -343,7 +389,11 @@ impl Checker {
             Some(a) => a,
             None => {
                 let help = suggestion(&at.value, Algorithm::NAMES.iter().copied());
-                self.error_help(at.loc, format!("unknown load-balancing algorithm '{}'", at.value), help);
+                self.error_help(
+                    at.loc,
+                    format!("unknown load-balancing algorithm '{}'", at.value),
+                    help,
+                );
                 default
             }
         }
@@ -377,7 +427,13 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
         declared.push((&t.name, Role::Source));
     }
     if declared.len() > limits::MAX_COMPONENTS {
-        c.error(scenario.components.loc, format!("more than {} components and sources", limits::MAX_COMPONENTS));
+        c.error(
+            scenario.components.loc,
+            format!(
+                "more than {} components and sources",
+                limits::MAX_COMPONENTS
+            ),
+        );
     }
     for (name, role) in &declared {
         if !valid_name(&name.value) {
@@ -401,12 +457,16 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
     for spec in &scenario.components.value {
         if let raw::ComponentSpec::Server(s) = spec {
             if let (Some(&(id, _, _)), Some(n)) = (c.names.get(&s.name.value), &s.instances) {
-                c.instances.insert(id, n.value.clamp(1, limits::MAX_INSTANCES) as u32);
+                c.instances
+                    .insert(id, n.value.clamp(1, limits::MAX_INSTANCES) as u32);
             }
         }
     }
     if scenario.traffic.value.is_empty() {
-        c.error(scenario.traffic.loc, "at least one traffic source is needed");
+        c.error(
+            scenario.traffic.loc,
+            "at least one traffic source is needed",
+        );
     }
     if scenario.components.value.is_empty() {
         c.error(scenario.components.loc, "at least one component is needed");
@@ -419,7 +479,10 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
             Some(mix) => {
                 for (name, weight) in mix {
                     if !valid_name(&name.value) {
-                        c.error(name.loc, format!("'{}' is not a valid request type name", name.value));
+                        c.error(
+                            name.loc,
+                            format!("'{}' is not a valid request type name", name.value),
+                        );
                     }
                     c.weight(weight, &format!("weight of '{}'", name.value));
                     c.request_types.insert(name.value.clone(), ());
@@ -479,7 +542,13 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
         }
         for link in network.links.iter().flatten() {
             if link.between.value.len() != 2 {
-                c.error(link.between.loc, format!("a link joins exactly 2 components, got {}", link.between.value.len()));
+                c.error(
+                    link.between.loc,
+                    format!(
+                        "a link joins exactly 2 components, got {}",
+                        link.between.value.len()
+                    ),
+                );
                 continue;
             }
             let all = [Role::Source, Role::Server, Role::Balancer];
@@ -497,7 +566,10 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
     if !c.errors.is_empty() {
         return Err(c.errors);
     }
-    let name = scenario.name.as_ref().map_or(default_name.to_string(), |n| n.value.clone());
+    let name = scenario
+        .name
+        .as_ref()
+        .map_or(default_name.to_string(), |n| n.value.clone());
     Ok(Plan {
         name,
         description: scenario.description.clone(),
@@ -533,11 +605,24 @@ struct RunSettings {
 }
 
 fn check_run(c: &mut Checker, r: &raw::RunSpec, loc: Loc) -> RunSettings {
-    let mut run = RunSettings { window: SimDuration::from_secs(1), ..Default::default() };
-    run.duration = r.duration.as_ref().and_then(|d| c.positive_duration(d, "duration"));
-    run.requests = r.requests.as_ref().and_then(|n| c.int_in(n, "requests", 1, u64::MAX, ""));
+    let mut run = RunSettings {
+        window: SimDuration::from_secs(1),
+        ..Default::default()
+    };
+    run.duration = r
+        .duration
+        .as_ref()
+        .and_then(|d| c.positive_duration(d, "duration"));
+    run.requests = r
+        .requests
+        .as_ref()
+        .and_then(|n| c.int_in(n, "requests", 1, u64::MAX, ""));
     if r.duration.is_none() && r.requests.is_none() {
-        c.error_help(loc, "the run has no stop condition", "give a duration (e.g. 10m), a request count, or both");
+        c.error_help(
+            loc,
+            "the run has no stop condition",
+            "give a duration (e.g. 10m), a request count, or both",
+        );
     }
     if let Some(w) = &r.warmup {
         if let Some(warmup) = c.duration(w, "warmup") {
@@ -558,14 +643,21 @@ fn check_run(c: &mut Checker, r: &raw::RunSpec, loc: Loc) -> RunSettings {
     run
 }
 
-fn check_traffic(c: &mut Checker, t: &raw::TrafficSpec, regions: &IndexMap<String, ()>) -> Option<SourcePlan> {
+fn check_traffic(
+    c: &mut Checker,
+    t: &raw::TrafficSpec,
+    regions: &IndexMap<String, ()>,
+) -> Option<SourcePlan> {
     let errors_before = c.errors.len();
     let target = c.reference(&t.to, "target", &[Role::Server, Role::Balancer]);
     let load = match (&t.rate, &t.users) {
         (Some(rate), None) => {
             for (field, present) in [("think_time", t.think_time.is_some())] {
                 if present {
-                    c.error(t.name.loc, format!("'{field}' only applies to closed-loop traffic (users)"));
+                    c.error(
+                        t.name.loc,
+                        format!("'{field}' only applies to closed-loop traffic (users)"),
+                    );
                 }
             }
             let mut profile = c.rate_profile(rate);
@@ -573,7 +665,9 @@ fn check_traffic(c: &mut Checker, t: &raw::TrafficSpec, regions: &IndexMap<Strin
                 let at = c.duration(&spike.at, "spike start");
                 let duration = c.positive_duration(&spike.duration, "spike duration");
                 let m = c.parse(&spike.multiplier, "spike multiplier", parse_multiplier);
-                if let (Some(p), Some(at), Some(duration), Some(m)) = (profile.take(), at, duration, m) {
+                if let (Some(p), Some(at), Some(duration), Some(m)) =
+                    (profile.take(), at, duration, m)
+                {
                     match p.with_spike(SimTime::ZERO + at, duration, m) {
                         Ok(p) => profile = Some(p),
                         Err(e) => c.error(spike.at.loc, format!("spike: {e}")),
@@ -610,37 +704,66 @@ fn check_traffic(c: &mut Checker, t: &raw::TrafficSpec, regions: &IndexMap<Strin
                 ("multiplier", t.multiplier.is_some()),
             ] {
                 if present {
-                    c.error(users.loc, format!("'{field}' only applies to open-loop traffic (rate)"));
+                    c.error(
+                        users.loc,
+                        format!("'{field}' only applies to open-loop traffic (rate)"),
+                    );
                 }
             }
-            let n = c.int_in(users, "users", 1, limits::MAX_USERS, "each user is simulated individually");
+            let n = c.int_in(
+                users,
+                "users",
+                1,
+                limits::MAX_USERS,
+                "each user is simulated individually",
+            );
             let think = match &t.think_time {
                 Some(d) => c.distribution(d, "think_time"),
                 None => {
-                    c.error_help(users.loc, "closed-loop traffic needs a think_time", "e.g. think_time: {exponential: 1s}");
+                    c.error_help(
+                        users.loc,
+                        "closed-loop traffic needs a think_time",
+                        "e.g. think_time: {exponential: 1s}",
+                    );
                     None
                 }
             };
             match (n, think) {
-                (Some(n), Some(think_time)) => Some(Load::Closed { users: n as u32, think_time }),
+                (Some(n), Some(think_time)) => Some(Load::Closed {
+                    users: n as u32,
+                    think_time,
+                }),
                 _ => None,
             }
         }
         (Some(rate), Some(_)) => {
-            c.error_help(rate.loc, "traffic has both 'rate' and 'users'", "use rate for open-loop traffic, users for closed-loop");
+            c.error_help(
+                rate.loc,
+                "traffic has both 'rate' and 'users'",
+                "use rate for open-loop traffic, users for closed-loop",
+            );
             None
         }
         (None, None) => {
-            c.error_help(t.name.loc, "traffic needs a 'rate' (open loop) or 'users' (closed loop)", "e.g. rate: 100/s");
+            c.error_help(
+                t.name.loc,
+                "traffic needs a 'rate' (open loop) or 'users' (closed loop)",
+                "e.g. rate: 100/s",
+            );
             None
         }
     };
     let mix: Vec<(u16, f64)> = match &t.mix {
         Some(mix) => mix
             .iter()
-            .filter_map(|(name, w)| Some((c.request_types.get_index_of(&name.value)? as u16, w.value)))
+            .filter_map(|(name, w)| {
+                Some((c.request_types.get_index_of(&name.value)? as u16, w.value))
+            })
             .collect(),
-        None => vec![(c.request_types.get_index_of("request").unwrap_or(0) as u16, 1.0)],
+        None => vec![(
+            c.request_types.get_index_of("request").unwrap_or(0) as u16,
+            1.0,
+        )],
     };
     let keys = match &t.keys {
         Some(k) => check_keys(c, &k.value),
@@ -651,7 +774,13 @@ fn check_traffic(c: &mut Checker, t: &raw::TrafficSpec, regions: &IndexMap<Strin
         None => 1000,
     };
     let clients = match &t.clients {
-        Some(n) => c.int_in(n, "clients", 1, limits::MAX_CLIENTS, "client ids are 32-bit"),
+        Some(n) => c.int_in(
+            n,
+            "clients",
+            1,
+            limits::MAX_CLIENTS,
+            "client ids are 32-bit",
+        ),
         None => Some(default_clients),
     };
     let region_weights: Vec<(u16, f64)> = t
@@ -660,7 +789,10 @@ fn check_traffic(c: &mut Checker, t: &raw::TrafficSpec, regions: &IndexMap<Strin
         .flatten()
         .filter_map(|(name, w)| Some((regions.get_index_of(&name.value)? as u16, w.value)))
         .collect();
-    let timeout = t.timeout.as_ref().and_then(|d| c.positive_duration(d, "timeout"));
+    let timeout = t
+        .timeout
+        .as_ref()
+        .and_then(|d| c.positive_duration(d, "timeout"));
     if c.errors.len() > errors_before {
         return None;
     }
@@ -677,24 +809,43 @@ fn check_traffic(c: &mut Checker, t: &raw::TrafficSpec, regions: &IndexMap<Strin
 
 fn check_keys(c: &mut Checker, k: &raw::KeysSpec) -> Option<KeyPopularity> {
     let count = c.int_in(&k.count, "keys.count", 1, limits::MAX_KEYS, "keys are drawn without per-key memory, but beyond 10^12 the popularity law loses precision")?;
-    let law = k.popularity.as_ref().map_or("uniform", |p| p.value.as_str());
+    let law = k
+        .popularity
+        .as_ref()
+        .map_or("uniform", |p| p.value.as_str());
     let only = |c: &mut Checker, field: &str, present: Option<Loc>, law_needed: &str| {
         if let Some(loc) = present {
-            c.error(loc, format!("keys.{field} only applies to popularity: {law_needed}"));
+            c.error(
+                loc,
+                format!("keys.{field} only applies to popularity: {law_needed}"),
+            );
         }
     };
     match law {
         "uniform" => {
             only(c, "alpha", k.alpha.as_ref().map(|a| a.loc), "zipf");
-            only(c, "hot_fraction", k.hot_fraction.as_ref().map(|a| a.loc), "hotspot");
+            only(
+                c,
+                "hot_fraction",
+                k.hot_fraction.as_ref().map(|a| a.loc),
+                "hotspot",
+            );
             Some(KeyPopularity::Uniform { count })
         }
         "zipf" => {
-            only(c, "hot_fraction", k.hot_fraction.as_ref().map(|a| a.loc), "hotspot");
+            only(
+                c,
+                "hot_fraction",
+                k.hot_fraction.as_ref().map(|a| a.loc),
+                "hotspot",
+            );
             let alpha = k.alpha.as_ref().map_or(1.0, |a| a.value);
             if !(alpha.is_finite() && (0.0..=10.0).contains(&alpha)) {
                 let loc = k.alpha.as_ref().map_or(k.count.loc, |a| a.loc);
-                c.error(loc, format!("keys.alpha must be between 0 and 10, got {alpha}"));
+                c.error(
+                    loc,
+                    format!("keys.alpha must be between 0 and 10, got {alpha}"),
+                );
                 return None;
             }
             Some(KeyPopularity::Zipf { count, alpha })
@@ -709,7 +860,11 @@ fn check_keys(c: &mut Checker, k: &raw::KeysSpec) -> Option<KeyPopularity> {
                 Some(f) => c.parse(f, "keys.hot_weight", parse_fraction)?,
                 None => 0.8,
             };
-            Some(KeyPopularity::Hotspot { count, hot_fraction, hot_weight })
+            Some(KeyPopularity::Hotspot {
+                count,
+                hot_fraction,
+                hot_weight,
+            })
         }
         other => {
             let loc = k.popularity.as_ref().map_or(k.count.loc, |p| p.loc);
@@ -723,15 +878,33 @@ fn check_keys(c: &mut Checker, k: &raw::KeysSpec) -> Option<KeyPopularity> {
 fn check_server(c: &mut Checker, s: &raw::ServerSpec) -> Option<ServerConfig> {
     let errors_before = c.errors.len();
     let instances = match &s.instances {
-        Some(n) => c.int_in(n, "instances", 1, limits::MAX_INSTANCES, "each instance keeps its own queue and statistics"),
+        Some(n) => c.int_in(
+            n,
+            "instances",
+            1,
+            limits::MAX_INSTANCES,
+            "each instance keeps its own queue and statistics",
+        ),
         None => Some(1),
     };
     let workers = match &s.workers {
-        Some(n) => c.int_in(n, "workers", 1, limits::MAX_WORKERS, "use more instances for larger pools"),
+        Some(n) => c.int_in(
+            n,
+            "workers",
+            1,
+            limits::MAX_WORKERS,
+            "use more instances for larger pools",
+        ),
         None => Some(1),
     };
     let queue = match &s.queue {
-        Some(n) => c.int_in(n, "queue", 0, limits::MAX_QUEUE, "leave 'queue' out for an unbounded queue"),
+        Some(n) => c.int_in(
+            n,
+            "queue",
+            0,
+            limits::MAX_QUEUE,
+            "leave 'queue' out for an unbounded queue",
+        ),
         None => None,
     };
     let service_time = c.distribution(&s.service_time, "service_time");
@@ -744,27 +917,43 @@ fn check_server(c: &mut Checker, s: &raw::ServerSpec) -> Option<ServerConfig> {
         .collect();
     let mut profiles: Vec<Option<RequestProfile>> = vec![None; c.request_types.len()];
     for (type_name, over) in s.per_type.iter().flatten() {
-        let Some(kind) = c.request_type(type_name) else { continue };
+        let Some(kind) = c.request_type(type_name) else {
+            continue;
+        };
         let st = match &over.service_time {
             Some(d) => c.distribution(d, &format!("service_time of '{}'", type_name.value)),
             None => service_time.clone(),
         };
         let type_calls = match &over.calls {
-            Some(list) => list.iter().filter_map(|n| c.reference(n, "called component", &call_targets)).collect(),
+            Some(list) => list
+                .iter()
+                .filter_map(|n| c.reference(n, "called component", &call_targets))
+                .collect(),
             None => calls.clone(),
         };
         if let Some(service_time) = st {
-            profiles[kind as usize] = Some(RequestProfile { service_time, calls: type_calls });
+            profiles[kind as usize] = Some(RequestProfile {
+                service_time,
+                calls: type_calls,
+            });
         }
     }
-    let timeout = s.timeout.as_ref().and_then(|d| c.positive_duration(d, "timeout"));
+    let timeout = s
+        .timeout
+        .as_ref()
+        .and_then(|d| c.positive_duration(d, "timeout"));
     if c.errors.len() > errors_before {
         return None;
     }
     let service_time = service_time?;
     let profiles = profiles
         .into_iter()
-        .map(|p| p.unwrap_or_else(|| RequestProfile { service_time: service_time.clone(), calls: calls.clone() }))
+        .map(|p| {
+            p.unwrap_or_else(|| RequestProfile {
+                service_time: service_time.clone(),
+                calls: calls.clone(),
+            })
+        })
         .collect();
     Some(ServerConfig {
         name: s.name.value.clone(),
@@ -783,17 +972,25 @@ fn check_balancer(c: &mut Checker, b: &raw::BalancerSpec) -> Option<BalancerConf
     let types = c.request_types.len();
     let mut route_of_type: Vec<Option<usize>> = vec![None; types];
     // Each instance of a pool is one backend, with the pool's weight.
-    let expand = |list: Vec<(ComponentId, u32)>, instances: &HashMap<ComponentId, u32>| -> Vec<Backend> {
-        list.into_iter()
-            .flat_map(|(component, weight)| {
-                let n = instances.get(&component).copied().unwrap_or(1);
-                (0..n).map(move |instance| Backend { component, instance, weight })
-            })
-            .collect()
-    };
+    let expand =
+        |list: Vec<(ComponentId, u32)>, instances: &HashMap<ComponentId, u32>| -> Vec<Backend> {
+            list.into_iter()
+                .flat_map(|(component, weight)| {
+                    let n = instances.get(&component).copied().unwrap_or(1);
+                    (0..n).map(move |instance| Backend {
+                        component,
+                        instance,
+                        weight,
+                    })
+                })
+                .collect()
+        };
     if let Some(list) = &b.backends {
         let backends = c.backends(list);
-        groups.push(GroupConfig { algorithm: default_algorithm, backends: expand(backends, &c.instances) });
+        groups.push(GroupConfig {
+            algorithm: default_algorithm,
+            backends: expand(backends, &c.instances),
+        });
         route_of_type.iter_mut().for_each(|r| *r = Some(0));
     }
     for route in b.routes.iter().flatten() {
@@ -803,7 +1000,10 @@ fn check_balancer(c: &mut Checker, b: &raw::BalancerSpec) -> Option<BalancerConf
             c.error(route.backends.loc, "a route needs at least one backend");
         }
         let index = groups.len();
-        groups.push(GroupConfig { algorithm, backends: expand(backends, &c.instances) });
+        groups.push(GroupConfig {
+            algorithm,
+            backends: expand(backends, &c.instances),
+        });
         for type_name in &route.types {
             if let Some(kind) = c.request_type(type_name) {
                 route_of_type[kind as usize] = Some(index);
@@ -811,7 +1011,11 @@ fn check_balancer(c: &mut Checker, b: &raw::BalancerSpec) -> Option<BalancerConf
         }
     }
     if b.backends.is_none() && b.routes.is_none() {
-        c.error_help(b.name.loc, "a load balancer needs 'backends' or 'routes'", "e.g. backends: [web]");
+        c.error_help(
+            b.name.loc,
+            "a load balancer needs 'backends' or 'routes'",
+            "e.g. backends: [web]",
+        );
     }
     if b.backends.is_none() && b.routes.is_some() {
         let unrouted: Vec<String> = c
@@ -840,9 +1044,15 @@ fn check_balancer(c: &mut Checker, b: &raw::BalancerSpec) -> Option<BalancerConf
                 Some(e) => c.positive_duration(e, "health.ejection"),
                 None => Some(SimDuration::from_secs(30)),
             };
-            Some(PassiveHealth { failures_to_eject: failures.unwrap_or(5) as u32, ejection: ejection.unwrap_or(SimDuration::from_secs(30)) })
+            Some(PassiveHealth {
+                failures_to_eject: failures.unwrap_or(5) as u32,
+                ejection: ejection.unwrap_or(SimDuration::from_secs(30)),
+            })
         }
-        None => Some(PassiveHealth { failures_to_eject: 5, ejection: SimDuration::from_secs(30) }),
+        None => Some(PassiveHealth {
+            failures_to_eject: 5,
+            ejection: SimDuration::from_secs(30),
+        }),
     };
     if c.errors.len() > errors_before {
         return None;
@@ -858,7 +1068,10 @@ fn check_balancer(c: &mut Checker, b: &raw::BalancerSpec) -> Option<BalancerConf
 /// Names a backend entry refers to.
 fn backend_name(entry: &At<OrMap<raw::BackendSpec>>) -> At<String> {
     match &entry.value {
-        OrMap::Scalar(s) => At { value: s.0.clone(), loc: entry.loc },
+        OrMap::Scalar(s) => At {
+            value: s.0.clone(),
+            loc: entry.loc,
+        },
         OrMap::Map(m) => m.pool.clone(),
     }
 }
@@ -877,7 +1090,8 @@ fn check_cycles(c: &mut Checker, scenario: &raw::Scenario) {
                 edges.insert(s.name.value.clone(), out);
             }
             raw::ComponentSpec::LoadBalancer(b) => {
-                let mut out: Vec<At<String>> = b.backends.iter().flatten().map(backend_name).collect();
+                let mut out: Vec<At<String>> =
+                    b.backends.iter().flatten().map(backend_name).collect();
                 for r in b.routes.iter().flatten() {
                     out.extend(r.backends.value.iter().map(backend_name));
                 }
@@ -901,7 +1115,11 @@ fn check_cycles(c: &mut Checker, scenario: &raw::Scenario) {
         colour.insert(node.to_string(), Colour::OnPath);
         path.push(node.to_string());
         for next in edges.get(node).into_iter().flatten() {
-            match colour.get(&next.value).copied().unwrap_or(Colour::Unvisited) {
+            match colour
+                .get(&next.value)
+                .copied()
+                .unwrap_or(Colour::Unvisited)
+            {
                 Colour::OnPath => {
                     let start = path.iter().position(|n| *n == next.value).unwrap_or(0);
                     let mut cycle = path[start..].to_vec();

@@ -216,7 +216,11 @@ mod tests {
         let mut all = LatencyHistogram::new();
         for i in 0..500u64 {
             let d = SimDuration::from_nanos(i * 7919 % 100_000 + 1);
-            if i % 2 == 0 { a.record(d) } else { b.record(d) }
+            if i % 2 == 0 {
+                a.record(d)
+            } else {
+                b.record(d)
+            }
             all.record(d);
         }
         a.merge(&b);

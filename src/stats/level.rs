@@ -65,7 +65,8 @@ impl LevelTracker {
         }
         let counted_from = start.max(self.warmup_end);
         if now > counted_from {
-            self.area_after_warmup += u128::from(self.level) * u128::from((now - counted_from).as_nanos());
+            self.area_after_warmup +=
+                u128::from(self.level) * u128::from((now - counted_from).as_nanos());
         }
         // Split [start, now) across the windows it touches.
         let mut t = start;

@@ -104,6 +104,8 @@ pub struct World {
     pub clock: StatsClock,
     pub budget: RequestBudget,
     pub end_to_end: EndToEnd,
+    /// Per request type: does it write data?
+    pub write_types: Vec<bool>,
     next_request_id: u64,
 }
 
@@ -112,8 +114,9 @@ impl World {
         network: Network,
         clock: StatsClock,
         budget: RequestBudget,
-        request_types: usize,
+        write_types: Vec<bool>,
     ) -> Self {
+        let request_types = write_types.len();
         World {
             calls: CallTable::default(),
             network,
@@ -125,8 +128,17 @@ impl World {
                     .map(|_| RequestStats::new(clock))
                     .collect(),
             },
+            write_types,
             next_request_id: 0,
         }
+    }
+
+    /// Whether requests of this type write data.
+    pub fn is_write(&self, request: &Request) -> bool {
+        self.write_types
+            .get(request.kind as usize)
+            .copied()
+            .unwrap_or(false)
     }
 
     pub fn next_request_id(&mut self) -> u64 {

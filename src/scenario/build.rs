@@ -36,7 +36,7 @@ pub fn build(plan: Plan) -> Result<ModelEngine, String> {
             latency,
         );
     }
-    let world = World::new(network, clock, budget, plan.request_types.len());
+    let world = World::new(network, clock, budget, plan.write_types);
     let mut engine: ModelEngine = Engine::new(world);
     for (name, component) in plan.components {
         let node: Box<dyn Node> = match component {

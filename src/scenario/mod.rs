@@ -58,17 +58,29 @@ impl LoadError {
 /// Reads and checks a scenario file.
 pub fn load(path: &Path) -> Result<Plan, LoadError> {
     let shown = path.display().to_string();
-    let size = std::fs::metadata(path)
-        .map_err(|e| LoadError::whole_file(&shown, format!("cannot read the scenario: {e}")))?
-        .len();
+    let cannot_read = |e: std::io::Error| {
+        let why = match e.kind() {
+            std::io::ErrorKind::NotFound => "no such file".to_string(),
+            std::io::ErrorKind::InvalidData => "the file is not UTF-8 text".to_string(),
+            _ => e.to_string(),
+        };
+        LoadError::whole_file(&shown, format!("cannot read the scenario: {why}"))
+    };
+    let metadata = std::fs::metadata(path).map_err(cannot_read)?;
+    if metadata.is_dir() {
+        return Err(LoadError::whole_file(
+            &shown,
+            "is a directory; give a scenario file (.yaml)".to_string(),
+        ));
+    }
+    let size = metadata.len();
     if size > MAX_FILE_BYTES {
         return Err(LoadError::whole_file(
             &shown,
             format!("the file is {size} bytes; scenarios are limited to {MAX_FILE_BYTES} bytes"),
         ));
     }
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| LoadError::whole_file(&shown, format!("cannot read the scenario: {e}")))?;
+    let text = std::fs::read_to_string(path).map_err(cannot_read)?;
     let default_name = path.file_stem().map_or_else(
         || "scenario".to_string(),
         |s| s.to_string_lossy().into_owned(),
@@ -93,13 +105,31 @@ pub fn load_str(text: &str, path: &str, default_name: &str) -> Result<Plan, Load
 
 /// Parses YAML into the raw types, turning parser errors into diagnostics.
 fn parse_yaml(text: &str) -> Result<raw::Scenario, Diagnostic> {
-    let options = serde_saphyr::options! {
-        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
+    let options = || {
+        serde_saphyr::options! {
+            duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
+        }
     };
-    serde_saphyr::from_str_with_options(text, options).map_err(|e| diagnostic_from_yaml(&e))
+    if text
+        .lines()
+        .all(|line| line.trim().is_empty() || line.trim_start().starts_with('#'))
+    {
+        return Err(Diagnostic::whole_file("the file is empty").with_help(
+            "a scenario needs at least 'run', 'traffic' and 'components'; `sim schema` lists every key",
+        ));
+    }
+    serde_saphyr::from_str_with_options(text, options()).map_err(|typed| {
+        // A file that is not valid YAML is reported as such, even where the typed parse stopped
+        // earlier on a value that only looked mistyped because of the syntax error (an unclosed
+        // '[' reads as "invalid type: sequence").
+        match serde_saphyr::from_str_with_options::<serde::de::IgnoredAny>(text, options()) {
+            Err(syntax) => diagnostic_from_yaml(&syntax, text),
+            Ok(_) => diagnostic_from_yaml(&typed, text),
+        }
+    })
 }
 
-fn diagnostic_from_yaml(error: &serde_saphyr::Error) -> Diagnostic {
+fn diagnostic_from_yaml(error: &serde_saphyr::Error, text: &str) -> Diagnostic {
     let plain = error.without_snippet();
     let loc = plain.location().map(|l| Loc {
         line: l.line(),
@@ -117,7 +147,53 @@ fn diagnostic_from_yaml(error: &serde_saphyr::Error) -> Diagnostic {
             message = "expected a whole number".to_string();
         }
     }
-    let help = unknown_field_help(&message);
+    let mut help = None;
+    if let Some((rewritten, suggestion)) = unknown_name(&message) {
+        message = rewritten;
+        help = suggestion;
+    } else if let Some(field) = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.strip_suffix('`'))
+    {
+        message = format!("missing required key '{field}'");
+        help = Some(format!("add '{field}' to the mapping this line belongs to"));
+    } else if let serde_saphyr::Error::DuplicateMappingKey { key, .. } = plain {
+        // The library's text advises its own API; say what is wrong in the file instead.
+        message = match key {
+            Some(k) => format!("duplicate key '{k}'"),
+            None => "duplicate key".to_string(),
+        };
+        help = Some(
+            match (key, loc) {
+                (Some(k), Some(at)) => first_key_line(text, k, at),
+                _ => None,
+            }
+            .map_or_else(
+                || "a key may appear only once in a mapping".to_string(),
+                |line| format!("first given at line {line}; a key may appear only once"),
+            ),
+        );
+    } else if let serde_saphyr::Error::MultipleDocuments { .. } = plain {
+        message = "the file holds more than one YAML document".to_string();
+        help = Some("a scenario is one document: remove the '---' line and what follows".into());
+    } else if message == "expected mapping start" {
+        message = "expected a mapping of 'key: value' pairs here".to_string();
+    } else if message == "expected sequence start" {
+        message = "expected a list here ('- item' lines or [a, b])".to_string();
+    } else if message.starts_with("mapping values are not allowed") {
+        help = Some(
+            "check this line's indentation against the lines above, or quote a value that contains ': '"
+                .to_string(),
+        );
+    }
+    if message.contains("tab") {
+        // The parser notices a tab where it cannot continue, which may be the line before.
+        let from = loc.map_or(1, |l| l.line.max(1));
+        if let Some(tab) = tab_in_indentation(text, from) {
+            return Diagnostic::at(tab, "a tab in the indentation")
+                .with_help("YAML indents with spaces only: replace the tab with spaces");
+        }
+    }
     let diagnostic = match loc {
         Some(loc) if loc.line > 0 => Diagnostic::at(loc, message),
         _ => Diagnostic::whole_file(message),
@@ -128,19 +204,63 @@ fn diagnostic_from_yaml(error: &serde_saphyr::Error) -> Diagnostic {
     }
 }
 
-/// For serde's "unknown field `x`, expected one of `a`, `b`", suggests the closest field.
-fn unknown_field_help(message: &str) -> Option<String> {
-    let rest = message
-        .split("unknown field `")
-        .nth(1)
-        .or_else(|| message.split("unknown variant `").nth(1))?;
+/// The first tab in the leading whitespace of a line, from line `from` (1-based) on.
+fn tab_in_indentation(text: &str, from: u64) -> Option<Loc> {
+    text.lines()
+        .enumerate()
+        .skip((from - 1) as usize)
+        .find_map(|(i, line)| {
+            let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+            line[..indent].find('\t').map(|col| Loc {
+                line: i as u64 + 1,
+                column: col as u64 + 1,
+            })
+        })
+}
+
+/// The line of an earlier `key:` at the same column as the duplicate at `at`, if any.
+fn first_key_line(text: &str, key: &str, at: Loc) -> Option<u64> {
+    let column = at.column.checked_sub(1)? as usize;
+    let lines: Vec<&str> = text.lines().collect();
+    // Same line first (a flow mapping such as {a: 1, a: 2}), then earlier lines.
+    let here = lines.get((at.line.checked_sub(1)?) as usize)?;
+    let pattern = format!("{key}:");
+    if here.get(..column).is_some_and(|before| {
+        before.contains(&format!("{{{pattern}")) || before.contains(&format!(" {pattern}"))
+    }) {
+        return Some(at.line);
+    }
+    (0..(at.line - 1) as usize)
+        .rev()
+        .find(|&i| {
+            lines[i]
+                .get(column..)
+                .is_some_and(|rest| rest.starts_with(&pattern))
+                && lines[i][..column].chars().all(|c| c == ' ' || c == '-')
+        })
+        .map(|i| i as u64 + 1)
+}
+
+/// Rewrites serde's "unknown field `x`, expected one of `a`, `b`" (or "unknown variant") as
+/// "unknown key 'x'", with the closest expected name as help, or the list when none is close.
+/// Keeping the list out of the first line keeps that line short and stable as fields are added.
+fn unknown_name(message: &str) -> Option<(String, Option<String>)> {
+    let (what, rest) = if let Some(at) = message.find("unknown field `") {
+        ("key", &message[at + "unknown field `".len()..])
+    } else if let Some(at) = message.find("unknown variant `") {
+        ("kind", &message[at + "unknown variant `".len()..])
+    } else {
+        return None;
+    };
     let (name, rest) = rest.split_once('`')?;
-    let list = rest.split_once("expected one of")?.1;
+    let list = rest.split_once("expected").map_or("", |(_, list)| list);
+    let list = list.trim_start().strip_prefix("one of").unwrap_or(list);
     let expected: Vec<&str> = list
         .split(',')
+        .flat_map(|s| s.split(" or "))
         .map(|s| s.trim().trim_matches('`'))
         .filter(|s| !s.is_empty())
         .collect();
-    diagnostic::did_you_mean(name, expected.iter().copied())
-        .map(|best| format!("did you mean '{best}'?"))
+    let help = (!expected.is_empty()).then(|| diagnostic::suggestion(name, expected));
+    Some((format!("unknown {what} '{name}'"), help))
 }

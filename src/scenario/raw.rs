@@ -173,6 +173,9 @@ pub struct Scenario {
     pub components: At<Vec<ComponentSpec>>,
     /// Latency between components.
     pub network: Option<NetworkSpec>,
+    /// Request types that write data (default: types named write, update, insert, delete,
+    /// post, put or patch, or starting with "write").
+    pub write_types: Option<Vec<At<String>>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -69,6 +69,8 @@ pub struct Plan {
     pub warmup: SimDuration,
     pub window: SimDuration,
     pub request_types: Vec<String>,
+    /// Per request type: does it write data? (Caches and databases treat writes differently.)
+    pub write_types: Vec<bool>,
     pub regions: Vec<String>,
     /// Components in id order: the file's components, then the traffic sources.
     pub components: Vec<(String, ComponentPlan)>,
@@ -562,6 +564,7 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
     }
 
     check_cycles(&mut c, scenario);
+    let write_types = check_write_types(&mut c, scenario.write_types.as_deref());
 
     if !c.errors.is_empty() {
         return Err(c.errors);
@@ -579,11 +582,40 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
         warmup: run.warmup,
         window: run.window,
         request_types: c.request_types.keys().cloned().collect(),
+        write_types,
         regions: regions.keys().cloned().collect(),
         components: reorder(components, &c.names),
         default_latency,
         links,
     })
+}
+
+/// Type names that are writes unless the scenario lists its `write_types`.
+pub const CONVENTIONAL_WRITE_NAMES: &[&str] = &[
+    "write", "update", "insert", "delete", "post", "put", "patch",
+];
+
+fn is_conventional_write(name: &str) -> bool {
+    CONVENTIONAL_WRITE_NAMES.contains(&name) || name.starts_with("write")
+}
+
+fn check_write_types(c: &mut Checker, listed: Option<&[At<String>]>) -> Vec<bool> {
+    match listed {
+        None => c
+            .request_types
+            .keys()
+            .map(|n| is_conventional_write(n))
+            .collect(),
+        Some(list) => {
+            let mut writes = vec![false; c.request_types.len()];
+            for name in list {
+                if let Some(kind) = c.request_type(name) {
+                    writes[kind as usize] = true;
+                }
+            }
+            writes
+        }
+    }
 }
 
 /// Puts checked components in id order (ids were given in declaration order).

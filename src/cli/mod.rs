@@ -44,7 +44,7 @@ enum Command {
         #[arg(long, value_parser = parse_duration_arg)]
         duration: Option<SimDuration>,
         /// Stop after this many requests (overrides the scenario's).
-        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+        #[arg(long, value_parser = parse_requests_arg)]
         requests: Option<u64>,
         /// Print nothing but errors.
         #[arg(long, short)]
@@ -64,6 +64,16 @@ fn parse_duration_arg(text: &str) -> Result<SimDuration, String> {
         Ok(d) if !d.is_zero() => Ok(d),
         Ok(_) => Err("the duration must be greater than 0".to_string()),
         Err(e) => Err(e),
+    }
+}
+
+fn parse_requests_arg(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<u64>() {
+        Ok(0) => Err("the request count must be at least 1".to_string()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!(
+            "'{text}' is not a request count: expected a whole number such as 100000"
+        )),
     }
 }
 
@@ -146,6 +156,19 @@ fn run_command(path: &Path, overrides: &Overrides, out: Option<&Path>, quiet: bo
             path.display()
         );
         return EXIT_BAD_INPUT;
+    }
+    // The scenario's warmup was checked against its own duration; a shorter --duration would
+    // leave nothing measured.
+    if let Some(duration) = overrides.duration {
+        if duration <= plan.warmup {
+            eprintln!(
+                "error: {}: --duration {} is not longer than the scenario's warmup ({}); nothing would be measured",
+                path.display(),
+                duration,
+                plan.warmup,
+            );
+            return EXIT_BAD_INPUT;
+        }
     }
     let out_dir = out.map_or_else(
         || PathBuf::from("output").join(&plan.name),

@@ -77,7 +77,8 @@ impl RequestBudget {
 /// End-to-end statistics of requests, as the clients see them.
 pub struct EndToEnd {
     pub all: RequestStats,
-    /// Per request type, in the order of the scenario's types.
+    /// Per request type, in the order of the scenario's types; empty when there is only one
+    /// type (its figures are those of `all`).
     pub by_type: Vec<RequestStats>,
 }
 
@@ -123,8 +124,9 @@ impl World {
             clock,
             budget,
             end_to_end: EndToEnd {
-                all: RequestStats::new(clock),
+                all: RequestStats::with_window_latency(clock),
                 by_type: (0..request_types)
+                    .filter(|_| request_types > 1)
                     .map(|_| RequestStats::new(clock))
                     .collect(),
             },

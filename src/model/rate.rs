@@ -202,6 +202,19 @@ impl RateProfile {
         .check_finite()
     }
 
+    /// The rate, if it is the same at every instant: lets a source skip the general inversion
+    /// on the hot path (a constant rate's answer is simply `from + area / rate`).
+    pub fn constant_rate(&self) -> Option<f64> {
+        let flat =
+            self.factors
+                .iter()
+                .all(|f| f.factor == self.factors[0].factor)
+                && self.segments.iter().all(|s| {
+                    s.rate_start == s.rate_end && s.rate_start == self.segments[0].rate_start
+                });
+        flat.then(|| self.segments[0].rate_start * self.factors[0].factor)
+    }
+
     /// Rejects profiles whose rate overflowed f64 (huge rates times multipliers). NaN is
     /// checked for separately because `f64::max` ignores it.
     fn check_finite(self) -> Result<Self, String> {

@@ -75,7 +75,9 @@ struct Instance {
     waiting: VecDeque<(u32, u32)>,
     queued: u32,
     requests: u64,
-    busy_level: LevelTracker,
+    /// Busy workers of this instance over time; kept only when the pool has several instances
+    /// (otherwise it would equal the pool's).
+    busy_level: Option<LevelTracker>,
 }
 
 pub struct ServerPool {
@@ -107,7 +109,8 @@ impl ServerPool {
                 waiting: VecDeque::new(),
                 queued: 0,
                 requests: 0,
-                busy_level: LevelTracker::new(clock.warmup_end, clock.window_ns),
+                busy_level: (config.instances > 1)
+                    .then(|| LevelTracker::without_windows(clock.warmup_end)),
             })
             .collect();
         let capacity = u64::from(config.instances) * u64::from(config.workers);
@@ -225,7 +228,9 @@ impl ServerPool {
         };
         let instance = &mut self.instances[i];
         instance.busy += 1;
-        instance.busy_level.set(now, u64::from(instance.busy));
+        if let Some(level) = &mut instance.busy_level {
+            level.set(now, u64::from(instance.busy));
+        }
         self.stats.busy.increment(now);
         let service = match self.config.profiles.get(kind as usize) {
             Some(profile) => profile.service_time.sample(&mut self.service_rng),
@@ -287,7 +292,9 @@ impl ServerPool {
         self.free_job(job);
         let instance = &mut self.instances[i];
         instance.busy -= 1;
-        instance.busy_level.set(now, u64::from(instance.busy));
+        if let Some(level) = &mut instance.busy_level {
+            level.set(now, u64::from(instance.busy));
+        }
         self.stats.busy.decrement(now);
         while let Some((next, generation)) = self.instances[i].waiting.pop_front() {
             let j = &self.jobs[next as usize];
@@ -377,8 +384,12 @@ impl Component<Msg, World> for ServerPool {
     fn finish(&mut self, _me: ComponentId, sim: &mut ModelSim) {
         let end = sim.now();
         self.stats.close(end);
-        for instance in &mut self.instances {
-            instance.busy_level.advance_to(end);
+        for level in self
+            .instances
+            .iter_mut()
+            .filter_map(|i| i.busy_level.as_mut())
+        {
+            level.advance_to(end);
         }
     }
 }
@@ -398,7 +409,7 @@ impl Node for ServerPool {
             .map(|inst| {
                 serde_json::json!({
                     "requests": inst.requests,
-                    "utilization": inst.busy_level.mean(end) / workers,
+                    "utilization": inst.busy_level.as_ref().map_or(0.0, |l| l.mean(end)) / workers,
                 })
             })
             .collect();

@@ -71,8 +71,9 @@ pub struct Source {
     key_rng: SimRng,
     think_rng: SimRng,
     stats: RequestStats,
-    /// The open call of each closed-loop user, to match timeouts.
-    outstanding: Vec<Option<CallHandle>>,
+    /// Mean time between arrivals [s] when the rate never changes: the common case, which
+    /// skips the general rate inversion.
+    constant_interval: Option<f64>,
 }
 
 fn cumulative(weights: impl Iterator<Item = f64>) -> Vec<f64> {
@@ -103,10 +104,6 @@ fn choose(cumulative: &[f64], u: f64) -> usize {
 impl Source {
     pub fn new(config: SourceConfig, seed: u64, world: &World) -> Self {
         let name = config.name.clone();
-        let users = match &config.load {
-            Load::Closed { users, .. } => *users as usize,
-            Load::Open { .. } => 0,
-        };
         Source {
             mix_cumulative: cumulative(config.mix.iter().map(|&(_, w)| w)),
             region_cumulative: cumulative(config.regions.iter().map(|&(_, w)| w)),
@@ -116,7 +113,13 @@ impl Source {
             key_rng: stream(seed, &name, "keys"),
             think_rng: stream(seed, &name, "think-time"),
             stats: RequestStats::new(world.clock),
-            outstanding: vec![None; users],
+            constant_interval: match &config.load {
+                Load::Open { profile, .. } => profile
+                    .constant_rate()
+                    .filter(|r| *r > 0.0)
+                    .map(|r| 1.0 / r),
+                Load::Closed { .. } => None,
+            },
             config,
         }
     }
@@ -153,11 +156,8 @@ impl Source {
         sim.world.end_to_end.arrive(&request);
         let token = user.map_or(0, u64::from);
         let id = call(sim, me, self.config.target, token, request, ANY_INSTANCE);
-        let handle = sim.world.calls.handle(id);
-        if let Some(user) = user {
-            self.outstanding[user as usize] = Some(handle);
-        }
         if let Some(timeout) = self.config.timeout {
+            let handle = sim.world.calls.handle(id);
             let timer = Msg::Timer {
                 kind: TIMER_TIMEOUT,
                 index: handle.id.0,
@@ -175,7 +175,11 @@ impl Source {
             Arrivals::Poisson => Exp1.sample(&mut self.arrival_rng),
             Arrivals::Constant => 1.0,
         };
-        if let Some(next) = profile.advance(sim.now(), area) {
+        let next = match self.constant_interval {
+            Some(interval) => Some(sim.now() + SimDuration::from_secs_f64(area * interval)),
+            None => profile.advance(sim.now(), area),
+        };
+        if let Some(next) = next {
             if next < sim.world.budget.stop_issuing_at {
                 sim.schedule_at(
                     next,
@@ -217,9 +221,7 @@ impl Source {
         };
         self.finish_request(&request, outcome, sim);
         if matches!(self.config.load, Load::Closed { .. }) {
-            let user = token as u32;
-            self.outstanding[user as usize] = None;
-            self.think_then_send(me, user, sim);
+            self.think_then_send(me, token as u32, sim);
         }
     }
 
@@ -231,16 +233,11 @@ impl Source {
             return;
         }
         let (request, token) = (c.request, c.token);
-        let call = sim.world.calls.get_mut(handle.id);
-        call.abandoned = true;
-        if call.replied {
-            // The reply is on its way; nobody else will close the call once it lands here.
-        }
+        // Whoever touches the call next (the callee's reply, or the reply landing here) closes it.
+        sim.world.calls.get_mut(handle.id).abandoned = true;
         self.finish_request(&request, Outcome::TimedOut, sim);
         if matches!(self.config.load, Load::Closed { .. }) {
-            let user = token as u32;
-            self.outstanding[user as usize] = None;
-            self.think_then_send(me, user, sim);
+            self.think_then_send(me, token as u32, sim);
         }
     }
 }

@@ -14,6 +14,9 @@ use crate::stats::{
 /// by arrival time and outcomes and latencies by completion time, over the whole run.
 pub struct RequestStats {
     clock: StatsClock,
+    /// Whether window rows keep a latency histogram (only the end-to-end series needs one; the
+    /// others would cost a histogram record and merges for nothing).
+    window_latency: bool,
     pub arrivals: u64,
     pub outcomes: Outcomes,
     /// Latency of succeeded requests.
@@ -22,13 +25,23 @@ pub struct RequestStats {
 }
 
 impl RequestStats {
+    /// Statistics whose windows count requests only.
     pub fn new(clock: StatsClock) -> Self {
         RequestStats {
             clock,
+            window_latency: false,
             arrivals: 0,
             outcomes: Outcomes::default(),
             latency: LatencyHistogram::new(),
             windows: Windows::new(clock.window_ns),
+        }
+    }
+
+    /// Statistics whose windows also keep a coarse latency histogram.
+    pub fn with_window_latency(clock: StatsClock) -> Self {
+        RequestStats {
+            window_latency: true,
+            ..Self::new(clock)
         }
     }
 
@@ -44,7 +57,7 @@ impl RequestStats {
         let latency = now - arrived;
         let row = self.windows.at(now);
         row.outcomes.record(outcome);
-        if outcome == Outcome::Succeeded {
+        if self.window_latency && outcome == Outcome::Succeeded {
             row.record_latency(latency);
         }
         if arrived >= self.clock.warmup_end {
@@ -125,8 +138,8 @@ impl ComponentReport {
         report.utilization = Some(stats.utilization(end));
         report.queue_mean = Some(stats.queue.mean(end));
         report.queue_peak = Some(stats.queue.peak());
-        report.busy_windows = Some((stats.busy.windows().clone(), stats.capacity));
-        report.queue_windows = Some(stats.queue.windows().clone());
+        report.busy_windows = Some((stats.busy.windows(), stats.capacity));
+        report.queue_windows = Some(stats.queue.windows());
         report
     }
 

@@ -131,7 +131,7 @@ fn parse_yaml(text: &str) -> Result<raw::Scenario, Diagnostic> {
 
 fn diagnostic_from_yaml(error: &serde_saphyr::Error, text: &str) -> Diagnostic {
     let plain = error.without_snippet();
-    let loc = plain.location().map(|l| Loc {
+    let mut loc = plain.location().map(|l| Loc {
         line: l.line(),
         column: l.column(),
     });
@@ -140,6 +140,9 @@ fn diagnostic_from_yaml(error: &serde_saphyr::Error, text: &str) -> Diagnostic {
     if let Some(cut) = message.find(" at line ") {
         message.truncate(cut);
     }
+    // The parser's messages about tabs: "tabs disallowed ...", "tab cannot be used as
+    // indentation", "... found a tab", "... cannot start with a tab".
+    let about_tabs = message.starts_with("tab") || message.contains(" a tab");
     if let Some(kind) = message.strip_prefix("invalid ") {
         if kind.starts_with('u') {
             message = "expected a whole number, 0 or more".to_string();
@@ -154,6 +157,7 @@ fn diagnostic_from_yaml(error: &serde_saphyr::Error, text: &str) -> Diagnostic {
     } else if let Some(field) = message
         .strip_prefix("missing field `")
         .and_then(|rest| rest.strip_suffix('`'))
+        .map(str::to_string)
     {
         message = format!("missing required key '{field}'");
         help = Some(format!("add '{field}' to the mapping this line belongs to"));
@@ -176,6 +180,20 @@ fn diagnostic_from_yaml(error: &serde_saphyr::Error, text: &str) -> Diagnostic {
     } else if let serde_saphyr::Error::MultipleDocuments { .. } = plain {
         message = "the file holds more than one YAML document".to_string();
         help = Some("a scenario is one document: remove the '---' line and what follows".into());
+        // The parser points at the second document's first value; point at its '---' marker.
+        let marker = loc.and_then(|at| {
+            text.lines()
+                .take(at.line as usize)
+                .enumerate()
+                .filter(|(_, line)| line.starts_with("---"))
+                .last()
+        });
+        if let Some((i, _)) = marker {
+            loc = Some(Loc {
+                line: i as u64 + 1,
+                column: 1,
+            });
+        }
     } else if message == "expected mapping start" {
         message = "expected a mapping of 'key: value' pairs here".to_string();
     } else if message == "expected sequence start" {
@@ -186,7 +204,7 @@ fn diagnostic_from_yaml(error: &serde_saphyr::Error, text: &str) -> Diagnostic {
                 .to_string(),
         );
     }
-    if message.contains("tab") {
+    if about_tabs {
         // The parser notices a tab where it cannot continue, which may be the line before.
         let from = loc.map_or(1, |l| l.line.max(1));
         if let Some(tab) = tab_in_indentation(text, from) {

@@ -92,6 +92,16 @@ enum Role {
     Balancer,
 }
 
+impl Role {
+    fn described(self) -> &'static str {
+        match self {
+            Role::Source => "a traffic source",
+            Role::Server => "a server",
+            Role::Balancer => "a load balancer",
+        }
+    }
+}
+
 struct Checker {
     errors: Vec<Diagnostic>,
     /// Name -> (id, role, where it was defined).
@@ -173,17 +183,15 @@ impl Checker {
         match self.names.get(&at.value) {
             Some(&(id, role, _)) if allowed.contains(&role) => Some(id),
             Some(&(_, role, _)) => {
-                let role_name = match role {
-                    Role::Source => "a traffic source",
-                    Role::Server => "a server",
-                    Role::Balancer => "a load balancer",
-                };
-                self.error(
+                let allowed: Vec<&str> = allowed.iter().map(|r| r.described()).collect();
+                self.error_help(
                     at.loc,
                     format!(
-                        "{what} '{}' is {role_name}, which cannot be used here",
-                        at.value
+                        "{what} '{}' is {}, which cannot be used here",
+                        at.value,
+                        role.described()
                     ),
+                    format!("a {what} must be {}", allowed.join(" or ")),
                 );
                 None
             }
@@ -1025,6 +1033,7 @@ fn check_balancer(c: &mut Checker, b: &raw::BalancerSpec) -> Option<BalancerConf
         });
         route_of_type.iter_mut().for_each(|r| *r = Some(0));
     }
+    let mut unknown_route_type = false;
     for route in b.routes.iter().flatten() {
         let algorithm = c.algorithm(route.algorithm.as_ref(), default_algorithm);
         let backends = c.backends(&route.backends.value);
@@ -1037,8 +1046,9 @@ fn check_balancer(c: &mut Checker, b: &raw::BalancerSpec) -> Option<BalancerConf
             backends: expand(backends, &c.instances),
         });
         for type_name in &route.types {
-            if let Some(kind) = c.request_type(type_name) {
-                route_of_type[kind as usize] = Some(index);
+            match c.request_type(type_name) {
+                Some(kind) => route_of_type[kind as usize] = Some(index),
+                None => unknown_route_type = true,
             }
         }
     }
@@ -1049,7 +1059,9 @@ fn check_balancer(c: &mut Checker, b: &raw::BalancerSpec) -> Option<BalancerConf
             "e.g. backends: [web]",
         );
     }
-    if b.backends.is_none() && b.routes.is_some() {
+    // A misspelt type in a route already has its own error ("did you mean"); listing the type
+    // it was meant to be as unrouted would only repeat it.
+    if b.backends.is_none() && b.routes.is_some() && !unknown_route_type {
         let unrouted: Vec<String> = c
             .request_types
             .keys()

@@ -14,8 +14,8 @@ pub struct LevelTracker {
     warmup_end: SimTime,
     /// Integral of the level after the warm-up [level * ns], exact.
     area_after_warmup: u128,
-    /// Integral per window [level * s].
-    windows: Windows<f64>,
+    /// Integral per window [level * s], unless only the overall mean is wanted.
+    windows: Option<Windows<f64>>,
     peak: u64,
 }
 
@@ -26,8 +26,16 @@ impl LevelTracker {
             last_change: SimTime::ZERO,
             warmup_end,
             area_after_warmup: 0,
-            windows: Windows::new(window_ns),
+            windows: Some(Windows::new(window_ns)),
             peak: 0,
+        }
+    }
+
+    /// A tracker of the overall mean only, without per-window integrals.
+    pub fn without_windows(warmup_end: SimTime) -> Self {
+        LevelTracker {
+            windows: None,
+            ..Self::new(warmup_end, 1)
         }
     }
 
@@ -69,12 +77,15 @@ impl LevelTracker {
                 u128::from(self.level) * u128::from((now - counted_from).as_nanos());
         }
         // Split [start, now) across the windows it touches.
+        let Some(windows) = &mut self.windows else {
+            return;
+        };
         let mut t = start;
         while t < now {
-            let width = self.windows.width_ns();
+            let width = windows.width_ns();
             let window_end = SimTime::from_nanos((t.as_nanos() / width + 1).saturating_mul(width));
             let piece_end = window_end.min(now);
-            *self.windows.at(t) += self.level as f64 * (piece_end - t).as_secs_f64();
+            *windows.at(t) += self.level as f64 * (piece_end - t).as_secs_f64();
             t = piece_end;
         }
     }
@@ -89,13 +100,9 @@ impl LevelTracker {
         }
     }
 
-    /// Integral of the level per window [level * s].
-    pub fn windows(&self) -> &Windows<f64> {
-        &self.windows
-    }
-
-    pub fn windows_mut(&mut self) -> &mut Windows<f64> {
-        &mut self.windows
+    /// Integral of the level per window [level * s]; empty for a tracker without windows.
+    pub fn windows(&self) -> Windows<f64> {
+        self.windows.clone().unwrap_or_else(|| Windows::new(1))
     }
 }
 
@@ -123,7 +130,8 @@ mod tests {
         let mut l = LevelTracker::new(SimTime::ZERO, 1_000_000_000);
         l.set(t(0.5), 2);
         l.set(t(2.25), 0);
-        let rows = l.windows().rows();
+        let windows = l.windows();
+        let rows = windows.rows();
         assert!((rows[0] - 1.0).abs() < 1e-9);
         assert!((rows[1] - 2.0).abs() < 1e-9);
         assert!((rows[2] - 0.5).abs() < 1e-9);

@@ -411,7 +411,7 @@ impl Component<Msg, World> for LoadBalancer {
         match msg {
             Msg::Call(id) => self.on_call(me, id, sim),
             Msg::Reply(id) => self.on_reply(id, sim),
-            Msg::Timer { .. } => {}
+            Msg::Timer { .. } | Msg::Control(_) => {}
         }
     }
 }

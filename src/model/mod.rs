@@ -8,6 +8,7 @@
 
 pub mod call;
 pub mod dist;
+pub mod failures;
 pub mod keys;
 pub mod load_balancer;
 pub mod network;
@@ -29,6 +30,8 @@ pub enum Msg {
     Call(CallId),
     /// The reply to a call arrives back at its caller; the outcome is in the call.
     Reply(CallId),
+    /// A failure or repair applied to the component (from the scenario's failure schedule).
+    Control(Control),
     /// A component's own timer; `kind`, `index` and `generation` mean what the component says.
     Timer {
         kind: u16,
@@ -38,6 +41,22 @@ pub enum Msg {
 }
 
 pub type ModelSim = Sim<Msg, World>;
+
+/// Every instance of a pool, for [`Control`] messages.
+pub const ALL_INSTANCES: u32 = u32::MAX;
+
+/// Failures and repairs a component can be told to apply.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Control {
+    /// The instance (or [`ALL_INSTANCES`]) stops: requests inside it fail, new ones are refused.
+    Crash { instance: u32 },
+    /// The instance comes back, empty.
+    Recover { instance: u32 },
+    /// Service times are multiplied by `factor` (1 restores normal speed).
+    Slow { instance: u32, factor: f32 },
+    /// This fraction of arriving requests fails at once (0 restores normal behaviour).
+    Errors { fraction: f32 },
+}
 
 /// A component of the model: an engine component that can describe its results.
 pub trait Node: Component<Msg, World> {

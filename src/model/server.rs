@@ -18,6 +18,8 @@
 
 use std::collections::VecDeque;
 
+use rand::Rng;
+
 use super::call::{CallId, ANY_INSTANCE};
 use super::dist::Distribution;
 use super::{call, reply, take_reply, ComponentReport, ModelSim, Msg, Node, NodeStats, World};
@@ -43,6 +45,9 @@ pub struct ServerConfig {
     pub profiles: Vec<RequestProfile>,
     pub timeout: Option<SimDuration>,
 }
+
+/// Pools up to this size report the fraction of time with at least k instances up, for every k.
+const MAX_INSTANCES_FOR_UP_FRACTIONS: u32 = 64;
 
 const TIMER_SERVICE_DONE: u16 = 0;
 const TIMER_DEADLINE: u16 = 1;
@@ -78,6 +83,8 @@ struct Instance {
     /// Busy workers of this instance over time; kept only when the pool has several instances
     /// (otherwise it would equal the pool's).
     busy_level: Option<LevelTracker>,
+    /// Service times are multiplied by this (a slow node).
+    slowdown: f64,
 }
 
 pub struct ServerPool {
@@ -89,6 +96,14 @@ pub struct ServerPool {
     next_instance: usize,
     stats: NodeStats,
     warmup_end: SimTime,
+    /// Fraction of arriving requests that fail at once (an injected fault).
+    error_fraction: f64,
+    error_rng: SimRng,
+    /// Requests inside an instance when it crashed, answered "failed".
+    lost_in_crashes: u64,
+    crashes: u64,
+    /// Instances up over time.
+    up: LevelTracker,
 }
 
 fn token(index: u32, generation: u32) -> u64 {
@@ -100,7 +115,12 @@ fn untoken(token: u64) -> (u32, u32) {
 }
 
 impl ServerPool {
-    pub fn new(config: ServerConfig, service_rng: SimRng, world: &World) -> Self {
+    pub fn new(
+        config: ServerConfig,
+        service_rng: SimRng,
+        error_rng: SimRng,
+        world: &World,
+    ) -> Self {
         let clock = world.clock;
         let instances = (0..config.instances)
             .map(|_| Instance {
@@ -111,9 +131,15 @@ impl ServerPool {
                 requests: 0,
                 busy_level: (config.instances > 1)
                     .then(|| LevelTracker::without_windows(clock.warmup_end)),
+                slowdown: 1.0,
             })
             .collect();
         let capacity = u64::from(config.instances) * u64::from(config.workers);
+        let mut up = LevelTracker::new(clock.warmup_end, clock.window_ns);
+        if config.instances <= MAX_INSTANCES_FOR_UP_FRACTIONS {
+            up = up.with_time_at_level(u64::from(config.instances));
+        }
+        up.set(SimTime::ZERO, u64::from(config.instances));
         ServerPool {
             config,
             instances,
@@ -123,7 +149,86 @@ impl ServerPool {
             next_instance: 0,
             stats: NodeStats::new(clock, capacity),
             warmup_end: clock.warmup_end,
+            error_fraction: 0.0,
+            error_rng,
+            lost_in_crashes: 0,
+            crashes: 0,
+            up,
         }
+    }
+
+    fn count_up(&mut self, now: SimTime) {
+        let up = self.instances.iter().filter(|i| i.up).count() as u64;
+        self.up.set(now, up);
+    }
+
+    /// The instances a control message addresses.
+    fn addressed(&self, instance: u32) -> std::ops::Range<usize> {
+        if instance == super::ALL_INSTANCES {
+            0..self.instances.len()
+        } else {
+            let i = (instance as usize).min(self.instances.len());
+            i..(i + 1).min(self.instances.len())
+        }
+    }
+
+    fn on_control(&mut self, control: super::Control, sim: &mut ModelSim) {
+        use super::Control;
+        match control {
+            Control::Crash { instance } => {
+                for i in self.addressed(instance) {
+                    self.crash_instance(i, sim);
+                }
+                self.count_up(sim.now());
+            }
+            Control::Recover { instance } => {
+                for i in self.addressed(instance) {
+                    self.instances[i].up = true;
+                }
+                self.count_up(sim.now());
+            }
+            Control::Slow { instance, factor } => {
+                for i in self.addressed(instance) {
+                    self.instances[i].slowdown = f64::from(factor);
+                }
+            }
+            Control::Errors { fraction } => self.error_fraction = f64::from(fraction),
+        }
+    }
+
+    /// Stops instance `i`: every request inside it (served or queued) is answered "failed" and
+    /// counted as lost; its workers and queue are emptied. Downstream calls it had made still
+    /// complete, but their replies find no job and are dropped.
+    fn crash_instance(&mut self, i: usize, sim: &mut ModelSim) {
+        let now = sim.now();
+        if !self.instances[i].up {
+            return;
+        }
+        self.crashes += 1;
+        for index in 0..self.jobs.len() {
+            let job = &self.jobs[index];
+            if job.state == JobState::Free || job.instance as usize != i {
+                continue;
+            }
+            let (upstream, arrived, already_answered) = (job.upstream, job.arrived, job.timed_out);
+            self.free_job(index as u32);
+            if !already_answered {
+                self.lost_in_crashes += 1;
+                self.stats.requests.finish(arrived, now, Outcome::Failed);
+                reply(sim, upstream, Outcome::Failed);
+            }
+        }
+        let instance = &mut self.instances[i];
+        let (busy, queued) = (u64::from(instance.busy), u64::from(instance.queued));
+        instance.up = false;
+        instance.busy = 0;
+        instance.queued = 0;
+        instance.waiting.clear();
+        if let Some(level) = &mut instance.busy_level {
+            level.set(now, 0);
+        }
+        self.stats.busy.set(now, self.stats.busy.level() - busy);
+        self.stats.queue.set(now, self.stats.queue.level() - queued);
     }
 
     fn pick_instance(&mut self, hint: u32) -> Option<usize> {
@@ -185,6 +290,11 @@ impl ServerPool {
         if now >= self.warmup_end {
             self.instances[i].requests += 1;
         }
+        if self.error_fraction > 0.0 && self.error_rng.random::<f64>() < self.error_fraction {
+            self.stats.requests.finish(now, now, Outcome::Failed);
+            reply(sim, id, Outcome::Failed);
+            return;
+        }
         let workers_free = self.instances[i].busy < self.config.workers;
         let queue_full = self
             .config
@@ -232,10 +342,14 @@ impl ServerPool {
             level.set(now, u64::from(instance.busy));
         }
         self.stats.busy.increment(now);
-        let service = match self.config.profiles.get(kind as usize) {
+        let mut service = match self.config.profiles.get(kind as usize) {
             Some(profile) => profile.service_time.sample(&mut self.service_rng),
             None => SimDuration::ZERO,
         };
+        let slowdown = self.instances[i].slowdown;
+        if slowdown != 1.0 {
+            service = SimDuration::from_secs_f64(service.as_secs_f64() * slowdown);
+        }
         sim.schedule_in(
             service,
             me,
@@ -377,6 +491,7 @@ impl Component<Msg, World> for ServerPool {
                 index,
                 generation,
             } => self.on_deadline(index, generation, sim),
+            Msg::Control(control) => self.on_control(control, sim),
             Msg::Timer { .. } => {}
         }
     }
@@ -384,6 +499,7 @@ impl Component<Msg, World> for ServerPool {
     fn finish(&mut self, _me: ComponentId, sim: &mut ModelSim) {
         let end = sim.now();
         self.stats.close(end);
+        self.up.advance_to(end);
         for level in self
             .instances
             .iter_mut()
@@ -421,6 +537,32 @@ impl Node for ServerPool {
             "workers".into(),
             serde_json::Value::from(self.config.workers),
         );
+        report
+            .extra
+            .insert("crashes".into(), serde_json::Value::from(self.crashes));
+        report.extra.insert(
+            "instances_up_mean".into(),
+            serde_json::json!(self.up.mean(end)),
+        );
+        if let Some(fractions) = self.up.time_fractions(end) {
+            // at_least[k] = fraction of the time with at least k instances up.
+            let mut at_least: Vec<f64> = fractions
+                .iter()
+                .rev()
+                .scan(0.0, |acc, f| {
+                    *acc += f;
+                    Some(*acc)
+                })
+                .collect();
+            at_least.reverse();
+            report.extra.insert(
+                "time_with_at_least_k_up".into(),
+                serde_json::json!(at_least),
+            );
+        }
+        report
+            .lost
+            .insert("requests_in_crashed_instances", self.lost_in_crashes);
         if self.instances.len() > 1 {
             report
                 .extra

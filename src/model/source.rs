@@ -288,7 +288,7 @@ impl Component<Msg, World> for Source {
                 },
                 sim,
             ),
-            Msg::Timer { .. } | Msg::Call(_) => {}
+            Msg::Timer { .. } | Msg::Call(_) | Msg::Control(_) => {}
         }
     }
 }

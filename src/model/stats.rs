@@ -117,6 +117,9 @@ pub struct ComponentReport {
     /// Time-average number of waiting requests, where the component queues.
     pub queue_mean: Option<f64>,
     pub queue_peak: Option<u64>,
+    /// What failures destroyed, by category ("requests_in_crashed_instances", ...): summed over
+    /// components into the summary's `lost` section.
+    pub lost: BTreeMap<&'static str, u64>,
     /// Kind-specific figures, in a stable order.
     pub extra: BTreeMap<String, serde_json::Value>,
     /// Per-window request counts.
@@ -153,6 +156,7 @@ impl ComponentReport {
             utilization: None,
             queue_mean: None,
             queue_peak: None,
+            lost: BTreeMap::new(),
             extra: BTreeMap::new(),
             windows: stats.windows.clone(),
             busy_windows: None,

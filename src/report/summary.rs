@@ -82,6 +82,21 @@ fn component(c: &ComponentReport, measured_secs: f64) -> Value {
     Value::Object(m)
 }
 
+/// What failures destroyed, summed by category over every component; every category a
+/// component can report appears, so "nothing lost" is a checkable zero.
+pub fn lost(r: &RunResult) -> Map<String, Value> {
+    let mut totals: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
+    for c in &r.components {
+        for (category, n) in &c.lost {
+            *totals.entry(category).or_default() += n;
+        }
+    }
+    totals
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), json!(v)))
+        .collect()
+}
+
 pub fn to_json(r: &RunResult) -> Value {
     let measured = r.measured_secs();
     let e2e = &r.end_to_end;
@@ -110,7 +125,17 @@ pub fn to_json(r: &RunResult) -> Value {
     let components: Map<String, Value> = r
         .components
         .iter()
+        .filter(|c| c.kind != "failures")
         .map(|c| (c.name.clone(), component(c, measured)))
+        .collect();
+    let failures: Vec<Value> = r
+        .components
+        .iter()
+        .filter(|c| c.kind == "failures")
+        .filter_map(|c| c.extra.get("events"))
+        .filter_map(Value::as_array)
+        .flatten()
+        .cloned()
         .collect();
     json!({
         "scenario": r.scenario,
@@ -125,6 +150,8 @@ pub fn to_json(r: &RunResult) -> Value {
         "offered_rps": number(offered),
         "latency_ms": latency(&e2e.latency),
         "request_types": types,
+        "lost": lost(r),
+        "failures": failures,
         "components": components,
         "engine": {
             "events": r.events,

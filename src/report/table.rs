@@ -66,13 +66,29 @@ pub fn render(r: &RunResult) -> String {
         ms(l.p999),
         ms(l.max)
     );
+    let lost = super::summary::lost(r);
+    if !lost.is_empty() {
+        let items: Vec<String> = lost.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let _ = writeln!(out, "lost  {}", items.join("  "));
+    }
+    let failures = r
+        .components
+        .iter()
+        .filter(|c| c.kind == "failures")
+        .filter_map(|c| c.extra.get("events"))
+        .filter_map(|e| e.as_array())
+        .map(Vec::len)
+        .sum::<usize>();
+    if failures > 0 {
+        let _ = writeln!(out, "failures  {failures} events (see summary.json)");
+    }
     let _ = writeln!(out);
     let _ = writeln!(
         out,
         "{:<20} {:<14} {:>10} {:>9} {:>8} {:>9} {:>9} {:>9}",
         "component", "kind", "requests", "errors", "util", "queue", "p50", "p99"
     );
-    for c in &r.components {
+    for c in r.components.iter().filter(|c| c.kind != "failures") {
         let errors = c.outcomes.total() - c.outcomes.succeeded;
         let util = c
             .utilization

@@ -49,7 +49,7 @@ pub fn to_csv(r: &RunResult) -> String {
     let servers: Vec<_> = r
         .components
         .iter()
-        .filter(|c| c.kind != "traffic")
+        .filter(|c| c.kind != "traffic" && c.kind != "failures")
         .collect();
     let per_component: Vec<ComponentSeries> = servers
         .iter()

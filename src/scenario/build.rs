@@ -2,7 +2,8 @@
 
 use super::validate::{ComponentPlan, Plan};
 use crate::engine::rng::stream;
-use crate::engine::{ComponentId, Engine, SimTime};
+use crate::engine::{Engine, SimTime};
+use crate::model::failures::Timeline;
 use crate::model::keys::KeySampler;
 use crate::model::load_balancer::LoadBalancer;
 use crate::model::network::Network;
@@ -38,6 +39,7 @@ pub fn build(plan: Plan) -> Result<ModelEngine, String> {
     }
     let world = World::new(network, clock, budget, plan.write_types);
     let mut engine: ModelEngine = Engine::new(world);
+    let (failures, random_failures) = (plan.failures, plan.random_failures);
     for (name, component) in plan.components {
         let node: Box<dyn Node> = match component {
             ComponentPlan::Source(s) => {
@@ -57,6 +59,7 @@ pub fn build(plan: Plan) -> Result<ModelEngine, String> {
             ComponentPlan::Server(config) => Box::new(ServerPool::new(
                 config,
                 stream(seed, &name, "service"),
+                stream(seed, &name, "injected-errors"),
                 engine.world(),
             )),
             ComponentPlan::Balancer(config) => Box::new(LoadBalancer::new(
@@ -65,8 +68,10 @@ pub fn build(plan: Plan) -> Result<ModelEngine, String> {
                 engine.world(),
             )),
         };
-        let id = engine.add(node);
-        debug_assert_eq!(id, ComponentId(id.0));
+        engine.add(node);
+    }
+    if !failures.is_empty() || !random_failures.is_empty() {
+        engine.add(Box::new(Timeline::new(seed, failures, random_failures)));
     }
     Ok(engine)
 }

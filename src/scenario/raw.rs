@@ -173,6 +173,10 @@ pub struct Scenario {
     pub components: At<Vec<ComponentSpec>>,
     /// Latency between components.
     pub network: Option<NetworkSpec>,
+    /// Failures at given times: crash, slow down or inject errors into a component.
+    pub failures: Option<Vec<FailureSpec>>,
+    /// Instances that fail and are repaired at random (MTBF / MTTR).
+    pub random_failures: Option<Vec<RandomFailureSpec>>,
     /// Request types that write data (default: types named write, update, insert, delete,
     /// post, put or patch, or starting with "write").
     pub write_types: Option<Vec<At<String>>>,
@@ -410,4 +414,38 @@ pub struct LinkSpec {
     /// The two components the link joins; it applies in both directions.
     pub between: At<Vec<At<String>>>,
     pub latency: At<OrMap<DistributionSpec>>,
+}
+
+/// One scripted failure: exactly one of `crash`, `slow` or `errors`, naming the target
+/// (`web` for the whole pool, `web[2]` for its third instance).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FailureSpec {
+    /// When it starts.
+    pub at: At<Scalar>,
+    /// How long it lasts (default: until the end of the run).
+    #[serde(rename = "for")]
+    pub lasts: Option<At<Scalar>>,
+    /// Crash the target: requests inside fail, new ones are refused until it recovers.
+    pub crash: Option<At<String>>,
+    /// Slow the target down: service times are multiplied by `factor`.
+    pub slow: Option<At<String>>,
+    /// For `slow`: the multiplier of service times, e.g. 3x.
+    pub factor: Option<At<Scalar>>,
+    /// Make a fraction of the target's requests fail at once.
+    pub errors: Option<At<String>>,
+    /// For `errors`: the fraction of requests that fail, e.g. 10%.
+    pub fraction: Option<At<Scalar>>,
+}
+
+/// Every instance of `target` fails after a time drawn from `mtbf` and is repaired after a time
+/// drawn from `mttr`, independently of the others.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RandomFailureSpec {
+    pub target: At<String>,
+    /// Time to failure (mean time between failures when exponential).
+    pub mtbf: At<OrMap<DistributionSpec>>,
+    /// Time to repair.
+    pub mttr: At<OrMap<DistributionSpec>>,
 }

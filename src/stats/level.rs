@@ -17,6 +17,9 @@ pub struct LevelTracker {
     /// Integral per window [level * s], unless only the overall mean is wanted.
     windows: Option<Windows<f64>>,
     peak: u64,
+    /// Time spent at each level after the warm-up [ns], when asked for (small level ranges
+    /// only, e.g. the number of instances up).
+    time_at_level: Option<Vec<u128>>,
 }
 
 impl LevelTracker {
@@ -28,7 +31,32 @@ impl LevelTracker {
             area_after_warmup: 0,
             windows: Some(Windows::new(window_ns)),
             peak: 0,
+            time_at_level: None,
         }
+    }
+
+    /// Also records how long the level spends at each value from 0 to `max_level`.
+    pub fn with_time_at_level(mut self, max_level: u64) -> Self {
+        self.time_at_level = Some(vec![0; max_level as usize + 1]);
+        self
+    }
+
+    /// Fraction of the time after the warm-up (up to `end`) spent at each level, if recorded.
+    pub fn time_fractions(&self, end: SimTime) -> Option<Vec<f64>> {
+        let span = end.since(self.warmup_end).as_nanos();
+        let times = self.time_at_level.as_ref()?;
+        Some(
+            times
+                .iter()
+                .map(|&t| {
+                    if span == 0 {
+                        0.0
+                    } else {
+                        t as f64 / span as f64
+                    }
+                })
+                .collect(),
+        )
     }
 
     /// A tracker of the overall mean only, without per-window integrals.
@@ -68,10 +96,17 @@ impl LevelTracker {
             return;
         }
         self.last_change = now;
+        let counted_from = start.max(self.warmup_end);
+        if let Some(times) = &mut self.time_at_level {
+            if now > counted_from {
+                if let Some(slot) = times.get_mut(self.level as usize) {
+                    *slot += u128::from((now - counted_from).as_nanos());
+                }
+            }
+        }
         if self.level == 0 {
             return;
         }
-        let counted_from = start.max(self.warmup_end);
         if now > counted_from {
             self.area_after_warmup +=
                 u128::from(self.level) * u128::from((now - counted_from).as_nanos());

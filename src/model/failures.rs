@@ -1,0 +1,280 @@
+//! The failure schedule: scripted failures at given times, and random failures drawn from
+//! time-to-failure (MTBF) and time-to-repair (MTTR) distributions.
+//!
+//! The timeline is a component of its own. At each scheduled instant it sends a [`Control`]
+//! message to the target, which applies it (a server pool fails the requests inside a crashed
+//! instance and refuses new ones until it recovers). With random failures, every instance of
+//! the target alternates independently between up (a time to failure drawn from `mtbf`) and down
+//! (a repair time drawn from `mttr`): an alternating renewal process whose long-run fraction of
+//! time up is MTBF / (MTBF + MTTR). Each (target, purpose) pair has its own random stream.
+//!
+//! Test: the fraction of time with at least k of n instances up against the binomial formula in
+//! `tests/failures.rs`.
+
+use super::dist::Distribution;
+use super::{ComponentReport, Control, ModelSim, Msg, Node, World, ALL_INSTANCES};
+use crate::engine::rng::{stream, SimRng};
+use crate::engine::{Component, ComponentId, SimDuration, SimTime};
+
+/// A failure at a fixed time, undone after `duration` if given.
+#[derive(Clone, Debug)]
+pub struct ScheduledFailure {
+    pub at: SimTime,
+    pub duration: Option<SimDuration>,
+    pub target: ComponentId,
+    pub target_name: String,
+    pub instance: u32,
+    pub action: FailureAction,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum FailureAction {
+    Crash,
+    Slow { factor: f64 },
+    Errors { fraction: f64 },
+}
+
+impl FailureAction {
+    fn start(self, instance: u32) -> Control {
+        match self {
+            FailureAction::Crash => Control::Crash { instance },
+            FailureAction::Slow { factor } => Control::Slow {
+                instance,
+                factor: factor as f32,
+            },
+            FailureAction::Errors { fraction } => Control::Errors {
+                fraction: fraction as f32,
+            },
+        }
+    }
+
+    fn end(self, instance: u32) -> Control {
+        match self {
+            FailureAction::Crash => Control::Recover { instance },
+            FailureAction::Slow { .. } => Control::Slow {
+                instance,
+                factor: 1.0,
+            },
+            FailureAction::Errors { .. } => Control::Errors { fraction: 0.0 },
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            FailureAction::Crash => "crash",
+            FailureAction::Slow { .. } => "slow",
+            FailureAction::Errors { .. } => "errors",
+        }
+    }
+}
+
+/// Random crashes and repairs of every instance of a pool.
+#[derive(Clone, Debug)]
+pub struct RandomFailures {
+    pub target: ComponentId,
+    pub target_name: String,
+    pub instances: u32,
+    pub time_to_failure: Distribution,
+    pub time_to_repair: Distribution,
+}
+
+/// One failure as it happened, for the report.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FailureEvent {
+    pub start: SimTime,
+    /// `None` while it was still in effect at the end of the run.
+    pub end: Option<SimTime>,
+    pub target: String,
+    pub instance: Option<u32>,
+    pub kind: &'static str,
+}
+
+const TIMER_SCHEDULED_START: u16 = 0;
+const TIMER_SCHEDULED_END: u16 = 1;
+const TIMER_RANDOM_FAIL: u16 = 2;
+const TIMER_RANDOM_REPAIR: u16 = 3;
+
+pub struct Timeline {
+    scheduled: Vec<ScheduledFailure>,
+    random: Vec<RandomFailures>,
+    rngs: Vec<SimRng>,
+    /// Index in `events` of each scheduled failure's record.
+    scheduled_events: Vec<Option<usize>>,
+    /// Index in `events` of each random target's open failure, per instance.
+    random_open: Vec<Vec<Option<usize>>>,
+    events: Vec<FailureEvent>,
+}
+
+/// Name under which the timeline appears among the components (not a valid scenario name, so it
+/// cannot collide with one).
+pub const TIMELINE_NAME: &str = "(failures)";
+
+impl Timeline {
+    pub fn new(seed: u64, scheduled: Vec<ScheduledFailure>, random: Vec<RandomFailures>) -> Self {
+        let rngs = random
+            .iter()
+            .map(|r| stream(seed, &r.target_name, "random-failures"))
+            .collect();
+        let random_open = random
+            .iter()
+            .map(|r| vec![None; r.instances as usize])
+            .collect();
+        Timeline {
+            scheduled_events: vec![None; scheduled.len()],
+            scheduled,
+            random,
+            rngs,
+            random_open,
+            events: Vec::new(),
+        }
+    }
+
+    pub fn events(&self) -> &[FailureEvent] {
+        &self.events
+    }
+
+    fn timer(kind: u16, index: usize, instance: u32) -> Msg {
+        Msg::Timer {
+            kind,
+            index: index as u32,
+            generation: instance,
+        }
+    }
+
+    fn schedule_random(
+        &mut self,
+        me: ComponentId,
+        kind: u16,
+        index: usize,
+        instance: u32,
+        sim: &mut ModelSim,
+    ) {
+        let spec = &self.random[index];
+        let law = if kind == TIMER_RANDOM_FAIL {
+            &spec.time_to_failure
+        } else {
+            &spec.time_to_repair
+        };
+        let delay = law.sample(&mut self.rngs[index]);
+        sim.schedule_in(delay, me, Self::timer(kind, index, instance));
+    }
+}
+
+impl Component<Msg, World> for Timeline {
+    fn start(&mut self, me: ComponentId, sim: &mut ModelSim) {
+        for (i, failure) in self.scheduled.iter().enumerate() {
+            sim.schedule_at(failure.at, me, Self::timer(TIMER_SCHEDULED_START, i, 0));
+        }
+        for index in 0..self.random.len() {
+            for instance in 0..self.random[index].instances {
+                self.schedule_random(me, TIMER_RANDOM_FAIL, index, instance, sim);
+            }
+        }
+    }
+
+    fn handle(&mut self, me: ComponentId, msg: Msg, sim: &mut ModelSim) {
+        let Msg::Timer {
+            kind,
+            index,
+            generation: instance,
+        } = msg
+        else {
+            return;
+        };
+        let index = index as usize;
+        let now = sim.now();
+        match kind {
+            TIMER_SCHEDULED_START => {
+                let Some(f) = self.scheduled.get(index) else {
+                    return;
+                };
+                sim.schedule_at(now, f.target, Msg::Control(f.action.start(f.instance)));
+                if let Some(d) = f.duration {
+                    sim.schedule_in(d, me, Self::timer(TIMER_SCHEDULED_END, index, 0));
+                }
+                self.scheduled_events[index] = Some(self.events.len());
+                self.events.push(FailureEvent {
+                    start: now,
+                    end: None,
+                    target: f.target_name.clone(),
+                    instance: (f.instance != ALL_INSTANCES).then_some(f.instance),
+                    kind: f.action.name(),
+                });
+            }
+            TIMER_SCHEDULED_END => {
+                let Some(f) = self.scheduled.get(index) else {
+                    return;
+                };
+                sim.schedule_at(now, f.target, Msg::Control(f.action.end(f.instance)));
+                if let Some(e) = self.scheduled_events[index].and_then(|e| self.events.get_mut(e)) {
+                    e.end = Some(now);
+                }
+            }
+            TIMER_RANDOM_FAIL => {
+                let Some(spec) = self.random.get(index) else {
+                    return;
+                };
+                sim.schedule_at(now, spec.target, Msg::Control(Control::Crash { instance }));
+                self.random_open[index][instance as usize] = Some(self.events.len());
+                self.events.push(FailureEvent {
+                    start: now,
+                    end: None,
+                    target: spec.target_name.clone(),
+                    instance: Some(instance),
+                    kind: "crash",
+                });
+                self.schedule_random(me, TIMER_RANDOM_REPAIR, index, instance, sim);
+            }
+            TIMER_RANDOM_REPAIR => {
+                let Some(spec) = self.random.get(index) else {
+                    return;
+                };
+                sim.schedule_at(
+                    now,
+                    spec.target,
+                    Msg::Control(Control::Recover { instance }),
+                );
+                if let Some(e) = self.random_open[index][instance as usize].take() {
+                    self.events[e].end = Some(now);
+                }
+                self.schedule_random(me, TIMER_RANDOM_FAIL, index, instance, sim);
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Node for Timeline {
+    fn name(&self) -> &str {
+        TIMELINE_NAME
+    }
+
+    fn report(&self, end: SimTime) -> ComponentReport {
+        let mut report = ComponentReport::from_request_stats(
+            TIMELINE_NAME,
+            "failures",
+            &super::RequestStats::new(super::StatsClock {
+                warmup_end: SimTime::ZERO,
+                window_ns: 1,
+            }),
+        );
+        let events: Vec<serde_json::Value> = self
+            .events
+            .iter()
+            .map(|e| {
+                serde_json::json!({
+                    "kind": e.kind,
+                    "target": e.target,
+                    "instance": e.instance,
+                    "start_s": e.start.as_secs_f64(),
+                    "end_s": e.end.map(|t| t.as_secs_f64()),
+                    "duration_s": e.end.unwrap_or(end).since(e.start).as_secs_f64(),
+                })
+            })
+            .collect();
+        report
+            .extra
+            .insert("events".into(), serde_json::Value::Array(events));
+        report
+    }
+}

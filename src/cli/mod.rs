@@ -13,6 +13,27 @@ use crate::report;
 use crate::run::{run, Overrides};
 use crate::scenario::{self, units};
 
+/// Writes a line to stdout, ignoring errors: a closed pipe (`sim run ... | head`) must not
+/// turn into a panic; the results are already on disk.
+macro_rules! say {
+    () => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock());
+    }};
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// Like [`say!`] without the newline.
+macro_rules! say_raw {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_BAD_INPUT: i32 = 2;
 pub const EXIT_OUTPUT_FAILED: i32 = 3;
@@ -111,7 +132,7 @@ pub fn main() -> i32 {
             let schema = schemars::schema_for!(scenario::raw::Scenario);
             match serde_json::to_string_pretty(&schema) {
                 Ok(text) => {
-                    println!("{text}");
+                    say!("{text}");
                     EXIT_OK
                 }
                 Err(e) => {
@@ -127,7 +148,7 @@ fn validate_command(paths: &[PathBuf]) -> i32 {
     let mut code = EXIT_OK;
     for path in paths {
         match scenario::load(path) {
-            Ok(plan) => println!(
+            Ok(plan) => say!(
                 "{}: ok ({} components)",
                 path.display(),
                 plan.components.len()
@@ -201,7 +222,7 @@ fn run_command(path: &Path, overrides: &Overrides, out: Option<&Path>, quiet: bo
         return EXIT_OUTPUT_FAILED;
     }
     if !quiet {
-        print!("{}", report::table::render(&result));
+        say_raw!("{}", report::table::render(&result));
         let events_per_sec = if wall > 0.0 {
             result.events as f64 / wall
         } else {
@@ -212,14 +233,14 @@ fn run_command(path: &Path, overrides: &Overrides, out: Option<&Path>, quiet: bo
         } else {
             0.0
         };
-        println!();
-        println!(
+        say!();
+        say!(
             "wall time {wall:.2}s  {} events ({:.2}M events/s, {:.2}M requests/s)",
             result.events,
             events_per_sec / 1e6,
             requests_per_sec / 1e6
         );
-        println!("results in {}", out_dir.display());
+        say!("results in {}", out_dir.display());
     }
     EXIT_OK
 }

@@ -83,9 +83,14 @@ pub struct RequestBudget {
 }
 
 impl RequestBudget {
+    /// Whether the request limit has been reached.
+    pub fn exhausted(&self) -> bool {
+        self.limit.is_some_and(|limit| self.issued >= limit)
+    }
+
     /// Takes one request from the budget, if any is left at `now`.
     pub fn take(&mut self, now: SimTime) -> bool {
-        if now >= self.stop_issuing_at || self.limit.is_some_and(|limit| self.issued >= limit) {
+        if now >= self.stop_issuing_at || self.exhausted() {
             return false;
         }
         self.issued += 1;

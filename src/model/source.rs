@@ -53,11 +53,50 @@ pub struct SourceConfig {
     /// (region index, weight).
     pub regions: Vec<(u16, f64)>,
     pub timeout: Option<SimDuration>,
+    pub retry: Option<RetryPolicy>,
 }
+
+/// How a client retries a request that failed, was rejected or timed out.
+///
+/// The k-th retry waits `min(max_backoff, backoff * 2^(k-1))`, or, with jitter ("full jitter"),
+/// a uniform draw between 0 and that. A retry budget caps retries at a fraction of requests:
+/// each new request earns `budget` of a retry, each retry spends one, and the account starts at
+/// 10 and holds at most 100 (so short bursts of failures can still be retried).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RetryPolicy {
+    /// Attempts in total, the first included.
+    pub attempts: u32,
+    pub backoff: SimDuration,
+    pub max_backoff: SimDuration,
+    pub jitter: bool,
+    pub budget: Option<f64>,
+}
+
+/// Retry tokens the budget starts with and can hold.
+const RETRY_BUDGET_START: f64 = 10.0;
+const RETRY_BUDGET_CAP: f64 = 100.0;
 
 const TIMER_ARRIVAL: u16 = 0;
 const TIMER_THINK_DONE: u16 = 1;
 const TIMER_TIMEOUT: u16 = 2;
+const TIMER_RETRY: u16 = 3;
+
+/// Tokens carry the closed-loop user in the low 32 bits and the attempt number above.
+fn token(user: u32, attempt: u32) -> u64 {
+    (u64::from(attempt) << 32) | u64::from(user)
+}
+
+fn untoken(token: u64) -> (u32, u32) {
+    (token as u32, (token >> 32) as u32)
+}
+
+/// A retry waiting for its back-off to end.
+#[derive(Clone, Copy, Debug)]
+struct PendingRetry {
+    request: Request,
+    user: u32,
+    attempt: u32,
+}
 
 pub struct Source {
     config: SourceConfig,
@@ -74,6 +113,12 @@ pub struct Source {
     /// Mean time between arrivals [s] when the rate never changes: the common case, which
     /// skips the general rate inversion.
     constant_interval: Option<f64>,
+    retry_rng: SimRng,
+    pending_retries: Vec<Option<PendingRetry>>,
+    free_retry_slots: Vec<u32>,
+    retry_tokens: f64,
+    retries_sent: u64,
+    retries_refused_by_budget: u64,
 }
 
 fn cumulative(weights: impl Iterator<Item = f64>) -> Vec<f64> {
@@ -112,6 +157,12 @@ impl Source {
             client_rng: stream(seed, &name, "clients"),
             key_rng: stream(seed, &name, "keys"),
             think_rng: stream(seed, &name, "think-time"),
+            retry_rng: stream(seed, &name, "retry-jitter"),
+            pending_retries: Vec::new(),
+            free_retry_slots: Vec::new(),
+            retry_tokens: RETRY_BUDGET_START,
+            retries_sent: 0,
+            retries_refused_by_budget: 0,
             stats: RequestStats::new(world.clock),
             constant_interval: match &config.load {
                 Load::Open { profile, .. } => profile
@@ -154,8 +205,29 @@ impl Source {
         let request = self.make_request(user, sim);
         self.stats.arrive(request.born);
         sim.world.end_to_end.arrive(&request);
-        let token = user.map_or(0, u64::from);
-        let id = call(sim, me, self.config.target, token, request, ANY_INSTANCE);
+        if let Some(budget) = self.config.retry.and_then(|r| r.budget) {
+            self.retry_tokens = (self.retry_tokens + budget).min(RETRY_BUDGET_CAP);
+        }
+        self.send_attempt(me, request, user.unwrap_or(0), 1, sim);
+    }
+
+    /// Sends one attempt of `request` (the first is attempt 1).
+    fn send_attempt(
+        &mut self,
+        me: ComponentId,
+        request: Request,
+        user: u32,
+        attempt: u32,
+        sim: &mut ModelSim,
+    ) {
+        let id = call(
+            sim,
+            me,
+            self.config.target,
+            token(user, attempt),
+            request,
+            ANY_INSTANCE,
+        );
         if let Some(timeout) = self.config.timeout {
             let handle = sim.world.calls.handle(id);
             let timer = Msg::Timer {
@@ -219,10 +291,96 @@ impl Source {
         let Some((token, request, outcome)) = take_reply(sim, id) else {
             return;
         };
+        self.attempt_ended(me, request, token, outcome, sim);
+    }
+
+    /// An attempt ended: retry it if the policy allows, or else finish the request.
+    fn attempt_ended(
+        &mut self,
+        me: ComponentId,
+        request: Request,
+        token: u64,
+        outcome: Outcome,
+        sim: &mut ModelSim,
+    ) {
+        let (user, attempt) = untoken(token);
+        if outcome != Outcome::Succeeded {
+            if let Some(policy) = self.config.retry.filter(|p| attempt < p.attempts) {
+                if policy.budget.is_some() && self.retry_tokens < 1.0 {
+                    self.retries_refused_by_budget += 1;
+                } else {
+                    if policy.budget.is_some() {
+                        self.retry_tokens -= 1.0;
+                    }
+                    self.schedule_retry(
+                        me,
+                        &policy,
+                        PendingRetry {
+                            request,
+                            user,
+                            attempt: attempt + 1,
+                        },
+                        sim,
+                    );
+                    return;
+                }
+            }
+        }
         self.finish_request(&request, outcome, sim);
         if matches!(self.config.load, Load::Closed { .. }) {
-            self.think_then_send(me, token as u32, sim);
+            self.think_then_send(me, user, sim);
         }
+    }
+
+    fn schedule_retry(
+        &mut self,
+        me: ComponentId,
+        policy: &RetryPolicy,
+        retry: PendingRetry,
+        sim: &mut ModelSim,
+    ) {
+        // The k-th retry (attempt k + 1) backs off base * 2^(k-1), capped.
+        let doublings = (retry.attempt - 2).min(62);
+        let ceiling =
+            SimDuration::from_nanos(policy.backoff.as_nanos().saturating_mul(1 << doublings))
+                .min(policy.max_backoff);
+        let delay = if policy.jitter && !ceiling.is_zero() {
+            SimDuration::from_nanos(self.retry_rng.random_range(0..=ceiling.as_nanos()))
+        } else {
+            ceiling
+        };
+        let slot = match self.free_retry_slots.pop() {
+            Some(slot) => {
+                self.pending_retries[slot as usize] = Some(retry);
+                slot
+            }
+            None => {
+                self.pending_retries.push(Some(retry));
+                self.pending_retries.len() as u32 - 1
+            }
+        };
+        sim.schedule_in(
+            delay,
+            me,
+            Msg::Timer {
+                kind: TIMER_RETRY,
+                index: slot,
+                generation: 0,
+            },
+        );
+    }
+
+    fn on_retry_due(&mut self, me: ComponentId, slot: u32, sim: &mut ModelSim) {
+        let Some(retry) = self
+            .pending_retries
+            .get_mut(slot as usize)
+            .and_then(Option::take)
+        else {
+            return;
+        };
+        self.free_retry_slots.push(slot);
+        self.retries_sent += 1;
+        self.send_attempt(me, retry.request, retry.user, retry.attempt, sim);
     }
 
     fn on_timeout(&mut self, me: ComponentId, handle: CallHandle, sim: &mut ModelSim) {
@@ -235,10 +393,7 @@ impl Source {
         let (request, token) = (c.request, c.token);
         // Whoever touches the call next (the callee's reply, or the reply landing here) closes it.
         sim.world.calls.get_mut(handle.id).abandoned = true;
-        self.finish_request(&request, Outcome::TimedOut, sim);
-        if matches!(self.config.load, Load::Closed { .. }) {
-            self.think_then_send(me, token as u32, sim);
-        }
+        self.attempt_ended(me, request, token, Outcome::TimedOut, sim);
     }
 }
 
@@ -264,7 +419,9 @@ impl Component<Msg, World> for Source {
             } => {
                 if sim.world.budget.take(sim.now()) {
                     self.send(me, None, sim);
-                    self.schedule_next_arrival(me, sim);
+                    if !sim.world.budget.exhausted() {
+                        self.schedule_next_arrival(me, sim);
+                    }
                 }
             }
             Msg::Timer {
@@ -288,6 +445,11 @@ impl Component<Msg, World> for Source {
                 },
                 sim,
             ),
+            Msg::Timer {
+                kind: TIMER_RETRY,
+                index,
+                ..
+            } => self.on_retry_due(me, index, sim),
             Msg::Timer { .. } | Msg::Call(_) | Msg::Control(_) => {}
         }
     }
@@ -299,6 +461,17 @@ impl Node for Source {
     }
 
     fn report(&self, _end: SimTime) -> ComponentReport {
-        ComponentReport::from_request_stats(&self.config.name, "traffic", &self.stats)
+        let mut report =
+            ComponentReport::from_request_stats(&self.config.name, "traffic", &self.stats);
+        if self.config.retry.is_some() {
+            report
+                .extra
+                .insert("retries".into(), serde_json::json!(self.retries_sent));
+            report.extra.insert(
+                "retries_refused_by_budget".into(),
+                serde_json::json!(self.retries_refused_by_budget),
+            );
+        }
+        report
     }
 }

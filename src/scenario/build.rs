@@ -53,6 +53,7 @@ pub fn build(plan: Plan) -> Result<ModelEngine, String> {
                     clients: s.clients,
                     regions: s.regions,
                     timeout: s.timeout,
+                    retry: s.retry,
                 };
                 Box::new(Source::new(config, seed, engine.world()))
             }

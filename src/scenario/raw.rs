@@ -224,6 +224,23 @@ pub struct TrafficSpec {
     pub regions: Option<IndexMap<At<String>, At<f64>>>,
     /// The client gives up on a request not answered within this time.
     pub timeout: Option<At<Scalar>>,
+    /// Retry failed, rejected and timed-out requests.
+    pub retry: Option<At<RetrySpec>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetrySpec {
+    /// Attempts in total, the first included (e.g. 3 = up to two retries).
+    pub attempts: At<u64>,
+    /// Wait before the first retry; doubles for each further retry (default 100ms; 0 retries at once).
+    pub backoff: Option<At<Scalar>>,
+    /// Longest wait between attempts (default 10s).
+    pub max_backoff: Option<At<Scalar>>,
+    /// full (default: wait a uniform draw up to the back-off) or none.
+    pub jitter: Option<At<String>>,
+    /// At most this many retries per request over time, e.g. 10% (default: no budget).
+    pub budget: Option<At<Scalar>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

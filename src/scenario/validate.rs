@@ -16,7 +16,7 @@ use crate::model::keys::KeyPopularity;
 use crate::model::load_balancer::{Algorithm, Backend, BalancerConfig, GroupConfig, PassiveHealth};
 use crate::model::rate::RateProfile;
 use crate::model::server::{RequestProfile, ServerConfig};
-use crate::model::source::{Arrivals, Load};
+use crate::model::source::{Arrivals, Load, RetryPolicy};
 use crate::model::ALL_INSTANCES;
 
 /// Limits that keep a scenario within what one machine can simulate; each message says why.
@@ -43,6 +43,7 @@ pub struct SourcePlan {
     pub clients: u32,
     pub regions: Vec<(u16, f64)>,
     pub timeout: Option<SimDuration>,
+    pub retry: Option<RetryPolicy>,
 }
 
 pub enum ComponentPlan {
@@ -994,6 +995,7 @@ fn check_traffic(
         .timeout
         .as_ref()
         .and_then(|d| c.positive_duration(d, "timeout"));
+    let retry = t.retry.as_ref().and_then(|r| check_retry(c, &r.value));
     if c.errors.len() > errors_before {
         return None;
     }
@@ -1005,6 +1007,48 @@ fn check_traffic(
         clients: clients? as u32,
         regions: region_weights,
         timeout,
+        retry,
+    })
+}
+
+fn check_retry(c: &mut Checker, r: &raw::RetrySpec) -> Option<RetryPolicy> {
+    let attempts = c.int_in(
+        &r.attempts,
+        "retry.attempts",
+        1,
+        100,
+        "more than 100 attempts per request is a retry storm by design",
+    )?;
+    let backoff = match &r.backoff {
+        Some(b) => c.duration(b, "retry.backoff")?,
+        None => SimDuration::from_millis(100),
+    };
+    let max_backoff = match &r.max_backoff {
+        Some(b) => c.duration(b, "retry.max_backoff")?,
+        None => SimDuration::from_secs(10),
+    };
+    let jitter = match &r.jitter {
+        None => true,
+        Some(j) => match j.value.as_str() {
+            "full" => true,
+            "none" => false,
+            other => {
+                let help = suggestion(other, ["full", "none"]);
+                c.error_help(j.loc, format!("unknown jitter '{other}'"), help);
+                return None;
+            }
+        },
+    };
+    let budget = match &r.budget {
+        Some(b) => Some(c.parse(b, "retry.budget", parse_fraction)?),
+        None => None,
+    };
+    Some(RetryPolicy {
+        attempts: attempts as u32,
+        backoff,
+        max_backoff,
+        jitter,
+        budget,
     })
 }
 

@@ -18,7 +18,7 @@
 
 use rand::Rng;
 
-use super::call::CallId;
+use super::call::{CallId, Request};
 use super::{call, reply, take_reply, ComponentReport, ModelSim, Msg, Node, RequestStats, World};
 use crate::engine::rng::{splitmix64, SimRng};
 use crate::engine::{Component, ComponentId, SimDuration, SimTime};
@@ -83,6 +83,21 @@ pub struct PassiveHealth {
     pub ejection: SimDuration,
 }
 
+/// Active health checking: the balancer probes every backend each `interval`; a probe not
+/// answered within `timeout` fails; `unhealthy` consecutive failures mark the backend down,
+/// `healthy` consecutive successes mark it up again.
+#[derive(Clone, Copy, Debug)]
+pub struct ActiveHealth {
+    pub interval: SimDuration,
+    pub timeout: SimDuration,
+    pub unhealthy: u32,
+    pub healthy: u32,
+}
+
+/// The request type of health probes: servers answer them at once, outside their queues and
+/// statistics, if the instance is up, and not at all if it is down.
+pub const PROBE_KIND: u16 = u16::MAX;
+
 #[derive(Clone, Debug)]
 pub struct GroupConfig {
     pub algorithm: Algorithm,
@@ -96,6 +111,7 @@ pub struct BalancerConfig {
     /// Group index per request type.
     pub route_of_type: Vec<usize>,
     pub health: Option<PassiveHealth>,
+    pub active_health: Option<ActiveHealth>,
 }
 
 /// Per-backend state kept by the balancer.
@@ -109,6 +125,8 @@ struct BackendState {
     /// Smooth weighted round robin's running weight.
     current_weight: i64,
     requests: u64,
+    /// Marked down by active health checks.
+    probe_down: bool,
 }
 
 /// Weight of the newest observation in the latency EWMA (as in Finagle's peak EWMA defaults,
@@ -136,7 +154,7 @@ impl Group {
     }
 
     fn healthy(&self, i: usize, now: SimTime) -> bool {
-        self.state[i].ejected_until <= now
+        self.state[i].ejected_until <= now && !self.state[i].probe_down
     }
 
     /// Picks a backend index for a request with this client and key.
@@ -314,7 +332,28 @@ pub struct LoadBalancer {
     rng: SimRng,
     stats: RequestStats,
     ejections: u64,
+    active_health: Option<ActiveHealth>,
+    probes: Vec<Probe>,
+    /// (time, group, backend, up) for every health-check transition.
+    health_events: Vec<(SimTime, usize, usize, bool)>,
 }
+
+/// Active health-check state of one backend of one group.
+#[derive(Clone, Copy, Debug)]
+struct Probe {
+    group: usize,
+    backend: usize,
+    /// Sequence number of the probe in flight, if any.
+    pending: Option<u32>,
+    sequence: u32,
+    failures: u32,
+    successes: u32,
+}
+
+/// Reply tokens with this bit set belong to health probes (the low bits index `probes`).
+const PROBE_TOKEN: u64 = 1 << 63;
+const TIMER_PROBE_SEND: u16 = 0;
+const TIMER_PROBE_TIMEOUT: u16 = 1;
 
 impl LoadBalancer {
     pub fn new(config: BalancerConfig, rng: SimRng, world: &World) -> Self {
@@ -328,6 +367,81 @@ impl LoadBalancer {
             rng,
             stats: RequestStats::new(world.clock),
             ejections: 0,
+            active_health: config.active_health,
+            probes: Vec::new(),
+            health_events: Vec::new(),
+        }
+    }
+
+    fn send_probe(&mut self, me: ComponentId, index: usize, sim: &mut ModelSim) {
+        let Some(health) = self.active_health else {
+            return;
+        };
+        let probe = &mut self.probes[index];
+        let backend = self.groups[probe.group].backend(probe.backend).clone();
+        probe.sequence = probe.sequence.wrapping_add(1);
+        probe.pending = Some(probe.sequence);
+        let request = Request {
+            id: 0,
+            kind: PROBE_KIND,
+            region: 0,
+            client: 0,
+            key: 0,
+            born: sim.now(),
+        };
+        call(
+            sim,
+            me,
+            backend.component,
+            PROBE_TOKEN | index as u64,
+            request,
+            backend.instance,
+        );
+        let sequence = probe.sequence;
+        sim.schedule_in(
+            health.timeout,
+            me,
+            Msg::Timer {
+                kind: TIMER_PROBE_TIMEOUT,
+                index: index as u32,
+                generation: sequence,
+            },
+        );
+        sim.schedule_in(
+            health.interval,
+            me,
+            Msg::Timer {
+                kind: TIMER_PROBE_SEND,
+                index: index as u32,
+                generation: 0,
+            },
+        );
+    }
+
+    /// Counts a probe's result and marks the backend down or up when a threshold is reached.
+    fn probe_result(&mut self, index: usize, ok: bool, now: SimTime) {
+        let Some(health) = self.active_health else {
+            return;
+        };
+        let probe = &mut self.probes[index];
+        probe.pending = None;
+        let state = &mut self.groups[probe.group].state[probe.backend];
+        if ok {
+            probe.failures = 0;
+            probe.successes += 1;
+            if state.probe_down && probe.successes >= health.healthy {
+                state.probe_down = false;
+                self.health_events
+                    .push((now, probe.group, probe.backend, true));
+            }
+        } else {
+            probe.successes = 0;
+            probe.failures += 1;
+            if !state.probe_down && probe.failures >= health.unhealthy {
+                state.probe_down = true;
+                self.health_events
+                    .push((now, probe.group, probe.backend, false));
+            }
         }
     }
 
@@ -384,6 +498,13 @@ impl LoadBalancer {
         let Some((token, _, outcome)) = take_reply(sim, id) else {
             return;
         };
+        if token & PROBE_TOKEN != 0 {
+            let index = (token & !PROBE_TOKEN) as usize;
+            if index < self.probes.len() && self.probes[index].pending.is_some() {
+                self.probe_result(index, outcome == Outcome::Succeeded, now);
+            }
+            return;
+        }
         let slot = token as u32;
         let Some(relay) = self.relays.get_mut(slot as usize).and_then(Option::take) else {
             return;
@@ -407,8 +528,55 @@ impl LoadBalancer {
 }
 
 impl Component<Msg, World> for LoadBalancer {
+    fn start(&mut self, me: ComponentId, sim: &mut ModelSim) {
+        let Some(health) = self.active_health else {
+            return;
+        };
+        for (g, group) in self.groups.iter().enumerate() {
+            for b in 0..group.backends.len() {
+                self.probes.push(Probe {
+                    group: g,
+                    backend: b,
+                    pending: None,
+                    sequence: 0,
+                    failures: 0,
+                    successes: 0,
+                });
+            }
+        }
+        // Stagger the first probes evenly over one interval, so they do not all leave at once.
+        let n = self.probes.len().max(1) as u64;
+        for index in 0..self.probes.len() {
+            let offset = SimDuration::from_nanos(health.interval.as_nanos() / n * index as u64);
+            sim.schedule_in(
+                offset,
+                me,
+                Msg::Timer {
+                    kind: TIMER_PROBE_SEND,
+                    index: index as u32,
+                    generation: 0,
+                },
+            );
+        }
+    }
+
     fn handle(&mut self, me: ComponentId, msg: Msg, sim: &mut ModelSim) {
         match msg {
+            Msg::Timer {
+                kind: TIMER_PROBE_SEND,
+                index,
+                ..
+            } => self.send_probe(me, index as usize, sim),
+            Msg::Timer {
+                kind: TIMER_PROBE_TIMEOUT,
+                index,
+                generation,
+            } => {
+                let pending = self.probes.get(index as usize).and_then(|p| p.pending);
+                if pending == Some(generation) {
+                    self.probe_result(index as usize, false, sim.now());
+                }
+            }
             Msg::Call(id) => self.on_call(me, id, sim),
             Msg::Reply(id) => self.on_reply(id, sim),
             Msg::Timer { .. } | Msg::Control(_) => {}
@@ -436,6 +604,24 @@ impl Node for LoadBalancer {
         report
             .extra
             .insert("ejections".into(), serde_json::json!(self.ejections));
+        if self.active_health.is_some() {
+            let events: Vec<serde_json::Value> = self
+                .health_events
+                .iter()
+                .map(|&(t, g, b, up)| {
+                    let backend = self.groups[g].backend(b);
+                    serde_json::json!({
+                        "time_s": t.as_secs_f64(),
+                        "group": g,
+                        "instance": backend.instance,
+                        "state": if up { "healthy" } else { "unhealthy" },
+                    })
+                })
+                .collect();
+            report
+                .extra
+                .insert("health_events".into(), serde_json::Value::Array(events));
+        }
         report
     }
 }

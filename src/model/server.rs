@@ -281,6 +281,14 @@ impl ServerPool {
             let c = sim.world.calls.get(id);
             (c.request.kind, c.instance)
         };
+        if kind == super::load_balancer::PROBE_KIND {
+            // Health probes bypass queues and statistics; a dead instance does not answer.
+            match self.instances.get(hint as usize) {
+                Some(instance) if instance.up => reply(sim, id, Outcome::Succeeded),
+                _ => sim.world.calls.close(id),
+            }
+            return;
+        }
         self.stats.requests.arrive(now);
         let Some(i) = self.pick_instance(hint).filter(|&i| self.instances[i].up) else {
             self.stats.requests.finish(now, now, Outcome::Failed);

@@ -415,6 +415,14 @@ pub struct HealthSpec {
     pub failures: Option<At<u64>>,
     /// How long an ejected backend is skipped (default 30s).
     pub ejection: Option<At<Scalar>>,
+    /// Active health checks: probe every backend this often (off unless given).
+    pub interval: Option<At<Scalar>>,
+    /// A probe not answered within this fails (default 1s).
+    pub timeout: Option<At<Scalar>>,
+    /// Consecutive failed probes that mark a backend down (default 3).
+    pub unhealthy: Option<At<u64>>,
+    /// Consecutive successful probes that mark it up again (default 2).
+    pub healthy: Option<At<u64>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

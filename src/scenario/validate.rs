@@ -13,7 +13,9 @@ use crate::engine::{ComponentId, SimDuration, SimTime};
 use crate::model::dist::Distribution;
 use crate::model::failures::{FailureAction, RandomFailures, ScheduledFailure};
 use crate::model::keys::KeyPopularity;
-use crate::model::load_balancer::{Algorithm, Backend, BalancerConfig, GroupConfig, PassiveHealth};
+use crate::model::load_balancer::{
+    ActiveHealth, Algorithm, Backend, BalancerConfig, GroupConfig, PassiveHealth,
+};
 use crate::model::rate::RateProfile;
 use crate::model::server::{RequestProfile, ServerConfig};
 use crate::model::source::{Arrivals, Load, RetryPolicy};
@@ -1303,6 +1305,7 @@ fn check_balancer(c: &mut Checker, b: &raw::BalancerSpec) -> Option<BalancerConf
             ejection: SimDuration::from_secs(30),
         }),
     };
+    let active_health = b.health.as_ref().and_then(|h| check_active_health(c, h));
     if c.errors.len() > errors_before {
         return None;
     }
@@ -1311,6 +1314,56 @@ fn check_balancer(c: &mut Checker, b: &raw::BalancerSpec) -> Option<BalancerConf
         groups,
         route_of_type: route_of_type.into_iter().map(|r| r.unwrap_or(0)).collect(),
         health,
+        active_health,
+    })
+}
+
+/// Active health checks are on when an `interval` is given.
+fn check_active_health(c: &mut Checker, h: &raw::HealthSpec) -> Option<ActiveHealth> {
+    let Some(interval) = &h.interval else {
+        for (field, at) in [
+            ("timeout", h.timeout.as_ref().map(|a| a.loc)),
+            ("unhealthy", h.unhealthy.as_ref().map(|a| a.loc)),
+            ("healthy", h.healthy.as_ref().map(|a| a.loc)),
+        ] {
+            if let Some(loc) = at {
+                c.error_help(
+                    loc,
+                    format!("health.{field} only applies to active health checks"),
+                    "give an interval, e.g. interval: 5s",
+                );
+            }
+        }
+        return None;
+    };
+    let interval = c.positive_duration(interval, "health.interval")?;
+    let timeout = match &h.timeout {
+        Some(t) => c.positive_duration(t, "health.timeout")?,
+        None => SimDuration::from_secs(1),
+    };
+    if timeout > interval {
+        let loc = h
+            .timeout
+            .as_ref()
+            .map_or(h.interval.as_ref().map_or(Loc::default(), |i| i.loc), |t| {
+                t.loc
+            });
+        c.error(loc, "health.timeout must not exceed health.interval");
+        return None;
+    }
+    let unhealthy = match &h.unhealthy {
+        Some(n) => c.int_in(n, "health.unhealthy", 1, 1000, "")?,
+        None => 3,
+    };
+    let healthy = match &h.healthy {
+        Some(n) => c.int_in(n, "health.healthy", 1, 1000, "")?,
+        None => 2,
+    };
+    Some(ActiveHealth {
+        interval,
+        timeout,
+        unhealthy: unhealthy as u32,
+        healthy: healthy as u32,
     })
 }
 

@@ -64,6 +64,43 @@ pub struct RunResult {
     pub components: Vec<ComponentReport>,
     pub events: u64,
     pub peak_calls: usize,
+    pub slo: Option<SloFigures>,
+}
+
+/// How the run did against its service-level objective.
+#[derive(Clone, Debug)]
+pub struct SloFigures {
+    pub slo: crate::model::Slo,
+    /// Requests (born after the warm-up, finished) that met the objective.
+    pub good: u64,
+    pub total: u64,
+    /// Requests that met it, per window.
+    pub good_windows: Windows<u64>,
+}
+
+impl SloFigures {
+    pub fn good_fraction(&self) -> f64 {
+        if self.total == 0 {
+            1.0
+        } else {
+            self.good as f64 / self.total as f64
+        }
+    }
+
+    /// Requests allowed to miss the objective: (1 - target) of the total.
+    pub fn error_budget(&self) -> f64 {
+        (1.0 - self.slo.target) * self.total as f64
+    }
+
+    /// Share of the error budget used (above 1 when the objective is missed).
+    pub fn budget_used(&self) -> f64 {
+        let missed = (self.total - self.good) as f64;
+        match self.error_budget() {
+            b if b > 0.0 => missed / b,
+            _ if missed == 0.0 => 0.0,
+            _ => f64::INFINITY,
+        }
+    }
 }
 
 impl RunResult {
@@ -122,6 +159,12 @@ pub fn run(
             .collect(),
         components,
         events: engine.events(),
+        slo: e2e.slo.map(|slo| SloFigures {
+            slo,
+            good: e2e.slo_good,
+            total: e2e.all.outcomes.total(),
+            good_windows: e2e.slo_good_windows.clone(),
+        }),
         peak_calls: world.calls.peak(),
     })
 }

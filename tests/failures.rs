@@ -166,3 +166,33 @@ failures:
         "{text}"
     );
 }
+
+#[test]
+fn the_slo_counts_requests_that_succeed_in_time() {
+    // 10 evenly spaced requests per second (at 0.1, 0.2, ... 30.0 s), each served in exactly
+    // 100 ms without queueing: every success meets a 150 ms objective. The pool crashes at
+    // 20.05 s, failing the request that arrived at 20.0 s, and refuses the 10 arriving from
+    // 20.1 to 21.0 s, before it recovers at 21.05 s. Of 300 requests, 289 are good: 96.33%
+    // < 99%, and the error budget of 3 misses is used 11/3 times over.
+    let r = run_yaml(
+        "run: {duration: 30.15s}
+slo: {latency: 150ms, target: 99%}
+traffic:
+  - {name: users, to: web, rate: 10/s, arrivals: constant}
+components:
+  - server: {name: web, workers: 2, service_time: 100ms}
+failures:
+  - {at: 20.05s, crash: web, for: 1s}
+",
+    );
+    let slo = r.slo.as_ref().expect("slo figures");
+    assert_eq!((slo.good, slo.total), (289, 300));
+    assert!(
+        (slo.budget_used() - 11.0 / 3.0).abs() < 1e-9,
+        "{}",
+        slo.budget_used()
+    );
+    let summary = sim::report::summary::to_json(&r);
+    assert_eq!(summary["slo"]["met"], false);
+    assert_eq!(summary["slo"]["error_budget"]["misses"], 11);
+}

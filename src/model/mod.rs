@@ -17,7 +17,7 @@ pub mod server;
 pub mod source;
 pub mod stats;
 
-use crate::engine::{Component, ComponentId, Sim, SimTime};
+use crate::engine::{Component, ComponentId, Sim, SimDuration, SimTime};
 use crate::stats::Outcome;
 use call::{CallId, CallTable, Request};
 use network::Network;
@@ -99,8 +99,20 @@ impl RequestBudget {
 }
 
 /// End-to-end statistics of requests, as the clients see them.
+/// A service-level objective: `target` of requests succeed within `latency`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Slo {
+    pub latency: SimDuration,
+    pub target: f64,
+}
+
 pub struct EndToEnd {
     pub all: RequestStats,
+    pub slo: Option<Slo>,
+    /// Requests born after the warm-up that met the SLO (succeeded within its latency).
+    pub slo_good: u64,
+    /// Requests that met the SLO, per window of completion.
+    pub slo_good_windows: crate::stats::Windows<u64>,
     /// Per request type, in the order of the scenario's types; empty when there is only one
     /// type (its figures are those of `all`).
     pub by_type: Vec<RequestStats>,
@@ -109,6 +121,14 @@ pub struct EndToEnd {
 impl EndToEnd {
     pub fn record(&mut self, request: &Request, now: SimTime, outcome: Outcome) {
         self.all.finish(request.born, now, outcome);
+        if let Some(slo) = self.slo {
+            if outcome == Outcome::Succeeded && now - request.born <= slo.latency {
+                *self.slo_good_windows.at(now) += 1;
+                if request.born >= self.all.warmup_end() {
+                    self.slo_good += 1;
+                }
+            }
+        }
         if let Some(stats) = self.by_type.get_mut(request.kind as usize) {
             stats.finish(request.born, now, outcome);
         }
@@ -149,6 +169,9 @@ impl World {
             budget,
             end_to_end: EndToEnd {
                 all: RequestStats::with_window_latency(clock),
+                slo: None,
+                slo_good: 0,
+                slo_good_windows: crate::stats::Windows::new(clock.window_ns),
                 by_type: (0..request_types)
                     .filter(|_| request_types > 1)
                     .map(|_| RequestStats::new(clock))

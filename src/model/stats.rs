@@ -37,6 +37,10 @@ impl RequestStats {
         }
     }
 
+    pub fn warmup_end(&self) -> SimTime {
+        self.clock.warmup_end
+    }
+
     /// Statistics whose windows also keep a coarse latency histogram.
     pub fn with_window_latency(clock: StatsClock) -> Self {
         RequestStats {

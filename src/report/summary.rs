@@ -150,6 +150,17 @@ pub fn to_json(r: &RunResult) -> Value {
         "offered_rps": number(offered),
         "latency_ms": latency(&e2e.latency),
         "request_types": types,
+        "slo": r.slo.as_ref().map_or(Value::Null, |s| json!({
+            "latency_ms": number(s.slo.latency.as_millis_f64()),
+            "target": number(s.slo.target),
+            "good_fraction": number(s.good_fraction()),
+            "met": s.good_fraction() >= s.slo.target,
+            "error_budget": {
+                "allowed_misses": number(s.error_budget()),
+                "misses": s.total - s.good,
+                "used": number(s.budget_used()),
+            },
+        })),
         "lost": lost(r),
         "failures": failures,
         "components": components,

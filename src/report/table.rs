@@ -66,6 +66,21 @@ pub fn render(r: &RunResult) -> String {
         ms(l.p999),
         ms(l.max)
     );
+    if let Some(s) = &r.slo {
+        let _ = writeln!(
+            out,
+            "slo {} within {}: {} ({}), error budget used {:.1}%",
+            pct(s.slo.target),
+            ms(s.slo.latency.as_millis_f64()),
+            pct(s.good_fraction()),
+            if s.good_fraction() >= s.slo.target {
+                "met"
+            } else {
+                "MISSED"
+            },
+            s.budget_used() * 100.0
+        );
+    }
     let lost = super::summary::lost(r);
     if !lost.is_empty() {
         let items: Vec<String> = lost.iter().map(|(k, v)| format!("{k} {v}")).collect();

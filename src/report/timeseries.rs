@@ -45,6 +45,11 @@ pub fn to_csv(r: &RunResult) -> String {
     }
     let mut e2e = r.end_to_end_windows.clone();
     e2e.coarsen_to(width);
+    let slo_good = r.slo.as_ref().map(|s| {
+        let mut w = s.good_windows.clone();
+        w.coarsen_to(width);
+        w
+    });
     let count = (r.end.as_nanos().div_ceil(width)).max(1) as usize;
     let servers: Vec<_> = r
         .components
@@ -75,6 +80,9 @@ pub fn to_csv(r: &RunResult) -> String {
 
     let mut out = String::new();
     out.push_str("time_s,window_s,arrivals,succeeded,failed,rejected,timed_out,throughput_rps,availability,latency_mean_ms,latency_p50_ms,latency_p90_ms,latency_p99_ms");
+    if slo_good.is_some() {
+        out.push_str(",slo_good_fraction");
+    }
     for c in &servers {
         let _ = write!(out, ",{0}.requests,{0}.errors", c.name);
         if c.busy_windows.is_some() {
@@ -125,6 +133,14 @@ pub fn to_csv(r: &RunResult) -> String {
             fmt(p90),
             fmt(p99)
         );
+        if let Some(good) = &slo_good {
+            let fraction = if o.total() > 0 {
+                fmt(row_at(good, i) as f64 / o.total() as f64)
+            } else {
+                String::new()
+            };
+            let _ = write!(out, ",{fraction}");
+        }
         for series in &per_component {
             let rrow = row_at(&series.requests, i);
             let errors = rrow.outcomes.total() - rrow.outcomes.succeeded;

@@ -173,6 +173,9 @@ pub struct Scenario {
     pub components: At<Vec<ComponentSpec>>,
     /// Latency between components.
     pub network: Option<NetworkSpec>,
+    /// Service-level objective, e.g. {latency: 300ms, target: 99.9%}: that fraction of requests
+    /// must succeed within that latency.
+    pub slo: Option<At<SloSpec>>,
     /// Failures at given times: crash, slow down or inject errors into a component.
     pub failures: Option<Vec<FailureSpec>>,
     /// Instances that fail and are repaired at random (MTBF / MTTR).
@@ -439,6 +442,15 @@ pub struct LinkSpec {
     /// The two components the link joins; it applies in both directions.
     pub between: At<Vec<At<String>>>,
     pub latency: At<OrMap<DistributionSpec>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SloSpec {
+    /// A request meets the objective if it succeeds within this latency.
+    pub latency: At<Scalar>,
+    /// The fraction of requests that must meet it, e.g. 99.9%.
+    pub target: At<Scalar>,
 }
 
 /// One scripted failure: exactly one of `crash`, `slow` or `errors`, naming the target

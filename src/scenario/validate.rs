@@ -19,7 +19,7 @@ use crate::model::load_balancer::{
 use crate::model::rate::RateProfile;
 use crate::model::server::{RequestProfile, ServerConfig};
 use crate::model::source::{Arrivals, Load, RetryPolicy};
-use crate::model::ALL_INSTANCES;
+use crate::model::{Slo, ALL_INSTANCES};
 
 /// Limits that keep a scenario within what one machine can simulate; each message says why.
 pub mod limits {
@@ -79,6 +79,7 @@ pub struct Plan {
     pub regions: Vec<String>,
     /// Components in id order: the file's components, then the traffic sources.
     pub components: Vec<(String, ComponentPlan)>,
+    pub slo: Option<Slo>,
     pub failures: Vec<ScheduledFailure>,
     pub random_failures: Vec<RandomFailures>,
     pub default_latency: Distribution,
@@ -579,6 +580,14 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
     }
 
     check_cycles(&mut c, scenario);
+    let slo = scenario.slo.as_ref().and_then(|s| {
+        let latency = c.positive_duration(&s.value.latency, "slo.latency");
+        let target = c.parse(&s.value.target, "slo.target", parse_fraction);
+        Some(Slo {
+            latency: latency?,
+            target: target?,
+        })
+    });
     let failures: Vec<ScheduledFailure> = scenario
         .failures
         .iter()
@@ -612,6 +621,7 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
         write_types,
         regions: regions.keys().cloned().collect(),
         components: reorder(components, &c.names),
+        slo,
         failures,
         random_failures,
         default_latency,

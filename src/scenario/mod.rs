@@ -155,8 +155,8 @@ fn diagnostic_from_yaml(error: &serde_saphyr::Error, text: &str) -> Diagnostic {
         .strip_prefix("missing field `")
         .and_then(|rest| rest.strip_suffix('`'))
     {
-        message = format!("missing required key '{field}'");
         help = Some(format!("add '{field}' to the mapping this line belongs to"));
+        message = format!("missing required key '{field}'");
     } else if let serde_saphyr::Error::DuplicateMappingKey { key, .. } = plain {
         // The library's text advises its own API; say what is wrong in the file instead.
         message = match key {

@@ -431,6 +431,29 @@ fn latency_axis(lo: f64, hi: f64, log_x: bool) -> (f64, f64) {
     }
 }
 
+/// Tick values of a log axis: 1, 2 and 5 times the powers of ten in `[lo, hi]`, or only the
+/// powers of ten when that would make more than 12 ticks.
+fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    if !(lo > 0.0 && hi > lo) {
+        return Vec::new();
+    }
+    let first = lo.log10().floor() as i32;
+    let last = hi.log10().ceil() as i32;
+    let in_range = |v: &f64| *v >= lo * (1.0 - 1e-9) && *v <= hi * (1.0 + 1e-9);
+    let ticks = |steps: &[f64]| -> Vec<f64> {
+        (first..=last)
+            .flat_map(|e| steps.iter().map(move |s| s * 10f64.powi(e)))
+            .filter(in_range)
+            .collect()
+    };
+    let fine = ticks(&[1.0, 2.0, 5.0]);
+    if fine.len() <= 12 {
+        fine
+    } else {
+        ticks(&[1.0])
+    }
+}
+
 /// Draws `body` on a chart whose x axis is latency, linear or log-scale.
 fn with_latency_axis(
     plot: &Area<'_>,
@@ -447,15 +470,8 @@ fn with_latency_axis(
         "latency [ms]"
     };
     if log_x {
-        draw_on(
-            plot,
-            title,
-            (x0..x1).log_scale(),
-            y0..y1,
-            x_desc,
-            y_desc,
-            body,
-        )
+        let x = (x0..x1).log_scale().with_key_points(log_ticks(x0, x1));
+        draw_on(plot, title, x, y0..y1, x_desc, y_desc, body)
     } else {
         draw_on(plot, title, x0..x1, y0..y1, x_desc, y_desc, body)
     }
@@ -773,6 +789,19 @@ mod tests {
         assert_eq!(latency_axis(0.3, 0.9, true), (0.2, 1.0));
         assert_eq!(latency_axis(5.0, 5.0, true), (5.0, 10.0));
         assert_eq!(latency_axis(0.0, 50.0, false), (0.0, 52.0));
+    }
+
+    #[test]
+    fn log_ticks_are_round() {
+        assert_eq!(
+            log_ticks(2.0, 500.0),
+            [2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0]
+        );
+        assert_eq!(
+            log_ticks(0.1, 10000.0),
+            [0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0]
+        );
+        assert!(log_ticks(0.0, 1.0).is_empty());
     }
 
     #[test]

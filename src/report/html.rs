@@ -66,6 +66,8 @@ td.text, th.text { text-align: left; }
 figure { margin: 1.4rem 0 2rem; }
 figure svg { display: block; width: 100%; height: auto; border: 1px solid var(--line);
   border-radius: 6px; background: #ffffff; }
+figure svg#topology { width: auto; max-width: 100%; max-height: 85vh; margin: 0 auto;
+  padding: 0.4rem; }
 figcaption { color: var(--muted); font-size: 0.95rem; margin-top: 0.4rem; max-width: 60em; }
 .empty { color: var(--muted); font-style: italic; font-size: 1.1rem; }
 .pass { color: #00664a; font-weight: 700; }

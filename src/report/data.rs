@@ -289,10 +289,125 @@ impl Extra {
         }
     }
 
+    /// Pretty JSON, with each latency point on one line.
     pub fn to_json(&self) -> Result<String, serde_json::Error> {
-        let mut text = serde_json::to_string_pretty(self)?;
-        text.push('\n');
-        Ok(text)
+        let mut bytes = Vec::new();
+        let mut serializer =
+            serde_json::Serializer::with_formatter(&mut bytes, InnerArraysInline::default());
+        self.serialize(&mut serializer)?;
+        bytes.push(b'\n');
+        // serde_json writes UTF-8 only.
+        String::from_utf8(bytes).map_err(serde::ser::Error::custom)
+    }
+}
+
+/// serde_json's pretty layout, except that an array directly inside an array is written on one
+/// line: `[25.1, 0.5]` rather than four lines per point.
+#[derive(Default)]
+struct InnerArraysInline {
+    pretty: serde_json::ser::PrettyFormatter<'static>,
+    /// Open containers, true for arrays.
+    open: Vec<bool>,
+    /// Depth (length of `open`) of the array being written inline, if any.
+    inline_from: Option<usize>,
+}
+
+impl InnerArraysInline {
+    fn inline(&self) -> bool {
+        self.inline_from.is_some()
+    }
+}
+
+impl serde_json::ser::Formatter for InnerArraysInline {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        if !self.inline() && self.open.last() == Some(&true) {
+            self.inline_from = Some(self.open.len() + 1);
+        }
+        self.open.push(true);
+        if self.inline() {
+            w.write_all(b"[")
+        } else {
+            self.pretty.begin_array(w)
+        }
+    }
+
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        let result = if self.inline() {
+            w.write_all(b"]")
+        } else {
+            self.pretty.end_array(w)
+        };
+        if self.inline_from == Some(self.open.len()) {
+            self.inline_from = None;
+        }
+        self.open.pop();
+        result
+    }
+
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        match (self.inline(), first) {
+            (true, true) => Ok(()),
+            (true, false) => w.write_all(b", "),
+            (false, _) => self.pretty.begin_array_value(w, first),
+        }
+    }
+
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        if self.inline() {
+            Ok(())
+        } else {
+            self.pretty.end_array_value(w)
+        }
+    }
+
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.open.push(false);
+        if self.inline() {
+            w.write_all(b"{")
+        } else {
+            self.pretty.begin_object(w)
+        }
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.open.pop();
+        if self.inline() {
+            w.write_all(b"}")
+        } else {
+            self.pretty.end_object(w)
+        }
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        match (self.inline(), first) {
+            (true, true) => Ok(()),
+            (true, false) => w.write_all(b", "),
+            (false, _) => self.pretty.begin_object_key(w, first),
+        }
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        if self.inline() {
+            w.write_all(b": ")
+        } else {
+            self.pretty.begin_object_value(w)
+        }
+    }
+
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        if self.inline() {
+            Ok(())
+        } else {
+            self.pretty.end_object_value(w)
+        }
     }
 }
 
@@ -380,6 +495,16 @@ impl ReportData {
         })
     }
 
+    /// The report data of a run, through the same text as the saved files (so exactly what
+    /// [`Self::load`] would read back).
+    pub fn from_run(r: &RunResult) -> Result<Self, DataError> {
+        let files = SavedFiles::of(r).map_err(|e| DataError::Invalid {
+            path: PathBuf::from("(run)"),
+            message: e.to_string(),
+        })?;
+        Self::parse(&files, Path::new(""))
+    }
+
     /// Reads the files a run saved in `dir`.
     pub fn load(dir: &Path) -> Result<Self, DataError> {
         let read = |file: &str| {
@@ -412,6 +537,46 @@ impl ReportData {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn report_data_json_is_pretty_with_one_point_per_line() {
+        let mut extra = Extra {
+            format: 1,
+            description: Some("d".into()),
+            latency_cdf_ms: vec![(1.5, 0.0), (2.0, 1.0)],
+            topology: Topology::default(),
+            failures: Vec::new(),
+            lost: BTreeMap::new(),
+            assertions: Vec::new(),
+            slo: None,
+        };
+        extra.lost.insert("writes".into(), 3);
+        let text = extra.to_json().unwrap_or_default();
+        assert_eq!(
+            text,
+            r#"{
+  "format": 1,
+  "description": "d",
+  "latency_cdf_ms": [
+    [1.5, 0.0],
+    [2.0, 1.0]
+  ],
+  "topology": {
+    "nodes": [],
+    "edges": []
+  },
+  "failures": [],
+  "lost": {
+    "writes": 3
+  },
+  "assertions": [],
+  "slo": null
+}
+"#
+        );
+        let back: Extra = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back, extra);
+    }
 
     #[test]
     fn timeseries_columns_are_read_by_name_with_gaps() {

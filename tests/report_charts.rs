@@ -48,6 +48,7 @@ fn latency_chart() -> TimeChart {
         start_s: 0.0,
         end_s: 10.0,
         label: "warm-up".to_string(),
+        colour: None,
     }];
     chart
 }

@@ -65,6 +65,14 @@ pub struct Shade {
     pub start_s: f64,
     pub end_s: f64,
     pub label: String,
+    /// None: neutral grey (the warm-up); `Some(i)`: a tint of [`PALETTE`]`[i]` (failures).
+    pub colour: Option<usize>,
+}
+
+impl Shade {
+    fn colour(&self) -> RGBColor {
+        self.colour.map_or(SHADE, |i| PALETTE[i % PALETTE.len()])
+    }
 }
 
 /// A chart of named series over simulated time.
@@ -302,7 +310,7 @@ pub fn time_chart(c: &TimeChart) -> Result<String, ChartError> {
         for shade in &c.shades {
             if !shade_labels.contains(&shade.label.as_str()) {
                 shade_labels.push(&shade.label);
-                legend.push((shade.label.clone(), Legend::Band(SHADE)));
+                legend.push((shade.label.clone(), Legend::Band(shade.colour())));
             }
         }
         let plot = header(&root, title, &legend)?;
@@ -336,7 +344,7 @@ pub fn time_chart(c: &TimeChart) -> Result<String, ChartError> {
                 chart
                     .draw_series(std::iter::once(Rectangle::new(
                         [(a, y0), (b.min(x_max), y1)],
-                        SHADE.mix(0.18).filled(),
+                        shade.colour().mix(0.18).filled(),
                     )))
                     .map_err(err)?;
             }

@@ -115,14 +115,18 @@ pub fn shades(data: &ReportData) -> Vec<Shade> {
             start_s: 0.0,
             end_s: warmup,
             label: "warm-up (not in the summary)".to_string(),
+            colour: None,
         });
     }
     let end = data.end_s();
-    for f in &data.extra.failures {
+    // Reddish purple, vermillion, orange: apart from the grey warm-up and from each other.
+    let tints = [4, 3, 1];
+    for (i, f) in data.extra.failures.iter().enumerate() {
         out.push(Shade {
             start_s: f.start_s,
             end_s: f.end_s.unwrap_or(end),
             label: format!("failure: {} {}", f.target, f.label),
+            colour: Some(tints[i % tints.len()]),
         });
     }
     out
@@ -428,4 +432,100 @@ pub fn write_report(data: &ReportData, dir: &Path) -> std::io::Result<()> {
     }
     let page = html::page(data, &charts, &topology);
     write_atomically(&dir.join(REPORT_FILE), page.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::report::data::{AssertionResult, FailureEvent, SavedFiles, Slo};
+
+    const SUMMARY: &str = r#"{
+      "scenario": "s", "sim_version": "0", "seed": 1, "duration_s": 4.0, "warmup_s": 1.0,
+      "stopped_by": "duration",
+      "requests": {"total": 10, "succeeded": 9, "failed": 1, "rejected": 0, "timed_out": 0},
+      "availability": 0.9, "throughput_rps": 3.0, "offered_rps": 3.5,
+      "latency_ms": {"mean": 1, "p50": 1, "p90": 2, "p95": 2, "p99": 3, "p999": 3, "max": 3},
+      "components": {
+        "web": {"kind": "server", "requests": 10, "succeeded": 9, "failed": 1, "rejected": 0,
+                "timed_out": 0, "availability": 0.9, "throughput_rps": 3.0, "utilization": 0.5,
+                "latency_ms": {"mean": 1, "p50": 1, "p90": 2, "p95": 2, "p99": 3, "p999": 3,
+                               "max": null}}
+      }
+    }"#;
+
+    const CSV: &str = "time_s,window_s,arrivals,succeeded,failed,rejected,timed_out,\
+throughput_rps,availability,latency_mean_ms,latency_p50_ms,latency_p90_ms,latency_p95_ms,\
+latency_p99_ms,web.requests,web.errors,web.utilization,web.queue
+0,1,3,2,1,0,0,2,0.666667,1,1,2,2,3,3,1,0.5,0.1
+1,1,3,3,0,0,0,3,1,1,1,2,2,3,3,0,0.6,0
+2,1,0,0,0,0,0,0,,,,,,,0,0,0,0
+3,1,4,4,0,0,0,4,1,1,1,2,2,3,4,0,0.4,0
+";
+
+    fn data() -> ReportData {
+        let files = SavedFiles {
+            summary: SUMMARY.to_string(),
+            timeseries: CSV.to_string(),
+            report_data: r#"{"format": 1, "latency_cdf_ms": [[0.5, 0], [1, 0.5], [3, 1]]}"#
+                .to_string(),
+        };
+        let mut data = ReportData::parse(&files, Path::new("")).unwrap_or_else(|e| panic!("{e}"));
+        data.extra.failures.push(FailureEvent {
+            start_s: 2.0,
+            end_s: None,
+            target: "web".into(),
+            label: "crash <all>".into(),
+        });
+        data.extra.lost.insert("writes".into(), 12);
+        data.extra.assertions = vec![
+            AssertionResult {
+                name: "availability >= 99%".into(),
+                passed: false,
+                detail: "90%".into(),
+            },
+            AssertionResult {
+                name: "p99 < 10ms".into(),
+                passed: true,
+                detail: String::new(),
+            },
+        ];
+        data.extra.slo = Some(Slo { availability: 0.99 });
+        data
+    }
+
+    #[test]
+    fn failures_lost_data_assertions_and_the_slo_are_shown() {
+        let data = data();
+        let charts = charts(&data).unwrap_or_else(|e| panic!("{e}"));
+        let files: Vec<&str> = charts.iter().map(|c| c.file.as_str()).collect();
+        assert_eq!(
+            files,
+            [
+                "latency.svg",
+                "throughput.svg",
+                "errors.svg",
+                "availability.svg",
+                "latency-cdf.svg",
+                "latency-histogram.svg",
+                "utilisation.svg",
+                "queue.svg",
+                "component-requests.svg",
+            ]
+        );
+        let availability = &charts[3].svg;
+        assert!(availability.contains(">\nSLO 99%\n</text>"));
+        assert!(availability.contains(">\nfailure: web crash &lt;all&gt;\n</text>"));
+        assert!(availability.contains(">\nwarm-up (not in the summary)\n</text>"));
+        let page = html::page(&data, &charts, "<svg id=\"topology\"></svg>");
+        assert!(page.contains("<table id=\"failures-table\">"));
+        assert!(page.contains("<td class=\"text\">crash &lt;all&gt;</td>"));
+        assert!(page.contains("<td>12</td>"));
+        assert!(page.contains("1 of 2 assertions passed."));
+        assert!(page.contains("✗ FAILED"));
+        assert!(!page.contains("No failures scheduled."));
+        assert!(!page.contains("Nothing lost."));
+        assert!(!page.contains("No assertions."));
+    }
 }

@@ -1,8 +1,13 @@
 //! Runs a checked scenario and gathers what the report layer needs.
 
+use serde::{Deserialize, Serialize};
+
 use crate::engine::{RunLimits, SimTime, StopReason};
+use crate::model::load_balancer::{Algorithm, HashOn};
+use crate::model::source::Load;
 use crate::model::{ComponentReport, RequestStats};
 use crate::scenario::build::build;
+use crate::scenario::validate::ComponentPlan;
 use crate::scenario::Plan;
 use crate::stats::{LatencySummary, Outcomes, WindowRow, Windows};
 
@@ -46,6 +51,42 @@ impl RequestFigures {
     }
 }
 
+/// Points kept of the end-to-end latency distribution (see [`RunResult::end_to_end_cdf`]).
+pub const CDF_POINTS: usize = 200;
+
+/// One component of the scenario, for the topology diagram.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TopologyNode {
+    pub name: String,
+    /// `traffic`, `server`, `load_balancer`, ... as in `summary.json`.
+    pub kind: String,
+    /// A short description: "4 x 16 workers", "least_connections", "200 users".
+    pub detail: String,
+    /// Load balancers: a label per backend instance ("web#0"), in the order of
+    /// `requests_per_backend` in `summary.json`. Empty for other kinds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub backends: Vec<String>,
+}
+
+/// A path requests take from one component to another.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TopologyEdge {
+    pub from: String,
+    pub to: String,
+    /// Mean network latency of the link ("20ms"), or empty where there is no link.
+    pub label: String,
+}
+
+/// The scenario's components and the paths between them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Topology {
+    pub nodes: Vec<TopologyNode>,
+    pub edges: Vec<TopologyEdge>,
+    /// Mean latency of paths without a link of their own ("0.5ms"), or empty when it is 0.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub default_latency: String,
+}
+
 /// Everything a run produced. The report layer reads only this.
 pub struct RunResult {
     pub scenario: String,
@@ -65,6 +106,11 @@ pub struct RunResult {
     pub events: u64,
     pub peak_calls: usize,
     pub slo: Option<SloFigures>,
+    /// End-to-end latency distribution of succeeded requests after the warm-up:
+    /// `(latency [ms], fraction at or below)`, at most [`CDF_POINTS`] points.
+    pub end_to_end_cdf: Vec<(f64, f64)>,
+    /// Components in id order and the calls between them.
+    pub topology: Topology,
 }
 
 /// How the run did against its service-level objective.
@@ -122,6 +168,7 @@ pub fn run(
     let seed = plan.seed;
     let warmup = plan.warmup;
     let types = plan.request_types.clone();
+    let topology = topology(&plan);
     let mut engine = build(plan)?;
     let stop_reason = engine.run(RunLimits { until, progress });
     let end = engine.now();
@@ -166,5 +213,200 @@ pub fn run(
             good_windows: e2e.slo_good_windows.clone(),
         }),
         peak_calls: world.calls.peak(),
+        end_to_end_cdf: e2e.all.latency.cdf_points(CDF_POINTS),
+        topology,
     })
+}
+
+fn algorithm_name(a: Algorithm) -> &'static str {
+    match a {
+        Algorithm::RoundRobin => "round_robin",
+        Algorithm::WeightedRoundRobin => "weighted_round_robin",
+        Algorithm::Random => "random",
+        Algorithm::Hash(HashOn::Client) => "client_hash",
+        Algorithm::Hash(HashOn::Key) => "key_hash",
+        Algorithm::LeastConnections => "least_connections",
+        Algorithm::LeastResponseTime => "least_response_time",
+        Algorithm::PowerOfTwoChoices => "power_of_two_choices",
+    }
+}
+
+/// A duration with at most 3 significant digits, for labels: "20ms", "1.5s", "250us".
+pub fn short_duration(secs: f64) -> String {
+    let (value, unit) = if secs >= 1.0 {
+        (secs, "s")
+    } else if secs >= 1e-3 {
+        (secs * 1e3, "ms")
+    } else if secs >= 1e-6 {
+        (secs * 1e6, "µs")
+    } else {
+        (secs * 1e9, "ns")
+    };
+    let digits = if value >= 100.0 {
+        0
+    } else if value >= 10.0 {
+        1
+    } else {
+        2
+    };
+    let text = format!("{value:.digits$}");
+    let text = if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    };
+    format!("{text}{unit}")
+}
+
+/// The components of `plan` and the calls between them, labelled with their links' mean
+/// latencies (paths without a link take the default latency, given once).
+pub fn topology(plan: &Plan) -> Topology {
+    let name = |id: crate::engine::ComponentId| {
+        plan.components
+            .get(id.0 as usize)
+            .map_or_else(|| format!("#{}", id.0), |(n, _)| n.clone())
+    };
+    let latency = |a: crate::engine::ComponentId, b: crate::engine::ComponentId| {
+        plan.links
+            .iter()
+            .find(|(x, y, _)| (*x == a && *y == b) || (*x == b && *y == a))
+            .map_or_else(String::new, |(_, _, d)| short_duration(d.mean_secs()))
+    };
+    let mut nodes = Vec::with_capacity(plan.components.len());
+    let mut edges: Vec<TopologyEdge> = Vec::new();
+    let mut add_edge = |from: crate::engine::ComponentId, to: crate::engine::ComponentId| {
+        let edge = TopologyEdge {
+            from: name(from),
+            to: name(to),
+            label: latency(from, to),
+        };
+        if !edges.contains(&edge) {
+            edges.push(edge);
+        }
+    };
+    for (index, (component, config)) in plan.components.iter().enumerate() {
+        let id = crate::engine::ComponentId(index as u32);
+        let mut backends = Vec::new();
+        let detail = match config {
+            ComponentPlan::Source(source) => {
+                add_edge(id, source.target);
+                match &source.load {
+                    Load::Open { .. } => "open loop".to_string(),
+                    Load::Closed { users, .. } => format!("{users} users"),
+                }
+            }
+            ComponentPlan::Server(server) => {
+                for profile in &server.profiles {
+                    for &callee in &profile.calls {
+                        add_edge(id, callee);
+                    }
+                }
+                let per = if server.instances > 1 {
+                    format!("{} x {}", server.instances, server.workers)
+                } else {
+                    server.workers.to_string()
+                };
+                let workers = if server.workers == 1 {
+                    "worker"
+                } else {
+                    "workers"
+                };
+                format!("{per} {workers}")
+            }
+            ComponentPlan::Balancer(balancer) => {
+                let mut algorithms: Vec<&str> = Vec::new();
+                for group in &balancer.groups {
+                    let algorithm = algorithm_name(group.algorithm);
+                    if !algorithms.contains(&algorithm) {
+                        algorithms.push(algorithm);
+                    }
+                    for backend in &group.backends {
+                        add_edge(id, backend.component);
+                        backends.push(format!("{}#{}", name(backend.component), backend.instance));
+                    }
+                }
+                algorithms.join(", ")
+            }
+        };
+        nodes.push(TopologyNode {
+            name: component.clone(),
+            kind: config.kind().to_string(),
+            detail,
+            backends,
+        });
+    }
+    let default_latency = plan.default_latency.mean_secs();
+    Topology {
+        nodes,
+        edges,
+        default_latency: if default_latency > 0.0 {
+            short_duration(default_latency)
+        } else {
+            String::new()
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_durations_keep_three_digits() {
+        assert_eq!(short_duration(0.020), "20ms");
+        assert_eq!(short_duration(0.0002), "200µs");
+        assert_eq!(short_duration(1.5), "1.5s");
+        assert_eq!(short_duration(0.0123456), "12.3ms");
+        assert_eq!(short_duration(0.001), "1ms");
+        assert_eq!(short_duration(0.0), "0ns");
+    }
+
+    #[test]
+    fn topology_lists_components_and_calls_with_link_latencies() {
+        let text = "
+name: t
+run: {duration: 1s}
+traffic:
+  - {name: users, to: lb, rate: 10/s}
+components:
+  - load_balancer: {name: lb, backends: [web]}
+  - server: {name: web, instances: 2, workers: 4, service_time: 1ms, calls: [db]}
+  - server: {name: db, service_time: 1ms}
+network:
+  links:
+    - {between: [users, lb], latency: {uniform: {min: 10ms, max: 30ms}}}
+    - {between: [db, web], latency: 1ms}
+";
+        let plan = crate::scenario::load_str(text, "t.yaml", "t").map_err(|e| e.render());
+        let plan = plan.unwrap_or_else(|e| panic!("{e}"));
+        let t = topology(&plan);
+        let nodes: Vec<(&str, &str, &str)> = t
+            .nodes
+            .iter()
+            .map(|n| (n.name.as_str(), n.kind.as_str(), n.detail.as_str()))
+            .collect();
+        assert_eq!(
+            nodes,
+            [
+                ("lb", "load_balancer", "round_robin"),
+                ("web", "server", "2 x 4 workers"),
+                ("db", "server", "1 worker"),
+                ("users", "traffic", "open loop"),
+            ]
+        );
+        assert_eq!(t.nodes[0].backends, ["web#0", "web#1"]);
+        let edges: Vec<(&str, &str, &str)> = t
+            .edges
+            .iter()
+            .map(|e| (e.from.as_str(), e.to.as_str(), e.label.as_str()))
+            .collect();
+        assert_eq!(
+            edges,
+            [
+                ("lb", "web", ""),
+                ("web", "db", "1ms"),
+                ("users", "lb", "20ms")
+            ]
+        );
+    }
 }

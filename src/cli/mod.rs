@@ -6,7 +6,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::engine::{SimDuration, SimTime};
 use crate::report;
@@ -49,9 +49,18 @@ struct Cli {
     command: Command,
 }
 
+/// What `sim run` prints on stdout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// A short summary table.
+    Table,
+    /// The content of summary.json (nothing else on stdout).
+    Json,
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run a scenario and write summary.json and timeseries.csv.
+    /// Run a scenario; write summary.json, timeseries.csv, charts/ and report.html.
     Run {
         /// The scenario file.
         scenario: PathBuf,
@@ -68,8 +77,16 @@ enum Command {
         #[arg(long, value_parser = parse_requests_arg)]
         requests: Option<u64>,
         /// Print nothing but errors.
-        #[arg(long, short)]
+        #[arg(long, short, conflicts_with = "format")]
         quiet: bool,
+        /// What to print on stdout.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Redraw charts/ and report.html from the files a run saved in OUTDIR, without running.
+    Report {
+        /// A directory written by `sim run` (summary.json, timeseries.csv, report-data.json).
+        outdir: PathBuf,
     },
     /// Check scenarios without running them; reports every error.
     Validate {
@@ -119,14 +136,16 @@ pub fn main() -> i32 {
             duration,
             requests,
             quiet,
+            format,
         } => {
             let overrides = Overrides {
                 seed,
                 duration,
                 requests,
             };
-            run_command(&scenario, &overrides, out.as_deref(), quiet)
+            run_command(&scenario, &overrides, out.as_deref(), quiet, format)
         }
+        Command::Report { outdir } => report_command(&outdir),
         Command::Validate { scenarios } => validate_command(&scenarios),
         Command::Schema => {
             let schema = schemars::schema_for!(scenario::raw::Scenario);
@@ -162,7 +181,41 @@ fn validate_command(paths: &[PathBuf]) -> i32 {
     code
 }
 
-fn run_command(path: &Path, overrides: &Overrides, out: Option<&Path>, quiet: bool) -> i32 {
+/// Redraws the charts and the page from saved files.
+fn report_command(dir: &Path) -> i32 {
+    let data = match report::data::ReportData::load(dir) {
+        Ok(data) => data,
+        Err(e) => {
+            eprintln!("error: {e}");
+            if e.is_missing() {
+                eprintln!(
+                    "help: give a directory written by `sim run` (it holds {}, {} and {})",
+                    report::data::SUMMARY_FILE,
+                    report::data::TIMESERIES_FILE,
+                    report::data::REPORT_DATA_FILE
+                );
+            }
+            return EXIT_BAD_INPUT;
+        }
+    };
+    if let Err(e) = report::render::write_report(&data, dir) {
+        eprintln!("error: cannot write the report to {}: {e}", dir.display());
+        return EXIT_OUTPUT_FAILED;
+    }
+    say!(
+        "report in {}",
+        dir.join(report::render::REPORT_FILE).display()
+    );
+    EXIT_OK
+}
+
+fn run_command(
+    path: &Path,
+    overrides: &Overrides,
+    out: Option<&Path>,
+    quiet: bool,
+    format: Format,
+) -> i32 {
     let mut plan = match scenario::load(path) {
         Ok(plan) => plan,
         Err(e) => {
@@ -221,6 +274,19 @@ fn run_command(path: &Path, overrides: &Overrides, out: Option<&Path>, quiet: bo
         eprintln!("error: cannot write results to {}: {e}", out_dir.display());
         return EXIT_OUTPUT_FAILED;
     }
+    if format == Format::Json {
+        let summary = report::summary::to_json(&result);
+        return match serde_json::to_string_pretty(&summary) {
+            Ok(text) => {
+                say!("{text}");
+                EXIT_OK
+            }
+            Err(e) => {
+                eprintln!("error: cannot render summary.json: {e}");
+                EXIT_OUTPUT_FAILED
+            }
+        };
+    }
     if !quiet {
         say_raw!("{}", report::table::render(&result));
         let events_per_sec = if wall > 0.0 {
@@ -240,7 +306,11 @@ fn run_command(path: &Path, overrides: &Overrides, out: Option<&Path>, quiet: bo
             events_per_sec / 1e6,
             requests_per_sec / 1e6
         );
-        say!("results in {}", out_dir.display());
+        say!(
+            "results in {} (report: {})",
+            out_dir.display(),
+            out_dir.join(report::render::REPORT_FILE).display()
+        );
     }
     EXIT_OK
 }

@@ -1,9 +1,18 @@
-//! Results out: `summary.json`, `timeseries.csv` and the terminal table. This layer only reads
-//! a [`RunResult`]; one module per format; files are written atomically.
+//! Results out: `summary.json`, `timeseries.csv`, `report-data.json`, `charts/*.svg`,
+//! `report.html` and the terminal table. This layer only reads a [`RunResult`]; one module per
+//! format; files are written atomically.
+//!
+//! The charts and the page are drawn from the saved files' text ([`data::ReportData`]), so
+//! `sim report DIR` redraws them byte for byte without running the scenario again.
 
+pub mod charts;
+pub mod data;
+pub mod html;
+pub mod render;
 pub mod summary;
 pub mod table;
 pub mod timeseries;
+pub mod topology;
 
 use std::io::Write;
 use std::path::Path;
@@ -24,16 +33,21 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Writes every output file into `dir` (created if missing).
+/// Writes every output file into `dir` (created if missing): the data files first, then the
+/// charts and the report page drawn from them.
 pub fn write_outputs(result: &RunResult, dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
-    let summary = summary::to_json(result);
-    let mut text = serde_json::to_string_pretty(&summary).map_err(std::io::Error::other)?;
-    text.push('\n');
-    write_atomically(&dir.join("summary.json"), text.as_bytes())?;
+    let files = data::SavedFiles::of(result).map_err(std::io::Error::other)?;
+    write_atomically(&dir.join(data::SUMMARY_FILE), files.summary.as_bytes())?;
     write_atomically(
-        &dir.join("timeseries.csv"),
-        timeseries::to_csv(result).as_bytes(),
+        &dir.join(data::TIMESERIES_FILE),
+        files.timeseries.as_bytes(),
     )?;
-    Ok(())
+    write_atomically(
+        &dir.join(data::REPORT_DATA_FILE),
+        files.report_data.as_bytes(),
+    )?;
+    // The files were made by this very build: failing to read them back is a bug.
+    let data = data::ReportData::parse(&files, dir).map_err(std::io::Error::other)?;
+    render::write_report(&data, dir)
 }

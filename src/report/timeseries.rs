@@ -79,7 +79,7 @@ pub fn to_csv(r: &RunResult) -> String {
         .collect();
 
     let mut out = String::new();
-    out.push_str("time_s,window_s,arrivals,succeeded,failed,rejected,timed_out,throughput_rps,availability,latency_mean_ms,latency_p50_ms,latency_p90_ms,latency_p99_ms");
+    out.push_str("time_s,window_s,arrivals,succeeded,failed,rejected,timed_out,throughput_rps,availability,latency_mean_ms,latency_p50_ms,latency_p90_ms,latency_p95_ms,latency_p99_ms");
     if slo_good.is_some() {
         out.push_str(",slo_good_fraction");
     }
@@ -97,14 +97,15 @@ pub fn to_csv(r: &RunResult) -> String {
         let span = ((r.end.as_nanos() as f64 / 1e9) - start).clamp(0.0, width_s);
         let row = row_at(&e2e, i);
         let o = row.outcomes;
-        let (mean, p50, p90, p99) = match &row.latency {
+        let (mean, p50, p90, p95, p99) = match &row.latency {
             Some(h) => (
                 h.mean_ms(),
                 h.quantile_ms(0.5),
                 h.quantile_ms(0.9),
+                h.quantile_ms(0.95),
                 h.quantile_ms(0.99),
             ),
-            None => (f64::NAN, f64::NAN, f64::NAN, f64::NAN),
+            None => (f64::NAN, f64::NAN, f64::NAN, f64::NAN, f64::NAN),
         };
         let throughput = if span > 0.0 {
             o.succeeded as f64 / span
@@ -118,7 +119,7 @@ pub fn to_csv(r: &RunResult) -> String {
         };
         let _ = write!(
             out,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             fmt(start),
             fmt(span),
             row.arrivals,
@@ -131,6 +132,7 @@ pub fn to_csv(r: &RunResult) -> String {
             fmt(mean),
             fmt(p50),
             fmt(p90),
+            fmt(p95),
             fmt(p99)
         );
         if let Some(good) = &slo_good {

@@ -159,8 +159,8 @@ fn diagnostic_from_yaml(error: &serde_saphyr::Error, text: &str) -> Diagnostic {
         .and_then(|rest| rest.strip_suffix('`'))
         .map(str::to_string)
     {
-        message = format!("missing required key '{field}'");
         help = Some(format!("add '{field}' to the mapping this line belongs to"));
+        message = format!("missing required key '{field}'");
     } else if let serde_saphyr::Error::DuplicateMappingKey { key, .. } = plain {
         // The library's text advises its own API; say what is wrong in the file instead.
         message = match key {

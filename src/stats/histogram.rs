@@ -125,6 +125,62 @@ impl LatencyHistogram {
     }
 }
 
+impl LatencyHistogram {
+    /// The distribution as `(latency [ms], fraction of values at or below it)` points, in
+    /// increasing order, at most `max_points` of them (at least 4 are kept whatever is asked).
+    ///
+    /// The points come from the histogram's recorded buckets (each bucket's highest equivalent
+    /// value, capped at the exact maximum), preceded by `(lowest value, 0)` so that the curve
+    /// starts at zero. When there are more buckets than points, a bucket is kept once the
+    /// fraction or the logarithm of the latency has moved far enough since the last kept one:
+    /// half the budget goes to each, so both the body (fraction) and a long tail (latency)
+    /// keep their shape. The last bucket (fraction 1) is always kept.
+    pub fn cdf_points(&self, max_points: usize) -> Vec<(f64, f64)> {
+        let n = self.count();
+        if n == 0 {
+            return Vec::new();
+        }
+        let mut buckets: Vec<(u64, u64)> = Vec::new();
+        let mut cumulative = 0u64;
+        for v in self.histogram.iter_recorded() {
+            cumulative += v.count_since_last_iteration();
+            buckets.push((v.value_iterated_to().min(self.max_ns).max(1), cumulative));
+        }
+        let Some(&(first, _)) = buckets.first() else {
+            return Vec::new();
+        };
+        let start = self.histogram.lowest_equivalent(first).clamp(1, first);
+        let to_point = |(ns, count): (u64, u64)| (ns as f64 / 1e6, count as f64 / n as f64);
+        let mut points = vec![(start as f64 / 1e6, 0.0)];
+        // Budget: the start and the end, and half of the rest for each criterion.
+        let half = (max_points.max(4) - 2) / 2;
+        let (last_ns, _) = buckets[buckets.len() - 1];
+        let log_span = (last_ns as f64).log10() - (start as f64).log10();
+        let min_fraction_step = 1.0 / half as f64;
+        let min_log_step = log_span / half as f64;
+        let (mut kept_ns, mut kept_count) = (start, 0u64);
+        for (i, &(ns, count)) in buckets.iter().enumerate() {
+            let is_last = i + 1 == buckets.len();
+            let fraction_step = (count - kept_count) as f64 / n as f64;
+            let log_step = (ns as f64).log10() - (kept_ns as f64).log10();
+            if is_last || fraction_step >= min_fraction_step || log_step >= min_log_step {
+                points.push(to_point((ns, count)));
+                (kept_ns, kept_count) = (ns, count);
+            }
+        }
+        // Merging buckets capped at the maximum can repeat a latency: keep the higher fraction.
+        points.dedup_by(|later, earlier| {
+            if later.0 == earlier.0 {
+                earlier.1 = earlier.1.max(later.1);
+                true
+            } else {
+                false
+            }
+        });
+        points
+    }
+}
+
 /// A small latency histogram for one time window.
 #[derive(Clone, Debug)]
 pub struct WindowHistogram {
@@ -225,5 +281,49 @@ mod tests {
         }
         a.merge(&b);
         assert_eq!(a.summary(), all.summary());
+    }
+
+    #[test]
+    fn cdf_points_are_bounded_monotone_and_end_at_one() {
+        let mut h = LatencyHistogram::new();
+        // A long tail: 1 us .. 10 s, many distinct buckets.
+        for i in 0..200_000u64 {
+            let ns = 1_000 + (i * i) % 10_000_000_000;
+            h.record(SimDuration::from_nanos(ns));
+        }
+        let points = h.cdf_points(200);
+        assert!(points.len() <= 200, "{} points", points.len());
+        assert!(points.len() > 100, "{} points", points.len());
+        assert_eq!(points[0].1, 0.0);
+        assert_eq!(points.last().map(|p| p.1), Some(1.0));
+        assert!(points
+            .windows(2)
+            .all(|w| w[0].0 < w[1].0 && w[0].1 <= w[1].1));
+        // Never beyond the exact maximum.
+        assert!(points.last().map(|p| p.0).unwrap_or(0.0) <= h.max_ms());
+        // The median read off the points agrees with the histogram's.
+        let median = points
+            .iter()
+            .find(|p| p.1 >= 0.5)
+            .map(|p| p.0)
+            .unwrap_or(0.0);
+        assert!((median - h.quantile_ms(0.5)).abs() / h.quantile_ms(0.5) < 0.05);
+    }
+
+    #[test]
+    fn cdf_points_of_few_values_are_exact() {
+        let mut h = LatencyHistogram::new();
+        assert!(h.cdf_points(200).is_empty());
+        h.record(SimDuration::from_millis(10));
+        h.record(SimDuration::from_millis(10));
+        h.record(SimDuration::from_millis(20));
+        h.record(SimDuration::from_millis(40));
+        let points = h.cdf_points(200);
+        assert_eq!(points.len(), 4);
+        assert_eq!(points[0].1, 0.0);
+        assert!((points[0].0 - 10.0).abs() < 0.01);
+        assert_eq!(points[1].1, 0.5);
+        assert_eq!(points[2].1, 0.75);
+        assert_eq!(points[3], (40.0, 1.0));
     }
 }

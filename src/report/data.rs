@@ -1,0 +1,638 @@
+//! [`ReportData`]: everything the charts and `report.html` show, read back from the files a run
+//! saved, so that `sim report OUTDIR` can redraw them without running again.
+//!
+//! A run writes three files and the report is drawn from their *text*, never from the
+//! in-memory results: `sim run` and `sim report` therefore go through the same rounding and
+//! produce the same bytes.
+//! - `summary.json`: totals, latency percentiles, per-component figures;
+//! - `timeseries.csv`: one row per time window;
+//! - `report-data.json` ([`Extra`]): what the report needs beyond those two: the scenario's
+//!   description, the end-to-end latency distribution, the topology, and the sections later
+//!   features fill in (failures, lost data, assertions, SLO).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Deserializer, Serialize};
+
+use super::RunResult;
+use crate::run::Topology;
+
+pub const SUMMARY_FILE: &str = "summary.json";
+pub const TIMESERIES_FILE: &str = "timeseries.csv";
+pub const REPORT_DATA_FILE: &str = "report-data.json";
+
+/// Version of the `report-data.json` layout; bumped when a field changes meaning.
+pub const REPORT_DATA_FORMAT: u32 = 1;
+
+/// A number that may be `null` in JSON (a figure that could not be computed): read as NaN.
+fn nullable<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+}
+
+/// Latency figures [ms].
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct Latency {
+    #[serde(deserialize_with = "nullable")]
+    pub mean: f64,
+    #[serde(deserialize_with = "nullable")]
+    pub p50: f64,
+    #[serde(deserialize_with = "nullable")]
+    pub p90: f64,
+    #[serde(deserialize_with = "nullable")]
+    pub p95: f64,
+    #[serde(deserialize_with = "nullable")]
+    pub p99: f64,
+    #[serde(deserialize_with = "nullable")]
+    pub p999: f64,
+    #[serde(deserialize_with = "nullable")]
+    pub max: f64,
+}
+
+/// `summary.json`'s `requests`.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct Requests {
+    pub total: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    pub rejected: u64,
+    pub timed_out: u64,
+    #[serde(default)]
+    pub in_flight_at_end: u64,
+}
+
+/// One request type in `summary.json`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct RequestType {
+    pub total: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    pub rejected: u64,
+    pub timed_out: u64,
+    #[serde(deserialize_with = "nullable")]
+    pub availability: f64,
+    pub latency_ms: Latency,
+}
+
+/// One component in `summary.json`. Kind-specific figures the report does not use are kept in
+/// `other`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Component {
+    pub kind: String,
+    pub requests: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    pub rejected: u64,
+    pub timed_out: u64,
+    #[serde(deserialize_with = "nullable")]
+    pub availability: f64,
+    #[serde(deserialize_with = "nullable")]
+    pub throughput_rps: f64,
+    #[serde(default)]
+    pub utilization: Option<f64>,
+    #[serde(default)]
+    pub queue_mean: Option<f64>,
+    #[serde(default)]
+    pub queue_peak: Option<u64>,
+    pub latency_ms: Latency,
+    #[serde(default)]
+    pub requests_per_backend: Option<Vec<u64>>,
+    #[serde(flatten)]
+    pub other: BTreeMap<String, serde_json::Value>,
+}
+
+/// `summary.json`, as far as the report reads it.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Summary {
+    pub scenario: String,
+    pub sim_version: String,
+    pub seed: u64,
+    #[serde(deserialize_with = "nullable")]
+    pub duration_s: f64,
+    #[serde(deserialize_with = "nullable")]
+    pub warmup_s: f64,
+    pub stopped_by: String,
+    pub requests: Requests,
+    #[serde(deserialize_with = "nullable")]
+    pub availability: f64,
+    #[serde(deserialize_with = "nullable")]
+    pub throughput_rps: f64,
+    #[serde(deserialize_with = "nullable")]
+    pub offered_rps: f64,
+    pub latency_ms: Latency,
+    #[serde(default)]
+    pub request_types: IndexMap<String, RequestType>,
+    #[serde(default)]
+    pub components: IndexMap<String, Component>,
+}
+
+/// `timeseries.csv`: every column by name; empty cells are NaN.
+#[derive(Clone, Debug, Default)]
+pub struct TimeSeries {
+    pub columns: IndexMap<String, Vec<f64>>,
+}
+
+impl TimeSeries {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut lines = text.lines();
+        let header = lines.next().ok_or("the file is empty")?;
+        let names: Vec<&str> = header.split(',').collect();
+        let mut columns: IndexMap<String, Vec<f64>> = IndexMap::new();
+        for name in &names {
+            if columns.insert(name.to_string(), Vec::new()).is_some() {
+                return Err(format!("column '{name}' appears twice"));
+            }
+        }
+        for (i, line) in lines.enumerate() {
+            if line.is_empty() {
+                continue;
+            }
+            let cells: Vec<&str> = line.split(',').collect();
+            if cells.len() != names.len() {
+                return Err(format!(
+                    "line {}: {} cells, the header has {}",
+                    i + 2,
+                    cells.len(),
+                    names.len()
+                ));
+            }
+            for (cell, column) in cells.iter().zip(columns.values_mut()) {
+                let value = if cell.is_empty() {
+                    f64::NAN
+                } else {
+                    cell.parse::<f64>()
+                        .map_err(|_| format!("line {}: '{cell}' is not a number", i + 2))?
+                };
+                column.push(value);
+            }
+        }
+        for required in ["time_s", "window_s"] {
+            if !columns.contains_key(required) {
+                return Err(format!("no '{required}' column"));
+            }
+        }
+        Ok(TimeSeries { columns })
+    }
+
+    pub fn column(&self, name: &str) -> Option<&[f64]> {
+        self.columns.get(name).map(Vec::as_slice)
+    }
+
+    /// Window start times [s].
+    pub fn times(&self) -> &[f64] {
+        self.column("time_s").unwrap_or(&[])
+    }
+
+    /// `(window start [s], value)` pairs of a column, or None if there is no such column.
+    pub fn points(&self, name: &str) -> Option<Vec<(f64, f64)>> {
+        let values = self.column(name)?;
+        Some(
+            self.times()
+                .iter()
+                .copied()
+                .zip(values.iter().copied())
+                .collect(),
+        )
+    }
+
+    /// Like [`Self::points`] for a per-window count, divided by the window's length: a rate
+    /// per second.
+    pub fn rate_points(&self, name: &str) -> Option<Vec<(f64, f64)>> {
+        let values = self.column(name)?;
+        let widths = self.column("window_s")?;
+        Some(
+            self.times()
+                .iter()
+                .zip(values.iter().zip(widths))
+                .map(|(&t, (&v, &w))| (t, if w > 0.0 { v / w } else { f64::NAN }))
+                .collect(),
+        )
+    }
+}
+
+/// A scheduled failure, shown on the timeline and shaded on the time charts. Filled in by the
+/// failure-injection feature; empty until then.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FailureEvent {
+    pub start_s: f64,
+    /// None: lasts until the end of the run.
+    #[serde(default)]
+    pub end_s: Option<f64>,
+    /// What fails: a component name, or a description.
+    pub target: String,
+    /// What happens: "crash", "slow 5x", "partition".
+    pub label: String,
+}
+
+/// The result of one assertion of the scenario.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AssertionResult {
+    /// The assertion as written: "availability >= 99.9%".
+    pub name: String,
+    pub passed: bool,
+    /// The measured value, or why it failed.
+    #[serde(default)]
+    pub detail: String,
+}
+
+/// A service level objective drawn as a line on the availability chart.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Slo {
+    /// Target availability as a fraction: 0.999.
+    pub availability: f64,
+}
+
+/// `report-data.json`: what the report needs beyond `summary.json` and `timeseries.csv`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Extra {
+    pub format: u32,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// End-to-end latency distribution of succeeded requests after the warm-up:
+    /// `[latency_ms, fraction at or below]`.
+    #[serde(default)]
+    pub latency_cdf_ms: Vec<(f64, f64)>,
+    #[serde(default)]
+    pub topology: Topology,
+    #[serde(default)]
+    pub failures: Vec<FailureEvent>,
+    /// What was lost, by kind ("writes", "messages"): counts.
+    #[serde(default)]
+    pub lost: BTreeMap<String, u64>,
+    #[serde(default)]
+    pub assertions: Vec<AssertionResult>,
+    #[serde(default)]
+    pub slo: Option<Slo>,
+}
+
+/// The failures that happened, from the failure timeline's report.
+fn failure_events(r: &RunResult) -> Vec<FailureEvent> {
+    r.components
+        .iter()
+        .filter(|c| c.kind == "failures")
+        .filter_map(|c| c.extra.get("events"))
+        .filter_map(serde_json::Value::as_array)
+        .flatten()
+        .map(|e| {
+            let target = e["target"].as_str().unwrap_or("").to_string();
+            let target = match e["instance"].as_u64() {
+                Some(i) if !target.ends_with(']') => format!("{target}[{i}]"),
+                _ => target,
+            };
+            FailureEvent {
+                start_s: round6(e["start_s"].as_f64().unwrap_or(0.0)),
+                end_s: e["end_s"].as_f64().map(round6),
+                target,
+                label: e["kind"].as_str().unwrap_or("failure").to_string(),
+            }
+        })
+        .collect()
+}
+
+/// Rounds as `summary.json` does (6 decimals), so the text is short and stable.
+fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
+impl Extra {
+    pub fn of(r: &RunResult) -> Self {
+        Extra {
+            format: REPORT_DATA_FORMAT,
+            description: r.description.clone(),
+            latency_cdf_ms: r
+                .end_to_end_cdf
+                .iter()
+                .map(|&(ms, f)| (round6(ms), round6(f)))
+                .collect(),
+            topology: r.topology.clone(),
+            failures: failure_events(r),
+            lost: super::summary::lost(r)
+                .into_iter()
+                .map(|(k, v)| (k, v.as_u64().unwrap_or(0)))
+                .collect(),
+            assertions: Vec::new(),
+            slo: r.slo.as_ref().map(|s| Slo {
+                availability: s.slo.target,
+            }),
+        }
+    }
+
+    /// Pretty JSON, with each latency point on one line.
+    pub fn to_json(&self) -> Result<String, serde_json::Error> {
+        let mut bytes = Vec::new();
+        let mut serializer =
+            serde_json::Serializer::with_formatter(&mut bytes, InnerArraysInline::default());
+        self.serialize(&mut serializer)?;
+        bytes.push(b'\n');
+        // serde_json writes UTF-8 only.
+        String::from_utf8(bytes).map_err(serde::ser::Error::custom)
+    }
+}
+
+/// serde_json's pretty layout, except that an array directly inside an array is written on one
+/// line: `[25.1, 0.5]` rather than four lines per point.
+#[derive(Default)]
+struct InnerArraysInline {
+    pretty: serde_json::ser::PrettyFormatter<'static>,
+    /// Open containers, true for arrays.
+    open: Vec<bool>,
+    /// Depth (length of `open`) of the array being written inline, if any.
+    inline_from: Option<usize>,
+}
+
+impl InnerArraysInline {
+    fn inline(&self) -> bool {
+        self.inline_from.is_some()
+    }
+}
+
+impl serde_json::ser::Formatter for InnerArraysInline {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        if !self.inline() && self.open.last() == Some(&true) {
+            self.inline_from = Some(self.open.len() + 1);
+        }
+        self.open.push(true);
+        if self.inline() {
+            w.write_all(b"[")
+        } else {
+            self.pretty.begin_array(w)
+        }
+    }
+
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        let result = if self.inline() {
+            w.write_all(b"]")
+        } else {
+            self.pretty.end_array(w)
+        };
+        if self.inline_from == Some(self.open.len()) {
+            self.inline_from = None;
+        }
+        self.open.pop();
+        result
+    }
+
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        match (self.inline(), first) {
+            (true, true) => Ok(()),
+            (true, false) => w.write_all(b", "),
+            (false, _) => self.pretty.begin_array_value(w, first),
+        }
+    }
+
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        if self.inline() {
+            Ok(())
+        } else {
+            self.pretty.end_array_value(w)
+        }
+    }
+
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.open.push(false);
+        if self.inline() {
+            w.write_all(b"{")
+        } else {
+            self.pretty.begin_object(w)
+        }
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.open.pop();
+        if self.inline() {
+            w.write_all(b"}")
+        } else {
+            self.pretty.end_object(w)
+        }
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        match (self.inline(), first) {
+            (true, true) => Ok(()),
+            (true, false) => w.write_all(b", "),
+            (false, _) => self.pretty.begin_object_key(w, first),
+        }
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        if self.inline() {
+            w.write_all(b": ")
+        } else {
+            self.pretty.begin_object_value(w)
+        }
+    }
+
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        if self.inline() {
+            Ok(())
+        } else {
+            self.pretty.end_object_value(w)
+        }
+    }
+}
+
+/// The text of the three files a run saves.
+pub struct SavedFiles {
+    pub summary: String,
+    pub timeseries: String,
+    pub report_data: String,
+}
+
+impl SavedFiles {
+    pub fn of(r: &RunResult) -> Result<Self, serde_json::Error> {
+        let mut summary = serde_json::to_string_pretty(&super::summary::to_json(r))?;
+        summary.push('\n');
+        Ok(SavedFiles {
+            summary,
+            timeseries: super::timeseries::to_csv(r),
+            report_data: Extra::of(r).to_json()?,
+        })
+    }
+}
+
+/// A saved file that could not be read back.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    #[error("{}: {}", path.display(), read_failure(source))]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: {message}", path.display())]
+    Invalid { path: PathBuf, message: String },
+}
+
+fn read_failure(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::InvalidData => "the file is not UTF-8 text".to_string(),
+        _ => format!("cannot read: {e}"),
+    }
+}
+
+impl DataError {
+    /// True when a file is missing altogether (rather than unreadable or malformed).
+    pub fn is_missing(&self) -> bool {
+        matches!(self, DataError::Read { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
+    }
+}
+
+/// Everything the charts and the report page are drawn from.
+#[derive(Clone, Debug)]
+pub struct ReportData {
+    pub summary: Summary,
+    pub series: TimeSeries,
+    pub extra: Extra,
+}
+
+impl ReportData {
+    /// Parses the files' text; `dir` only names them in messages.
+    pub fn parse(files: &SavedFiles, dir: &Path) -> Result<Self, DataError> {
+        let invalid = |file: &str, message: String| DataError::Invalid {
+            path: dir.join(file),
+            message,
+        };
+        let summary: Summary = serde_json::from_str(&files.summary)
+            .map_err(|e| invalid(SUMMARY_FILE, e.to_string()))?;
+        let series =
+            TimeSeries::parse(&files.timeseries).map_err(|e| invalid(TIMESERIES_FILE, e))?;
+        let extra: Extra = serde_json::from_str(&files.report_data)
+            .map_err(|e| invalid(REPORT_DATA_FILE, e.to_string()))?;
+        if extra.format > REPORT_DATA_FORMAT {
+            return Err(invalid(
+                REPORT_DATA_FILE,
+                format!(
+                    "format {} is newer than this sim understands ({REPORT_DATA_FORMAT}); \
+                     use the sim that wrote it",
+                    extra.format
+                ),
+            ));
+        }
+        Ok(ReportData {
+            summary,
+            series,
+            extra,
+        })
+    }
+
+    /// The report data of a run, through the same text as the saved files (so exactly what
+    /// [`Self::load`] would read back).
+    pub fn from_run(r: &RunResult) -> Result<Self, DataError> {
+        let files = SavedFiles::of(r).map_err(|e| DataError::Invalid {
+            path: PathBuf::from("(run)"),
+            message: e.to_string(),
+        })?;
+        Self::parse(&files, Path::new(""))
+    }
+
+    /// Reads the files a run saved in `dir`.
+    pub fn load(dir: &Path) -> Result<Self, DataError> {
+        let read = |file: &str| {
+            let path = dir.join(file);
+            std::fs::read_to_string(&path).map_err(|source| DataError::Read { path, source })
+        };
+        let files = SavedFiles {
+            summary: read(SUMMARY_FILE)?,
+            timeseries: read(TIMESERIES_FILE)?,
+            report_data: read(REPORT_DATA_FILE)?,
+        };
+        Self::parse(&files, dir)
+    }
+
+    /// The end of the time axis [s]: the run's end, or the end of the last window.
+    pub fn end_s(&self) -> f64 {
+        let d = self.summary.duration_s;
+        if d.is_finite() && d > 0.0 {
+            return d;
+        }
+        let times = self.series.times();
+        let widths = self.series.column("window_s").unwrap_or(&[]);
+        match (times.last(), widths.last()) {
+            (Some(t), Some(w)) => t + w,
+            _ => 0.0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_data_json_is_pretty_with_one_point_per_line() {
+        let mut extra = Extra {
+            format: 1,
+            description: Some("d".into()),
+            latency_cdf_ms: vec![(1.5, 0.0), (2.0, 1.0)],
+            topology: Topology::default(),
+            failures: Vec::new(),
+            lost: BTreeMap::new(),
+            assertions: Vec::new(),
+            slo: None,
+        };
+        extra.lost.insert("writes".into(), 3);
+        let text = extra.to_json().unwrap_or_default();
+        assert_eq!(
+            text,
+            r#"{
+  "format": 1,
+  "description": "d",
+  "latency_cdf_ms": [
+    [1.5, 0.0],
+    [2.0, 1.0]
+  ],
+  "topology": {
+    "nodes": [],
+    "edges": []
+  },
+  "failures": [],
+  "lost": {
+    "writes": 3
+  },
+  "assertions": [],
+  "slo": null
+}
+"#
+        );
+        let back: Extra = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back, extra);
+    }
+
+    #[test]
+    fn timeseries_columns_are_read_by_name_with_gaps() {
+        let t = TimeSeries::parse("time_s,window_s,a,b.requests\n0,1,1.5,3\n1,0.5,,4\n")
+            .unwrap_or_default();
+        assert_eq!(t.column("a").map(|c| c[0]), Some(1.5));
+        assert!(t.column("a").is_some_and(|c| c[1].is_nan()));
+        assert_eq!(
+            t.rate_points("b.requests"),
+            Some(vec![(0.0, 3.0), (1.0, 8.0)])
+        );
+        assert!(t.column("nope").is_none());
+    }
+
+    #[test]
+    fn malformed_timeseries_say_where() {
+        assert_eq!(
+            TimeSeries::parse("time_s,window_s\n0,1,2\n").err(),
+            Some("line 2: 3 cells, the header has 2".to_string())
+        );
+        assert_eq!(
+            TimeSeries::parse("time_s,window_s\n0,x\n").err(),
+            Some("line 2: 'x' is not a number".to_string())
+        );
+        assert_eq!(
+            TimeSeries::parse("a,b\n").err(),
+            Some("no 'time_s' column".to_string())
+        );
+    }
+}

@@ -1,0 +1,594 @@
+//! `report.html`: one self-contained page (inline CSS and SVG; no script, no link, no font
+//! or image to fetch) that can be projected in a workshop, printed, or opened from CI
+//! artifacts.
+//!
+//! Every piece of text from the scenario or the results goes through [`escape`].
+
+use std::fmt::Write as _;
+
+use super::data::{Latency, ReportData};
+use super::render::{Chart, Section};
+
+/// Escapes text for HTML element content and quoted attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = r#"
+:root {
+  --ink: #1a1a1a; --muted: #555b61; --line: #d5d8dc; --panel: #f4f6f8;
+  --blue: #0072b2; --orange: #e69f00; --green: #009e73; --vermillion: #d55e00;
+}
+* { box-sizing: border-box; }
+html { font-size: 19px; }
+body { margin: 0; color: var(--ink); background: #ffffff; line-height: 1.45;
+  font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
+main { max-width: 1200px; margin: 0 auto; padding: 1.6rem 2rem 3rem; }
+header { border-bottom: 4px solid var(--blue); padding-bottom: 0.8rem; margin-bottom: 1.2rem; }
+h1 { font-size: 2.3rem; margin: 0 0 0.3rem; line-height: 1.15; }
+h2 { font-size: 1.6rem; margin: 2.4rem 0 0.6rem; padding-bottom: 0.2rem;
+  border-bottom: 1px solid var(--line); }
+h3 { font-size: 1.25rem; margin: 1.6rem 0 0.4rem; }
+.description { font-size: 1.25rem; margin: 0.2rem 0 0.6rem; }
+.meta { color: var(--muted); margin: 0; }
+.meta span { white-space: nowrap; margin-right: 1.2rem; }
+nav { margin: 0.8rem 0 0; font-size: 0.95rem; }
+nav a { color: var(--blue); margin-right: 1rem; white-space: nowrap; }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(190px, 1fr));
+  gap: 0.8rem; margin: 1rem 0; }
+.card { background: var(--panel); border-left: 7px solid var(--blue); padding: 0.6rem 0.9rem; }
+.card.warn { border-left-color: var(--vermillion); }
+.card .label { color: var(--muted); font-size: 0.85rem; text-transform: uppercase;
+  letter-spacing: 0.04em; }
+.card .value { font-size: 1.75rem; font-weight: 700; line-height: 1.25; white-space: nowrap; }
+.card .note { color: var(--muted); font-size: 0.85rem; }
+table { border-collapse: collapse; width: 100%; margin: 0.6rem 0 1rem;
+  font-variant-numeric: tabular-nums; }
+th, td { padding: 0.35rem 0.6rem; border-bottom: 1px solid var(--line); text-align: right;
+  vertical-align: top; }
+thead th { background: var(--panel); font-weight: 600; }
+tbody th { font-weight: 600; }
+td { white-space: nowrap; }
+th:first-child, td:first-child { text-align: left; }
+td.text, th.text { text-align: left; }
+.table-wrap { overflow-x: auto; }
+figure { margin: 1.4rem 0 2rem; }
+figure svg { display: block; width: 100%; height: auto; border: 1px solid var(--line);
+  border-radius: 6px; background: #ffffff; }
+figure svg#topology { width: auto; max-width: 100%; max-height: 85vh; margin: 0 auto;
+  padding: 0.4rem; }
+figcaption { color: var(--muted); font-size: 0.95rem; margin-top: 0.4rem; max-width: 60em; }
+.empty { color: var(--muted); font-style: italic; font-size: 1.1rem; }
+.pass { color: #00664a; font-weight: 700; }
+.fail { color: #a33f00; font-weight: 700; }
+footer { color: var(--muted); font-size: 0.85rem; margin-top: 3rem;
+  border-top: 1px solid var(--line); padding-top: 0.6rem; }
+@media print {
+  html { font-size: 10.5pt; }
+  main { max-width: none; padding: 0; }
+  nav { display: none; }
+  h2 { break-after: avoid; }
+  figure, table, .cards, .card { break-inside: avoid; }
+  figure svg { border: none; }
+  a { color: inherit; text-decoration: none; }
+  @page { size: A4; margin: 14mm; }
+}
+"#;
+
+fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn ms(x: f64) -> String {
+    if !x.is_finite() {
+        "–".to_string()
+    } else if x >= 1000.0 {
+        format!("{:.2} s", x / 1000.0)
+    } else if x >= 1.0 {
+        format!("{x:.1} ms")
+    } else {
+        format!("{:.0} µs", x * 1000.0)
+    }
+}
+
+fn pct(x: f64) -> String {
+    if x.is_finite() {
+        format!("{:.3}%", x * 100.0)
+    } else {
+        "–".to_string()
+    }
+}
+
+fn rate(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x:.1}/s")
+    } else {
+        "–".to_string()
+    }
+}
+
+fn secs(x: f64) -> String {
+    if !x.is_finite() {
+        "–".to_string()
+    } else if x >= 3600.0 {
+        format!("{:.2} h", x / 3600.0)
+    } else if x >= 120.0 {
+        format!("{:.1} min", x / 60.0)
+    } else {
+        format!("{} s", super::charts::tick(x))
+    }
+}
+
+/// Writes a table: header cells, then rows; the first `text` columns are text (left-aligned),
+/// the rest numbers.
+fn table(out: &mut String, id: &str, text: usize, header: &[&str], rows: &[Vec<String>]) {
+    let _ = writeln!(out, "<div class=\"table-wrap\"><table id=\"{id}\">");
+    out.push_str("<thead><tr>");
+    for (i, h) in header.iter().enumerate() {
+        let class = if i < text { " class=\"text\"" } else { "" };
+        let _ = write!(out, "<th scope=\"col\"{class}>{}</th>", escape(h));
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
+    for row in rows {
+        out.push_str("<tr>");
+        for (i, cell) in row.iter().enumerate() {
+            if i == 0 {
+                let _ = write!(
+                    out,
+                    "<th scope=\"row\" class=\"text\">{}</th>",
+                    escape(cell)
+                );
+            } else if i < text {
+                let _ = write!(out, "<td class=\"text\">{}</td>", escape(cell));
+            } else {
+                let _ = write!(out, "<td>{}</td>", escape(cell));
+            }
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody></table></div>\n");
+}
+
+fn card(out: &mut String, label: &str, value: &str, note: &str, warn: bool) {
+    let class = if warn { "card warn" } else { "card" };
+    let _ = writeln!(
+        out,
+        "<div class=\"{class}\"><div class=\"label\">{}</div><div class=\"value\">{}</div>\
+         <div class=\"note\">{}</div></div>",
+        escape(label),
+        escape(value),
+        escape(note)
+    );
+}
+
+fn latency_cells(l: &Latency) -> Vec<String> {
+    vec![
+        ms(l.mean),
+        ms(l.p50),
+        ms(l.p95),
+        ms(l.p99),
+        ms(l.p999),
+        ms(l.max),
+    ]
+}
+
+/// Makes a standalone SVG document fit for inlining: gives it `id` (unless it has one) and
+/// drops the XML namespace declaration, which HTML does not need.
+pub fn inline_svg(svg: &str, id: &str) -> String {
+    let svg = svg.replacen(" xmlns=\"http://www.w3.org/2000/svg\"", "", 1);
+    if svg.starts_with("<svg id=") {
+        svg
+    } else {
+        svg.replacen("<svg ", &format!("<svg id=\"{}\" ", escape(id)), 1)
+    }
+}
+
+fn figure(out: &mut String, chart: &Chart) {
+    let _ = writeln!(out, "<figure>");
+    out.push_str(&inline_svg(&chart.svg, &chart.id()));
+    let _ = writeln!(
+        out,
+        "<figcaption><strong>{}.</strong> {}</figcaption>\n</figure>",
+        escape(&chart.title),
+        escape(&chart.caption)
+    );
+}
+
+fn summary_section(out: &mut String, data: &ReportData) {
+    let s = &data.summary;
+    let r = &s.requests;
+    out.push_str("<section id=\"summary\">\n<h2>Summary</h2>\n<div class=\"cards\">\n");
+    card(
+        out,
+        "requests",
+        &count(r.total),
+        "finished after the warm-up",
+        false,
+    );
+    let lost = r.total - r.succeeded;
+    card(
+        out,
+        "availability",
+        &pct(s.availability),
+        &format!("{} did not succeed", count(lost)),
+        lost > 0,
+    );
+    card(
+        out,
+        "throughput",
+        &rate(s.throughput_rps),
+        &format!("offered {}", rate(s.offered_rps)),
+        false,
+    );
+    card(
+        out,
+        "latency p50",
+        &ms(s.latency_ms.p50),
+        "half the requests were faster",
+        false,
+    );
+    card(
+        out,
+        "latency p99",
+        &ms(s.latency_ms.p99),
+        "1 in 100 was slower",
+        false,
+    );
+    out.push_str("</div>\n");
+
+    out.push_str("<h3>Requests</h3>\n");
+    let mut rows = vec![vec![
+        "end to end".to_string(),
+        count(r.total),
+        count(r.succeeded),
+        count(r.failed),
+        count(r.rejected),
+        count(r.timed_out),
+        pct(s.availability),
+    ]];
+    if s.request_types.len() > 1 {
+        for (name, t) in &s.request_types {
+            rows.push(vec![
+                format!("type: {name}"),
+                count(t.total),
+                count(t.succeeded),
+                count(t.failed),
+                count(t.rejected),
+                count(t.timed_out),
+                pct(t.availability),
+            ]);
+        }
+    }
+    table(
+        out,
+        "requests-table",
+        1,
+        &[
+            "requests",
+            "finished",
+            "succeeded",
+            "failed",
+            "rejected",
+            "timed out",
+            "availability",
+        ],
+        &rows,
+    );
+    let _ = writeln!(
+        out,
+        "<p class=\"meta\">Requests sent after the warm-up and finished by the end; {} were \
+         still in flight when the run stopped. Offered load {}, throughput {}.</p>",
+        count(r.in_flight_at_end),
+        rate(s.offered_rps),
+        rate(s.throughput_rps)
+    );
+
+    out.push_str("<h3>Latency of succeeded requests</h3>\n");
+    let mut rows = vec![{
+        let mut row = vec!["end to end".to_string()];
+        row.extend(latency_cells(&s.latency_ms));
+        row
+    }];
+    if s.request_types.len() > 1 {
+        for (name, t) in &s.request_types {
+            let mut row = vec![format!("type: {name}")];
+            row.extend(latency_cells(&t.latency_ms));
+            rows.push(row);
+        }
+    }
+    table(
+        out,
+        "latency-table",
+        1,
+        &["requests", "mean", "p50", "p95", "p99", "p99.9", "max"],
+        &rows,
+    );
+
+    out.push_str("<h3>Components</h3>\n");
+    let rows: Vec<Vec<String>> = s
+        .components
+        .iter()
+        .map(|(name, c)| {
+            let errors = c.failed + c.rejected + c.timed_out;
+            vec![
+                name.clone(),
+                c.kind.replace('_', " "),
+                count(c.requests),
+                count(errors),
+                pct(c.availability),
+                c.utilization
+                    .map_or("–".to_string(), |u| format!("{:.1}%", u * 100.0)),
+                c.queue_mean.map_or("–".to_string(), |q| format!("{q:.2}")),
+                ms(c.latency_ms.p50),
+                ms(c.latency_ms.p99),
+            ]
+        })
+        .collect();
+    table(
+        out,
+        "components-table",
+        2,
+        &[
+            "component",
+            "kind",
+            "requests",
+            "errors",
+            "availability",
+            "utilisation",
+            "mean queue",
+            "p50",
+            "p99",
+        ],
+        &rows,
+    );
+    out.push_str(
+        "<p class=\"meta\">Requests and errors (failed, rejected, timed out) after the warm-up. \
+         Latency of a component: from a request's arrival at it to its reply, including its \
+         downstream calls. Utilisation: mean share of busy workers.</p>\n",
+    );
+    out.push_str("</section>\n");
+}
+
+fn topology_section(out: &mut String, data: &ReportData, topology_svg: &str) {
+    out.push_str("<section id=\"topology-section\">\n<h2>Topology</h2>\n<figure>\n");
+    out.push_str(&inline_svg(topology_svg, "topology"));
+    let t = &data.extra.topology;
+    let default = if t.default_latency.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " Paths without a number take the default latency, {}.",
+            t.default_latency
+        )
+    };
+    let _ = writeln!(
+        out,
+        "<figcaption><strong>Topology.</strong> {} components and {} paths. Requests flow left \
+         to right; the number on an arrow is the mean network latency of its link.{}\
+         </figcaption>\n</figure>\n</section>",
+        t.nodes.len(),
+        t.edges.len(),
+        escape(&default)
+    );
+}
+
+fn charts_section(out: &mut String, id: &str, title: &str, charts: &[Chart], section: Section) {
+    let mut any = false;
+    for chart in charts.iter().filter(|c| c.section == section) {
+        if !any {
+            let _ = writeln!(out, "<section id=\"{id}\">\n<h2>{}</h2>", escape(title));
+            any = true;
+        }
+        figure(out, chart);
+    }
+    if any {
+        out.push_str("</section>\n");
+    }
+}
+
+fn failures_section(out: &mut String, data: &ReportData) {
+    out.push_str("<section id=\"failures\">\n<h2>Failure timeline</h2>\n");
+    let failures = &data.extra.failures;
+    if failures.is_empty() {
+        out.push_str("<p class=\"empty\">No failures scheduled.</p>\n");
+    } else {
+        let end = data.end_s();
+        let rows: Vec<Vec<String>> = failures
+            .iter()
+            .map(|f| {
+                vec![
+                    secs(f.start_s),
+                    secs(f.end_s.unwrap_or(end)),
+                    f.target.clone(),
+                    f.label.clone(),
+                ]
+            })
+            .collect();
+        table(
+            out,
+            "failures-table",
+            4,
+            &["from", "until", "target", "what"],
+            &rows,
+        );
+        out.push_str("<p class=\"meta\">Failures are shaded on the charts over time.</p>\n");
+    }
+    out.push_str("</section>\n");
+}
+
+fn lost_section(out: &mut String, data: &ReportData) {
+    out.push_str("<section id=\"lost\">\n<h2>What was lost</h2>\n");
+    let lost: Vec<(&String, &u64)> = data.extra.lost.iter().filter(|(_, &n)| n > 0).collect();
+    if lost.is_empty() {
+        out.push_str("<p class=\"empty\">Nothing lost.</p>\n");
+    } else {
+        let rows: Vec<Vec<String>> = lost
+            .iter()
+            .map(|(what, n)| vec![(*what).clone(), count(**n)])
+            .collect();
+        table(out, "lost-table", 1, &["what", "count"], &rows);
+    }
+    out.push_str("</section>\n");
+}
+
+fn assertions_section(out: &mut String, data: &ReportData) {
+    out.push_str("<section id=\"assertions\">\n<h2>Assertions</h2>\n");
+    let assertions = &data.extra.assertions;
+    if assertions.is_empty() {
+        out.push_str("<p class=\"empty\">No assertions.</p>\n");
+    } else {
+        let passed = assertions.iter().filter(|a| a.passed).count();
+        let _ = writeln!(
+            out,
+            "<p>{passed} of {} assertions passed.</p>",
+            assertions.len()
+        );
+        out.push_str(
+            "<div class=\"table-wrap\"><table id=\"assertions-table\"><thead><tr>\
+             <th scope=\"col\">assertion</th><th scope=\"col\" class=\"text\">result</th>\
+             <th scope=\"col\" class=\"text\">detail</th></tr></thead>\n<tbody>\n",
+        );
+        for a in assertions {
+            let (class, word) = if a.passed {
+                ("pass", "✓ passed")
+            } else {
+                ("fail", "✗ FAILED")
+            };
+            let _ = writeln!(
+                out,
+                "<tr><th scope=\"row\" class=\"text\">{}</th><td class=\"text {class}\">{word}</td>\
+                 <td class=\"text\">{}</td></tr>",
+                escape(&a.name),
+                escape(&a.detail)
+            );
+        }
+        out.push_str("</tbody></table></div>\n");
+    }
+    out.push_str("</section>\n");
+}
+
+/// The whole page.
+pub fn page(data: &ReportData, charts: &[Chart], topology_svg: &str) -> String {
+    let s = &data.summary;
+    let mut out = String::with_capacity(
+        64 * 1024 + charts.iter().map(|c| c.svg.len()).sum::<usize>() + topology_svg.len(),
+    );
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta name=\"generator\" content=\"sim {}\">\n<title>{} – sim report</title>\n\
+         <style>{STYLE}</style>\n</head>\n<body>\n<main>\n<header>\n<h1>{}</h1>\n",
+        escape(&s.sim_version),
+        escape(&s.scenario),
+        escape(&s.scenario)
+    );
+    if let Some(description) = data.extra.description.as_deref().filter(|d| !d.is_empty()) {
+        let _ = writeln!(out, "<p class=\"description\">{}</p>", escape(description));
+    }
+    let _ = writeln!(
+        out,
+        "<p class=\"meta\"><span>seed {}</span><span>simulated {}</span>\
+         <span>warm-up {}</span><span>stopped by {}</span><span>sim {}</span></p>",
+        s.seed,
+        secs(s.duration_s),
+        secs(s.warmup_s),
+        escape(&s.stopped_by.replace('_', " ")),
+        escape(&s.sim_version)
+    );
+    out.push_str(
+        "<nav><a href=\"#summary\">Summary</a><a href=\"#topology-section\">Topology</a>\
+         <a href=\"#over-time\">Over time</a><a href=\"#distribution\">Distribution</a>\
+         <a href=\"#components\">Components</a><a href=\"#failures\">Failures</a>\
+         <a href=\"#lost\">Lost</a><a href=\"#assertions\">Assertions</a></nav>\n</header>\n",
+    );
+    summary_section(&mut out, data);
+    topology_section(&mut out, data, topology_svg);
+    charts_section(&mut out, "over-time", "Over time", charts, Section::Traffic);
+    charts_section(
+        &mut out,
+        "distribution",
+        "Latency distribution",
+        charts,
+        Section::Distribution,
+    );
+    charts_section(
+        &mut out,
+        "components",
+        "Components",
+        charts,
+        Section::Components,
+    );
+    failures_section(&mut out, data);
+    lost_section(&mut out, data);
+    assertions_section(&mut out, data);
+    let _ = writeln!(
+        out,
+        "<footer>Generated by sim {} from summary.json, timeseries.csv and report-data.json \
+         (redraw with <code>sim report DIR</code>). Windows include the warm-up; summary \
+         figures do not.</footer>\n</main>\n</body>\n</html>",
+        escape(&s.sim_version)
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_covers_markup_and_quotes() {
+        assert_eq!(
+            escape(r#"<script>alert("x") & 'y'</script>"#),
+            "&lt;script&gt;alert(&quot;x&quot;) &amp; &#39;y&#39;&lt;/script&gt;"
+        );
+        assert_eq!(escape("plain text, é ✓"), "plain text, é ✓");
+        assert_eq!(escape("&amp;"), "&amp;amp;");
+        assert_eq!(escape(""), "");
+    }
+
+    #[test]
+    fn numbers_are_readable() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(1000), "1,000");
+        assert_eq!(count(163557), "163,557");
+        assert_eq!(count(1234567), "1,234,567");
+        assert_eq!(ms(0.25), "250 µs");
+        assert_eq!(ms(87.94), "87.9 ms");
+        assert_eq!(ms(1500.0), "1.50 s");
+        assert_eq!(pct(0.96132), "96.132%");
+        assert_eq!(secs(600.0), "10.0 min");
+        assert_eq!(secs(10.0), "10 s");
+    }
+
+    #[test]
+    fn inlined_svgs_get_an_id_and_lose_the_namespace() {
+        let svg = "<svg width=\"1\" height=\"2\" xmlns=\"http://www.w3.org/2000/svg\">\n</svg>";
+        assert_eq!(
+            inline_svg(svg, "chart-x"),
+            "<svg id=\"chart-x\" width=\"1\" height=\"2\">\n</svg>"
+        );
+        let with_id = "<svg id=\"topology\" xmlns=\"http://www.w3.org/2000/svg\"></svg>";
+        assert_eq!(inline_svg(with_id, "other"), "<svg id=\"topology\"></svg>");
+    }
+}

@@ -1,0 +1,122 @@
+//! Helpers shared by the report tests: a small scenario and the real `sim` binary.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A short scenario with every component kind, queueing, rejections and a warm-up, so that
+/// every chart has something to show. It runs in well under a second.
+pub const SCENARIO: &str = r#"
+name: report-test
+description: "Report test: <a load balancer> & two pools"
+seed: 7
+run:
+  duration: 40s
+  warmup: 5s
+traffic:
+  - name: users
+    to: lb
+    rate:
+      ramp: {from: 100/s, to: 700/s, end: 40s}
+    mix: {read: 9, write: 1}
+    timeout: 2s
+components:
+  - load_balancer:
+      name: lb
+      algorithm: least_connections
+      backends: [web]
+  - server:
+      name: web
+      instances: 3
+      workers: 8
+      queue: 40
+      service_time: {exponential: 10ms}
+      calls: [db]
+  - server:
+      name: db
+      workers: 8
+      queue: 30
+      service_time: {lognormal: {median: 8ms, p99: 40ms}}
+network:
+  links:
+    - between: [users, lb]
+      latency: {uniform: {min: 10ms, max: 30ms}}
+    - between: [web, db]
+      latency: 1ms
+"#;
+
+pub fn sim() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_sim"))
+}
+
+/// Writes [`SCENARIO`] into `dir` and runs it with `--out dir/out`; returns the output
+/// directory.
+pub fn run_scenario(dir: &Path) -> PathBuf {
+    let scenario = dir.join("scenario.yaml");
+    std::fs::write(&scenario, SCENARIO).expect("write the scenario");
+    let out = dir.join("out");
+    let output = sim()
+        .arg("run")
+        .arg(&scenario)
+        .arg("--out")
+        .arg(&out)
+        .arg("--quiet")
+        .output()
+        .expect("run sim");
+    assert_success(&output);
+    out
+}
+
+pub fn assert_success(output: &Output) {
+    assert!(
+        output.status.success(),
+        "sim failed with {:?}\nstdout:\n{}\nstderr:\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Every `<svg ...>` start tag of a document, as (id, width, height).
+pub fn svg_tags(text: &str) -> Vec<(String, f64, f64)> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("<svg ") {
+        let tag_end = rest[at..].find('>').map_or(rest.len(), |e| at + e);
+        let tag = &rest[at..tag_end];
+        let number = |name: &str| attribute(tag, name).and_then(|v| v.parse::<f64>().ok());
+        out.push((
+            attribute(tag, "id").unwrap_or_default(),
+            number("width").unwrap_or(0.0),
+            number("height").unwrap_or(0.0),
+        ));
+        rest = &rest[tag_end..];
+    }
+    out
+}
+
+/// The value of `name="..."` in a start tag.
+pub fn attribute(tag: &str, name: &str) -> Option<String> {
+    let key = format!(" {name}=\"");
+    let start = tag.find(&key)? + key.len();
+    let len = tag[start..].find('"')?;
+    Some(tag[start..start + len].to_string())
+}
+
+/// The text content of every `<text>` element, trimmed, in document order.
+pub fn texts(svg: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = svg;
+    while let Some(at) = rest.find("<text") {
+        let Some(open_end) = rest[at..].find('>').map(|e| at + e + 1) else {
+            break;
+        };
+        let Some(close) = rest[open_end..].find("</text>").map(|e| open_end + e) else {
+            break;
+        };
+        out.push(rest[open_end..close].trim().to_string());
+        rest = &rest[close..];
+    }
+    out
+}

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{RunLimits, SimTime, StopReason};
+use crate::engine::{ProgressFn, RunLimits, SimTime, StopReason};
 use crate::model::load_balancer::{Algorithm, HashOn};
 use crate::model::source::Load;
 use crate::model::{ComponentReport, RequestStats};
@@ -156,11 +156,19 @@ impl RunResult {
     }
 }
 
+/// Where a run is, for progress bars.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress {
+    pub now: SimTime,
+    pub events: u64,
+    pub requests_started: u64,
+}
+
 /// Builds and runs `plan`. `progress` is called now and then with the simulated time and the
 /// events so far; returning false stops the run early.
 pub fn run(
     plan: Plan,
-    progress: Option<&mut dyn FnMut(SimTime, u64) -> bool>,
+    progress: Option<&mut dyn FnMut(Progress) -> bool>,
 ) -> Result<RunResult, String> {
     let until = plan.end();
     let scenario = plan.name.clone();
@@ -170,6 +178,19 @@ pub fn run(
     let types = plan.request_types.clone();
     let topology = topology(&plan);
     let mut engine = build(plan)?;
+    let mut forward = progress.map(|callback| {
+        move |now: SimTime, events: u64, world: &crate::model::World| {
+            callback(Progress {
+                now,
+                events,
+                requests_started: world.budget.issued,
+            })
+        }
+    });
+    let progress: Option<&mut ProgressFn<'_, crate::model::World>> = match forward.as_mut() {
+        Some(f) => Some(f),
+        None => None,
+    };
     let stop_reason = engine.run(RunLimits { until, progress });
     let end = engine.now();
     let components = engine.components().iter().map(|c| c.report(end)).collect();

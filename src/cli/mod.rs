@@ -8,9 +8,9 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::engine::{SimDuration, SimTime};
+use crate::engine::SimDuration;
 use crate::report;
-use crate::run::{run, Overrides};
+use crate::run::{run, Overrides, Progress};
 use crate::scenario::{self, units};
 
 /// Writes a line to stdout, ignoring errors: a closed pipe (`sim run ... | head`) must not
@@ -249,12 +249,15 @@ fn run_command(
         Path::to_path_buf,
     );
 
-    let bar = progress_bar(&plan, quiet);
-    let horizon = plan.duration;
+    let bar = progress_bar(quiet);
+    let (horizon, request_limit) = (plan.duration, plan.requests);
     let started = Instant::now();
-    let mut on_progress = |now: SimTime, _events: u64| {
-        if let (Some(bar), Some(horizon)) = (&bar, horizon) {
-            bar.set_position((now.as_nanos() as f64 / horizon.as_nanos() as f64 * 1000.0) as u64);
+    let mut on_progress = |p: Progress| {
+        if let Some(bar) = &bar {
+            // Whichever stop condition is closer decides how far along the run is.
+            let by_time = horizon.map_or(0.0, |h| p.now.as_nanos() as f64 / h.as_nanos() as f64);
+            let by_requests = request_limit.map_or(0.0, |n| p.requests_started as f64 / n as f64);
+            bar.set_position((by_time.max(by_requests).min(1.0) * 1000.0) as u64);
         }
         true
     };
@@ -315,9 +318,9 @@ fn run_command(
     EXIT_OK
 }
 
-/// A progress bar on stderr, only when stderr is a terminal and the run has a known length.
-fn progress_bar(plan: &scenario::Plan, quiet: bool) -> Option<indicatif::ProgressBar> {
-    if quiet || !std::io::stderr().is_terminal() || plan.duration.is_none() {
+/// A progress bar on stderr, only when stderr is a terminal.
+fn progress_bar(quiet: bool) -> Option<indicatif::ProgressBar> {
+    if quiet || !std::io::stderr().is_terminal() {
         return None;
     }
     let bar = indicatif::ProgressBar::new(1000);

@@ -86,13 +86,16 @@ pub enum StopReason {
     Aborted,
 }
 
+/// A progress callback: clock, events delivered so far, shared state; `false` stops the run.
+pub type ProgressFn<'a, W> = dyn FnMut(SimTime, u64, &W) -> bool + 'a;
+
 /// Limits and hooks for [`Engine::run`].
-pub struct RunLimits<'a> {
+pub struct RunLimits<'a, W> {
     /// Events after this instant are not delivered.
     pub until: SimTime,
-    /// Called every [`PROGRESS_EVERY`] events with the clock and the events so far; returning
-    /// `false` stops the run.
-    pub progress: Option<&'a mut dyn FnMut(SimTime, u64) -> bool>,
+    /// Called every [`PROGRESS_EVERY`] events with the clock, the events so far and the shared
+    /// state; returning `false` stops the run.
+    pub progress: Option<&'a mut ProgressFn<'a, W>>,
 }
 
 /// How often the progress callback runs, in events.
@@ -159,7 +162,7 @@ impl<M, W, C: Component<M, W>> Engine<M, W, C> {
 
     /// Starts every component, delivers events until a stop condition holds, then finishes
     /// every component.
-    pub fn run(&mut self, mut limits: RunLimits<'_>) -> StopReason {
+    pub fn run(&mut self, mut limits: RunLimits<'_, W>) -> StopReason {
         for (i, c) in self.components.iter_mut().enumerate() {
             c.start(ComponentId(i as u32), &mut self.sim);
         }
@@ -185,7 +188,7 @@ impl<M, W, C: Component<M, W>> Engine<M, W, C> {
             if self.events >= next_progress {
                 next_progress += PROGRESS_EVERY;
                 if let Some(progress) = limits.progress.as_mut() {
-                    if !progress(self.sim.now, self.events) {
+                    if !progress(self.sim.now, self.events, &self.sim.world) {
                         break StopReason::Aborted;
                     }
                 }

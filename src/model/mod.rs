@@ -6,6 +6,7 @@
 //! sub-requests (a web server calls its database). Every message between two components crosses
 //! the [`network::Network`], which adds the link's latency.
 
+pub mod cache;
 pub mod call;
 pub mod dist;
 pub mod failures;

@@ -23,7 +23,7 @@ use crate::engine::{Component, ComponentId, Sim, SimDuration, SimTime};
 use crate::stats::Outcome;
 use call::{CallId, CallTable, Request};
 use network::Network;
-pub use stats::{ComponentReport, NodeStats, RequestStats};
+pub use stats::{ComponentReport, NodeStats, RequestStats, WindowSeries};
 use versions::Versions;
 
 /// Every event in the model.

@@ -480,3 +480,38 @@ fn shipped_cache_scenarios_run_and_are_deterministic() {
         assert!(a.end_to_end.outcomes.succeeded > 1000, "{file}");
     }
 }
+
+/// Cache-aside with the store behind a load balancer: the balancer is the versioned store, and
+/// versions and details pass through it.
+#[test]
+fn cache_aside_with_the_store_behind_a_load_balancer() {
+    let result = run("
+seed: 3
+run: {duration: 30s}
+traffic:
+  - {name: users, to: web, rate: 300/s, mix: {read: 3, write: 1}, keys: {count: 20}}
+components:
+  - server: {name: web, workers: 200, service_time: 1ms, calls: [{cache_aside: {cache: cache, store: dbs}}]}
+  - cache: {name: cache, strategy: cache_aside, ttl: 2s}
+  - load_balancer: {name: dbs, backends: [db]}
+  - server: {name: db, instances: 2, workers: 4, service_time: {exponential: 4ms}}
+network:
+  links:
+    - {between: [web, dbs], latency: {exponential: 1ms}}
+    - {between: [web, cache], latency: {exponential: 0.5ms}}
+");
+    let cache = component(&result, "cache");
+    let db = component(&result, "db");
+    let (hits, misses) = (figure(cache, "hits"), figure(cache, "misses"));
+    println!(
+        "cache-aside behind a balancer: hits {hits} misses {misses} stale {}",
+        figure(cache, "stale_reads")
+    );
+    assert_eq!(result.end_to_end.outcomes.failed, 0);
+    assert!(hits > 2.0 * misses);
+    // The database sees the misses and the writes, nothing else.
+    let writes = result.end_to_end.outcomes.succeeded as f64 - hits - misses;
+    assert!((db.requests as f64 - misses - writes).abs() < 50.0);
+    assert!(figure(cache, "stale_reads") > 0.0);
+    assert!(figure(cache, "stale_reads") < 0.05 * hits);
+}

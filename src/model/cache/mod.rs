@@ -33,7 +33,9 @@
 //! Stale reads: a hit is stale when the entry's version is older than the latest write to the
 //! key that the backing store has acknowledged to its writer ([`super::versions`]); dirty
 //! write-back entries are never stale (they hold the newest data). Fills never replace an entry
-//! holding a newer version.
+//! holding a newer version. Not counted: with write-back, a read that misses while an evicted
+//! dirty entry's flush is on its way loads the older value from the store, which has not
+//! acknowledged the newer write yet.
 //!
 //! Replies carry [`CallDetail::Hit`], [`CallDetail::Stale`] or [`CallDetail::Miss`] on reads.
 //!

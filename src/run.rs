@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::{ProgressFn, RunLimits, SimTime, StopReason};
 use crate::model::load_balancer::{Algorithm, HashOn};
+use crate::model::server::Step;
 use crate::model::source::Load;
 use crate::model::{ComponentReport, RequestStats};
 use crate::scenario::build::build;
@@ -318,8 +319,14 @@ pub fn topology(plan: &Plan) -> Topology {
             }
             ComponentPlan::Server(server) => {
                 for profile in &server.profiles {
-                    for &callee in &profile.calls {
-                        add_edge(id, callee);
+                    for step in &profile.calls {
+                        match step {
+                            Step::Call(callee) => add_edge(id, *callee),
+                            Step::CacheAside(aside) => {
+                                add_edge(id, aside.cache);
+                                add_edge(id, aside.store);
+                            }
+                        }
                     }
                 }
                 let per = if server.instances > 1 {
@@ -333,6 +340,12 @@ pub fn topology(plan: &Plan) -> Topology {
                     "workers"
                 };
                 format!("{per} {workers}")
+            }
+            ComponentPlan::Cache(cache) => {
+                if let Some(backing) = cache.backing {
+                    add_edge(id, backing);
+                }
+                format!("{:?}, {:?}", cache.strategy, cache.policy).to_lowercase()
             }
             ComponentPlan::Balancer(balancer) => {
                 let mut algorithms: Vec<&str> = Vec::new();

@@ -25,6 +25,37 @@ pub struct Request {
     pub born: SimTime,
 }
 
+/// What a call asks of its callee, or what the callee answered, beyond the request itself.
+///
+/// The caller sets one of the first group when it opens the call (a plain call is served as the
+/// request's type says); a cache sets one of the second group before it replies. Load balancers
+/// pass details through in both directions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CallDetail {
+    /// A plain call.
+    #[default]
+    None,
+    /// Cache-aside: look the key up; do not load it on a miss.
+    CacheGet,
+    /// Cache-aside: store the value read from the store (its version is in [`Call::version`]).
+    CacheFill,
+    /// Cache-aside: remove the key.
+    CacheInvalidate,
+    /// Answered from the cache with the latest version.
+    Hit,
+    /// Answered from the cache with a version older than the latest acknowledged write.
+    Stale,
+    /// Not in the cache.
+    Miss,
+}
+
+impl CallDetail {
+    /// Whether a cache answered from its memory.
+    pub fn is_hit(self) -> bool {
+        matches!(self, CallDetail::Hit | CallDetail::Stale)
+    }
+}
+
 /// No preferred instance: the callee picks one.
 pub const ANY_INSTANCE: u32 = u32::MAX;
 
@@ -46,6 +77,10 @@ pub struct Call {
     pub abandoned: bool,
     /// A reply has been sent (or dropped) for this call.
     pub replied: bool,
+    pub detail: CallDetail,
+    /// Version of the key's data the call carries: set by a versioned store when it answers
+    /// (see [`super::versions`]) and by a cache-aside caller on a fill.
+    pub version: u64,
 }
 
 /// Index of a live call in the [`CallTable`].
@@ -90,6 +125,8 @@ impl CallTable {
             outcome: Outcome::Succeeded,
             abandoned: false,
             replied: false,
+            detail: CallDetail::None,
+            version: 0,
         };
         match self.free.pop() {
             Some(index) => {

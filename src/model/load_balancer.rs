@@ -483,7 +483,11 @@ impl LoadBalancer {
                 self.relays.len() as u32 - 1
             }
         };
-        call(
+        let (detail, version) = {
+            let c = sim.world.calls.get(id);
+            (c.detail, c.version)
+        };
+        let forwarded = call(
             sim,
             me,
             backend.component,
@@ -491,10 +495,18 @@ impl LoadBalancer {
             request,
             backend.instance,
         );
+        // Transparent to call details and versions, both ways.
+        let c = sim.world.calls.get_mut(forwarded);
+        c.detail = detail;
+        c.version = version;
     }
 
     fn on_reply(&mut self, id: CallId, sim: &mut ModelSim) {
         let now = sim.now();
+        let (detail, version) = {
+            let c = sim.world.calls.get(id);
+            (c.detail, c.version)
+        };
         let Some((token, _, outcome)) = take_reply(sim, id) else {
             return;
         };
@@ -523,6 +535,9 @@ impl LoadBalancer {
             self.ejections += 1;
         }
         self.stats.finish(relay.arrived, now, outcome);
+        let upstream = sim.world.calls.get_mut(relay.upstream);
+        upstream.detail = detail;
+        upstream.version = version;
         reply(sim, relay.upstream, outcome);
     }
 }

@@ -6,6 +6,7 @@
 //! sub-requests (a web server calls its database). Every message between two components crosses
 //! the [`network::Network`], which adds the link's latency.
 
+pub mod cache;
 pub mod call;
 pub mod dist;
 pub mod failures;
@@ -16,12 +17,14 @@ pub mod rate;
 pub mod server;
 pub mod source;
 pub mod stats;
+pub mod versions;
 
 use crate::engine::{Component, ComponentId, Sim, SimDuration, SimTime};
 use crate::stats::Outcome;
 use call::{CallId, CallTable, Request};
 use network::Network;
-pub use stats::{ComponentReport, NodeStats, RequestStats};
+pub use stats::{ComponentReport, NodeStats, RequestStats, WindowSeries};
+use versions::Versions;
 
 /// Every event in the model.
 #[derive(Clone, Copy, Debug)]
@@ -151,6 +154,8 @@ pub struct World {
     pub end_to_end: EndToEnd,
     /// Per request type: does it write data?
     pub write_types: Vec<bool>,
+    /// Versions of the data in stores of record (for stale reads from caches).
+    pub versions: Versions,
     next_request_id: u64,
 }
 
@@ -178,22 +183,24 @@ impl World {
                     .collect(),
             },
             write_types,
+            versions: Versions::default(),
             next_request_id: 0,
         }
     }
 
     /// Whether requests of this type write data.
     pub fn is_write(&self, request: &Request) -> bool {
-        self.write_types
-            .get(request.kind as usize)
-            .copied()
-            .unwrap_or(false)
+        is_write_kind(&self.write_types, request.kind)
     }
 
     pub fn next_request_id(&mut self) -> u64 {
         self.next_request_id += 1;
         self.next_request_id
     }
+}
+
+fn is_write_kind(write_types: &[bool], kind: u16) -> bool {
+    write_types.get(kind as usize).copied().unwrap_or(false)
 }
 
 /// Opens a call from `caller` to `callee` and sends it across the network.
@@ -215,13 +222,21 @@ pub fn call(
 }
 
 /// Answers a call. If the caller has given up on it, the reply is dropped and the call closed.
+/// A versioned store applies a write here and stamps the reply with the key's version.
 pub fn reply(sim: &mut ModelSim, id: CallId, outcome: Outcome) {
-    let call = sim.world.calls.get_mut(id);
+    let world = &mut sim.world;
+    let call = world.calls.get_mut(id);
     if call.replied {
         return;
     }
     call.replied = true;
     call.outcome = outcome;
+    if outcome == Outcome::Succeeded && world.versions.is_versioned(call.callee) {
+        let write = is_write_kind(&world.write_types, call.request.kind);
+        call.version = world
+            .versions
+            .on_answer(call.callee, call.request.key, write);
+    }
     if call.abandoned {
         sim.world.calls.close(id);
         return;
@@ -232,10 +247,21 @@ pub fn reply(sim: &mut ModelSim, id: CallId, outcome: Outcome) {
 }
 
 /// Takes a reply that arrived at its caller: returns the call's token, request and outcome and
-/// closes the call, or `None` if the caller had already abandoned it.
+/// closes the call, or `None` if the caller had already abandoned it. A successful write's
+/// reply from a versioned store acknowledges the write.
 pub fn take_reply(sim: &mut ModelSim, id: CallId) -> Option<(u64, Request, Outcome)> {
-    let call = sim.world.calls.get(id);
+    let world = &mut sim.world;
+    let call = world.calls.get(id);
     let result = (!call.abandoned).then_some((call.token, call.request, call.outcome));
-    sim.world.calls.close(id);
+    if result.is_some_and(|(_, request, outcome)| {
+        outcome == Outcome::Succeeded
+            && world.versions.is_versioned(call.callee)
+            && is_write_kind(&world.write_types, request.kind)
+    }) {
+        world
+            .versions
+            .on_acknowledged(call.callee, call.request.key, call.version);
+    }
+    world.calls.close(id);
     result
 }

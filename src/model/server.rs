@@ -9,6 +9,9 @@
 //! arrived is answered "timed out": if it was still queued it leaves the queue; if it was being
 //! served, the worker finishes its current step and makes no further calls.
 //!
+//! A step may also be a cache-aside step (`super::cache::aside`): read the cache, on a miss
+//! read the store and fill the cache; write the store, then invalidate the cache.
+//!
 //! Calls that name an instance (from a load balancer) go there; others are spread round-robin
 //! over the instances that are up. An instance that is down answers "failed" at once, like a
 //! refused connection.
@@ -20,6 +23,7 @@ use std::collections::VecDeque;
 
 use rand::Rng;
 
+use super::cache::aside::{AsideReply, CacheAside, Progress};
 use super::call::{CallId, ANY_INSTANCE};
 use super::dist::Distribution;
 use super::{call, reply, take_reply, ComponentReport, ModelSim, Msg, Node, NodeStats, World};
@@ -27,12 +31,21 @@ use crate::engine::rng::SimRng;
 use crate::engine::{Component, ComponentId, SimDuration, SimTime};
 use crate::stats::{LevelTracker, Outcome};
 
+/// One downstream step of a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// A call to a component.
+    Call(ComponentId),
+    /// Cache-aside: the cache, then on a miss the store and a fill (see `cache::aside`).
+    CacheAside(CacheAside),
+}
+
 /// What one request type costs on this pool.
 #[derive(Clone, Debug)]
 pub struct RequestProfile {
     pub service_time: Distribution,
-    /// Downstream components called, in order, after the service time.
-    pub calls: Vec<ComponentId>,
+    /// Downstream steps, in order, after the service time.
+    pub calls: Vec<Step>,
 }
 
 #[derive(Clone, Debug)]
@@ -381,17 +394,16 @@ impl ServerPool {
             .get(kind as usize)
             .and_then(|p| p.calls.get(step).copied());
         match target {
-            Some(target) => {
+            Some(step) => {
                 self.jobs[job as usize].next_call += 1;
                 let request = sim.world.calls.get(upstream).request;
-                call(
-                    sim,
-                    me,
-                    target,
-                    token(job, generation),
-                    request,
-                    ANY_INSTANCE,
-                );
+                let token = token(job, generation);
+                match step {
+                    Step::Call(target) => {
+                        call(sim, me, target, token, request, ANY_INSTANCE);
+                    }
+                    Step::CacheAside(aside) => aside.start(sim, me, token, request),
+                }
             }
             None => self.complete(me, job, Outcome::Succeeded, sim),
         }
@@ -430,7 +442,9 @@ impl ServerPool {
     }
 
     fn on_reply(&mut self, me: ComponentId, id: CallId, sim: &mut ModelSim) {
-        let Some((token, _, outcome)) = take_reply(sim, id) else {
+        // Read before take_reply closes the call.
+        let answer = AsideReply::of(sim, id);
+        let Some((token, request, outcome)) = take_reply(sim, id) else {
             return;
         };
         let (job, generation) = untoken(token);
@@ -442,10 +456,29 @@ impl ServerPool {
         }
         if j.timed_out {
             self.release(me, job, sim);
-        } else if outcome != Outcome::Succeeded {
+            return;
+        }
+        let outcome = match self.aside_step(job) {
+            Some(aside) => match aside.on_reply(answer, outcome, sim, me, token, request) {
+                Progress::Waiting => return,
+                Progress::Done(outcome) => outcome,
+            },
+            None => outcome,
+        };
+        if outcome != Outcome::Succeeded {
             self.complete(me, job, outcome, sim);
         } else {
             self.next_step(me, job, sim);
+        }
+    }
+
+    /// The cache-aside step the job is in, if its current step is one.
+    fn aside_step(&self, job: u32) -> Option<CacheAside> {
+        let j = &self.jobs[job as usize];
+        let step = (j.next_call as usize).checked_sub(1)?;
+        match self.config.profiles.get(j.kind as usize)?.calls.get(step)? {
+            Step::CacheAside(aside) => Some(*aside),
+            Step::Call(_) => None,
         }
     }
 

@@ -108,6 +108,52 @@ impl NodeStats {
     }
 }
 
+/// A per-window series a component adds to `timeseries.csv`, as column `<name>.<suffix>`.
+/// Every kind survives the merging of adjacent windows (its rows are sums).
+#[derive(Clone, Debug)]
+pub enum WindowSeries {
+    /// Events per window.
+    Count(Windows<f64>),
+    /// `numerator / denominator` per window (e.g. hits / reads); empty where the denominator
+    /// is 0.
+    Ratio(Windows<f64>, Windows<f64>),
+    /// Time integral of a level per window [level * s] (from a [`LevelTracker`]); shown as the
+    /// window's time-weighted mean.
+    Level(Windows<f64>),
+}
+
+impl WindowSeries {
+    pub fn width_ns(&self) -> u64 {
+        match self {
+            WindowSeries::Count(w) | WindowSeries::Level(w) => w.width_ns(),
+            WindowSeries::Ratio(n, d) => n.width_ns().max(d.width_ns()),
+        }
+    }
+
+    pub fn coarsen_to(&mut self, width_ns: u64) {
+        match self {
+            WindowSeries::Count(w) | WindowSeries::Level(w) => w.coarsen_to(width_ns),
+            WindowSeries::Ratio(n, d) => {
+                n.coarsen_to(width_ns);
+                d.coarsen_to(width_ns);
+            }
+        }
+    }
+
+    /// The value of window `i`, lasting `span_s` seconds; `None` where it is undefined.
+    pub fn value(&self, i: usize, span_s: f64) -> Option<f64> {
+        let row = |w: &Windows<f64>| w.rows().get(i).copied().unwrap_or(0.0);
+        match self {
+            WindowSeries::Count(w) => Some(row(w)),
+            WindowSeries::Ratio(n, d) => {
+                let d = row(d);
+                (d > 0.0).then(|| row(n) / d)
+            }
+            WindowSeries::Level(w) => Some(if span_s > 0.0 { row(w) / span_s } else { 0.0 }),
+        }
+    }
+}
+
 /// What a component reports after a run.
 pub struct ComponentReport {
     pub name: String,
@@ -131,6 +177,8 @@ pub struct ComponentReport {
     /// Per-window utilisation (busy integral / (capacity * width)) and mean queue length.
     pub busy_windows: Option<(Windows<f64>, u64)>,
     pub queue_windows: Option<Windows<f64>>,
+    /// Kind-specific per-window series, in column order.
+    pub extra_windows: Vec<(String, WindowSeries)>,
 }
 
 impl ComponentReport {
@@ -165,6 +213,42 @@ impl ComponentReport {
             windows: stats.windows.clone(),
             busy_windows: None,
             queue_windows: None,
+            extra_windows: Vec::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn windows(values: &[f64]) -> Windows<f64> {
+        let mut w = Windows::new(1_000);
+        for (i, &v) in values.iter().enumerate() {
+            *w.at(SimTime::from_nanos(i as u64 * 1_000)) += v;
+        }
+        w
+    }
+
+    #[test]
+    fn window_series_values_survive_merging() {
+        let ratio = WindowSeries::Ratio(
+            windows(&[1.0, 0.0, 3.0, 0.0]),
+            windows(&[2.0, 0.0, 4.0, 4.0]),
+        );
+        assert_eq!(ratio.value(0, 1.0), Some(0.5));
+        assert_eq!(ratio.value(1, 1.0), None, "no reads: undefined");
+        assert_eq!(ratio.value(7, 1.0), None, "past the end");
+        let level = WindowSeries::Level(windows(&[2.0, 4.0]));
+        assert_eq!(level.value(1, 2.0), Some(2.0));
+        let mut merged = ratio.clone();
+        merged.coarsen_to(2_000);
+        assert_eq!(merged.width_ns(), 2_000);
+        assert_eq!(merged.value(0, 2.0), Some(0.5));
+        assert_eq!(merged.value(1, 2.0), Some(3.0 / 8.0));
+        let mut count = WindowSeries::Count(windows(&[1.0, 2.0, 3.0]));
+        count.coarsen_to(2_000);
+        assert_eq!(count.value(0, 2.0), Some(3.0));
+        assert_eq!(count.value(1, 2.0), Some(3.0));
     }
 }

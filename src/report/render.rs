@@ -65,6 +65,19 @@ pub struct ComponentMetric {
 
 pub const COMPONENT_METRICS: &[ComponentMetric] = &[
     ComponentMetric {
+        column: "hit_ratio",
+        file: "cache-hit-ratio",
+        title: "Cache hit ratio",
+        y_label: "hits / reads",
+        unit: "%",
+        scale: 100.0,
+        per_second: false,
+        y_range: Some((0.0, 105.0)),
+        caption: "Share of reads answered from each cache per window. A cold cache (at the start, \
+                  or after a restart) starts near zero and climbs as it fills; the level it \
+                  settles at depends on capacity, eviction policy, TTL and key popularity.",
+    },
+    ComponentMetric {
         column: "utilization",
         file: "utilisation",
         title: "Utilisation by server",

@@ -122,5 +122,20 @@ pub fn render(r: &RunResult) -> String {
             ms(c.latency.p99)
         );
     }
+    for c in r.components.iter().filter(|c| c.kind == "cache") {
+        let figure = |k: &str| c.extra.get(k).and_then(|v| v.as_f64());
+        let ratio = figure("hit_ratio").map_or("-".to_string(), pct);
+        let count = |k: &str| figure(k).unwrap_or(0.0);
+        let _ = writeln!(
+            out,
+            "cache {}: hit ratio {ratio}  hits {}  misses {}  stale reads {}  evictions {}  expirations {}",
+            c.name,
+            count("hits"),
+            count("misses"),
+            count("stale_reads"),
+            count("evictions"),
+            count("expirations")
+        );
+    }
     out
 }

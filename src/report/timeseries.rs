@@ -2,12 +2,15 @@
 //!
 //! Counts are per window; latencies are of the requests that succeeded in the window (from
 //! 1-significant-digit window histograms, about 6% resolution); utilisation is the mean fraction
-//! of busy workers over the window; queue is the mean number waiting. All windows share one
-//! width: if a long run had to merge windows, every series is merged to the same width.
+//! of busy workers over the window; queue is the mean number waiting. Then each component's own
+//! series (`ComponentReport::extra_windows`, e.g. a cache's hit ratio), counts as counts,
+//! ratios per window, levels as time-weighted means. All windows share one width: if a long
+//! run had to merge windows, every series is merged to the same width.
 
 use std::fmt::Write as _;
 
 use super::RunResult;
+use crate::model::WindowSeries;
 use crate::stats::{WindowRow, Windows};
 
 fn fmt(x: f64) -> String {
@@ -29,6 +32,7 @@ struct ComponentSeries {
     /// Busy-worker integral per window and the capacity it is out of.
     busy: Option<(Windows<f64>, u64)>,
     queue: Option<Windows<f64>>,
+    extra: Vec<WindowSeries>,
 }
 
 pub fn to_csv(r: &RunResult) -> String {
@@ -41,6 +45,9 @@ pub fn to_csv(r: &RunResult) -> String {
         }
         if let Some(q) = &c.queue_windows {
             width = width.max(q.width_ns());
+        }
+        for (_, series) in &c.extra_windows {
+            width = width.max(series.width_ns());
         }
     }
     let mut e2e = r.end_to_end_windows.clone();
@@ -70,10 +77,20 @@ pub fn to_csv(r: &RunResult) -> String {
                 q.coarsen_to(width);
                 q
             });
+            let extra = c
+                .extra_windows
+                .iter()
+                .map(|(_, series)| {
+                    let mut series = series.clone();
+                    series.coarsen_to(width);
+                    series
+                })
+                .collect();
             ComponentSeries {
                 requests,
                 busy,
                 queue,
+                extra,
             }
         })
         .collect();
@@ -87,6 +104,9 @@ pub fn to_csv(r: &RunResult) -> String {
         let _ = write!(out, ",{0}.requests,{0}.errors", c.name);
         if c.busy_windows.is_some() {
             let _ = write!(out, ",{0}.utilization,{0}.queue", c.name);
+        }
+        for (suffix, _) in &c.extra_windows {
+            let _ = write!(out, ",{}.{suffix}", c.name);
         }
     }
     out.push('\n');
@@ -157,6 +177,10 @@ pub fn to_csv(r: &RunResult) -> String {
                 let q = series.queue.as_ref().map_or(0.0, |q| row_at(q, i));
                 let qmean = if span > 0.0 { q / span } else { 0.0 };
                 let _ = write!(out, ",{},{}", fmt(util), fmt(qmean));
+            }
+            for extra in &series.extra {
+                let value = extra.value(i, span).map_or(String::new(), fmt);
+                let _ = write!(out, ",{value}");
             }
         }
         out.push('\n');

@@ -3,6 +3,7 @@
 use super::validate::{ComponentPlan, Plan};
 use crate::engine::rng::stream;
 use crate::engine::{Engine, SimTime};
+use crate::model::cache::Cache;
 use crate::model::failures::Timeline;
 use crate::model::keys::KeySampler;
 use crate::model::load_balancer::LoadBalancer;
@@ -69,6 +70,13 @@ pub fn build(plan: Plan) -> Result<ModelEngine, String> {
                 stream(seed, &name, "balancing"),
                 engine.world(),
             )),
+            ComponentPlan::Cache(config) => {
+                // The store a cache holds data of is versioned, to tell stale reads.
+                if let Some(store) = config.backing {
+                    engine.world_mut().versions.set_versioned(store);
+                }
+                Box::new(Cache::new(config, seed, engine.world()))
+            }
         };
         engine.add(node);
     }

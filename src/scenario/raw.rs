@@ -347,6 +347,7 @@ pub struct LognormalSpec {
 pub enum ComponentSpec {
     Server(Box<ServerSpec>),
     LoadBalancer(Box<BalancerSpec>),
+    Cache(Box<CacheSpec>),
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -361,8 +362,9 @@ pub struct ServerSpec {
     pub queue: Option<At<u64>>,
     /// Time a worker spends on a request, before its downstream calls.
     pub service_time: At<OrMap<DistributionSpec>>,
-    /// Components called, in order, for every request.
-    pub calls: Option<Vec<At<String>>>,
+    /// Components called, in order, for every request: names, or steps such as
+    /// {cache_aside: {cache: c, store: db}}.
+    pub calls: Option<Vec<At<OrMap<StepSpec>>>>,
     /// Overrides per request type.
     pub per_type: Option<IndexMap<At<String>, TypeOverride>>,
     /// A request not finished this long after arriving is answered "timed out".
@@ -373,7 +375,78 @@ pub struct ServerSpec {
 #[serde(deny_unknown_fields)]
 pub struct TypeOverride {
     pub service_time: Option<At<OrMap<DistributionSpec>>>,
-    pub calls: Option<Vec<At<String>>>,
+    pub calls: Option<Vec<At<OrMap<StepSpec>>>>,
+}
+
+/// A downstream step other than a plain call.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum StepSpec {
+    /// Read the cache; on a miss read the store and fill the cache. Writes go to the store,
+    /// then invalidate the cache.
+    CacheAside(CacheAsideSpec),
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CacheAsideSpec {
+    /// A cache with strategy cache_aside.
+    pub cache: At<String>,
+    /// The store of record (e.g. the database pool).
+    pub store: At<String>,
+}
+
+/// A cache node in front of a backing store.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CacheSpec {
+    pub name: At<String>,
+    /// Most entries held (default: no limit on entries).
+    pub capacity: Option<At<u64>>,
+    /// Most bytes held, e.g. 64MB (default: no limit on bytes); entry sizes from value_size.
+    pub memory: Option<At<Scalar>>,
+    /// Size of each key's value: a size (1KB), {uniform: {min, max}} or
+    /// {lognormal: {median, p99}}; fixed per key (default 1KB).
+    pub value_size: Option<At<OrMap<SizeSpec>>>,
+    /// lru (default), lfu, fifo or random.
+    pub eviction: Option<At<String>>,
+    /// Entries expire this long after they were written (default: never).
+    pub ttl: Option<At<Scalar>>,
+    /// Entries expire this long after they were last read (default: never).
+    pub idle_ttl: Option<At<Scalar>>,
+    /// Time to answer from memory (default 0.5ms).
+    pub hit_time: Option<At<OrMap<DistributionSpec>>>,
+    /// Time to find a miss, before the backing store is asked (default: hit_time).
+    pub miss_time: Option<At<OrMap<DistributionSpec>>>,
+    /// The store the cache reads and writes (required except for cache_aside).
+    pub backing: Option<At<String>>,
+    /// read_through (default), cache_aside, write_through, write_back or write_around.
+    pub strategy: Option<At<String>>,
+    /// write_back: delay between an entry becoming dirty and its write to the store (default 1s).
+    pub flush_delay: Option<At<Scalar>>,
+}
+
+/// A law of value sizes [bytes].
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum SizeSpec {
+    Constant(At<Scalar>),
+    Uniform(SizeRangeSpec),
+    Lognormal(SizeLognormalSpec),
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SizeRangeSpec {
+    pub min: At<Scalar>,
+    pub max: At<Scalar>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SizeLognormalSpec {
+    pub median: At<Scalar>,
+    pub p99: At<Scalar>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -1,5 +1,5 @@
 //! Human units in scenarios: durations ("250ms", "1.5s", "2m"), rates ("1200/s", "5/min"),
-//! multipliers ("3x") and fractions ("0.3", "30%").
+//! multipliers ("3x"), fractions ("0.3", "30%") and sizes ("512B", "64KB", "1GiB").
 //!
 //! Written here rather than taken from `humantime` because scenarios need fractional values
 //! ("0.5ms", "1.5s") and rates, and because every message must say what was expected.
@@ -132,6 +132,53 @@ pub fn parse_multiplier(text: &str) -> Result<f64, String> {
     }
 }
 
+/// Size units: decimal (KB = 1000 B) and binary (KiB = 1024 B).
+const SIZE_UNITS: &[(&str, f64)] = &[
+    ("B", 1.0),
+    ("KB", 1e3),
+    ("MB", 1e6),
+    ("GB", 1e9),
+    ("TB", 1e12),
+    ("KiB", 1024.0),
+    ("MiB", 1048576.0),
+    ("GiB", 1073741824.0),
+    ("TiB", 1099511627776.0),
+];
+
+/// Largest size a scenario may name [bytes]: 1 PB, far beyond any one cache.
+const MAX_SIZE_BYTES: f64 = 1e15;
+
+/// Parses a size such as "512B", "4KB", "1.5MB" or "64MiB" into whole bytes (rounded).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let hint = "expected a size such as 512B, 4KB, 64MB or 1GiB (KB = 1000 B, KiB = 1024 B)";
+    let Some((value, unit)) = split_number(text) else {
+        return Err(format!("'{text}' is not a size: {hint}"));
+    };
+    if !value.is_finite() {
+        return Err(format!("'{text}' is not a finite size"));
+    }
+    if value < 0.0 {
+        return Err(format!("'{text}' is negative: sizes must be >= 0"));
+    }
+    let scale = if unit.is_empty() {
+        if value == 0.0 {
+            1.0
+        } else {
+            return Err(format!("'{text}' has no unit: {hint}"));
+        }
+    } else {
+        match SIZE_UNITS.iter().find(|(name, _)| *name == unit) {
+            Some(&(_, scale)) => scale,
+            None => return Err(format!("unknown size unit '{unit}' in '{text}': {hint}")),
+        }
+    };
+    let bytes = (value * scale).round();
+    if bytes > MAX_SIZE_BYTES {
+        return Err(format!("'{text}' is above the limit of 1PB"));
+    }
+    Ok(bytes as u64)
+}
+
 /// Parses a fraction: "0.3" or "30%", within [0, 1].
 pub fn parse_fraction(text: &str) -> Result<f64, String> {
     let trimmed = text.trim();
@@ -186,6 +233,22 @@ mod tests {
         assert!(parse_rate("5/fortnight")
             .unwrap_err()
             .contains("unknown rate unit"));
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("512B"), Ok(512));
+        assert_eq!(parse_size("1KB"), Ok(1000));
+        assert_eq!(parse_size("1.5MB"), Ok(1_500_000));
+        assert_eq!(parse_size("2KiB"), Ok(2048));
+        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+        assert_eq!(parse_size("0"), Ok(0));
+        assert!(parse_size("100").unwrap_err().contains("no unit"));
+        assert!(parse_size("-1KB").unwrap_err().contains("negative"));
+        assert!(parse_size("3 parsecs")
+            .unwrap_err()
+            .contains("unknown size unit"));
+        assert!(parse_size("2PB").is_err());
     }
 
     #[test]

@@ -8,8 +8,12 @@ use indexmap::IndexMap;
 
 use super::diagnostic::{suggestion, Diagnostic};
 use super::raw::{self, At, Loc, OrMap, Scalar};
-use super::units::{parse_duration, parse_fraction, parse_multiplier, parse_rate};
+use super::units::{parse_duration, parse_fraction, parse_multiplier, parse_rate, parse_size};
 use crate::engine::{ComponentId, SimDuration, SimTime};
+use crate::model::cache::aside::CacheAside;
+use crate::model::cache::eviction::{Limits, Policy};
+use crate::model::cache::size::SizeLaw;
+use crate::model::cache::{CacheConfig, Strategy};
 use crate::model::dist::Distribution;
 use crate::model::failures::{FailureAction, RandomFailures, ScheduledFailure};
 use crate::model::keys::KeyPopularity;
@@ -17,7 +21,7 @@ use crate::model::load_balancer::{
     ActiveHealth, Algorithm, Backend, BalancerConfig, GroupConfig, PassiveHealth,
 };
 use crate::model::rate::RateProfile;
-use crate::model::server::{RequestProfile, ServerConfig};
+use crate::model::server::{RequestProfile, ServerConfig, Step};
 use crate::model::source::{Arrivals, Load, RetryPolicy};
 use crate::model::{Slo, ALL_INSTANCES};
 
@@ -34,6 +38,8 @@ pub mod limits {
     pub const MAX_COMPONENTS: usize = 100_000;
     /// Time windows narrower than this would make most windows empty.
     pub const MIN_WINDOW_NS: u64 = 1_000;
+    /// Entries of one cache: each costs about 100 bytes of simulator memory.
+    pub const MAX_CACHE_ENTRIES: u64 = 100_000_000;
 }
 
 /// A traffic source, checked.
@@ -52,6 +58,7 @@ pub enum ComponentPlan {
     Source(SourcePlan),
     Server(ServerConfig),
     Balancer(BalancerConfig),
+    Cache(CacheConfig),
 }
 
 impl ComponentPlan {
@@ -60,6 +67,7 @@ impl ComponentPlan {
             ComponentPlan::Source(_) => "traffic",
             ComponentPlan::Server(_) => "server",
             ComponentPlan::Balancer(_) => "load_balancer",
+            ComponentPlan::Cache(_) => "cache",
         }
     }
 }
@@ -98,6 +106,7 @@ enum Role {
     Source,
     Server,
     Balancer,
+    Cache,
 }
 
 impl Role {
@@ -106,9 +115,13 @@ impl Role {
             Role::Source => "a traffic source",
             Role::Server => "a server",
             Role::Balancer => "a load balancer",
+            Role::Cache => "a cache",
         }
     }
 }
+
+/// Components a server step, a cache's backing store or a traffic source may call.
+const CALLABLE: [Role; 3] = [Role::Server, Role::Balancer, Role::Cache];
 
 struct Checker {
     errors: Vec<Diagnostic>,
@@ -117,6 +130,10 @@ struct Checker {
     request_types: IndexMap<String, ()>,
     /// Instances per server pool, for expanding load-balancer backends.
     instances: HashMap<ComponentId, u32>,
+    /// Each cache's strategy as written (None if unknown; check_cache reports it).
+    cache_strategies: HashMap<String, Option<Strategy>>,
+    /// The store each cache-aside cache is used with, and where that was first said.
+    aside_stores: BTreeMap<ComponentId, (ComponentId, String, Loc)>,
 }
 
 impl Checker {
@@ -431,6 +448,8 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
         names: IndexMap::new(),
         request_types: IndexMap::new(),
         instances: HashMap::new(),
+        cache_strategies: HashMap::new(),
+        aside_stores: BTreeMap::new(),
     };
 
     // Names first, so that references can be resolved in any order.
@@ -439,6 +458,14 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
         match spec {
             raw::ComponentSpec::Server(s) => declared.push((&s.name, Role::Server)),
             raw::ComponentSpec::LoadBalancer(b) => declared.push((&b.name, Role::Balancer)),
+            raw::ComponentSpec::Cache(k) => {
+                declared.push((&k.name, Role::Cache));
+                let strategy = match &k.strategy {
+                    Some(s) => Strategy::from_name(&s.value),
+                    None => Some(Strategy::ReadThrough),
+                };
+                c.cache_strategies.insert(k.name.value.clone(), strategy);
+            }
         }
     }
     for t in &scenario.traffic.value {
@@ -542,6 +569,21 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
                     components.push((b.name.value.clone(), ComponentPlan::Balancer(balancer)));
                 }
             }
+            raw::ComponentSpec::Cache(k) => {
+                if let Some(cache) = check_cache(&mut c, k) {
+                    components.push((k.name.value.clone(), ComponentPlan::Cache(cache)));
+                }
+            }
+        }
+    }
+    // A cache-aside cache's store is the one its callers name: it tells stale reads.
+    for (name, plan) in &mut components {
+        if let ComponentPlan::Cache(cache) = plan {
+            if cache.strategy == Strategy::CacheAside {
+                if let Some(&(id, _, _)) = c.names.get(name.as_str()) {
+                    cache.backing = c.aside_stores.get(&id).map(|(store, _, _)| *store);
+                }
+            }
         }
     }
     for t in &scenario.traffic.value {
@@ -569,7 +611,7 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
                 );
                 continue;
             }
-            let all = [Role::Source, Role::Server, Role::Balancer];
+            let all = [Role::Source, Role::Server, Role::Balancer, Role::Cache];
             let a = c.reference(&link.between.value[0], "link end", &all);
             let b = c.reference(&link.between.value[1], "link end", &all);
             let latency = c.distribution(&link.latency, "link latency");
@@ -652,7 +694,7 @@ fn failure_target(c: &mut Checker, at: &At<String>) -> Option<(ComponentId, u32)
             loc: at.loc,
         },
         "failure target",
-        &[Role::Server],
+        &[Role::Server, Role::Cache],
     )?;
     let instances = c.instances.get(&id).copied().unwrap_or(1);
     match instance {
@@ -716,6 +758,17 @@ fn check_failure(c: &mut Checker, f: &raw::FailureSpec) -> Option<ScheduledFailu
                 );
                 return None;
             }
+            if c.names
+                .get(&target.value)
+                .is_some_and(|(_, r, _)| *r == Role::Cache)
+            {
+                c.error_help(
+                    target.loc,
+                    "injected errors apply to server pools, not caches",
+                    "crash the cache, or slow it down",
+                );
+                return None;
+            }
             match &f.fraction {
                 Some(x) => FailureAction::Errors {
                     fraction: c.parse(x, "error fraction", parse_fraction)?,
@@ -753,7 +806,7 @@ fn check_failure(c: &mut Checker, f: &raw::FailureSpec) -> Option<ScheduledFailu
 }
 
 fn check_random_failure(c: &mut Checker, f: &raw::RandomFailureSpec) -> Option<RandomFailures> {
-    let target = c.reference(&f.target, "failure target", &[Role::Server]);
+    let target = c.reference(&f.target, "failure target", &[Role::Server, Role::Cache]);
     let mtbf = c.distribution(&f.mtbf, "mtbf");
     let mttr = c.distribution(&f.mttr, "mttr");
     for (law, at, what) in [(&mtbf, &f.mtbf, "mtbf"), (&mttr, &f.mttr, "mttr")] {
@@ -863,7 +916,7 @@ fn check_traffic(
     regions: &IndexMap<String, ()>,
 ) -> Option<SourcePlan> {
     let errors_before = c.errors.len();
-    let target = c.reference(&t.to, "target", &[Role::Server, Role::Balancer]);
+    let target = c.reference(&t.to, "target", &CALLABLE);
     let load = match (&t.rate, &t.users) {
         (Some(rate), None) => {
             for (field, present) in [("think_time", t.think_time.is_some())] {
@@ -1165,12 +1218,11 @@ fn check_server(c: &mut Checker, s: &raw::ServerSpec) -> Option<ServerConfig> {
         None => None,
     };
     let service_time = c.distribution(&s.service_time, "service_time");
-    let call_targets = [Role::Server, Role::Balancer];
-    let calls: Vec<ComponentId> = s
+    let calls: Vec<Step> = s
         .calls
         .iter()
         .flatten()
-        .filter_map(|name| c.reference(name, "called component", &call_targets))
+        .filter_map(|step| check_step(c, step))
         .collect();
     let mut profiles: Vec<Option<RequestProfile>> = vec![None; c.request_types.len()];
     for (type_name, over) in s.per_type.iter().flatten() {
@@ -1182,10 +1234,7 @@ fn check_server(c: &mut Checker, s: &raw::ServerSpec) -> Option<ServerConfig> {
             None => service_time.clone(),
         };
         let type_calls = match &over.calls {
-            Some(list) => list
-                .iter()
-                .filter_map(|n| c.reference(n, "called component", &call_targets))
-                .collect(),
+            Some(list) => list.iter().filter_map(|step| check_step(c, step)).collect(),
             None => calls.clone(),
         };
         if let Some(service_time) = st {
@@ -1219,6 +1268,246 @@ fn check_server(c: &mut Checker, s: &raw::ServerSpec) -> Option<ServerConfig> {
         queue_capacity: queue.map(|q| q as u32),
         profiles,
         timeout,
+    })
+}
+
+/// A name or a step written as a map, with its location.
+fn step_name(step: &At<OrMap<raw::StepSpec>>) -> Option<At<String>> {
+    match &step.value {
+        OrMap::Scalar(s) => Some(At {
+            value: s.0.clone(),
+            loc: step.loc,
+        }),
+        OrMap::Map(_) => None,
+    }
+}
+
+/// The components a step calls.
+fn step_targets(step: &At<OrMap<raw::StepSpec>>) -> Vec<At<String>> {
+    match &step.value {
+        OrMap::Scalar(_) => step_name(step).into_iter().collect(),
+        OrMap::Map(raw::StepSpec::CacheAside(a)) => vec![a.cache.clone(), a.store.clone()],
+    }
+}
+
+fn check_step(c: &mut Checker, step: &At<OrMap<raw::StepSpec>>) -> Option<Step> {
+    match &step.value {
+        OrMap::Scalar(_) => {
+            let name = step_name(step)?;
+            let id = c.reference(&name, "called component", &CALLABLE)?;
+            if let Some(Some(Strategy::CacheAside)) = c.cache_strategies.get(&name.value) {
+                c.error_help(
+                    name.loc,
+                    format!("'{}' is a cache_aside cache: its callers read the store themselves", name.value),
+                    format!(
+                        "use a step {{cache_aside: {{cache: {}, store: <database>}}}}, or give the cache another strategy",
+                        name.value
+                    ),
+                );
+                return None;
+            }
+            Some(Step::Call(id))
+        }
+        OrMap::Map(raw::StepSpec::CacheAside(a)) => {
+            let cache = c.reference(&a.cache, "cache", &[Role::Cache]);
+            let store = c.reference(&a.store, "store", &CALLABLE);
+            let (cache, store) = (cache?, store?);
+            if cache == store {
+                c.error(a.store.loc, "the store must differ from the cache");
+                return None;
+            }
+            match c.cache_strategies.get(&a.cache.value) {
+                Some(Some(Strategy::CacheAside)) => {}
+                Some(Some(other)) => {
+                    c.error_help(
+                        a.cache.loc,
+                        format!(
+                            "cache '{}' has strategy {}; a cache_aside step needs strategy: cache_aside",
+                            a.cache.value,
+                            other.name()
+                        ),
+                        format!("set strategy: cache_aside on '{}', or call it directly: calls: [{}]", a.cache.value, a.cache.value),
+                    );
+                    return None;
+                }
+                _ => return None,
+            }
+            match c.aside_stores.get(&cache) {
+                Some((first, first_name, loc)) if *first != store => {
+                    let help = format!(
+                        "a cache holds one store's data; '{}' was used with '{first_name}' at line {}",
+                        a.cache.value, loc.line
+                    );
+                    c.error_help(
+                        a.store.loc,
+                        format!("cache '{}' is used with two stores", a.cache.value),
+                        help,
+                    );
+                    return None;
+                }
+                Some(_) => {}
+                None => {
+                    c.aside_stores
+                        .insert(cache, (store, a.store.value.clone(), a.store.loc));
+                }
+            }
+            Some(Step::CacheAside(CacheAside { cache, store }))
+        }
+    }
+}
+
+fn check_size(c: &mut Checker, at: &At<Scalar>, what: &str) -> Option<u64> {
+    c.parse(at, what, parse_size)
+}
+
+fn check_cache(c: &mut Checker, k: &raw::CacheSpec) -> Option<CacheConfig> {
+    let errors_before = c.errors.len();
+    let entries = match &k.capacity {
+        Some(n) => c.int_in(
+            n,
+            "capacity",
+            1,
+            limits::MAX_CACHE_ENTRIES,
+            "each cached entry costs about 100 bytes of simulator memory",
+        ),
+        None => None,
+    };
+    let bytes = match &k.memory {
+        Some(m) => {
+            let b = check_size(c, m, "memory");
+            if b == Some(0) {
+                c.error(m.loc, "memory must be greater than 0");
+            }
+            b
+        }
+        None => None,
+    };
+    let value_size = match &k.value_size {
+        None => Some(SizeLaw::Constant(1000)),
+        Some(at) => {
+            let law = match &at.value {
+                OrMap::Scalar(s) => {
+                    let s = At {
+                        value: s.clone(),
+                        loc: at.loc,
+                    };
+                    check_size(c, &s, "value_size").map(SizeLaw::Constant)
+                }
+                OrMap::Map(raw::SizeSpec::Constant(s)) => {
+                    check_size(c, s, "value_size").map(SizeLaw::Constant)
+                }
+                OrMap::Map(raw::SizeSpec::Uniform(u)) => {
+                    let min = check_size(c, &u.min, "value_size min");
+                    let max = check_size(c, &u.max, "value_size max");
+                    match (min, max) {
+                        (Some(min), Some(max)) => Some(SizeLaw::Uniform { min, max }),
+                        _ => None,
+                    }
+                }
+                OrMap::Map(raw::SizeSpec::Lognormal(l)) => {
+                    let median = check_size(c, &l.median, "value_size median");
+                    let p99 = check_size(c, &l.p99, "value_size p99");
+                    match (median, p99) {
+                        (Some(median), Some(p99)) => Some(SizeLaw::LogNormal { median, p99 }),
+                        _ => None,
+                    }
+                }
+            };
+            match law.map(|l| l.check().map(|()| l)) {
+                Some(Ok(l)) => Some(l),
+                Some(Err(e)) => {
+                    c.error(at.loc, format!("value_size: {e}"));
+                    None
+                }
+                None => None,
+            }
+        }
+    };
+    let policy = match &k.eviction {
+        None => Some(Policy::Lru),
+        Some(e) => {
+            let p = Policy::from_name(&e.value);
+            if p.is_none() {
+                let help = suggestion(&e.value, Policy::NAMES.iter().copied());
+                c.error_help(
+                    e.loc,
+                    format!("unknown eviction policy '{}'", e.value),
+                    help,
+                );
+            }
+            p
+        }
+    };
+    let strategy = match &k.strategy {
+        None => Some(Strategy::ReadThrough),
+        Some(s) => {
+            let strategy = Strategy::from_name(&s.value);
+            if strategy.is_none() {
+                let help = suggestion(&s.value, Strategy::NAMES.iter().copied());
+                c.error_help(s.loc, format!("unknown cache strategy '{}'", s.value), help);
+            }
+            strategy
+        }
+    };
+    let ttl = k.ttl.as_ref().and_then(|d| c.positive_duration(d, "ttl"));
+    let idle_ttl = k
+        .idle_ttl
+        .as_ref()
+        .and_then(|d| c.positive_duration(d, "idle_ttl"));
+    let hit_time = match &k.hit_time {
+        Some(d) => c.distribution(d, "hit_time"),
+        None => Some(Distribution::constant(SimDuration::from_nanos(500_000))),
+    };
+    let miss_time = match &k.miss_time {
+        Some(d) => c.distribution(d, "miss_time"),
+        None => hit_time.clone(),
+    };
+    let backing = k
+        .backing
+        .as_ref()
+        .and_then(|b| c.reference(b, "backing store", &CALLABLE));
+    if let Some(b) = &k.backing {
+        if b.value == k.name.value {
+            c.error(b.loc, "a cache cannot be its own backing store");
+        }
+    }
+    match (strategy, &k.backing) {
+        (Some(Strategy::CacheAside), Some(b)) => c.error_help(
+            b.loc,
+            "a cache_aside cache does not call a backing store: its callers do",
+            "remove 'backing'; servers use it with calls: [{cache_aside: {cache: <this cache>, store: <database>}}]",
+        ),
+        (Some(s), None) if s != Strategy::CacheAside => c.error_help(
+            k.name.loc,
+            format!("a {} cache needs a 'backing' store", s.name()),
+            "e.g. backing: db (the component that holds the data), or use strategy: cache_aside",
+        ),
+        _ => {}
+    }
+    let flush_delay = match &k.flush_delay {
+        Some(d) => {
+            if strategy.is_some_and(|s| s != Strategy::WriteBack) {
+                c.error(d.loc, "flush_delay only applies to strategy: write_back");
+            }
+            c.duration(d, "flush_delay")
+        }
+        None => Some(SimDuration::from_secs(1)),
+    };
+    if c.errors.len() > errors_before {
+        return None;
+    }
+    Some(CacheConfig {
+        name: k.name.value.clone(),
+        limits: Limits { entries, bytes },
+        policy: policy?,
+        value_size: value_size?,
+        ttl,
+        idle_ttl,
+        hit_time: hit_time?,
+        miss_time: miss_time?,
+        backing,
+        strategy: strategy?,
+        flush_delay: flush_delay?,
     })
 }
 
@@ -1395,11 +1684,15 @@ fn check_cycles(c: &mut Checker, scenario: &raw::Scenario) {
     for spec in &scenario.components.value {
         match spec {
             raw::ComponentSpec::Server(s) => {
-                let mut out: Vec<At<String>> = s.calls.iter().flatten().cloned().collect();
+                let mut out: Vec<At<String>> =
+                    s.calls.iter().flatten().flat_map(step_targets).collect();
                 for (_, over) in s.per_type.iter().flatten() {
-                    out.extend(over.calls.iter().flatten().cloned());
+                    out.extend(over.calls.iter().flatten().flat_map(step_targets));
                 }
                 edges.insert(s.name.value.clone(), out);
+            }
+            raw::ComponentSpec::Cache(k) => {
+                edges.insert(k.name.value.clone(), k.backing.iter().cloned().collect());
             }
             raw::ComponentSpec::LoadBalancer(b) => {
                 let mut out: Vec<At<String>> =

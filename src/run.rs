@@ -18,6 +18,7 @@ pub struct Overrides {
     pub seed: Option<u64>,
     pub duration: Option<crate::engine::SimDuration>,
     pub requests: Option<u64>,
+    pub max_events: Option<u64>,
 }
 
 impl Overrides {
@@ -30,6 +31,9 @@ impl Overrides {
         }
         if let Some(n) = self.requests {
             plan.requests = Some(n);
+        }
+        if let Some(n) = self.max_events {
+            plan.max_events = Some(n);
         }
     }
 }
@@ -91,6 +95,10 @@ pub struct Topology {
 /// Everything a run produced. The report layer reads only this.
 pub struct RunResult {
     pub scenario: String,
+    pub scenario_sha256: String,
+    /// Set when the run was cut short by a limit or an interrupt: the reason. Its figures
+    /// cover only the simulated time before the stop.
+    pub truncated: Option<String>,
     pub description: Option<String>,
     pub seed: u64,
     pub warmup: crate::engine::SimDuration,
@@ -173,6 +181,8 @@ pub fn run(
 ) -> Result<RunResult, String> {
     let until = plan.end();
     let scenario = plan.name.clone();
+    let scenario_sha256 = plan.scenario_sha256.clone();
+    let max_events = plan.max_events;
     let description = plan.description.clone();
     let seed = plan.seed;
     let warmup = plan.warmup;
@@ -192,7 +202,11 @@ pub fn run(
         Some(f) => Some(f),
         None => None,
     };
-    let stop_reason = engine.run(RunLimits { until, progress });
+    let stop_reason = engine.run(RunLimits {
+        until,
+        max_events: max_events.unwrap_or(u64::MAX),
+        progress,
+    });
     let end = engine.now();
     let components = engine.components().iter().map(|c| c.report(end)).collect();
     let world = engine.world();
@@ -213,6 +227,12 @@ pub fn run(
         .sum::<u64>();
     Ok(RunResult {
         scenario,
+        scenario_sha256,
+        truncated: match stop_reason {
+            StopReason::EventLimit => Some("max_events".to_string()),
+            StopReason::Aborted => Some("stopped_by_caller".to_string()),
+            _ => None,
+        },
         description,
         seed,
         warmup,

@@ -2,8 +2,10 @@
 //! failures to exit codes. Exit codes: 0 success, 1 failed assertion (reserved), 2 bad input or
 //! usage, 3 outputs could not be written, 130 interrupted.
 
+use std::cell::Cell;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -37,6 +39,10 @@ macro_rules! say_raw {
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_BAD_INPUT: i32 = 2;
 pub const EXIT_OUTPUT_FAILED: i32 = 3;
+/// The run stopped at --max-events or --max-wall; its results are written, marked truncated.
+pub const EXIT_TRUNCATED: i32 = 4;
+/// Interrupted by Ctrl-C; the results so far are written, marked interrupted.
+pub const EXIT_INTERRUPTED: i32 = 130;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -76,6 +82,13 @@ enum Command {
         /// Stop after this many requests (overrides the scenario's).
         #[arg(long, value_parser = parse_requests_arg)]
         requests: Option<u64>,
+        /// Stop after this many engine events; the results are written, marked truncated.
+        #[arg(long, value_parser = parse_requests_arg)]
+        max_events: Option<u64>,
+        /// Stop after this much wall-clock time, e.g. 30s; the results are written, marked
+        /// truncated.
+        #[arg(long, value_parser = parse_duration_arg)]
+        max_wall: Option<SimDuration>,
         /// Print nothing but errors.
         #[arg(long, short, conflicts_with = "format")]
         quiet: bool,
@@ -135,6 +148,8 @@ pub fn main() -> i32 {
             out,
             duration,
             requests,
+            max_events,
+            max_wall,
             quiet,
             format,
         } => {
@@ -142,8 +157,14 @@ pub fn main() -> i32 {
                 seed,
                 duration,
                 requests,
+                max_events,
             };
-            run_command(&scenario, &overrides, out.as_deref(), quiet, format)
+            let options = RunOptions {
+                quiet,
+                format,
+                max_wall,
+            };
+            run_command(&scenario, &overrides, out.as_deref(), options)
         }
         Command::Report { outdir } => report_command(&outdir),
         Command::Validate { scenarios } => validate_command(&scenarios),
@@ -209,13 +230,23 @@ fn report_command(dir: &Path) -> i32 {
     EXIT_OK
 }
 
-fn run_command(
-    path: &Path,
-    overrides: &Overrides,
-    out: Option<&Path>,
+/// How `sim run` behaves, beyond what the scenario says.
+struct RunOptions {
     quiet: bool,
     format: Format,
-) -> i32 {
+    /// Wall-clock limit.
+    max_wall: Option<SimDuration>,
+}
+
+/// Set by the Ctrl-C handler; the run stops at its next progress check.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+fn run_command(path: &Path, overrides: &Overrides, out: Option<&Path>, options: RunOptions) -> i32 {
+    let RunOptions {
+        quiet,
+        format,
+        max_wall,
+    } = options;
     let mut plan = match scenario::load(path) {
         Ok(plan) => plan,
         Err(e) => {
@@ -252,25 +283,49 @@ fn run_command(
     let bar = progress_bar(quiet);
     let (horizon, request_limit) = (plan.duration, plan.requests);
     let started = Instant::now();
-    let mut on_progress = |p: Progress| {
+    let show_progress = |p: Progress| {
         if let Some(bar) = &bar {
             // Whichever stop condition is closer decides how far along the run is.
             let by_time = horizon.map_or(0.0, |h| p.now.as_nanos() as f64 / h.as_nanos() as f64);
             let by_requests = request_limit.map_or(0.0, |n| p.requests_started as f64 / n as f64);
             bar.set_position((by_time.max(by_requests).min(1.0) * 1000.0) as u64);
         }
+    };
+    // Ctrl-C stops the run cleanly: results so far are written, marked interrupted. A second
+    // handler cannot be installed (tests run several commands in one process); then Ctrl-C
+    // keeps its default behaviour.
+    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
+    let stopped_because: Cell<Option<&'static str>> = Cell::new(None);
+    let mut on_progress = |p: Progress| {
+        if INTERRUPTED.load(Ordering::SeqCst) {
+            stopped_because.set(Some("interrupted"));
+            return false;
+        }
+        if max_wall.is_some_and(|limit| started.elapsed().as_secs_f64() >= limit.as_secs_f64()) {
+            stopped_because.set(Some("max_wall"));
+            return false;
+        }
+        show_progress(p);
         true
     };
     let result = run(plan, Some(&mut on_progress));
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    let result = match result {
+    let mut result = match result {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {}: {e}", path.display());
             return EXIT_BAD_INPUT;
         }
+    };
+    if let Some(reason) = stopped_because.get() {
+        result.truncated = Some(reason.to_string());
+    }
+    let success = match result.truncated.as_deref() {
+        None => EXIT_OK,
+        Some("interrupted") => EXIT_INTERRUPTED,
+        Some(_) => EXIT_TRUNCATED,
     };
     let wall = started.elapsed().as_secs_f64();
     if let Err(e) = report::write_outputs(&result, &out_dir) {
@@ -282,7 +337,7 @@ fn run_command(
         return match serde_json::to_string_pretty(&summary) {
             Ok(text) => {
                 say!("{text}");
-                EXIT_OK
+                success
             }
             Err(e) => {
                 eprintln!("error: cannot render summary.json: {e}");
@@ -315,7 +370,7 @@ fn run_command(
             out_dir.join(report::render::REPORT_FILE).display()
         );
     }
-    EXIT_OK
+    success
 }
 
 /// A progress bar on stderr, only when stderr is a terminal.

@@ -84,6 +84,8 @@ pub enum StopReason {
     Requested,
     /// The progress callback asked to stop (an interrupt or an outside limit).
     Aborted,
+    /// The event limit was reached.
+    EventLimit,
 }
 
 /// A progress callback: clock, events delivered so far, shared state; `false` stops the run.
@@ -93,6 +95,8 @@ pub type ProgressFn<'a, W> = dyn FnMut(SimTime, u64, &W) -> bool + 'a;
 pub struct RunLimits<'a, W> {
     /// Events after this instant are not delivered.
     pub until: SimTime,
+    /// At most this many events are delivered.
+    pub max_events: u64,
     /// Called every [`PROGRESS_EVERY`] events with the clock, the events so far and the shared
     /// state; returning `false` stops the run.
     pub progress: Option<&'a mut ProgressFn<'a, W>>,
@@ -176,6 +180,9 @@ impl<M, W, C: Component<M, W>> Engine<M, W, C> {
                 }
                 Some(_) => {}
             }
+            if self.events >= limits.max_events {
+                break StopReason::EventLimit;
+            }
             let Some(event) = self.sim.queue.pop() else {
                 break StopReason::Drained;
             };
@@ -232,6 +239,7 @@ mod tests {
         engine.add(Echo { log: vec![] });
         let reason = engine.run(RunLimits {
             until: SimTime::NEVER,
+            max_events: u64::MAX,
             progress: None,
         });
         assert_eq!(reason, StopReason::Drained);
@@ -246,11 +254,26 @@ mod tests {
         let until = SimTime::from_nanos(25);
         let reason = engine.run(RunLimits {
             until,
+            max_events: u64::MAX,
             progress: None,
         });
         assert_eq!(reason, StopReason::TimeLimit);
         assert_eq!(log_of(&engine), vec![(10, 3), (20, 2)]);
         assert_eq!(engine.now(), until);
+    }
+
+    #[test]
+    fn stops_after_exactly_max_events() {
+        let mut engine = Engine::<u32, (), Echo>::new(());
+        engine.add(Echo { log: vec![] });
+        let reason = engine.run(RunLimits {
+            until: SimTime::NEVER,
+            max_events: 2,
+            progress: None,
+        });
+        assert_eq!(reason, StopReason::EventLimit);
+        assert_eq!(engine.events(), 2);
+        assert_eq!(log_of(&engine), vec![(10, 3), (20, 2)]);
     }
 
     #[test]
@@ -261,6 +284,7 @@ mod tests {
             engine.add(Echo { log: vec![] });
             engine.run(RunLimits {
                 until: SimTime::NEVER,
+                max_events: u64::MAX,
                 progress: None,
             });
             (log_of(&engine), engine.events())

@@ -46,6 +46,7 @@ pub fn stop_reason_name(reason: StopReason) -> &'static str {
         StopReason::TimeLimit => "duration",
         StopReason::Requested => "requested",
         StopReason::Aborted => "interrupted",
+        StopReason::EventLimit => "max_events",
     }
 }
 
@@ -140,10 +141,12 @@ pub fn to_json(r: &RunResult) -> Value {
     json!({
         "scenario": r.scenario,
         "sim_version": env!("CARGO_PKG_VERSION"),
+        "scenario_sha256": r.scenario_sha256,
         "seed": r.seed,
         "duration_s": number(r.end.as_secs_f64()),
         "warmup_s": number(r.warmup.as_secs_f64()),
-        "stopped_by": stop_reason_name(r.stop_reason),
+        "stopped_by": r.truncated.as_deref().unwrap_or(stop_reason_name(r.stop_reason)),
+        "truncated": r.truncated.is_some(),
         "requests": requests,
         "availability": number(e2e.outcomes.availability()),
         "throughput_rps": number(throughput),

@@ -81,6 +81,13 @@ pub fn render(r: &RunResult) -> String {
             s.budget_used() * 100.0
         );
     }
+    if let Some(reason) = &r.truncated {
+        let _ = writeln!(
+            out,
+            "STOPPED EARLY ({reason}): the figures cover only the {:.1}s simulated before the stop",
+            r.end.as_secs_f64()
+        );
+    }
     let lost = super::summary::lost(r);
     if !lost.is_empty() {
         let items: Vec<String> = lost.iter().map(|(k, v)| format!("{k} {v}")).collect();

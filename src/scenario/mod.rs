@@ -96,11 +96,22 @@ pub fn load_str(text: &str, path: &str, default_name: &str) -> Result<Plan, Load
         diagnostics,
     };
     let raw: raw::Scenario = parse_yaml(text).map_err(|d| fail(vec![d]))?;
-    validate::check(&raw, default_name).map_err(|mut diagnostics| {
+    let mut plan = validate::check(&raw, default_name).map_err(|mut diagnostics| {
         // Report in file order, whatever order the checks ran in.
         diagnostics.sort_by_key(|d| d.loc.map(|l| (l.line, l.column)));
         fail(diagnostics)
-    })
+    })?;
+    plan.scenario_sha256 = sha256_hex(text.as_bytes());
+    Ok(plan)
+}
+
+/// Lower-case hexadecimal SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Parses YAML into the raw types, turning parser errors into diagnostics.

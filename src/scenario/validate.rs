@@ -75,6 +75,11 @@ impl ComponentPlan {
 /// A checked scenario, ready to build.
 pub struct Plan {
     pub name: String,
+    /// SHA-256 of the scenario file's bytes, so a result can be traced to its exact input.
+    pub scenario_sha256: String,
+    /// Stop after this many engine events (a guard against runaway scenarios; set from the
+    /// command line).
+    pub max_events: Option<u64>,
     pub description: Option<String>,
     pub seed: u64,
     pub duration: Option<SimDuration>,
@@ -653,6 +658,8 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
         .map_or(default_name.to_string(), |n| n.value.clone());
     Ok(Plan {
         name,
+        scenario_sha256: String::new(),
+        max_events: None,
         description: scenario.description.clone(),
         seed: scenario.seed.as_ref().map_or(1, |s| s.value),
         duration: run.duration,

@@ -1,0 +1,92 @@
+//! Runs cut short by --max-events, --max-wall or Ctrl-C still write their results, marked as
+//! truncated, and exit with a distinct code.
+
+use std::path::Path;
+use std::process::Command;
+
+fn sim() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_sim"))
+}
+
+fn summary(dir: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(dir.join("summary.json")).expect("summary written");
+    serde_json::from_str(&text).expect("valid JSON")
+}
+
+const MM1: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/scenarios/mm1.yaml");
+
+#[test]
+fn max_events_stops_exactly_and_marks_the_results() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = sim()
+        .args(["run", MM1, "--max-events", "100000", "-q", "--out"])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = summary(dir.path());
+    assert_eq!(s["stopped_by"], "max_events");
+    assert_eq!(s["truncated"], true);
+    assert_eq!(s["engine"]["events"], 100_000);
+    assert!(dir.path().join("report.html").exists());
+}
+
+#[test]
+fn max_wall_stops_and_marks_the_results() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = sim()
+        .args(["run", MM1, "--max-wall", "200ms", "-q", "--out"])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(summary(dir.path())["stopped_by"], "max_wall");
+}
+
+#[test]
+fn ctrl_c_writes_the_results_so_far() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // 10^7 requests take several seconds: long enough to interrupt.
+    let mut child = sim()
+        .args(["run", MM1, "-q", "--out"])
+        .arg(dir.path())
+        .spawn()
+        .expect("starts");
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let status = child.wait().expect("exits");
+    assert_eq!(status.code(), Some(130));
+    let s = summary(dir.path());
+    assert_eq!(s["stopped_by"], "interrupted");
+    assert_eq!(s["truncated"], true);
+}
+
+#[test]
+fn summaries_record_the_scenario_hash() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = sim()
+        .args(["run", MM1, "--requests", "1000", "-q", "--out"])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    let bytes = std::fs::read(MM1).expect("scenario readable");
+    assert_eq!(
+        summary(dir.path())["scenario_sha256"],
+        sim::scenario::sha256_hex(&bytes)
+    );
+}

@@ -37,18 +37,22 @@ fn split_number(text: &str) -> Option<(f64, &str)> {
     Some((value, unit.trim()))
 }
 
-/// Parses a duration such as "250ms", "1.5s", "2m", "1h", "0".
-pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
-    let hint =
-        "expected a duration such as 250ms, 1.5s, 2m or 1h (units: ns, us, ms, s, m, min, h, d)";
+/// Reads a non-negative number followed by one of `units` (which a bare 0 may omit) and returns
+/// the number and the unit's scale; `noun` ("duration", "size") and `hint` make the messages.
+fn split_quantity(
+    text: &str,
+    noun: &str,
+    units: &[(&str, f64)],
+    hint: &str,
+) -> Result<(f64, f64), String> {
     let Some((value, unit)) = split_number(text) else {
-        return Err(format!("'{text}' is not a duration: {hint}"));
+        return Err(format!("'{text}' is not a {noun}: {hint}"));
     };
     if !value.is_finite() {
-        return Err(format!("'{text}' is not a finite duration"));
+        return Err(format!("'{text}' is not a finite {noun}"));
     }
     if value < 0.0 {
-        return Err(format!("'{text}' is negative: durations must be >= 0"));
+        return Err(format!("'{text}' is negative: {noun}s must be >= 0"));
     }
     let scale = if unit.is_empty() {
         if value == 0.0 {
@@ -57,15 +61,19 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
             return Err(format!("'{text}' has no unit: {hint}"));
         }
     } else {
-        match DURATION_UNITS.iter().find(|(name, _)| *name == unit) {
+        match units.iter().find(|(name, _)| *name == unit) {
             Some(&(_, scale)) => scale,
-            None => {
-                return Err(format!(
-                    "unknown duration unit '{unit}' in '{text}': {hint}"
-                ))
-            }
+            None => return Err(format!("unknown {noun} unit '{unit}' in '{text}': {hint}")),
         }
     };
+    Ok((value, scale))
+}
+
+/// Parses a duration such as "250ms", "1.5s", "2m", "1h", "0".
+pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
+    let hint =
+        "expected a duration such as 250ms, 1.5s, 2m or 1h (units: ns, us, ms, s, m, min, h, d)";
+    let (value, scale) = split_quantity(text, "duration", DURATION_UNITS, hint)?;
     let secs = value * scale;
     if secs > MAX_DURATION_SECS {
         return Err(format!("'{text}' is too long: at most 100 years (36500d)"));
@@ -151,27 +159,7 @@ const MAX_SIZE_BYTES: f64 = 1e15;
 /// Parses a size such as "512B", "4KB", "1.5MB" or "64MiB" into whole bytes (rounded).
 pub fn parse_size(text: &str) -> Result<u64, String> {
     let hint = "expected a size such as 512B, 4KB, 64MB or 1GiB (KB = 1000 B, KiB = 1024 B)";
-    let Some((value, unit)) = split_number(text) else {
-        return Err(format!("'{text}' is not a size: {hint}"));
-    };
-    if !value.is_finite() {
-        return Err(format!("'{text}' is not a finite size"));
-    }
-    if value < 0.0 {
-        return Err(format!("'{text}' is negative: sizes must be >= 0"));
-    }
-    let scale = if unit.is_empty() {
-        if value == 0.0 {
-            1.0
-        } else {
-            return Err(format!("'{text}' has no unit: {hint}"));
-        }
-    } else {
-        match SIZE_UNITS.iter().find(|(name, _)| *name == unit) {
-            Some(&(_, scale)) => scale,
-            None => return Err(format!("unknown size unit '{unit}' in '{text}': {hint}")),
-        }
-    };
+    let (value, scale) = split_quantity(text, "size", SIZE_UNITS, hint)?;
     let bytes = (value * scale).round();
     if bytes > MAX_SIZE_BYTES {
         return Err(format!("'{text}' is above the limit of 1PB"));

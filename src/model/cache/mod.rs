@@ -890,6 +890,18 @@ impl Cache {
         self.note_levels(now);
     }
 
+    /// Fails the caller of operation `o`, which a crash of the cache interrupted.
+    fn fail_lost_in_crash(&mut self, o: Op, sim: &mut ModelSim) {
+        self.counters.lost_in_crashes += 1;
+        self.answer(
+            o.upstream,
+            o.arrived,
+            Outcome::Failed,
+            CallDetail::None,
+            sim,
+        );
+    }
+
     fn on_op_timer(&mut self, me: ComponentId, op: u32, generation: u32, sim: &mut ModelSim) {
         let Some(&o) = self.ops.get(op as usize) else {
             return;
@@ -900,14 +912,7 @@ impl Cache {
         let now = sim.now();
         if o.epoch != self.epoch {
             self.free_op(op);
-            self.counters.lost_in_crashes += 1;
-            self.answer(
-                o.upstream,
-                o.arrived,
-                Outcome::Failed,
-                CallDetail::None,
-                sim,
-            );
+            self.fail_lost_in_crash(o, sim);
             return;
         }
         match o.phase {
@@ -951,14 +956,7 @@ impl Cache {
             return;
         }
         if o.epoch != self.epoch {
-            self.counters.lost_in_crashes += 1;
-            self.answer(
-                o.upstream,
-                o.arrived,
-                Outcome::Failed,
-                CallDetail::None,
-                sim,
-            );
+            self.fail_lost_in_crash(o, sim);
             return;
         }
         self.purge_expired(me, sim);

@@ -345,6 +345,25 @@ impl InnerArraysInline {
     fn inline(&self) -> bool {
         self.inline_from.is_some()
     }
+
+    /// Starts an array value or object key: nothing before the first item of an inline array,
+    /// ", " before the others, and the pretty layout (`pretty`) everywhere else.
+    fn begin_item<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+        pretty: impl FnOnce(
+            &mut serde_json::ser::PrettyFormatter<'static>,
+            &mut W,
+            bool,
+        ) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        match (self.inline(), first) {
+            (true, true) => Ok(()),
+            (true, false) => w.write_all(b", "),
+            (false, _) => pretty(&mut self.pretty, w, first),
+        }
+    }
 }
 
 impl serde_json::ser::Formatter for InnerArraysInline {
@@ -378,11 +397,9 @@ impl serde_json::ser::Formatter for InnerArraysInline {
         w: &mut W,
         first: bool,
     ) -> std::io::Result<()> {
-        match (self.inline(), first) {
-            (true, true) => Ok(()),
-            (true, false) => w.write_all(b", "),
-            (false, _) => self.pretty.begin_array_value(w, first),
-        }
+        self.begin_item(w, first, |pretty, w, first| {
+            pretty.begin_array_value(w, first)
+        })
     }
 
     fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
@@ -416,11 +433,9 @@ impl serde_json::ser::Formatter for InnerArraysInline {
         w: &mut W,
         first: bool,
     ) -> std::io::Result<()> {
-        match (self.inline(), first) {
-            (true, true) => Ok(()),
-            (true, false) => w.write_all(b", "),
-            (false, _) => self.pretty.begin_object_key(w, first),
-        }
+        self.begin_item(w, first, |pretty, w, first| {
+            pretty.begin_object_key(w, first)
+        })
     }
 
     fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {

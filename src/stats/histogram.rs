@@ -6,7 +6,7 @@
 //! Window histograms keep 1 significant digit (about 6% relative error) in u32 counters: about
 //! 2.5 KiB each, so thousands of windows stay small.
 
-use hdrhistogram::Histogram;
+use hdrhistogram::{Counter, Histogram};
 use serde::Serialize;
 
 use crate::engine::SimDuration;
@@ -17,8 +17,7 @@ const HIGHEST_NS: u64 = 10_000_000_000_000;
 /// Latency distribution with accurate percentiles, exact mean and exact maximum.
 #[derive(Clone, Debug)]
 pub struct LatencyHistogram {
-    histogram: Histogram<u64>,
-    sum_ns: u128,
+    values: Values<u64>,
     max_ns: u64,
 }
 
@@ -34,11 +33,45 @@ pub struct LatencySummary {
     pub max: f64,
 }
 
-fn new_histogram<T: hdrhistogram::Counter>(significant_digits: u8) -> Histogram<T> {
-    // The bounds are constants that hdrhistogram accepts; failure would be a programming error
-    // caught by every test that records a latency.
-    Histogram::new_with_bounds(1, HIGHEST_NS, significant_digits)
-        .expect("constant histogram bounds are valid")
+/// The part both histogram kinds share: the bucket counts and the exact sum of the values.
+#[derive(Clone, Debug)]
+struct Values<T: Counter> {
+    histogram: Histogram<T>,
+    sum_ns: u128,
+}
+
+impl<T: Counter> Values<T> {
+    fn new(significant_digits: u8) -> Self {
+        Values {
+            // The bounds are constants that hdrhistogram accepts; failure would be a programming
+            // error caught by every test that records a latency.
+            histogram: Histogram::new_with_bounds(1, HIGHEST_NS, significant_digits)
+                .expect("constant histogram bounds are valid"),
+            sum_ns: 0,
+        }
+    }
+
+    fn record(&mut self, ns: u64) {
+        self.histogram.saturating_record(ns.clamp(1, HIGHEST_NS));
+        self.sum_ns += u128::from(ns);
+    }
+
+    fn count(&self) -> u64 {
+        self.histogram.len()
+    }
+
+    fn mean_ms(&self) -> f64 {
+        match self.count() {
+            0 => 0.0,
+            n => self.sum_ns as f64 / n as f64 / 1e6,
+        }
+    }
+
+    fn merge(&mut self, other: &Values<T>) {
+        // Same bounds on both sides, so `add` cannot fail.
+        let _ = self.histogram.add(&other.histogram);
+        self.sum_ns += other.sum_ns;
+    }
 }
 
 impl Default for LatencyHistogram {
@@ -50,28 +83,23 @@ impl Default for LatencyHistogram {
 impl LatencyHistogram {
     pub fn new() -> Self {
         LatencyHistogram {
-            histogram: new_histogram(3),
-            sum_ns: 0,
+            values: Values::new(3),
             max_ns: 0,
         }
     }
 
     pub fn record(&mut self, latency: SimDuration) {
         let ns = latency.as_nanos();
-        self.histogram.saturating_record(ns.clamp(1, HIGHEST_NS));
-        self.sum_ns += u128::from(ns);
+        self.values.record(ns);
         self.max_ns = self.max_ns.max(ns);
     }
 
     pub fn count(&self) -> u64 {
-        self.histogram.len()
+        self.values.count()
     }
 
     pub fn mean_ms(&self) -> f64 {
-        match self.count() {
-            0 => 0.0,
-            n => self.sum_ns as f64 / n as f64 / 1e6,
-        }
+        self.values.mean_ms()
     }
 
     pub fn max_ms(&self) -> f64 {
@@ -88,7 +116,7 @@ impl LatencyHistogram {
         }
         // hdrhistogram reports the highest value equivalent to the bucket; never above the
         // exact maximum.
-        (self.histogram.value_at_quantile(q).min(self.max_ns)) as f64 / 1e6
+        (self.values.histogram.value_at_quantile(q).min(self.max_ns)) as f64 / 1e6
     }
 
     pub fn summary(&self) -> LatencySummary {
@@ -106,9 +134,7 @@ impl LatencyHistogram {
     /// Adds every value of `other`: merging by integer counts keeps results independent of the
     /// order in which parallel runs finish.
     pub fn merge(&mut self, other: &LatencyHistogram) {
-        // Same bounds on both sides, so `add` cannot fail.
-        let _ = self.histogram.add(&other.histogram);
-        self.sum_ns += other.sum_ns;
+        self.values.merge(&other.values);
         self.max_ns = self.max_ns.max(other.max_ns);
     }
 
@@ -118,7 +144,7 @@ impl LatencyHistogram {
             0 => 1.0,
             n => {
                 let upto = latency.as_nanos().clamp(1, HIGHEST_NS);
-                let below = self.histogram.count_between(1, upto);
+                let below = self.values.histogram.count_between(1, upto);
                 below as f64 / n as f64
             }
         }
@@ -142,14 +168,18 @@ impl LatencyHistogram {
         }
         let mut buckets: Vec<(u64, u64)> = Vec::new();
         let mut cumulative = 0u64;
-        for v in self.histogram.iter_recorded() {
+        for v in self.values.histogram.iter_recorded() {
             cumulative += v.count_since_last_iteration();
             buckets.push((v.value_iterated_to().min(self.max_ns).max(1), cumulative));
         }
         let Some(&(first, _)) = buckets.first() else {
             return Vec::new();
         };
-        let start = self.histogram.lowest_equivalent(first).clamp(1, first);
+        let start = self
+            .values
+            .histogram
+            .lowest_equivalent(first)
+            .clamp(1, first);
         let to_point = |(ns, count): (u64, u64)| (ns as f64 / 1e6, count as f64 / n as f64);
         let mut points = vec![(start as f64 / 1e6, 0.0)];
         // Budget: the start and the end, and half of the rest for each criterion.
@@ -184,8 +214,7 @@ impl LatencyHistogram {
 /// A small latency histogram for one time window.
 #[derive(Clone, Debug)]
 pub struct WindowHistogram {
-    histogram: Histogram<u32>,
-    sum_ns: u128,
+    values: Values<u32>,
 }
 
 impl Default for WindowHistogram {
@@ -197,38 +226,31 @@ impl Default for WindowHistogram {
 impl WindowHistogram {
     pub fn new() -> Self {
         WindowHistogram {
-            histogram: new_histogram(1),
-            sum_ns: 0,
+            values: Values::new(1),
         }
     }
 
     pub fn record(&mut self, latency: SimDuration) {
-        let ns = latency.as_nanos();
-        self.histogram.saturating_record(ns.clamp(1, HIGHEST_NS));
-        self.sum_ns += u128::from(ns);
+        self.values.record(latency.as_nanos());
     }
 
     pub fn count(&self) -> u64 {
-        self.histogram.len()
+        self.values.count()
     }
 
     pub fn mean_ms(&self) -> f64 {
-        match self.count() {
-            0 => 0.0,
-            n => self.sum_ns as f64 / n as f64 / 1e6,
-        }
+        self.values.mean_ms()
     }
 
     pub fn quantile_ms(&self, q: f64) -> f64 {
         if self.count() == 0 {
             return 0.0;
         }
-        self.histogram.value_at_quantile(q) as f64 / 1e6
+        self.values.histogram.value_at_quantile(q) as f64 / 1e6
     }
 
     pub fn merge(&mut self, other: &WindowHistogram) {
-        let _ = self.histogram.add(&other.histogram);
-        self.sum_ns += other.sum_ns;
+        self.values.merge(&other.values);
     }
 }
 
@@ -262,7 +284,7 @@ mod tests {
     fn window_histograms_are_small() {
         let w = WindowHistogram::new();
         // 1 significant digit and u32 counters: a few KiB, not hundreds.
-        assert!(w.histogram.distinct_values() * 4 < 4096);
+        assert!(w.values.histogram.distinct_values() * 4 < 4096);
     }
 
     #[test]

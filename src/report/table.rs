@@ -89,8 +89,13 @@ pub fn render(r: &RunResult) -> String {
         );
     }
     let lost = super::summary::lost(r);
-    if !lost.is_empty() {
-        let items: Vec<String> = lost.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    // Only what was actually lost; summary.json lists every category, zeros included.
+    if lost.values().any(|v| v.as_u64() != Some(0)) {
+        let items: Vec<String> = lost
+            .iter()
+            .filter(|(_, v)| v.as_u64() != Some(0))
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
         let _ = writeln!(out, "lost  {}", items.join("  "));
     }
     let failures = r

@@ -13,29 +13,15 @@
 //! - A restarted cache starts cold; its per-window hit ratio shows the warm-up.
 //! - Scenario errors for caches, and the shipped cache scenarios run.
 
+mod common;
+
+use common::{component, run_yaml};
 use serde_json::Value;
 use sim::engine::SimDuration;
 use sim::model::cache::theory::{lru_hit_ratio, ttl_hit_ratio};
 use sim::model::keys::{KeyPopularity, KeySampler};
 use sim::model::{ComponentReport, WindowSeries};
-use sim::run::RunResult;
-use sim::scenario::{load_str, Plan};
-
-fn plan(yaml: &str) -> Plan {
-    load_str(yaml, "test.yaml", "test").unwrap_or_else(|e| panic!("{}", e.render()))
-}
-
-fn run(yaml: &str) -> RunResult {
-    sim::run::run(plan(yaml), None).expect("runs")
-}
-
-fn component<'a>(result: &'a RunResult, name: &str) -> &'a ComponentReport {
-    result
-        .components
-        .iter()
-        .find(|c| c.name == name)
-        .unwrap_or_else(|| panic!("no component {name}"))
-}
+use sim::scenario::load_str;
 
 fn figure(report: &ComponentReport, key: &str) -> f64 {
     match report.extra.get(key) {
@@ -103,14 +89,16 @@ fn check(test: &str, what: &str, (h, se): (f64, f64), theory: f64, allowance: f6
 /// model.
 #[test]
 fn lru_hit_ratio_end_to_end_matches_che() {
-    let result = run("
+    let result = run_yaml(
+        "
 run: {duration: 110s, warmup: 10s, window: 0.5s}
 traffic:
   - {name: users, to: cache, rate: 20000/s, keys: {count: 10000, popularity: zipf, alpha: 0.8}}
 components:
   - cache: {name: cache, capacity: 1000, eviction: lru, backing: db, hit_time: 0, miss_time: 0}
   - server: {name: db, workers: 1000, service_time: 0}
-");
+",
+    );
     let cache = component(&result, "cache");
     let (_, probs) = zipf_probs(10_000, 0.8);
     let theory = lru_hit_ratio(&probs, 1000.0);
@@ -132,14 +120,16 @@ components:
 /// lambda_k T / (1 + lambda_k T), so the tolerance is sampling error only.
 #[test]
 fn ttl_cache_end_to_end_matches_renewal_formula() {
-    let result = run("
+    let result = run_yaml(
+        "
 run: {duration: 404s, warmup: 4s}
 traffic:
   - {name: users, to: cache, rate: 5000/s, keys: {count: 10000, popularity: zipf, alpha: 0.8}}
 components:
   - cache: {name: cache, ttl: 400ms, backing: db, hit_time: 0.1ms, miss_time: 0}
   - server: {name: db, workers: 1000, service_time: 0}
-");
+",
+    );
     let cache = component(&result, "cache");
     let (_, probs) = zipf_probs(10_000, 0.8);
     let theory = ttl_hit_ratio(&probs, 5000.0, 0.4);
@@ -178,7 +168,7 @@ network:
 
 #[test]
 fn write_through_never_serves_stale_reads() {
-    let result = run(&consistency_scenario(
+    let result = run_yaml(&consistency_scenario(
         "write_through",
         "[cache]",
         ", backing: db",
@@ -198,7 +188,7 @@ fn write_through_never_serves_stale_reads() {
 #[test]
 fn read_through_without_invalidation_serves_stale_reads() {
     // Writes pass through to the database; the cache keeps the old value until its ttl.
-    let result = run(&consistency_scenario(
+    let result = run_yaml(&consistency_scenario(
         "read_through",
         "[cache]",
         ", backing: db, ttl: 1s",
@@ -214,7 +204,7 @@ fn read_through_without_invalidation_serves_stale_reads() {
 /// or is overwritten. With few keys and jittery latencies it happens often enough to count.
 #[test]
 fn cache_aside_race_serves_stale_reads() {
-    let result = run(&consistency_scenario(
+    let result = run_yaml(&consistency_scenario(
         "cache_aside",
         "[{cache_aside: {cache: cache, store: db}}]",
         "",
@@ -248,7 +238,7 @@ components:
 failures:
   - {at: 5.05s, crash: cache}
 ";
-    let result = run(yaml);
+    let result = run_yaml(yaml);
     let report = component(&result, "cache");
     assert_eq!(report.lost.get("write_back_writes"), Some(&2));
     assert_eq!(figure(report, "dirty_lost_writes"), 2.0);
@@ -274,7 +264,7 @@ components:
 failures:
   - {at: 5.05s, crash: cache, for: 0.9s}
 ";
-    let result = run(yaml);
+    let result = run_yaml(yaml);
     let report = component(&result, "cache");
     assert_eq!(figure(report, "dirty_lost_writes"), 50.0);
     let held = figure(report, "entries_peak");
@@ -291,14 +281,16 @@ failures:
 /// Dirty entries are flushed on eviction: nothing is lost without a crash.
 #[test]
 fn write_back_flushes_evicted_entries() {
-    let result = run("
+    let result = run_yaml(
+        "
 run: {duration: 20s}
 traffic:
   - {name: users, to: cache, rate: 200/s, mix: {read: 1, write: 1}, keys: {count: 1000}}
 components:
   - cache: {name: cache, strategy: write_back, capacity: 100, flush_delay: 5s, backing: db}
   - server: {name: db, workers: 50, service_time: {exponential: 2ms}}
-");
+",
+    );
     let cache = component(&result, "cache");
     assert!(figure(cache, "evictions") > 1000.0);
     assert!(figure(cache, "flushes") > 1000.0);
@@ -324,7 +316,7 @@ components:
 failures:
   - {at: 60s, crash: cache, for: 0.5s}
 ";
-    let result = run(yaml);
+    let result = run_yaml(yaml);
     let report = component(&result, "cache");
     let ratio = report
         .extra_windows
@@ -352,14 +344,16 @@ failures:
 
 #[test]
 fn timeseries_has_the_cache_columns() {
-    let result = run("
+    let result = run_yaml(
+        "
 run: {duration: 3s}
 traffic:
   - {name: users, to: cache, rate: 100/s}
 components:
   - cache: {name: cache, backing: db, memory: 1MB, value_size: {uniform: {min: 1KB, max: 3KB}}}
   - server: {name: db, service_time: 1ms}
-");
+",
+    );
     let csv = sim::report::timeseries::to_csv(&result);
     let header = csv.lines().next().expect("header");
     for column in [
@@ -485,7 +479,7 @@ fn shipped_cache_scenarios_run_and_are_deterministic() {
 /// versions and details pass through it.
 #[test]
 fn cache_aside_with_the_store_behind_a_load_balancer() {
-    let result = run("
+    let result = run_yaml("
 seed: 3
 run: {duration: 30s}
 traffic:

@@ -1,20 +1,8 @@
 //! Failure schedule: what a crash destroys, and the availability of randomly failing pools.
 
-use sim::model::ComponentReport;
-use sim::run::{run, RunResult};
+mod common;
 
-fn run_yaml(yaml: &str) -> RunResult {
-    let plan = sim::scenario::load_str(yaml, "test.yaml", "test")
-        .unwrap_or_else(|e| panic!("{}", e.render()));
-    run(plan, None).expect("scenario builds")
-}
-
-fn component<'a>(r: &'a RunResult, name: &str) -> &'a ComponentReport {
-    r.components
-        .iter()
-        .find(|c| c.name == name)
-        .expect("component exists")
-}
+use common::{component, run_yaml};
 
 #[test]
 fn a_crash_loses_exactly_the_requests_inside_the_instance() {

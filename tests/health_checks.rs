@@ -7,7 +7,9 @@
 //! u I + T (inclusive). After a recovery, probes succeed at once, and `healthy` h successes take
 //! between (h - 1) I and h I.
 
-use sim::run::run;
+mod common;
+
+use common::{component, run_yaml};
 
 fn health_events(crash_at: f64, recover_at: f64) -> Vec<(f64, String)> {
     let yaml = format!(
@@ -25,14 +27,8 @@ failures:
 ",
         recover_at - crash_at
     );
-    let plan =
-        sim::scenario::load_str(&yaml, "t.yaml", "t").unwrap_or_else(|e| panic!("{}", e.render()));
-    let result = run(plan, None).expect("builds");
-    let lb = result
-        .components
-        .iter()
-        .find(|c| c.name == "lb")
-        .expect("lb");
+    let result = run_yaml(&yaml);
+    let lb = component(&result, "lb");
     lb.extra["health_events"]
         .as_array()
         .expect("events")
@@ -85,9 +81,7 @@ components:
 failures:
   - {at: 10s, crash: 'web[1]'}
 ";
-    let plan =
-        sim::scenario::load_str(yaml, "t.yaml", "t").unwrap_or_else(|e| panic!("{}", e.render()));
-    let result = run(plan, None).expect("builds");
+    let result = run_yaml(yaml);
     // Detection takes at most 2 * 1 s + 0.2 s; round robin sends half the traffic (25/s) to the
     // dead instance until then, so at most ~55 requests fail, and none after.
     let failed = result.end_to_end.outcomes.failed;

@@ -37,8 +37,11 @@
 //! rho = 0.8 and 380 s at rho = 0.9), which leaves an initial bias below `e^-20` of the effect of
 //! starting empty: nothing next to the SE.
 
+mod common;
+
 use std::path::Path;
 
+use common::{component, run_yaml};
 use sim::run::RunResult;
 use sim::stats::{Outcomes, WindowRow, Windows};
 
@@ -62,13 +65,6 @@ const QUANTILE_RESOLUTION: f64 = 1.0 / 1024.0;
 // Running scenarios
 // ---------------------------------------------------------------------------------------------
 
-/// Loads a scenario given as YAML text and runs it.
-fn simulate(yaml: &str) -> RunResult {
-    let plan = sim::scenario::load_str(yaml, "test.yaml", "test")
-        .unwrap_or_else(|e| panic!("scenario does not load:\n{}", e.render()));
-    sim::run::run(plan, None).expect("run")
-}
-
 /// Runs a file of benches/scenarios/ shortened to `requests`, with a warm-up added.
 fn bench_scenario(file: &str, requests: u64, warmup_secs: u64) -> RunResult {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -84,16 +80,8 @@ fn bench_scenario(file: &str, requests: u64, warmup_secs: u64) -> RunResult {
 /// Runs `yaml(seed)` for seeds 1..=REPLICATIONS.
 fn replicate(yaml: impl Fn(u64) -> String) -> Vec<RunResult> {
     (1..=REPLICATIONS)
-        .map(|seed| simulate(&yaml(seed)))
+        .map(|seed| run_yaml(&yaml(seed)))
         .collect()
-}
-
-fn component<'a>(result: &'a RunResult, name: &str) -> &'a sim::model::ComponentReport {
-    result
-        .components
-        .iter()
-        .find(|c| c.name == name)
-        .unwrap_or_else(|| panic!("no component {name}"))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -641,7 +629,7 @@ components:
 #[test]
 fn mmc_erlang_c() {
     let (lambda, mu, c) = (7.0, 1.0, 8usize);
-    let r = simulate(
+    let r = run_yaml(
         "
 seed: 11
 run: {requests: 3000000, warmup: 2000s}
@@ -696,7 +684,7 @@ components:
 fn md1_pollaczek_khinchine() {
     let (lambda, s) = (0.8, 1.0);
     let rho = lambda * s;
-    let r = simulate(
+    let r = run_yaml(
         "
 seed: 12
 run: {requests: 3000000, warmup: 2000s}
@@ -750,7 +738,7 @@ components:
 fn mm1k_blocking() {
     let (lambda, mu, k) = (0.9, 1.0, 5usize);
     let rho: f64 = lambda / mu;
-    let r = simulate(
+    let r = run_yaml(
         "
 seed: 13
 run: {requests: 2000000, warmup: 1000s}
@@ -1067,7 +1055,7 @@ components:
 fn connection_limit_is_mm1k() {
     let (lambda, mu, k) = (0.9, 1.0, 7usize);
     let rho: f64 = lambda / mu;
-    let r = simulate(
+    let r = run_yaml(
         "
 seed: 14
 run: {requests: 2000000, warmup: 1000s}
@@ -1125,7 +1113,7 @@ components:
 #[test]
 fn closed_loop_mva() {
     let (users, think, service) = (10usize, 9.0, 1.0);
-    let r = simulate(
+    let r = run_yaml(
         "
 seed: 15
 run: {duration: 1000000s, warmup: 2000s}
@@ -1176,7 +1164,7 @@ components:
 #[test]
 fn client_timeout_keeps_the_work() {
     let (lambda, mu, tau) = (0.8, 1.0, 10.0);
-    let r = simulate(
+    let r = run_yaml(
         "
 seed: 16
 run: {requests: 2000000, warmup: 2000s}
@@ -1233,7 +1221,7 @@ components:
 #[test]
 fn server_timeout_is_mm1_plus_d() {
     let (lambda, mu, tau) = (1.2, 1.0, 5.0);
-    let r = simulate(
+    let r = run_yaml(
         "
 seed: 17
 run: {requests: 2000000, warmup: 1000s}
@@ -1285,7 +1273,7 @@ components:
 #[test]
 fn random_balancer_makes_independent_mm1s() {
     let (lambda, mu, n_servers) = (3.2, 1.0, 4.0);
-    let r = simulate(
+    let r = run_yaml(
         "
 seed: 18
 run: {requests: 2000000, warmup: 2000s}
@@ -1326,7 +1314,7 @@ components:
 fn pool_instances_alternate_e2_m_1() {
     let (rate, mu) = (1.6, 1.0);
     let sigma = gi_m_1_sigma(|s| (rate / (rate + s)).powi(2), mu);
-    let r = simulate(
+    let r = run_yaml(
         "
 seed: 19
 run: {requests: 2000000, warmup: 2000s}
@@ -1363,7 +1351,7 @@ components:
 #[test]
 fn network_link_adds_latency_both_ways() {
     let (lambda, mu, d) = (0.8, 1.0, 0.1);
-    let r = simulate(
+    let r = run_yaml(
         "
 seed: 20
 run: {requests: 2000000, warmup: 2000s}

@@ -1,18 +1,9 @@
 //! Client retries: back-off timing, the retry budget, and a retry storm against its cure.
 
-use sim::run::{run, RunResult};
+mod common;
 
-fn run_yaml(yaml: &str) -> RunResult {
-    let plan = sim::scenario::load_str(yaml, "test.yaml", "test")
-        .unwrap_or_else(|e| panic!("{}", e.render()));
-    run(plan, None).expect("scenario builds")
-}
-
-fn run_file(path: &str) -> RunResult {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let plan = sim::scenario::load(&root.join(path)).unwrap_or_else(|e| panic!("{}", e.render()));
-    run(plan, None).expect("scenario builds")
-}
+use common::{run_file, run_yaml};
+use sim::run::RunResult;
 
 #[test]
 fn backoff_doubles_between_attempts() {

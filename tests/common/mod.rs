@@ -1,9 +1,38 @@
-//! Helpers shared by the report tests: a small scenario and the real `sim` binary.
+//! Helpers shared by the integration tests: running a scenario in-process ([`run_yaml`],
+//! [`run_file`], [`component`]) and, for the report tests, a small scenario and the real `sim`
+//! binary.
 
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+use sim::model::ComponentReport;
+use sim::run::RunResult;
+
+/// Loads a scenario given as YAML text (named `test.yaml`) and runs it.
+pub fn run_yaml(yaml: &str) -> RunResult {
+    let plan = sim::scenario::load_str(yaml, "test.yaml", "test")
+        .unwrap_or_else(|e| panic!("scenario does not load:\n{}", e.render()));
+    sim::run::run(plan, None).expect("run")
+}
+
+/// Loads a scenario file, `path` being relative to the crate root, and runs it.
+pub fn run_file(path: &str) -> RunResult {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    let plan = sim::scenario::load(&path)
+        .unwrap_or_else(|e| panic!("{} does not load:\n{}", path.display(), e.render()));
+    sim::run::run(plan, None).expect("run")
+}
+
+/// The report of the component called `name`.
+pub fn component<'a>(result: &'a RunResult, name: &str) -> &'a ComponentReport {
+    result
+        .components
+        .iter()
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("no component {name}"))
+}
 
 /// A short scenario with every component kind, queueing, rejections and a warm-up, so that
 /// every chart has something to show. It runs in well under a second.

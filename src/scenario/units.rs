@@ -6,7 +6,7 @@
 
 use crate::engine::SimDuration;
 
-/// Duration units, longest names first so that "ms" is not read as "m".
+/// Duration units and their length in seconds; a unit must match one of these names exactly.
 const DURATION_UNITS: &[(&str, f64)] = &[
     ("ns", 1e-9),
     ("us", 1e-6),
@@ -107,7 +107,12 @@ pub fn parse_rate(text: &str) -> Result<f64, String> {
         "d" | "day" => 86400.0,
         other => match parse_duration(other) {
             Ok(d) if !d.is_zero() => d.as_secs_f64(),
-            _ => return Err(format!("unknown rate unit '/{other}' in '{text}': {hint}")),
+            Ok(_) => {
+                return Err(format!(
+                    "'{text}' is per zero time: the period after '/' must be longer than 0"
+                ))
+            }
+            Err(_) => return Err(format!("unknown rate unit '/{other}' in '{text}': {hint}")),
         },
     };
     if !value.is_finite() {
@@ -218,6 +223,7 @@ mod tests {
         assert!(parse_rate("1200").unwrap_err().contains("no unit"));
         assert!(parse_rate("-5/s").unwrap_err().contains("negative"));
         assert!(parse_rate("1e12/s").unwrap_err().contains("limit"));
+        assert!(parse_rate("10/0s").unwrap_err().contains("per zero time"));
         assert!(parse_rate("5/fortnight")
             .unwrap_err()
             .contains("unknown rate unit"));

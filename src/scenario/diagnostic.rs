@@ -53,6 +53,9 @@ impl Diagnostic {
                     // Tabs would misplace the caret: render them as single spaces.
                     let text = text.replace('\t', " ");
                     let caret_at = (loc.column.max(1) - 1) as usize;
+                    // Very long lines (a generated file, a deep nest) are cut to a window
+                    // around the column, marked with "...".
+                    let (text, caret_at) = window_around(&text, caret_at);
                     let _ = writeln!(out, "{pad} |");
                     let _ = writeln!(out, "{number} | {text}");
                     let _ = writeln!(
@@ -71,6 +74,32 @@ impl Diagnostic {
         }
         out
     }
+}
+
+/// Characters of a source line shown on each side of the error column.
+const LINE_WINDOW: usize = 60;
+
+/// `text` cut to at most about `2 * LINE_WINDOW` characters around `column`, and the column
+/// within the cut text.
+fn window_around(text: &str, column: usize) -> (String, usize) {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= 2 * LINE_WINDOW + 10 {
+        return (text.to_string(), column);
+    }
+    let column = column.min(chars.len());
+    let start = column.saturating_sub(LINE_WINDOW);
+    let end = (column + LINE_WINDOW).min(chars.len());
+    let mut shown = String::new();
+    let mut caret = column - start;
+    if start > 0 {
+        shown.push_str("...");
+        caret += 3;
+    }
+    shown.extend(&chars[start..end]);
+    if end < chars.len() {
+        shown.push_str("...");
+    }
+    (shown, caret)
 }
 
 /// The closest of `candidates` to `name`, if it is close enough to be a likely typo.
@@ -122,6 +151,16 @@ mod tests {
             d.render("s.yaml", source),
             "error: s.yaml:2:10: workers must be at least 1\n  |\n2 | workers: 0\n  |          ^\n  = help: try 4\n"
         );
+    }
+
+    #[test]
+    fn long_lines_are_cut_around_the_column() {
+        let line = format!("{}X{}", "a".repeat(500), "b".repeat(500));
+        let (shown, caret) = window_around(&line, 500);
+        assert!(shown.len() < 140, "{}", shown.len());
+        assert_eq!(shown.chars().nth(caret), Some('X'));
+        assert!(shown.starts_with("...") && shown.ends_with("..."));
+        assert_eq!(window_around("short", 2), ("short".to_string(), 2));
     }
 
     #[test]

@@ -151,6 +151,15 @@ fn diagnostic_from_yaml(error: &serde_saphyr::Error, text: &str) -> Diagnostic {
     if let Some(cut) = message.find(" at line ") {
         message.truncate(cut);
     }
+    if message.starts_with("budget breached") {
+        message = "the file expands to too many YAML nodes (aliases of aliases, a \"billion \
+                   laughs\" pattern?); scenarios are limited so that loading stays fast and small"
+            .to_string();
+    } else if message.starts_with("recursion limit exceeded") {
+        message = "the YAML is nested too deeply; scenarios are limited so that loading stays \
+                   fast and small"
+            .to_string();
+    }
     // The parser's messages about tabs: "tabs disallowed ...", "tab cannot be used as
     // indentation", "... found a tab", "... cannot start with a tab".
     let about_tabs = message.starts_with("tab") || message.contains(" a tab");

@@ -15,20 +15,26 @@ fn summary(dir: &Path) -> serde_json::Value {
 
 const MM1: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/scenarios/mm1.yaml");
 
-#[test]
-fn max_events_stops_exactly_and_marks_the_results() {
+/// Runs the M/M/1 benchmark with `flags` into a fresh directory; returns its exit code and
+/// the directory.
+fn run_mm1(flags: &[&str]) -> (Option<i32>, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
     let out = sim()
-        .args(["run", MM1, "--max-events", "100000", "-q", "--out"])
+        .args(["run", MM1, "-q", "--out"])
         .arg(dir.path())
+        .args(flags)
         .output()
         .expect("runs");
-    assert_eq!(
-        out.status.code(),
-        Some(4),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    if !out.stderr.is_empty() {
+        eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+    }
+    (out.status.code(), dir)
+}
+
+#[test]
+fn max_events_stops_exactly_and_marks_the_results() {
+    let (code, dir) = run_mm1(&["--max-events", "100000"]);
+    assert_eq!(code, Some(4));
     let s = summary(dir.path());
     assert_eq!(s["stopped_by"], "max_events");
     assert_eq!(s["truncated"], true);
@@ -38,18 +44,8 @@ fn max_events_stops_exactly_and_marks_the_results() {
 
 #[test]
 fn max_wall_stops_and_marks_the_results() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let out = sim()
-        .args(["run", MM1, "--max-wall", "200ms", "-q", "--out"])
-        .arg(dir.path())
-        .output()
-        .expect("runs");
-    assert_eq!(
-        out.status.code(),
-        Some(4),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (code, dir) = run_mm1(&["--max-wall", "200ms"]);
+    assert_eq!(code, Some(4));
     assert_eq!(summary(dir.path())["stopped_by"], "max_wall");
 }
 
@@ -77,13 +73,8 @@ fn ctrl_c_writes_the_results_so_far() {
 
 #[test]
 fn summaries_record_the_scenario_hash() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let out = sim()
-        .args(["run", MM1, "--requests", "1000", "-q", "--out"])
-        .arg(dir.path())
-        .output()
-        .expect("runs");
-    assert!(out.status.success());
+    let (code, dir) = run_mm1(&["--requests", "1000"]);
+    assert_eq!(code, Some(0));
     let bytes = std::fs::read(MM1).expect("scenario readable");
     assert_eq!(
         summary(dir.path())["scenario_sha256"],

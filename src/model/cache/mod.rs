@@ -152,6 +152,18 @@ struct Entry {
     write_kind: u16,
 }
 
+impl Entry {
+    /// A clean entry holding `version`, written and read at `now`.
+    fn fresh(version: u64, now: SimTime) -> Self {
+        Entry {
+            version,
+            written_at: now,
+            read_at: now,
+            ..Entry::default()
+        }
+    }
+}
+
 /// No entry slot (a flush of an entry that has left the cache).
 const NO_SLOT: u32 = u32::MAX;
 
@@ -605,13 +617,7 @@ impl Cache {
                 }
             }
             None => {
-                let entry = Entry {
-                    version,
-                    written_at: now,
-                    read_at: now,
-                    ..Entry::default()
-                };
-                self.insert(me, key, entry, sim);
+                self.insert(me, key, Entry::fresh(version, now), sim);
             }
         }
     }
@@ -723,17 +729,10 @@ impl Cache {
                 self.store.rewritten(slot);
                 slot
             }
-            None => {
-                let entry = Entry {
-                    written_at: now,
-                    read_at: now,
-                    ..Entry::default()
-                };
-                match self.insert(me, request.key, entry, sim) {
-                    Some(slot) => slot,
-                    None => return false,
-                }
-            }
+            None => match self.insert(me, request.key, Entry::fresh(0, now), sim) {
+                Some(slot) => slot,
+                None => return false,
+            },
         };
         let e = self.store.value_mut(slot);
         e.written_at = now;
@@ -997,13 +996,7 @@ impl Cache {
                 e.written_at = now;
             }
             None => {
-                let entry = Entry {
-                    version,
-                    written_at: now,
-                    read_at: now,
-                    ..Entry::default()
-                };
-                self.insert(me, key, entry, sim);
+                self.insert(me, key, Entry::fresh(version, now), sim);
             }
         }
     }

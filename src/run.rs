@@ -231,6 +231,7 @@ pub fn run(
         truncated: match stop_reason {
             StopReason::EventLimit => Some("max_events".to_string()),
             StopReason::Aborted => Some("stopped_by_caller".to_string()),
+            StopReason::Requested => engine.world().stopped_by_guard.map(str::to_string),
             _ => None,
         },
         description,

@@ -81,3 +81,53 @@ fn summaries_record_the_scenario_hash() {
         sim::scenario::sha256_hex(&bytes)
     );
 }
+
+/// An overloaded server with an unbounded queue: every second 1000 requests arrive and one
+/// leaves, so the calls in flight grow without end.
+const RUNAWAY: &str = "\
+name: runaway
+run: {duration: 3h, max_in_flight: 20000}
+traffic:
+  - {name: users, rate: 1000/s, to: web}
+components:
+  - server: {name: web, service_time: 1s}
+";
+
+#[test]
+fn the_in_flight_guard_stops_a_runaway_queue() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let scenario = dir.path().join("runaway.yaml");
+    std::fs::write(&scenario, RUNAWAY).expect("write scenario");
+    let out_dir = dir.path().join("out");
+    let out = sim()
+        .args(["run", "-q", "--out"])
+        .arg(&out_dir)
+        .arg(&scenario)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(4), "{out:?}");
+    let s = summary(&out_dir);
+    assert_eq!(s["stopped_by"], "max_in_flight");
+    assert_eq!(s["truncated"], true);
+    // The guard trips on the first call beyond the limit, within the same instant.
+    assert_eq!(s["engine"]["peak_calls_in_flight"], 20_001);
+    assert!(s["duration_s"].as_f64().expect("duration") < 30.0);
+}
+
+#[test]
+fn the_in_flight_guard_has_a_ceiling() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let scenario = dir.path().join("greedy.yaml");
+    std::fs::write(
+        &scenario,
+        RUNAWAY.replace("max_in_flight: 20000", "max_in_flight: 1000000000"),
+    )
+    .expect("write scenario");
+    let out = sim().arg("validate").arg(&scenario).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("greedy.yaml:2:36") && stderr.contains("max_in_flight"),
+        "{stderr}"
+    );
+}

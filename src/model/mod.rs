@@ -156,6 +156,10 @@ pub struct World {
     pub write_types: Vec<bool>,
     /// Versions of the data in stores of record (for stale reads from caches).
     pub versions: Versions,
+    /// Most calls open at once before the run is stopped (memory guard).
+    pub max_in_flight: usize,
+    /// Set when a guard stopped the run: its name, as `summary.json` reports it.
+    pub stopped_by_guard: Option<&'static str>,
     next_request_id: u64,
 }
 
@@ -184,6 +188,8 @@ impl World {
             },
             write_types,
             versions: Versions::default(),
+            max_in_flight: usize::MAX,
+            stopped_by_guard: None,
             next_request_id: 0,
         }
     }
@@ -216,6 +222,12 @@ pub fn call(
         .world
         .calls
         .open(caller, callee, token, request, instance);
+    if sim.world.calls.live() > sim.world.max_in_flight && sim.world.stopped_by_guard.is_none() {
+        // Runaway growth (an unbounded queue under overload, a retry storm): stop before
+        // memory runs out; the results so far are written, marked truncated.
+        sim.world.stopped_by_guard = Some("max_in_flight");
+        sim.request_stop();
+    }
     let latency = sim.world.network.latency(caller, callee);
     sim.schedule_in(latency, callee, Msg::Call(id));
     id

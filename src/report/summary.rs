@@ -40,6 +40,14 @@ fn counts(o: &Outcomes) -> Map<String, Value> {
     m
 }
 
+/// Why the run stopped, as the outputs name it: the limit or guard that cut it short, or how
+/// it ended normally.
+pub fn stopped_by(r: &RunResult) -> &str {
+    r.truncated
+        .as_deref()
+        .unwrap_or(stop_reason_name(r.stop_reason))
+}
+
 pub fn stop_reason_name(reason: StopReason) -> &'static str {
     match reason {
         StopReason::Drained => "all_requests_done",
@@ -145,7 +153,7 @@ pub fn to_json(r: &RunResult) -> Value {
         "seed": r.seed,
         "duration_s": number(r.end.as_secs_f64()),
         "warmup_s": number(r.warmup.as_secs_f64()),
-        "stopped_by": r.truncated.as_deref().unwrap_or(stop_reason_name(r.stop_reason)),
+        "stopped_by": stopped_by(r),
         "truncated": r.truncated.is_some(),
         "requests": requests,
         "availability": number(e2e.outcomes.availability()),

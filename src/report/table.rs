@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::summary::stop_reason_name;
+use super::summary::stopped_by;
 use super::RunResult;
 
 fn pct(x: f64) -> String {
@@ -30,7 +30,7 @@ pub fn render(r: &RunResult) -> String {
         r.seed,
         r.end.as_secs_f64(),
         r.warmup.as_secs_f64(),
-        stop_reason_name(r.stop_reason)
+        stopped_by(r)
     );
     let _ = writeln!(
         out,

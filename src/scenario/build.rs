@@ -41,6 +41,7 @@ pub fn build(plan: Plan) -> Result<ModelEngine, String> {
     let world = World::new(network, clock, budget, plan.write_types);
     let mut engine: ModelEngine = Engine::new(world);
     engine.world_mut().end_to_end.slo = plan.slo;
+    engine.world_mut().max_in_flight = usize::try_from(plan.max_in_flight).unwrap_or(usize::MAX);
     let (failures, random_failures) = (plan.failures, plan.random_failures);
     for (name, component) in plan.components {
         let node: Box<dyn Node> = match component {

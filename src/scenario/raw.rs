@@ -196,6 +196,9 @@ pub struct RunSpec {
     pub warmup: Option<At<Scalar>>,
     /// Width of the time windows in timeseries.csv (default 1s).
     pub window: Option<At<Scalar>>,
+    /// Stop the run, marked truncated, when more calls than this are open at once (default
+    /// 5000000): a guard against runaway queues and retry storms exhausting memory.
+    pub max_in_flight: Option<At<u64>>,
 }
 
 /// A traffic source: open-loop (`rate`) or closed-loop (`users` with `think_time`).

@@ -52,6 +52,11 @@ pub mod limits {
     pub const MIN_WINDOW_NS: u64 = 1_000;
     /// Entries of one cache: each costs about 100 bytes of simulator memory.
     pub const MAX_CACHE_ENTRIES: u64 = 100_000_000;
+    /// Calls open at once, by default: about 600 MB of simulator memory. A scenario that
+    /// needs more (it is rare: a design that holds millions of requests is usually overloaded)
+    /// can raise it with `run.max_in_flight`.
+    pub const DEFAULT_MAX_IN_FLIGHT: u64 = 5_000_000;
+    pub const MAX_IN_FLIGHT: u64 = 100_000_000;
 }
 
 /// A traffic source, checked.
@@ -98,6 +103,8 @@ pub struct Plan {
     pub requests: Option<u64>,
     pub warmup: SimDuration,
     pub window: SimDuration,
+    /// Stop the run, marked truncated, when more calls than this are open at once.
+    pub max_in_flight: u64,
     pub request_types: Vec<String>,
     /// Per request type: does it write data? (Caches and databases treat writes differently.)
     pub write_types: Vec<bool>,
@@ -678,6 +685,7 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
         requests: run.requests,
         warmup: run.warmup,
         window: run.window,
+        max_in_flight: run.max_in_flight,
         request_types: c.request_types.keys().cloned().collect(),
         write_types,
         regions: regions.keys().cloned().collect(),
@@ -734,11 +742,13 @@ struct RunSettings {
     requests: Option<u64>,
     warmup: SimDuration,
     window: SimDuration,
+    max_in_flight: u64,
 }
 
 fn check_run(c: &mut Checker, r: &raw::RunSpec, loc: Loc) -> RunSettings {
     let mut run = RunSettings {
         window: SimDuration::from_secs(1),
+        max_in_flight: limits::DEFAULT_MAX_IN_FLIGHT,
         ..Default::default()
     };
     run.duration = r
@@ -770,6 +780,12 @@ fn check_run(c: &mut Checker, r: &raw::RunSpec, loc: Loc) -> RunSettings {
                 c.error(w.loc, "window must be at least 1us");
             }
             run.window = window;
+        }
+    }
+    if let Some(n) = &r.max_in_flight {
+        let why = "each open call takes about 110 bytes of simulator memory, more with retries";
+        if let Some(n) = c.int_in(n, "max_in_flight", 1, limits::MAX_IN_FLIGHT, why) {
+            run.max_in_flight = n;
         }
     }
     run

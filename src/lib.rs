@@ -5,6 +5,7 @@
 //! windows), [`scenario`] (YAML in, checked plan, built engine), [`report`] (results out) and
 //! [`cli`].
 
+pub mod analytic;
 pub mod cli;
 pub mod engine;
 pub mod model;

@@ -120,6 +120,8 @@ pub struct RunResult {
     pub end_to_end_cdf: Vec<(f64, f64)>,
     /// Components in id order and the calls between them.
     pub topology: Topology,
+    /// What queueing and cache theory expect of this scenario (see [`crate::analytic`]).
+    pub analytic: Vec<crate::analytic::Expectation>,
 }
 
 /// How the run did against its service-level objective.
@@ -188,6 +190,7 @@ pub fn run(
     let warmup = plan.warmup;
     let types = plan.request_types.clone();
     let topology = topology(&plan);
+    let analytic = crate::analytic::expectations(&plan);
     let mut engine = build(plan)?;
     let mut forward = progress.map(|callback| {
         move |now: SimTime, events: u64, world: &crate::model::World| {
@@ -258,6 +261,7 @@ pub fn run(
         peak_calls: world.calls.peak(),
         end_to_end_cdf: e2e.all.latency.cdf_points(CDF_POINTS),
         topology,
+        analytic,
     })
 }
 

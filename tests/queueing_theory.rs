@@ -39,6 +39,7 @@
 
 mod common;
 
+use sim::analytic::queueing::erlang_c;
 use std::path::Path;
 
 use common::{component, run_yaml};
@@ -309,18 +310,6 @@ fn throughput_batch_means(windows: &Windows<WindowRow>, from_secs: f64, end_secs
 fn mm1_response_time_variance(lambda: f64, mu: f64) -> f64 {
     let rho = lambda / mu;
     (1.0 + rho).powi(2) / (mu * mu * (1.0 - rho).powi(4))
-}
-
-/// Erlang C: probability that an arrival waits in M/M/c with offered load `a = lambda / mu`,
-/// from the Erlang B recursion `B(k) = a B(k-1) / (k + a B(k-1))` and
-/// `C = B / (1 - rho (1 - B))`, `rho = a / c`.
-fn erlang_c(c: u32, a: f64) -> f64 {
-    let mut b = 1.0;
-    for k in 1..=c {
-        b = a * b / (f64::from(k) + a * b);
-    }
-    let rho = a / f64::from(c);
-    b / (1.0 - rho * (1.0 - b))
 }
 
 /// A birth-death process on 0, 1, 2, ...: stationary law and time-average statistics.

@@ -106,6 +106,27 @@ pub fn lost(r: &RunResult) -> Map<String, Value> {
         .collect()
 }
 
+/// Theory next to the simulation: one entry per expected figure (see [`crate::analytic`]).
+fn analytic(r: &RunResult) -> Value {
+    let rows: Vec<Value> = crate::analytic::compare(&r.analytic, r)
+        .into_iter()
+        .map(|c| {
+            let e = c.expectation;
+            json!({
+                "component": e.component,
+                "metric": e.metric,
+                "model": e.model,
+                "theory": e.theory.map_or(Value::Null, number),
+                "simulated": c.simulated.map_or(Value::Null, number),
+                "tolerance": number(e.tolerance),
+                "agrees": c.agrees,
+                "note": e.note,
+            })
+        })
+        .collect();
+    Value::Array(rows)
+}
+
 pub fn to_json(r: &RunResult) -> Value {
     let measured = r.measured_secs();
     let e2e = &r.end_to_end;
@@ -173,6 +194,7 @@ pub fn to_json(r: &RunResult) -> Value {
             },
         })),
         "lost": lost(r),
+        "analytic": analytic(r),
         "failures": failures,
         "components": components,
         "engine": {

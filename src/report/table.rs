@@ -149,5 +149,52 @@ pub fn render(r: &RunResult) -> String {
             count("expirations")
         );
     }
+    analytic(r, &mut out);
     out
+}
+
+/// Theory next to the simulation, with a flag where they diverge.
+fn analytic(r: &RunResult, out: &mut String) {
+    let rows = crate::analytic::compare(&r.analytic, r);
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{:<20} {:<16} {:>10} {:>10}  {:<28} check",
+        "theory", "metric", "expected", "simulated", "model"
+    );
+    let mut notes: Vec<String> = Vec::new();
+    for c in &rows {
+        let e = &c.expectation;
+        let show = |v: Option<f64>| match (v, e.metric) {
+            (None, _) => "-".to_string(),
+            (Some(v), "mean_latency_ms") => ms(v),
+            (Some(v), _) => pct(v),
+        };
+        let check = match c.agrees {
+            Some(true) => format!("ok (within {:.0}%)", e.tolerance * 100.0),
+            Some(false) => format!("DIVERGES (tolerance {:.0}%)", e.tolerance * 100.0),
+            None => "n/a".to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "{:<20} {:<16} {:>10} {:>10}  {:<28} {check}",
+            e.component,
+            e.metric,
+            show(e.theory),
+            show(c.simulated),
+            e.model
+        );
+        if let Some(note) = &e.note {
+            let line = format!("{}: {note}", e.component);
+            if !notes.contains(&line) {
+                notes.push(line);
+            }
+        }
+    }
+    for note in notes {
+        let _ = writeln!(out, "  {note}");
+    }
 }

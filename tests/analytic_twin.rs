@@ -142,3 +142,30 @@ components:
         .as_deref()
         .is_some_and(|n| n.starts_with("overloaded")));
 }
+
+#[test]
+fn the_twin_is_in_the_table_the_summary_and_the_report() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = common::sim()
+        .args(["run", "--requests", "20000", "--out"])
+        .arg(dir.path())
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/benches/scenarios/mmc.yaml"
+        ))
+        .output()
+        .expect("runs");
+    common::assert_success(&out);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("M/M/8"), "{table}");
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("summary.json")).expect("summary"),
+    )
+    .expect("json");
+    let first = &summary["analytic"][0];
+    assert_eq!(first["component"], "server");
+    assert_eq!(first["model"], "M/M/8");
+    assert!(first["theory"].as_f64().is_some());
+    let html = std::fs::read_to_string(dir.path().join("report.html")).expect("report");
+    assert!(html.contains("id=\"theory-table\""));
+}

@@ -125,6 +125,23 @@ pub struct Summary {
     pub request_types: IndexMap<String, RequestType>,
     #[serde(default)]
     pub components: IndexMap<String, Component>,
+    /// The analytic twin: theory next to the simulation.
+    #[serde(default)]
+    pub analytic: Vec<AnalyticRow>,
+}
+
+/// One figure of the analytic twin, as `summary.json` gives it.
+#[derive(Clone, Debug, Deserialize)]
+pub struct AnalyticRow {
+    pub component: String,
+    pub metric: String,
+    pub model: String,
+    pub theory: Option<f64>,
+    pub simulated: Option<f64>,
+    pub tolerance: f64,
+    pub agrees: Option<bool>,
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 /// `timeseries.csv`: every column by name; empty cells are NaN.

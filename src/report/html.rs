@@ -435,6 +435,55 @@ fn failures_section(out: &mut String, data: &ReportData) {
     out.push_str("</section>\n");
 }
 
+fn analytic_section(out: &mut String, data: &ReportData) {
+    out.push_str("<section id=\"theory\">\n<h2>Theory</h2>\n");
+    let rows = &data.summary.analytic;
+    if rows.is_empty() {
+        out.push_str("<p class=\"empty\">No part of this design has a closed form.</p>\n");
+    } else {
+        let show = |metric: &str, v: Option<f64>| match v {
+            None => "-".to_string(),
+            Some(v) if metric == "mean_latency_ms" => ms(v),
+            Some(v) => pct(v),
+        };
+        let cells: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| {
+                let check = match r.agrees {
+                    Some(true) => format!("agrees (within {:.0}%)", r.tolerance * 100.0),
+                    Some(false) => format!("diverges (tolerance {:.0}%)", r.tolerance * 100.0),
+                    None => "n/a".to_string(),
+                };
+                vec![
+                    r.component.clone(),
+                    r.metric.clone(),
+                    r.model.clone(),
+                    show(&r.metric, r.theory),
+                    show(&r.metric, r.simulated),
+                    check,
+                    r.note.clone().unwrap_or_default(),
+                ]
+            })
+            .collect();
+        table(
+            out,
+            "theory-table",
+            3,
+            &[
+                "component",
+                "metric",
+                "model",
+                "theory",
+                "simulated",
+                "check",
+                "note",
+            ],
+            &cells,
+        );
+    }
+    out.push_str("</section>\n");
+}
+
 fn lost_section(out: &mut String, data: &ReportData) {
     out.push_str("<section id=\"lost\">\n<h2>What was lost</h2>\n");
     let lost: Vec<(&String, &u64)> = data.extra.lost.iter().filter(|(_, &n)| n > 0).collect();
@@ -519,7 +568,8 @@ pub fn page(data: &ReportData, charts: &[Chart], topology_svg: &str) -> String {
         "<nav><a href=\"#summary\">Summary</a><a href=\"#topology-section\">Topology</a>\
          <a href=\"#over-time\">Over time</a><a href=\"#distribution\">Distribution</a>\
          <a href=\"#components\">Components</a><a href=\"#failures\">Failures</a>\
-         <a href=\"#lost\">Lost</a><a href=\"#assertions\">Assertions</a></nav>\n</header>\n",
+         <a href=\"#theory\">Theory</a><a href=\"#lost\">Lost</a>\
+         <a href=\"#assertions\">Assertions</a></nav>\n</header>\n",
     );
     summary_section(&mut out, data);
     topology_section(&mut out, data, topology_svg);
@@ -539,6 +589,7 @@ pub fn page(data: &ReportData, charts: &[Chart], topology_svg: &str) -> String {
         Section::Components,
     );
     failures_section(&mut out, data);
+    analytic_section(&mut out, data);
     lost_section(&mut out, data);
     assertions_section(&mut out, data);
     let _ = writeln!(

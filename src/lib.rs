@@ -8,6 +8,7 @@
 pub mod analytic;
 pub mod cli;
 pub mod engine;
+pub mod insight;
 pub mod model;
 pub mod report;
 pub mod run;

@@ -128,6 +128,16 @@ pub struct Summary {
     /// The analytic twin: theory next to the simulation.
     #[serde(default)]
     pub analytic: Vec<AnalyticRow>,
+    /// What the trouble detectors found.
+    #[serde(default)]
+    pub trouble: Vec<TroubleRow>,
+}
+
+/// One finding of the trouble detectors, as `summary.json` gives it.
+#[derive(Clone, Debug, Deserialize)]
+pub struct TroubleRow {
+    pub kind: String,
+    pub message: String,
 }
 
 /// One figure of the analytic twin, as `summary.json` gives it.

@@ -436,7 +436,19 @@ fn failures_section(out: &mut String, data: &ReportData) {
 }
 
 fn analytic_section(out: &mut String, data: &ReportData) {
-    out.push_str("<section id=\"theory\">\n<h2>Theory</h2>\n");
+    out.push_str("<section id=\"theory\">\n<h2>Theory and trouble</h2>\n");
+    if !data.summary.trouble.is_empty() {
+        out.push_str("<ul class=\"trouble\">\n");
+        for t in &data.summary.trouble {
+            let _ = writeln!(
+                out,
+                "<li><strong>{}</strong>: {}</li>",
+                escape(&t.kind.replace('_', " ")),
+                escape(&t.message)
+            );
+        }
+        out.push_str("</ul>\n");
+    }
     let rows = &data.summary.analytic;
     if rows.is_empty() {
         out.push_str("<p class=\"empty\">No part of this design has a closed form.</p>\n");
@@ -568,7 +580,7 @@ pub fn page(data: &ReportData, charts: &[Chart], topology_svg: &str) -> String {
         "<nav><a href=\"#summary\">Summary</a><a href=\"#topology-section\">Topology</a>\
          <a href=\"#over-time\">Over time</a><a href=\"#distribution\">Distribution</a>\
          <a href=\"#components\">Components</a><a href=\"#failures\">Failures</a>\
-         <a href=\"#theory\">Theory</a><a href=\"#lost\">Lost</a>\
+         <a href=\"#theory\">Theory and trouble</a><a href=\"#lost\">Lost</a>\
          <a href=\"#assertions\">Assertions</a></nav>\n</header>\n",
     );
     summary_section(&mut out, data);

@@ -195,6 +195,15 @@ pub fn to_json(r: &RunResult) -> Value {
         })),
         "lost": lost(r),
         "analytic": analytic(r),
+        "trouble": crate::insight::detect(r)
+            .into_iter()
+            .map(|f| json!({
+                "kind": f.kind,
+                "component": f.component,
+                "at_s": number(f.at_s),
+                "message": f.message,
+            }))
+            .collect::<Vec<_>>(),
         "failures": failures,
         "components": components,
         "engine": {

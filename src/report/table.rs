@@ -88,6 +88,9 @@ pub fn render(r: &RunResult) -> String {
             r.end.as_secs_f64()
         );
     }
+    for finding in crate::insight::detect(r) {
+        let _ = writeln!(out, "TROUBLE {}", finding.message);
+    }
     let lost = super::summary::lost(r);
     // Only what was actually lost; summary.json lists every category, zeros included.
     if lost.values().any(|v| v.as_u64() != Some(0)) {

@@ -1,0 +1,250 @@
+//! Trouble detectors: patterns in a run's time series that a person should be told about, with
+//! the evidence in numbers.
+//!
+//! - **Saturation**: a component's utilisation stays near 1 over the last quarter of the run
+//!   while its queue grows: it cannot keep up, and waiting times grow without bound.
+//! - **Metastable failure**: a trigger (a load surge, or a failure) ends, yet availability does
+//!   not come back: the system is stuck in a bad state that sustains itself (a retry storm, a
+//!   queue of work whose clients have left), and stays there longer than the trigger lasted.
+//! - **Goodput collapse**: the rate of successful requests falls to less than half its best
+//!   while the offered load is as high as when that best was reached: more load, less work done.
+//!
+//! The detectors read only the run's results. They use the end-to-end windows (offered load is
+//! the requests born per window, retries excluded) and, for saturation, each component's busy
+//! and queue windows. Windows before the warm-up ends are ignored. Test:
+//! `tests/trouble_detectors.rs` (fires on `scenarios/retry-storm.yaml`, not on its cure).
+
+use crate::run::RunResult;
+use crate::stats::Windows;
+
+/// A trouble found in a run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Finding {
+    /// `saturation`, `metastable_failure` or `goodput_collapse`.
+    pub kind: &'static str,
+    /// The component concerned, for saturation.
+    pub component: Option<String>,
+    /// When it starts [s of simulated time].
+    pub at_s: f64,
+    /// What was seen, in numbers.
+    pub message: String,
+}
+
+/// Utilisation at or above this is "near 1".
+const SATURATED: f64 = 0.97;
+/// Availability this far below the pre-trigger level counts as not recovered.
+const UNHEALTHY_DROP: f64 = 0.10;
+/// Goodput below this fraction of its best, at no less load, is a collapse.
+const COLLAPSED: f64 = 0.5;
+/// Seconds over which goodput and offered load are averaged before comparing them.
+const SMOOTHING_SECS: f64 = 5.0;
+/// Seconds given to a system to recover after its trigger, at the least.
+const GRACE_SECS: f64 = 10.0;
+
+/// Everything the detectors find, in a fixed order.
+pub fn detect(r: &RunResult) -> Vec<Finding> {
+    let mut found = saturation(r);
+    found.extend(metastable(r));
+    found.extend(goodput_collapse(r));
+    found
+}
+
+/// The end-to-end windows of the measured part of the run: `(start [s], width [s], offered,
+/// succeeded, finished)`, leaving out the warm-up and a last window cut short.
+fn measured_windows(r: &RunResult) -> Vec<(f64, f64, u64, u64, u64)> {
+    let windows = &r.end_to_end_windows;
+    let width = windows.width_ns() as f64 / 1e9;
+    let (warmup, end) = (r.warmup.as_secs_f64(), r.end.as_secs_f64());
+    windows
+        .rows()
+        .iter()
+        .enumerate()
+        .map(|(i, row)| {
+            (
+                i as f64 * width,
+                width,
+                row.arrivals,
+                row.outcomes.succeeded,
+                row.outcomes.total(),
+            )
+        })
+        .filter(|&(start, w, ..)| start >= warmup && start + w <= end + 1e-9)
+        .collect()
+}
+
+fn saturation(r: &RunResult) -> Vec<Finding> {
+    let mut found = Vec::new();
+    for c in &r.components {
+        let (Some((busy, capacity)), Some(queue)) = (&c.busy_windows, &c.queue_windows) else {
+            continue;
+        };
+        if *capacity == 0 {
+            continue;
+        }
+        let levels = |w: &Windows<f64>, per: f64| -> Vec<(f64, f64)> {
+            let width = w.width_ns() as f64 / 1e9;
+            w.rows()
+                .iter()
+                .enumerate()
+                .map(|(i, area)| (i as f64 * width, area / (width * per)))
+                .filter(|&(start, _)| {
+                    start >= r.warmup.as_secs_f64() && start + width <= r.end.as_secs_f64() + 1e-9
+                })
+                .collect()
+        };
+        let util = levels(busy, *capacity as f64);
+        let queue = levels(queue, 1.0);
+        if util.len() < 8 || queue.len() < 8 {
+            continue;
+        }
+        let tail = &util[util.len() * 3 / 4..];
+        let mean_util = tail.iter().map(|(_, u)| u).sum::<f64>() / tail.len() as f64;
+        let q_tail = &queue[queue.len() * 3 / 4..];
+        let half = q_tail.len() / 2;
+        let mean = |s: &[(f64, f64)]| s.iter().map(|(_, q)| q).sum::<f64>() / s.len().max(1) as f64;
+        let (early, late) = (mean(&q_tail[..half]), mean(&q_tail[half..]));
+        if mean_util >= SATURATED && late > early * 1.2 && late >= 1.0 {
+            found.push(Finding {
+                kind: "saturation",
+                component: Some(c.name.clone()),
+                at_s: tail[0].0,
+                message: format!(
+                    "{} is saturated: {:.1}% busy over the last quarter of the run, and its queue \
+                     grew from {:.1} to {:.1} waiting requests on average",
+                    c.name,
+                    mean_util * 100.0,
+                    early,
+                    late
+                ),
+            });
+        }
+    }
+    found
+}
+
+/// Windows (by index into `windows`) during which a trigger acts: offered load well above its
+/// median (a surge), or a scripted or random failure.
+fn trigger_windows(r: &RunResult, windows: &[(f64, f64, u64, u64, u64)]) -> Vec<bool> {
+    let mut offered: Vec<f64> = windows.iter().map(|w| w.2 as f64).collect();
+    offered.sort_by(f64::total_cmp);
+    let median = offered.get(offered.len() / 2).copied().unwrap_or(0.0);
+    // A surge: 30% above the median, and beyond Poisson noise (4 standard deviations).
+    let surge = median + (0.3 * median).max(4.0 * median.sqrt());
+    let failures: Vec<(f64, f64)> = r
+        .components
+        .iter()
+        .filter(|c| c.kind == "failures")
+        .filter_map(|c| c.extra.get("events"))
+        .filter_map(|e| e.as_array())
+        .flatten()
+        .filter_map(|e| {
+            let start = e.get("start_s")?.as_f64()?;
+            let end = e
+                .get("end_s")
+                .and_then(|v| v.as_f64())
+                .unwrap_or(r.end.as_secs_f64());
+            Some((start, end))
+        })
+        .collect();
+    windows
+        .iter()
+        .map(|&(start, width, arrivals, ..)| {
+            arrivals as f64 > surge
+                || failures
+                    .iter()
+                    .any(|&(from, until)| from < start + width && until > start)
+        })
+        .collect()
+}
+
+fn availability(windows: &[(f64, f64, u64, u64, u64)]) -> Option<f64> {
+    let (ok, all) = windows
+        .iter()
+        .fold((0, 0), |(ok, all), w| (ok + w.3, all + w.4));
+    (all > 0).then(|| ok as f64 / all as f64)
+}
+
+fn metastable(r: &RunResult) -> Option<Finding> {
+    let windows = measured_windows(r);
+    let trigger = trigger_windows(r, &windows);
+    let first = trigger.iter().position(|&t| t)?;
+    let last = trigger.iter().rposition(|&t| t)?;
+    if first < 3 {
+        return None;
+    }
+    let before = availability(&windows[..first])?;
+    let width = windows[0].1;
+    // Give the system at least as long as its last trigger lasted, and GRACE_SECS.
+    let last_start = trigger[..=last]
+        .iter()
+        .rposition(|&t| !t)
+        .map_or(0, |i| i + 1);
+    let lasted = last + 1 - last_start;
+    let grace = lasted.max((GRACE_SECS / width).ceil() as usize);
+    let judged = windows.get(last + 1 + grace..)?;
+    if judged.len() < 3 {
+        return None;
+    }
+    let after = availability(judged)?;
+    if after >= before - UNHEALTHY_DROP {
+        return None;
+    }
+    let healthy = |w: &(f64, f64, u64, u64, u64)| {
+        w.4 == 0 || (w.3 as f64 / w.4 as f64) >= before - UNHEALTHY_DROP / 2.0
+    };
+    let recovered = (last + 1..windows.len())
+        .find(|&i| windows[i..].iter().all(healthy))
+        .map(|i| windows[i].0);
+    let ended = windows[last].0 + width;
+    Some(Finding {
+        kind: "metastable_failure",
+        component: None,
+        at_s: ended,
+        message: format!(
+            "metastable failure: the trigger (load surge or failure) ended at t={ended:.0}s, but \
+             availability stayed at {:.1}% (before it: {:.1}%) {}",
+            after * 100.0,
+            before * 100.0,
+            match recovered {
+                Some(t) => format!("until t={t:.0}s, long after the trigger"),
+                None => format!(
+                    "to the end of the run (t={:.0}s): the bad state sustains itself",
+                    r.end.as_secs_f64()
+                ),
+            }
+        ),
+    })
+}
+
+fn goodput_collapse(r: &RunResult) -> Option<Finding> {
+    let windows = measured_windows(r);
+    let width = windows.first()?.1;
+    let span = ((SMOOTHING_SECS / width).round() as usize).max(1);
+    if windows.len() < span * 2 {
+        return None;
+    }
+    let mut best: Option<(f64, f64)> = None; // (goodput, offered) per second
+    for i in span..=windows.len() {
+        let slice = &windows[i - span..i];
+        let secs = span as f64 * width;
+        let offered = slice.iter().map(|w| w.2).sum::<u64>() as f64 / secs;
+        let goodput = slice.iter().map(|w| w.3).sum::<u64>() as f64 / secs;
+        match best {
+            Some((g, o)) if offered >= 0.95 * o && goodput < COLLAPSED * g => {
+                return Some(Finding {
+                    kind: "goodput_collapse",
+                    component: None,
+                    at_s: slice[0].0,
+                    message: format!(
+                        "goodput collapse: from t={:.0}s, {goodput:.1} successful requests/s at an \
+                         offered {offered:.1}/s, against {g:.1}/s at an offered {o:.1}/s before",
+                        slice[0].0
+                    ),
+                });
+            }
+            Some((g, _)) if goodput <= g => {}
+            _ => best = Some((goodput, offered)),
+        }
+    }
+    None
+}

@@ -122,6 +122,26 @@ pub struct RunResult {
     pub topology: Topology,
     /// What queueing and cache theory expect of this scenario (see [`crate::analytic`]).
     pub analytic: Vec<crate::analytic::Expectation>,
+    /// The analytic twin's estimate of simple changes, best first.
+    pub what_ifs: Vec<crate::analytic::WhatIf>,
+}
+
+impl RunResult {
+    /// Components ranked as bottlenecks: by utilisation, busiest first, each with what the
+    /// twin says one simple change to it would do.
+    pub fn bottlenecks(&self) -> Vec<(&str, f64, Option<&crate::analytic::WhatIf>)> {
+        let mut ranked: Vec<(&str, f64, Option<&crate::analytic::WhatIf>)> = self
+            .components
+            .iter()
+            .filter_map(|c| {
+                let u = c.utilization?;
+                let what_if = self.what_ifs.iter().find(|w| w.component == c.name);
+                Some((c.name.as_str(), u, what_if))
+            })
+            .collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+        ranked
+    }
 }
 
 /// How the run did against its service-level objective.
@@ -191,6 +211,7 @@ pub fn run(
     let types = plan.request_types.clone();
     let topology = topology(&plan);
     let analytic = crate::analytic::expectations(&plan);
+    let what_ifs = crate::analytic::what_ifs(&plan);
     let mut engine = build(plan)?;
     let mut forward = progress.map(|callback| {
         move |now: SimTime, events: u64, world: &crate::model::World| {
@@ -262,6 +283,7 @@ pub fn run(
         end_to_end_cdf: e2e.all.latency.cdf_points(CDF_POINTS),
         topology,
         analytic,
+        what_ifs,
     })
 }
 

@@ -169,3 +169,22 @@ fn the_twin_is_in_the_table_the_summary_and_the_report() {
     let html = std::fs::read_to_string(dir.path().join("report.html")).expect("report");
     assert!(html.contains("id=\"theory-table\""));
 }
+
+#[test]
+fn one_more_instance_behind_round_robin_is_e51_m_1() {
+    let plan = sim::scenario::load(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/benches/scenarios/lb50.yaml"
+    )))
+    .expect("loads");
+    let what_ifs = sim::analytic::what_ifs(&plan);
+    let more = what_ifs
+        .iter()
+        .find(|w| w.component == "server")
+        .expect("a what-if for the pool");
+    assert_eq!(more.change, "one more instance");
+    // 51 servers share the 40/s: each sees Erlang-51 arrivals at 40/51 per second.
+    let wait = sim::analytic::queueing::erlang_m1_wait(51, 40.0 / 51.0, 1.0).expect("stable");
+    assert!((more.after_ms - (1.0 + wait) * 1e3).abs() < 1e-6);
+    assert!(more.after_ms < more.baseline_ms);
+}

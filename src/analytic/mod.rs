@@ -128,8 +128,67 @@ fn simulated(r: &RunResult, component: &str, metric: &str) -> Option<f64> {
 /// Traffic through one component: arrivals per second, per request type.
 type Rates = Vec<f64>;
 
+/// A change to the design the twin can evaluate.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Change {
+    None,
+    /// One more instance of this server pool.
+    AddInstance(usize),
+    /// Twice the entries in this cache.
+    DoubleCache(usize),
+}
+
+/// What one change would do to the mean end-to-end latency, by the twin's reckoning.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WhatIf {
+    pub component: String,
+    /// "one more instance", "twice the cache entries".
+    pub change: &'static str,
+    pub baseline_ms: f64,
+    pub after_ms: f64,
+}
+
+/// The twin's estimate of what each simple change (one more instance of a pool, twice the
+/// entries of a cache) would do to the mean end-to-end latency, best first. Empty where the
+/// twin does not apply to the whole path.
+pub fn what_ifs(plan: &Plan) -> Vec<WhatIf> {
+    let end_to_end = |change| {
+        Twin::new(plan, change)
+            .run()
+            .into_iter()
+            .find(|e| e.component == END_TO_END)
+            .and_then(|e| e.theory)
+    };
+    let Some(baseline_ms) = end_to_end(Change::None) else {
+        return Vec::new();
+    };
+    let mut found: Vec<WhatIf> = plan
+        .components
+        .iter()
+        .enumerate()
+        .filter_map(|(id, (name, component))| {
+            let (change, label) = match component {
+                ComponentPlan::Server(_) => (Change::AddInstance(id), "one more instance"),
+                ComponentPlan::Cache(c) if c.limits.entries.is_some() => {
+                    (Change::DoubleCache(id), "twice the cache entries")
+                }
+                _ => return None,
+            };
+            Some(WhatIf {
+                component: name.clone(),
+                change: label,
+                baseline_ms,
+                after_ms: end_to_end(change)?,
+            })
+        })
+        .collect();
+    found.sort_by(|a, b| a.after_ms.total_cmp(&b.after_ms));
+    found
+}
+
 struct Twin<'a> {
     plan: &'a Plan,
+    change: Change,
     types: usize,
     rates: Vec<Rates>,
     /// Hit ratio per cache (by component index) once computed: `Some(None)` where theory
@@ -152,46 +211,60 @@ struct Twin<'a> {
 
 /// What theory expects of `plan`.
 pub fn expectations(plan: &Plan) -> Vec<Expectation> {
-    let n = plan.components.len();
-    let mut twin = Twin {
-        plan,
-        types: plan.request_types.len(),
-        rates: vec![vec![0.0; plan.request_types.len()]; n],
-        hit_ratio: vec![None; n],
-        response: vec![None; n],
-        approximate_flow: vec![None; n],
-        arrival_scv: vec![1.0; n],
-        state_dependent: vec![None; n],
-        out: Vec::new(),
-    };
-    twin.availability();
-    if let Some(why) = twin.global_obstacle() {
-        for (name, component) in &plan.components {
-            if matches!(
-                component,
-                ComponentPlan::Server(_) | ComponentPlan::Cache(_)
-            ) {
-                twin.out.push(Expectation {
-                    component: name.clone(),
-                    metric: "mean_latency_ms",
-                    model: "-".into(),
-                    theory: None,
-                    tolerance: 0.0,
-                    note: Some(why.clone()),
-                });
-            }
-        }
-        return twin.out;
-    }
-    twin.flow();
-    for id in 0..n {
-        twin.respond(id);
-    }
-    twin.end_to_end();
-    twin.out
+    Twin::new(plan, Change::None).run()
 }
 
-impl Twin<'_> {
+impl<'a> Twin<'a> {
+    fn new(plan: &'a Plan, change: Change) -> Self {
+        let n = plan.components.len();
+        Twin {
+            plan,
+            change,
+            types: plan.request_types.len(),
+            rates: vec![vec![0.0; plan.request_types.len()]; n],
+            hit_ratio: vec![None; n],
+            response: vec![None; n],
+            approximate_flow: vec![None; n],
+            arrival_scv: vec![1.0; n],
+            state_dependent: vec![None; n],
+            out: Vec::new(),
+        }
+    }
+
+    fn run(mut self) -> Vec<Expectation> {
+        let plan = self.plan;
+        self.availability();
+        if let Some(why) = self.global_obstacle() {
+            for (name, component) in &plan.components {
+                if matches!(
+                    component,
+                    ComponentPlan::Server(_) | ComponentPlan::Cache(_)
+                ) {
+                    self.out.push(Expectation {
+                        component: name.clone(),
+                        metric: "mean_latency_ms",
+                        model: "-".into(),
+                        theory: None,
+                        tolerance: 0.0,
+                        note: Some(why.clone()),
+                    });
+                }
+            }
+            return self.out;
+        }
+        self.flow();
+        for id in 0..plan.components.len() {
+            self.respond(id);
+        }
+        self.end_to_end();
+        self.out
+    }
+
+    /// Instances of a pool, with the change applied.
+    fn instances(&self, id: usize, server: &ServerConfig) -> u32 {
+        server.instances.max(1) + u32::from(self.change == Change::AddInstance(id))
+    }
+
     /// A reason the queueing figures of the whole scenario would mislead, if there is one.
     fn global_obstacle(&self) -> Option<String> {
         if !self.plan.failures.is_empty() || !self.plan.random_failures.is_empty() {
@@ -300,7 +373,9 @@ impl Twin<'_> {
                     b.name
                 ));
             }
-            let total: f64 = group.backends.iter().map(|k| f64::from(k.weight)).sum();
+            let pools = self.pools(group);
+            let total: f64 = pools.iter().map(|&(_, w, n)| w * n).sum();
+            let instances: f64 = pools.iter().map(|&(_, _, n)| n).sum();
             if total <= 0.0 {
                 continue;
             }
@@ -308,7 +383,7 @@ impl Twin<'_> {
                 let pool = backend.component.index();
                 match group.algorithm {
                     Algorithm::RoundRobin => {
-                        self.arrival_scv[pool] = 1.0 / group.backends.len() as f64;
+                        self.arrival_scv[pool] = 1.0 / instances;
                     }
                     Algorithm::LeastConnections
                     | Algorithm::LeastResponseTime
@@ -321,15 +396,34 @@ impl Twin<'_> {
                     _ => {}
                 }
             }
-            for backend in &group.backends {
-                let share = f64::from(backend.weight) / total;
-                self.add(backend.component, t, rate * share, id);
+            for &(pool, weight, n) in &pools {
+                self.add(pool, t, rate * weight * n / total, id);
             }
         }
     }
 
     /// A cache sends its misses to its store (for cache-aside, the callers do, which comes to
     /// the same flow), and its writes as its strategy says.
+    /// The pools behind a balancer group: `(pool, weight, instances)`, with the change applied
+    /// (the balancer spreads over instances, each with its pool's weight).
+    fn pools(
+        &self,
+        group: &crate::model::load_balancer::GroupConfig,
+    ) -> Vec<(ComponentId, f64, f64)> {
+        let mut pools: Vec<(ComponentId, f64, f64)> = Vec::new();
+        for backend in &group.backends {
+            if pools.iter().any(|(p, _, _)| *p == backend.component) {
+                continue;
+            }
+            let n = match &self.plan.components[backend.component.index()].1 {
+                ComponentPlan::Server(s) => self.instances(backend.component.index(), s),
+                _ => 1,
+            };
+            pools.push((backend.component, f64::from(backend.weight), f64::from(n)));
+        }
+        pools
+    }
+
     fn flow_cache(&mut self, id: usize, cache: &CacheConfig, rates: &Rates) {
         let Some(backing) = cache.backing else {
             return;
@@ -487,6 +581,11 @@ impl Twin<'_> {
             .collect();
         match (cache.limits.entries, cache.ttl) {
             (Some(capacity), None) => {
+                let capacity = if self.change == Change::DoubleCache(id) {
+                    capacity * 2
+                } else {
+                    capacity
+                };
                 let c = capacity as f64;
                 match cache.policy {
                     Policy::Lru => ("Che (LRU)", 0.05, Ok(theory::lru_hit_ratio(&probs, c))),
@@ -629,7 +728,7 @@ impl Twin<'_> {
         } else {
             0.0
         };
-        let instances = f64::from(server.instances.max(1));
+        let instances = f64::from(self.instances(id, server));
         let c = server.workers.max(1);
         let lambda = total / instances;
         let utilization = lambda * mean / f64::from(c);
@@ -734,11 +833,12 @@ impl Twin<'_> {
         let mut response = vec![0.0; self.types];
         for (t, slot) in response.iter_mut().enumerate() {
             let group = b.groups.get(b.route_of_type[t])?;
-            let total: f64 = group.backends.iter().map(|k| f64::from(k.weight)).sum();
-            for backend in &group.backends {
-                let share = f64::from(backend.weight) / total;
-                let r = self.respond(backend.component.index())?[t];
-                *slot += share * (2.0 * self.mean_latency(id, backend.component) + r);
+            let pools = self.pools(group);
+            let total: f64 = pools.iter().map(|&(_, w, n)| w * n).sum();
+            for (pool, weight, n) in pools {
+                let share = weight * n / total;
+                let r = self.respond(pool.index())?[t];
+                *slot += share * (2.0 * self.mean_latency(id, pool) + r);
             }
         }
         Some(response)

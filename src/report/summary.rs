@@ -195,6 +195,18 @@ pub fn to_json(r: &RunResult) -> Value {
         })),
         "lost": lost(r),
         "analytic": analytic(r),
+        "bottlenecks": r.bottlenecks()
+            .into_iter()
+            .map(|(name, utilization, what_if)| json!({
+                "component": name,
+                "utilization": number(utilization),
+                "what_if": what_if.map(|w| json!({
+                    "change": w.change,
+                    "end_to_end_mean_ms": number(w.baseline_ms),
+                    "after_ms": number(w.after_ms),
+                })),
+            }))
+            .collect::<Vec<_>>(),
         "trouble": crate::insight::detect(r)
             .into_iter()
             .map(|f| json!({

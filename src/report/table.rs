@@ -153,7 +153,31 @@ pub fn render(r: &RunResult) -> String {
         );
     }
     analytic(r, &mut out);
+    bottlenecks(r, &mut out);
     out
+}
+
+/// The three busiest components, with what the twin says would help.
+fn bottlenecks(r: &RunResult, out: &mut String) {
+    let ranked = r.bottlenecks();
+    if ranked.is_empty() {
+        return;
+    }
+    let items: Vec<String> = ranked
+        .iter()
+        .take(3)
+        .map(|(name, u, what_if)| match what_if {
+            Some(w) => format!(
+                "{name} {} busy ({}: mean {} -> {})",
+                pct(*u),
+                w.change,
+                ms(w.baseline_ms),
+                ms(w.after_ms)
+            ),
+            None => format!("{name} {} busy", pct(*u)),
+        })
+        .collect();
+    let _ = writeln!(out, "bottlenecks  {}", items.join("  "));
 }
 
 /// Theory next to the simulation, with a flag where they diverge.

@@ -192,9 +192,19 @@ pub fn count_moves(before: &Placer, after: &Placer, key_space: u64) -> Moves {
 pub struct Reshard {
     pub at: SimTime,
     pub to: u32,
-    /// How long the migration slows the shards involved.
-    pub duration: SimDuration,
+    pub migration: Migration,
+    /// Service-time multiplier of the shards involved while the migration runs.
     pub slowdown: f64,
+}
+
+/// How long moving the keys takes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Migration {
+    /// A fixed time.
+    Lasts(SimDuration),
+    /// Keys copied per second: the time is the moved keys over this rate, so a placement that
+    /// moves more keys migrates longer.
+    CopyRate(f64),
 }
 
 #[derive(Clone, Debug)]
@@ -226,6 +236,8 @@ pub struct Sharded {
     /// When each upstream call (by call slot) was sent on to its shard.
     sent_at: Vec<SimTime>,
     resharded_at: Option<SimTime>,
+    /// How long the migration lasts under the scenario's placement.
+    migration: SimDuration,
     slowed: Vec<bool>,
 }
 
@@ -262,7 +274,20 @@ impl Sharded {
             None => Vec::new(),
         };
         let n = config.shards.len();
+        let moved = Placement::ALL
+            .iter()
+            .position(|&p| p == config.placement)
+            .and_then(|i| moves.get(i))
+            .map_or(0, |m| m.moved);
+        let migration = match config.reshard.as_ref().map(|r| r.migration) {
+            Some(Migration::Lasts(d)) => d,
+            Some(Migration::CopyRate(rate)) if rate > 0.0 => {
+                SimDuration::from_secs_f64(moved as f64 / rate)
+            }
+            _ => SimDuration::ZERO,
+        };
         Sharded {
+            migration,
             placer,
             moves,
             all: RequestStats::new(world.clock),
@@ -336,7 +361,7 @@ impl Sharded {
             self.config.virtual_nodes,
             self.config.key_space,
         );
-        if r.duration.is_zero() || r.slowdown == 1.0 {
+        if self.migration.is_zero() || r.slowdown == 1.0 {
             return;
         }
         let involved = self
@@ -354,7 +379,7 @@ impl Sharded {
             }
         }
         sim.schedule_in(
-            r.duration,
+            self.migration,
             me,
             Msg::Timer {
                 kind: TIMER_MIGRATION_DONE,
@@ -460,7 +485,7 @@ impl Node for Sharded {
                 "from": self.config.initial,
                 "to": r.to,
                 "done": self.resharded_at.is_some(),
-                "migration_s": r.duration.as_secs_f64(),
+                "migration_s": self.migration.as_secs_f64(),
                 "slowdown": r.slowdown,
                 "shards_slowed": self.config.shard_names.iter().zip(&self.slowed)
                     .filter(|(_, &s)| s).map(|(n, _)| n.clone()).collect::<Vec<_>>(),

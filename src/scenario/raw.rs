@@ -617,8 +617,10 @@ pub struct ReshardSpec {
     pub at: At<Scalar>,
     /// Shards in use afterwards (the first ones listed).
     pub to: At<u64>,
-    /// How long the migration of the moved keys lasts (default 0s).
+    /// How long the migration of the moved keys lasts (default 0s; or give copy_rate).
     pub duration: Option<At<Scalar>>,
+    /// Keys copied per second, e.g. 1000/s: the migration lasts moved keys / copy_rate.
+    pub copy_rate: Option<At<Scalar>>,
     /// Service times of the shards involved are multiplied by this during the migration
     /// (default 2x).
     pub slowdown: Option<At<Scalar>>,

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::model::database::{DatabaseConfig, ReplicaChoice, Replication};
-use crate::model::shard::{Placement, Reshard, ShardedConfig};
+use crate::model::shard::{Migration, Placement, Reshard, ShardedConfig};
 
 /// Replicas of one database: each node keeps its own queue and replication stream.
 pub const MAX_REPLICAS: u64 = 1_000;
@@ -22,11 +22,7 @@ fn choice<T>(
     let parsed = parse(&at.value);
     if parsed.is_none() {
         let help = suggestion(&at.value, names.iter().copied());
-        c.error_help(
-            at.loc,
-            format!("unknown {what} '{}'", at.value),
-            format!("{help} (one of: {})", names.join(", ")),
-        );
+        c.error_help(at.loc, format!("unknown {what} '{}'", at.value), help);
     }
     parsed
 }
@@ -217,9 +213,25 @@ pub(super) fn check_sharded(
                 count,
                 "reshard.to counts the first shards listed; add the new shards to 'shards'",
             );
-            let duration = match &r.duration {
-                Some(d) => c.duration(d, "reshard.duration"),
-                None => Some(SimDuration::ZERO),
+            let migration = match (&r.duration, &r.copy_rate) {
+                (Some(d), None) => c.duration(d, "reshard.duration").map(Migration::Lasts),
+                (None, Some(rate)) => match c.parse(rate, "reshard.copy_rate", parse_rate) {
+                    Some(r) if r > 0.0 && r.is_finite() => Some(Migration::CopyRate(r)),
+                    Some(_) => {
+                        c.error(rate.loc, "reshard.copy_rate must be greater than 0/s");
+                        None
+                    }
+                    None => None,
+                },
+                (None, None) => Some(Migration::Lasts(SimDuration::ZERO)),
+                (Some(d), Some(_)) => {
+                    c.error_help(
+                        d.loc,
+                        "reshard has both duration and copy_rate",
+                        "give one: a fixed migration time, or a copy rate (keys/s) from which the time follows",
+                    );
+                    None
+                }
             };
             let slowdown = match &r.slowdown {
                 Some(m) => c.parse(m, "reshard.slowdown", parse_multiplier),
@@ -237,7 +249,7 @@ pub(super) fn check_sharded(
             Some(Reshard {
                 at: SimTime::ZERO + at?,
                 to: to? as u32,
-                duration: duration?,
+                migration: migration?,
                 slowdown: slowdown?,
             })
         }

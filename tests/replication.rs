@@ -320,3 +320,28 @@ failures:
     assert!(text.contains("there is no [3]"), "{text}");
     assert!(text.contains("bad.yaml:7:"), "{text}");
 }
+
+/// Synchronous writes wait for every replica that is up: when the replicas crash, the writes
+/// waiting for them are answered at once, and later writes need no acknowledgement.
+#[test]
+fn sync_writes_waiting_for_crashed_replicas_are_released() {
+    let yaml = "
+name: sync
+run: {duration: 20s}
+traffic:
+  - {name: users, to: db, rate: 10/s, arrivals: constant, mix: {write: 1}}
+components:
+  - database: {name: db, replicas: 2, connections: 100, read_time: 1ms, replication: sync, lag: 1s}
+failures:
+  - {at: 5000500us, crash: 'db[1]'}
+  - {at: 5000500us, crash: 'db[2]'}
+";
+    let result = run_yaml(yaml);
+    let e2e = &result.end_to_end;
+    assert_eq!(e2e.outcomes.failed, 0);
+    assert_eq!(e2e.outcomes.succeeded, 199);
+    // Writes before 4 s waited the full 1 s lag (plus 1 ms); those in flight at the crash
+    // less; the 150 after it, 1 ms.
+    assert!(e2e.latency.max < 1001.5, "{}", e2e.latency.max);
+    assert!(e2e.latency.p50 < 1.1, "{}", e2e.latency.p50);
+}

@@ -554,11 +554,13 @@ impl Database {
         let position = self.log_end;
         self.nodes[node].applied = position;
         self.jobs[job as usize].position = position;
-        let replicas: Vec<usize> = self.replicas_up().collect();
-        if !replicas.is_empty() {
+        if self.replicas_up().next().is_some() {
             self.window.push_back((position, false));
         }
-        for r in replicas {
+        for r in 0..self.nodes.len() {
+            if r == self.master as usize || !self.nodes[r].up {
+                continue;
+            }
             let lag = self.config.lag.sample(&mut self.lag_rng);
             let n = &mut self.nodes[r];
             let due = n.pending.back().map_or(now + lag, |p| p.due.max(now + lag));
@@ -1013,5 +1015,122 @@ impl Node for Database {
             ),
         ];
         report
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::network::Network;
+    use crate::model::{RequestBudget, StatsClock};
+
+    fn database(replicas: u32, balance: ReplicaChoice, reads_from_master: bool) -> Database {
+        let clock = StatsClock {
+            warmup_end: SimTime::ZERO,
+            window_ns: 1_000_000_000,
+        };
+        let budget = RequestBudget {
+            limit: None,
+            issued: 0,
+            stop_issuing_at: SimTime::NEVER,
+        };
+        let world = World::new(
+            Network::new(1, 1, Distribution::constant(SimDuration::ZERO)),
+            clock,
+            budget,
+            vec![false, true],
+        );
+        let ms = |n| Distribution::constant(SimDuration::from_millis(n));
+        let config = DatabaseConfig {
+            name: "db".into(),
+            replicas,
+            connections: 4,
+            queue_capacity: None,
+            read_time: ms(1),
+            write_time: ms(1),
+            replication: Replication::Async,
+            lag: ms(10),
+            reads_from_master,
+            balance,
+            failover_detection: SimDuration::from_secs(1),
+            failover_promotion: SimDuration::ZERO,
+        };
+        Database::new(config, 1, &world)
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for name in Replication::NAMES {
+            assert_eq!(
+                Replication::from_name(name).map(Replication::name),
+                Some(name)
+            );
+        }
+        for name in ReplicaChoice::NAMES {
+            assert_eq!(
+                ReplicaChoice::from_name(name).map(ReplicaChoice::name),
+                Some(name)
+            );
+        }
+        assert_eq!(Replication::from_name("semisync"), None);
+    }
+
+    #[test]
+    fn round_robin_skips_the_master_and_replicas_that_are_down() {
+        let mut db = database(3, ReplicaChoice::RoundRobin, false);
+        let picks: Vec<_> = (0..6).filter_map(|_| db.pick_reader()).collect();
+        assert_eq!(picks, [1, 2, 3, 1, 2, 3]);
+        db.nodes[2].up = false;
+        let picks: Vec<_> = (0..4).filter_map(|_| db.pick_reader()).collect();
+        assert_eq!(picks, [1, 3, 1, 3]);
+        // After a promotion the new master takes no reads and the old one, back, does.
+        db.master = 1;
+        let picks: Vec<_> = (0..4).filter_map(|_| db.pick_reader()).collect();
+        assert_eq!(picks, [0, 3, 0, 3]);
+    }
+
+    #[test]
+    fn least_connections_picks_the_least_loaded_replica() {
+        let mut db = database(3, ReplicaChoice::LeastConnections, false);
+        db.nodes[1].busy = 4;
+        db.nodes[1].queued = 2;
+        db.nodes[2].busy = 3;
+        db.nodes[3].busy = 4;
+        assert_eq!(db.pick_reader(), Some(2));
+        db.nodes[2].queued = 5;
+        assert_eq!(db.pick_reader(), Some(3));
+    }
+
+    #[test]
+    fn reads_fall_back_to_the_master_and_fail_with_no_node() {
+        let mut db = database(2, ReplicaChoice::Random, true);
+        assert_eq!(db.pick_reader(), Some(0), "reads: master");
+        db.config.reads_from_master = false;
+        for _ in 0..20 {
+            assert!(matches!(db.pick_reader(), Some(1 | 2)));
+        }
+        db.nodes[1].up = false;
+        db.nodes[2].up = false;
+        assert_eq!(db.pick_reader(), Some(0), "no replica left");
+        db.nodes[0].up = false;
+        assert_eq!(db.pick_reader(), None);
+        // The master down but a replica up: reads go on, even with reads: master.
+        db.nodes[2].up = true;
+        db.config.reads_from_master = true;
+        assert_eq!(db.pick_reader(), Some(2));
+    }
+
+    #[test]
+    fn the_replication_window_keeps_what_some_replica_lacks() {
+        let mut db = database(2, ReplicaChoice::RoundRobin, false);
+        db.window.extend([(1, true), (2, true), (3, false)]);
+        db.nodes[1].applied = 2;
+        db.nodes[2].applied = 1;
+        db.trim_window();
+        assert_eq!(db.window, [(2, true), (3, false)]);
+        // A replica that is down does not hold the window back.
+        db.nodes[2].up = false;
+        db.trim_window();
+        assert_eq!(db.window, [(3, false)]);
     }
 }

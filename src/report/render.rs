@@ -136,9 +136,9 @@ pub const COMPONENT_METRICS: &[ComponentMetric] = &[
         scale: 100.0,
         per_second: false,
         y_range: None,
-        caption: "Share of reads served by a replica that had not yet applied the latest \
-                  acknowledged write of the key. Zero with synchronous replication; grows with \
-                  the write rate and the replication lag.",
+        caption: "Share of each database's reads that were stale: served by a replica that had \
+                  not yet applied the latest acknowledged write of the key. Zero with \
+                  synchronous replication; grows with the write rate and the replication lag.",
     },
 ];
 

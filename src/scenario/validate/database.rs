@@ -10,6 +10,8 @@ pub const MAX_REPLICAS: u64 = 1_000;
 pub const MAX_SHARDS: usize = 10_000;
 /// Points on the consistent-hashing ring per shard.
 pub const MAX_VIRTUAL_NODES: u64 = 10_000;
+/// Points on the whole ring.
+pub const MAX_RING_POINTS: u64 = 1_000_000;
 
 /// A name from a fixed list, with a did-you-mean; `None` (and an error) if unknown.
 fn choice<T>(
@@ -182,6 +184,19 @@ pub(super) fn check_sharded(
         }
         None => Some(100),
     };
+    if let (Some(v), Some(Placement::Consistent)) = (virtual_nodes, placement) {
+        if v * count > MAX_RING_POINTS {
+            let loc = s.virtual_nodes.as_ref().map_or(s.shards.loc, |v| v.loc);
+            c.error_help(
+                loc,
+                format!(
+                    "{count} shards x {v} virtual nodes = {} ring points, above the limit of {MAX_RING_POINTS}",
+                    v * count
+                ),
+                "each ring point costs memory and search time; fewer virtual nodes (100 to 1000) balance well enough",
+            );
+        }
+    }
     let active = match &s.active {
         Some(a) => c.int_in(
             a,

@@ -345,3 +345,26 @@ failures:
     assert!(e2e.latency.max < 1001.5, "{}", e2e.latency.max);
     assert!(e2e.latency.p50 < 1.1, "{}", e2e.latency.p50);
 }
+
+#[test]
+fn an_unknown_replication_mode_is_pointed_at_exactly() {
+    let yaml = "name: bad
+run: {duration: 1s}
+traffic:
+  - {name: users, to: db, rate: 10/s}
+components:
+  - database: {name: db, read_time: 1ms, replication: asyncc}
+";
+    let Err(e) = sim::scenario::load_str(yaml, "bad.yaml", "bad") else {
+        panic!("must not load");
+    };
+    assert_eq!(
+        e.render(),
+        "error: bad.yaml:6:55: unknown replication mode 'asyncc'
+  |
+6 |   - database: {name: db, read_time: 1ms, replication: asyncc}
+  |                                                       ^
+  = help: did you mean 'async'?
+"
+    );
+}

@@ -368,3 +368,86 @@ components:
 "
     );
 }
+
+/// The ratio estimator `sum y / sum x` over 40 batches of consecutive windows from `first`, and
+/// its batch-means standard error `SE^2 = sum (y_b - R x_b)^2 / ((B - 1) B xbar^2)` (as in
+/// tests/queueing_theory.rs).
+fn ratio_batch_means(
+    y: &sim::stats::Windows<f64>,
+    x: &sim::stats::Windows<f64>,
+    first: usize,
+) -> (f64, f64) {
+    const BATCHES: usize = 40;
+    let n = x.rows().len().saturating_sub(first);
+    assert!(n >= 4 * BATCHES, "only {n} windows");
+    let mut batches = vec![(0.0, 0.0); BATCHES];
+    for k in 0..n {
+        let b = k * BATCHES / n;
+        batches[b].0 += y.rows().get(first + k).copied().unwrap_or(0.0);
+        batches[b].1 += x.rows()[first + k];
+    }
+    let (sy, sx) = batches
+        .iter()
+        .fold((0.0, 0.0), |(a, b), (y, x)| (a + y, b + x));
+    let r = sy / sx;
+    let xbar = sx / BATCHES as f64;
+    let b = BATCHES as f64;
+    let ss: f64 = batches.iter().map(|(y, x)| (y - r * x).powi(2)).sum();
+    (r, (ss / ((b - 1.0) * b * xbar * xbar)).sqrt())
+}
+
+/// Writes at 80/s (Poisson), applied by the master in a constant 1 ms, reach the replica a
+/// constant 50 ms later: Poisson arrivals at its applier, which replays each in a constant
+/// 10 ms. The applier is an M/D/1 queue at rho = 0.8, so the observed lag is
+/// 50 ms + Wq + 10 ms with the Pollaczek-Khinchine mean Wq = rho D / (2 (1 - rho)) = 20 ms.
+#[test]
+fn a_replica_applier_is_an_md1_queue() {
+    let yaml = "
+name: applier
+seed: 8
+run: {duration: 2000s, warmup: 20s}
+traffic:
+  - {name: users, to: db, rate: 80/s, mix: {write: 1}}
+components:
+  - database:
+      name: db
+      replicas: 1
+      connections: 100
+      read_time: 1ms
+      lag: 50ms
+      apply_time: 10ms
+";
+    let result = run_yaml(yaml);
+    let db = component(&result, "db");
+    let Some((_, sim::model::WindowSeries::Ratio(lag, applies))) = db
+        .extra_windows
+        .iter()
+        .find(|(n, _)| n == "replication_lag_ms")
+    else {
+        panic!("no replication_lag_ms series");
+    };
+    let (observed, se) = ratio_batch_means(lag, applies, 20);
+    let (rho, d) = (0.8, 10.0);
+    let expected = 50.0 + rho * d / (2.0 * (1.0 - rho)) + d;
+    println!(
+        "| replica applier M/D/1, rho 0.8, D 10 ms, lag 50 ms | mean observed lag [ms] | {observed:.3} | 50 + Wq + D = {expected} | {:.3} ({Z} SE, batch means) |",
+        Z * se
+    );
+    assert!(
+        (observed - expected).abs() < Z * se,
+        "{observed} vs {expected} (SE {se})"
+    );
+    // Above 1 / apply_time writes per second the replica falls behind for good.
+    let overloaded = run_yaml(
+        &yaml
+            .replace("rate: 80/s", "rate: 120/s")
+            .replace("duration: 2000s", "duration: 60s"),
+    );
+    let db = component(&overloaded, "db");
+    let max_lag = db.extra["replication_lag_ms"]["max"]
+        .as_f64()
+        .unwrap_or(0.0);
+    // 120 writes/s against 100 replayed per second: 20 writes/s pile up, about 0.2 s of lag
+    // more every second, some 10 s after 60 s.
+    assert!(max_lag > 5000.0, "{max_lag}");
+}

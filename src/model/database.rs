@@ -12,9 +12,12 @@
 //!   the replicas that are up), or to the master with `reads: master`, or when no replica is up.
 //!   While no master is up, writes fail at once (counted) and reads keep going to replicas.
 //! - Replication: when the master has applied a write (end of its write time) the write gets the
-//!   next position of the replication log, and each replica that is up applies it `lag`
-//!   [distribution] later, in log order (a replica applies a write no earlier than the one before
-//!   it, as a single replication stream does). Applying costs the replica no connection time.
+//!   next position of the replication log and reaches each replica that is up `lag`
+//!   [distribution] later. The replica's applier replays writes one at a time, in log order
+//!   (never before the write ahead of it, as a single replication stream does), for
+//!   `apply_time` [distribution, default 0] each: a FIFO single server, so above
+//!   1 / `apply_time` writes per second a replica falls further and further behind. The applier
+//!   is a thread of its own: applying takes none of the replica's connections.
 //!   `async`: the master answers the writer at once; `semi_sync`: once one replica has applied
 //!   the write; `sync`: once every replica that is up has. The writer's connection is held while
 //!   it waits, so semi-synchronous and synchronous replication add the lag to write latency and
@@ -123,6 +126,8 @@ pub struct DatabaseConfig {
     pub replication: Replication,
     /// Delay between the master applying a write and a replica applying it.
     pub lag: Distribution,
+    /// Time a replica's applier spends replaying one write (one write at a time).
+    pub apply_time: Distribution,
     /// Reads go to the master rather than to the replicas.
     pub reads_from_master: bool,
     pub balance: ReplicaChoice,
@@ -175,6 +180,8 @@ struct DbNode {
     /// Log position the node has applied up to (a replica holds exactly the log up to it).
     applied: u64,
     pending: VecDeque<Pending>,
+    /// When the replica's applier finishes the last write given to it.
+    applier_free: SimTime,
     requests: u64,
     reads: u64,
     writes: u64,
@@ -235,6 +242,7 @@ pub struct Database {
     next_replica: usize,
     service_rng: SimRng,
     lag_rng: SimRng,
+    apply_rng: SimRng,
     balance_rng: SimRng,
     error_rng: SimRng,
     error_fraction: f64,
@@ -265,6 +273,7 @@ impl Database {
                 slowdown: 1.0,
                 applied: 0,
                 pending: VecDeque::new(),
+                applier_free: SimTime::ZERO,
                 requests: 0,
                 reads: 0,
                 writes: 0,
@@ -288,6 +297,7 @@ impl Database {
             next_replica: 0,
             service_rng: stream(seed, &name, "service"),
             lag_rng: stream(seed, &name, "replication-lag"),
+            apply_rng: stream(seed, &name, "replication-apply"),
             balance_rng: stream(seed, &name, "balancing"),
             error_rng: stream(seed, &name, "injected-errors"),
             error_fraction: 0.0,
@@ -562,8 +572,15 @@ impl Database {
                 continue;
             }
             let lag = self.config.lag.sample(&mut self.lag_rng);
+            let mut apply = self.config.apply_time.sample(&mut self.apply_rng);
             let n = &mut self.nodes[r];
-            let due = n.pending.back().map_or(now + lag, |p| p.due.max(now + lag));
+            if n.slowdown != 1.0 {
+                apply = SimDuration::from_secs_f64(apply.as_secs_f64() * n.slowdown);
+            }
+            // The write reaches the replica `lag` later and waits for the applier, which
+            // replays writes one at a time in log order.
+            let due = (now + lag).max(n.applier_free) + apply;
+            n.applier_free = due;
             n.pending.push_back(Pending {
                 position,
                 applied_at_master: now,
@@ -675,6 +692,7 @@ impl Database {
             if n.up || i == master {
                 n.applied = end;
                 n.pending.clear();
+                n.applier_free = SimTime::ZERO;
             }
         }
         self.window.clear();
@@ -735,6 +753,7 @@ impl Database {
         n.waiting.clear();
         n.queued = 0;
         n.pending.clear();
+        n.applier_free = SimTime::ZERO;
         self.set_busy(node, 0, now);
         self.stats.busy.set(now, self.stats.busy.level() - busy);
         self.stats.queue.set(now, self.stats.queue.level() - queued);
@@ -743,6 +762,7 @@ impl Database {
             // The replication stream stops: what the replicas have not applied, they never will.
             for n in &mut self.nodes {
                 n.pending.clear();
+                n.applier_free = SimTime::ZERO;
             }
             self.awaiting.clear();
             self.failover_epoch += 1;
@@ -1050,6 +1070,7 @@ mod tests {
             write_time: ms(1),
             replication: Replication::Async,
             lag: ms(10),
+            apply_time: ms(0),
             reads_from_master,
             balance,
             failover_detection: SimDuration::from_secs(1),

@@ -581,6 +581,8 @@ pub struct DatabaseSpec {
     pub replication: Option<At<String>>,
     /// Delay between the master applying a write and a replica applying it (default 10ms).
     pub lag: Option<At<OrMap<DistributionSpec>>>,
+    /// Time a replica's applier spends replaying one write, one at a time (default 0).
+    pub apply_time: Option<At<OrMap<DistributionSpec>>>,
     /// replicas (default) or master: where reads go.
     pub reads: Option<At<String>>,
     /// How a read picks a replica: round_robin (default), random or least_connections.

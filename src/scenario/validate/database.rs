@@ -80,6 +80,10 @@ pub(super) fn check_database(c: &mut Checker, d: &raw::DatabaseSpec) -> Option<D
         Some(l) => c.distribution(l, "lag"),
         None => Some(Distribution::constant(SimDuration::from_millis(10))),
     };
+    let apply_time = match &d.apply_time {
+        Some(t) => c.distribution(t, "apply_time"),
+        None => Some(Distribution::constant(SimDuration::ZERO)),
+    };
     let reads_from_master = match &d.reads {
         Some(r) => choice(c, r, "read target", &["replicas", "master"], |n| match n {
             "replicas" => Some(false),
@@ -118,6 +122,7 @@ pub(super) fn check_database(c: &mut Checker, d: &raw::DatabaseSpec) -> Option<D
         write_time: write_time?,
         replication: replication?,
         lag: lag?,
+        apply_time: apply_time?,
         reads_from_master: reads_from_master?,
         balance: balance?,
         failover_detection: detection?,

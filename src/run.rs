@@ -408,6 +408,13 @@ pub fn topology(plan: &Plan) -> Topology {
                 }
                 algorithms.join(", ")
             }
+            other => match other.data_tier_topology() {
+                Some((callees, detail)) => {
+                    callees.into_iter().for_each(|callee| add_edge(id, callee));
+                    detail
+                }
+                None => String::new(),
+            },
         };
         nodes.push(TopologyNode {
             name: component.clone(),

@@ -188,6 +188,7 @@ pub fn what_ifs(plan: &Plan) -> Vec<WhatIf> {
 
 struct Twin<'a> {
     plan: &'a Plan,
+    topology: crate::run::Topology,
     change: Change,
     types: usize,
     rates: Vec<Rates>,
@@ -219,6 +220,7 @@ impl<'a> Twin<'a> {
         let n = plan.components.len();
         Twin {
             plan,
+            topology: crate::run::topology(plan),
             change,
             types: plan.request_types.len(),
             rates: vec![vec![0.0; plan.request_types.len()]; n],
@@ -338,6 +340,17 @@ impl<'a> Twin<'a> {
                 ComponentPlan::Balancer(b) => self.flow_balancer(id, b, &rates),
                 ComponentPlan::Cache(cache) => self.flow_cache(id, cache, &rates),
                 ComponentPlan::Source(_) => {}
+                _ => {
+                    // A kind the twin has no model for: what it passes on is unknown, so
+                    // nothing it feeds gets a figure.
+                    let why = format!(
+                        "not applicable: fed by '{}', which the twin does not model",
+                        self.name(id)
+                    );
+                    for callee in self.callees(id) {
+                        self.state_dependent[callee.index()].get_or_insert(why.clone());
+                    }
+                }
             }
         }
     }
@@ -473,7 +486,20 @@ impl<'a> Twin<'a> {
                 .flat_map(|g| g.backends.iter().map(|k| k.component))
                 .collect(),
             ComponentPlan::Cache(c) => c.backing.into_iter().collect(),
+            _ => self.modelled_elsewhere_callees(id),
         }
+    }
+
+    /// The components a kind the twin does not model calls, from the topology.
+    fn modelled_elsewhere_callees(&self, id: usize) -> Vec<ComponentId> {
+        let name = self.name(id);
+        self.topology
+            .edges
+            .iter()
+            .filter(|e| e.from == name)
+            .filter_map(|e| self.plan.components.iter().position(|(n, _)| *n == e.to))
+            .map(|i| ComponentId(i as u32))
+            .collect()
     }
 
     /// Callers before callees (Kahn's algorithm, ties by id for determinism).
@@ -630,6 +656,7 @@ impl<'a> Twin<'a> {
             ComponentPlan::Server(server) => self.respond_server(id, server),
             ComponentPlan::Balancer(b) => self.respond_balancer(id, b),
             ComponentPlan::Cache(cache) => self.respond_cache(id, cache),
+            _ => None,
         };
         self.response[id] = Some(response.clone());
         response

@@ -8,6 +8,7 @@
 
 pub mod cache;
 pub mod call;
+pub mod database;
 pub mod dist;
 pub mod failures;
 pub mod keys;
@@ -15,6 +16,7 @@ pub mod load_balancer;
 pub mod network;
 pub mod rate;
 pub mod server;
+pub mod shard;
 pub mod source;
 pub mod stats;
 pub mod versions;

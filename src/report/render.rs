@@ -114,6 +114,32 @@ pub const COMPONENT_METRICS: &[ComponentMetric] = &[
         caption: "Requests arriving at each component per second, counting every call (a \
                   server called twice per request counts twice).",
     },
+    ComponentMetric {
+        column: "replication_lag_ms",
+        file: "replication-lag",
+        title: "Replication lag by database",
+        y_label: "lag",
+        unit: "ms",
+        scale: 1.0,
+        per_second: false,
+        y_range: None,
+        caption: "Mean time between the master applying a write and a replica applying it, over \
+                  the writes replicas applied in each window. While it is high, replica reads \
+                  are more often stale, and a master crash loses more acknowledged writes.",
+    },
+    ComponentMetric {
+        column: "stale_read_ratio",
+        file: "stale-reads",
+        title: "Stale reads by database",
+        y_label: "stale / reads",
+        unit: "%",
+        scale: 100.0,
+        per_second: false,
+        y_range: None,
+        caption: "Share of each database's reads that were stale: served by a replica that had \
+                  not yet applied the latest acknowledged write of the key. Zero with \
+                  synchronous replication; grows with the write rate and the replication lag.",
+    },
 ];
 
 /// Load balancers with more backends than this get one bar per pool instead of per instance.

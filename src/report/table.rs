@@ -152,6 +152,55 @@ pub fn render(r: &RunResult) -> String {
             count("expirations")
         );
     }
+    for c in r.components.iter().filter(|c| c.kind == "database") {
+        let figure = |k: &str| c.extra.get(k).and_then(|v| v.as_f64());
+        let lag = c
+            .extra
+            .get("replication_lag_ms")
+            .and_then(|l| l.get("mean"))
+            .and_then(|m| m.as_f64())
+            .map_or("-".to_string(), ms);
+        let failovers = c
+            .extra
+            .get("failovers")
+            .and_then(|f| f.as_array())
+            .map_or(0, Vec::len);
+        let _ = writeln!(
+            out,
+            "database {}: stale reads {} ({})  replication lag {lag}  failovers {failovers}  writes failed without master {}",
+            c.name,
+            figure("stale_reads").unwrap_or(0.0),
+            figure("stale_read_ratio").map_or("-".to_string(), pct),
+            figure("writes_failed_no_master").unwrap_or(0.0),
+        );
+    }
+    for c in r.components.iter().filter(|c| c.kind == "sharded_database") {
+        let ratio = c
+            .extra
+            .get("busiest_shard_load_ratio")
+            .and_then(|v| v.as_f64())
+            .unwrap_or(0.0);
+        let placement = c
+            .extra
+            .get("placement")
+            .and_then(|v| v.as_str())
+            .unwrap_or("-");
+        let moved = c
+            .extra
+            .get("resharding")
+            .and_then(|r| r.get("moves"))
+            .and_then(|m| m.get(placement))
+            .and_then(|m| m.get("moved_fraction"))
+            .and_then(|f| f.as_f64())
+            .map_or(String::new(), |f| {
+                format!("  resharding moved {} of the keys", pct(f))
+            });
+        let _ = writeln!(
+            out,
+            "sharded {}: {placement}  busiest shard {ratio:.2}x the mean{moved}",
+            c.name
+        );
+    }
     analytic(r, &mut out);
     bottlenecks(r, &mut out);
     out

@@ -33,6 +33,7 @@ fn kind_colours(kind: &str) -> (&'static str, &'static str) {
         "traffic" => ("#fbe9c6", "#b07a00"),
         "load_balancer" => ("#d5ecf9", "#0072b2"),
         "server" => ("#cdeee3", "#007a59"),
+        "database" | "sharded_database" => ("#f6dccb", "#d55e00"),
         _ => ("#eeeeee", "#555555"),
     }
 }

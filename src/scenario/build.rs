@@ -4,11 +4,13 @@ use super::validate::{ComponentPlan, Plan};
 use crate::engine::rng::stream;
 use crate::engine::{Engine, SimTime};
 use crate::model::cache::Cache;
+use crate::model::database::Database;
 use crate::model::failures::Timeline;
 use crate::model::keys::KeySampler;
 use crate::model::load_balancer::LoadBalancer;
 use crate::model::network::Network;
 use crate::model::server::ServerPool;
+use crate::model::shard::Sharded;
 use crate::model::source::{Source, SourceConfig};
 use crate::model::{Msg, Node, RequestBudget, StatsClock, World};
 
@@ -78,6 +80,10 @@ pub fn build(plan: Plan) -> Result<ModelEngine, String> {
                 }
                 Box::new(Cache::new(config, seed, engine.world()))
             }
+            ComponentPlan::Database(config) => {
+                Box::new(Database::new(config, seed, engine.world()))
+            }
+            ComponentPlan::Sharded(config) => Box::new(Sharded::new(config, engine.world())),
         };
         engine.add(node);
     }

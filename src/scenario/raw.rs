@@ -351,6 +351,8 @@ pub enum ComponentSpec {
     Server(Box<ServerSpec>),
     LoadBalancer(Box<BalancerSpec>),
     Cache(Box<CacheSpec>),
+    Database(Box<DatabaseSpec>),
+    ShardedDatabase(Box<ShardedSpec>),
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -561,4 +563,70 @@ pub struct RandomFailureSpec {
     pub mtbf: At<OrMap<DistributionSpec>>,
     /// Time to repair.
     pub mttr: At<OrMap<DistributionSpec>>,
+}
+
+/// A replicated database: a master that takes every write and read replicas.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSpec {
+    pub name: At<String>,
+    /// Read replicas besides the master (default 1; 0 for a single node).
+    pub replicas: Option<At<u64>>,
+    /// Requests each node serves at once (default 1).
+    pub connections: Option<At<u64>>,
+    /// Waiting requests each node holds before rejecting (default: unbounded).
+    pub queue: Option<At<u64>>,
+    /// Time a node spends on a read.
+    pub read_time: At<OrMap<DistributionSpec>>,
+    /// Time the master spends on a write (default: read_time).
+    pub write_time: Option<At<OrMap<DistributionSpec>>>,
+    /// async (default), semi_sync (wait for one replica) or sync (wait for every replica).
+    pub replication: Option<At<String>>,
+    /// Delay between the master applying a write and a replica applying it (default 10ms).
+    pub lag: Option<At<OrMap<DistributionSpec>>>,
+    /// Time a replica's applier spends replaying one write, one at a time (default 0).
+    pub apply_time: Option<At<OrMap<DistributionSpec>>>,
+    /// replicas (default) or master: where reads go.
+    pub reads: Option<At<String>>,
+    /// How a read picks a replica: round_robin (default), random or least_connections.
+    pub balance: Option<At<String>>,
+    /// Time from a master crash to its detection (default 10s).
+    pub failover_detection: Option<At<Scalar>>,
+    /// Time from detection to a replica serving as the new master (default 1s).
+    pub failover_promotion: Option<At<Scalar>>,
+}
+
+/// A sharded database: requests go to one of the shards by their key.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShardedSpec {
+    pub name: At<String>,
+    /// The shards, in order: databases or server pools.
+    pub shards: At<Vec<At<String>>>,
+    /// hash (default: hash mod N), range or consistent.
+    pub placement: Option<At<String>>,
+    /// Consistent hashing: points per shard on the ring (default 100).
+    pub virtual_nodes: Option<At<u64>>,
+    /// Shards in use at the start: the first ones listed (default: all).
+    pub active: Option<At<u64>>,
+    /// The key space [0, keys) (default: the largest key count of the traffic sources).
+    pub keys: Option<At<u64>>,
+    /// Change the number of shards in use at a given time.
+    pub reshard: Option<At<ReshardSpec>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReshardSpec {
+    /// When the new placement takes effect.
+    pub at: At<Scalar>,
+    /// Shards in use afterwards (the first ones listed).
+    pub to: At<u64>,
+    /// How long the migration of the moved keys lasts (default 0s; or give copy_rate).
+    pub duration: Option<At<Scalar>>,
+    /// Keys copied per second, e.g. 1000/s: the migration lasts moved keys / copy_rate.
+    pub copy_rate: Option<At<Scalar>>,
+    /// Service times of the shards involved are multiplied by this during the migration
+    /// (default 2x).
+    pub slowdown: Option<At<Scalar>>,
 }

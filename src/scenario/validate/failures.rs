@@ -25,7 +25,7 @@ pub(super) fn failure_target(c: &mut Checker, at: &At<String>) -> Option<(Compon
             loc: at.loc,
         },
         "failure target",
-        &[Role::Server, Role::Cache],
+        &[Role::Server, Role::Cache, Role::Database],
     )?;
     let instances = c.instances.get(&id).copied().unwrap_or(1);
     match instance {
@@ -140,7 +140,11 @@ pub(super) fn check_random_failure(
     c: &mut Checker,
     f: &raw::RandomFailureSpec,
 ) -> Option<RandomFailures> {
-    let target = c.reference(&f.target, "failure target", &[Role::Server, Role::Cache]);
+    let target = c.reference(
+        &f.target,
+        "failure target",
+        &[Role::Server, Role::Cache, Role::Database],
+    );
     let mtbf = c.distribution(&f.mtbf, "mtbf");
     let mttr = c.distribution(&f.mttr, "mttr");
     for (law, at, what) in [(&mtbf, &f.mtbf, "mtbf"), (&mttr, &f.mttr, "mttr")] {

@@ -27,12 +27,14 @@ use crate::model::{Slo, ALL_INSTANCES};
 
 mod balancer;
 mod cache;
+mod database;
 mod failures;
 mod server;
 mod traffic;
 
 use balancer::{backend_name, check_balancer};
 use cache::check_cache;
+use database::{check_database, check_sharded};
 use failures::{check_failure, check_random_failure};
 use server::{check_server, step_targets};
 use traffic::check_traffic;
@@ -76,6 +78,8 @@ pub enum ComponentPlan {
     Server(ServerConfig),
     Balancer(BalancerConfig),
     Cache(CacheConfig),
+    Database(crate::model::database::DatabaseConfig),
+    Sharded(crate::model::shard::ShardedConfig),
 }
 
 impl ComponentPlan {
@@ -85,6 +89,8 @@ impl ComponentPlan {
             ComponentPlan::Server(_) => "server",
             ComponentPlan::Balancer(_) => "load_balancer",
             ComponentPlan::Cache(_) => "cache",
+            ComponentPlan::Database(_) => "database",
+            ComponentPlan::Sharded(_) => "sharded_database",
         }
     }
 }
@@ -131,6 +137,8 @@ enum Role {
     Server,
     Balancer,
     Cache,
+    Database,
+    Sharded,
 }
 
 impl Role {
@@ -140,12 +148,20 @@ impl Role {
             Role::Server => "a server",
             Role::Balancer => "a load balancer",
             Role::Cache => "a cache",
+            Role::Database => "a database",
+            Role::Sharded => "a sharded database",
         }
     }
 }
 
 /// Components a server step, a cache's backing store or a traffic source may call.
-const CALLABLE: [Role; 3] = [Role::Server, Role::Balancer, Role::Cache];
+const CALLABLE: [Role; 5] = [
+    Role::Server,
+    Role::Balancer,
+    Role::Cache,
+    Role::Database,
+    Role::Sharded,
+];
 
 struct Checker {
     errors: Vec<Diagnostic>,
@@ -490,6 +506,8 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
                 };
                 c.cache_strategies.insert(k.name.value.clone(), strategy);
             }
+            raw::ComponentSpec::Database(d) => declared.push((&d.name, Role::Database)),
+            raw::ComponentSpec::ShardedDatabase(s) => declared.push((&s.name, Role::Sharded)),
         }
     }
     for t in &scenario.traffic.value {
@@ -528,6 +546,14 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
             if let (Some(&(id, _, _)), Some(n)) = (c.names.get(&s.name.value), &s.instances) {
                 c.instances
                     .insert(id, n.value.clamp(1, limits::MAX_INSTANCES) as u32);
+            }
+        }
+        // A database's nodes are its instances for failure targets: db[0] the first master.
+        if let raw::ComponentSpec::Database(d) = spec {
+            if let Some(&(id, _, _)) = c.names.get(&d.name.value) {
+                let replicas = d.replicas.as_ref().map_or(1, |r| r.value);
+                let nodes = replicas.min(database::MAX_REPLICAS) + 1;
+                c.instances.insert(id, nodes as u32);
             }
         }
     }
@@ -598,6 +624,23 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
                     components.push((k.name.value.clone(), ComponentPlan::Cache(cache)));
                 }
             }
+            raw::ComponentSpec::Database(d) => {
+                if let Some(db) = check_database(&mut c, d) {
+                    components.push((d.name.value.clone(), ComponentPlan::Database(db)));
+                }
+            }
+            raw::ComponentSpec::ShardedDatabase(s) => {
+                let default_keys = scenario
+                    .traffic
+                    .value
+                    .iter()
+                    .map(|t| t.keys.as_ref().map_or(1_000_000, |k| k.value.count.value))
+                    .max()
+                    .unwrap_or(1_000_000);
+                if let Some(sharded) = check_sharded(&mut c, s, default_keys) {
+                    components.push((s.name.value.clone(), ComponentPlan::Sharded(sharded)));
+                }
+            }
         }
     }
     // A cache-aside cache's store is the one its callers name: it tells stale reads.
@@ -635,7 +678,14 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
                 );
                 continue;
             }
-            let all = [Role::Source, Role::Server, Role::Balancer, Role::Cache];
+            let all = [
+                Role::Source,
+                Role::Server,
+                Role::Balancer,
+                Role::Cache,
+                Role::Database,
+                Role::Sharded,
+            ];
             let a = c.reference(&link.between.value[0], "link end", &all);
             let b = c.reference(&link.between.value[1], "link end", &all);
             let latency = c.distribution(&link.latency, "link latency");
@@ -815,6 +865,10 @@ fn check_cycles(c: &mut Checker, scenario: &raw::Scenario) {
                     out.extend(r.backends.value.iter().map(backend_name));
                 }
                 edges.insert(b.name.value.clone(), out);
+            }
+            raw::ComponentSpec::Database(_) => {}
+            raw::ComponentSpec::ShardedDatabase(s) => {
+                edges.insert(s.name.value.clone(), s.shards.value.clone());
             }
         }
     }

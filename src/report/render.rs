@@ -93,14 +93,15 @@ pub const COMPONENT_METRICS: &[ComponentMetric] = &[
     ComponentMetric {
         column: "queue",
         file: "queue",
-        title: "Queue length by server",
+        title: "Queue length by server and queue",
         y_label: "waiting requests",
         unit: "requests",
         scale: 1.0,
         per_second: false,
         y_range: None,
-        caption: "Mean number of requests waiting for a worker, summed over the pool's instances. \
-                  A queue that keeps growing means arrivals exceed capacity.",
+        caption: "Mean number of requests waiting for a worker, summed over the pool's instances, \
+                  and each message queue's backlog (ready or waiting for a retry). A queue that \
+                  keeps growing means arrivals exceed capacity.",
     },
     ComponentMetric {
         column: "requests",
@@ -113,6 +114,45 @@ pub const COMPONENT_METRICS: &[ComponentMetric] = &[
         y_range: None,
         caption: "Requests arriving at each component per second, counting every call (a \
                   server called twice per request counts twice).",
+    },
+    ComponentMetric {
+        column: "admitted",
+        file: "rate-limiter-admitted",
+        title: "Admitted by rate limiter",
+        y_label: "admitted",
+        unit: "req/s",
+        scale: 1.0,
+        per_second: true,
+        y_range: None,
+        caption: "Requests each rate limiter let through per second. A token bucket passes a \
+                  burst then settles at its refill rate; a leaking bucket's output is flat; a \
+                  fixed window shows spikes at each window start.",
+    },
+    ComponentMetric {
+        column: "rejected",
+        file: "rate-limiter-rejected",
+        title: "Rejected by rate limiter (429)",
+        y_label: "rejected",
+        unit: "req/s",
+        scale: 1.0,
+        per_second: true,
+        y_range: None,
+        caption: "Requests each rate limiter refused per second, answered 429 with a \
+                  Retry-After. Clients that retry at once make this line climb with their \
+                  retries; clients that honour Retry-After do not.",
+    },
+    ComponentMetric {
+        column: "acknowledged",
+        file: "queue-throughput",
+        title: "Messages processed by queue",
+        y_label: "acknowledged",
+        unit: "msg/s",
+        scale: 1.0,
+        per_second: true,
+        y_range: None,
+        caption: "Messages each queue's consumers finished (acknowledged) per second. It is \
+                  capped by the consumers, not by the producers: during a burst the backlog \
+                  (in the queue-length chart) grows instead.",
     },
 ];
 

@@ -77,6 +77,12 @@ pub fn build(plan: Plan) -> Result<ModelEngine, String> {
                 }
                 Box::new(Cache::new(config, seed, engine.world()))
             }
+            ComponentPlan::RateLimiter(config) => Box::new(
+                crate::model::rate_limiter::RateLimiter::new(config, engine.world()),
+            ),
+            ComponentPlan::Queue(config) => {
+                Box::new(crate::model::queue::Queue::new(config, engine.world()))
+            }
         };
         engine.add(node);
     }

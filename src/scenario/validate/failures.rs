@@ -25,7 +25,7 @@ pub(super) fn failure_target(c: &mut Checker, at: &At<String>) -> Option<(Compon
             loc: at.loc,
         },
         "failure target",
-        &[Role::Server, Role::Cache],
+        &[Role::Server, Role::Cache, Role::RateLimiter, Role::Queue],
     )?;
     let instances = c.instances.get(&id).copied().unwrap_or(1);
     match instance {
@@ -70,6 +70,27 @@ pub(super) fn check_failure(c: &mut Checker, f: &raw::FailureSpec) -> Option<Sch
         return None;
     };
     let (target_id, instance) = failure_target(c, target)?;
+    let crash_only = c
+        .names
+        .get(
+            &target
+                .value
+                .trim()
+                .split('[')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string(),
+        )
+        .is_some_and(|(_, r, _)| matches!(r, Role::RateLimiter | Role::Queue));
+    if crash_only && *kind != "crash" {
+        c.error_help(
+            target.loc,
+            format!("rate limiters and queues can only crash, not '{kind}'"),
+            "use crash: <name> (a queue loses its non-durable messages)",
+        );
+        return None;
+    }
     let action = match *kind {
         "crash" => FailureAction::Crash,
         "slow" => match &f.factor {
@@ -140,7 +161,11 @@ pub(super) fn check_random_failure(
     c: &mut Checker,
     f: &raw::RandomFailureSpec,
 ) -> Option<RandomFailures> {
-    let target = c.reference(&f.target, "failure target", &[Role::Server, Role::Cache]);
+    let target = c.reference(
+        &f.target,
+        "failure target",
+        &[Role::Server, Role::Cache, Role::RateLimiter, Role::Queue],
+    );
     let mtbf = c.distribution(&f.mtbf, "mtbf");
     let mttr = c.distribution(&f.mttr, "mttr");
     for (law, at, what) in [(&mtbf, &f.mtbf, "mtbf"), (&mttr, &f.mttr, "mttr")] {

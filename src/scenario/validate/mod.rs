@@ -28,12 +28,16 @@ use crate::model::{Slo, ALL_INSTANCES};
 mod balancer;
 mod cache;
 mod failures;
+mod queue;
+mod rate_limiter;
 mod server;
 mod traffic;
 
 use balancer::{backend_name, check_balancer};
 use cache::check_cache;
 use failures::{check_failure, check_random_failure};
+use queue::check_queue;
+use rate_limiter::check_rate_limiter;
 use server::{check_server, step_targets};
 use traffic::check_traffic;
 
@@ -71,6 +75,8 @@ pub enum ComponentPlan {
     Server(ServerConfig),
     Balancer(BalancerConfig),
     Cache(CacheConfig),
+    RateLimiter(crate::model::rate_limiter::RateLimiterConfig),
+    Queue(crate::model::queue::QueueConfig),
 }
 
 impl ComponentPlan {
@@ -80,6 +86,8 @@ impl ComponentPlan {
             ComponentPlan::Server(_) => "server",
             ComponentPlan::Balancer(_) => "load_balancer",
             ComponentPlan::Cache(_) => "cache",
+            ComponentPlan::RateLimiter(_) => "rate_limiter",
+            ComponentPlan::Queue(_) => "queue",
         }
     }
 }
@@ -124,6 +132,8 @@ enum Role {
     Server,
     Balancer,
     Cache,
+    RateLimiter,
+    Queue,
 }
 
 impl Role {
@@ -133,12 +143,20 @@ impl Role {
             Role::Server => "a server",
             Role::Balancer => "a load balancer",
             Role::Cache => "a cache",
+            Role::RateLimiter => "a rate limiter",
+            Role::Queue => "a queue",
         }
     }
 }
 
 /// Components a server step, a cache's backing store or a traffic source may call.
-const CALLABLE: [Role; 3] = [Role::Server, Role::Balancer, Role::Cache];
+const CALLABLE: [Role; 5] = [
+    Role::Server,
+    Role::Balancer,
+    Role::Cache,
+    Role::RateLimiter,
+    Role::Queue,
+];
 
 struct Checker {
     errors: Vec<Diagnostic>,
@@ -428,7 +446,7 @@ impl Checker {
                     (b.pool.clone(), weight.unwrap_or(1))
                 }
             };
-            if let Some(id) = self.reference(&name, "backend", &[Role::Server]) {
+            if let Some(id) = self.reference(&name, "backend", &[Role::Server, Role::RateLimiter]) {
                 out.push((id, weight as u32));
             }
         }
@@ -483,6 +501,8 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
                 };
                 c.cache_strategies.insert(k.name.value.clone(), strategy);
             }
+            raw::ComponentSpec::RateLimiter(l) => declared.push((&l.name, Role::RateLimiter)),
+            raw::ComponentSpec::Queue(q) => declared.push((&q.name, Role::Queue)),
         }
     }
     for t in &scenario.traffic.value {
@@ -517,11 +537,14 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
         c.names.insert(name.value.clone(), (id, *role, name.loc));
     }
     for spec in &scenario.components.value {
-        if let raw::ComponentSpec::Server(s) = spec {
-            if let (Some(&(id, _, _)), Some(n)) = (c.names.get(&s.name.value), &s.instances) {
-                c.instances
-                    .insert(id, n.value.clamp(1, limits::MAX_INSTANCES) as u32);
-            }
+        let (name, instances) = match spec {
+            raw::ComponentSpec::Server(s) => (&s.name, &s.instances),
+            raw::ComponentSpec::RateLimiter(l) => (&l.name, &l.instances),
+            _ => continue,
+        };
+        if let (Some(&(id, _, _)), Some(n)) = (c.names.get(&name.value), instances) {
+            c.instances
+                .insert(id, n.value.clamp(1, limits::MAX_INSTANCES) as u32);
         }
     }
     if scenario.traffic.value.is_empty() {
@@ -591,6 +614,16 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
                     components.push((k.name.value.clone(), ComponentPlan::Cache(cache)));
                 }
             }
+            raw::ComponentSpec::RateLimiter(l) => {
+                if let Some(limiter) = check_rate_limiter(&mut c, l) {
+                    components.push((l.name.value.clone(), ComponentPlan::RateLimiter(limiter)));
+                }
+            }
+            raw::ComponentSpec::Queue(q) => {
+                if let Some(queue) = check_queue(&mut c, q, &scenario.components.value) {
+                    components.push((q.name.value.clone(), ComponentPlan::Queue(queue)));
+                }
+            }
         }
     }
     // A cache-aside cache's store is the one its callers name: it tells stale reads.
@@ -628,7 +661,14 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
                 );
                 continue;
             }
-            let all = [Role::Source, Role::Server, Role::Balancer, Role::Cache];
+            let all = [
+                Role::Source,
+                Role::Server,
+                Role::Balancer,
+                Role::Cache,
+                Role::RateLimiter,
+                Role::Queue,
+            ];
             let a = c.reference(&link.between.value[0], "link end", &all);
             let b = c.reference(&link.between.value[1], "link end", &all);
             let latency = c.distribution(&link.latency, "link latency");
@@ -799,6 +839,13 @@ fn check_cycles(c: &mut Checker, scenario: &raw::Scenario) {
                     out.extend(r.backends.value.iter().map(backend_name));
                 }
                 edges.insert(b.name.value.clone(), out);
+            }
+            raw::ComponentSpec::RateLimiter(l) => {
+                let out = l.downstream.iter().chain(l.store.iter()).cloned().collect();
+                edges.insert(l.name.value.clone(), out);
+            }
+            raw::ComponentSpec::Queue(q) => {
+                edges.insert(q.name.value.clone(), vec![q.consumer.clone()]);
             }
         }
     }

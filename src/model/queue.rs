@@ -21,8 +21,8 @@
 //!   Deliveries after the first are counted as redeliveries (at-least-once: a consumer may do the
 //!   same work twice).
 //! - **Durability**: when the broker crashes (the failure schedule), a durable queue keeps its
-//!   messages; the deliveries in flight lose their acknowledgements and are delivered again after
-//!   the broker recovers. A non-durable queue loses every message it holds that is not in a
+//!   messages; the deliveries in flight lose their acknowledgements and are delivered again first
+//!   after the broker recovers. A non-durable queue loses every message it holds that is not in a
 //!   consumer's hands (ready or waiting for a retry): counted in `lost` as `queue_messages`.
 //!   Messages in flight are forgotten by the broker (their consumers finish them; the
 //!   acknowledgement finds nothing): counted as `forgotten_in_flight`.
@@ -210,12 +210,22 @@ impl Queue {
         self.in_flight_level.set(now, u64::from(self.in_flight));
     }
 
-    fn make_ready(&mut self, index: u32) {
+    /// Puts a message at the back of the ready queue, or at the front when `first` (a
+    /// delivery the broker lost track of keeps its place, as RabbitMQ requeues it).
+    fn make_ready_at(&mut self, index: u32, first: bool) {
         let m = &mut self.messages[index as usize];
         m.generation = m.generation.wrapping_add(1);
         m.state = State::Ready;
-        self.ready.push_back((index, m.generation));
+        if first {
+            self.ready.push_front((index, m.generation));
+        } else {
+            self.ready.push_back((index, m.generation));
+        }
         self.ready_count += 1;
+    }
+
+    fn make_ready(&mut self, index: u32) {
+        self.make_ready_at(index, false);
     }
 
     fn free_message(&mut self, index: u32) {
@@ -408,9 +418,9 @@ impl Queue {
             match (m.state, self.config.durable) {
                 (State::Free, _) => {}
                 (State::InFlight, true) => {
-                    // Its acknowledgement will find the broker gone: delivered again later.
+                    // Its acknowledgement will find the broker gone: delivered again first.
                     self.in_flight -= 1;
-                    self.make_ready(index);
+                    self.make_ready_at(index, true);
                 }
                 (State::InFlight, false) => {
                     self.in_flight -= 1;
@@ -474,6 +484,11 @@ impl Queue {
             );
         } else if wanted < self.consumers && self.starting == 0 {
             self.set_consumers(wanted, now);
+        }
+        // A run stopped by a request count ends when no event is left: stop checking once no
+        // more messages can come and none is left.
+        if sim.world.budget.exhausted() && self.stored() == 0 && self.starting == 0 {
+            return;
         }
         sim.schedule_in(
             s.interval,

@@ -150,6 +150,9 @@ impl Rule {
     }
 }
 
+/// Tokens short of a whole one by less than this count as a whole one.
+const TOKEN_EPSILON: f64 = 1e-9;
+
 /// What a rule remembers about one key.
 #[derive(Clone, Debug)]
 enum KeyState {
@@ -343,10 +346,12 @@ fn check(rule: &Rule, state: &mut KeyState, now: SimTime) -> Check {
             let elapsed = now.since(*last).as_nanos() as f64;
             *tokens = (*tokens + elapsed * rate_per_ns).min(f64::from(rule.burst));
             *last = now;
-            if *tokens >= 1.0 {
+            // A client that waited its Retry-After must find the token: forgive the rounding
+            // of the refill arithmetic.
+            if *tokens >= 1.0 - TOKEN_EPSILON {
                 Check::Pass {
                     delay: SimDuration::ZERO,
-                    remaining: (*tokens - 1.0).floor() as u64,
+                    remaining: (*tokens - 1.0 + TOKEN_EPSILON).max(0.0).floor() as u64,
                 }
             } else {
                 Check::Fail {

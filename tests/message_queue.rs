@@ -184,3 +184,44 @@ components:
     );
     assert!(q.latency.p99 > 1000.0, "{:?}", q.latency);
 }
+
+#[test]
+fn queue_mistakes_are_located_and_explained() {
+    let base = r#"
+run: {duration: 10s}
+traffic:
+  - {name: users, to: jobs, rate: 10/s}
+components:
+  - queue: {name: jobs, consumer: WORKERS}
+  - server: {name: workers, service_time: 5ms}
+"#;
+    let refusal = |yaml: &str| match sim::scenario::load_str(yaml, "test.yaml", "test") {
+        Ok(_) => panic!("the scenario loaded:\n{yaml}"),
+        Err(e) => e.render(),
+    };
+    let text = refusal(&base.replace("WORKERS", "wokers"));
+    assert!(
+        text.contains("test.yaml:6:35: consumer 'wokers' is not defined"),
+        "{text}"
+    );
+    assert!(text.contains("did you mean 'workers'?"), "{text}");
+    let both = base.replace(
+        "consumer: WORKERS}",
+        "consumer: workers, concurrency: 4, scaling: {min: 1, max: 4, backlog_per_consumer: 10}}",
+    );
+    assert!(refusal(&both).contains("either a fixed 'concurrency' or 'scaling'"));
+    let inverted = base.replace(
+        "consumer: WORKERS}",
+        "consumer: workers, scaling: {min: 8, max: 4, backlog_per_consumer: 10}}",
+    );
+    assert!(refusal(&inverted).contains("scaling.max (4) is below scaling.min (8)"));
+    let errors = format!(
+        "{}failures:\n  - {{at: 1s, errors: jobs, fraction: 10%}}\n",
+        base.replace("WORKERS", "workers")
+    );
+    assert!(refusal(&errors).contains("can only crash, not 'errors'"));
+    let cycle = base
+        .replace("WORKERS", "workers")
+        .replace("service_time: 5ms}", "service_time: 5ms, calls: [jobs]}");
+    assert!(refusal(&cycle).contains("calls form a cycle"));
+}

@@ -344,3 +344,112 @@ network:
     );
     assert!(figure(limiter, "admitted_beyond_shared_limit") > 0.0);
 }
+
+/// The rendered errors of a scenario that must not load.
+fn refusal(yaml: &str) -> String {
+    match sim::scenario::load_str(yaml, "test.yaml", "test") {
+        Ok(_) => panic!("the scenario loaded"),
+        Err(e) => e.render(),
+    }
+}
+
+const LIMITED: &str = r#"
+run: {duration: 10s}
+traffic:
+  - {name: users, to: gateway, rate: 10/s, mix: {read: 1, upload: 1}}
+components:
+  - rate_limiter:
+      name: gateway
+      downstream: web
+      rules:
+        - RULE
+  - server: {name: web, service_time: 5ms}
+"#;
+
+#[test]
+fn rule_mistakes_are_located_and_explained() {
+    let cases = [
+        (
+            "{algorithm: token_buckett, limit: 5}",
+            "test.yaml:10:23: unknown rate-limiting algorithm 'token_buckett'",
+            "did you mean 'token_bucket'?",
+        ),
+        (
+            "{algorithm: fixed_window, limit: 5, burst: 10}",
+            "test.yaml:10:54: 'burst' does not apply to fixed_window",
+            "burst is the capacity",
+        ),
+        (
+            "{algorithm: sliding_log, limit: 5, key: users}",
+            "test.yaml:10:51: unknown rate-limit key 'users'",
+            "expected one of: client, region, type, key, global",
+        ),
+        (
+            "{algorithm: sliding_log, limit: 5, types: [uplaod]}",
+            "request type 'uplaod' is not in any traffic mix",
+            "did you mean 'upload'?",
+        ),
+        (
+            "{algorithm: token_bucket, limit: 0}",
+            "test.yaml:10:44: limit must be at least 1, got 0",
+            "",
+        ),
+    ];
+    for (rule, message, help) in cases {
+        let text = refusal(&LIMITED.replace("RULE", rule));
+        assert!(
+            text.contains(message),
+            "{rule}: expected {message:?} in\n{text}"
+        );
+        assert!(text.contains(help), "{rule}: expected {help:?} in\n{text}");
+    }
+    let two_leaky = LIMITED.replace(
+        "        - RULE",
+        "        - {algorithm: leaking_bucket, limit: 5}\n        - {name: b, algorithm: leaking_bucket, limit: 9}",
+    );
+    assert!(refusal(&two_leaky).contains("only one leaking_bucket rule"));
+    let same_name = LIMITED.replace(
+        "        - RULE",
+        "        - {algorithm: fixed_window, limit: 5}\n        - {algorithm: fixed_window, limit: 9}",
+    );
+    assert!(refusal(&same_name).contains("two rules are named 'client-fixed_window'"));
+    let no_store = LIMITED
+        .replace("RULE", "{algorithm: fixed_window, limit: 5}")
+        .replace(
+            "downstream: web",
+            "downstream: web\n      on_store_failure: closed",
+        );
+    assert!(refusal(&no_store).contains("on_store_failure only applies with a shared counter"));
+    let slow = format!(
+        "{}failures:\n  - {{at: 1s, slow: gateway, factor: 2x}}\n",
+        LIMITED.replace("RULE", "{algorithm: fixed_window, limit: 5}")
+    );
+    assert!(refusal(&slow).contains("rate limiters and queues can only crash, not 'slow'"));
+}
+
+#[test]
+fn a_limiter_inside_a_server_rejects_the_servers_requests() {
+    // The web server checks a global fixed window of 20/s before calling the database: with 50/s
+    // offered (constant arrivals, 5 per 100 ms), exactly 20 of each second's 50 pass.
+    let result = run_yaml(
+        r#"
+seed: 1
+run: {duration: 10s}
+traffic:
+  - {name: users, to: web, rate: 50/s, arrivals: constant}
+components:
+  - server: {name: web, workers: 64, service_time: 1ms, calls: [check, db]}
+  - rate_limiter: {name: check, rules: [{algorithm: fixed_window, limit: 20, key: global}]}
+  - server: {name: db, workers: 64, service_time: 1ms}
+"#,
+    );
+    let check = component(&result, "check");
+    assert_eq!(figure(check, "admitted"), 200.0);
+    let db = component(&result, "db");
+    assert_eq!(db.requests, 200);
+    assert_eq!(result.end_to_end.outcomes.succeeded, 200);
+    assert_eq!(
+        result.end_to_end.outcomes.rejected,
+        result.end_to_end.outcomes.total() - 200
+    );
+}

@@ -370,7 +370,7 @@ fn check(rule: &Rule, state: &mut KeyState, now: SimTime) -> Check {
             let capacity = u64::from(rule.burst);
             if waiting < capacity {
                 let departs = match *last_departure {
-                    Some(last) => now.max(SimTime::from_nanos(last.as_nanos() + gap)),
+                    Some(last) => now.max(SimTime::from_nanos(last.as_nanos().saturating_add(gap))),
                     None => now,
                 };
                 Check::Pass {
@@ -380,7 +380,7 @@ fn check(rule: &Rule, state: &mut KeyState, now: SimTime) -> Check {
             } else {
                 // A place frees when the queue is down to capacity - 1 waiting.
                 let last = last_departure.map_or(0, SimTime::as_nanos);
-                let frees_at = last.saturating_sub((capacity - 1) * gap);
+                let frees_at = last.saturating_sub((capacity - 1).saturating_mul(gap));
                 Check::Fail {
                     retry_after: SimDuration::from_nanos(frees_at.saturating_sub(now.as_nanos())),
                 }
@@ -392,8 +392,8 @@ fn check(rule: &Rule, state: &mut KeyState, now: SimTime) -> Check {
             previous,
         } => {
             roll(rule, index, count, previous, now);
-            let next_window = (*index + 1) * per_ns;
-            let to_next = next_window - now.as_nanos();
+            let next_window = index.saturating_add(1).saturating_mul(per_ns);
+            let to_next = next_window.saturating_sub(now.as_nanos());
             if rule.algorithm == Algorithm::FixedWindow {
                 if u64::from(*count) < limit {
                     Check::Pass {
@@ -406,7 +406,7 @@ fn check(rule: &Rule, state: &mut KeyState, now: SimTime) -> Check {
                     }
                 }
             } else {
-                let elapsed = (now.as_nanos() - *index * per_ns) as f64 / per_ns as f64;
+                let elapsed = now.as_nanos().saturating_sub(*index * per_ns) as f64 / per_ns as f64;
                 let weight = 1.0 - elapsed;
                 let estimate = f64::from(*count) + f64::from(*previous) * weight;
                 if estimate < limit as f64 {
@@ -444,7 +444,7 @@ fn check(rule: &Rule, state: &mut KeyState, now: SimTime) -> Check {
                 let oldest = log.front().map_or(now.as_nanos(), |t| t.as_nanos());
                 Check::Fail {
                     retry_after: SimDuration::from_nanos(
-                        (oldest + per_ns).saturating_sub(now.as_nanos()),
+                        oldest.saturating_add(per_ns).saturating_sub(now.as_nanos()),
                     ),
                 }
             }
@@ -479,7 +479,7 @@ fn charge(rule: &Rule, state: &mut KeyState, now: SimTime) {
         KeyState::Leaky { last_departure } => {
             let gap = rule.interval_ns();
             let departs = match *last_departure {
-                Some(last) => now.max(SimTime::from_nanos(last.as_nanos() + gap)),
+                Some(last) => now.max(SimTime::from_nanos(last.as_nanos().saturating_add(gap))),
                 None => now,
             };
             *last_departure = Some(departs);

@@ -124,9 +124,10 @@ pub const COMPONENT_METRICS: &[ComponentMetric] = &[
         scale: 1.0,
         per_second: true,
         y_range: None,
-        caption: "Requests each rate limiter let through per second. A token bucket passes a \
-                  burst then settles at its refill rate; a leaking bucket's output is flat; a \
-                  fixed window shows spikes at each window start.",
+        caption: "Requests each rate limiter admitted per second, counted at the decision (a \
+                  leaking bucket then forwards them at an even pace). A token bucket passes a \
+                  burst then settles at its refill rate; a fixed window shows spikes at each \
+                  window start when the time windows are shorter than its period.",
     },
     ComponentMetric {
         column: "rejected",

@@ -189,6 +189,7 @@ struct RuleStats {
     admitted: u64,
     rejected: u64,
     remaining: QuotaHistogram,
+    admitted_windows: Windows<f64>,
     rejected_windows: Windows<f64>,
 }
 
@@ -240,6 +241,7 @@ impl RateLimiter {
                 admitted: 0,
                 rejected: 0,
                 remaining: QuotaHistogram::new(u64::from(r.limit.max(r.burst))),
+                admitted_windows: Windows::new(clock.window_ns),
                 rejected_windows: Windows::new(clock.window_ns),
             })
             .collect();
@@ -377,6 +379,8 @@ impl RateLimiter {
             }
             if verdict.rejected {
                 *stats.rejected_windows.at(now) += 1.0;
+            } else if admitted {
+                *stats.admitted_windows.at(now) += 1.0;
             }
             if measured {
                 stats.applied += 1;
@@ -648,6 +652,10 @@ impl Node for RateLimiter {
             ));
         }
         for (rule, s) in self.config.rules.iter().zip(&self.rules) {
+            series.push((
+                format!("admitted.{}", rule.name),
+                WindowSeries::Count(s.admitted_windows.clone()),
+            ));
             series.push((
                 format!("rejected.{}", rule.name),
                 WindowSeries::Count(s.rejected_windows.clone()),

@@ -11,7 +11,7 @@ mod common;
 
 use common::{component, run_yaml};
 use serde_json::Value;
-use sim::model::ComponentReport;
+use sim::model::{ComponentReport, WindowSeries};
 
 fn count(report: &ComponentReport, key: &str) -> u64 {
     match report.extra.get(key) {
@@ -224,4 +224,34 @@ components:
         .replace("WORKERS", "workers")
         .replace("service_time: 5ms}", "service_time: 5ms, calls: [jobs]}");
     assert!(refusal(&cycle).contains("calls form a cycle"));
+}
+
+#[test]
+fn failed_messages_come_back_after_a_doubling_back_off() {
+    // One message, published at 1 s (the first constant arrival); every delivery fails at once
+    // (injected errors), back-off 1 s doubling, 3 attempts: deliveries at 1 s, 2 s and 4 s, and
+    // the dead letter at 4 s. Windows of 1 s show when.
+    let result = run_yaml(
+        r#"
+seed: 1
+run: {requests: 1}
+traffic:
+  - {name: users, to: jobs, rate: 1/s, arrivals: constant}
+components:
+  - queue: {name: jobs, consumer: workers, max_attempts: 3, retry_backoff: 1s}
+  - server: {name: workers, service_time: 10ms}
+failures:
+  - {at: 0s, errors: workers, fraction: 100%}
+"#,
+    );
+    let q = component(&result, "jobs");
+    assert_eq!(count(q, "dead_lettered"), 1);
+    let rows = |name: &str| -> Vec<f64> {
+        match q.extra_windows.iter().find(|(n, _)| n == name) {
+            Some((_, WindowSeries::Count(w))) => w.rows()[..5].to_vec(),
+            _ => panic!("no series {name}"),
+        }
+    };
+    assert_eq!(rows("redelivered"), [0.0, 0.0, 1.0, 0.0, 1.0]);
+    assert_eq!(rows("dead_lettered"), [0.0, 0.0, 0.0, 0.0, 1.0]);
 }

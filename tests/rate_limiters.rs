@@ -452,6 +452,28 @@ components:
         result.end_to_end.outcomes.rejected,
         result.end_to_end.outcomes.total() - 200
     );
+
+    // The server passes the limiter's Retry-After on: honouring clients get through.
+    let yaml = |honour: bool| {
+        format!(
+            r#"
+seed: 8
+run: {{duration: 5000s}}
+traffic:
+  - name: client
+    to: web
+    rate: 0.8/s
+    clients: 1
+    retry: {{attempts: 2, backoff: 0s, honour_retry_after: {honour}}}
+components:
+  - server: {{name: web, workers: 8, service_time: 0s, calls: [check]}}
+  - rate_limiter: {{name: check, rules: [{{algorithm: token_bucket, limit: 1, per: 1s, burst: 1}}]}}
+"#
+        )
+    };
+    let at_once = run_yaml(&yaml(false)).end_to_end.outcomes.availability();
+    let patient = run_yaml(&yaml(true)).end_to_end.outcomes.availability();
+    assert!(patient > at_once + 0.2, "{patient} vs {at_once}");
 }
 
 #[test]

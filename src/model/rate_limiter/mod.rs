@@ -10,7 +10,7 @@
 //!   (`retry.honour_retry_after`).
 //! - **inside a server**: without a `downstream`, the limiter answers "succeeded" (admitted) or
 //!   "rejected"; a server pool lists it among its `calls` and a rejected check ends the request
-//!   as rejected (the Retry-After stops at the server).
+//!   as rejected, the Retry-After passed on to the server's caller.
 //!
 //! Counters:
 //! - **local** (default): each of the `instances` limiter nodes keeps its own counters and

@@ -72,17 +72,8 @@ pub(super) fn check_failure(c: &mut Checker, f: &raw::FailureSpec) -> Option<Sch
     let (target_id, instance) = failure_target(c, target)?;
     let crash_only = c
         .names
-        .get(
-            &target
-                .value
-                .trim()
-                .split('[')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_string(),
-        )
-        .is_some_and(|(_, r, _)| matches!(r, Role::RateLimiter | Role::Queue));
+        .values()
+        .any(|(id, r, _)| *id == target_id && matches!(r, Role::RateLimiter | Role::Queue));
     if crash_only && *kind != "crash" {
         c.error_help(
             target.loc,

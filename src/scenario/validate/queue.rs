@@ -60,8 +60,9 @@ pub(super) fn check_queue(
         None => Some(None),
         Some(s) => {
             let v = &s.value;
-            let min = c.int_in(&v.min, "scaling.min", 1, MAX_CONSUMERS, "");
-            let max = c.int_in(&v.max, "scaling.max", 1, MAX_CONSUMERS, "");
+            let why = "each delivery is tracked individually";
+            let min = c.int_in(&v.min, "scaling.min", 1, MAX_CONSUMERS, why);
+            let max = c.int_in(&v.max, "scaling.max", 1, MAX_CONSUMERS, why);
             if let (Some(min), Some(max)) = (min, max) {
                 if max < min {
                     c.error(
@@ -75,7 +76,7 @@ pub(super) fn check_queue(
                 "scaling.backlog_per_consumer",
                 1,
                 limits::MAX_QUEUE,
-                "",
+                "a consumer per this many waiting messages; use a smaller number",
             );
             let interval = match &v.interval {
                 Some(d) => c.positive_duration(d, "scaling.interval"),

@@ -89,6 +89,13 @@ pub(super) fn check_rate_limiter(
         };
         let mut types = Vec::new();
         if let Some(list) = &r.types {
+            if list.is_empty() {
+                c.error_help(
+                    r.algorithm.loc,
+                    "the rule's 'types' list is empty: it would limit nothing",
+                    "list request types, or remove 'types' to limit every type",
+                );
+            }
             types = vec![false; c.request_types.len()];
             for t in list {
                 if let Some(kind) = c.request_type(t) {

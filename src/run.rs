@@ -394,6 +394,14 @@ pub fn topology(plan: &Plan) -> Topology {
                 }
                 format!("{:?}, {:?}", cache.strategy, cache.policy).to_lowercase()
             }
+            ComponentPlan::RateLimiter(limiter) => {
+                limiter.callees().for_each(|to| add_edge(id, to));
+                limiter.describe()
+            }
+            ComponentPlan::Queue(queue) => {
+                add_edge(id, queue.consumer);
+                queue.describe()
+            }
             ComponentPlan::Balancer(balancer) => {
                 let mut algorithms: Vec<&str> = Vec::new();
                 for group in &balancer.groups {

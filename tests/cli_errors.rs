@@ -404,7 +404,7 @@ fn a_backend_that_is_a_load_balancer() {
     assert_rejected(
         &yaml.replacen("    to: lb", "    to: edge", 1),
         "error: scenario.yaml:21:18: backend 'lb' is a load balancer, which cannot be used here",
-        Some("a backend must be a server"),
+        Some("a backend must be a server or a rate limiter"),
     );
 }
 

@@ -6,7 +6,7 @@
 //! only a small [`CallId`]; a slot is reused after the caller has read the reply, and a generation
 //! number lets timers recognise a slot that has been reused since they were set.
 
-use crate::engine::{ComponentId, SimTime};
+use crate::engine::{ComponentId, SimDuration, SimTime};
 use crate::stats::Outcome;
 
 /// The attributes of a request, copied into every call made on its behalf.
@@ -47,6 +47,8 @@ pub enum CallDetail {
     Stale,
     /// Not in the cache.
     Miss,
+    /// Refused by a rate limiter (HTTP 429): the client may try again after this long.
+    RetryAfter(SimDuration),
 }
 
 impl CallDetail {

@@ -524,10 +524,15 @@ impl LoadBalancer {
         self.free_relays.push(slot);
         let group = &mut self.groups[relay.group as usize];
         let was_ejected = group.state[relay.backend as usize].ejected_until > now;
+        // A rate limiter's 429 says the client is over its quota, not that the backend is sick.
+        let health_outcome = match detail {
+            super::call::CallDetail::RetryAfter(_) => Outcome::Succeeded,
+            _ => outcome,
+        };
         group.on_reply(
             relay.backend as usize,
             now - relay.sent,
-            outcome,
+            health_outcome,
             now,
             self.health,
         );

@@ -24,7 +24,7 @@ use std::collections::VecDeque;
 use rand::Rng;
 
 use super::cache::aside::{AsideReply, CacheAside, Progress};
-use super::call::{CallId, ANY_INSTANCE};
+use super::call::{CallDetail, CallId, ANY_INSTANCE};
 use super::dist::Distribution;
 use super::{call, reply, take_reply, ComponentReport, ModelSim, Msg, Node, NodeStats, World};
 use crate::engine::rng::SimRng;
@@ -444,6 +444,7 @@ impl ServerPool {
     fn on_reply(&mut self, me: ComponentId, id: CallId, sim: &mut ModelSim) {
         // Read before take_reply closes the call.
         let answer = AsideReply::of(sim, id);
+        let refusal = sim.world.calls.get(id).detail;
         let Some((token, request, outcome)) = take_reply(sim, id) else {
             return;
         };
@@ -466,6 +467,11 @@ impl ServerPool {
             None => outcome,
         };
         if outcome != Outcome::Succeeded {
+            // A rate limiter's 429 goes back with its Retry-After.
+            if let CallDetail::RetryAfter(_) = refusal {
+                let upstream = self.jobs[job as usize].upstream;
+                sim.world.calls.get_mut(upstream).detail = refusal;
+            }
             self.complete(me, job, outcome, sim);
         } else {
             self.next_step(me, job, sim);

@@ -15,7 +15,7 @@
 use rand::Rng;
 use rand_distr::{Distribution as _, Exp1};
 
-use super::call::{CallHandle, CallId, Request, ANY_INSTANCE};
+use super::call::{CallDetail, CallHandle, CallId, Request, ANY_INSTANCE};
 use super::dist::Distribution;
 use super::keys::KeySampler;
 use super::rate::RateProfile;
@@ -62,6 +62,10 @@ pub struct SourceConfig {
 /// a uniform draw between 0 and that. A retry budget caps retries at a fraction of requests:
 /// each new request earns `budget` of a retry, each retry spends one, and the account starts at
 /// 10 and holds at most 100 (so short bursts of failures can still be retried).
+///
+/// With `honour_retry_after`, a request a rate limiter refused with a Retry-After
+/// ([`CallDetail::RetryAfter`]) is retried that long after the refusal plus the back-off (test:
+/// `tests/rate_limiters.rs`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RetryPolicy {
     /// Attempts in total, the first included.
@@ -70,6 +74,8 @@ pub struct RetryPolicy {
     pub max_backoff: SimDuration,
     pub jitter: bool,
     pub budget: Option<f64>,
+    /// Wait a 429's Retry-After before the back-off.
+    pub honour_retry_after: bool,
 }
 
 /// Retry tokens the budget starts with and can hold.
@@ -288,19 +294,25 @@ impl Source {
     }
 
     fn on_reply(&mut self, me: ComponentId, id: CallId, sim: &mut ModelSim) {
+        let retry_after = match sim.world.calls.get(id).detail {
+            CallDetail::RetryAfter(wait) => Some(wait),
+            _ => None,
+        };
         let Some((token, request, outcome)) = take_reply(sim, id) else {
             return;
         };
-        self.attempt_ended(me, request, token, outcome, sim);
+        self.attempt_ended(me, request, token, outcome, retry_after, sim);
     }
 
     /// An attempt ended: retry it if the policy allows, or else finish the request.
+    /// `retry_after` is a rate limiter's Retry-After, if the attempt was refused with one.
     fn attempt_ended(
         &mut self,
         me: ComponentId,
         request: Request,
         token: u64,
         outcome: Outcome,
+        retry_after: Option<SimDuration>,
         sim: &mut ModelSim,
     ) {
         let (user, attempt) = untoken(token);
@@ -320,6 +332,7 @@ impl Source {
                             user,
                             attempt: attempt + 1,
                         },
+                        retry_after,
                         sim,
                     );
                     return;
@@ -337,6 +350,7 @@ impl Source {
         me: ComponentId,
         policy: &RetryPolicy,
         retry: PendingRetry,
+        retry_after: Option<SimDuration>,
         sim: &mut ModelSim,
     ) {
         // The k-th retry (attempt k + 1) backs off base * 2^(k-1), capped.
@@ -344,10 +358,16 @@ impl Source {
         let ceiling =
             SimDuration::from_nanos(policy.backoff.as_nanos().saturating_mul(1 << doublings))
                 .min(policy.max_backoff);
-        let delay = if policy.jitter && !ceiling.is_zero() {
+        let backoff = if policy.jitter && !ceiling.is_zero() {
             SimDuration::from_nanos(self.retry_rng.random_range(0..=ceiling.as_nanos()))
         } else {
             ceiling
+        };
+        // Honouring a Retry-After adds the back-off to it: the clients a limiter refused
+        // together are told the same instant, and the jitter keeps them from returning as a herd.
+        let delay = match retry_after.filter(|_| policy.honour_retry_after) {
+            Some(wait) => wait + backoff,
+            None => backoff,
         };
         let slot = match self.free_retry_slots.pop() {
             Some(slot) => {
@@ -393,7 +413,7 @@ impl Source {
         let (request, token) = (c.request, c.token);
         // Whoever touches the call next (the callee's reply, or the reply landing here) closes it.
         sim.world.calls.get_mut(handle.id).abandoned = true;
-        self.attempt_ended(me, request, token, Outcome::TimedOut, sim);
+        self.attempt_ended(me, request, token, Outcome::TimedOut, None, sim);
     }
 }
 

@@ -93,14 +93,15 @@ pub const COMPONENT_METRICS: &[ComponentMetric] = &[
     ComponentMetric {
         column: "queue",
         file: "queue",
-        title: "Queue length by server",
+        title: "Queue length by server and queue",
         y_label: "waiting requests",
         unit: "requests",
         scale: 1.0,
         per_second: false,
         y_range: None,
-        caption: "Mean number of requests waiting for a worker, summed over the pool's instances. \
-                  A queue that keeps growing means arrivals exceed capacity.",
+        caption: "Mean number of requests waiting for a worker, summed over the pool's instances, \
+                  and each message queue's backlog (ready or waiting for a retry). A queue that \
+                  keeps growing means arrivals exceed capacity.",
     },
     ComponentMetric {
         column: "requests",
@@ -139,6 +140,46 @@ pub const COMPONENT_METRICS: &[ComponentMetric] = &[
         caption: "Share of each database's reads that were stale: served by a replica that had \
                   not yet applied the latest acknowledged write of the key. Zero with \
                   synchronous replication; grows with the write rate and the replication lag.",
+    },
+    ComponentMetric {
+        column: "admitted",
+        file: "rate-limiter-admitted",
+        title: "Admitted by rate limiter",
+        y_label: "admitted",
+        unit: "req/s",
+        scale: 1.0,
+        per_second: true,
+        y_range: None,
+        caption: "Requests each rate limiter admitted per second, counted at the decision (a \
+                  leaking bucket then forwards them at an even pace). A token bucket passes a \
+                  burst then settles at its refill rate; a fixed window shows spikes at each \
+                  window start when the time windows are shorter than its period.",
+    },
+    ComponentMetric {
+        column: "rejected",
+        file: "rate-limiter-rejected",
+        title: "Rejected by rate limiter (429)",
+        y_label: "rejected",
+        unit: "req/s",
+        scale: 1.0,
+        per_second: true,
+        y_range: None,
+        caption: "Requests each rate limiter refused per second, answered 429 with a \
+                  Retry-After. Clients that retry at once make this line climb with their \
+                  retries; clients that honour Retry-After do not.",
+    },
+    ComponentMetric {
+        column: "acknowledged",
+        file: "queue-throughput",
+        title: "Messages processed by queue",
+        y_label: "acknowledged",
+        unit: "msg/s",
+        scale: 1.0,
+        per_second: true,
+        y_range: None,
+        caption: "Messages each queue's consumers finished (acknowledged) per second. It is \
+                  capped by the consumers, not by the producers: during a burst the backlog \
+                  (in the queue-length chart) grows instead.",
     },
 ];
 

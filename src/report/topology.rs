@@ -34,6 +34,8 @@ fn kind_colours(kind: &str) -> (&'static str, &'static str) {
         "load_balancer" => ("#d5ecf9", "#0072b2"),
         "server" => ("#cdeee3", "#007a59"),
         "database" | "sharded_database" => ("#f6dccb", "#d55e00"),
+        "rate_limiter" => ("#f9dccd", "#d55e00"),
+        "queue" => ("#eadff0", "#cc79a7"),
         _ => ("#eeeeee", "#555555"),
     }
 }

@@ -84,6 +84,12 @@ pub fn build(plan: Plan) -> Result<ModelEngine, String> {
                 Box::new(Database::new(config, seed, engine.world()))
             }
             ComponentPlan::Sharded(config) => Box::new(Sharded::new(config, engine.world())),
+            ComponentPlan::RateLimiter(config) => Box::new(
+                crate::model::rate_limiter::RateLimiter::new(config, engine.world()),
+            ),
+            ComponentPlan::Queue(config) => {
+                Box::new(crate::model::queue::Queue::new(config, engine.world()))
+            }
         };
         engine.add(node);
     }

@@ -247,6 +247,8 @@ pub struct RetrySpec {
     pub jitter: Option<At<String>>,
     /// At most this many retries per request over time, e.g. 10% (default: no budget).
     pub budget: Option<At<Scalar>>,
+    /// After a rate limiter's 429, wait its Retry-After, then the back-off (default false).
+    pub honour_retry_after: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -353,6 +355,8 @@ pub enum ComponentSpec {
     Cache(Box<CacheSpec>),
     Database(Box<DatabaseSpec>),
     ShardedDatabase(Box<ShardedSpec>),
+    RateLimiter(Box<RateLimiterSpec>),
+    Queue(Box<QueueSpec>),
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -629,4 +633,82 @@ pub struct ReshardSpec {
     /// Service times of the shards involved are multiplied by this during the migration
     /// (default 2x).
     pub slowdown: Option<At<Scalar>>,
+}
+
+/// A rate limiter: in front of a component (`downstream`) or called by a server as a check.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimiterSpec {
+    pub name: At<String>,
+    /// Limiter nodes (default 1); with local counters each keeps its own.
+    pub instances: Option<At<u64>>,
+    /// Rules a request must all pass, e.g. {algorithm: token_bucket, limit: 5, per: 1s, key: client}.
+    pub rules: At<Vec<RateRuleSpec>>,
+    /// Where admitted requests go (default: none; the limiter answers "admitted" to its caller).
+    pub downstream: Option<At<String>>,
+    /// A server pool holding shared counters (e.g. Redis): one round trip per decision
+    /// (default: each node counts locally).
+    pub store: Option<At<String>>,
+    /// With a store: open (default: admit when the store fails) or closed (fail the request).
+    pub on_store_failure: Option<At<String>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RateRuleSpec {
+    /// Name in the report (default: <key>-<algorithm>).
+    pub name: Option<At<String>>,
+    /// token_bucket, leaking_bucket, fixed_window, sliding_log or sliding_window.
+    pub algorithm: At<String>,
+    /// Requests allowed per `per` (the refill or drain amount for the buckets).
+    pub limit: At<u64>,
+    /// The window, or the time over which `limit` tokens refill or leak (default 1s).
+    pub per: Option<At<Scalar>>,
+    /// Token bucket: capacity; leaking bucket: queue length (default: limit).
+    pub burst: Option<At<u64>>,
+    /// What is counted apart: client (default), region, type, key (a user) or global.
+    pub key: Option<At<String>>,
+    /// Only requests of these types count and are limited (default: every type).
+    pub types: Option<Vec<At<String>>>,
+}
+
+/// A message queue (broker) delivering to a consumer pool.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QueueSpec {
+    pub name: At<String>,
+    /// Most messages stored, in flight included (default: unbounded).
+    pub capacity: Option<At<u64>>,
+    /// Messages survive a broker crash (default true).
+    pub durable: Option<bool>,
+    /// The server pool that processes the messages.
+    pub consumer: At<String>,
+    /// Messages delivered at once: the number of consumers (default: the consumer pool's
+    /// instances x workers).
+    pub concurrency: Option<At<u64>>,
+    /// Scale the consumers by backlog instead of a fixed concurrency.
+    pub scaling: Option<At<QueueScalingSpec>>,
+    /// A delivery not acknowledged within this is delivered again (default 30s).
+    pub visibility_timeout: Option<At<Scalar>>,
+    /// Deliveries before a message goes to the dead-letter queue (default 5).
+    pub max_attempts: Option<At<u64>>,
+    /// Wait before a failed message is delivered again; doubles per attempt (default 1s).
+    pub retry_backoff: Option<At<Scalar>>,
+    /// Longest wait between deliveries (default 60s).
+    pub max_retry_backoff: Option<At<Scalar>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QueueScalingSpec {
+    /// Fewest consumers (at the start too).
+    pub min: At<u64>,
+    /// Most consumers.
+    pub max: At<u64>,
+    /// Backlog one consumer is meant to handle: consumers = ceil(backlog / this).
+    pub backlog_per_consumer: At<u64>,
+    /// How often the backlog is checked (default 10s).
+    pub interval: Option<At<Scalar>>,
+    /// Time for a new consumer to start taking messages (default 10s).
+    pub startup: Option<At<Scalar>>,
 }

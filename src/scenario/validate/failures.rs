@@ -25,7 +25,13 @@ pub(super) fn failure_target(c: &mut Checker, at: &At<String>) -> Option<(Compon
             loc: at.loc,
         },
         "failure target",
-        &[Role::Server, Role::Cache, Role::Database],
+        &[
+            Role::Server,
+            Role::Cache,
+            Role::Database,
+            Role::RateLimiter,
+            Role::Queue,
+        ],
     )?;
     let instances = c.instances.get(&id).copied().unwrap_or(1);
     match instance {
@@ -70,6 +76,18 @@ pub(super) fn check_failure(c: &mut Checker, f: &raw::FailureSpec) -> Option<Sch
         return None;
     };
     let (target_id, instance) = failure_target(c, target)?;
+    let crash_only = c
+        .names
+        .values()
+        .any(|(id, r, _)| *id == target_id && matches!(r, Role::RateLimiter | Role::Queue));
+    if crash_only && *kind != "crash" {
+        c.error_help(
+            target.loc,
+            format!("rate limiters and queues can only crash, not '{kind}'"),
+            "use crash: <name> (a queue loses its non-durable messages)",
+        );
+        return None;
+    }
     let action = match *kind {
         "crash" => FailureAction::Crash,
         "slow" => match &f.factor {
@@ -143,7 +161,13 @@ pub(super) fn check_random_failure(
     let target = c.reference(
         &f.target,
         "failure target",
-        &[Role::Server, Role::Cache, Role::Database],
+        &[
+            Role::Server,
+            Role::Cache,
+            Role::Database,
+            Role::RateLimiter,
+            Role::Queue,
+        ],
     );
     let mtbf = c.distribution(&f.mtbf, "mtbf");
     let mttr = c.distribution(&f.mttr, "mttr");

@@ -29,6 +29,8 @@ mod balancer;
 mod cache;
 mod database;
 mod failures;
+mod queue;
+mod rate_limiter;
 mod server;
 mod traffic;
 
@@ -36,6 +38,8 @@ use balancer::{backend_name, check_balancer};
 use cache::check_cache;
 use database::{check_database, check_sharded};
 use failures::{check_failure, check_random_failure};
+use queue::check_queue;
+use rate_limiter::check_rate_limiter;
 use server::{check_server, step_targets};
 use traffic::check_traffic;
 
@@ -80,6 +84,8 @@ pub enum ComponentPlan {
     Cache(CacheConfig),
     Database(crate::model::database::DatabaseConfig),
     Sharded(crate::model::shard::ShardedConfig),
+    RateLimiter(crate::model::rate_limiter::RateLimiterConfig),
+    Queue(crate::model::queue::QueueConfig),
 }
 
 impl ComponentPlan {
@@ -91,6 +97,8 @@ impl ComponentPlan {
             ComponentPlan::Cache(_) => "cache",
             ComponentPlan::Database(_) => "database",
             ComponentPlan::Sharded(_) => "sharded_database",
+            ComponentPlan::RateLimiter(_) => "rate_limiter",
+            ComponentPlan::Queue(_) => "queue",
         }
     }
 }
@@ -139,6 +147,8 @@ enum Role {
     Cache,
     Database,
     Sharded,
+    RateLimiter,
+    Queue,
 }
 
 impl Role {
@@ -150,17 +160,21 @@ impl Role {
             Role::Cache => "a cache",
             Role::Database => "a database",
             Role::Sharded => "a sharded database",
+            Role::RateLimiter => "a rate limiter",
+            Role::Queue => "a queue",
         }
     }
 }
 
 /// Components a server step, a cache's backing store or a traffic source may call.
-const CALLABLE: [Role; 5] = [
+const CALLABLE: [Role; 7] = [
     Role::Server,
     Role::Balancer,
     Role::Cache,
     Role::Database,
     Role::Sharded,
+    Role::RateLimiter,
+    Role::Queue,
 ];
 
 struct Checker {
@@ -451,7 +465,7 @@ impl Checker {
                     (b.pool.clone(), weight.unwrap_or(1))
                 }
             };
-            if let Some(id) = self.reference(&name, "backend", &[Role::Server]) {
+            if let Some(id) = self.reference(&name, "backend", &[Role::Server, Role::RateLimiter]) {
                 out.push((id, weight as u32));
             }
         }
@@ -508,6 +522,8 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
             }
             raw::ComponentSpec::Database(d) => declared.push((&d.name, Role::Database)),
             raw::ComponentSpec::ShardedDatabase(s) => declared.push((&s.name, Role::Sharded)),
+            raw::ComponentSpec::RateLimiter(l) => declared.push((&l.name, Role::RateLimiter)),
+            raw::ComponentSpec::Queue(q) => declared.push((&q.name, Role::Queue)),
         }
     }
     for t in &scenario.traffic.value {
@@ -542,12 +558,6 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
         c.names.insert(name.value.clone(), (id, *role, name.loc));
     }
     for spec in &scenario.components.value {
-        if let raw::ComponentSpec::Server(s) = spec {
-            if let (Some(&(id, _, _)), Some(n)) = (c.names.get(&s.name.value), &s.instances) {
-                c.instances
-                    .insert(id, n.value.clamp(1, limits::MAX_INSTANCES) as u32);
-            }
-        }
         // A database's nodes are its instances for failure targets: db[0] the first master.
         if let raw::ComponentSpec::Database(d) = spec {
             if let Some(&(id, _, _)) = c.names.get(&d.name.value) {
@@ -555,6 +565,15 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
                 let nodes = replicas.min(database::MAX_REPLICAS) + 1;
                 c.instances.insert(id, nodes as u32);
             }
+        }
+        let (name, instances) = match spec {
+            raw::ComponentSpec::Server(s) => (&s.name, &s.instances),
+            raw::ComponentSpec::RateLimiter(l) => (&l.name, &l.instances),
+            _ => continue,
+        };
+        if let (Some(&(id, _, _)), Some(n)) = (c.names.get(&name.value), instances) {
+            c.instances
+                .insert(id, n.value.clamp(1, limits::MAX_INSTANCES) as u32);
         }
     }
     if scenario.traffic.value.is_empty() {
@@ -641,6 +660,16 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
                     components.push((s.name.value.clone(), ComponentPlan::Sharded(sharded)));
                 }
             }
+            raw::ComponentSpec::RateLimiter(l) => {
+                if let Some(limiter) = check_rate_limiter(&mut c, l) {
+                    components.push((l.name.value.clone(), ComponentPlan::RateLimiter(limiter)));
+                }
+            }
+            raw::ComponentSpec::Queue(q) => {
+                if let Some(queue) = check_queue(&mut c, q, &scenario.components.value) {
+                    components.push((q.name.value.clone(), ComponentPlan::Queue(queue)));
+                }
+            }
         }
     }
     // A cache-aside cache's store is the one its callers name: it tells stale reads.
@@ -685,6 +714,8 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
                 Role::Cache,
                 Role::Database,
                 Role::Sharded,
+                Role::RateLimiter,
+                Role::Queue,
             ];
             let a = c.reference(&link.between.value[0], "link end", &all);
             let b = c.reference(&link.between.value[1], "link end", &all);
@@ -869,6 +900,13 @@ fn check_cycles(c: &mut Checker, scenario: &raw::Scenario) {
             raw::ComponentSpec::Database(_) => {}
             raw::ComponentSpec::ShardedDatabase(s) => {
                 edges.insert(s.name.value.clone(), s.shards.value.clone());
+            }
+            raw::ComponentSpec::RateLimiter(l) => {
+                let out = l.downstream.iter().chain(l.store.iter()).cloned().collect();
+                edges.insert(l.name.value.clone(), out);
+            }
+            raw::ComponentSpec::Queue(q) => {
+                edges.insert(q.name.value.clone(), vec![q.consumer.clone()]);
             }
         }
     }

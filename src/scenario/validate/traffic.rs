@@ -206,6 +206,7 @@ pub(super) fn check_retry(c: &mut Checker, r: &raw::RetrySpec) -> Option<RetryPo
         max_backoff,
         jitter,
         budget,
+        honour_retry_after: r.honour_retry_after.unwrap_or(false),
     })
 }
 

@@ -6,6 +6,7 @@
 //! sub-requests (a web server calls its database). Every message between two components crosses
 //! the [`network::Network`], which adds the link's latency.
 
+pub mod autoscale;
 pub mod cache;
 pub mod call;
 pub mod dist;
@@ -156,6 +157,8 @@ pub struct World {
     pub write_types: Vec<bool>,
     /// Versions of the data in stores of record (for stale reads from caches).
     pub versions: Versions,
+    /// Which instances of autoscaled pools take new requests.
+    pub membership: autoscale::Membership,
     next_request_id: u64,
 }
 
@@ -184,6 +187,7 @@ impl World {
             },
             write_types,
             versions: Versions::default(),
+            membership: autoscale::Membership::default(),
             next_request_id: 0,
         }
     }

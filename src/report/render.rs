@@ -103,6 +103,20 @@ pub const COMPONENT_METRICS: &[ComponentMetric] = &[
                   A queue that keeps growing means arrivals exceed capacity.",
     },
     ComponentMetric {
+        column: "instances",
+        file: "instances",
+        title: "Instances in service",
+        y_label: "instances taking traffic",
+        unit: "instances",
+        scale: 1.0,
+        per_second: false,
+        y_range: None,
+        caption: "Time-weighted mean number of instances taking traffic in each autoscaled pool \
+                  per window. A step up comes one provisioning delay after the scale-out \
+                  decision (summary.json lists each action with its reason); a scale-in drains \
+                  an instance before it leaves.",
+    },
+    ComponentMetric {
         column: "requests",
         file: "component-requests",
         title: "Requests by component",

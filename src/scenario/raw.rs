@@ -369,6 +369,8 @@ pub struct ServerSpec {
     pub per_type: Option<IndexMap<At<String>, TypeOverride>>,
     /// A request not finished this long after arriving is answered "timed out".
     pub timeout: Option<At<Scalar>>,
+    /// Target-tracking autoscaling between `min` and `max` instances.
+    pub autoscale: Option<At<AutoscaleSpec>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -558,4 +560,31 @@ pub struct RandomFailureSpec {
     pub mtbf: At<OrMap<DistributionSpec>>,
     /// Time to repair.
     pub mttr: At<OrMap<DistributionSpec>>,
+}
+
+/// Target tracking: the pool adds or removes instances to keep `metric` near `target`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AutoscaleSpec {
+    /// utilization (default), queue (waiting requests per instance) or rate (requests per
+    /// second per instance).
+    pub metric: Option<At<String>>,
+    /// Value to keep the metric at: 60% (utilization), 5 (queue), 100/s (rate).
+    pub target: At<Scalar>,
+    /// Fewest instances.
+    pub min: At<u64>,
+    /// Most instances.
+    pub max: At<u64>,
+    /// How often the metric is measured and a decision taken (default 30s).
+    pub interval: Option<At<Scalar>>,
+    /// Least time between a scaling action and a scale-out (default 60s).
+    pub scale_out_cooldown: Option<At<Scalar>>,
+    /// Least time between a scaling action and a scale-in (default 300s).
+    pub scale_in_cooldown: Option<At<Scalar>>,
+    /// Time from the decision until a new instance takes traffic (default 60s).
+    pub provisioning: Option<At<Scalar>>,
+    /// After provisioning, a new instance serves more slowly for this long (default 0s).
+    pub warmup: Option<At<Scalar>>,
+    /// Service times are multiplied by this during the warm-up (default 2x).
+    pub warmup_factor: Option<At<Scalar>>,
 }

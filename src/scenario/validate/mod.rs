@@ -25,6 +25,7 @@ use crate::model::server::{RequestProfile, ServerConfig, Step};
 use crate::model::source::{Arrivals, Load, RetryPolicy};
 use crate::model::{Slo, ALL_INSTANCES};
 
+mod autoscale;
 mod balancer;
 mod cache;
 mod failures;
@@ -518,7 +519,13 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
     }
     for spec in &scenario.components.value {
         if let raw::ComponentSpec::Server(s) = spec {
-            if let (Some(&(id, _, _)), Some(n)) = (c.names.get(&s.name.value), &s.instances) {
+            // An autoscaled pool has `max` instance slots, each a backend of its balancers.
+            let slots = s
+                .autoscale
+                .as_ref()
+                .map(|a| &a.value.max)
+                .or(s.instances.as_ref());
+            if let (Some(&(id, _, _)), Some(n)) = (c.names.get(&s.name.value), slots) {
                 c.instances
                     .insert(id, n.value.clamp(1, limits::MAX_INSTANCES) as u32);
             }

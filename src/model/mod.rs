@@ -220,8 +220,10 @@ pub fn call(
         .world
         .calls
         .open(caller, callee, token, request, instance);
-    let latency = sim.world.network.latency(caller, callee);
-    sim.schedule_in(latency, callee, Msg::Call(id));
+    // A partition drops the call: the caller finds out through its timeout.
+    if let Some(latency) = sim.world.network.route(caller, callee) {
+        sim.schedule_in(latency, callee, Msg::Call(id));
+    }
     id
 }
 
@@ -246,8 +248,9 @@ pub fn reply(sim: &mut ModelSim, id: CallId, outcome: Outcome) {
         return;
     }
     let (caller, callee) = (call.caller, call.callee);
-    let latency = sim.world.network.latency(callee, caller);
-    sim.schedule_in(latency, caller, Msg::Reply(id));
+    if let Some(latency) = sim.world.network.route(callee, caller) {
+        sim.schedule_in(latency, caller, Msg::Reply(id));
+    }
 }
 
 /// Takes a reply that arrived at its caller: returns the call's token, request and outcome and

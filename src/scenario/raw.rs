@@ -548,6 +548,13 @@ pub struct FailureSpec {
     pub errors: Option<At<String>>,
     /// For `errors`: the fraction of requests that fail, e.g. 10%.
     pub fraction: Option<At<Scalar>>,
+    /// Cut the network between two sides, each a component or a list of components:
+    /// [web, db] or [[web-a, web-b], [db]]. Messages across are dropped.
+    pub partition: Option<At<Vec<At<Side>>>>,
+    /// Add latency between two sides (as for `partition`); the delay is `add`.
+    pub latency: Option<At<Vec<At<Side>>>>,
+    /// For `latency`: the delay added to every message across, e.g. 200ms.
+    pub add: Option<At<Scalar>>,
 }
 
 /// Every instance of `target` fails after a time drawn from `mtbf` and is repaired after a time
@@ -587,4 +594,46 @@ pub struct AutoscaleSpec {
     pub warmup: Option<At<Scalar>>,
     /// Service times are multiplied by this during the warm-up (default 2x).
     pub warmup_factor: Option<At<Scalar>>,
+}
+
+/// One side of a network fault: a component name or a list of names.
+#[derive(Debug)]
+pub enum Side {
+    One(String),
+    Many(Vec<At<String>>),
+}
+
+impl<'de> Deserialize<'de> for Side {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Side;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a component name or a list of names")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Side, E> {
+                Ok(Side::One(v.to_string()))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Side, A::Error> {
+                let mut names = Vec::new();
+                while let Some(name) = seq.next_element::<At<String>>()? {
+                    names.push(name);
+                }
+                Ok(Side::Many(names))
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for Side {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "NetworkSide".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A component name, or a list of component names.",
+            "anyOf": [ { "type": "string" }, { "type": "array", "items": { "type": "string" } } ]
+        })
+    }
 }

@@ -15,6 +15,7 @@
 //! `tests/failures.rs`; network faults in `tests/network_faults.rs`.
 
 use super::dist::Distribution;
+use super::downtime::{Interval, RECOVERY_STREAK};
 use super::network::FaultKind;
 use super::{ComponentReport, Control, ModelSim, Msg, Node, World, ALL_INSTANCES};
 use crate::engine::rng::{stream, SimRng};
@@ -132,6 +133,10 @@ pub struct Timeline {
     network_faults: Vec<Option<usize>>,
     /// Messages partitions dropped, read from the network at the end.
     dropped_messages: u64,
+    /// Downtime the clients saw, read from the end-to-end statistics at the end.
+    downtime: Vec<Interval>,
+    downtime_count: u64,
+    downtime_total_s: f64,
 }
 
 /// Name under which the timeline appears among the components (not a valid scenario name, so it
@@ -152,6 +157,9 @@ impl Timeline {
             scheduled_events: vec![None; scheduled.len()],
             network_faults: vec![None; scheduled.len()],
             dropped_messages: 0,
+            downtime: Vec::new(),
+            downtime_count: 0,
+            downtime_total_s: 0.0,
             scheduled,
             random,
             rngs,
@@ -294,6 +302,21 @@ impl Component<Msg, World> for Timeline {
 
     fn finish(&mut self, _me: ComponentId, sim: &mut ModelSim) {
         self.dropped_messages = sim.world.network.dropped();
+        let downtime = &sim.world.end_to_end.downtime;
+        self.downtime = downtime.intervals();
+        self.downtime_count = downtime.count();
+        self.downtime_total_s = downtime.total_secs(sim.now());
+    }
+}
+
+impl Timeline {
+    /// The downtime a failure caused: the first interval that started while it was in effect.
+    fn downtime_of(&self, e: &FailureEvent, end: SimTime) -> Option<Interval> {
+        let until = e.end.unwrap_or(end);
+        self.downtime
+            .iter()
+            .find(|d| d.start >= e.start && d.start <= until)
+            .copied()
     }
 }
 
@@ -311,20 +334,45 @@ impl Node for Timeline {
                 window_ns: 1,
             }),
         );
+        let secs = |t: SimTime| t.as_secs_f64();
         let events: Vec<serde_json::Value> = self
             .events
             .iter()
             .map(|e| {
+                let seen = self.downtime_of(e, end);
                 serde_json::json!({
                     "kind": e.kind,
                     "target": e.target,
                     "instance": e.instance,
-                    "start_s": e.start.as_secs_f64(),
-                    "end_s": e.end.map(|t| t.as_secs_f64()),
+                    "start_s": secs(e.start),
+                    "end_s": e.end.map(secs),
                     "duration_s": e.end.unwrap_or(end).since(e.start).as_secs_f64(),
+                    "observed_downtime_s": seen.map(|d| d.end.unwrap_or(end).since(d.start).as_secs_f64()),
+                    "time_to_recover_s": seen.and_then(|d| d.end).map(|t| t.since(e.start).as_secs_f64()),
                 })
             })
             .collect();
+        let intervals: Vec<serde_json::Value> = self
+            .downtime
+            .iter()
+            .map(|d| {
+                serde_json::json!({
+                    "start_s": secs(d.start),
+                    "end_s": d.end.map(secs),
+                    "duration_s": d.end.unwrap_or(end).since(d.start).as_secs_f64(),
+                    "unsuccessful_requests": d.failed,
+                })
+            })
+            .collect();
+        report.extra.insert(
+            "downtime".into(),
+            serde_json::json!({
+                "intervals": intervals,
+                "count": self.downtime_count,
+                "total_s": self.downtime_total_s,
+                "recovery_streak": RECOVERY_STREAK,
+            }),
+        );
         report
             .extra
             .insert("events".into(), serde_json::Value::Array(events));

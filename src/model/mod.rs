@@ -10,6 +10,7 @@ pub mod autoscale;
 pub mod cache;
 pub mod call;
 pub mod dist;
+pub mod downtime;
 pub mod failures;
 pub mod keys;
 pub mod load_balancer;
@@ -120,11 +121,14 @@ pub struct EndToEnd {
     /// Per request type, in the order of the scenario's types; empty when there is only one
     /// type (its figures are those of `all`).
     pub by_type: Vec<RequestStats>,
+    /// Downtime intervals as the clients saw them.
+    pub downtime: downtime::Downtime,
 }
 
 impl EndToEnd {
     pub fn record(&mut self, request: &Request, now: SimTime, outcome: Outcome) {
         self.all.finish(request.born, now, outcome);
+        self.downtime.record(now, outcome);
         if let Some(slo) = self.slo {
             if outcome == Outcome::Succeeded && now - request.born <= slo.latency {
                 *self.slo_good_windows.at(now) += 1;
@@ -184,6 +188,7 @@ impl World {
                     .filter(|_| request_types > 1)
                     .map(|_| RequestStats::new(clock))
                     .collect(),
+                downtime: downtime::Downtime::default(),
             },
             write_types,
             versions: Versions::default(),

@@ -7,6 +7,7 @@
 //! the [`network::Network`], which adds the link's latency.
 
 pub mod autoscale;
+pub mod breaker;
 pub mod cache;
 pub mod call;
 pub mod dist;

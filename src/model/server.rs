@@ -22,6 +22,10 @@
 //! finishes what it holds. Utilisation is measured against the workers of the instances that
 //! existed (in service or draining) over time.
 //!
+//! With `call_timeout`, a plain downstream call not answered in time is abandoned and the
+//! request ends "timed out", freeing its worker. With `circuit_breaker` (see `super::breaker`),
+//! each plain downstream call target has a breaker; while it is open, calls to it fail at once.
+//!
 //! Theory tests: M/M/1, M/M/c (Erlang C), M/D/1 (Pollaczek-Khinchine), M/M/1/K blocking and a
 //! Jackson tandem in `tests/queueing_theory.rs`.
 
@@ -30,8 +34,9 @@ use std::collections::VecDeque;
 use rand::Rng;
 
 use super::autoscale::{Autoscale, Integral, Measured};
+use super::breaker::{Breaker, CircuitBreakers};
 use super::cache::aside::{AsideReply, CacheAside, Progress};
-use super::call::{CallId, ANY_INSTANCE};
+use super::call::{CallHandle, CallId, ANY_INSTANCE};
 use super::dist::Distribution;
 use super::{
     call, reply, take_reply, ComponentReport, ModelSim, Msg, Node, NodeStats, WindowSeries, World,
@@ -68,6 +73,9 @@ pub struct ServerConfig {
     pub timeout: Option<SimDuration>,
     /// Target-tracking autoscaling; `instances` is then the initial number.
     pub autoscale: Option<Autoscale>,
+    /// A plain downstream call not answered within this is abandoned ("timed out").
+    pub call_timeout: Option<SimDuration>,
+    pub circuit_breakers: Option<CircuitBreakers>,
 }
 
 /// Pools up to this size report the fraction of time with at least k instances up, for every k.
@@ -78,6 +86,8 @@ const TIMER_DEADLINE: u16 = 1;
 const TIMER_EVALUATE: u16 = 2;
 /// `index` is the instance slot, `generation` its allocation number.
 const TIMER_PROVISIONED: u16 = 3;
+/// `index` and `generation` are the downstream call's handle.
+const TIMER_CALL_TIMEOUT: u16 = 4;
 
 /// Where an instance slot is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -184,6 +194,12 @@ pub struct ServerPool {
     /// Instances up over time.
     up: LevelTracker,
     scaler: Option<Scaler>,
+    /// One breaker per downstream target: (target, its name, breaker).
+    breakers: Vec<(ComponentId, String, Breaker)>,
+    /// Breakers open over time.
+    breakers_open: LevelTracker,
+    /// Downstream calls abandoned after `call_timeout`.
+    call_timeouts: u64,
 }
 
 fn token(index: u32, generation: u32) -> u64 {
@@ -252,6 +268,15 @@ impl ServerPool {
                 capacity,
             }
         });
+        let breakers = config
+            .circuit_breakers
+            .iter()
+            .flat_map(|b| {
+                b.targets
+                    .iter()
+                    .map(|(id, name)| (*id, name.clone(), Breaker::new(b.policy)))
+            })
+            .collect();
         ServerPool {
             config,
             instances,
@@ -267,6 +292,31 @@ impl ServerPool {
             crashes: 0,
             up,
             scaler,
+            breakers,
+            breakers_open: LevelTracker::new(clock.warmup_end, clock.window_ns),
+            call_timeouts: 0,
+        }
+    }
+
+    fn breaker(&mut self, target: ComponentId) -> Option<&mut Breaker> {
+        self.breakers
+            .iter_mut()
+            .find(|(id, _, _)| *id == target)
+            .map(|(_, _, b)| b)
+    }
+
+    fn count_open_breakers(&mut self, now: SimTime) {
+        let open = self.breakers.iter().filter(|(_, _, b)| b.is_open()).count() as u64;
+        if open != self.breakers_open.level() {
+            self.breakers_open.set(now, open);
+        }
+    }
+
+    /// Counts a downstream call's outcome in its target's breaker, if it has one.
+    fn breaker_record(&mut self, target: ComponentId, success: bool, now: SimTime) {
+        if let Some(b) = self.breaker(target) {
+            b.record(now, success);
+            self.count_open_breakers(now);
         }
     }
 
@@ -704,7 +754,28 @@ impl ServerPool {
                 let token = token(job, generation);
                 match step {
                     Step::Call(target) => {
-                        call(sim, me, target, token, request, ANY_INSTANCE);
+                        let now = sim.now();
+                        if let Some(breaker) = self.breaker(target) {
+                            let allowed = breaker.allow(now);
+                            self.count_open_breakers(now);
+                            if !allowed {
+                                self.complete(me, job, Outcome::Failed, sim);
+                                return;
+                            }
+                        }
+                        let id = call(sim, me, target, token, request, ANY_INSTANCE);
+                        if let Some(timeout) = self.config.call_timeout {
+                            let handle = sim.world.calls.handle(id);
+                            sim.schedule_in(
+                                timeout,
+                                me,
+                                Msg::Timer {
+                                    kind: TIMER_CALL_TIMEOUT,
+                                    index: handle.id.0,
+                                    generation: handle.generation,
+                                },
+                            );
+                        }
                     }
                     Step::CacheAside(aside) => aside.start(sim, me, token, request),
                 }
@@ -750,9 +821,13 @@ impl ServerPool {
     fn on_reply(&mut self, me: ComponentId, id: CallId, sim: &mut ModelSim) {
         // Read before take_reply closes the call.
         let answer = AsideReply::of(sim, id);
+        let callee = sim.world.calls.get(id).callee;
         let Some((token, request, outcome)) = take_reply(sim, id) else {
             return;
         };
+        if !self.breakers.is_empty() {
+            self.breaker_record(callee, outcome == Outcome::Succeeded, sim.now());
+        }
         let (job, generation) = untoken(token);
         let Some(j) = self.jobs.get(job as usize) else {
             return;
@@ -785,6 +860,34 @@ impl ServerPool {
         match self.config.profiles.get(j.kind as usize)?.calls.get(step)? {
             Step::CacheAside(aside) => Some(*aside),
             Step::Call(_) => None,
+        }
+    }
+
+    /// A downstream call was not answered within `call_timeout`: abandon it and end the
+    /// request "timed out".
+    fn on_call_timeout(&mut self, me: ComponentId, handle: CallHandle, sim: &mut ModelSim) {
+        let Some(c) = sim.world.calls.resolve(handle) else {
+            return; // answered and closed
+        };
+        if c.caller != me || c.replied || c.abandoned {
+            return;
+        }
+        let (callee, token) = (c.callee, c.token);
+        sim.world.calls.get_mut(handle.id).abandoned = true;
+        self.call_timeouts += 1;
+        let now = sim.now();
+        self.breaker_record(callee, false, now);
+        let (job, generation) = untoken(token);
+        let Some(j) = self.jobs.get(job as usize) else {
+            return;
+        };
+        if j.generation != generation || j.state != JobState::Running {
+            return;
+        }
+        if j.timed_out {
+            self.release(me, job, sim);
+        } else {
+            self.complete(me, job, Outcome::TimedOut, sim);
         }
     }
 
@@ -876,6 +979,18 @@ impl Component<Msg, World> for ServerPool {
                 index,
                 generation,
             } => self.on_provisioned(me, index as usize, generation, sim),
+            Msg::Timer {
+                kind: TIMER_CALL_TIMEOUT,
+                index,
+                generation,
+            } => self.on_call_timeout(
+                me,
+                CallHandle {
+                    id: CallId(index),
+                    generation,
+                },
+                sim,
+            ),
             Msg::Timer { .. } => {}
         }
     }
@@ -896,6 +1011,7 @@ impl Component<Msg, World> for ServerPool {
             scaler.in_service.advance_to(end);
             scaler.capacity.advance_to(end);
         }
+        self.breakers_open.advance_to(end);
     }
 }
 
@@ -968,11 +1084,58 @@ impl Node for ServerPool {
         if let Some(scaler) = &self.scaler {
             self.report_scaling(scaler, &mut report, end);
         }
+        if self.config.call_timeout.is_some() {
+            report.extra.insert(
+                "call_timeouts".into(),
+                serde_json::json!(self.call_timeouts),
+            );
+        }
+        if !self.breakers.is_empty() {
+            self.report_breakers(&mut report, end);
+        }
         report
     }
 }
 
 impl ServerPool {
+    /// Each breaker's figures and state changes, and the open breakers per window.
+    fn report_breakers(&self, report: &mut ComponentReport, end: SimTime) {
+        let breakers: serde_json::Map<String, serde_json::Value> = self
+            .breakers
+            .iter()
+            .map(|(_, name, b)| {
+                let transitions: Vec<serde_json::Value> = b
+                    .transitions
+                    .iter()
+                    .map(|(t, state)| {
+                        serde_json::json!({"time_s": t.as_secs_f64(), "state": state.name()})
+                    })
+                    .collect();
+                (
+                    name.clone(),
+                    serde_json::json!({
+                        "state_at_end": b.state.name(),
+                        "opened": b.opened,
+                        "fast_failed_calls": b.fast_failed,
+                        "transitions": transitions,
+                    }),
+                )
+            })
+            .collect();
+        report.extra.insert(
+            "circuit_breakers".into(),
+            serde_json::Value::Object(breakers),
+        );
+        report.extra.insert(
+            "circuit_breakers_open_mean".into(),
+            serde_json::json!(self.breakers_open.mean(end)),
+        );
+        report.extra_windows.push((
+            "breakers_open".to_string(),
+            WindowSeries::Level(self.breakers_open.windows()),
+        ));
+    }
+
     /// Autoscaled pools: utilisation out of the capacity that existed, the instance count over
     /// time and every scaling action.
     fn report_scaling(&self, scaler: &Scaler, report: &mut ComponentReport, end: SimTime) {

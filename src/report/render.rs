@@ -117,6 +117,19 @@ pub const COMPONENT_METRICS: &[ComponentMetric] = &[
                   an instance before it leaves.",
     },
     ComponentMetric {
+        column: "breakers_open",
+        file: "circuit-breakers",
+        title: "Circuit breakers open",
+        y_label: "time open",
+        unit: "%",
+        scale: 100.0,
+        per_second: false,
+        y_range: None,
+        caption: "Share of each window a pool's circuit breakers were open (summed over its \
+                  downstream targets: 100% is one breaker open all the time). While open, calls \
+                  fail at once instead of tying up workers; summary.json lists each transition.",
+    },
+    ComponentMetric {
         column: "requests",
         file: "component-requests",
         title: "Requests by component",

@@ -371,6 +371,10 @@ pub struct ServerSpec {
     pub timeout: Option<At<Scalar>>,
     /// Target-tracking autoscaling between `min` and `max` instances.
     pub autoscale: Option<At<AutoscaleSpec>>,
+    /// A downstream call not answered within this is abandoned and the request times out.
+    pub call_timeout: Option<At<Scalar>>,
+    /// A circuit breaker on each component in `calls`.
+    pub circuit_breaker: Option<At<BreakerSpec>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -636,4 +640,20 @@ impl JsonSchema for Side {
             "anyOf": [ { "type": "string" }, { "type": "array", "items": { "type": "string" } } ]
         })
     }
+}
+
+/// Circuit breaker on a pool's calls to each downstream component.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BreakerSpec {
+    /// Share of failed calls in the window that opens the breaker (default 50%).
+    pub failure_rate: Option<At<Scalar>>,
+    /// Sliding window the rate is measured over (default 10s).
+    pub window: Option<At<Scalar>>,
+    /// Fewest calls in the window before the rate is judged (default 20).
+    pub min_calls: Option<At<u64>>,
+    /// How long it stays open, failing calls at once (default 5s).
+    pub open_for: Option<At<Scalar>>,
+    /// Trial calls let through when half-open; all must succeed to close (default 3).
+    pub half_open_probes: Option<At<u64>>,
 }

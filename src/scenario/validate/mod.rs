@@ -27,6 +27,7 @@ use crate::model::{Slo, ALL_INSTANCES};
 
 mod autoscale;
 mod balancer;
+mod breaker;
 mod cache;
 mod failures;
 mod server;

@@ -75,6 +75,30 @@ pub(super) fn check_server(c: &mut Checker, s: &raw::ServerSpec) -> Option<Serve
         .timeout
         .as_ref()
         .and_then(|d| c.positive_duration(d, "timeout"));
+    let call_timeout = s
+        .call_timeout
+        .as_ref()
+        .and_then(|d| c.positive_duration(d, "call_timeout"));
+    let circuit_breakers = s.circuit_breaker.as_ref().and_then(|b| {
+        let mut targets: Vec<ComponentId> = Vec::new();
+        for p in profiles.iter().flatten() {
+            for step in &p.calls {
+                if let Step::Call(id) = step {
+                    if !targets.contains(id) {
+                        targets.push(*id);
+                    }
+                }
+            }
+        }
+        for step in &calls {
+            if let Step::Call(id) = step {
+                if !targets.contains(id) {
+                    targets.push(*id);
+                }
+            }
+        }
+        super::breaker::check_breaker(c, b, targets)
+    });
     if c.errors.len() > errors_before {
         return None;
     }
@@ -96,6 +120,8 @@ pub(super) fn check_server(c: &mut Checker, s: &raw::ServerSpec) -> Option<Serve
         profiles,
         timeout,
         autoscale,
+        call_timeout,
+        circuit_breakers,
     })
 }
 

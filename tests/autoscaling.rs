@@ -243,3 +243,53 @@ components:
         "{text}"
     );
 }
+
+#[test]
+fn scale_in_drains_the_instance_before_it_leaves() {
+    // Requests every 10 s (t = 10, 20, ...) straight to the pool, spread round robin over the
+    // instances in service, each served for 25 s by one worker. Instance 0 takes the request
+    // of t = 10 s, instance 1 that of t = 20 s. At the evaluation of t = 25 s the utilisation
+    // is (15 + 5) / (2 * 25) = 0.4 against a target of 0.9: ceil(2 * 0.4 / 0.9) = 1 instance.
+    // Instance 1 drains: it takes no new request (those of 30 s and 40 s queue on instance 0)
+    // and leaves at 45 s, when its request is done: nothing fails.
+    let r = run_yaml(
+        "
+run: {duration: 60s}
+traffic:
+  - {name: users, to: web, rate: 0.1/s, arrivals: constant}
+components:
+  - server:
+      name: web
+      instances: 2
+      service_time: 25s
+      autoscale:
+        {target: 90%, min: 1, max: 2, interval: 25s, scale_out_cooldown: 1h,
+         scale_in_cooldown: 0s}
+",
+    );
+    let events = scaling_events(&r, "web");
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!((events[0].0, events[0].1, events[0].2), (25.0, 2, 1));
+    assert!(events[0].3.contains("utilization 40.0%"), "{}", events[0].3);
+    let o = r.end_to_end.outcomes;
+    assert_eq!((o.failed, o.rejected, o.timed_out), (0, 0, 0));
+    // The requests of 10 s, 20 s and 30 s end at 35 s, 45 s and 60 s (the end of the run).
+    assert_eq!(o.succeeded, 3);
+    let web = component(&r, "web");
+    let instances = series(&r);
+    let instances = instances.column("web.instances").expect("instances");
+    assert!((instances[24] - 2.0).abs() < 1e-9 && (instances[25] - 1.0).abs() < 1e-9);
+    // Instance 1 existed (and was up) until 45 s: (2 * 45 + 1 * 15) / 60 = 1.75 on average.
+    let mean_up = web.extra["instances_up_mean"].as_f64().unwrap_or(0.0);
+    assert!((mean_up - 1.75).abs() < 1e-9, "{mean_up}");
+    // Busy: instance 0 from 10 s on (50 s), instance 1 from 20 to 45 s (25 s), out of the
+    // 105 worker-seconds that existed: 75 / 105.
+    let utilization = web.utilization.unwrap_or(0.0);
+    assert!((utilization - 75.0 / 105.0).abs() < 1e-9, "{utilization}");
+    let per_instance = web.extra["per_instance"].as_array().expect("per instance");
+    let u1 = per_instance[1]["utilization"].as_f64().unwrap_or(0.0);
+    assert!(
+        (u1 - 25.0 / 45.0).abs() < 1e-9,
+        "instance 1 busy 25 s of its 45: {u1}"
+    );
+}

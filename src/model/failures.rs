@@ -271,6 +271,13 @@ impl Component<Msg, World> for Timeline {
                 let Some(spec) = self.random.get(index) else {
                     return;
                 };
+                // An autoscaled pool's slot without an instance in service has nothing to
+                // fail: draw the next time to failure instead (memoryless for exponential
+                // laws, so in-service instances still fail at the MTBF rate).
+                if !sim.world.membership.accepts(spec.target, instance) {
+                    self.schedule_random(me, TIMER_RANDOM_FAIL, index, instance, sim);
+                    return;
+                }
                 sim.schedule_at(now, spec.target, Msg::Control(Control::Crash { instance }));
                 self.random_open[index][instance as usize] = Some(self.events.len());
                 self.events.push(FailureEvent {

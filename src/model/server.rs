@@ -168,6 +168,8 @@ struct Scaler {
     /// In-service instances that are up.
     serving: Integral,
     arrivals: u64,
+    /// Instances draining now.
+    draining: u32,
     last_action: Option<SimTime>,
     events: Vec<ScalingEvent>,
     /// Instances in service over time, for the report.
@@ -262,6 +264,7 @@ impl ServerPool {
                 queue: Integral::default(),
                 serving,
                 arrivals: 0,
+                draining: 0,
                 last_action: None,
                 events: Vec::new(),
                 in_service,
@@ -355,11 +358,21 @@ impl ServerPool {
     }
 
     /// Feeds the autoscaler's integrals after the busy or queue level changed.
+    /// The metric is of the instances in service: draining ones' work is left out (summed only
+    /// while some instance is draining, which is rare and short).
     fn note_load(&mut self, now: SimTime) {
-        if let Some(scaler) = &mut self.scaler {
-            scaler.busy.set(now, self.stats.busy.level());
-            scaler.queue.set(now, self.stats.queue.level());
+        let Some(scaler) = &mut self.scaler else {
+            return;
+        };
+        let (mut busy, mut queue) = (self.stats.busy.level(), self.stats.queue.level());
+        if scaler.draining > 0 {
+            for i in self.instances.iter().filter(|i| i.life == Life::Draining) {
+                busy = busy.saturating_sub(u64::from(i.busy));
+                queue = queue.saturating_sub(u64::from(i.queued));
+            }
         }
+        scaler.busy.set(now, busy);
+        scaler.queue.set(now, queue);
     }
 
     /// Tells load balancers whether instance `i` takes new requests.
@@ -475,6 +488,10 @@ impl ServerPool {
                     self.instances[i].life = Life::Absent;
                 } else {
                     self.instances[i].life = Life::Draining;
+                    if let Some(scaler) = &mut self.scaler {
+                        scaler.draining += 1;
+                    }
+                    self.note_load(now);
                     self.publish(me, i, sim);
                     self.retire_if_empty(i, now);
                 }
@@ -487,6 +504,9 @@ impl ServerPool {
         let instance = &mut self.instances[i];
         if instance.life == Life::Draining && instance.busy == 0 && instance.queued == 0 {
             instance.life = Life::Absent;
+            if let Some(scaler) = &mut self.scaler {
+                scaler.draining -= 1;
+            }
             instance.waiting.clear();
             self.count_up(now);
         }

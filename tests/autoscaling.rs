@@ -293,3 +293,49 @@ components:
         "instance 1 busy 25 s of its 45: {u1}"
     );
 }
+
+#[test]
+fn rate_and_queue_metrics_drive_scaling_too() {
+    // 100 requests/s, evenly spaced, on 2 instances: over the first 10.005 s, 1000 arrivals,
+    // 49.98/s per instance; a target of 20/s per instance asks for ceil(2 * 49.98 / 20) = 5.
+    let rate = run_yaml(
+        "
+run: {duration: 15s}
+traffic:
+  - {name: users, to: web, rate: 100/s, arrivals: constant}
+components:
+  - server:
+      name: web
+      instances: 2
+      workers: 4
+      service_time: 1ms
+      autoscale: {metric: rate, target: 20/s, min: 1, max: 8, interval: 10005ms}
+",
+    );
+    let events = scaling_events(&rate, "web");
+    assert_eq!((events[0].1, events[0].2), (2, 5), "{events:?}");
+    assert!(
+        events[0].3.contains("rate 50.0/s per instance"),
+        "{}",
+        events[0].3
+    );
+    // One worker per instance, 10 ms of work per request at 150/s: 1.5 times what one instance
+    // can do, so its queue grows by 50/s; a target of 5 waiting per instance scales out.
+    let queue = run_yaml(
+        "
+run: {duration: 15s}
+traffic:
+  - {name: users, to: web, rate: 150/s, arrivals: constant}
+components:
+  - server:
+      name: web
+      service_time: 10ms
+      autoscale: {metric: queue, target: 5, min: 1, max: 4, interval: 5s}
+",
+    );
+    let events = scaling_events(&queue, "web");
+    assert!(
+        events[0].2 > 1 && events[0].3.starts_with("scale out: queue"),
+        "{events:?}"
+    );
+}

@@ -53,6 +53,11 @@ impl Membership {
         }
     }
 
+    /// Whether no pool registered (no autoscaling in the scenario).
+    pub fn is_empty(&self) -> bool {
+        self.pools.is_empty()
+    }
+
     /// Whether the instance takes new requests (true for pools that did not register).
     pub fn accepts(&self, pool: ComponentId, instance: u32) -> bool {
         match self.pools.get(pool.index()) {

@@ -518,9 +518,16 @@ impl LoadBalancer {
             return;
         };
         let membership = &sim.world.membership;
-        let Some(i) = group.pick(request.client, request.key, now, &mut self.rng, |b| {
-            membership.accepts(b.component, b.instance)
-        }) else {
+        let (client, key, rng) = (request.client, request.key, &mut self.rng);
+        // Without autoscaled pools every backend is in service, and the check compiles away.
+        let picked = if membership.is_empty() {
+            group.pick(client, key, now, rng, |_| true)
+        } else {
+            group.pick(client, key, now, rng, |b| {
+                membership.accepts(b.component, b.instance)
+            })
+        };
+        let Some(i) = picked else {
             // Every backend instance is out of service.
             self.stats.finish(now, now, Outcome::Failed);
             reply(sim, id, Outcome::Failed);

@@ -150,7 +150,7 @@ failures:
     assert!(text.contains("did you mean 'web'?"), "{text}");
     assert!(text.contains("a slow-down needs a factor"), "{text}");
     assert!(
-        text.contains("exactly one of crash, slow or errors (found 2)"),
+        text.contains("exactly one of crash, slow, errors, partition or latency (found 2)"),
         "{text}"
     );
 }

@@ -726,7 +726,18 @@ impl<'a> Twin<'a> {
             push(&mut self.out, "mean_latency_ms", "-", None, 0.0, Some(why));
             return None;
         }
-        if server.timeout.is_some() {
+        if server.autoscale.is_some() {
+            push(
+                &mut self.out,
+                "mean_latency_ms",
+                "-",
+                None,
+                0.0,
+                Some("not applicable: autoscaling changes the capacity during the run".into()),
+            );
+            return None;
+        }
+        if server.timeout.is_some() || server.call_timeout.is_some() {
             push(
                 &mut self.out,
                 "mean_latency_ms",

@@ -8,10 +8,15 @@
 //! (a repair time drawn from `mttr`): an alternating renewal process whose long-run fraction of
 //! time up is MTBF / (MTBF + MTTR). Each (target, purpose) pair has its own random stream.
 //!
+//! Network faults (a partition or added latency between two sides) are applied by the timeline
+//! itself to the shared [`super::network::Network`].
+//!
 //! Test: the fraction of time with at least k of n instances up against the binomial formula in
-//! `tests/failures.rs`.
+//! `tests/failures.rs`; network faults in `tests/network_faults.rs`.
 
 use super::dist::Distribution;
+use super::downtime::{Interval, RECOVERY_STREAK};
+use super::network::FaultKind;
 use super::{ComponentReport, Control, ModelSim, Msg, Node, World, ALL_INSTANCES};
 use crate::engine::rng::{stream, SimRng};
 use crate::engine::{Component, ComponentId, SimDuration, SimTime};
@@ -25,13 +30,29 @@ pub struct ScheduledFailure {
     pub target_name: String,
     pub instance: u32,
     pub action: FailureAction,
+    /// For [`FailureAction::Network`]: the fault and its two sides.
+    pub network: Option<NetworkFault>,
+}
+
+/// A partition or added latency between two sets of components.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NetworkFault {
+    pub kind: FaultKind,
+    pub a: Vec<ComponentId>,
+    pub b: Vec<ComponentId>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum FailureAction {
     Crash,
-    Slow { factor: f64 },
-    Errors { fraction: f64 },
+    Slow {
+        factor: f64,
+    },
+    Errors {
+        fraction: f64,
+    },
+    /// A network fault (the failure's `network` says which); applied by the timeline itself.
+    Network,
 }
 
 impl FailureAction {
@@ -45,6 +66,8 @@ impl FailureAction {
             FailureAction::Errors { fraction } => Control::Errors {
                 fraction: fraction as f32,
             },
+            // Never sent: the timeline applies network faults itself.
+            FailureAction::Network => Control::Errors { fraction: 0.0 },
         }
     }
 
@@ -55,7 +78,9 @@ impl FailureAction {
                 instance,
                 factor: 1.0,
             },
-            FailureAction::Errors { .. } => Control::Errors { fraction: 0.0 },
+            FailureAction::Errors { .. } | FailureAction::Network => {
+                Control::Errors { fraction: 0.0 }
+            }
         }
     }
 
@@ -64,6 +89,7 @@ impl FailureAction {
             FailureAction::Crash => "crash",
             FailureAction::Slow { .. } => "slow",
             FailureAction::Errors { .. } => "errors",
+            FailureAction::Network => "network",
         }
     }
 }
@@ -103,6 +129,14 @@ pub struct Timeline {
     /// Index in `events` of each random target's open failure, per instance.
     random_open: Vec<Vec<Option<usize>>>,
     events: Vec<FailureEvent>,
+    /// Index of each scheduled network fault in the network, set at start.
+    network_faults: Vec<Option<usize>>,
+    /// Messages partitions dropped, read from the network at the end.
+    dropped_messages: u64,
+    /// Downtime the clients saw, read from the end-to-end statistics at the end.
+    downtime: Vec<Interval>,
+    downtime_count: u64,
+    downtime_total_s: f64,
 }
 
 /// Name under which the timeline appears among the components (not a valid scenario name, so it
@@ -121,6 +155,11 @@ impl Timeline {
             .collect();
         Timeline {
             scheduled_events: vec![None; scheduled.len()],
+            network_faults: vec![None; scheduled.len()],
+            dropped_messages: 0,
+            downtime: Vec::new(),
+            downtime_count: 0,
+            downtime_total_s: 0.0,
             scheduled,
             random,
             rngs,
@@ -163,6 +202,9 @@ impl Timeline {
 impl Component<Msg, World> for Timeline {
     fn start(&mut self, me: ComponentId, sim: &mut ModelSim) {
         for (i, failure) in self.scheduled.iter().enumerate() {
+            if let Some(n) = &failure.network {
+                self.network_faults[i] = Some(sim.world.network.add_fault(n.kind, &n.a, &n.b));
+            }
             sim.schedule_at(failure.at, me, Self::timer(TIMER_SCHEDULED_START, i, 0));
         }
         for index in 0..self.random.len() {
@@ -188,7 +230,12 @@ impl Component<Msg, World> for Timeline {
                 let Some(f) = self.scheduled.get(index) else {
                     return;
                 };
-                sim.schedule_at(now, f.target, Msg::Control(f.action.start(f.instance)));
+                match self.network_faults[index] {
+                    Some(fault) => sim.world.network.set_fault(fault, true),
+                    None => {
+                        sim.schedule_at(now, f.target, Msg::Control(f.action.start(f.instance)))
+                    }
+                }
                 if let Some(d) = f.duration {
                     sim.schedule_in(d, me, Self::timer(TIMER_SCHEDULED_END, index, 0));
                 }
@@ -198,14 +245,24 @@ impl Component<Msg, World> for Timeline {
                     end: None,
                     target: f.target_name.clone(),
                     instance: (f.instance != ALL_INSTANCES).then_some(f.instance),
-                    kind: f.action.name(),
+                    kind: match &f.network {
+                        Some(NetworkFault {
+                            kind: FaultKind::Partition,
+                            ..
+                        }) => "partition",
+                        Some(_) => "latency",
+                        None => f.action.name(),
+                    },
                 });
             }
             TIMER_SCHEDULED_END => {
                 let Some(f) = self.scheduled.get(index) else {
                     return;
                 };
-                sim.schedule_at(now, f.target, Msg::Control(f.action.end(f.instance)));
+                match self.network_faults[index] {
+                    Some(fault) => sim.world.network.set_fault(fault, false),
+                    None => sim.schedule_at(now, f.target, Msg::Control(f.action.end(f.instance))),
+                }
                 if let Some(e) = self.scheduled_events[index].and_then(|e| self.events.get_mut(e)) {
                     e.end = Some(now);
                 }
@@ -214,6 +271,13 @@ impl Component<Msg, World> for Timeline {
                 let Some(spec) = self.random.get(index) else {
                     return;
                 };
+                // An autoscaled pool's slot without an instance in service has nothing to
+                // fail: draw the next time to failure instead (memoryless for exponential
+                // laws, so in-service instances still fail at the MTBF rate).
+                if !sim.world.membership.accepts(spec.target, instance) {
+                    self.schedule_random(me, TIMER_RANDOM_FAIL, index, instance, sim);
+                    return;
+                }
                 sim.schedule_at(now, spec.target, Msg::Control(Control::Crash { instance }));
                 self.random_open[index][instance as usize] = Some(self.events.len());
                 self.events.push(FailureEvent {
@@ -242,6 +306,25 @@ impl Component<Msg, World> for Timeline {
             _ => {}
         }
     }
+
+    fn finish(&mut self, _me: ComponentId, sim: &mut ModelSim) {
+        self.dropped_messages = sim.world.network.dropped();
+        let downtime = &sim.world.end_to_end.downtime;
+        self.downtime = downtime.intervals();
+        self.downtime_count = downtime.count();
+        self.downtime_total_s = downtime.total_secs(sim.now());
+    }
+}
+
+impl Timeline {
+    /// The downtime a failure caused: the first interval that started while it was in effect.
+    fn downtime_of(&self, e: &FailureEvent, end: SimTime) -> Option<Interval> {
+        let until = e.end.unwrap_or(end);
+        self.downtime
+            .iter()
+            .find(|d| d.start >= e.start && d.start <= until)
+            .copied()
+    }
 }
 
 impl Node for Timeline {
@@ -258,23 +341,53 @@ impl Node for Timeline {
                 window_ns: 1,
             }),
         );
+        let secs = |t: SimTime| t.as_secs_f64();
         let events: Vec<serde_json::Value> = self
             .events
             .iter()
             .map(|e| {
+                let seen = self.downtime_of(e, end);
                 serde_json::json!({
                     "kind": e.kind,
                     "target": e.target,
                     "instance": e.instance,
-                    "start_s": e.start.as_secs_f64(),
-                    "end_s": e.end.map(|t| t.as_secs_f64()),
+                    "start_s": secs(e.start),
+                    "end_s": e.end.map(secs),
                     "duration_s": e.end.unwrap_or(end).since(e.start).as_secs_f64(),
+                    "observed_downtime_s": seen.map(|d| d.end.unwrap_or(end).since(d.start).as_secs_f64()),
+                    "time_to_recover_s": seen.and_then(|d| d.end).map(|t| t.since(e.start).as_secs_f64()),
                 })
             })
             .collect();
+        let intervals: Vec<serde_json::Value> = self
+            .downtime
+            .iter()
+            .map(|d| {
+                serde_json::json!({
+                    "start_s": secs(d.start),
+                    "end_s": d.end.map(secs),
+                    "duration_s": d.end.unwrap_or(end).since(d.start).as_secs_f64(),
+                    "unsuccessful_requests": d.failed,
+                })
+            })
+            .collect();
+        report.extra.insert(
+            "downtime".into(),
+            serde_json::json!({
+                "intervals": intervals,
+                "count": self.downtime_count,
+                "total_s": self.downtime_total_s,
+                "recovery_streak": RECOVERY_STREAK,
+            }),
+        );
         report
             .extra
             .insert("events".into(), serde_json::Value::Array(events));
+        if self.network_faults.iter().any(Option::is_some) {
+            report
+                .lost
+                .insert("messages_dropped_by_partitions", self.dropped_messages);
+        }
         report
     }
 }

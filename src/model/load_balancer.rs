@@ -14,6 +14,10 @@
 //! consecutive failed or rejected replies a backend is skipped for `ejection`. If every backend of
 //! a group is ejected the balancer uses them all rather than fail every request ("panic mode").
 //!
+//! Instances of autoscaled pools that are not in service (absent, provisioning or draining)
+//! are not backends at the moment: no algorithm picks them, panic mode included, and they are not
+//! probed (a new instance starts healthy, as after passing its registration checks).
+//!
 //! Tests: one unit test per algorithm below; balance and latency in `tests/queueing_theory.rs`.
 
 use rand::Rng;
@@ -157,12 +161,37 @@ impl Group {
         self.state[i].ejected_until <= now && !self.state[i].probe_down
     }
 
-    /// Picks a backend index for a request with this client and key.
-    pub fn pick(&mut self, client: u32, key: u64, now: SimTime, rng: &mut SimRng) -> usize {
+    /// Picks a backend index for a request with this client and key, among the backends that
+    /// are `member`s (in service), or `None` if there is none.
+    pub fn pick(
+        &mut self,
+        client: u32,
+        key: u64,
+        now: SimTime,
+        rng: &mut SimRng,
+        member: impl Fn(&Backend) -> bool,
+    ) -> Option<usize> {
         let n = self.backends.len();
-        let any_healthy = (0..n).any(|i| self.healthy(i, now));
-        // In panic mode every backend counts as healthy.
-        let usable = |g: &Group, i: usize| !any_healthy || g.healthy(i, now);
+        // Fast path: every backend in service (pools without autoscaling).
+        let all_members = self.backends.iter().all(&member);
+        let in_service = |g: &Group, i: usize| all_members || member(&g.backends[i]);
+        if !all_members && !(0..n).any(|i| in_service(self, i)) {
+            return None;
+        }
+        let any_healthy = (0..n).any(|i| in_service(self, i) && self.healthy(i, now));
+        // In panic mode every backend in service counts as healthy.
+        let usable = |g: &Group, i: usize| in_service(g, i) && (!any_healthy || g.healthy(i, now));
+        Some(self.pick_usable(client, key, rng, usable))
+    }
+
+    fn pick_usable(
+        &mut self,
+        client: u32,
+        key: u64,
+        rng: &mut SimRng,
+        usable: impl Fn(&Group, usize) -> bool,
+    ) -> usize {
+        let n = self.backends.len();
         match self.algorithm {
             Algorithm::RoundRobin => {
                 for _ in 0..n {
@@ -220,12 +249,12 @@ impl Group {
                     .unwrap_or(start)
             }
             Algorithm::LeastConnections => {
-                self.least_by(n, |g, i| u64::from(g.state[i].in_flight) as f64, usable)
+                self.least_by(n, |g, i| u64::from(g.state[i].in_flight) as f64, &usable)
             }
             Algorithm::LeastResponseTime => self.least_by(
                 n,
                 |g, i| g.state[i].latency_ewma_ns * f64::from(g.state[i].in_flight + 1),
-                usable,
+                &usable,
             ),
             Algorithm::PowerOfTwoChoices => {
                 let candidates: usize = (0..n).filter(|&i| usable(self, i)).count();
@@ -254,7 +283,7 @@ impl Group {
         &mut self,
         n: usize,
         score: impl Fn(&Group, usize) -> f64,
-        usable: impl Fn(&Group, usize) -> bool,
+        usable: &impl Fn(&Group, usize) -> bool,
     ) -> usize {
         let start = self.cursor % n;
         self.cursor = (start + 1) % n;
@@ -379,6 +408,31 @@ impl LoadBalancer {
         };
         let probe = &mut self.probes[index];
         let backend = self.groups[probe.group].backend(probe.backend).clone();
+        if !sim
+            .world
+            .membership
+            .accepts(backend.component, backend.instance)
+        {
+            // Not in service: nothing to probe. Whatever is known of the slot is forgotten, so
+            // the next instance in it starts healthy.
+            probe.pending = None;
+            probe.failures = 0;
+            probe.successes = 0;
+            let state = &mut self.groups[probe.group].state[probe.backend];
+            state.probe_down = false;
+            state.ejected_until = SimTime::ZERO;
+            state.consecutive_failures = 0;
+            sim.schedule_in(
+                health.interval,
+                me,
+                Msg::Timer {
+                    kind: TIMER_PROBE_SEND,
+                    index: index as u32,
+                    generation: 0,
+                },
+            );
+            return;
+        }
         probe.sequence = probe.sequence.wrapping_add(1);
         probe.pending = Some(probe.sequence);
         let request = Request {
@@ -463,7 +517,22 @@ impl LoadBalancer {
             reply(sim, id, Outcome::Rejected);
             return;
         };
-        let i = group.pick(request.client, request.key, now, &mut self.rng);
+        let membership = &sim.world.membership;
+        let (client, key, rng) = (request.client, request.key, &mut self.rng);
+        // Without autoscaled pools every backend is in service, and the check compiles away.
+        let picked = if membership.is_empty() {
+            group.pick(client, key, now, rng, |_| true)
+        } else {
+            group.pick(client, key, now, rng, |b| {
+                membership.accepts(b.component, b.instance)
+            })
+        };
+        let Some(i) = picked else {
+            // Every backend instance is out of service.
+            self.stats.finish(now, now, Outcome::Failed);
+            reply(sim, id, Outcome::Failed);
+            return;
+        };
         group.on_sent(i);
         let backend = group.backend(i).clone();
         let relay = Relay {
@@ -666,11 +735,16 @@ mod tests {
         })
     }
 
+    fn pick(g: &mut Group, client: u32, key: u64, now: SimTime, rng: &mut SimRng) -> usize {
+        g.pick(client, key, now, rng, |_| true)
+            .unwrap_or(usize::MAX)
+    }
+
     fn picks(g: &mut Group, n: usize) -> Vec<usize> {
         let mut rng = stream(7, "test", "lb");
         (0..n)
             .map(|k| {
-                let i = g.pick(k as u32, k as u64, SimTime::ZERO, &mut rng);
+                let i = pick(g, k as u32, k as u64, SimTime::ZERO, &mut rng);
                 g.on_sent(i);
                 i
             })
@@ -718,10 +792,10 @@ mod tests {
         let mut g = group(Algorithm::Hash(HashOn::Client), &[1, 1, 1, 1, 1]);
         let mut rng = stream(1, "t", "t");
         let first: Vec<usize> = (0..50)
-            .map(|c| g.pick(c, 0, SimTime::ZERO, &mut rng))
+            .map(|c| pick(&mut g, c, 0, SimTime::ZERO, &mut rng))
             .collect();
         let again: Vec<usize> = (0..50)
-            .map(|c| g.pick(c, 99, SimTime::ZERO, &mut rng))
+            .map(|c| pick(&mut g, c, 99, SimTime::ZERO, &mut rng))
             .collect();
         assert_eq!(first, again);
         assert!(
@@ -737,7 +811,7 @@ mod tests {
         g.on_sent(0);
         g.on_sent(1);
         let mut rng = stream(1, "t", "t");
-        assert_eq!(g.pick(0, 0, SimTime::ZERO, &mut rng), 2);
+        assert_eq!(pick(&mut g, 0, 0, SimTime::ZERO, &mut rng), 2);
     }
 
     #[test]
@@ -760,7 +834,7 @@ mod tests {
             SimTime::ZERO,
             None,
         );
-        assert!((0..10).all(|_| g.pick(0, 0, SimTime::ZERO, &mut rng) == 1));
+        assert!((0..10).all(|_| pick(&mut g, 0, 0, SimTime::ZERO, &mut rng) == 1));
     }
 
     #[test]
@@ -771,7 +845,7 @@ mod tests {
             g.on_sent(1);
         }
         // With two backends both are always sampled, so the idle one always wins.
-        assert!((0..20).all(|_| g.pick(0, 0, SimTime::ZERO, &mut rng) == 0));
+        assert!((0..20).all(|_| pick(&mut g, 0, 0, SimTime::ZERO, &mut rng) == 0));
     }
 
     #[test]
@@ -788,12 +862,47 @@ mod tests {
         }
         let mut rng = stream(1, "t", "t");
         assert!(
-            (0..6).all(|_| g.pick(0, 0, t0, &mut rng) == 1),
+            (0..6).all(|_| pick(&mut g, 0, 0, t0, &mut rng) == 1),
             "ejected backend skipped"
         );
         let later = t0 + SimDuration::from_secs(10);
-        let p: Vec<usize> = (0..4).map(|_| g.pick(0, 0, later, &mut rng)).collect();
+        let p: Vec<usize> = (0..4)
+            .map(|_| pick(&mut g, 0, 0, later, &mut rng))
+            .collect();
         assert!(p.contains(&0), "readmitted after the ejection time: {p:?}");
+    }
+
+    #[test]
+    fn instances_out_of_service_are_never_picked() {
+        for algorithm in [
+            Algorithm::RoundRobin,
+            Algorithm::WeightedRoundRobin,
+            Algorithm::Random,
+            Algorithm::Hash(HashOn::Key),
+            Algorithm::LeastConnections,
+            Algorithm::LeastResponseTime,
+            Algorithm::PowerOfTwoChoices,
+        ] {
+            let mut g = group(algorithm, &[1, 1, 1, 1]);
+            let mut rng = stream(1, "t", "t");
+            let in_service = |b: &Backend| b.instance == 1 || b.instance == 3;
+            for k in 0..50 {
+                let i = g.pick(k, u64::from(k), SimTime::ZERO, &mut rng, in_service);
+                assert!(matches!(i, Some(1) | Some(3)), "{algorithm:?}: {i:?}");
+                g.on_sent(i.unwrap_or(0));
+            }
+            // Even in panic mode (both in service ejected), the others stay out.
+            let health = Some(PassiveHealth {
+                failures_to_eject: 1,
+                ejection: SimDuration::from_secs(10),
+            });
+            for i in [1, 3] {
+                g.on_reply(i, SimDuration::ZERO, Outcome::Failed, SimTime::ZERO, health);
+            }
+            let i = g.pick(0, 0, SimTime::ZERO, &mut rng, in_service);
+            assert!(matches!(i, Some(1) | Some(3)), "{algorithm:?} panic: {i:?}");
+            assert_eq!(g.pick(0, 0, SimTime::ZERO, &mut rng, |_| false), None);
+        }
     }
 
     #[test]
@@ -815,7 +924,7 @@ mod tests {
         }
         let mut rng = stream(1, "t", "t");
         let p: Vec<usize> = (0..4)
-            .map(|_| g.pick(0, 0, SimTime::ZERO, &mut rng))
+            .map(|_| pick(&mut g, 0, 0, SimTime::ZERO, &mut rng))
             .collect();
         assert_eq!(counts(&p, 2), vec![2, 2]);
     }

@@ -6,10 +6,13 @@
 //! sub-requests (a web server calls its database). Every message between two components crosses
 //! the [`network::Network`], which adds the link's latency.
 
+pub mod autoscale;
+pub mod breaker;
 pub mod cache;
 pub mod call;
 pub mod database;
 pub mod dist;
+pub mod downtime;
 pub mod failures;
 pub mod keys;
 pub mod load_balancer;
@@ -123,11 +126,14 @@ pub struct EndToEnd {
     /// Per request type, in the order of the scenario's types; empty when there is only one
     /// type (its figures are those of `all`).
     pub by_type: Vec<RequestStats>,
+    /// Downtime intervals as the clients saw them.
+    pub downtime: downtime::Downtime,
 }
 
 impl EndToEnd {
     pub fn record(&mut self, request: &Request, now: SimTime, outcome: Outcome) {
         self.all.finish(request.born, now, outcome);
+        self.downtime.record(now, outcome);
         if let Some(slo) = self.slo {
             if outcome == Outcome::Succeeded && now - request.born <= slo.latency {
                 *self.slo_good_windows.at(now) += 1;
@@ -164,6 +170,8 @@ pub struct World {
     pub max_in_flight: usize,
     /// Set when a guard stopped the run: its name, as `summary.json` reports it.
     pub stopped_by_guard: Option<&'static str>,
+    /// Which instances of autoscaled pools take new requests.
+    pub membership: autoscale::Membership,
     next_request_id: u64,
 }
 
@@ -189,11 +197,13 @@ impl World {
                     .filter(|_| request_types > 1)
                     .map(|_| RequestStats::new(clock))
                     .collect(),
+                downtime: downtime::Downtime::default(),
             },
             write_types,
             versions: Versions::default(),
             max_in_flight: usize::MAX,
             stopped_by_guard: None,
+            membership: autoscale::Membership::default(),
             next_request_id: 0,
         }
     }
@@ -232,8 +242,10 @@ pub fn call(
         sim.world.stopped_by_guard = Some("max_in_flight");
         sim.request_stop();
     }
-    let latency = sim.world.network.latency(caller, callee);
-    sim.schedule_in(latency, callee, Msg::Call(id));
+    // A partition drops the call: the caller finds out through its timeout.
+    if let Some(latency) = sim.world.network.route(caller, callee) {
+        sim.schedule_in(latency, callee, Msg::Call(id));
+    }
     id
 }
 
@@ -258,8 +270,9 @@ pub fn reply(sim: &mut ModelSim, id: CallId, outcome: Outcome) {
         return;
     }
     let (caller, callee) = (call.caller, call.callee);
-    let latency = sim.world.network.latency(callee, caller);
-    sim.schedule_in(latency, caller, Msg::Reply(id));
+    if let Some(latency) = sim.world.network.route(callee, caller) {
+        sim.schedule_in(latency, caller, Msg::Reply(id));
+    }
 }
 
 /// Takes a reply that arrived at its caller: returns the call's token, request and outcome and

@@ -16,6 +16,16 @@
 //! over the instances that are up. An instance that is down answers "failed" at once, like a
 //! refused connection.
 //!
+//! With `autoscale` (see `super::autoscale`) the pool holds up to `max` instance slots; a slot
+//! is absent, provisioning, in service or draining. Only instances in service take new
+//! requests (load balancers skip the others, through `World::membership`); a draining one
+//! finishes what it holds. Utilisation is measured against the workers of the instances that
+//! existed (in service or draining) over time.
+//!
+//! With `call_timeout`, a plain downstream call not answered in time is abandoned and the
+//! request ends "timed out", freeing its worker. With `circuit_breaker` (see `super::breaker`),
+//! each plain downstream call target has a breaker; while it is open, calls to it fail at once.
+//!
 //! Theory tests: M/M/1, M/M/c (Erlang C), M/D/1 (Pollaczek-Khinchine), M/M/1/K blocking and a
 //! Jackson tandem in `tests/queueing_theory.rs`.
 
@@ -23,10 +33,14 @@ use std::collections::VecDeque;
 
 use rand::Rng;
 
+use super::autoscale::{Autoscale, Integral, Measured};
+use super::breaker::{Breaker, CircuitBreakers};
 use super::cache::aside::{AsideReply, CacheAside, Progress};
-use super::call::{CallDetail, CallId, ANY_INSTANCE};
+use super::call::{CallDetail, CallHandle, CallId, ANY_INSTANCE};
 use super::dist::Distribution;
-use super::{call, reply, take_reply, ComponentReport, ModelSim, Msg, Node, NodeStats, World};
+use super::{
+    call, reply, take_reply, ComponentReport, ModelSim, Msg, Node, NodeStats, WindowSeries, World,
+};
 use crate::engine::rng::SimRng;
 use crate::engine::{Component, ComponentId, SimDuration, SimTime};
 use crate::stats::{LevelTracker, Outcome};
@@ -57,6 +71,11 @@ pub struct ServerConfig {
     /// Indexed by request type.
     pub profiles: Vec<RequestProfile>,
     pub timeout: Option<SimDuration>,
+    /// Target-tracking autoscaling; `instances` is then the initial number.
+    pub autoscale: Option<Autoscale>,
+    /// A plain downstream call not answered within this is abandoned ("timed out").
+    pub call_timeout: Option<SimDuration>,
+    pub circuit_breakers: Option<CircuitBreakers>,
 }
 
 /// Pools up to this size report the fraction of time with at least k instances up, for every k.
@@ -64,6 +83,24 @@ const MAX_INSTANCES_FOR_UP_FRACTIONS: u32 = 64;
 
 const TIMER_SERVICE_DONE: u16 = 0;
 const TIMER_DEADLINE: u16 = 1;
+const TIMER_EVALUATE: u16 = 2;
+/// `index` is the instance slot, `generation` its allocation number.
+const TIMER_PROVISIONED: u16 = 3;
+/// `index` and `generation` are the downstream call's handle.
+const TIMER_CALL_TIMEOUT: u16 = 4;
+
+/// Where an instance slot is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Life {
+    /// No machine (an autoscaled pool's unused slot).
+    Absent,
+    /// Booting: takes no traffic yet.
+    Provisioning,
+    /// Takes traffic.
+    InService,
+    /// Takes no new request; leaves when empty.
+    Draining,
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum JobState {
@@ -98,6 +135,47 @@ struct Instance {
     busy_level: Option<LevelTracker>,
     /// Service times are multiplied by this (a slow node).
     slowdown: f64,
+    life: Life,
+    /// Allocation number of the slot, so a stale provisioning timer is recognised.
+    allocation: u32,
+    /// Service is slower (autoscaling warm-up) until this instant.
+    warm_until: SimTime,
+    /// Autoscaled pools: 1 while the instance exists, for its utilisation.
+    present_level: Option<LevelTracker>,
+}
+
+impl Instance {
+    /// Exists and holds workers (in service or draining).
+    fn present(&self) -> bool {
+        matches!(self.life, Life::InService | Life::Draining)
+    }
+}
+
+/// A scaling action, for the report.
+#[derive(Clone, Debug)]
+struct ScalingEvent {
+    time: SimTime,
+    from: u32,
+    to: u32,
+    reason: String,
+}
+
+/// The autoscaler's state.
+struct Scaler {
+    policy: Autoscale,
+    busy: Integral,
+    queue: Integral,
+    /// In-service instances that are up.
+    serving: Integral,
+    arrivals: u64,
+    /// Instances draining now.
+    draining: u32,
+    last_action: Option<SimTime>,
+    events: Vec<ScalingEvent>,
+    /// Instances in service over time, for the report.
+    in_service: LevelTracker,
+    /// Workers of the instances that exist, over time (the capacity utilisation is out of).
+    capacity: LevelTracker,
 }
 
 pub struct ServerPool {
@@ -117,6 +195,13 @@ pub struct ServerPool {
     crashes: u64,
     /// Instances up over time.
     up: LevelTracker,
+    scaler: Option<Scaler>,
+    /// One breaker per downstream target: (target, its name, breaker).
+    breakers: Vec<(ComponentId, String, Breaker)>,
+    /// Breakers open over time.
+    breakers_open: LevelTracker,
+    /// Downstream calls abandoned after `call_timeout`.
+    call_timeouts: u64,
 }
 
 fn token(index: u32, generation: u32) -> u64 {
@@ -135,24 +220,66 @@ impl ServerPool {
         world: &World,
     ) -> Self {
         let clock = world.clock;
-        let instances = (0..config.instances)
-            .map(|_| Instance {
+        let slots = config.autoscale.map_or(config.instances, |a| a.max);
+        let autoscaled = config.autoscale.is_some();
+        let instances = (0..slots)
+            .map(|i| Instance {
                 up: true,
                 busy: 0,
                 waiting: VecDeque::new(),
                 queued: 0,
                 requests: 0,
-                busy_level: (config.instances > 1)
-                    .then(|| LevelTracker::without_windows(clock.warmup_end)),
+                busy_level: (slots > 1).then(|| LevelTracker::without_windows(clock.warmup_end)),
                 slowdown: 1.0,
+                life: if i < config.instances {
+                    Life::InService
+                } else {
+                    Life::Absent
+                },
+                allocation: 0,
+                warm_until: SimTime::ZERO,
+                present_level: autoscaled.then(|| {
+                    let mut l = LevelTracker::without_windows(clock.warmup_end);
+                    l.set(SimTime::ZERO, u64::from(i < config.instances));
+                    l
+                }),
             })
             .collect();
         let capacity = u64::from(config.instances) * u64::from(config.workers);
         let mut up = LevelTracker::new(clock.warmup_end, clock.window_ns);
-        if config.instances <= MAX_INSTANCES_FOR_UP_FRACTIONS {
-            up = up.with_time_at_level(u64::from(config.instances));
+        if slots <= MAX_INSTANCES_FOR_UP_FRACTIONS {
+            up = up.with_time_at_level(u64::from(slots));
         }
         up.set(SimTime::ZERO, u64::from(config.instances));
+        let scaler = config.autoscale.map(|policy| {
+            let mut in_service = LevelTracker::new(clock.warmup_end, clock.window_ns);
+            in_service.set(SimTime::ZERO, u64::from(config.instances));
+            let mut capacity = LevelTracker::new(clock.warmup_end, clock.window_ns);
+            capacity.set(SimTime::ZERO, capacity_of(config.instances, config.workers));
+            let mut serving = Integral::default();
+            serving.set(SimTime::ZERO, u64::from(config.instances));
+            Scaler {
+                policy,
+                busy: Integral::default(),
+                queue: Integral::default(),
+                serving,
+                arrivals: 0,
+                draining: 0,
+                last_action: None,
+                events: Vec::new(),
+                in_service,
+                capacity,
+            }
+        });
+        let breakers = config
+            .circuit_breakers
+            .iter()
+            .flat_map(|b| {
+                b.targets
+                    .iter()
+                    .map(|(id, name)| (*id, name.clone(), Breaker::new(b.policy)))
+            })
+            .collect();
         ServerPool {
             config,
             instances,
@@ -167,12 +294,239 @@ impl ServerPool {
             lost_in_crashes: 0,
             crashes: 0,
             up,
+            scaler,
+            breakers,
+            breakers_open: LevelTracker::new(clock.warmup_end, clock.window_ns),
+            call_timeouts: 0,
         }
     }
 
+    fn breaker(&mut self, target: ComponentId) -> Option<&mut Breaker> {
+        self.breakers
+            .iter_mut()
+            .find(|(id, _, _)| *id == target)
+            .map(|(_, _, b)| b)
+    }
+
+    fn count_open_breakers(&mut self, now: SimTime) {
+        let open = self.breakers.iter().filter(|(_, _, b)| b.is_open()).count() as u64;
+        if open != self.breakers_open.level() {
+            self.breakers_open.set(now, open);
+        }
+    }
+
+    /// Counts a downstream call's outcome in its target's breaker, if it has one.
+    fn breaker_record(&mut self, target: ComponentId, success: bool, now: SimTime) {
+        if let Some(b) = self.breaker(target) {
+            b.record(now, success);
+            self.count_open_breakers(now);
+        }
+    }
+
+    /// Recounts the instances up, in service and present after a change of state.
     fn count_up(&mut self, now: SimTime) {
-        let up = self.instances.iter().filter(|i| i.up).count() as u64;
+        let up = self
+            .instances
+            .iter()
+            .filter(|i| i.up && i.present())
+            .count() as u64;
         self.up.set(now, up);
+        if let Some(scaler) = &mut self.scaler {
+            let in_service = self
+                .instances
+                .iter()
+                .filter(|i| i.life == Life::InService)
+                .count() as u64;
+            let serving_up = self
+                .instances
+                .iter()
+                .filter(|i| i.life == Life::InService && i.up)
+                .count() as u64;
+            let present = self.instances.iter().filter(|i| i.present()).count() as u32;
+            scaler.in_service.set(now, in_service);
+            scaler.serving.set(now, serving_up);
+            scaler
+                .capacity
+                .set(now, capacity_of(present, self.config.workers));
+            for instance in &mut self.instances {
+                let present = u64::from(instance.present());
+                if let Some(level) = &mut instance.present_level {
+                    level.set(now, present);
+                }
+            }
+        }
+    }
+
+    /// Feeds the autoscaler's integrals after the busy or queue level changed.
+    /// The metric is of the instances in service: draining ones' work is left out (summed only
+    /// while some instance is draining, which is rare and short).
+    fn note_load(&mut self, now: SimTime) {
+        let Some(scaler) = &mut self.scaler else {
+            return;
+        };
+        let (mut busy, mut queue) = (self.stats.busy.level(), self.stats.queue.level());
+        if scaler.draining > 0 {
+            for i in self.instances.iter().filter(|i| i.life == Life::Draining) {
+                busy = busy.saturating_sub(u64::from(i.busy));
+                queue = queue.saturating_sub(u64::from(i.queued));
+            }
+        }
+        scaler.busy.set(now, busy);
+        scaler.queue.set(now, queue);
+    }
+
+    /// Tells load balancers whether instance `i` takes new requests.
+    fn publish(&self, me: ComponentId, i: usize, sim: &mut ModelSim) {
+        let member = self.instances[i].life == Life::InService;
+        sim.world.membership.set(me, i as u32, member);
+    }
+
+    /// One evaluation of the autoscaling policy.
+    fn evaluate(&mut self, me: ComponentId, sim: &mut ModelSim) {
+        let now = sim.now();
+        let workers = self.config.workers;
+        let in_service_up = self
+            .instances
+            .iter()
+            .filter(|i| i.life == Life::InService && i.up)
+            .count() as u32;
+        let allocated = self
+            .instances
+            .iter()
+            .filter(|i| matches!(i.life, Life::InService | Life::Provisioning))
+            .count() as u32;
+        let Some(scaler) = &mut self.scaler else {
+            return;
+        };
+        let measured = Measured {
+            busy_area: scaler.busy.take(now),
+            queue_area: scaler.queue.take(now),
+            serving_area: scaler.serving.take(now),
+            arrivals: std::mem::take(&mut scaler.arrivals),
+        };
+        let policy = scaler.policy;
+        sim.schedule_in(
+            policy.interval,
+            me,
+            Msg::Timer {
+                kind: TIMER_EVALUATE,
+                index: 0,
+                generation: 0,
+            },
+        );
+        let value = policy.metric_value(&measured, workers);
+        let Some(decision) =
+            policy.decide(value, in_service_up, allocated, now, scaler.last_action)
+        else {
+            return;
+        };
+        scaler.last_action = Some(now);
+        scaler.events.push(ScalingEvent {
+            time: now,
+            from: allocated,
+            to: decision.to,
+            reason: decision.reason,
+        });
+        if decision.to > allocated {
+            self.scale_out(me, decision.to - allocated, sim);
+        } else {
+            self.scale_in(me, allocated - decision.to, sim);
+        }
+        self.count_up(now);
+    }
+
+    fn scale_out(&mut self, me: ComponentId, count: u32, sim: &mut ModelSim) {
+        let Some(policy) = self.scaler.as_ref().map(|s| s.policy) else {
+            return;
+        };
+        let mut left = count;
+        for i in 0..self.instances.len() {
+            if left == 0 {
+                break;
+            }
+            let instance = &mut self.instances[i];
+            if instance.life != Life::Absent {
+                continue;
+            }
+            left -= 1;
+            instance.life = Life::Provisioning;
+            instance.up = true;
+            instance.slowdown = 1.0;
+            instance.allocation = instance.allocation.wrapping_add(1);
+            sim.schedule_in(
+                policy.provisioning,
+                me,
+                Msg::Timer {
+                    kind: TIMER_PROVISIONED,
+                    index: i as u32,
+                    generation: instance.allocation,
+                },
+            );
+        }
+    }
+
+    /// Cancels instances still provisioning, then drains instances in service (down ones
+    /// first), highest-numbered first.
+    fn scale_in(&mut self, me: ComponentId, count: u32, sim: &mut ModelSim) {
+        let now = sim.now();
+        let mut left = count;
+        let order: [fn(&Instance) -> bool; 3] = [
+            |i| i.life == Life::Provisioning,
+            |i| i.life == Life::InService && !i.up,
+            |i| i.life == Life::InService,
+        ];
+        for pick in order {
+            for i in (0..self.instances.len()).rev() {
+                if left == 0 {
+                    return;
+                }
+                if !pick(&self.instances[i]) {
+                    continue;
+                }
+                left -= 1;
+                if self.instances[i].life == Life::Provisioning {
+                    self.instances[i].life = Life::Absent;
+                } else {
+                    self.instances[i].life = Life::Draining;
+                    if let Some(scaler) = &mut self.scaler {
+                        scaler.draining += 1;
+                    }
+                    self.note_load(now);
+                    self.publish(me, i, sim);
+                    self.retire_if_empty(i, now);
+                }
+            }
+        }
+    }
+
+    /// A draining instance with nothing left inside leaves the pool.
+    fn retire_if_empty(&mut self, i: usize, now: SimTime) {
+        let instance = &mut self.instances[i];
+        if instance.life == Life::Draining && instance.busy == 0 && instance.queued == 0 {
+            instance.life = Life::Absent;
+            if let Some(scaler) = &mut self.scaler {
+                scaler.draining -= 1;
+            }
+            instance.waiting.clear();
+            self.count_up(now);
+        }
+    }
+
+    fn on_provisioned(&mut self, me: ComponentId, i: usize, allocation: u32, sim: &mut ModelSim) {
+        let now = sim.now();
+        let Some(policy) = self.scaler.as_ref().map(|s| s.policy) else {
+            return;
+        };
+        let Some(instance) = self.instances.get_mut(i) else {
+            return;
+        };
+        if instance.life != Life::Provisioning || instance.allocation != allocation {
+            return;
+        }
+        instance.life = Life::InService;
+        instance.warm_until = now + policy.warmup;
+        self.publish(me, i, sim);
+        self.count_up(now);
     }
 
     /// The instances a control message addresses.
@@ -214,7 +568,12 @@ impl ServerPool {
     /// complete, but their replies find no job and are dropped.
     fn crash_instance(&mut self, i: usize, sim: &mut ModelSim) {
         let now = sim.now();
-        if !self.instances[i].up {
+        if !self.instances[i].up || self.instances[i].life == Life::Absent {
+            return;
+        }
+        if self.instances[i].life == Life::Provisioning {
+            // A machine still booting just fails to come up healthy.
+            self.instances[i].up = false;
             return;
         }
         self.crashes += 1;
@@ -242,17 +601,22 @@ impl ServerPool {
         }
         self.stats.busy.set(now, self.stats.busy.level() - busy);
         self.stats.queue.set(now, self.stats.queue.level() - queued);
+        self.note_load(now);
+        self.retire_if_empty(i, now);
     }
 
+    /// The instance a call goes to: the one a load balancer named (if it still exists: a
+    /// draining one finishes calls routed to it before it started draining), or the next one
+    /// in service and up.
     fn pick_instance(&mut self, hint: u32) -> Option<usize> {
         let n = self.instances.len();
         if hint != ANY_INSTANCE && (hint as usize) < n {
-            return Some(hint as usize);
+            return Some(hint as usize).filter(|&i| self.instances[i].present());
         }
         for _ in 0..n {
             let i = self.next_instance % n;
             self.next_instance = (i + 1) % n;
-            if self.instances[i].up {
+            if self.instances[i].up && self.instances[i].life == Life::InService {
                 return Some(i);
             }
         }
@@ -297,12 +661,17 @@ impl ServerPool {
         if kind == super::load_balancer::PROBE_KIND {
             // Health probes bypass queues and statistics; a dead instance does not answer.
             match self.instances.get(hint as usize) {
-                Some(instance) if instance.up => reply(sim, id, Outcome::Succeeded),
+                Some(instance) if instance.up && instance.present() => {
+                    reply(sim, id, Outcome::Succeeded)
+                }
                 _ => sim.world.calls.close(id),
             }
             return;
         }
         self.stats.requests.arrive(now);
+        if let Some(scaler) = &mut self.scaler {
+            scaler.arrivals += 1;
+        }
         let Some(i) = self.pick_instance(hint).filter(|&i| self.instances[i].up) else {
             self.stats.requests.finish(now, now, Outcome::Failed);
             reply(sim, id, Outcome::Failed);
@@ -347,6 +716,7 @@ impl ServerPool {
             instance.waiting.push_back((job, generation));
             instance.queued += 1;
             self.stats.queue.increment(now);
+            self.note_load(now);
         }
     }
 
@@ -363,11 +733,15 @@ impl ServerPool {
             level.set(now, u64::from(instance.busy));
         }
         self.stats.busy.increment(now);
+        self.note_load(now);
         let mut service = match self.config.profiles.get(kind as usize) {
             Some(profile) => profile.service_time.sample(&mut self.service_rng),
             None => SimDuration::ZERO,
         };
-        let slowdown = self.instances[i].slowdown;
+        let mut slowdown = self.instances[i].slowdown;
+        if now < self.instances[i].warm_until {
+            slowdown *= self.scaler.as_ref().map_or(1.0, |s| s.policy.warmup_factor);
+        }
         if slowdown != 1.0 {
             service = SimDuration::from_secs_f64(service.as_secs_f64() * slowdown);
         }
@@ -400,7 +774,28 @@ impl ServerPool {
                 let token = token(job, generation);
                 match step {
                     Step::Call(target) => {
-                        call(sim, me, target, token, request, ANY_INSTANCE);
+                        let now = sim.now();
+                        if let Some(breaker) = self.breaker(target) {
+                            let allowed = breaker.allow(now);
+                            self.count_open_breakers(now);
+                            if !allowed {
+                                self.complete(me, job, Outcome::Failed, sim);
+                                return;
+                            }
+                        }
+                        let id = call(sim, me, target, token, request, ANY_INSTANCE);
+                        if let Some(timeout) = self.config.call_timeout {
+                            let handle = sim.world.calls.handle(id);
+                            sim.schedule_in(
+                                timeout,
+                                me,
+                                Msg::Timer {
+                                    kind: TIMER_CALL_TIMEOUT,
+                                    index: handle.id.0,
+                                    generation: handle.generation,
+                                },
+                            );
+                        }
                     }
                     Step::CacheAside(aside) => aside.start(sim, me, token, request),
                 }
@@ -439,15 +834,21 @@ impl ServerPool {
                 break;
             }
         }
+        self.note_load(now);
+        self.retire_if_empty(i, now);
     }
 
     fn on_reply(&mut self, me: ComponentId, id: CallId, sim: &mut ModelSim) {
         // Read before take_reply closes the call.
         let answer = AsideReply::of(sim, id);
         let refusal = sim.world.calls.get(id).detail;
+        let callee = sim.world.calls.get(id).callee;
         let Some((token, request, outcome)) = take_reply(sim, id) else {
             return;
         };
+        if !self.breakers.is_empty() {
+            self.breaker_record(callee, outcome == Outcome::Succeeded, sim.now());
+        }
         let (job, generation) = untoken(token);
         let Some(j) = self.jobs.get(job as usize) else {
             return;
@@ -488,6 +889,34 @@ impl ServerPool {
         }
     }
 
+    /// A downstream call was not answered within `call_timeout`: abandon it and end the
+    /// request "timed out".
+    fn on_call_timeout(&mut self, me: ComponentId, handle: CallHandle, sim: &mut ModelSim) {
+        let Some(c) = sim.world.calls.resolve(handle) else {
+            return; // answered and closed
+        };
+        if c.caller != me || c.replied || c.abandoned {
+            return;
+        }
+        let (callee, token) = (c.callee, c.token);
+        sim.world.calls.get_mut(handle.id).abandoned = true;
+        self.call_timeouts += 1;
+        let now = sim.now();
+        self.breaker_record(callee, false, now);
+        let (job, generation) = untoken(token);
+        let Some(j) = self.jobs.get(job as usize) else {
+            return;
+        };
+        if j.generation != generation || j.state != JobState::Running {
+            return;
+        }
+        if j.timed_out {
+            self.release(me, job, sim);
+        } else {
+            self.complete(me, job, Outcome::TimedOut, sim);
+        }
+    }
+
     fn on_deadline(&mut self, job: u32, generation: u32, sim: &mut ModelSim) {
         let now = sim.now();
         let Some(j) = self.jobs.get_mut(job as usize) else {
@@ -503,6 +932,8 @@ impl ServerPool {
                 self.instances[i].queued -= 1;
                 self.stats.queue.decrement(now);
                 self.free_job(job);
+                self.note_load(now);
+                self.retire_if_empty(i, now);
             }
             JobState::Running => j.timed_out = true,
         }
@@ -511,7 +942,33 @@ impl ServerPool {
     }
 }
 
+fn capacity_of(instances: u32, workers: u32) -> u64 {
+    u64::from(instances) * u64::from(workers)
+}
+
 impl Component<Msg, World> for ServerPool {
+    fn start(&mut self, me: ComponentId, sim: &mut ModelSim) {
+        let Some(scaler) = &self.scaler else {
+            return;
+        };
+        let interval = scaler.policy.interval;
+        sim.world
+            .membership
+            .register(me, self.instances.len() as u32);
+        for i in 0..self.instances.len() {
+            self.publish(me, i, sim);
+        }
+        sim.schedule_in(
+            interval,
+            me,
+            Msg::Timer {
+                kind: TIMER_EVALUATE,
+                index: 0,
+                generation: 0,
+            },
+        );
+    }
+
     fn handle(&mut self, me: ComponentId, msg: Msg, sim: &mut ModelSim) {
         match msg {
             Msg::Call(id) => self.on_call(me, id, sim),
@@ -539,6 +996,27 @@ impl Component<Msg, World> for ServerPool {
                 generation,
             } => self.on_deadline(index, generation, sim),
             Msg::Control(control) => self.on_control(control, sim),
+            Msg::Timer {
+                kind: TIMER_EVALUATE,
+                ..
+            } => self.evaluate(me, sim),
+            Msg::Timer {
+                kind: TIMER_PROVISIONED,
+                index,
+                generation,
+            } => self.on_provisioned(me, index as usize, generation, sim),
+            Msg::Timer {
+                kind: TIMER_CALL_TIMEOUT,
+                index,
+                generation,
+            } => self.on_call_timeout(
+                me,
+                CallHandle {
+                    id: CallId(index),
+                    generation,
+                },
+                sim,
+            ),
             Msg::Timer { .. } => {}
         }
     }
@@ -547,13 +1025,19 @@ impl Component<Msg, World> for ServerPool {
         let end = sim.now();
         self.stats.close(end);
         self.up.advance_to(end);
-        for level in self
-            .instances
-            .iter_mut()
-            .filter_map(|i| i.busy_level.as_mut())
-        {
-            level.advance_to(end);
+        for instance in &mut self.instances {
+            for level in [&mut instance.busy_level, &mut instance.present_level]
+                .into_iter()
+                .flatten()
+            {
+                level.advance_to(end);
+            }
         }
+        if let Some(scaler) = &mut self.scaler {
+            scaler.in_service.advance_to(end);
+            scaler.capacity.advance_to(end);
+        }
+        self.breakers_open.advance_to(end);
     }
 }
 
@@ -570,9 +1054,17 @@ impl Node for ServerPool {
             .instances
             .iter()
             .map(|inst| {
+                // Out of the time the instance existed, for autoscaled pools.
+                let existed = inst.present_level.as_ref().map_or(1.0, |l| l.mean(end));
+                let busy = inst.busy_level.as_ref().map_or(0.0, |l| l.mean(end));
+                let utilization = if existed > 0.0 {
+                    busy / (workers * existed)
+                } else {
+                    0.0
+                };
                 serde_json::json!({
                     "requests": inst.requests,
-                    "utilization": inst.busy_level.as_ref().map_or(0.0, |l| l.mean(end)) / workers,
+                    "utilization": utilization,
                 })
             })
             .collect();
@@ -615,6 +1107,103 @@ impl Node for ServerPool {
                 .extra
                 .insert("per_instance".into(), serde_json::Value::Array(instances));
         }
+        if let Some(scaler) = &self.scaler {
+            self.report_scaling(scaler, &mut report, end);
+        }
+        if self.config.call_timeout.is_some() {
+            report.extra.insert(
+                "call_timeouts".into(),
+                serde_json::json!(self.call_timeouts),
+            );
+        }
+        if !self.breakers.is_empty() {
+            self.report_breakers(&mut report, end);
+        }
         report
+    }
+}
+
+impl ServerPool {
+    /// Each breaker's figures and state changes, and the open breakers per window.
+    fn report_breakers(&self, report: &mut ComponentReport, end: SimTime) {
+        let breakers: serde_json::Map<String, serde_json::Value> = self
+            .breakers
+            .iter()
+            .map(|(_, name, b)| {
+                let transitions: Vec<serde_json::Value> = b
+                    .transitions
+                    .iter()
+                    .map(|(t, state)| {
+                        serde_json::json!({"time_s": t.as_secs_f64(), "state": state.name()})
+                    })
+                    .collect();
+                (
+                    name.clone(),
+                    serde_json::json!({
+                        "state_at_end": b.state.name(),
+                        "opened": b.opened,
+                        "fast_failed_calls": b.fast_failed,
+                        "transitions": transitions,
+                    }),
+                )
+            })
+            .collect();
+        report.extra.insert(
+            "circuit_breakers".into(),
+            serde_json::Value::Object(breakers),
+        );
+        report.extra.insert(
+            "circuit_breakers_open_mean".into(),
+            serde_json::json!(self.breakers_open.mean(end)),
+        );
+        report.extra_windows.push((
+            "breakers_open".to_string(),
+            WindowSeries::Level(self.breakers_open.windows()),
+        ));
+    }
+
+    /// Autoscaled pools: utilisation out of the capacity that existed, the instance count over
+    /// time and every scaling action.
+    fn report_scaling(&self, scaler: &Scaler, report: &mut ComponentReport, end: SimTime) {
+        let capacity = scaler.capacity.mean(end);
+        report.utilization = Some(if capacity > 0.0 {
+            self.stats.busy.mean(end) / capacity
+        } else {
+            0.0
+        });
+        report.capacity_windows = Some(scaler.capacity.windows());
+        report.extra_windows.push((
+            "instances".to_string(),
+            WindowSeries::Level(scaler.in_service.windows()),
+        ));
+        let p = &scaler.policy;
+        let events: Vec<serde_json::Value> = scaler
+            .events
+            .iter()
+            .map(|e| {
+                serde_json::json!({
+                    "time_s": e.time.as_secs_f64(),
+                    "from": e.from,
+                    "to": e.to,
+                    "reason": e.reason,
+                })
+            })
+            .collect();
+        report.extra.insert(
+            "autoscale".into(),
+            serde_json::json!({
+                "metric": p.metric.name(),
+                "target": p.target,
+                "min": p.min,
+                "max": p.max,
+                "instances_in_service_mean": scaler.in_service.mean(end),
+                "instances_in_service_peak": scaler.in_service.peak(),
+                "scale_outs": scaler.events.iter().filter(|e| e.to > e.from).count(),
+                "scale_ins": scaler.events.iter().filter(|e| e.to < e.from).count(),
+            }),
+        );
+        report
+            .extra
+            .insert("scaling_events".into(), serde_json::Value::Array(events));
     }
 }

@@ -176,6 +176,9 @@ pub struct ComponentReport {
     pub windows: Windows<WindowRow>,
     /// Per-window utilisation (busy integral / (capacity * width)) and mean queue length.
     pub busy_windows: Option<(Windows<f64>, u64)>,
+    /// Capacity integral per window [workers * s], where capacity changes over time
+    /// (autoscaling); utilisation per window is then busy / capacity instead.
+    pub capacity_windows: Option<Windows<f64>>,
     pub queue_windows: Option<Windows<f64>>,
     /// Kind-specific per-window series, in column order.
     pub extra_windows: Vec<(String, WindowSeries)>,
@@ -212,6 +215,7 @@ impl ComponentReport {
             extra: BTreeMap::new(),
             windows: stats.windows.clone(),
             busy_windows: None,
+            capacity_windows: None,
             queue_windows: None,
             extra_windows: Vec::new(),
         }

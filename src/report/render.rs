@@ -104,6 +104,33 @@ pub const COMPONENT_METRICS: &[ComponentMetric] = &[
                   keeps growing means arrivals exceed capacity.",
     },
     ComponentMetric {
+        column: "instances",
+        file: "instances",
+        title: "Instances in service",
+        y_label: "instances taking traffic",
+        unit: "instances",
+        scale: 1.0,
+        per_second: false,
+        y_range: None,
+        caption: "Time-weighted mean number of instances taking traffic in each autoscaled pool \
+                  per window. A step up comes one provisioning delay after the scale-out \
+                  decision (summary.json lists each action with its reason); a scale-in drains \
+                  an instance before it leaves.",
+    },
+    ComponentMetric {
+        column: "breakers_open",
+        file: "circuit-breakers",
+        title: "Circuit breakers open",
+        y_label: "time open",
+        unit: "%",
+        scale: 100.0,
+        per_second: false,
+        y_range: None,
+        caption: "Share of each window a pool's circuit breakers were open (summed over its \
+                  downstream targets: 100% is one breaker open all the time). While open, calls \
+                  fail at once instead of tying up workers; summary.json lists each transition.",
+    },
+    ComponentMetric {
         column: "requests",
         file: "component-requests",
         title: "Requests by component",

@@ -217,6 +217,13 @@ pub fn to_json(r: &RunResult) -> Value {
             }))
             .collect::<Vec<_>>(),
         "failures": failures,
+        "downtime": r
+            .components
+            .iter()
+            .filter(|c| c.kind == "failures")
+            .find_map(|c| c.extra.get("downtime"))
+            .cloned()
+            .unwrap_or(Value::Null),
         "components": components,
         "engine": {
             "events": r.events,

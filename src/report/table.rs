@@ -112,6 +112,9 @@ pub fn render(r: &RunResult) -> String {
     if failures > 0 {
         let _ = writeln!(out, "failures  {failures} events (see summary.json)");
     }
+    for c in r.components.iter().filter(|c| c.kind == "failures") {
+        let _ = write!(out, "{}", downtime_lines(c));
+    }
     let _ = writeln!(out);
     let _ = writeln!(
         out,
@@ -201,8 +204,78 @@ pub fn render(r: &RunResult) -> String {
             c.name
         );
     }
+    for c in r.components.iter().filter(|c| c.kind == "server") {
+        if let Some(a) = c.extra.get("autoscale") {
+            let _ = writeln!(
+                out,
+                "autoscale {}: {} target {}, {}..{} instances, {} scale-outs, {} scale-ins, {:.1} in service on average (peak {})",
+                c.name,
+                a["metric"].as_str().unwrap_or(""),
+                a["target"].as_f64().unwrap_or(0.0),
+                a["min"],
+                a["max"],
+                a["scale_outs"],
+                a["scale_ins"],
+                a["instances_in_service_mean"].as_f64().unwrap_or(0.0),
+                a["instances_in_service_peak"],
+            );
+        }
+        let breakers = c.extra.get("circuit_breakers").and_then(|b| b.as_object());
+        for (target, b) in breakers.into_iter().flatten() {
+            let _ = writeln!(
+                out,
+                "circuit breaker {} -> {target}: opened {} times, {} calls failed fast, {} at the end",
+                c.name,
+                b["opened"],
+                b["fast_failed_calls"],
+                b["state_at_end"].as_str().unwrap_or("")
+            );
+        }
+    }
     analytic(r, &mut out);
     bottlenecks(r, &mut out);
+    out
+}
+
+/// Observed downtime and each failure's time to recover, from the failure timeline's report.
+fn downtime_lines(c: &crate::model::ComponentReport) -> String {
+    let mut out = String::new();
+    let Some(d) = c.extra.get("downtime") else {
+        return out;
+    };
+    let count = d["count"].as_u64().unwrap_or(0);
+    let total = d["total_s"].as_f64().unwrap_or(0.0);
+    let _ = writeln!(
+        out,
+        "downtime  {count} interval(s) seen by clients, {} in all",
+        ms(total * 1000.0)
+    );
+    let events = c.extra.get("events").and_then(|e| e.as_array());
+    for e in events.into_iter().flatten().take(10) {
+        let target = e["target"].as_str().unwrap_or("");
+        let instance = match e["instance"].as_u64() {
+            Some(i) if !target.ends_with(']') => format!("[{i}]"),
+            _ => String::new(),
+        };
+        let recovery = match (
+            e["observed_downtime_s"].as_f64(),
+            e["time_to_recover_s"].as_f64(),
+        ) {
+            (None, _) => "no downtime seen".to_string(),
+            (Some(down), Some(ttr)) => format!(
+                "downtime {}, recovered {} after it began",
+                ms(down * 1000.0),
+                ms(ttr * 1000.0)
+            ),
+            (Some(down), None) => format!("downtime {}, not recovered", ms(down * 1000.0)),
+        };
+        let _ = writeln!(
+            out,
+            "  {} {target}{instance} at {:.1}s: {recovery}",
+            e["kind"].as_str().unwrap_or("failure"),
+            e["start_s"].as_f64().unwrap_or(0.0)
+        );
+    }
     out
 }
 

@@ -31,6 +31,8 @@ struct ComponentSeries {
     requests: Windows<WindowRow>,
     /// Busy-worker integral per window and the capacity it is out of.
     busy: Option<(Windows<f64>, u64)>,
+    /// Capacity integral per window, when it changes over time.
+    capacity: Option<Windows<f64>>,
     queue: Option<Windows<f64>>,
     extra: Vec<WindowSeries>,
 }
@@ -42,6 +44,9 @@ pub fn to_csv(r: &RunResult) -> String {
         width = width.max(c.windows.width_ns());
         if let Some((b, _)) = &c.busy_windows {
             width = width.max(b.width_ns());
+        }
+        if let Some(w) = &c.capacity_windows {
+            width = width.max(w.width_ns());
         }
         if let Some(q) = &c.queue_windows {
             width = width.max(q.width_ns());
@@ -73,6 +78,10 @@ pub fn to_csv(r: &RunResult) -> String {
                 b.coarsen_to(width);
                 (b, *capacity)
             });
+            let capacity = c.capacity_windows.clone().map(|mut w| {
+                w.coarsen_to(width);
+                w
+            });
             let queue = c.queue_windows.clone().map(|mut q| {
                 q.coarsen_to(width);
                 q
@@ -89,6 +98,7 @@ pub fn to_csv(r: &RunResult) -> String {
             ComponentSeries {
                 requests,
                 busy,
+                capacity,
                 queue,
                 extra,
             }
@@ -169,8 +179,12 @@ pub fn to_csv(r: &RunResult) -> String {
             let _ = write!(out, ",{},{}", rrow.arrivals, errors);
             if let Some((busy, capacity)) = &series.busy {
                 let area = row_at(busy, i);
-                let util = if span > 0.0 && *capacity > 0 {
-                    area / (*capacity as f64 * span)
+                let available = match &series.capacity {
+                    Some(c) => row_at(c, i),
+                    None => *capacity as f64 * span,
+                };
+                let util = if available > 0.0 {
+                    area / available
                 } else {
                     0.0
                 };

@@ -378,6 +378,12 @@ pub struct ServerSpec {
     pub per_type: Option<IndexMap<At<String>, TypeOverride>>,
     /// A request not finished this long after arriving is answered "timed out".
     pub timeout: Option<At<Scalar>>,
+    /// Target-tracking autoscaling between `min` and `max` instances.
+    pub autoscale: Option<At<AutoscaleSpec>>,
+    /// A downstream call not answered within this is abandoned and the request times out.
+    pub call_timeout: Option<At<Scalar>>,
+    /// A circuit breaker on each component in `calls`.
+    pub circuit_breaker: Option<At<BreakerSpec>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -555,6 +561,13 @@ pub struct FailureSpec {
     pub errors: Option<At<String>>,
     /// For `errors`: the fraction of requests that fail, e.g. 10%.
     pub fraction: Option<At<Scalar>>,
+    /// Cut the network between two sides, each a component or a list of components:
+    /// [web, db] or [[web-a, web-b], [db]]. Messages across are dropped.
+    pub partition: Option<At<Vec<At<Side>>>>,
+    /// Add latency between two sides (as for `partition`); the delay is `add`.
+    pub latency: Option<At<Vec<At<Side>>>>,
+    /// For `latency`: the delay added to every message across, e.g. 200ms.
+    pub add: Option<At<Scalar>>,
 }
 
 /// Every instance of `target` fails after a time drawn from `mtbf` and is repaired after a time
@@ -711,4 +724,89 @@ pub struct QueueScalingSpec {
     pub interval: Option<At<Scalar>>,
     /// Time for a new consumer to start taking messages (default 10s).
     pub startup: Option<At<Scalar>>,
+}
+
+/// Target tracking: the pool adds or removes instances to keep `metric` near `target`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AutoscaleSpec {
+    /// utilization (default), queue (waiting requests per instance) or rate (requests per
+    /// second per instance).
+    pub metric: Option<At<String>>,
+    /// Value to keep the metric at: 60% (utilization), 5 (queue), 100/s (rate).
+    pub target: At<Scalar>,
+    /// Fewest instances.
+    pub min: At<u64>,
+    /// Most instances.
+    pub max: At<u64>,
+    /// How often the metric is measured and a decision taken (default 30s).
+    pub interval: Option<At<Scalar>>,
+    /// Least time between a scaling action and a scale-out (default 60s).
+    pub scale_out_cooldown: Option<At<Scalar>>,
+    /// Least time between a scaling action and a scale-in (default 300s).
+    pub scale_in_cooldown: Option<At<Scalar>>,
+    /// Time from the decision until a new instance takes traffic (default 60s).
+    pub provisioning: Option<At<Scalar>>,
+    /// After provisioning, a new instance serves more slowly for this long (default 0s).
+    pub warmup: Option<At<Scalar>>,
+    /// Service times are multiplied by this during the warm-up (default 2x).
+    pub warmup_factor: Option<At<Scalar>>,
+}
+
+/// One side of a network fault: a component name or a list of names.
+#[derive(Debug)]
+pub enum Side {
+    One(String),
+    Many(Vec<At<String>>),
+}
+
+impl<'de> Deserialize<'de> for Side {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Side;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a component name or a list of names")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Side, E> {
+                Ok(Side::One(v.to_string()))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Side, A::Error> {
+                let mut names = Vec::new();
+                while let Some(name) = seq.next_element::<At<String>>()? {
+                    names.push(name);
+                }
+                Ok(Side::Many(names))
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for Side {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "NetworkSide".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A component name, or a list of component names.",
+            "anyOf": [ { "type": "string" }, { "type": "array", "items": { "type": "string" } } ]
+        })
+    }
+}
+
+/// Circuit breaker on a pool's calls to each downstream component.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BreakerSpec {
+    /// Share of failed calls in the window that opens the breaker (default 50%).
+    pub failure_rate: Option<At<Scalar>>,
+    /// Sliding window the rate is measured over (default 10s).
+    pub window: Option<At<Scalar>>,
+    /// Fewest calls in the window before the rate is judged (default 20).
+    pub min_calls: Option<At<u64>>,
+    /// How long it stays open, failing calls at once (default 5s).
+    pub open_for: Option<At<Scalar>>,
+    /// Trial calls let through when half-open; all must succeed to close (default 3).
+    pub half_open_probes: Option<At<u64>>,
 }

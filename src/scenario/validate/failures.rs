@@ -1,6 +1,8 @@
 //! Failure schedules: scripted events and random failures.
 
 use super::*;
+use crate::model::failures::NetworkFault;
+use crate::model::network::FaultKind;
 
 /// Resolves a failure target: `web` (every instance) or `web[2]` (one instance, from 0).
 pub(super) fn failure_target(c: &mut Checker, at: &At<String>) -> Option<(ComponentId, u32)> {
@@ -64,12 +66,22 @@ pub(super) fn check_failure(c: &mut Checker, f: &raw::FailureSpec) -> Option<Sch
     .into_iter()
     .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
     .collect();
+    let network = [("partition", &f.partition), ("latency", &f.latency)]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
+        .collect::<Vec<_>>();
+    if f.add.is_some() && f.latency.is_none() {
+        c.error(f.at.loc, "'add' only applies to 'latency' failures");
+    }
+    if let ([], [(kind, sides)]) = (chosen.as_slice(), network.as_slice()) {
+        return check_network_fault(c, f, kind, sides, at?, duration);
+    }
     let [(kind, target)] = chosen.as_slice() else {
         c.error_help(
             f.at.loc,
             format!(
-                "a failure needs exactly one of crash, slow or errors (found {})",
-                chosen.len()
+                "a failure needs exactly one of crash, slow, errors, partition or latency (found {})",
+                chosen.len() + network.len()
             ),
             "e.g. {at: 5m, crash: web, for: 2m}",
         );
@@ -151,6 +163,106 @@ pub(super) fn check_failure(c: &mut Checker, f: &raw::FailureSpec) -> Option<Sch
         target_name: target.value.clone(),
         instance,
         action,
+        network: None,
+    })
+}
+
+/// A partition or added latency between two sides.
+fn check_network_fault(
+    c: &mut Checker,
+    f: &raw::FailureSpec,
+    kind: &str,
+    sides: &At<Vec<At<raw::Side>>>,
+    at: SimDuration,
+    duration: Option<SimDuration>,
+) -> Option<ScheduledFailure> {
+    let all = [Role::Source, Role::Server, Role::Balancer, Role::Cache];
+    let [a, b] = sides.value.as_slice() else {
+        c.error_help(
+            sides.loc,
+            format!("a {kind} joins exactly 2 sides, got {}", sides.value.len()),
+            format!("e.g. {kind}: [web, db] or {kind}: [[web-a, web-b], [db]]"),
+        );
+        return None;
+    };
+    let resolve = |c: &mut Checker, side: &At<raw::Side>| -> Option<(Vec<ComponentId>, String)> {
+        let names: Vec<At<String>> = match &side.value {
+            raw::Side::One(name) => vec![At {
+                value: name.clone(),
+                loc: side.loc,
+            }],
+            raw::Side::Many(names) => names.clone(),
+        };
+        if names.is_empty() {
+            c.error(
+                side.loc,
+                format!("a side of a {kind} needs at least one component"),
+            );
+            return None;
+        }
+        let ids: Vec<Option<ComponentId>> = names
+            .iter()
+            .map(|n| c.reference(n, "network fault side", &all))
+            .collect();
+        let label = names
+            .iter()
+            .map(|n| n.value.as_str())
+            .collect::<Vec<_>>()
+            .join(",");
+        Some((ids.into_iter().collect::<Option<Vec<_>>>()?, label))
+    };
+    let a = resolve(c, a);
+    let b = resolve(c, b);
+    let ((a, a_label), (b, b_label)) = (a?, b?);
+    if let Some(both) = a.iter().find(|id| b.contains(id)) {
+        let name = c
+            .names
+            .iter()
+            .find(|(_, (id, _, _))| id == both)
+            .map_or(String::new(), |(n, _)| n.clone());
+        c.error(
+            sides.loc,
+            format!("'{name}' is on both sides of the {kind}"),
+        );
+        return None;
+    }
+    let fault = match kind {
+        "partition" => {
+            if f.add.is_some() {
+                c.error(f.at.loc, "'add' only applies to 'latency' failures");
+                return None;
+            }
+            FaultKind::Partition
+        }
+        _ => match &f.add {
+            Some(d) => FaultKind::AddedLatency(c.positive_duration(d, "added latency")?),
+            None => {
+                c.error_help(
+                    sides.loc,
+                    "added latency needs 'add'",
+                    "e.g. {at: 5m, for: 1m, latency: [web, db], add: 200ms}",
+                );
+                return None;
+            }
+        },
+    };
+    for (field, present) in [
+        ("factor", f.factor.is_some()),
+        ("fraction", f.fraction.is_some()),
+    ] {
+        if present {
+            c.error(f.at.loc, format!("'{field}' does not apply to a {kind}"));
+        }
+    }
+    let target = a.first().copied()?;
+    Some(ScheduledFailure {
+        at: SimTime::ZERO + at,
+        duration,
+        target,
+        target_name: format!("{a_label} | {b_label}"),
+        instance: ALL_INSTANCES,
+        action: FailureAction::Network,
+        network: Some(NetworkFault { kind: fault, a, b }),
     })
 }
 

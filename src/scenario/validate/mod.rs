@@ -25,7 +25,9 @@ use crate::model::server::{RequestProfile, ServerConfig, Step};
 use crate::model::source::{Arrivals, Load, RetryPolicy};
 use crate::model::{Slo, ALL_INSTANCES};
 
+mod autoscale;
 mod balancer;
+mod breaker;
 mod cache;
 mod database;
 mod failures;
@@ -567,8 +569,15 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
             }
         }
         let (name, instances) = match spec {
-            raw::ComponentSpec::Server(s) => (&s.name, &s.instances),
-            raw::ComponentSpec::RateLimiter(l) => (&l.name, &l.instances),
+            // An autoscaled pool has `max` instance slots, each a backend of its balancers.
+            raw::ComponentSpec::Server(s) => (
+                &s.name,
+                s.autoscale
+                    .as_ref()
+                    .map(|a| &a.value.max)
+                    .or(s.instances.as_ref()),
+            ),
+            raw::ComponentSpec::RateLimiter(l) => (&l.name, l.instances.as_ref()),
             _ => continue,
         };
         if let (Some(&(id, _, _)), Some(n)) = (c.names.get(&name.value), instances) {

@@ -4,7 +4,7 @@ use super::*;
 
 pub(super) fn check_server(c: &mut Checker, s: &raw::ServerSpec) -> Option<ServerConfig> {
     let errors_before = c.errors.len();
-    let instances = match &s.instances {
+    let mut instances = match &s.instances {
         Some(n) => c.int_in(
             n,
             "instances",
@@ -13,6 +13,16 @@ pub(super) fn check_server(c: &mut Checker, s: &raw::ServerSpec) -> Option<Serve
             "each instance keeps its own queue and statistics",
         ),
         None => Some(1),
+    };
+    let autoscale = match &s.autoscale {
+        Some(a) => {
+            let policy = super::autoscale::check_autoscale(c, a);
+            if let Some(policy) = policy {
+                instances = check_initial_instances(c, s, &policy);
+            }
+            policy
+        }
+        None => None,
     };
     let workers = match &s.workers {
         Some(n) => c.int_in(
@@ -65,6 +75,30 @@ pub(super) fn check_server(c: &mut Checker, s: &raw::ServerSpec) -> Option<Serve
         .timeout
         .as_ref()
         .and_then(|d| c.positive_duration(d, "timeout"));
+    let call_timeout = s
+        .call_timeout
+        .as_ref()
+        .and_then(|d| c.positive_duration(d, "call_timeout"));
+    let circuit_breakers = s.circuit_breaker.as_ref().and_then(|b| {
+        let mut targets: Vec<ComponentId> = Vec::new();
+        for p in profiles.iter().flatten() {
+            for step in &p.calls {
+                if let Step::Call(id) = step {
+                    if !targets.contains(id) {
+                        targets.push(*id);
+                    }
+                }
+            }
+        }
+        for step in &calls {
+            if let Step::Call(id) = step {
+                if !targets.contains(id) {
+                    targets.push(*id);
+                }
+            }
+        }
+        super::breaker::check_breaker(c, b, targets)
+    });
     if c.errors.len() > errors_before {
         return None;
     }
@@ -85,7 +119,33 @@ pub(super) fn check_server(c: &mut Checker, s: &raw::ServerSpec) -> Option<Serve
         queue_capacity: queue.map(|q| q as u32),
         profiles,
         timeout,
+        autoscale,
+        call_timeout,
+        circuit_breakers,
     })
+}
+
+/// An autoscaled pool starts with `instances` (default `min`), which must lie in [min, max].
+fn check_initial_instances(
+    c: &mut Checker,
+    s: &raw::ServerSpec,
+    policy: &crate::model::autoscale::Autoscale,
+) -> Option<u64> {
+    let Some(n) = &s.instances else {
+        return Some(u64::from(policy.min));
+    };
+    if n.value < u64::from(policy.min) || n.value > u64::from(policy.max) {
+        c.error_help(
+            n.loc,
+            format!(
+                "instances is {}, outside the autoscaling range {}..={}",
+                n.value, policy.min, policy.max
+            ),
+            "with autoscale, instances is the number the pool starts with (default: min)",
+        );
+        return None;
+    }
+    Some(n.value)
 }
 
 /// A name or a step written as a map, with its location.

@@ -5,9 +5,12 @@
 //! windows), [`scenario`] (YAML in, checked plan, built engine), [`report`] (results out) and
 //! [`cli`].
 
+pub mod assertions;
 pub mod cli;
 pub mod engine;
 pub mod model;
+pub mod overrides;
+pub mod replications;
 pub mod report;
 pub mod run;
 pub mod scenario;

@@ -7,6 +7,7 @@
 
 pub mod assertions;
 pub mod cli;
+pub mod compare;
 pub mod engine;
 pub mod model;
 pub mod overrides;
@@ -15,3 +16,4 @@ pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod stats;
+pub mod sweep;

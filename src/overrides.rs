@@ -238,15 +238,28 @@ fn index_into<'a>(value: &'a mut Value, i: usize, key: &str) -> Result<&'a mut V
 
 /// The scenario text with `overrides` applied; the text itself when there are none.
 pub fn apply(text: &str, overrides: &[(String, Value)]) -> Result<String, String> {
-    if overrides.is_empty() {
+    apply_each(text, overrides.iter().map(|(p, v)| (p.as_str(), v))).map_err(|(_, e)| e)
+}
+
+/// Like [`apply`]; an error says which override (its index) failed.
+pub fn apply_each<'a>(
+    text: &str,
+    overrides: impl IntoIterator<Item = (&'a str, &'a Value)>,
+) -> Result<String, (usize, String)> {
+    let mut overrides = overrides.into_iter().peekable();
+    if overrides.peek().is_none() {
         return Ok(text.to_string());
     }
-    let mut doc: Value = serde_saphyr::from_str(text)
-        .map_err(|e| format!("cannot read the scenario: {}", e.without_snippet()))?;
-    for (path, value) in overrides {
-        set(&mut doc, path, value.clone())?;
+    let mut doc: Value = serde_saphyr::from_str(text).map_err(|e| {
+        (
+            0,
+            format!("cannot read the scenario: {}", e.without_snippet()),
+        )
+    })?;
+    for (i, (path, value)) in overrides.enumerate() {
+        set(&mut doc, path, value.clone()).map_err(|e| (i, e))?;
     }
-    let mut out = serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?;
+    let mut out = serde_json::to_string_pretty(&doc).map_err(|e| (0, e.to_string()))?;
     out.push('\n');
     Ok(out)
 }

@@ -35,6 +35,8 @@ macro_rules! say_raw {
     }};
 }
 
+mod studies;
+
 pub const EXIT_OK: i32 = 0;
 /// An assertion of the scenario failed; the results are written.
 pub const EXIT_ASSERTION_FAILED: i32 = 1;
@@ -126,6 +128,69 @@ enum Command {
         /// Stop after this much wall-clock time; the runs are marked truncated.
         #[arg(long, value_parser = parse_duration_arg)]
         max_wall: Option<SimDuration>,
+    },
+    /// Compare designs on the same traffic and failures (common random numbers): several
+    /// scenario files, or one with `variants`.
+    Compare {
+        #[arg(required = true)]
+        scenarios: Vec<PathBuf>,
+        /// Output directory (default: output/compare-<first design>/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Seed of every design (default: the first design's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Simulated time to run (overrides the scenarios').
+        #[arg(long, value_parser = parse_duration_arg)]
+        duration: Option<SimDuration>,
+        /// Replications of every design (paired by seed); differences get a significance test.
+        #[arg(long, value_parser = parse_replications_arg)]
+        replications: Option<u32>,
+        /// Stop after this much wall-clock time; the runs are marked truncated.
+        #[arg(long, value_parser = parse_duration_arg)]
+        max_wall: Option<SimDuration>,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Run a grid of parameter values (in parallel); write sweep.csv, charts and sweep.html.
+    Sweep {
+        scenario: PathBuf,
+        /// PATH=VALUES: 2..12 (step 1), 1000/s..8000/s:8 (8 values), lru,lfu (a list).
+        /// Repeat for a grid; the first varies slowest.
+        #[arg(long = "param", required = true, value_parser = crate::sweep::parse_param)]
+        params: Vec<crate::sweep::Param>,
+        /// Output directory (default: output/sweep-<scenario>/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Seed of every point (default: the scenario's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Simulated time to run (overrides the scenario's).
+        #[arg(long, value_parser = parse_duration_arg)]
+        duration: Option<SimDuration>,
+        /// Replications of every point.
+        #[arg(long, value_parser = parse_replications_arg)]
+        replications: Option<u32>,
+        /// Run only the K-th of N shares of the points and write shard-K-of-N.json (combine
+        /// the shards with `sim merge`).
+        #[arg(long, value_parser = crate::sweep::parse_shard)]
+        shard: Option<(usize, usize)>,
+        /// Stop after this much wall-clock time; the runs are marked truncated.
+        #[arg(long, value_parser = parse_duration_arg)]
+        max_wall: Option<SimDuration>,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Combine the shard files of `sim sweep --shard` into the outputs of an unsharded sweep.
+    Merge {
+        /// Shard files, or directories holding shard-K-of-N.json files.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// Output directory.
+        #[arg(long, required = true)]
+        out: PathBuf,
     },
     /// Redraw charts/ and report.html from the files a run saved in OUTDIR, without running.
     Report {
@@ -237,6 +302,45 @@ pub fn main() -> i32 {
             };
             check_command(&scenarios, &overrides, options)
         }
+        Command::Compare {
+            scenarios,
+            out,
+            seed,
+            duration,
+            replications,
+            max_wall,
+            quiet,
+        } => studies::compare_command(studies::CompareArgs {
+            scenarios,
+            out,
+            seed,
+            duration,
+            replications,
+            max_wall,
+            quiet,
+        }),
+        Command::Sweep {
+            scenario,
+            params,
+            out,
+            seed,
+            duration,
+            replications,
+            shard,
+            max_wall,
+            quiet,
+        } => studies::sweep_command(studies::SweepArgs {
+            scenario,
+            params,
+            out,
+            seed,
+            duration,
+            replications,
+            shard,
+            max_wall,
+            quiet,
+        }),
+        Command::Merge { inputs, out } => studies::merge_command(&inputs, &out),
         Command::Report { outdir } => report_command(&outdir),
         Command::Validate { scenarios } => validate_command(&scenarios),
         Command::Schema => {

@@ -271,3 +271,51 @@ fn ctrl_c_stops_a_sweep_with_the_points_so_far_marked_interrupted() {
     assert!(points.iter().all(|p| p["truncated"] == "interrupted"));
     assert!(out.join("sweep.csv").exists() && out.join("sweep.html").exists());
 }
+
+#[test]
+fn capacity_of_an_mm1_is_just_below_theory_when_judged_on_the_upper_bound() {
+    // M/M/1 with mu = 1000/s at 500/s: mean response time 1/(mu - lambda) < 5 ms holds up to
+    // lambda = 800/s, a multiplier of 1.6. Judged on the upper 95% bound over 4 replications,
+    // the search must stop below 1.6 (the bound exceeds the true mean with probability 97.5%
+    // at each probe), and well above 1.4 (where the mean is 3.3 ms, 20 half-widths away).
+    let dir = TempDir::new().expect("a temporary directory");
+    let file = write(
+        dir.path(),
+        "mm1.yaml",
+        "
+name: capmm1
+seed: 3
+run: {duration: 30s, warmup: 2s}
+traffic:
+  - {name: users, to: web, rate: 500/s}
+components:
+  - server: {name: web, service_time: {exponential: 1ms}}
+assert:
+  - {that: mean < 5ms, confidence: 95%}
+",
+    );
+    let out = dir.path().join("cap");
+    let result = sim("2")
+        .arg("capacity")
+        .arg(&file)
+        .args(["--replications", "4", "-q", "--out"])
+        .arg(&out)
+        .output()
+        .expect("sim runs");
+    assert_eq!(
+        result.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&read(&out.join("capacity.json"))).expect("JSON");
+    let lo = json["capacity_multiplier"].as_f64().expect("a capacity");
+    let hi = json["first_failing_multiplier"]
+        .as_f64()
+        .expect("a failing multiplier");
+    assert!(
+        1.4 < lo && lo < 1.6 && hi > lo && (hi - lo) / lo <= 0.01,
+        "{lo} .. {hi}"
+    );
+}

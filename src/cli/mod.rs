@@ -183,6 +183,32 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Find the highest traffic multiplier that still meets the assertions and the SLO
+    /// (doubling or halving, then bisection; every probe with the same seeds).
+    Capacity {
+        scenario: PathBuf,
+        /// Output directory for capacity.json and capacity.csv (default: output/capacity-<file>/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Seed of every probe (default: the scenario's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Simulated time to run (overrides the scenario's).
+        #[arg(long, value_parser = parse_duration_arg)]
+        duration: Option<SimDuration>,
+        /// Replications of every probe (use with `confidence:` assertions for a stable answer).
+        #[arg(long, value_parser = parse_replications_arg)]
+        replications: Option<u32>,
+        /// Stop when the bracket is narrower than this, relative to its low end, e.g. 1%.
+        #[arg(long, default_value = "1%", value_parser = parse_tolerance_arg)]
+        tolerance: f64,
+        /// Stop after this much wall-clock time; the runs are marked truncated.
+        #[arg(long, value_parser = parse_duration_arg)]
+        max_wall: Option<SimDuration>,
+        /// Print nothing but errors and the answer.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Combine the shard files of `sim sweep --shard` into the outputs of an unsharded sweep.
     Merge {
         /// Shard files, or directories holding shard-K-of-N.json files.
@@ -225,6 +251,14 @@ fn parse_replications_arg(text: &str) -> Result<u32, String> {
         }
         Ok(n) => Ok(n),
         Err(_) => Err(format!("'{text}' is not a number of replications")),
+    }
+}
+
+fn parse_tolerance_arg(text: &str) -> Result<f64, String> {
+    match units::parse_fraction(text) {
+        Ok(x) if x > 0.0 && x < 1.0 => Ok(x),
+        Ok(_) => Err("the tolerance must be between 0% and 100%, e.g. 1%".to_string()),
+        Err(e) => Err(e),
     }
 }
 
@@ -337,6 +371,25 @@ pub fn main() -> i32 {
             duration,
             replications,
             shard,
+            max_wall,
+            quiet,
+        }),
+        Command::Capacity {
+            scenario,
+            out,
+            seed,
+            duration,
+            replications,
+            tolerance,
+            max_wall,
+            quiet,
+        } => studies::capacity_command(studies::CapacityArgs {
+            scenario,
+            out,
+            seed,
+            duration,
+            replications,
+            tolerance,
             max_wall,
             quiet,
         }),

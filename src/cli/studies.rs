@@ -437,3 +437,264 @@ pub fn merge_command(inputs: &[PathBuf], out: &Path) -> i32 {
     );
     EXIT_OK
 }
+
+/// What `sim capacity` is asked.
+pub struct CapacityArgs {
+    pub scenario: PathBuf,
+    pub out: Option<PathBuf>,
+    pub seed: Option<u64>,
+    pub duration: Option<SimDuration>,
+    pub replications: Option<u32>,
+    /// Stop bisecting when the bracket is narrower than this fraction of its low end.
+    pub tolerance: f64,
+    pub max_wall: Option<SimDuration>,
+    pub quiet: bool,
+}
+
+/// One probe of the capacity search.
+struct Probe {
+    multiplier: f64,
+    passed: bool,
+    offered_rps: f64,
+    p99_ms: f64,
+    /// The first failed check, or empty.
+    failure: String,
+}
+
+/// Largest and smallest multipliers tried when looking for a bracket.
+const MULTIPLIER_RANGE: (f64, f64) = (1.0 / 1024.0, 1024.0);
+
+/// `sim capacity`: the highest traffic multiplier at which every assertion (and the SLO) still
+/// holds, by doubling or halving to a bracket and then bisection. Every probe uses the same
+/// seeds (common random numbers), so the answer does not jump with the seed's luck.
+pub fn capacity_command(args: CapacityArgs) -> i32 {
+    use crate::assertions::{judge_all, Assertion, Op, Quantity, Scope};
+    let base = match Design::read(&args.scenario) {
+        Ok(d) => d,
+        Err(e) => {
+            eprint!("{}", e.render());
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let plan = match base.plan() {
+        Ok(p) => p,
+        Err(e) => {
+            eprint!("{}", e.render());
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let mut checks: Vec<Assertion> = Vec::new();
+    if let Some(slo) = &plan.slo {
+        checks.push(Assertion {
+            text: format!("slo.good_fraction >= {}%", slo.target * 100.0),
+            scope: Scope::Run,
+            metric: "slo.good_fraction".to_string(),
+            op: Op::Ge,
+            limit: slo.target,
+            quantity: Quantity::Ratio,
+            confidence: None,
+        });
+    }
+    if checks.is_empty() && plan.assertions.is_empty() {
+        eprintln!(
+            "error: {}: capacity needs something to meet: an 'assert' section or an 'slo'",
+            base.path
+        );
+        return EXIT_BAD_INPUT;
+    }
+    // Each traffic source's own multiplier (1 unless given) is scaled.
+    let doc: serde_json::Value = serde_saphyr::from_str(&base.text).unwrap_or_default();
+    let sources: Vec<(String, f64)> = doc["traffic"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| {
+            let name = t["name"].as_str()?.to_string();
+            let own = match &t["multiplier"] {
+                serde_json::Value::Null => 1.0,
+                v => crate::scenario::units::parse_multiplier(&crate::overrides::show(v))
+                    .unwrap_or(1.0),
+            };
+            Some((name, own))
+        })
+        .collect();
+    let seed = args.seed.unwrap_or(plan.seed);
+    let overrides = Overrides {
+        seed: Some(seed),
+        duration: args.duration,
+        ..Overrides::default()
+    };
+    drop(plan);
+    catch_interrupts();
+    let stop = stop_check(Instant::now(), args.max_wall);
+    let done = || {};
+    let mut probes: Vec<Probe> = Vec::new();
+    let mut probe = |m: f64| -> Result<bool, i32> {
+        let changes: Vec<(String, serde_json::Value)> = sources
+            .iter()
+            .map(|(name, own)| {
+                (
+                    format!("{name}.multiplier"),
+                    serde_json::Value::String(format!("{}x", own * m)),
+                )
+            })
+            .collect();
+        let s = base
+            .with(&format!("x{m}"), &changes)
+            .and_then(|design| {
+                study(
+                    &design,
+                    &StudyOptions {
+                        overrides: &overrides,
+                        replications: args.replications,
+                        only: None,
+                        stop: &stop,
+                        done: &done,
+                    },
+                )
+            })
+            .map_err(|e| {
+                eprint!("{}", e.render());
+                EXIT_BAD_INPUT
+            })?;
+        if s.result.truncated.as_deref() == Some("interrupted") {
+            return Err(EXIT_INTERRUPTED);
+        }
+        let refs: Vec<&serde_json::Value> = s.summaries.iter().collect();
+        let mut verdicts = s.result.assertions.clone();
+        verdicts.extend(judge_all(&checks, &refs));
+        let failed = verdicts.iter().find(|v| !v.passed);
+        let mean = |pointer: &str| {
+            crate::replications::mean(
+                &refs
+                    .iter()
+                    .filter_map(|s| s.pointer(pointer).and_then(serde_json::Value::as_f64))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let p = Probe {
+            multiplier: m,
+            passed: failed.is_none(),
+            offered_rps: mean("/offered_rps"),
+            p99_ms: mean("/latency_ms/p99"),
+            failure: failed.map_or(String::new(), |v| format!("{}: {}", v.text, v.message)),
+        };
+        if !args.quiet {
+            say!(
+                "multiplier {:>9.4}x  offered {:>10.1}/s  p99 {:>10.2}ms  {}{}",
+                p.multiplier,
+                p.offered_rps,
+                p.p99_ms,
+                if p.passed { "ok" } else { "FAILS " },
+                p.failure
+            );
+        }
+        let passed = p.passed;
+        probes.push(p);
+        Ok(passed)
+    };
+    let (lowest, highest) = MULTIPLIER_RANGE;
+    let outcome = (|| -> Result<(f64, f64), i32> {
+        let (mut lo, mut hi);
+        if probe(1.0)? {
+            lo = 1.0;
+            hi = 2.0;
+            while probe(hi)? {
+                lo = hi;
+                if hi >= highest {
+                    return Ok((lo, f64::INFINITY));
+                }
+                hi *= 2.0;
+            }
+        } else {
+            hi = 1.0;
+            lo = 0.5;
+            while !probe(lo)? {
+                hi = lo;
+                if lo <= lowest {
+                    return Ok((0.0, hi));
+                }
+                lo /= 2.0;
+            }
+        }
+        while (hi - lo) / lo > args.tolerance {
+            let mid = (lo + hi) / 2.0;
+            if probe(mid)? {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        Ok((lo, hi))
+    })();
+    let (lo, hi) = match outcome {
+        Ok(bracket) => bracket,
+        Err(code) => return code,
+    };
+    let dir = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from("output").join(format!("capacity-{}", label(&base.default_name)))
+    });
+    let offered_at = |m: f64| {
+        probes
+            .iter()
+            .find(|p| p.multiplier == m)
+            .map_or(f64::NAN, |p| p.offered_rps)
+    };
+    let json = serde_json::json!({
+        "sim_version": env!("CARGO_PKG_VERSION"),
+        "scenario": base.path,
+        "seed": seed,
+        "replications": args.replications.unwrap_or(1),
+        "capacity_multiplier": if lo > 0.0 { serde_json::json!(lo) } else { serde_json::Value::Null },
+        "capacity_offered_rps": if lo > 0.0 { serde_json::json!(offered_at(lo)) } else { serde_json::Value::Null },
+        "first_failing_multiplier": if hi.is_finite() { serde_json::json!(hi) } else { serde_json::Value::Null },
+        "probes": probes.iter().map(|p| serde_json::json!({
+            "multiplier": p.multiplier,
+            "passed": p.passed,
+            "offered_rps": p.offered_rps,
+            "p99_ms": p.p99_ms,
+            "failure": p.failure,
+        })).collect::<Vec<_>>(),
+    });
+    let mut csv = String::from("multiplier,passed,offered_rps,p99_ms,failure\n");
+    for p in &probes {
+        csv.push_str(&format!(
+            "{},{},{},{},{}\n",
+            p.multiplier,
+            p.passed,
+            p.offered_rps,
+            p.p99_ms,
+            crate::compare::csv_field(&p.failure)
+        ));
+    }
+    let written = std::fs::create_dir_all(&dir)
+        .and_then(|()| {
+            let mut text = serde_json::to_string_pretty(&json).map_err(std::io::Error::other)?;
+            text.push('\n');
+            crate::report::write_atomically(&dir.join("capacity.json"), text.as_bytes())
+        })
+        .and_then(|()| crate::report::write_atomically(&dir.join("capacity.csv"), csv.as_bytes()));
+    if let Err(e) = written {
+        eprintln!("error: cannot write to {}: {e}", dir.display());
+        return EXIT_OUTPUT_FAILED;
+    }
+    if lo == 0.0 {
+        eprintln!(
+            "capacity: the checks fail even at {}x the scenario's traffic",
+            hi
+        );
+        return super::EXIT_ASSERTION_FAILED;
+    }
+    if !args.quiet {
+        if hi.is_finite() {
+            say!(
+                "capacity: {lo:.4}x the scenario's traffic (offered {:.1} req/s) meets every check; {hi:.4}x does not",
+                offered_at(lo)
+            );
+        } else {
+            say!("capacity: at least {lo}x the scenario's traffic (the largest tried)");
+        }
+        say!("results in {}", dir.join("capacity.json").display());
+    }
+    EXIT_OK
+}

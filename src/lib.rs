@@ -15,5 +15,6 @@ pub mod replications;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod shards;
 pub mod stats;
 pub mod sweep;

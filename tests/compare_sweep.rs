@@ -319,3 +319,89 @@ assert:
         "{lo} .. {hi}"
     );
 }
+
+#[test]
+fn sharded_replications_merge_into_the_unsharded_run() {
+    let dir = TempDir::new().expect("a temporary directory");
+    let file = write(dir.path(), "pool.yaml", POOL);
+    let single = dir.path().join("single");
+    let result = sim("2")
+        .arg("run")
+        .arg(&file)
+        .args(["--replications", "5", "-q", "--out"])
+        .arg(&single)
+        .output()
+        .expect("sim runs");
+    assert_eq!(
+        result.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    // Two shards in two processes at once, each into its own directory, then merged.
+    let children: Vec<(std::process::Child, PathBuf)> = (1..=2)
+        .map(|k| {
+            let out = dir.path().join(format!("shard{k}"));
+            let child = Process::new(assert_cmd::cargo::cargo_bin("sim"))
+                .arg("run")
+                .arg(&file)
+                .args([
+                    "--replications",
+                    "5",
+                    "-q",
+                    "--shard",
+                    &format!("{k}/2"),
+                    "--out",
+                ])
+                .arg(&out)
+                .env("RAYON_NUM_THREADS", "1")
+                .spawn()
+                .expect("sim starts");
+            (child, out)
+        })
+        .collect();
+    let mut dirs = Vec::new();
+    for (mut child, out) in children {
+        assert_eq!(child.wait().expect("sim exits").code(), Some(0));
+        dirs.push(out);
+    }
+    let merged = dir.path().join("merged");
+    let result = sim("1")
+        .arg("merge")
+        .args(&dirs)
+        .arg("--out")
+        .arg(&merged)
+        .output()
+        .expect("sim runs");
+    assert_eq!(
+        result.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    for f in [
+        "summary.json",
+        "timeseries.csv",
+        "report-data.json",
+        "report.html",
+        "charts/latency.svg",
+    ] {
+        assert!(
+            read(&single.join(f)) == read(&merged.join(f)),
+            "merged {f} differs"
+        );
+    }
+    let result = sim("1")
+        .arg("merge")
+        .arg(&dirs[1])
+        .arg("--out")
+        .arg(dir.path().join("partial"))
+        .output()
+        .expect("sim runs");
+    assert_eq!(result.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(
+        stderr.contains("replications 0, 2, 4 are missing"),
+        "{stderr}"
+    );
+}

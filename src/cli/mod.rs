@@ -105,6 +105,10 @@ enum Command {
         /// Write the assertions' verdicts as JUnit XML to this file.
         #[arg(long)]
         junit: Option<PathBuf>,
+        /// Run only the replications whose index modulo N is K-1 and write
+        /// replications-shard-K-of-N.json into --out (combine the shards with `sim merge`).
+        #[arg(long, value_parser = crate::sweep::parse_shard, requires = "replications")]
+        shard: Option<(usize, usize)>,
     },
     /// Run many scenarios (in parallel) and judge their assertions; exit 1 if any fails.
     Check {
@@ -298,6 +302,7 @@ pub fn main() -> i32 {
             format,
             replications,
             junit,
+            shard,
         } => {
             let overrides = Overrides {
                 seed,
@@ -311,6 +316,7 @@ pub fn main() -> i32 {
                 max_wall,
                 replications,
                 junit,
+                shard,
             };
             run_command(&scenario, &overrides, out.as_deref(), options)
         }
@@ -468,6 +474,8 @@ struct RunOptions {
     replications: Option<u32>,
     /// Write a JUnit XML file of the assertions here.
     junit: Option<PathBuf>,
+    /// Run only this share of the replications (K of N).
+    shard: Option<(usize, usize)>,
 }
 
 /// Set by the Ctrl-C handler; runs stop at their next progress check.
@@ -515,6 +523,7 @@ fn run_command(path: &Path, overrides: &Overrides, out: Option<&Path>, options: 
         max_wall,
         replications,
         junit,
+        shard,
     } = options;
     let design = match Design::read(path) {
         Ok(d) => d,
@@ -540,12 +549,17 @@ fn run_command(path: &Path, overrides: &Overrides, out: Option<&Path>, options: 
             bar.inc(1);
         }
     };
+    let only: Option<Vec<u32>> = shard.map(|(k, n)| {
+        (0..crate::scenario::validate::assertions::MAX_REPLICATIONS as u32)
+            .filter(|i| *i as usize % n == k - 1)
+            .collect()
+    });
     let study = crate::run::study(
         &design,
         &StudyOptions {
             overrides,
             replications,
-            only: None,
+            only: only.as_deref(),
             stop: &stop,
             done: &done,
         },
@@ -561,6 +575,35 @@ fn run_command(path: &Path, overrides: &Overrides, out: Option<&Path>, options: 
         }
     };
     let result = &study.result;
+    if let Some(shard) = shard {
+        let count = replications.unwrap_or(1);
+        let code = match result.truncated.as_deref() {
+            Some("interrupted") => EXIT_INTERRUPTED,
+            Some(_) => EXIT_TRUNCATED,
+            None => EXIT_OK,
+        };
+        return match crate::shards::write(&study, &design, count, shard, &out_dir) {
+            Ok(file) => {
+                if !quiet {
+                    say!(
+                        "replications {:?} of {count} (shard {} of {}) in {}",
+                        study.indexes,
+                        shard.0,
+                        shard.1,
+                        file.display()
+                    );
+                }
+                code
+            }
+            Err(e) => {
+                eprintln!(
+                    "error: cannot write the shard to {}: {e}",
+                    out_dir.display()
+                );
+                EXIT_OUTPUT_FAILED
+            }
+        };
+    }
     let code = study_exit_code(result);
     let wall = started.elapsed().as_secs_f64();
     if let Err(e) = report::write_outputs(result, &out_dir) {

@@ -416,6 +416,12 @@ fn print_points(meta: &crate::sweep::Meta, records: &[crate::sweep::Record]) {
 
 /// `sim merge`: combines the shard files of a sweep into the outputs an unsharded sweep writes.
 pub fn merge_command(inputs: &[PathBuf], out: &Path) -> i32 {
+    if inputs
+        .iter()
+        .any(|p| crate::shards::is_replication_input(p))
+    {
+        return merge_replications(inputs, out);
+    }
     let (meta, records) = match crate::sweep::merge(inputs) {
         Ok(m) => m,
         Err(e) => {
@@ -697,4 +703,29 @@ pub fn capacity_command(args: CapacityArgs) -> i32 {
         say!("results in {}", dir.join("capacity.json").display());
     }
     EXIT_OK
+}
+
+/// `sim merge` of `sim run --replications N --shard K/N` outputs.
+fn merge_replications(inputs: &[PathBuf], out: &Path) -> i32 {
+    let (files, verdicts) = match crate::shards::merge(inputs) {
+        Ok(m) => m,
+        Err(e) => {
+            eprint!("error: {}", e);
+            if !e.ends_with('\n') {
+                eprintln!();
+            }
+            return EXIT_BAD_INPUT;
+        }
+    };
+    if let Err(e) = crate::shards::write_merged(&files, out) {
+        eprintln!("error: cannot write the results to {}: {e}", out.display());
+        return EXIT_OUTPUT_FAILED;
+    }
+    say!("merged replications into {}", out.display());
+    super::print_verdicts(&out.display().to_string(), &verdicts);
+    if verdicts.iter().any(|v| !v.passed) {
+        super::EXIT_ASSERTION_FAILED
+    } else {
+        EXIT_OK
+    }
 }

@@ -302,7 +302,15 @@ pub fn sweep_command(args: SweepArgs) -> i32 {
                 .zip(&values)
                 .map(|(p, v)| (p.path.clone(), crate::overrides::parse_value(v)))
                 .collect();
-            let label = format!("point {i}");
+            let label = format!(
+                "point {i}: {}",
+                args.params
+                    .iter()
+                    .zip(&values)
+                    .map(|(p, v)| format!("{}={v}", p.path))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            );
             let result = base
                 .with(&label, &overrides_here)
                 .and_then(|design| {

@@ -6,11 +6,17 @@
 //! [`cli`].
 
 pub mod analytic;
+pub mod assertions;
 pub mod cli;
+pub mod compare;
 pub mod engine;
 pub mod insight;
 pub mod model;
+pub mod overrides;
+pub mod replications;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod shards;
 pub mod stats;
+pub mod sweep;

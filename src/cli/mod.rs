@@ -1,8 +1,7 @@
 //! The `sim` command line: parse arguments, call the scenario, run and report layers, map
-//! failures to exit codes. Exit codes: 0 success, 1 failed assertion (reserved), 2 bad input or
-//! usage, 3 outputs could not be written, 130 interrupted.
+//! failures to exit codes. Exit codes: 0 success, 1 failed assertion, 2 bad input or usage, 3
+//! outputs could not be written, 4 truncated by a limit, 130 interrupted.
 
-use std::cell::Cell;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,7 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::engine::SimDuration;
 use crate::report;
-use crate::run::{run, Overrides, Progress};
+use crate::run::{Design, Overrides, StudyOptions};
 use crate::scenario::{self, units};
 
 /// Writes a line to stdout, ignoring errors: a closed pipe (`sim run ... | head`) must not
@@ -36,7 +35,11 @@ macro_rules! say_raw {
     }};
 }
 
+mod studies;
+
 pub const EXIT_OK: i32 = 0;
+/// An assertion of the scenario failed; the results are written.
+pub const EXIT_ASSERTION_FAILED: i32 = 1;
 pub const EXIT_BAD_INPUT: i32 = 2;
 pub const EXIT_OUTPUT_FAILED: i32 = 3;
 /// The run stopped at --max-events or --max-wall; its results are written, marked truncated.
@@ -95,6 +98,129 @@ enum Command {
         /// What to print on stdout.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// Independent runs with seeds seed, seed+1, ... (overrides run.replications); the
+        /// summary gives means and 95% confidence intervals.
+        #[arg(long, value_parser = parse_replications_arg)]
+        replications: Option<u32>,
+        /// Write the assertions' verdicts as JUnit XML to this file.
+        #[arg(long)]
+        junit: Option<PathBuf>,
+        /// Run only the replications whose index modulo N is K-1 and write
+        /// replications-shard-K-of-N.json into --out (combine the shards with `sim merge`).
+        #[arg(long, value_parser = crate::sweep::parse_shard, requires = "replications")]
+        shard: Option<(usize, usize)>,
+    },
+    /// Run many scenarios (in parallel) and judge their assertions; exit 1 if any fails.
+    Check {
+        #[arg(required = true)]
+        scenarios: Vec<PathBuf>,
+        /// Seed of every random stream (overrides each scenario's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Simulated time to run (overrides each scenario's).
+        #[arg(long, value_parser = parse_duration_arg)]
+        duration: Option<SimDuration>,
+        /// Replications of each scenario (overrides run.replications).
+        #[arg(long, value_parser = parse_replications_arg)]
+        replications: Option<u32>,
+        /// Write the verdicts as JUnit XML to this file (one test case per assertion).
+        #[arg(long)]
+        junit: Option<PathBuf>,
+        /// Also write each scenario's results into DIR/<scenario name>/.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Stop after this much wall-clock time; the runs are marked truncated.
+        #[arg(long, value_parser = parse_duration_arg)]
+        max_wall: Option<SimDuration>,
+    },
+    /// Compare designs on the same traffic and failures (common random numbers): several
+    /// scenario files, or one with `variants`.
+    Compare {
+        #[arg(required = true)]
+        scenarios: Vec<PathBuf>,
+        /// Output directory (default: output/compare-<first design>/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Seed of every design (default: the first design's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Simulated time to run (overrides the scenarios').
+        #[arg(long, value_parser = parse_duration_arg)]
+        duration: Option<SimDuration>,
+        /// Replications of every design (paired by seed); differences get a significance test.
+        #[arg(long, value_parser = parse_replications_arg)]
+        replications: Option<u32>,
+        /// Stop after this much wall-clock time; the runs are marked truncated.
+        #[arg(long, value_parser = parse_duration_arg)]
+        max_wall: Option<SimDuration>,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Run a grid of parameter values (in parallel); write sweep.csv, charts and sweep.html.
+    Sweep {
+        scenario: PathBuf,
+        /// PATH=VALUES: 2..12 (step 1), 1000/s..8000/s:8 (8 values), lru,lfu (a list).
+        /// Repeat for a grid; the first varies slowest.
+        #[arg(long = "param", required = true, value_parser = crate::sweep::parse_param)]
+        params: Vec<crate::sweep::Param>,
+        /// Output directory (default: output/sweep-<scenario>/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Seed of every point (default: the scenario's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Simulated time to run (overrides the scenario's).
+        #[arg(long, value_parser = parse_duration_arg)]
+        duration: Option<SimDuration>,
+        /// Replications of every point.
+        #[arg(long, value_parser = parse_replications_arg)]
+        replications: Option<u32>,
+        /// Run only the K-th of N shares of the points and write shard-K-of-N.json (combine
+        /// the shards with `sim merge`).
+        #[arg(long, value_parser = crate::sweep::parse_shard)]
+        shard: Option<(usize, usize)>,
+        /// Stop after this much wall-clock time; the runs are marked truncated.
+        #[arg(long, value_parser = parse_duration_arg)]
+        max_wall: Option<SimDuration>,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Find the highest traffic multiplier that still meets the assertions and the SLO
+    /// (doubling or halving, then bisection; every probe with the same seeds).
+    Capacity {
+        scenario: PathBuf,
+        /// Output directory for capacity.json and capacity.csv (default: output/capacity-<file>/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Seed of every probe (default: the scenario's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Simulated time to run (overrides the scenario's).
+        #[arg(long, value_parser = parse_duration_arg)]
+        duration: Option<SimDuration>,
+        /// Replications of every probe (use with `confidence:` assertions for a stable answer).
+        #[arg(long, value_parser = parse_replications_arg)]
+        replications: Option<u32>,
+        /// Stop when the bracket is narrower than this, relative to its low end, e.g. 1%.
+        #[arg(long, default_value = "1%", value_parser = parse_tolerance_arg)]
+        tolerance: f64,
+        /// Stop after this much wall-clock time; the runs are marked truncated.
+        #[arg(long, value_parser = parse_duration_arg)]
+        max_wall: Option<SimDuration>,
+        /// Print nothing but errors and the answer.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Combine the shard files of `sim sweep --shard` into the outputs of an unsharded sweep.
+    Merge {
+        /// Shard files, or directories holding shard-K-of-N.json files.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// Output directory.
+        #[arg(long, required = true)]
+        out: PathBuf,
     },
     /// Redraw charts/ and report.html from the files a run saved in OUTDIR, without running.
     Report {
@@ -114,6 +240,28 @@ fn parse_duration_arg(text: &str) -> Result<SimDuration, String> {
     match units::parse_duration(text) {
         Ok(d) if !d.is_zero() => Ok(d),
         Ok(_) => Err("the duration must be greater than 0".to_string()),
+        Err(e) => Err(e),
+    }
+}
+
+fn parse_replications_arg(text: &str) -> Result<u32, String> {
+    match text.trim().parse::<u32>() {
+        Ok(0) => Err("at least 1 replication".to_string()),
+        Ok(n) if u64::from(n) > crate::scenario::validate::assertions::MAX_REPLICATIONS => {
+            Err(format!(
+                "at most {} replications in one run; split larger studies with --shard",
+                crate::scenario::validate::assertions::MAX_REPLICATIONS
+            ))
+        }
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("'{text}' is not a number of replications")),
+    }
+}
+
+fn parse_tolerance_arg(text: &str) -> Result<f64, String> {
+    match units::parse_fraction(text) {
+        Ok(x) if x > 0.0 && x < 1.0 => Ok(x),
+        Ok(_) => Err("the tolerance must be between 0% and 100%, e.g. 1%".to_string()),
         Err(e) => Err(e),
     }
 }
@@ -152,6 +300,9 @@ pub fn main() -> i32 {
             max_wall,
             quiet,
             format,
+            replications,
+            junit,
+            shard,
         } => {
             let overrides = Overrides {
                 seed,
@@ -163,9 +314,92 @@ pub fn main() -> i32 {
                 quiet,
                 format,
                 max_wall,
+                replications,
+                junit,
+                shard,
             };
             run_command(&scenario, &overrides, out.as_deref(), options)
         }
+        Command::Check {
+            scenarios,
+            seed,
+            duration,
+            replications,
+            junit,
+            out,
+            max_wall,
+        } => {
+            let overrides = Overrides {
+                seed,
+                duration,
+                ..Overrides::default()
+            };
+            let options = CheckOptions {
+                replications,
+                junit,
+                out,
+                max_wall,
+            };
+            check_command(&scenarios, &overrides, options)
+        }
+        Command::Compare {
+            scenarios,
+            out,
+            seed,
+            duration,
+            replications,
+            max_wall,
+            quiet,
+        } => studies::compare_command(studies::CompareArgs {
+            scenarios,
+            out,
+            seed,
+            duration,
+            replications,
+            max_wall,
+            quiet,
+        }),
+        Command::Sweep {
+            scenario,
+            params,
+            out,
+            seed,
+            duration,
+            replications,
+            shard,
+            max_wall,
+            quiet,
+        } => studies::sweep_command(studies::SweepArgs {
+            scenario,
+            params,
+            out,
+            seed,
+            duration,
+            replications,
+            shard,
+            max_wall,
+            quiet,
+        }),
+        Command::Capacity {
+            scenario,
+            out,
+            seed,
+            duration,
+            replications,
+            tolerance,
+            max_wall,
+            quiet,
+        } => studies::capacity_command(studies::CapacityArgs {
+            scenario,
+            out,
+            seed,
+            duration,
+            replications,
+            tolerance,
+            max_wall,
+            quiet,
+        }),
+        Command::Merge { inputs, out } => studies::merge_command(&inputs, &out),
         Command::Report { outdir } => report_command(&outdir),
         Command::Validate { scenarios } => validate_command(&scenarios),
         Command::Schema => {
@@ -236,108 +470,157 @@ struct RunOptions {
     format: Format,
     /// Wall-clock limit.
     max_wall: Option<SimDuration>,
+    /// Replications (default: the scenario's).
+    replications: Option<u32>,
+    /// Write a JUnit XML file of the assertions here.
+    junit: Option<PathBuf>,
+    /// Run only this share of the replications (K of N).
+    shard: Option<(usize, usize)>,
 }
 
-/// Set by the Ctrl-C handler; the run stops at its next progress check.
+/// Set by the Ctrl-C handler; runs stop at their next progress check.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Installs the Ctrl-C handler: runs stop cleanly and write their results marked interrupted.
+/// A second handler cannot be installed (tests run several commands in one process); then
+/// Ctrl-C keeps its default behaviour.
+fn catch_interrupts() {
+    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
+}
+
+/// The stop check of a study: Ctrl-C, then the wall-clock limit.
+fn stop_check(
+    started: Instant,
+    max_wall: Option<SimDuration>,
+) -> impl Fn() -> Option<&'static str> + Sync {
+    move || {
+        if INTERRUPTED.load(Ordering::SeqCst) {
+            Some("interrupted")
+        } else if max_wall
+            .is_some_and(|limit| started.elapsed().as_secs_f64() >= limit.as_secs_f64())
+        {
+            Some("max_wall")
+        } else {
+            None
+        }
+    }
+}
+
+/// Exit code of a finished study: interrupted, truncated, failed assertion, success.
+fn study_exit_code(result: &crate::run::RunResult) -> i32 {
+    match result.truncated.as_deref() {
+        Some("interrupted") => EXIT_INTERRUPTED,
+        Some(_) => EXIT_TRUNCATED,
+        None if result.assertions.iter().any(|v| !v.passed) => EXIT_ASSERTION_FAILED,
+        None => EXIT_OK,
+    }
+}
 
 fn run_command(path: &Path, overrides: &Overrides, out: Option<&Path>, options: RunOptions) -> i32 {
     let RunOptions {
         quiet,
         format,
         max_wall,
+        replications,
+        junit,
+        shard,
     } = options;
-    let mut plan = match scenario::load(path) {
-        Ok(plan) => plan,
+    let design = match Design::read(path) {
+        Ok(d) => d,
         Err(e) => {
             eprint!("{}", e.render());
             return EXIT_BAD_INPUT;
         }
     };
-    overrides.apply(&mut plan);
-    if plan.duration.is_none() && plan.requests.is_none() {
-        eprintln!(
-            "error: {}: the run has no stop condition; give --duration or --requests",
-            path.display()
-        );
-        return EXIT_BAD_INPUT;
-    }
-    // The scenario's warmup was checked against its own duration; a shorter --duration would
-    // leave nothing measured.
-    if let Some(duration) = overrides.duration {
-        if duration <= plan.warmup {
-            eprintln!(
-                "error: {}: --duration {} is not longer than the scenario's warmup ({}); nothing would be measured",
-                path.display(),
-                duration,
-                plan.warmup,
-            );
+    let name = match design.plan() {
+        Ok(plan) => plan.name,
+        Err(e) => {
+            eprint!("{}", e.render());
             return EXIT_BAD_INPUT;
         }
-    }
-    let out_dir = out.map_or_else(
-        || PathBuf::from("output").join(&plan.name),
-        Path::to_path_buf,
-    );
-
-    let bar = progress_bar(quiet);
-    let (horizon, request_limit) = (plan.duration, plan.requests);
+    };
+    let out_dir = out.map_or_else(|| PathBuf::from("output").join(&name), Path::to_path_buf);
+    let bar = progress_bar(quiet, replications.unwrap_or(1).into());
     let started = Instant::now();
-    let show_progress = |p: Progress| {
+    catch_interrupts();
+    let stop = stop_check(started, max_wall);
+    let done = || {
         if let Some(bar) = &bar {
-            // Whichever stop condition is closer decides how far along the run is.
-            let by_time = horizon.map_or(0.0, |h| p.now.as_nanos() as f64 / h.as_nanos() as f64);
-            let by_requests = request_limit.map_or(0.0, |n| p.requests_started as f64 / n as f64);
-            bar.set_position((by_time.max(by_requests).min(1.0) * 1000.0) as u64);
+            bar.inc(1);
         }
     };
-    // Ctrl-C stops the run cleanly: results so far are written, marked interrupted. A second
-    // handler cannot be installed (tests run several commands in one process); then Ctrl-C
-    // keeps its default behaviour.
-    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
-    let stopped_because: Cell<Option<&'static str>> = Cell::new(None);
-    let mut on_progress = |p: Progress| {
-        if INTERRUPTED.load(Ordering::SeqCst) {
-            stopped_because.set(Some("interrupted"));
-            return false;
-        }
-        if max_wall.is_some_and(|limit| started.elapsed().as_secs_f64() >= limit.as_secs_f64()) {
-            stopped_because.set(Some("max_wall"));
-            return false;
-        }
-        show_progress(p);
-        true
-    };
-    let result = run(plan, Some(&mut on_progress));
+    let only: Option<Vec<u32>> = shard.map(|(k, n)| {
+        (0..crate::scenario::validate::assertions::MAX_REPLICATIONS as u32)
+            .filter(|i| *i as usize % n == k - 1)
+            .collect()
+    });
+    let study = crate::run::study(
+        &design,
+        &StudyOptions {
+            overrides,
+            replications,
+            only: only.as_deref(),
+            stop: &stop,
+            done: &done,
+        },
+    );
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    let mut result = match result {
-        Ok(r) => r,
+    let study = match study {
+        Ok(s) => s,
         Err(e) => {
-            eprintln!("error: {}: {e}", path.display());
+            eprint!("{}", e.render());
             return EXIT_BAD_INPUT;
         }
     };
-    if let Some(reason) = stopped_because.get() {
-        result.truncated = Some(reason.to_string());
+    let result = &study.result;
+    if let Some(shard) = shard {
+        let count = replications.unwrap_or(1);
+        let code = match result.truncated.as_deref() {
+            Some("interrupted") => EXIT_INTERRUPTED,
+            Some(_) => EXIT_TRUNCATED,
+            None => EXIT_OK,
+        };
+        return match crate::shards::write(&study, &design, count, shard, &out_dir) {
+            Ok(file) => {
+                if !quiet {
+                    say!(
+                        "replications {:?} of {count} (shard {} of {}) in {}",
+                        study.indexes,
+                        shard.0,
+                        shard.1,
+                        file.display()
+                    );
+                }
+                code
+            }
+            Err(e) => {
+                eprintln!(
+                    "error: cannot write the shard to {}: {e}",
+                    out_dir.display()
+                );
+                EXIT_OUTPUT_FAILED
+            }
+        };
     }
-    let success = match result.truncated.as_deref() {
-        None => EXIT_OK,
-        Some("interrupted") => EXIT_INTERRUPTED,
-        Some(_) => EXIT_TRUNCATED,
-    };
+    let code = study_exit_code(result);
     let wall = started.elapsed().as_secs_f64();
-    if let Err(e) = report::write_outputs(&result, &out_dir) {
+    if let Err(e) = report::write_outputs(result, &out_dir) {
         eprintln!("error: cannot write results to {}: {e}", out_dir.display());
         return EXIT_OUTPUT_FAILED;
     }
+    if let Some(file) = &junit {
+        if let Err(code) = write_junit(file, &[junit_suite(&design.path, Ok(result))]) {
+            return code;
+        }
+    }
     if format == Format::Json {
-        let summary = report::summary::to_json(&result);
+        let summary = report::summary::to_json(result);
         return match serde_json::to_string_pretty(&summary) {
             Ok(text) => {
                 say!("{text}");
-                success
+                code
             }
             Err(e) => {
                 eprintln!("error: cannot render summary.json: {e}");
@@ -346,23 +629,26 @@ fn run_command(path: &Path, overrides: &Overrides, out: Option<&Path>, options: 
         };
     }
     if !quiet {
-        say_raw!("{}", report::table::render(&result));
-        let events_per_sec = if wall > 0.0 {
-            result.events as f64 / wall
-        } else {
-            0.0
-        };
-        let requests_per_sec = if wall > 0.0 {
-            result.requests_issued as f64 / wall
-        } else {
-            0.0
-        };
+        say_raw!("{}", report::table::render(result));
+        if let Some(section) = &result.replications {
+            say_raw!("{}", replications_table(section));
+        }
+        let events: u64 = study
+            .summaries
+            .iter()
+            .filter_map(|s| s["engine"]["events"].as_u64())
+            .sum();
+        let requests: u64 = study
+            .summaries
+            .iter()
+            .filter_map(|s| s["engine"]["requests_started"].as_u64())
+            .sum();
+        let per_sec = |n: u64| if wall > 0.0 { n as f64 / wall } else { 0.0 };
         say!();
         say!(
-            "wall time {wall:.2}s  {} events ({:.2}M events/s, {:.2}M requests/s)",
-            result.events,
-            events_per_sec / 1e6,
-            requests_per_sec / 1e6
+            "wall time {wall:.2}s  {events} events ({:.2}M events/s, {:.2}M requests/s)",
+            per_sec(events) / 1e6,
+            per_sec(requests) / 1e6
         );
         say!(
             "results in {} (report: {})",
@@ -370,17 +656,186 @@ fn run_command(path: &Path, overrides: &Overrides, out: Option<&Path>, options: 
             out_dir.join(report::render::REPORT_FILE).display()
         );
     }
-    success
+    print_verdicts(&design.path, &result.assertions);
+    code
+}
+
+/// Prints each assertion's verdict: failures on stderr (so CI logs show them), passes on
+/// stdout.
+fn print_verdicts(path: &str, verdicts: &[crate::assertions::Verdict]) {
+    for v in verdicts {
+        if v.passed {
+            say!("assertion ok      {}: {}", v.text, v.message);
+        } else {
+            eprintln!("assertion FAILED  {path}: {}: {}", v.text, v.message);
+        }
+    }
+}
+
+/// Mean and 95% interval of each headline figure, as a terminal table.
+fn replications_table(section: &serde_json::Value) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\nover {} replications (seeds {}): mean and 95% confidence interval",
+        section["count"],
+        section["seeds"]
+            .as_array()
+            .map(|s| s
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "))
+            .unwrap_or_default()
+    );
+    if let Some(metrics) = section["metrics"].as_object() {
+        for (name, m) in metrics {
+            let f = |k: &str| m[k].as_f64().unwrap_or(f64::NAN);
+            let _ = writeln!(
+                out,
+                "  {name:<20} {:>14.6} ± {:<12.6} [{:.6}, {:.6}]",
+                f("mean"),
+                f("half_width"),
+                f("ci_low"),
+                f("ci_high")
+            );
+        }
+    }
+    out
+}
+
+/// A JUnit suite for one scenario's outcome.
+fn junit_suite(
+    file: &str,
+    outcome: Result<&crate::run::RunResult, String>,
+) -> report::junit::Suite {
+    match outcome {
+        Ok(r) => report::junit::Suite {
+            name: r.scenario.clone(),
+            file: file.to_string(),
+            outcome: report::junit::SuiteOutcome::Ran(r.assertions.clone()),
+        },
+        Err(message) => report::junit::Suite {
+            name: file.to_string(),
+            file: file.to_string(),
+            outcome: report::junit::SuiteOutcome::Error(message),
+        },
+    }
+}
+
+fn write_junit(file: &Path, suites: &[report::junit::Suite]) -> Result<(), i32> {
+    let xml = report::junit::to_xml(suites);
+    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            eprintln!("error: cannot create {}: {e}", dir.display());
+            return Err(EXIT_OUTPUT_FAILED);
+        }
+    }
+    report::write_atomically(file, xml.as_bytes()).map_err(|e| {
+        eprintln!("error: cannot write {}: {e}", file.display());
+        EXIT_OUTPUT_FAILED
+    })
+}
+
+/// `sim check`: runs every scenario (in parallel), judges its assertions, prints the verdicts
+/// in argument order and exits 1 if any failed.
+fn check_command(paths: &[PathBuf], overrides: &Overrides, options: CheckOptions) -> i32 {
+    use rayon::prelude::*;
+    catch_interrupts();
+    let started = Instant::now();
+    let stop = stop_check(started, options.max_wall);
+    let done = || {};
+    let outcomes: Vec<(String, Result<crate::run::Study, crate::run::StudyError>)> = paths
+        .par_iter()
+        .map(|path| {
+            let shown = path.display().to_string();
+            let study = Design::read(path).and_then(|design| {
+                crate::run::study(
+                    &design,
+                    &StudyOptions {
+                        overrides,
+                        replications: options.replications,
+                        only: None,
+                        stop: &stop,
+                        done: &done,
+                    },
+                )
+            });
+            (shown, study)
+        })
+        .collect();
+    let mut code = EXIT_OK;
+    let mut suites = Vec::new();
+    let worse = |code: i32, new: i32| {
+        // Bad input outranks interruption and truncation, which outrank failed assertions.
+        let rank = |c: i32| match c {
+            EXIT_OK => 0,
+            EXIT_ASSERTION_FAILED => 1,
+            EXIT_TRUNCATED => 2,
+            EXIT_INTERRUPTED => 3,
+            _ => 4,
+        };
+        if rank(new) > rank(code) {
+            new
+        } else {
+            code
+        }
+    };
+    for (path, outcome) in &outcomes {
+        match outcome {
+            Ok(study) => {
+                let r = &study.result;
+                if let Some(dir) = &options.out {
+                    let dir = dir.join(&r.scenario);
+                    if let Err(e) = report::write_outputs(r, &dir) {
+                        eprintln!("error: cannot write results to {}: {e}", dir.display());
+                        code = worse(code, EXIT_OUTPUT_FAILED);
+                    }
+                }
+                let failed = r.assertions.iter().filter(|v| !v.passed).count();
+                let status = match (r.truncated.as_deref(), failed) {
+                    (Some(reason), _) => format!("STOPPED ({reason})"),
+                    (None, 0) => "ok".to_string(),
+                    (None, n) => format!("FAILED ({n} of {})", r.assertions.len()),
+                };
+                say!("{path}: {status} ({} assertions)", r.assertions.len());
+                print_verdicts(path, &r.assertions);
+                code = worse(code, study_exit_code(r));
+                suites.push(junit_suite(path, Ok(r)));
+            }
+            Err(e) => {
+                let text = e.render();
+                eprint!("{text}");
+                code = worse(code, EXIT_BAD_INPUT);
+                suites.push(junit_suite(path, Err(text)));
+            }
+        }
+    }
+    if let Some(file) = &options.junit {
+        if let Err(c) = write_junit(file, &suites) {
+            code = worse(code, c);
+        }
+    }
+    code
+}
+
+/// How `sim check` behaves.
+struct CheckOptions {
+    replications: Option<u32>,
+    junit: Option<PathBuf>,
+    out: Option<PathBuf>,
+    max_wall: Option<SimDuration>,
 }
 
 /// A progress bar on stderr, only when stderr is a terminal.
-fn progress_bar(quiet: bool) -> Option<indicatif::ProgressBar> {
+fn progress_bar(quiet: bool, steps: u64) -> Option<indicatif::ProgressBar> {
     if quiet || !std::io::stderr().is_terminal() {
         return None;
     }
-    let bar = indicatif::ProgressBar::new(1000);
+    let bar = indicatif::ProgressBar::new(steps);
     if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{spinner} simulating [{bar:40}] {percent}% ({elapsed})",
+        "{spinner} simulating [{bar:40}] {pos}/{len} ({elapsed})",
     ) {
         bar.set_style(style.progress_chars("=> "));
     }

@@ -550,25 +550,57 @@ pub fn cdf_chart(
     marks: &Marks,
     log_x: bool,
 ) -> Result<String, ChartError> {
+    let curve = Series {
+        name: "end to end".to_string(),
+        points: points.to_vec(),
+    };
+    cdf_curves_chart(title, std::slice::from_ref(&curve), marks, log_x)
+}
+
+/// Several cumulative distributions overlaid (one colour each, e.g. one per design of a
+/// comparison), with dashed marks in the colours after theirs.
+pub fn cdf_curves_chart(
+    title: &str,
+    curves: &[Series],
+    marks: &Marks,
+    log_x: bool,
+) -> Result<String, ChartError> {
     let err = |e| error(title, e);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-        let mut legend = vec![("end to end".to_string(), Legend::Line(PALETTE[0]))];
+        let colour = |i: usize| PALETTE[i % PALETTE.len()];
+        let mut legend: Vec<(String, Legend)> = curves
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.name.clone(), Legend::Line(colour(i))))
+            .collect();
         for (i, (label, _)) in marks.iter().enumerate() {
-            legend.push((
-                label.clone(),
-                Legend::Dashed(PALETTE[(i + 1) % PALETTE.len()]),
-            ));
+            legend.push((label.clone(), Legend::Dashed(colour(curves.len() + i))));
         }
         let plot = header(&root, title, &legend)?;
-        let finite: Vec<(f64, f64)> = points
+        let finite: Vec<Vec<(f64, f64)>> = curves
             .iter()
-            .copied()
-            .filter(|(x, y)| x.is_finite() && y.is_finite() && (!log_x || *x > 0.0))
+            .map(|c| {
+                c.points
+                    .iter()
+                    .copied()
+                    .filter(|(x, y)| x.is_finite() && y.is_finite() && (!log_x || *x > 0.0))
+                    .collect()
+            })
             .collect();
-        match (finite.first(), finite.last()) {
-            (Some(&(lo, _)), Some(&(hi, _))) => {
+        let lo = finite
+            .iter()
+            .filter_map(|c| c.first())
+            .map(|p| p.0)
+            .fold(f64::INFINITY, f64::min);
+        let hi = finite
+            .iter()
+            .filter_map(|c| c.last())
+            .map(|p| p.0)
+            .fold(f64::NEG_INFINITY, f64::max);
+        match (lo.is_finite(), hi.is_finite()) {
+            (true, true) => {
                 let range = latency_axis(lo, hi, log_x);
                 with_latency_axis(
                     &plot,
@@ -580,7 +612,7 @@ pub fn cdf_chart(
                     &mut |draw: &mut Draw<'_>| {
                         for (i, (_, at)) in marks.iter().enumerate() {
                             if at.is_finite() && *at >= range.0 && *at <= range.1 {
-                                let color = PALETTE[(i + 1) % PALETTE.len()];
+                                let color = colour(curves.len() + i);
                                 draw(
                                     vec![(*at, 0.0), (*at, 100.0)],
                                     color.stroke_width(3),
@@ -588,9 +620,12 @@ pub fn cdf_chart(
                                 )?;
                             }
                         }
-                        let line: Vec<(f64, f64)> =
-                            finite.iter().map(|&(x, f)| (x, f * 100.0)).collect();
-                        draw(line, PALETTE[0].stroke_width(4), Mark::Line)
+                        for (i, curve) in finite.iter().enumerate() {
+                            let line: Vec<(f64, f64)> =
+                                curve.iter().map(|&(x, f)| (x, f * 100.0)).collect();
+                            draw(line, colour(i).stroke_width(4), Mark::Line)?;
+                        }
+                        Ok(())
                     },
                 )?;
             }
@@ -769,6 +804,149 @@ pub fn bar_chart(title: &str, x_label: &str, bars: &[(String, f64)]) -> Result<S
                     )
                 }))
                 .map_err(err)?;
+        }
+        root.present().map_err(err)?;
+    }
+    Ok(finish(svg, title))
+}
+
+/// Named lines over a numeric x axis (a swept parameter): `(x, y)` points in increasing x.
+pub fn xy_chart(
+    title: &str,
+    x_desc: &str,
+    y_desc: &str,
+    series: &[Series],
+) -> Result<String, ChartError> {
+    let err = |e| error(title, e);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        let legend: Vec<(String, Legend)> = series
+            .iter()
+            .enumerate()
+            .filter(|_| series.len() > 1)
+            .map(|(i, s)| (s.name.clone(), Legend::Line(PALETTE[i % PALETTE.len()])))
+            .collect();
+        let plot = header(&root, title, &legend)?;
+        let xs = series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| p.0))
+            .filter(|x| x.is_finite());
+        let (mut x0, mut x1) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
+            (lo.min(x), hi.max(x))
+        });
+        if x1.partial_cmp(&x0) != Some(std::cmp::Ordering::Greater) {
+            (x0, x1) = (x0.min(0.0), x0.max(0.0) + 1.0);
+        }
+        let pad = (x1 - x0) * 0.03;
+        let (x0, x1) = (x0 - pad, x1 + pad);
+        let (y0, y1) = auto_range(series.iter().flat_map(|s| s.points.iter().map(|p| &p.1)));
+        if series.iter().all(|s| s.points.is_empty()) {
+            no_data(&plot, title, "no data")?;
+        } else {
+            draw_on(
+                &plot,
+                title,
+                x0..x1,
+                y0..y1,
+                x_desc,
+                y_desc,
+                &mut |draw: &mut Draw<'_>| {
+                    for (i, s) in series.iter().enumerate() {
+                        let colour = PALETTE[i % PALETTE.len()];
+                        for part in segments(&s.points) {
+                            draw(part, colour.stroke_width(4), Mark::Line)?;
+                        }
+                    }
+                    Ok(())
+                },
+            )?;
+        }
+        root.present().map_err(err)?;
+    }
+    Ok(finish(svg, title))
+}
+
+/// A heat map: one cell per (column, row) with its value written in it and a colour from
+/// light (low) to dark blue (high); NaN cells stay empty. `values[row][column]`.
+pub fn heat_map(
+    title: &str,
+    x_desc: &str,
+    columns: &[String],
+    y_desc: &str,
+    rows: &[String],
+    values: &[Vec<f64>],
+) -> Result<String, ChartError> {
+    let err = |e| error(title, e);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT + 140)).into_drawing_area();
+        let plot = header(&root, title, &[])?;
+        let finite = values.iter().flatten().copied().filter(|v| v.is_finite());
+        let lo = finite.clone().fold(f64::INFINITY, f64::min);
+        let hi = finite.fold(f64::NEG_INFINITY, f64::max);
+        let (nx, ny) = (columns.len().max(1), rows.len().max(1));
+        let label = |labels: &[String], v: &f64| -> String {
+            let slot = *v - 0.5;
+            if (slot - slot.round()).abs() < 1e-6 && slot >= 0.0 {
+                labels
+                    .get(slot.round() as usize)
+                    .cloned()
+                    .unwrap_or_default()
+            } else {
+                String::new()
+            }
+        };
+        let mut chart = ChartBuilder::on(&plot)
+            .margin_left(10)
+            .margin_right(30)
+            .margin_bottom(10)
+            .x_label_area_size(64)
+            .y_label_area_size(120)
+            .build_cartesian_2d(0f64..nx as f64, 0f64..ny as f64)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_desc(x_desc)
+            .y_desc(y_desc)
+            .axis_desc_style(font(22.0))
+            .label_style(font(19.0))
+            .axis_style(INK.stroke_width(1))
+            .disable_mesh()
+            .x_labels(nx * 2 + 1)
+            .y_labels(ny * 2 + 1)
+            .x_label_formatter(&|v| label(columns, v))
+            .y_label_formatter(&|v| label(rows, v))
+            .draw()
+            .map_err(err)?;
+        for (r, row) in values.iter().enumerate() {
+            for (c, &v) in row.iter().enumerate() {
+                if !v.is_finite() {
+                    continue;
+                }
+                let t = if hi > lo { (v - lo) / (hi - lo) } else { 0.5 };
+                let shade = |light: f64, dark: f64| (light + (dark - light) * t).round() as u8;
+                let colour = RGBColor(shade(235.0, 0.0), shade(243.0, 70.0), shade(250.0, 140.0));
+                let (x, y) = (c as f64, r as f64);
+                chart
+                    .draw_series(std::iter::once(Rectangle::new(
+                        [(x, y), (x + 1.0, y + 1.0)],
+                        colour.filled(),
+                    )))
+                    .map_err(err)?;
+                let ink = if t > 0.5 { WHITE } else { INK };
+                let style = (FONT, 18.0)
+                    .into_font()
+                    .color(&ink)
+                    .pos(Pos::new(HPos::Center, VPos::Center));
+                chart
+                    .draw_series(std::iter::once(Text::new(
+                        tick(v),
+                        (x + 0.5, y + 0.5),
+                        style,
+                    )))
+                    .map_err(err)?;
+            }
         }
         root.present().map_err(err)?;
     }

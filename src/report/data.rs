@@ -338,7 +338,15 @@ impl Extra {
                 .into_iter()
                 .map(|(k, v)| (k, v.as_u64().unwrap_or(0)))
                 .collect(),
-            assertions: Vec::new(),
+            assertions: r
+                .assertions
+                .iter()
+                .map(|v| AssertionResult {
+                    name: v.text.clone(),
+                    passed: v.passed,
+                    detail: v.message.clone(),
+                })
+                .collect(),
             slo: r.slo.as_ref().map(|s| Slo {
                 availability: s.slo.target,
             }),

@@ -25,7 +25,8 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-const STYLE: &str = r#"
+/// The page style, shared by the comparison and sweep pages.
+pub const STYLE: &str = r#"
 :root {
   --ink: #1a1a1a; --muted: #555b61; --line: #d5d8dc; --panel: #f4f6f8;
   --blue: #0072b2; --orange: #e69f00; --green: #009e73; --vermillion: #d55e00;

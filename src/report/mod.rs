@@ -8,6 +8,7 @@
 pub mod charts;
 pub mod data;
 pub mod html;
+pub mod junit;
 pub mod render;
 pub mod summary;
 pub mod table;

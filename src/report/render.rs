@@ -249,7 +249,8 @@ fn mid_points(data: &ReportData, points: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
         .collect()
 }
 
-fn column_series(
+/// A column of the time series as a chart series (values at the middle of their window).
+pub fn column_series(
     data: &ReportData,
     name: &str,
     column: &str,

@@ -128,6 +128,26 @@ fn analytic(r: &RunResult) -> Value {
 }
 
 pub fn to_json(r: &RunResult) -> Value {
+    let mut summary = headline_json(r);
+    // Sections only studies have, so plain runs keep their exact bytes.
+    if let Value::Object(m) = &mut summary {
+        if !r.overrides.is_empty() {
+            m.insert("overrides".into(), json!(r.overrides));
+        }
+        if let Some(replications) = &r.replications {
+            m.insert("replications".into(), replications.clone());
+        }
+        if !r.assertions.is_empty() {
+            m.insert(
+                "assertions".into(),
+                crate::assertions::to_json(&r.assertions),
+            );
+        }
+    }
+    summary
+}
+
+fn headline_json(r: &RunResult) -> Value {
     let measured = r.measured_secs();
     let e2e = &r.end_to_end;
     let mut requests = counts(&e2e.outcomes);

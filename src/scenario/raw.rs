@@ -183,6 +183,13 @@ pub struct Scenario {
     /// Request types that write data (default: types named write, update, insert, delete,
     /// post, put or patch, or starting with "write").
     pub write_types: Option<Vec<At<String>>>,
+    /// Checks for CI, e.g. `p99 < 250ms`, `availability >= 99.9%`, `web.utilization < 0.8`:
+    /// `sim run` and `sim check` exit 1 when one fails.
+    #[serde(rename = "assert")]
+    pub assertions: Option<At<Vec<At<OrMap<AssertSpec>>>>>,
+    /// Named designs inside one scenario, each a set of overrides by path, e.g.
+    /// {lru: {cache.eviction: lru}, lfu: {cache.eviction: lfu}}, for `sim compare`.
+    pub variants: Option<At<IndexMap<At<String>, At<VariantSpec>>>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -199,6 +206,9 @@ pub struct RunSpec {
     /// Stop the run, marked truncated, when more calls than this are open at once (default
     /// 5000000): a guard against runaway queues and retry storms exhausting memory.
     pub max_in_flight: Option<At<u64>>,
+    /// Independent runs with seeds seed, seed+1, ... (default 1); summaries give the mean and a
+    /// 95% confidence interval.
+    pub replications: Option<At<u64>>,
 }
 
 /// A traffic source: open-loop (`rate`) or closed-loop (`users` with `think_time`).
@@ -810,3 +820,18 @@ pub struct BreakerSpec {
     /// Trial calls let through when half-open; all must succeed to close (default 3).
     pub half_open_probes: Option<At<u64>>,
 }
+
+/// One assertion with options: `{that: p99 < 250ms, confidence: 95%}` judges the bound of the
+/// confidence interval over replications instead of the mean.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssertSpec {
+    /// The check: `<metric> <op> <value>`, e.g. `p99 < 250ms`.
+    pub that: At<String>,
+    /// Judge the bound of this two-sided confidence interval (e.g. 95%) over the replications:
+    /// the upper bound for `<`/`<=`, the lower bound for `>`/`>=`.
+    pub confidence: Option<At<Scalar>>,
+}
+
+/// One variant: override paths and their values, e.g. {cache.eviction: lfu, web.instances: 8}.
+pub type VariantSpec = IndexMap<At<String>, serde_json::Value>;

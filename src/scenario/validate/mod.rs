@@ -25,6 +25,7 @@ use crate::model::server::{RequestProfile, ServerConfig, Step};
 use crate::model::source::{Arrivals, Load, RetryPolicy};
 use crate::model::{Slo, ALL_INSTANCES};
 
+pub mod assertions;
 mod autoscale;
 mod balancer;
 mod breaker;
@@ -132,6 +133,12 @@ pub struct Plan {
     pub random_failures: Vec<RandomFailures>,
     pub default_latency: Distribution,
     pub links: Vec<(ComponentId, ComponentId, Distribution)>,
+    /// The `assert` section, with where each assertion is written.
+    pub assertions: Vec<(crate::assertions::Assertion, Loc)>,
+    /// `run.replications` (default 1).
+    pub replications: u32,
+    /// Named designs (`variants`), for `sim compare`.
+    pub variants: Vec<assertions::Variant>,
 }
 
 impl Plan {
@@ -757,6 +764,7 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
         .filter_map(|f| check_random_failure(&mut c, f))
         .collect();
     let write_types = check_write_types(&mut c, scenario.write_types.as_deref());
+    let checked = assertions::check(&mut c, scenario);
 
     if !c.errors.is_empty() {
         return Err(c.errors);
@@ -785,6 +793,9 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
         random_failures,
         default_latency,
         links,
+        assertions: checked.assertions,
+        replications: checked.replications,
+        variants: checked.variants,
     })
 }
 

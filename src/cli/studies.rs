@@ -1,0 +1,739 @@
+//! `sim compare`, `sim sweep`, `sim capacity` and `sim merge`: commands that run a scenario
+//! many times (designs, grid points, loads) and reduce the results in a fixed order.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use super::{
+    catch_interrupts, progress_bar, stop_check, EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK,
+    EXIT_OUTPUT_FAILED, EXIT_TRUNCATED,
+};
+use crate::compare::{self, Compared};
+use crate::engine::SimDuration;
+use crate::run::{study, Design, Overrides, Study, StudyError, StudyOptions};
+
+/// Makes `text` usable as a directory name: letters, digits, '-', '_' and '.' are kept.
+pub fn label(text: &str) -> String {
+    let cleaned: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if cleaned.is_empty() || cleaned.starts_with('.') {
+        format!("_{cleaned}")
+    } else {
+        cleaned
+    }
+}
+
+/// The designs of a comparison: each file as it is, or each of its `variants`.
+fn designs(paths: &[PathBuf]) -> Result<Vec<(String, Design)>, String> {
+    let mut out: Vec<(String, Design)> = Vec::new();
+    for path in paths {
+        let base = Design::read(path).map_err(|e| e.render())?;
+        let plan = base.plan().map_err(|e| e.render())?;
+        if plan.variants.is_empty() {
+            out.push((label(&plan.name), base));
+            continue;
+        }
+        for variant in &plan.variants {
+            let text = crate::overrides::apply_each(
+                &base.text,
+                variant.overrides.iter().map(|(p, _, v)| (p.as_str(), v)),
+            )
+            .map_err(|(i, e)| {
+                let loc = variant.overrides.get(i).map_or(variant.loc, |o| o.1);
+                format!(
+                    "error: {}:{}:{}: variant '{}': {e}\n",
+                    base.path, loc.line, loc.column, variant.name
+                )
+            })?;
+            let name = if paths.len() > 1 {
+                format!("{}-{}", plan.name, variant.name)
+            } else {
+                variant.name.clone()
+            };
+            out.push((
+                label(&name),
+                Design {
+                    path: format!("{} [variant {}]", base.path, variant.name),
+                    text,
+                    default_name: base.default_name.clone(),
+                    overrides: variant
+                        .overrides
+                        .iter()
+                        .map(|(p, _, v)| format!("{p}={}", crate::overrides::show(v)))
+                        .collect(),
+                },
+            ));
+        }
+    }
+    // Two designs with one name would write into one directory.
+    let mut seen: Vec<String> = Vec::new();
+    for (name, _) in &mut out {
+        let mut unique = name.clone();
+        let mut n = 2;
+        while seen.contains(&unique) {
+            unique = format!("{name}-{n}");
+            n += 1;
+        }
+        seen.push(unique.clone());
+        *name = unique;
+    }
+    if out.len() < 2 {
+        return Err(
+            "error: a comparison needs at least two designs: give two or more scenario files, or one with 'variants'\n"
+                .to_string(),
+        );
+    }
+    Ok(out)
+}
+
+/// What `sim compare` is asked.
+pub struct CompareArgs {
+    pub scenarios: Vec<PathBuf>,
+    pub out: Option<PathBuf>,
+    pub seed: Option<u64>,
+    pub duration: Option<SimDuration>,
+    pub replications: Option<u32>,
+    pub max_wall: Option<SimDuration>,
+    pub quiet: bool,
+}
+
+/// Exit code of studies that ran: interrupted, then truncated, else success.
+fn stopped_code<'a>(studies: impl IntoIterator<Item = &'a Study>) -> i32 {
+    let mut code = EXIT_OK;
+    for s in studies {
+        match s.result.truncated.as_deref() {
+            Some("interrupted") => return EXIT_INTERRUPTED,
+            Some(_) => code = EXIT_TRUNCATED,
+            None => {}
+        }
+    }
+    code
+}
+
+pub fn compare_command(args: CompareArgs) -> i32 {
+    let designs = match designs(&args.scenarios) {
+        Ok(d) => d,
+        Err(e) => {
+            eprint!("{e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    // Common random numbers: every design runs with the same seed(s).
+    let seed = match args.seed {
+        Some(s) => s,
+        None => match designs[0].1.plan() {
+            Ok(plan) => plan.seed,
+            Err(e) => {
+                eprint!("{}", e.render());
+                return EXIT_BAD_INPUT;
+            }
+        },
+    };
+    let overrides = Overrides {
+        seed: Some(seed),
+        duration: args.duration,
+        ..Overrides::default()
+    };
+    catch_interrupts();
+    let stop = stop_check(Instant::now(), args.max_wall);
+    let replications = args.replications.unwrap_or(1);
+    let bar = progress_bar(args.quiet, designs.len() as u64 * u64::from(replications));
+    let done = || {
+        if let Some(bar) = &bar {
+            bar.inc(1);
+        }
+    };
+    let studies: Vec<Result<Study, StudyError>> = designs
+        .par_iter()
+        .map(|(_, design)| {
+            study(
+                design,
+                &StudyOptions {
+                    overrides: &overrides,
+                    replications: args.replications,
+                    only: None,
+                    stop: &stop,
+                    done: &done,
+                },
+            )
+        })
+        .collect();
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let mut compared = Vec::with_capacity(studies.len());
+    for ((name, _), s) in designs.into_iter().zip(studies) {
+        match s {
+            Ok(study) => compared.push(Compared { label: name, study }),
+            Err(e) => {
+                eprint!("{}", e.render());
+                return EXIT_BAD_INPUT;
+            }
+        }
+    }
+    let counts: Vec<usize> = compared.iter().map(|c| c.study.summaries.len()).collect();
+    if counts.iter().any(|&n| n != counts[0]) {
+        eprintln!(
+            "error: the designs ask for different numbers of replications ({counts:?}); pass --replications N"
+        );
+        return EXIT_BAD_INPUT;
+    }
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("output").join(format!("compare-{}", compared[0].label)));
+    let rows = match compare::write(&compared, &dir) {
+        Ok(rows) => rows,
+        Err(e) => {
+            eprintln!(
+                "error: cannot write the comparison to {}: {e}",
+                dir.display()
+            );
+            return EXIT_OUTPUT_FAILED;
+        }
+    };
+    if !args.quiet {
+        say_raw!("{}", compare::table(&compared, &rows));
+        say!(
+            "comparison in {} (report: {})",
+            dir.display(),
+            dir.join("comparison.html").display()
+        );
+    }
+    stopped_code(compared.iter().map(|c| &c.study))
+}
+
+/// What `sim sweep` is asked.
+pub struct SweepArgs {
+    pub scenario: PathBuf,
+    pub params: Vec<crate::sweep::Param>,
+    pub out: Option<PathBuf>,
+    pub seed: Option<u64>,
+    pub duration: Option<SimDuration>,
+    pub replications: Option<u32>,
+    pub shard: Option<(usize, usize)>,
+    pub max_wall: Option<SimDuration>,
+    pub quiet: bool,
+}
+
+pub fn sweep_command(args: SweepArgs) -> i32 {
+    use crate::sweep::{self, Meta, Record, ShardFile};
+    let base = match Design::read(&args.scenario) {
+        Ok(d) => d,
+        Err(e) => {
+            eprint!("{}", e.render());
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let plan = match base.plan() {
+        Ok(p) => p,
+        Err(e) => {
+            eprint!("{}", e.render());
+            return EXIT_BAD_INPUT;
+        }
+    };
+    // Bad paths are reported before anything runs.
+    for p in &args.params {
+        let value = crate::overrides::parse_value(&p.values[0]);
+        if let Err(e) = crate::overrides::apply(&base.text, &[(p.path.clone(), value)]) {
+            eprintln!("error: --param {}: {e}", p.path);
+            return EXIT_BAD_INPUT;
+        }
+    }
+    let grid = match sweep::grid(&args.params) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let seed = args.seed.unwrap_or(plan.seed);
+    let replications = args.replications.unwrap_or(plan.replications).max(1);
+    let meta = Meta {
+        scenario: plan.name.clone(),
+        scenario_sha256: plan.scenario_sha256.clone(),
+        seed,
+        replications,
+        params: args.params.clone(),
+        points: grid.len(),
+    };
+    drop(plan);
+    let overrides = Overrides {
+        seed: Some(seed),
+        duration: args.duration,
+        ..Overrides::default()
+    };
+    let mine: Vec<usize> = (0..grid.len())
+        .filter(|&i| sweep::in_shard(i, args.shard))
+        .collect();
+    catch_interrupts();
+    let stop = stop_check(Instant::now(), args.max_wall);
+    let bar = progress_bar(args.quiet, mine.len() as u64 * u64::from(replications));
+    let done = || {
+        if let Some(bar) = &bar {
+            bar.inc(1);
+        }
+    };
+    let outcomes: Vec<Option<Result<Record, String>>> = mine
+        .par_iter()
+        .map(|&i| {
+            // Points not started when a stop was asked for are left out, not run.
+            if stop().is_some() {
+                return None;
+            }
+            let values: Vec<String> = grid[i]
+                .iter()
+                .zip(&args.params)
+                .map(|(&v, p)| p.values[v].clone())
+                .collect();
+            let overrides_here: Vec<(String, serde_json::Value)> = args
+                .params
+                .iter()
+                .zip(&values)
+                .map(|(p, v)| (p.path.clone(), crate::overrides::parse_value(v)))
+                .collect();
+            let label = format!(
+                "point {i}: {}",
+                args.params
+                    .iter()
+                    .zip(&values)
+                    .map(|(p, v)| format!("{}={v}", p.path))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            );
+            let result = base
+                .with(&label, &overrides_here)
+                .and_then(|design| {
+                    study(
+                        &design,
+                        &StudyOptions {
+                            overrides: &overrides,
+                            replications: Some(replications),
+                            only: None,
+                            stop: &stop,
+                            done: &done,
+                        },
+                    )
+                })
+                .map(|s| Record::of(i, values, &s))
+                .map_err(|e| e.render());
+            Some(result)
+        })
+        .collect();
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let mut records = Vec::with_capacity(outcomes.len());
+    let mut skipped = 0;
+    for outcome in outcomes {
+        match outcome {
+            Some(Ok(r)) => records.push(r),
+            Some(Err(e)) => {
+                eprint!("{e}");
+                return EXIT_BAD_INPUT;
+            }
+            None => skipped += 1,
+        }
+    }
+    let interrupted = skipped > 0
+        || records
+            .iter()
+            .any(|r| r.truncated.as_deref() == Some("interrupted"));
+    let truncated = records.iter().any(|r| r.truncated.is_some());
+    let dir = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from("output").join(format!("sweep-{}", label(&meta.scenario)))
+    });
+    let written = match args.shard {
+        Some((k, n)) => crate::sweep::write_shard(
+            &ShardFile {
+                meta: meta.clone(),
+                shard: (k, n),
+                records: records.clone(),
+            },
+            &dir,
+        )
+        .map(|p| p.display().to_string()),
+        None => crate::sweep::write(&meta, &records, interrupted, &dir)
+            .map(|()| dir.join("sweep.html").display().to_string()),
+    };
+    let written = match written {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("error: cannot write the sweep to {}: {e}", dir.display());
+            return EXIT_OUTPUT_FAILED;
+        }
+    };
+    if !args.quiet {
+        print_points(&meta, &records);
+        let share = args
+            .shard
+            .map_or(String::new(), |(k, n)| format!(" (shard {k} of {n})"));
+        say!(
+            "{} of {} points{share}{}; results in {written}",
+            records.len(),
+            meta.points,
+            if interrupted { ", INTERRUPTED" } else { "" }
+        );
+    }
+    if interrupted {
+        EXIT_INTERRUPTED
+    } else if truncated {
+        EXIT_TRUNCATED
+    } else {
+        EXIT_OK
+    }
+}
+
+/// One line per point: its parameters, p99, availability and assertions.
+fn print_points(meta: &crate::sweep::Meta, records: &[crate::sweep::Record]) {
+    for r in records {
+        let params: Vec<String> = meta
+            .params
+            .iter()
+            .zip(&r.params)
+            .map(|(p, v)| format!("{}={v}", p.path))
+            .collect();
+        let figure = |name: &str| r.figures.get(name).and_then(|f| f.0).unwrap_or(f64::NAN);
+        let assertions = if r.assertions_total == 0 {
+            String::new()
+        } else {
+            format!(
+                "  assertions {}/{}",
+                r.assertions_passed, r.assertions_total
+            )
+        };
+        say!(
+            "point {:>4}  {}  p99 {:.2}ms  availability {:.4}%{assertions}",
+            r.index,
+            params.join(" "),
+            figure("latency_p99_ms"),
+            figure("availability") * 100.0
+        );
+    }
+}
+
+/// `sim merge`: combines the shard files of a sweep into the outputs an unsharded sweep writes.
+pub fn merge_command(inputs: &[PathBuf], out: &Path) -> i32 {
+    if inputs
+        .iter()
+        .any(|p| crate::shards::is_replication_input(p))
+    {
+        return merge_replications(inputs, out);
+    }
+    let (meta, records) = match crate::sweep::merge(inputs) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let interrupted = records
+        .iter()
+        .any(|r| r.truncated.as_deref() == Some("interrupted"));
+    if let Err(e) = crate::sweep::write(&meta, &records, interrupted, out) {
+        eprintln!("error: cannot write the sweep to {}: {e}", out.display());
+        return EXIT_OUTPUT_FAILED;
+    }
+    say!(
+        "merged {} points into {}",
+        records.len(),
+        out.join("sweep.html").display()
+    );
+    EXIT_OK
+}
+
+/// What `sim capacity` is asked.
+pub struct CapacityArgs {
+    pub scenario: PathBuf,
+    pub out: Option<PathBuf>,
+    pub seed: Option<u64>,
+    pub duration: Option<SimDuration>,
+    pub replications: Option<u32>,
+    /// Stop bisecting when the bracket is narrower than this fraction of its low end.
+    pub tolerance: f64,
+    pub max_wall: Option<SimDuration>,
+    pub quiet: bool,
+}
+
+/// One probe of the capacity search.
+struct Probe {
+    multiplier: f64,
+    passed: bool,
+    offered_rps: f64,
+    p99_ms: f64,
+    /// The first failed check, or empty.
+    failure: String,
+}
+
+/// Largest and smallest multipliers tried when looking for a bracket.
+const MULTIPLIER_RANGE: (f64, f64) = (1.0 / 1024.0, 1024.0);
+
+/// `sim capacity`: the highest traffic multiplier at which every assertion (and the SLO) still
+/// holds, by doubling or halving to a bracket and then bisection. Every probe uses the same
+/// seeds (common random numbers), so the answer does not jump with the seed's luck.
+pub fn capacity_command(args: CapacityArgs) -> i32 {
+    use crate::assertions::{judge_all, Assertion, Op, Quantity, Scope};
+    let base = match Design::read(&args.scenario) {
+        Ok(d) => d,
+        Err(e) => {
+            eprint!("{}", e.render());
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let plan = match base.plan() {
+        Ok(p) => p,
+        Err(e) => {
+            eprint!("{}", e.render());
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let mut checks: Vec<Assertion> = Vec::new();
+    if let Some(slo) = &plan.slo {
+        checks.push(Assertion {
+            text: format!("slo.good_fraction >= {}%", slo.target * 100.0),
+            scope: Scope::Run,
+            metric: "slo.good_fraction".to_string(),
+            op: Op::Ge,
+            limit: slo.target,
+            quantity: Quantity::Ratio,
+            confidence: None,
+        });
+    }
+    if checks.is_empty() && plan.assertions.is_empty() {
+        eprintln!(
+            "error: {}: capacity needs something to meet: an 'assert' section or an 'slo'",
+            base.path
+        );
+        return EXIT_BAD_INPUT;
+    }
+    // Each traffic source's own multiplier (1 unless given) is scaled.
+    let doc: serde_json::Value = serde_saphyr::from_str(&base.text).unwrap_or_default();
+    let sources: Vec<(String, f64)> = doc["traffic"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| {
+            let name = t["name"].as_str()?.to_string();
+            let own = match &t["multiplier"] {
+                serde_json::Value::Null => 1.0,
+                v => crate::scenario::units::parse_multiplier(&crate::overrides::show(v))
+                    .unwrap_or(1.0),
+            };
+            Some((name, own))
+        })
+        .collect();
+    let seed = args.seed.unwrap_or(plan.seed);
+    let overrides = Overrides {
+        seed: Some(seed),
+        duration: args.duration,
+        ..Overrides::default()
+    };
+    drop(plan);
+    catch_interrupts();
+    let stop = stop_check(Instant::now(), args.max_wall);
+    let done = || {};
+    let mut probes: Vec<Probe> = Vec::new();
+    let mut probe = |m: f64| -> Result<bool, i32> {
+        let changes: Vec<(String, serde_json::Value)> = sources
+            .iter()
+            .map(|(name, own)| {
+                (
+                    format!("{name}.multiplier"),
+                    serde_json::Value::String(format!("{}x", own * m)),
+                )
+            })
+            .collect();
+        let s = base
+            .with(&format!("x{m}"), &changes)
+            .and_then(|design| {
+                study(
+                    &design,
+                    &StudyOptions {
+                        overrides: &overrides,
+                        replications: args.replications,
+                        only: None,
+                        stop: &stop,
+                        done: &done,
+                    },
+                )
+            })
+            .map_err(|e| {
+                eprint!("{}", e.render());
+                EXIT_BAD_INPUT
+            })?;
+        if s.result.truncated.as_deref() == Some("interrupted") {
+            return Err(EXIT_INTERRUPTED);
+        }
+        let refs: Vec<&serde_json::Value> = s.summaries.iter().collect();
+        let mut verdicts = s.result.assertions.clone();
+        verdicts.extend(judge_all(&checks, &refs));
+        let failed = verdicts.iter().find(|v| !v.passed);
+        let mean = |pointer: &str| {
+            crate::replications::mean(
+                &refs
+                    .iter()
+                    .filter_map(|s| s.pointer(pointer).and_then(serde_json::Value::as_f64))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let p = Probe {
+            multiplier: m,
+            passed: failed.is_none(),
+            offered_rps: mean("/offered_rps"),
+            p99_ms: mean("/latency_ms/p99"),
+            failure: failed.map_or(String::new(), |v| format!("{}: {}", v.text, v.message)),
+        };
+        if !args.quiet {
+            say!(
+                "multiplier {:>9.4}x  offered {:>10.1}/s  p99 {:>10.2}ms  {}{}",
+                p.multiplier,
+                p.offered_rps,
+                p.p99_ms,
+                if p.passed { "ok" } else { "FAILS " },
+                p.failure
+            );
+        }
+        let passed = p.passed;
+        probes.push(p);
+        Ok(passed)
+    };
+    let (lowest, highest) = MULTIPLIER_RANGE;
+    let outcome = (|| -> Result<(f64, f64), i32> {
+        let (mut lo, mut hi);
+        if probe(1.0)? {
+            lo = 1.0;
+            hi = 2.0;
+            while probe(hi)? {
+                lo = hi;
+                if hi >= highest {
+                    return Ok((lo, f64::INFINITY));
+                }
+                hi *= 2.0;
+            }
+        } else {
+            hi = 1.0;
+            lo = 0.5;
+            while !probe(lo)? {
+                hi = lo;
+                if lo <= lowest {
+                    return Ok((0.0, hi));
+                }
+                lo /= 2.0;
+            }
+        }
+        while (hi - lo) / lo > args.tolerance {
+            let mid = (lo + hi) / 2.0;
+            if probe(mid)? {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        Ok((lo, hi))
+    })();
+    let (lo, hi) = match outcome {
+        Ok(bracket) => bracket,
+        Err(code) => return code,
+    };
+    let dir = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from("output").join(format!("capacity-{}", label(&base.default_name)))
+    });
+    let offered_at = |m: f64| {
+        probes
+            .iter()
+            .find(|p| p.multiplier == m)
+            .map_or(f64::NAN, |p| p.offered_rps)
+    };
+    let json = serde_json::json!({
+        "sim_version": env!("CARGO_PKG_VERSION"),
+        "scenario": base.path,
+        "seed": seed,
+        "replications": args.replications.unwrap_or(1),
+        "capacity_multiplier": if lo > 0.0 { serde_json::json!(lo) } else { serde_json::Value::Null },
+        "capacity_offered_rps": if lo > 0.0 { serde_json::json!(offered_at(lo)) } else { serde_json::Value::Null },
+        "first_failing_multiplier": if hi.is_finite() { serde_json::json!(hi) } else { serde_json::Value::Null },
+        "probes": probes.iter().map(|p| serde_json::json!({
+            "multiplier": p.multiplier,
+            "passed": p.passed,
+            "offered_rps": p.offered_rps,
+            "p99_ms": p.p99_ms,
+            "failure": p.failure,
+        })).collect::<Vec<_>>(),
+    });
+    let mut csv = String::from("multiplier,passed,offered_rps,p99_ms,failure\n");
+    for p in &probes {
+        csv.push_str(&format!(
+            "{},{},{},{},{}\n",
+            p.multiplier,
+            p.passed,
+            p.offered_rps,
+            p.p99_ms,
+            crate::compare::csv_field(&p.failure)
+        ));
+    }
+    let written = std::fs::create_dir_all(&dir)
+        .and_then(|()| {
+            let mut text = serde_json::to_string_pretty(&json).map_err(std::io::Error::other)?;
+            text.push('\n');
+            crate::report::write_atomically(&dir.join("capacity.json"), text.as_bytes())
+        })
+        .and_then(|()| crate::report::write_atomically(&dir.join("capacity.csv"), csv.as_bytes()));
+    if let Err(e) = written {
+        eprintln!("error: cannot write to {}: {e}", dir.display());
+        return EXIT_OUTPUT_FAILED;
+    }
+    if lo == 0.0 {
+        eprintln!(
+            "capacity: the checks fail even at {}x the scenario's traffic",
+            hi
+        );
+        return super::EXIT_ASSERTION_FAILED;
+    }
+    if !args.quiet {
+        if hi.is_finite() {
+            say!(
+                "capacity: {lo:.4}x the scenario's traffic (offered {:.1} req/s) meets every check; {hi:.4}x does not",
+                offered_at(lo)
+            );
+        } else {
+            say!("capacity: at least {lo}x the scenario's traffic (the largest tried)");
+        }
+        say!("results in {}", dir.join("capacity.json").display());
+    }
+    EXIT_OK
+}
+
+/// `sim merge` of `sim run --replications N --shard K/N` outputs.
+fn merge_replications(inputs: &[PathBuf], out: &Path) -> i32 {
+    let (files, verdicts) = match crate::shards::merge(inputs) {
+        Ok(m) => m,
+        Err(e) => {
+            eprint!("error: {}", e);
+            if !e.ends_with('\n') {
+                eprintln!();
+            }
+            return EXIT_BAD_INPUT;
+        }
+    };
+    if let Err(e) = crate::shards::write_merged(&files, out) {
+        eprintln!("error: cannot write the results to {}: {e}", out.display());
+        return EXIT_OUTPUT_FAILED;
+    }
+    say!("merged replications into {}", out.display());
+    super::print_verdicts(&out.display().to_string(), &verdicts);
+    if verdicts.iter().any(|v| !v.passed) {
+        super::EXIT_ASSERTION_FAILED
+    } else {
+        EXIT_OK
+    }
+}

@@ -1,0 +1,325 @@
+//! Statistics over independent replications: mean and Student-t confidence intervals.
+//!
+//! Replication `i` (0-based) runs with seed `seed + i`; each seeds ChaCha8 through
+//! `seed_from_u64`, so the streams are independent. The figures of one replication are already
+//! free of the warm-up (requests born before it are left out of every summary figure), so the
+//! replication means are independent, identically distributed estimates and the interval
+//! `mean ± t(1 - α/2, n - 1) · s / √n` has coverage 1 - α when they are close to normal
+//! (checked for M/M/1 in `tests/replications.rs`).
+//!
+//! Everything here is sequential: replications run in parallel but their figures are reduced
+//! here in replication order, so the result does not depend on the number of threads.
+
+use serde_json::{json, Value};
+
+/// The arithmetic mean (0 for no values), summed in order.
+pub fn mean(values: &[f64]) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    values.iter().fold(0.0, |sum, x| sum + x) / values.len() as f64
+}
+
+/// The sample standard deviation (n - 1 in the denominator; 0 for fewer than 2 values).
+pub fn std_dev(values: &[f64]) -> f64 {
+    if values.len() < 2 {
+        return 0.0;
+    }
+    let m = mean(values);
+    let ss: f64 = values.iter().map(|x| (x - m) * (x - m)).sum();
+    (ss / (values.len() - 1) as f64).sqrt()
+}
+
+/// A two-sided confidence interval for a mean.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Interval {
+    pub mean: f64,
+    pub low: f64,
+    pub high: f64,
+    pub half_width: f64,
+    pub level: f64,
+    pub n: usize,
+}
+
+impl Interval {
+    /// The Student-t interval at `level` (0.95) for the mean of `values`. With fewer than two
+    /// values the interval is the single value (no spread can be estimated).
+    pub fn of(values: &[f64], level: f64) -> Self {
+        let n = values.len();
+        let m = mean(values);
+        let half_width = if n < 2 {
+            0.0
+        } else {
+            let t = student_t_quantile(0.5 + level / 2.0, (n - 1) as f64);
+            t * std_dev(values) / (n as f64).sqrt()
+        };
+        Interval {
+            mean: m,
+            low: m - half_width,
+            high: m + half_width,
+            half_width,
+            level,
+            n,
+        }
+    }
+
+    pub fn contains(&self, x: f64) -> bool {
+        self.low <= x && x <= self.high
+    }
+}
+
+/// ln Γ(x) for x > 0 (Lanczos, g = 7, 9 terms: relative error below 1e-13).
+fn ln_gamma(x: f64) -> f64 {
+    const G: f64 = 7.0;
+    const C: [f64; 9] = [
+        0.999_999_999_999_809_9,
+        676.520_368_121_885_1,
+        -1_259.139_216_722_402_8,
+        771.323_428_777_653_1,
+        -176.615_029_162_140_6,
+        12.507_343_278_686_905,
+        -0.138_571_095_265_720_12,
+        9.984_369_578_019_572e-6,
+        1.505_632_735_149_311_6e-7,
+    ];
+    if x < 0.5 {
+        // Reflection.
+        let pi = std::f64::consts::PI;
+        return (pi / (pi * x).sin()).ln() - ln_gamma(1.0 - x);
+    }
+    let x = x - 1.0;
+    let mut a = C[0];
+    let t = x + G + 0.5;
+    for (i, c) in C.iter().enumerate().skip(1) {
+        a += c / (x + i as f64);
+    }
+    0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + a.ln()
+}
+
+/// Continued fraction of the regularized incomplete beta function (modified Lentz).
+fn beta_continued_fraction(a: f64, b: f64, x: f64) -> f64 {
+    const TINY: f64 = 1e-300;
+    let (qab, qap, qam) = (a + b, a + 1.0, a - 1.0);
+    let mut c = 1.0;
+    let mut d = 1.0 - qab * x / qap;
+    if d.abs() < TINY {
+        d = TINY;
+    }
+    d = 1.0 / d;
+    let mut h = d;
+    for m in 1..300 {
+        let m = m as f64;
+        let m2 = 2.0 * m;
+        let aa = m * (b - m) * x / ((qam + m2) * (a + m2));
+        d = 1.0 + aa * d;
+        if d.abs() < TINY {
+            d = TINY;
+        }
+        c = 1.0 + aa / c;
+        if c.abs() < TINY {
+            c = TINY;
+        }
+        d = 1.0 / d;
+        h *= d * c;
+        let aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
+        d = 1.0 + aa * d;
+        if d.abs() < TINY {
+            d = TINY;
+        }
+        c = 1.0 + aa / c;
+        if c.abs() < TINY {
+            c = TINY;
+        }
+        d = 1.0 / d;
+        let delta = d * c;
+        h *= delta;
+        if (delta - 1.0).abs() < 1e-15 {
+            break;
+        }
+    }
+    h
+}
+
+/// The regularized incomplete beta function I_x(a, b).
+fn incomplete_beta(a: f64, b: f64, x: f64) -> f64 {
+    if x <= 0.0 {
+        return 0.0;
+    }
+    if x >= 1.0 {
+        return 1.0;
+    }
+    let front =
+        (ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b) + a * x.ln() + b * (1.0 - x).ln()).exp();
+    if x < (a + 1.0) / (a + b + 2.0) {
+        front * beta_continued_fraction(a, b, x) / a
+    } else {
+        1.0 - front * beta_continued_fraction(b, a, 1.0 - x) / b
+    }
+}
+
+/// P(T <= t) for Student's t with `df` degrees of freedom.
+pub fn student_t_cdf(t: f64, df: f64) -> f64 {
+    let tail = 0.5 * incomplete_beta(df / 2.0, 0.5, df / (df + t * t));
+    if t >= 0.0 {
+        1.0 - tail
+    } else {
+        tail
+    }
+}
+
+/// The `p` quantile of Student's t with `df` degrees of freedom (bisection on the CDF, to
+/// 1e-12).
+pub fn student_t_quantile(p: f64, df: f64) -> f64 {
+    if p == 0.5 {
+        return 0.0;
+    }
+    if p < 0.5 {
+        return -student_t_quantile(1.0 - p, df);
+    }
+    let (mut low, mut high) = (0.0_f64, 1.0_f64);
+    while student_t_cdf(high, df) < p && high < 1e12 {
+        high *= 2.0;
+    }
+    for _ in 0..200 {
+        let mid = 0.5 * (low + high);
+        if student_t_cdf(mid, df) < p {
+            low = mid;
+        } else {
+            high = mid;
+        }
+        if high - low < 1e-12 * high.max(1.0) {
+            break;
+        }
+    }
+    0.5 * (low + high)
+}
+
+/// Headline figures of a `summary.json`, as (name, pointer into the JSON), in table order.
+pub const HEADLINE: &[(&str, &str)] = &[
+    ("availability", "/availability"),
+    ("throughput_rps", "/throughput_rps"),
+    ("offered_rps", "/offered_rps"),
+    ("latency_mean_ms", "/latency_ms/mean"),
+    ("latency_p50_ms", "/latency_ms/p50"),
+    ("latency_p90_ms", "/latency_ms/p90"),
+    ("latency_p95_ms", "/latency_ms/p95"),
+    ("latency_p99_ms", "/latency_ms/p99"),
+    ("latency_p999_ms", "/latency_ms/p999"),
+    ("latency_max_ms", "/latency_ms/max"),
+    ("requests", "/requests/total"),
+    ("failed", "/requests/failed"),
+    ("rejected", "/requests/rejected"),
+    ("timed_out", "/requests/timed_out"),
+    ("slo_good_fraction", "/slo/good_fraction"),
+];
+
+/// Whether a larger value of a headline figure is better (for "winner" columns).
+pub fn higher_is_better(name: &str) -> Option<bool> {
+    match name {
+        "availability" | "throughput_rps" | "slo_good_fraction" => Some(true),
+        "offered_rps" | "requests" => None,
+        _ => Some(false),
+    }
+}
+
+/// The headline figures of one summary (figures that are null, such as the SLO of a scenario
+/// without one, are left out).
+pub fn headline(summary: &Value) -> Vec<(&'static str, f64)> {
+    HEADLINE
+        .iter()
+        .filter_map(|&(name, pointer)| summary.pointer(pointer)?.as_f64().map(|x| (name, x)))
+        .collect()
+}
+
+fn round6(x: f64) -> Value {
+    if x.is_finite() {
+        json!((x * 1e6).round() / 1e6)
+    } else {
+        Value::Null
+    }
+}
+
+/// Interval per headline figure over the replications' summaries, in [`HEADLINE`] order.
+pub fn intervals(summaries: &[&Value], level: f64) -> Vec<(&'static str, Interval)> {
+    HEADLINE
+        .iter()
+        .filter_map(|&(name, pointer)| {
+            let values: Option<Vec<f64>> = summaries
+                .iter()
+                .map(|s| s.pointer(pointer).and_then(Value::as_f64))
+                .collect();
+            values.map(|v| (name, Interval::of(&v, level)))
+        })
+        .collect()
+}
+
+/// `summary.json`'s `replications` section: seeds, and per headline figure the mean, the
+/// interval and every replication's value.
+pub fn to_json(summaries: &[&Value], level: f64) -> Value {
+    let seeds: Vec<Value> = summaries.iter().map(|s| s["seed"].clone()).collect();
+    let figures: serde_json::Map<String, Value> = intervals(summaries, level)
+        .into_iter()
+        .map(|(name, ci)| {
+            let values: Vec<Value> = summaries
+                .iter()
+                .map(|s| {
+                    HEADLINE
+                        .iter()
+                        .find(|(n, _)| *n == name)
+                        .and_then(|(_, p)| s.pointer(p))
+                        .cloned()
+                        .unwrap_or(Value::Null)
+                })
+                .collect();
+            (
+                name.to_string(),
+                json!({
+                    "mean": round6(ci.mean),
+                    "ci_low": round6(ci.low),
+                    "ci_high": round6(ci.high),
+                    "half_width": round6(ci.half_width),
+                    "values": values,
+                }),
+            )
+        })
+        .collect();
+    json!({
+        "count": summaries.len(),
+        "confidence": level,
+        "seeds": seeds,
+        "metrics": figures,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn t_quantiles_match_published_tables() {
+        // Two-sided 95% critical values (any statistics table).
+        for (df, expected) in [
+            (1.0, 12.706_204_736),
+            (2.0, 4.302_652_730),
+            (4.0, 2.776_445_105),
+            (9.0, 2.262_157_163),
+            (29.0, 2.045_229_642),
+            (1000.0, 1.962_339_081),
+        ] {
+            let t = student_t_quantile(0.975, df);
+            assert!((t - expected).abs() < 1e-6, "df {df}: {t} vs {expected}");
+        }
+        assert!((student_t_quantile(0.995, 9.0) - 3.249_835_542).abs() < 1e-6);
+        assert!((student_t_quantile(0.025, 4.0) + 2.776_445_105).abs() < 1e-6);
+    }
+
+    #[test]
+    fn interval_of_known_values() {
+        let ci = Interval::of(&[1.0, 2.0, 3.0, 4.0, 5.0], 0.95);
+        // mean 3, s = sqrt(2.5), t(0.975, 4) = 2.776445
+        let half = 2.776_445_105 * 2.5_f64.sqrt() / 5.0_f64.sqrt();
+        assert!((ci.mean - 3.0).abs() < 1e-12);
+        assert!((ci.half_width - half).abs() < 1e-6);
+        assert_eq!(Interval::of(&[7.0], 0.95).half_width, 0.0);
+    }
+}

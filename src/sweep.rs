@@ -1,0 +1,608 @@
+//! `sim sweep`: a grid of parameter values, each point a study (with replications), and the
+//! files that present it: `sweep.json`, `sweep.csv`, charts (a figure against the parameter,
+//! a heat map for two parameters) and `sweep.html`.
+//!
+//! Points are numbered in grid order (the first `--param` varies slowest). `--shard K/N` runs
+//! the points whose number modulo N is K - 1 and writes only `shard-K-of-N.json`; `sim merge`
+//! reads the shards back and writes the outputs with the very function a single-machine sweep
+//! uses, from the same records (numbers survive the JSON round trip exactly), so the merged
+//! files are byte-identical to an unsharded run's.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::replications::intervals;
+use crate::report::charts::{self, Series};
+use crate::report::html::{escape, inline_svg, STYLE};
+use crate::report::write_atomically;
+use crate::run::Study;
+
+/// Most grid points of one sweep.
+pub const MAX_POINTS: usize = 100_000;
+
+/// One swept parameter: a path and its values (as text, e.g. "1000/s").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Param {
+    pub path: String,
+    pub values: Vec<String>,
+}
+
+/// Splits "1000/s" into (1000, "/s").
+fn split_number(text: &str) -> Option<(f64, &str)> {
+    let t = text.trim();
+    let end = t
+        .char_indices()
+        .find(|&(i, c)| !(c.is_ascii_digit() || c == '.' || (i == 0 && (c == '-' || c == '+'))))
+        .map_or(t.len(), |(i, _)| i);
+    let number = t[..end].parse::<f64>().ok().filter(|x| x.is_finite())?;
+    Some((number, t[end..].trim()))
+}
+
+fn format_number(x: f64) -> String {
+    if x == x.round() && x.abs() < 1e15 {
+        format!("{}", x as i64)
+    } else {
+        let text = format!("{x:.6}");
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+/// Parses `path=spec`: `2..12` (whole numbers, step 1), `1000/s..8000/s:8` (8 evenly spaced
+/// values, unit kept), `lru,lfu,fifo` (a list) or a single value.
+pub fn parse_param(arg: &str) -> Result<Param, String> {
+    let Some((path, spec)) = arg.split_once('=') else {
+        return Err(format!(
+            "'{arg}': write PATH=VALUES, e.g. web.instances=2..12 or traffic.rate=1000/s..8000/s:8"
+        ));
+    };
+    let (path, spec) = (path.trim(), spec.trim());
+    if path.is_empty() || spec.is_empty() {
+        return Err(format!("'{arg}': both the path and the values are needed"));
+    }
+    let values = if let Some((from, rest)) = spec.split_once("..") {
+        let (to, count) = match rest.rsplit_once(':') {
+            Some((to, n)) => {
+                let n = n.trim().parse::<usize>().map_err(|_| {
+                    format!("'{spec}': the number of points after ':' must be a whole number")
+                })?;
+                (to, Some(n))
+            }
+            None => (rest, None),
+        };
+        let bad = |t: &str| format!("'{t}' in '{spec}' is not a number with an optional unit");
+        let (a, unit_a) = split_number(from).ok_or_else(|| bad(from))?;
+        let (b, unit_b) = split_number(to).ok_or_else(|| bad(to))?;
+        let unit = match (unit_a, unit_b) {
+            (u, "") | ("", u) => u,
+            (u, v) if u == v => u,
+            (u, v) => {
+                return Err(format!(
+                    "'{spec}': the ends have different units ({u}, {v})"
+                ))
+            }
+        };
+        let numbers: Vec<f64> = match count {
+            Some(0) => return Err(format!("'{spec}': at least 1 point")),
+            Some(1) => vec![a],
+            Some(n) if n > MAX_POINTS => {
+                return Err(format!("'{spec}': at most {MAX_POINTS} points"))
+            }
+            Some(n) => (0..n)
+                .map(|i| a + (b - a) * i as f64 / (n - 1) as f64)
+                .collect(),
+            None if a == a.round() && b == b.round() && b >= a => {
+                let n = (b - a) as usize + 1;
+                if n > MAX_POINTS {
+                    return Err(format!("'{spec}': at most {MAX_POINTS} points"));
+                }
+                (0..n).map(|i| a + i as f64).collect()
+            }
+            None => {
+                return Err(format!(
+                    "'{spec}': give the number of points, e.g. '{from}..{to}:8' (a range without it steps by 1 between whole numbers)"
+                ))
+            }
+        };
+        numbers
+            .into_iter()
+            .map(|x| format!("{}{unit}", format_number(x)))
+            .collect()
+    } else {
+        spec.split(',')
+            .map(|v| v.trim().to_string())
+            .collect::<Vec<_>>()
+    };
+    if values.iter().any(String::is_empty) {
+        return Err(format!("'{spec}': an empty value"));
+    }
+    Ok(Param {
+        path: path.to_string(),
+        values,
+    })
+}
+
+/// The grid: for each point, the index of each parameter's value (first parameter slowest).
+pub fn grid(params: &[Param]) -> Result<Vec<Vec<usize>>, String> {
+    let total = params
+        .iter()
+        .try_fold(1usize, |n, p| n.checked_mul(p.values.len()))
+        .filter(|&n| n <= MAX_POINTS)
+        .ok_or_else(|| format!("the grid has more than {MAX_POINTS} points"))?;
+    Ok((0..total)
+        .map(|mut i| {
+            let mut at = vec![0; params.len()];
+            for (k, p) in params.iter().enumerate().rev() {
+                at[k] = i % p.values.len();
+                i /= p.values.len();
+            }
+            at
+        })
+        .collect())
+}
+
+/// Whether point `index` belongs to shard `k` (1-based) of `n`: round robin, so that every
+/// shard gets light and heavy points alike.
+pub fn in_shard(index: usize, shard: Option<(usize, usize)>) -> bool {
+    shard.is_none_or(|(k, n)| index % n == k - 1)
+}
+
+/// Parses `K/N`.
+pub fn parse_shard(text: &str) -> Result<(usize, usize), String> {
+    let (k, n) = text
+        .split_once('/')
+        .ok_or_else(|| format!("'{text}': write the shard as K/N, e.g. 2/8"))?;
+    let (k, n) = (
+        k.trim()
+            .parse::<usize>()
+            .map_err(|_| format!("'{text}': K is not a number"))?,
+        n.trim()
+            .parse::<usize>()
+            .map_err(|_| format!("'{text}': N is not a number"))?,
+    );
+    if n == 0 || k == 0 || k > n {
+        return Err(format!("'{text}': shards are numbered 1 to N"));
+    }
+    Ok((k, n))
+}
+
+/// What a sweep is; shards of one sweep must agree on all of it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Meta {
+    pub scenario: String,
+    pub scenario_sha256: String,
+    pub seed: u64,
+    pub replications: u32,
+    pub params: Vec<Param>,
+    pub points: usize,
+}
+
+/// One grid point's results.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    pub index: usize,
+    /// The value of each parameter, as text.
+    pub params: Vec<String>,
+    /// Headline figure -> [mean, half-width of the 95% interval] (0 without replications).
+    pub figures: indexmap::IndexMap<String, (Option<f64>, Option<f64>)>,
+    pub assertions_passed: usize,
+    pub assertions_total: usize,
+    /// Why the point's runs stopped early, if they did.
+    pub truncated: Option<String>,
+}
+
+fn finite(x: f64) -> Option<f64> {
+    x.is_finite().then_some(x)
+}
+
+impl Record {
+    pub fn of(index: usize, params: Vec<String>, study: &Study) -> Self {
+        let refs: Vec<&Value> = study.summaries.iter().collect();
+        let figures = intervals(&refs, 0.95)
+            .into_iter()
+            .map(|(name, ci)| (name.to_string(), (finite(ci.mean), finite(ci.half_width))))
+            .collect();
+        let r = &study.result;
+        Record {
+            index,
+            params,
+            figures,
+            assertions_passed: r.assertions.iter().filter(|v| v.passed).count(),
+            assertions_total: r.assertions.len(),
+            truncated: r.truncated.clone(),
+        }
+    }
+
+    fn mean(&self, figure: &str) -> f64 {
+        self.figures
+            .get(figure)
+            .and_then(|f| f.0)
+            .unwrap_or(f64::NAN)
+    }
+}
+
+/// A shard's file: what the sweep is, which share this is, and its points.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ShardFile {
+    pub meta: Meta,
+    pub shard: (usize, usize),
+    pub records: Vec<Record>,
+}
+
+pub fn shard_file_name(k: usize, n: usize) -> String {
+    format!("shard-{k}-of-{n}.json")
+}
+
+fn number(x: Option<f64>) -> String {
+    x.map_or(String::new(), |x| format!("{x}"))
+}
+
+/// `sweep.csv`: one row per point: its parameters, each figure's mean (and 95% half-width with
+/// replications), the assertions passed, and why it stopped early.
+pub fn to_csv(meta: &Meta, records: &[Record]) -> String {
+    let mut out = String::from("point");
+    for p in &meta.params {
+        let _ = write!(out, ",{}", crate::compare::csv_field(&p.path));
+    }
+    let figures: Vec<&String> = records
+        .first()
+        .map(|r| r.figures.keys().collect())
+        .unwrap_or_default();
+    for f in &figures {
+        let _ = write!(out, ",{f}");
+        if meta.replications > 1 {
+            let _ = write!(out, ",{f}_ci95");
+        }
+    }
+    out.push_str(",assertions_passed,assertions_total,truncated\n");
+    for r in records {
+        let _ = write!(out, "{}", r.index);
+        for v in &r.params {
+            let _ = write!(out, ",{}", crate::compare::csv_field(v));
+        }
+        for f in &figures {
+            let (mean, half) = r.figures.get(f.as_str()).copied().unwrap_or((None, None));
+            let _ = write!(out, ",{}", number(mean));
+            if meta.replications > 1 {
+                let _ = write!(out, ",{}", number(half));
+            }
+        }
+        let _ = writeln!(
+            out,
+            ",{},{},{}",
+            r.assertions_passed,
+            r.assertions_total,
+            r.truncated.as_deref().unwrap_or("")
+        );
+    }
+    out
+}
+
+/// The x coordinate of a parameter value: its number when every value has one, else its
+/// position.
+fn x_of(param: &Param, value: usize) -> f64 {
+    let numeric: Option<Vec<f64>> = param
+        .values
+        .iter()
+        .map(|v| split_number(v).map(|(x, _)| x))
+        .collect();
+    numeric.map_or(value as f64, |xs| xs[value])
+}
+
+/// Figures drawn against the parameters.
+const CHARTED: [(&str, &str); 4] = [
+    ("latency_p99_ms", "p99 latency [ms]"),
+    ("latency_mean_ms", "mean latency [ms]"),
+    ("availability", "availability"),
+    ("throughput_rps", "throughput [req/s]"),
+];
+
+/// The sweep charts: each charted figure against the first parameter (one line per value of
+/// the second, up to the palette's size), and for two parameters a heat map of each.
+fn sweep_charts(
+    meta: &Meta,
+    records: &[Record],
+) -> Result<Vec<(String, String)>, charts::ChartError> {
+    let mut out = Vec::new();
+    let Some(first) = meta.params.first() else {
+        return Ok(out);
+    };
+    if meta.params.len() > 2 {
+        return Ok(out);
+    }
+    let index_of = |r: &Record, k: usize| {
+        meta.params[k]
+            .values
+            .iter()
+            .position(|v| *v == r.params[k])
+            .unwrap_or(0)
+    };
+    let second = meta.params.get(1);
+    for (figure, label) in CHARTED {
+        let groups = second.map_or(1, |p| p.values.len().min(charts::MAX_SERIES));
+        let series: Vec<Series> = (0..groups)
+            .map(|g| Series {
+                name: second.map_or(String::new(), |p| format!("{} = {}", p.path, p.values[g])),
+                points: records
+                    .iter()
+                    .filter(|r| second.is_none() || index_of(r, 1) == g)
+                    .map(|r| (x_of(first, index_of(r, 0)), r.mean(figure)))
+                    .collect(),
+            })
+            .collect();
+        let title = format!("{label} against {}", first.path);
+        out.push((
+            format!("{figure}.svg"),
+            charts::xy_chart(&title, &first.path, label, &series)?,
+        ));
+        if let Some(second) = second {
+            let mut cells = vec![vec![f64::NAN; first.values.len()]; second.values.len()];
+            for r in records {
+                cells[index_of(r, 1)][index_of(r, 0)] = r.mean(figure);
+            }
+            let title = format!("{label} by {} and {}", first.path, second.path);
+            out.push((
+                format!("{figure}-heatmap.svg"),
+                charts::heat_map(
+                    &title,
+                    &first.path,
+                    &first.values,
+                    &second.path,
+                    &second.values,
+                    &cells,
+                )?,
+            ));
+        }
+    }
+    Ok(out)
+}
+
+fn page(meta: &Meta, records: &[Record], charts: &[(String, String)], interrupted: bool) -> String {
+    let mut out = String::new();
+    let title = format!("{} sweep", meta.scenario);
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta name=\"generator\" content=\"sim {}\">\n<title>{} – sim</title>\n\
+         <style>{STYLE}</style>\n</head>\n<body>\n<main>\n<header>\n<h1>{}</h1>\n",
+        env!("CARGO_PKG_VERSION"),
+        escape(&title),
+        escape(&title)
+    );
+    let params: Vec<String> = meta
+        .params
+        .iter()
+        .map(|p| format!("{} = {}", p.path, p.values.join(", ")))
+        .collect();
+    let _ = writeln!(
+        out,
+        "<p class=\"meta\"><span>seed {}</span><span>{} replication(s) per point</span><span>{} of {} points</span>{}</p>\n<p>{}</p>\n</header>",
+        meta.seed,
+        meta.replications,
+        records.len(),
+        meta.points,
+        if interrupted { "<span class=\"fail\">interrupted</span>" } else { "" },
+        escape(&params.join("; "))
+    );
+    out.push_str("<section id=\"charts\">\n<h2>Charts</h2>\n");
+    for (file, svg) in charts {
+        let _ = writeln!(
+            out,
+            "<figure>{}</figure>",
+            inline_svg(svg, file.trim_end_matches(".svg"))
+        );
+    }
+    out.push_str("</section>\n<section id=\"points\">\n<h2>Points</h2>\n<div class=\"table-wrap\"><table>\n<thead><tr><th scope=\"col\">point</th>");
+    for p in &meta.params {
+        let _ = write!(
+            out,
+            "<th scope=\"col\" class=\"text\">{}</th>",
+            escape(&p.path)
+        );
+    }
+    for (_, label) in CHARTED {
+        let _ = write!(out, "<th scope=\"col\">{}</th>", escape(label));
+    }
+    out.push_str("<th scope=\"col\" class=\"text\">assertions</th></tr></thead>\n<tbody>\n");
+    for r in records {
+        let _ = write!(out, "<tr><th scope=\"row\">{}</th>", r.index);
+        for v in &r.params {
+            let _ = write!(out, "<td class=\"text\">{}</td>", escape(v));
+        }
+        for (figure, _) in CHARTED {
+            let _ = write!(out, "<td>{}</td>", charts::tick(r.mean(figure)));
+        }
+        let verdict = match (r.assertions_total, r.truncated.as_deref()) {
+            (_, Some(reason)) => format!("stopped: {reason}"),
+            (0, None) => "-".to_string(),
+            (n, None) if r.assertions_passed == n => format!("all {n} passed"),
+            (n, None) => format!("{} of {n} FAILED", n - r.assertions_passed),
+        };
+        let _ = writeln!(out, "<td class=\"text\">{}</td></tr>", escape(&verdict));
+    }
+    let _ = writeln!(
+        out,
+        "</tbody></table></div>\n</section>\n<footer>Generated by sim {} (sim sweep).</footer>\n</main>\n</body>\n</html>",
+        env!("CARGO_PKG_VERSION")
+    );
+    out
+}
+
+/// Writes `sweep.json`, `sweep.csv`, `charts/*.svg` and `sweep.html` into `dir`. `records`
+/// must be in point order; `interrupted` marks a sweep stopped by Ctrl-C (the points that did
+/// not run are missing).
+pub fn write(
+    meta: &Meta,
+    records: &[Record],
+    interrupted: bool,
+    dir: &Path,
+) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let json = serde_json::json!({
+        "sim_version": env!("CARGO_PKG_VERSION"),
+        "meta": meta,
+        "interrupted": interrupted,
+        "points": records,
+    });
+    let mut text = serde_json::to_string_pretty(&json).map_err(std::io::Error::other)?;
+    text.push('\n');
+    write_atomically(&dir.join("sweep.json"), text.as_bytes())?;
+    write_atomically(&dir.join("sweep.csv"), to_csv(meta, records).as_bytes())?;
+    let charts = sweep_charts(meta, records).map_err(std::io::Error::other)?;
+    let chart_dir = dir.join("charts");
+    std::fs::create_dir_all(&chart_dir)?;
+    for (file, svg) in &charts {
+        write_atomically(&chart_dir.join(file), svg.as_bytes())?;
+    }
+    write_atomically(
+        &dir.join("sweep.html"),
+        page(meta, records, &charts, interrupted).as_bytes(),
+    )
+}
+
+/// Writes one shard's records.
+pub fn write_shard(file: &ShardFile, dir: &Path) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join(shard_file_name(file.shard.0, file.shard.1));
+    let mut text = serde_json::to_string_pretty(file).map_err(std::io::Error::other)?;
+    text.push('\n');
+    write_atomically(&path, text.as_bytes())?;
+    Ok(path)
+}
+
+/// Reads shard files (or directories holding them) and checks that they are the shards of one
+/// sweep, each point present once: returns the sweep and its records in point order.
+pub fn merge(inputs: &[PathBuf]) -> Result<(Meta, Vec<Record>), String> {
+    let mut files: Vec<PathBuf> = Vec::new();
+    for input in inputs {
+        if input.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(input)
+                .map_err(|e| format!("{}: {e}", input.display()))?
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with("shard-") && n.ends_with(".json"))
+                })
+                .collect();
+            found.sort();
+            if found.is_empty() {
+                return Err(format!("{}: no shard-K-of-N.json file", input.display()));
+            }
+            files.extend(found);
+        } else {
+            files.push(input.clone());
+        }
+    }
+    let mut meta: Option<(Meta, PathBuf)> = None;
+    let mut records: Vec<Option<Record>> = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let shard: ShardFile = serde_json::from_str(&text).map_err(|e| {
+            format!(
+                "{}: not a shard file of `sim sweep --shard`: {e}",
+                file.display()
+            )
+        })?;
+        match &meta {
+            None => {
+                records = vec![None; shard.meta.points];
+                meta = Some((shard.meta.clone(), file.clone()));
+            }
+            Some((m, first)) if *m != shard.meta => {
+                return Err(format!(
+                    "{} and {} are shards of different sweeps (scenario, seed, replications or parameters differ)",
+                    first.display(),
+                    file.display()
+                ))
+            }
+            Some(_) => {}
+        }
+        for r in shard.records {
+            let index = r.index;
+            match records.get_mut(index) {
+                Some(slot @ None) => *slot = Some(r),
+                Some(Some(_)) => {
+                    return Err(format!(
+                        "point {index} appears twice (is a shard given twice?); last in {}",
+                        file.display()
+                    ))
+                }
+                None => {
+                    return Err(format!(
+                        "{}: point {index} is outside the grid",
+                        file.display()
+                    ))
+                }
+            }
+        }
+    }
+    let Some((meta, _)) = meta else {
+        return Err("no shard given".to_string());
+    };
+    let missing: Vec<usize> = records
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.is_none())
+        .map(|(i, _)| i)
+        .collect();
+    if !missing.is_empty() {
+        let shown: Vec<String> = missing.iter().take(10).map(ToString::to_string).collect();
+        return Err(format!(
+            "{} of {} points are missing (points {}{}): give every shard",
+            missing.len(),
+            meta.points,
+            shown.join(", "),
+            if missing.len() > 10 { ", ..." } else { "" }
+        ));
+    }
+    Ok((meta, records.into_iter().flatten().collect()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_ranges_lists_and_units() {
+        let p = parse_param("web.instances=2..5").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(p.values, ["2", "3", "4", "5"]);
+        let p = parse_param("traffic.rate=1000/s..8000/s:8").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(p.values[0], "1000/s");
+        assert_eq!(p.values[7], "8000/s");
+        assert_eq!(p.values.len(), 8);
+        let p = parse_param("x=0.5..1:3").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(p.values, ["0.5", "0.75", "1"]);
+        let p = parse_param("cache.eviction=lru, lfu").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(p.values, ["lru", "lfu"]);
+        assert!(parse_param("x=1.5..2").is_err());
+        assert!(parse_param("x=1ms..2s:3").is_err());
+        assert!(parse_param("x").is_err());
+    }
+
+    #[test]
+    fn grid_varies_the_first_parameter_slowest_and_shards_partition_it() {
+        let params = [
+            Param {
+                path: "a".into(),
+                values: vec!["1".into(), "2".into()],
+            },
+            Param {
+                path: "b".into(),
+                values: vec!["x".into(), "y".into(), "z".into()],
+            },
+        ];
+        let g = grid(&params).unwrap_or_default();
+        assert_eq!(g, [[0, 0], [0, 1], [0, 2], [1, 0], [1, 1], [1, 2]]);
+        for i in 0..6 {
+            let owners = (1..=4).filter(|&k| in_shard(i, Some((k, 4)))).count();
+            assert_eq!(owners, 1);
+        }
+        assert_eq!(parse_shard("2/8"), Ok((2, 8)));
+        assert!(parse_shard("0/8").is_err() && parse_shard("9/8").is_err());
+    }
+}

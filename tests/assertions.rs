@@ -1,0 +1,224 @@
+//! Assertions for CI: `sim run` and `sim check` exit 1 when an assertion fails and write the
+//! verdicts to summary.json and JUnit XML; they exit 0 when every assertion holds.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use tempfile::TempDir;
+
+/// A lightly loaded single server (utilization about 0.5): p99 is far below 250 ms and nothing
+/// fails, so the first three assertions hold; `web.utilization < 0.3` fails.
+fn scenario(assertions: &str) -> String {
+    format!(
+        "
+name: assert-test
+run: {{duration: 20s, warmup: 2s}}
+traffic:
+  - {{name: users, to: web, rate: 100/s, mix: {{read: 9, write: 1}}}}
+components:
+  - server: {{name: web, workers: 2, service_time: {{exponential: 10ms}}}}
+assert:
+{assertions}"
+    )
+}
+
+const HOLDING: &str = "  - p99 < 250ms\n  - availability >= 99.9%\n  - lost.writes == 0\n";
+const FAILING: &str = "  - p99 < 250ms\n  - web.utilization < 0.3\n";
+
+fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write the scenario");
+    path
+}
+
+fn sim() -> Command {
+    Command::cargo_bin("sim").expect("the sim binary")
+}
+
+#[test]
+fn a_violated_assertion_exits_1_with_a_junit_failure() {
+    let dir = TempDir::new().expect("a temporary directory");
+    let file = write(dir.path(), "failing.yaml", &scenario(FAILING));
+    let junit = dir.path().join("junit.xml");
+    let out = sim()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .arg("--junit")
+        .arg(&junit)
+        .output()
+        .expect("sim runs");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("assertion FAILED")
+            && stderr.contains("web.utilization < 0.3: ")
+            && stderr.contains("over the limit 30%"),
+        "{stderr}"
+    );
+    let xml = std::fs::read_to_string(&junit).expect("junit.xml written");
+    assert!(
+        xml.contains("tests=\"2\" failures=\"1\" errors=\"0\""),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<testcase name=\"web.utilization &lt; 0.3\""),
+        "{xml}"
+    );
+    assert!(xml.contains("<failure message=\""), "{xml}");
+    let summary: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("out/summary.json")).expect("summary.json"),
+    )
+    .expect("JSON");
+    assert_eq!(summary["assertions"][0]["passed"], true);
+    assert_eq!(summary["assertions"][1]["passed"], false);
+    assert_eq!(summary["assertions"][1]["limit"], 0.3);
+}
+
+#[test]
+fn holding_assertions_exit_0() {
+    let dir = TempDir::new().expect("a temporary directory");
+    let file = write(dir.path(), "holding.yaml", &scenario(HOLDING));
+    let junit = dir.path().join("junit.xml");
+    let out = sim()
+        .arg("run")
+        .arg(&file)
+        .arg("--quiet")
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .arg("--junit")
+        .arg(&junit)
+        .output()
+        .expect("sim runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let xml = std::fs::read_to_string(&junit).expect("junit.xml written");
+    assert!(
+        xml.contains("tests=\"3\" failures=\"0\" errors=\"0\""),
+        "{xml}"
+    );
+}
+
+#[test]
+fn check_runs_many_scenarios_in_argument_order() {
+    let dir = TempDir::new().expect("a temporary directory");
+    let good = write(dir.path(), "b-good.yaml", &scenario(HOLDING));
+    let bad = write(dir.path(), "a-bad.yaml", &scenario(FAILING));
+    let broken = write(dir.path(), "c-broken.yaml", &scenario("  - p99 < 250\n"));
+    let junit = dir.path().join("ci/junit.xml");
+    let out = sim()
+        .arg("check")
+        .arg(&good)
+        .arg(&bad)
+        .arg("--junit")
+        .arg(&junit)
+        .output()
+        .expect("sim runs");
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let first = stdout.find("b-good.yaml: ok (3 assertions)");
+    let second = stdout.find("a-bad.yaml: FAILED (1 of 2)");
+    assert!(
+        first.is_some() && second.is_some() && first < second,
+        "{stdout}"
+    );
+    let xml = std::fs::read_to_string(&junit).expect("junit.xml written");
+    assert!(
+        xml.contains("tests=\"5\" failures=\"1\" errors=\"0\""),
+        "{xml}"
+    );
+
+    // All holding: 0. A scenario that does not check: 2, and an <error> case.
+    let out = sim().arg("check").arg(&good).output().expect("sim runs");
+    assert_eq!(out.status.code(), Some(0));
+    let out = sim()
+        .arg("check")
+        .arg(&good)
+        .arg(&broken)
+        .arg("--junit")
+        .arg(&junit)
+        .output()
+        .expect("sim runs");
+    assert_eq!(out.status.code(), Some(2));
+    let xml = std::fs::read_to_string(&junit).expect("junit.xml written");
+    assert!(
+        xml.contains("<error message=\"the scenario could not be run\">"),
+        "{xml}"
+    );
+}
+
+#[test]
+fn bad_assertions_are_located_with_did_you_mean() {
+    let dir = TempDir::new().expect("a temporary directory");
+    let file = write(
+        dir.path(),
+        "typo.yaml",
+        &scenario("  - web.utilisation < 0.8\n  - p99 < 250\n"),
+    );
+    let out = sim().arg("validate").arg(&file).output().expect("sim runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let shown = file.display();
+    assert!(
+        stderr.contains(&format!(
+            "error: {shown}:9:9: unknown metric 'utilisation' of component 'web'"
+        )) && stderr.contains("= help: did you mean 'utilization'?"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "error: {shown}:10:11: 'p99' is a latency: its limit needs a unit"
+        )),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn confidence_bounds_need_replications() {
+    let dir = TempDir::new().expect("a temporary directory");
+    let file = write(
+        dir.path(),
+        "ci.yaml",
+        &scenario("  - {that: p99 < 250ms, confidence: 95%}\n"),
+    );
+    let out = sim()
+        .arg("run")
+        .arg(&file)
+        .arg("--quiet")
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .output()
+        .expect("sim runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("needs at least 2 replications"), "{stderr}");
+    let out = sim()
+        .arg("run")
+        .arg(&file)
+        .arg("--quiet")
+        .arg("--replications")
+        .arg("3")
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .output()
+        .expect("sim runs");
+    assert_eq!(out.status.code(), Some(0));
+    let summary: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("out/summary.json")).expect("summary.json"),
+    )
+    .expect("JSON");
+    assert_eq!(
+        summary["assertions"][0]["judged_on"],
+        "upper 95% bound over 3 replications"
+    );
+    assert_eq!(summary["replications"]["count"], 3);
+    assert_eq!(
+        summary["replications"]["seeds"],
+        serde_json::json!([1, 2, 3])
+    );
+}

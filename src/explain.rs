@@ -428,7 +428,7 @@ fn balancer(f: &mut Fields) -> String {
                 text,
                 "; {} requests go to {}",
                 r.get("types").map(flow).unwrap_or_default(),
-                r.get("backends").map(|b| pools(b)).unwrap_or_default()
+                r.get("backends").map(&pools).unwrap_or_default()
             );
         }
     }

@@ -6,6 +6,10 @@ use super::{EXIT_ASSERTION_FAILED, EXIT_BAD_INPUT, EXIT_OK, EXIT_OUTPUT_FAILED};
 use crate::course::{self, ScenarioFile, StepReport};
 use crate::run::{Design, Overrides, StudyOptions};
 
+/// A step's report and its charts (path under the image folder, SVG text), or the rendered
+/// error.
+type StepRun = Result<(StepReport, Vec<(String, String)>), String>;
+
 /// Width of the description column of `sim list`.
 const DESCRIPTION_CHARS: usize = 100;
 
@@ -122,7 +126,7 @@ pub fn course_command(dir: &Path, out: &Path, quiet: bool) -> i32 {
     let overrides = Overrides::default();
     let stop = || None;
     let done = || {};
-    let runs: Vec<Result<(StepReport, Vec<(String, String)>), String>> = steps
+    let runs: Vec<StepRun> = steps
         .par_iter()
         .map(|f| run_step(f, &overrides, &stop, &done))
         .collect();
@@ -209,7 +213,7 @@ fn run_step(
     overrides: &Overrides,
     stop: &(dyn Fn() -> Option<&'static str> + Sync),
     done: &(dyn Fn() + Sync),
-) -> Result<(StepReport, Vec<(String, String)>), String> {
+) -> StepRun {
     let shown = f.path.display().to_string();
     let design = Design::read(&f.path).map_err(|e| e.render())?;
     let text = design.text.clone();

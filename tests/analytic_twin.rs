@@ -70,7 +70,7 @@ fn round_robin_twin_is_erlang_arrivals() {
 
 #[test]
 fn cache_hit_ratios_follow_their_approximations() {
-    let result = run_file("scenarios/04b-cache-eviction.yaml");
+    let result = run_file("scenarios/05b-cache-eviction.yaml");
     let rows = rows(&result);
     assert_eq!(
         row(&rows, "lru", "hit_ratio").expectation.model,

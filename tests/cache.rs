@@ -451,8 +451,8 @@ fn cache_errors_are_explained() {
 #[test]
 fn shipped_cache_scenarios_run_and_are_deterministic() {
     for file in [
-        "scenarios/04-cache.yaml",
-        "scenarios/04b-cache-eviction.yaml",
+        "scenarios/05-cache.yaml",
+        "scenarios/05b-cache-eviction.yaml",
     ] {
         let shortened = || {
             let mut plan = sim::scenario::load(std::path::Path::new(file))

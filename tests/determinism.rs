@@ -44,9 +44,10 @@ fn run(scenario: &Path, extra: &[&str]) -> Run {
         .env("NO_COLOR", "1")
         .output()
         .expect("run sim");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
+    // Exit 1: the scenario's course claims (a crash at 150 s) are not met in 30 s; the
+    // results are written all the same.
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
         "sim run failed:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );

@@ -154,11 +154,15 @@ fn every_scenario_runs_shortened() {
             command.args(["--requests", "20000"]);
         }
         let out = command.output().expect("run sim");
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{} failed:\n{}",
+        // A cut-short run may fail the scenario's assertions (exit 1): they are judged on the
+        // full runs, in tests/course.rs for the course steps.
+        let has_assertions = !scenario_as_json(&path)["assert"].is_null();
+        let accepted: &[i32] = if has_assertions { &[0, 1] } else { &[0] };
+        assert!(
+            out.status.code().is_some_and(|c| accepted.contains(&c)),
+            "{} failed ({:?}):\n{}",
             path.display(),
+            out.status.code(),
             String::from_utf8_lossy(&out.stderr)
         );
         let summary: Value = serde_json::from_slice(

@@ -35,6 +35,7 @@ macro_rules! say_raw {
     }};
 }
 
+mod course;
 mod studies;
 
 pub const EXIT_OK: i32 = 0;
@@ -234,6 +235,31 @@ enum Command {
     },
     /// Print the JSON Schema of the scenario format.
     Schema,
+    /// List the scenarios of a folder with their descriptions: the course steps first, in
+    /// order, then the others.
+    List {
+        /// The folder (default: scenarios).
+        #[arg(default_value = "scenarios")]
+        dir: PathBuf,
+    },
+    /// Describe a scenario in plain words: its traffic, components, story, checks and outputs.
+    Explain {
+        /// The scenario file.
+        scenario: PathBuf,
+    },
+    /// Run every course step of a folder and write the course (Markdown with each step's
+    /// numbers, verdicts and charts); exit 1 if a step's assertion fails.
+    Course {
+        /// The folder of the course steps (default: scenarios).
+        #[arg(default_value = "scenarios")]
+        dir: PathBuf,
+        /// The Markdown file to write; its charts go into the folder of the same name.
+        #[arg(long, default_value = "docs/course.md")]
+        out: PathBuf,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
 }
 
 fn parse_duration_arg(text: &str) -> Result<SimDuration, String> {
@@ -415,6 +441,9 @@ pub fn main() -> i32 {
                 }
             }
         }
+        Command::List { dir } => course::list_command(&dir),
+        Command::Explain { scenario } => course::explain_command(&scenario),
+        Command::Course { dir, out, quiet } => course::course_command(&dir, &out, quiet),
     }
 }
 

@@ -1,0 +1,274 @@
+//! `sim list`, `sim explain` and `sim course`: the commands of the workshop course.
+
+use std::path::{Path, PathBuf};
+
+use super::{EXIT_ASSERTION_FAILED, EXIT_BAD_INPUT, EXIT_OK, EXIT_OUTPUT_FAILED};
+use crate::course::{self, ScenarioFile, StepReport};
+use crate::run::{Design, Overrides, StudyOptions};
+
+/// A step's report and its charts (path under the image folder, SVG text), or the rendered
+/// error.
+type StepRun = Result<(StepReport, Vec<(String, String)>), String>;
+
+/// Width of the description column of `sim list`.
+const DESCRIPTION_CHARS: usize = 100;
+
+fn files_of(dir: &Path) -> Result<Vec<ScenarioFile>, i32> {
+    match course::scenario_files(dir) {
+        Ok(files) if files.is_empty() => {
+            eprintln!(
+                "error: {}: no scenario files (.yaml) in this folder",
+                dir.display()
+            );
+            Err(EXIT_BAD_INPUT)
+        }
+        Ok(files) => Ok(files),
+        Err(e) => {
+            eprintln!("error: {}: cannot read the folder: {e}", dir.display());
+            if e.kind() == std::io::ErrorKind::NotFound {
+                eprintln!("help: give the folder of the scenarios: sim list DIR");
+            }
+            Err(EXIT_BAD_INPUT)
+        }
+    }
+}
+
+/// `sim list [DIR]`: the course steps in order, then the other scenarios, each with its
+/// one-line description.
+pub fn list_command(dir: &Path) -> i32 {
+    let files = match files_of(dir) {
+        Ok(f) => f,
+        Err(code) => return code,
+    };
+    let mut code = EXIT_OK;
+    let rows: Vec<(String, String, String)> = files
+        .iter()
+        .map(|f| {
+            let label = f.step.as_ref().map(|s| s.label()).unwrap_or_default();
+            let description = match crate::scenario::load(&f.path) {
+                Ok(plan) => plan.description.map_or_else(
+                    || "(no description)".to_string(),
+                    |d| course::one_line(&d, DESCRIPTION_CHARS),
+                ),
+                Err(_) => {
+                    code = EXIT_BAD_INPUT;
+                    format!(
+                        "(does not load: sim validate {} says why)",
+                        f.path.display()
+                    )
+                }
+            };
+            (label, f.path.display().to_string(), description)
+        })
+        .collect();
+    let width = rows.iter().map(|r| r.1.chars().count()).max().unwrap_or(0);
+    let steps = files.iter().filter(|f| f.step.is_some()).count();
+    if steps > 0 {
+        say!("Course, one step at a time (sim run FILE; sim explain FILE says what it simulates):");
+        for (label, path, description) in rows.iter().take(steps) {
+            say!("  {label:>3}  {path:<width$}  {description}");
+        }
+    }
+    if rows.len() > steps {
+        if steps > 0 {
+            say!();
+        }
+        say!("Other scenarios:");
+        for (_, path, description) in rows.iter().skip(steps) {
+            say!("       {path:<width$}  {description}");
+        }
+    }
+    code
+}
+
+/// `sim explain FILE`: the scenario in plain words.
+pub fn explain_command(path: &Path) -> i32 {
+    let plan = match crate::scenario::load(path) {
+        Ok(plan) => plan,
+        Err(e) => {
+            eprint!("{}", e.render());
+            return EXIT_BAD_INPUT;
+        }
+    };
+    // The file loaded, so it is readable YAML.
+    let doc = std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| serde_saphyr::from_str::<serde_json::Value>(&text).ok());
+    let Some(doc) = doc else {
+        eprintln!("error: {}: cannot read the scenario", path.display());
+        return EXIT_BAD_INPUT;
+    };
+    say_raw!(
+        "{}",
+        crate::explain::explain(&doc, &plan, &path.display().to_string())
+    );
+    EXIT_OK
+}
+
+/// `sim course`: runs every course step in `dir` (in parallel), writes the written course to
+/// `out` and the charts it shows into the folder beside it named like it (`docs/course.md`,
+/// `docs/course/`). Exits 1 if a step's assertion fails (the course is still written), 2 if a
+/// step does not load or names a chart its run does not draw, 3 if it cannot write.
+pub fn course_command(dir: &Path, out: &Path, quiet: bool) -> i32 {
+    use rayon::prelude::*;
+    let files = match files_of(dir) {
+        Ok(f) => f,
+        Err(code) => return code,
+    };
+    let steps: Vec<&ScenarioFile> = files.iter().filter(|f| f.step.is_some()).collect();
+    if steps.is_empty() {
+        eprintln!(
+            "error: {}: no course steps (files named NN-name.yaml)",
+            dir.display()
+        );
+        return EXIT_BAD_INPUT;
+    }
+    let overrides = Overrides::default();
+    let stop = || None;
+    let done = || {};
+    let runs: Vec<StepRun> = steps
+        .par_iter()
+        .map(|f| run_step(f, &overrides, &stop, &done))
+        .collect();
+    let images_dir: PathBuf = out.with_extension("");
+    let images_name = images_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "course".to_string());
+    let mut code = EXIT_OK;
+    let mut reports = Vec::new();
+    let mut svgs = Vec::new();
+    for run in runs {
+        match run {
+            Ok((report, files)) => {
+                let failed = report.assertions.iter().filter(|v| !v.passed).count();
+                if !quiet {
+                    say!(
+                        "step {:>3}  {}: {}",
+                        report.step.label(),
+                        report.file,
+                        if failed == 0 {
+                            format!("ok ({} assertions)", report.assertions.len())
+                        } else {
+                            format!("FAILED ({failed} of {})", report.assertions.len())
+                        }
+                    );
+                }
+                for v in report.assertions.iter().filter(|v| !v.passed) {
+                    eprintln!(
+                        "assertion FAILED  {}: {}: {}",
+                        report.file, v.text, v.message
+                    );
+                    code = code.max(EXIT_ASSERTION_FAILED);
+                }
+                svgs.extend(files);
+                reports.push(report);
+            }
+            Err(message) => {
+                eprint!("{message}");
+                code = EXIT_BAD_INPUT;
+            }
+        }
+    }
+    if code == EXIT_BAD_INPUT {
+        return code;
+    }
+    let text = course::markdown(&reports, &images_name);
+    let written = (|| -> std::io::Result<()> {
+        if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)?;
+        }
+        // The image folder holds exactly the charts of this course.
+        if images_dir.is_dir() {
+            std::fs::remove_dir_all(&images_dir)?;
+        }
+        for (file, svg) in &svgs {
+            let path = images_dir.join(file);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            crate::report::write_atomically(&path, svg.as_bytes())?;
+        }
+        crate::report::write_atomically(out, text.as_bytes())
+    })();
+    if let Err(e) = written {
+        eprintln!("error: cannot write the course to {}: {e}", out.display());
+        return EXIT_OUTPUT_FAILED;
+    }
+    if !quiet {
+        say!(
+            "course in {} ({} steps, charts in {})",
+            out.display(),
+            reports.len(),
+            images_dir.display()
+        );
+    }
+    code
+}
+
+/// Runs one step as its file says; returns its report and its charts (path under the image
+/// folder, SVG text), or the rendered error.
+fn run_step(
+    f: &ScenarioFile,
+    overrides: &Overrides,
+    stop: &(dyn Fn() -> Option<&'static str> + Sync),
+    done: &(dyn Fn() + Sync),
+) -> StepRun {
+    let shown = f.path.display().to_string();
+    let design = Design::read(&f.path).map_err(|e| e.render())?;
+    let text = design.text.clone();
+    let study = crate::run::study(
+        &design,
+        &StudyOptions {
+            overrides,
+            replications: None,
+            only: None,
+            stop,
+            done,
+        },
+    )
+    .map_err(|e| e.render())?;
+    let header = course::header(&text);
+    let files = crate::report::data::SavedFiles::of(&study.result)
+        .map_err(|e| format!("error: {shown}: {e}\n"))?;
+    let data = crate::report::data::ReportData::parse(&files, Path::new("."))
+        .map_err(|e| format!("error: {shown}: {e}\n"))?;
+    let drawn =
+        crate::report::render::charts(&data).map_err(|e| format!("error: {shown}: {e}\n"))?;
+    let picked = course::pick_charts(&header.charts, &drawn).map_err(|missing| {
+        format!(
+            "error: {shown}: the header's 'Charts:' names {} that the run does not draw\nhelp: charts drawn: {}\n",
+            missing
+                .iter()
+                .map(|m| format!("'{m}'"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            drawn
+                .iter()
+                .map(|c| c.file.trim_end_matches(".svg"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })?;
+    let svgs: Vec<(String, String)> = picked
+        .iter()
+        .map(|c| (format!("{}/{}", f.stem, c.file), c.svg.clone()))
+        .collect();
+    let step = f.step.clone().unwrap_or(course::Step {
+        number: 0,
+        part: String::new(),
+    });
+    let summary = study.summaries.first().cloned().unwrap_or_default();
+    Ok((
+        StepReport {
+            step,
+            file: shown,
+            stem: f.stem.clone(),
+            header,
+            summary,
+            assertions: study.result.assertions.clone(),
+            images: svgs.iter().map(|(p, _)| p.clone()).collect(),
+        },
+        svgs,
+    ))
+}

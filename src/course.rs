@@ -1,0 +1,510 @@
+//! The workshop course: the numbered scenarios of `scenarios/`, their headers, and the written
+//! course (`docs/course.md`) generated from real runs of them.
+//!
+//! A scenario file is a **course step** when its name starts with a two-digit step number, an
+//! optional lower-case part letter and a dash: `01-single-server.yaml` is step 1,
+//! `05b-cache-eviction.yaml` is step 5, part b. Steps are ordered by number, then part; `sim
+//! list` shows them first, then the other scenarios by name.
+//!
+//! A step's **header** is the comment block at the top of its file, in paragraphs separated by
+//! empty comment lines:
+//!
+//! ```text
+//! # Step 3: a load balancer and several web servers; kill one.      <- the title
+//! #
+//! # What changed: ...                                                <- paragraphs, as Markdown
+//! #
+//! # Look at:
+//! # - the requests-per-backend chart ...
+//! #
+//! # Question for the room: ...
+//! #
+//! # Answer: ...
+//! #
+//! # Charts: backends-lb, errors                                      <- charts for the course
+//! ```
+//!
+//! The first paragraph is the title (`Step <label>:` is dropped). A paragraph starting
+//! `Charts:` lists the charts (file names in `charts/` without `.svg`) that the written course
+//! shows; a chart drawn in parts (`utilisation-1.svg`, `utilisation-2.svg`) is shown whole by
+//! its base name. Every other paragraph goes into the course as Markdown, its leading
+//! `Label:` in bold. Tested in `tests/course.rs`.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+/// Where a course step sits: `05b-...` is number 5, part "b".
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Step {
+    pub number: u32,
+    /// "" or one lower-case letter.
+    pub part: String,
+}
+
+impl Step {
+    /// The step a file stem names, if it is a course step (`NN-name` or `NNx-name`).
+    pub fn of(stem: &str) -> Option<Step> {
+        let digits = stem.get(..2)?;
+        if !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let number = digits.parse().ok()?;
+        let rest = &stem[2..];
+        let (part, rest) = match rest.bytes().next() {
+            Some(b) if b.is_ascii_lowercase() => (&rest[..1], &rest[1..]),
+            _ => ("", rest),
+        };
+        let name = rest.strip_prefix('-')?;
+        if name.is_empty() {
+            return None;
+        }
+        Some(Step {
+            number,
+            part: part.to_string(),
+        })
+    }
+
+    /// "3", "5b".
+    pub fn label(&self) -> String {
+        format!("{}{}", self.number, self.part)
+    }
+}
+
+/// A scenario file found in a folder.
+#[derive(Clone, Debug)]
+pub struct ScenarioFile {
+    pub path: PathBuf,
+    /// The file name without `.yaml`.
+    pub stem: String,
+    /// Set for course steps.
+    pub step: Option<Step>,
+}
+
+/// The scenario files (`.yaml`, `.yml`) directly in `dir`: course steps first, in step order,
+/// then the others by name.
+pub fn scenario_files(dir: &Path) -> std::io::Result<Vec<ScenarioFile>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        let is_yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
+        if !is_yaml || !path.is_file() {
+            continue;
+        }
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let step = Step::of(&stem);
+        files.push(ScenarioFile { path, stem, step });
+    }
+    files.sort_by(|a, b| match (&a.step, &b.step) {
+        (Some(x), Some(y)) => (x, &a.stem).cmp(&(y, &b.stem)),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => a.stem.cmp(&b.stem),
+    });
+    Ok(files)
+}
+
+/// A description on one line: whitespace collapsed; a long one cut at its first sentence, or
+/// at a word boundary with an ellipsis.
+pub fn one_line(description: &str, max_chars: usize) -> String {
+    let line = description.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.chars().count() <= max_chars {
+        return line;
+    }
+    if let Some(end) = line.find(". ") {
+        if line[..=end].chars().count() <= max_chars {
+            return line[..=end].to_string();
+        }
+    }
+    let mut out = String::new();
+    for word in line.split(' ') {
+        if out.chars().count() + word.chars().count() + 2 > max_chars {
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out.push('…');
+    out
+}
+
+/// A step's header comment, parsed.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Header {
+    /// The first paragraph, without its `Step N:` prefix.
+    pub title: String,
+    /// The other paragraphs, one string each (lines kept), without the `Charts:` one.
+    pub paragraphs: Vec<String>,
+    /// Chart names from the `Charts:` paragraph.
+    pub charts: Vec<String>,
+}
+
+/// Parses the comment block at the top of a scenario file.
+pub fn header(text: &str) -> Header {
+    let mut paragraphs: Vec<Vec<String>> = vec![Vec::new()];
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        let content = if let Some(rest) = trimmed.strip_prefix('#') {
+            rest.strip_prefix(' ').unwrap_or(rest).trim_end()
+        } else if trimmed.is_empty() {
+            ""
+        } else {
+            break;
+        };
+        if content.is_empty() {
+            if paragraphs.last().is_some_and(|p| !p.is_empty()) {
+                paragraphs.push(Vec::new());
+            }
+        } else if let Some(last) = paragraphs.last_mut() {
+            last.push(content.to_string());
+        }
+    }
+    paragraphs.retain(|p| !p.is_empty());
+    let mut header = Header::default();
+    let mut rest = paragraphs.into_iter();
+    if let Some(first) = rest.next() {
+        let title = first.join(" ");
+        header.title = match title.strip_prefix("Step ").and_then(|t| t.split_once(": ")) {
+            Some((_, t)) => t.to_string(),
+            None => title,
+        };
+    }
+    for p in rest {
+        let joined = p.join(" ");
+        if let Some(list) = joined.strip_prefix("Charts:") {
+            header.charts.extend(
+                list.split(',')
+                    .map(|c| c.trim().trim_end_matches(".svg").to_string())
+                    .filter(|c| !c.is_empty()),
+            );
+        } else {
+            header.paragraphs.push(p.join("\n"));
+        }
+    }
+    header
+}
+
+/// A paragraph of a header as Markdown: a leading `Label:` in bold, `<` and `>` outside code
+/// spans escaped (so `components.<cache>` is not read as an HTML tag).
+pub fn paragraph_markdown(paragraph: &str) -> String {
+    let escaped = escape_outside_code(paragraph);
+    let label_end = escaped.find(':').filter(|&i| {
+        let label = &escaped[..i];
+        i <= 40
+            && label.starts_with(|c: char| c.is_ascii_uppercase())
+            && label
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == ' ' || c == ',' || c == '(' || c == ')')
+    });
+    match label_end {
+        Some(i) => format!("**{}:**{}", &escaped[..i], &escaped[i + 1..]),
+        None => escaped,
+    }
+}
+
+fn escape_outside_code(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_code = false;
+    for c in text.chars() {
+        match c {
+            '`' => {
+                in_code = !in_code;
+                out.push(c);
+            }
+            '<' if !in_code => out.push_str("&lt;"),
+            '>' if !in_code => out.push_str("&gt;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// One course step run for the written course.
+pub struct StepReport {
+    pub step: Step,
+    /// The file as the course names it (`scenarios/01-single-server.yaml`).
+    pub file: String,
+    pub stem: String,
+    pub header: Header,
+    /// The run's `summary.json`.
+    pub summary: Value,
+    pub assertions: Vec<crate::assertions::Verdict>,
+    /// Chart files shown, relative to the course's image folder (`01-single-server/x.svg`).
+    pub images: Vec<String>,
+}
+
+/// Picks the charts a header asks for among those a run drew: `name.svg`, or its parts
+/// `name-1.svg`, `name-2.svg`, ... Returns the files, or the names that match nothing.
+pub fn pick_charts<'a>(
+    wanted: &[String],
+    drawn: &'a [crate::report::render::Chart],
+) -> Result<Vec<&'a crate::report::render::Chart>, Vec<String>> {
+    let mut picked = Vec::new();
+    let mut missing = Vec::new();
+    for name in wanted {
+        let exact = format!("{name}.svg");
+        let found: Vec<_> = match drawn.iter().find(|c| c.file == exact) {
+            Some(c) => vec![c],
+            None => drawn
+                .iter()
+                .filter(|c| {
+                    c.file
+                        .strip_prefix(name.as_str())
+                        .and_then(|r| r.strip_prefix('-'))
+                        .and_then(|r| r.strip_suffix(".svg"))
+                        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+                })
+                .collect(),
+        };
+        if found.is_empty() {
+            missing.push(name.clone());
+        }
+        picked.extend(found);
+    }
+    if missing.is_empty() {
+        Ok(picked)
+    } else {
+        Err(missing)
+    }
+}
+
+fn pct(x: Option<f64>) -> String {
+    x.map_or_else(|| "-".to_string(), |v| format!("{:.3}%", v * 100.0))
+}
+
+fn ms(x: Option<f64>) -> String {
+    x.map_or_else(
+        || "-".to_string(),
+        |v| crate::assertions::show(crate::assertions::Quantity::Latency, v),
+    )
+}
+
+/// The headline figures of a run, as one Markdown table row's cells.
+fn headline(summary: &Value) -> [String; 5] {
+    let f = |v: &Value| v.as_f64();
+    [
+        summary["requests"]["total"]
+            .as_u64()
+            .map_or_else(|| "-".to_string(), |n| n.to_string()),
+        pct(f(&summary["availability"])),
+        f(&summary["throughput_rps"]).map_or_else(|| "-".to_string(), |v| format!("{v:.1}/s")),
+        ms(f(&summary["latency_ms"]["p50"])),
+        ms(f(&summary["latency_ms"]["p99"])),
+    ]
+}
+
+/// Markdown anchor of a heading, as GitHub makes it.
+fn anchor(heading: &str) -> String {
+    heading
+        .to_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            'a'..='z' | '0'..='9' | '-' | '_' => Some(c),
+            ' ' => Some('-'),
+            c if c.is_alphanumeric() => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+fn heading(step: &StepReport) -> String {
+    format!("Step {}: {}", step.step.label(), step.header.title)
+}
+
+fn cell(text: &str) -> String {
+    escape_outside_code(text).replace('|', "\\|")
+}
+
+/// The written course: an index, then every step with its header, its figures, the verdicts
+/// of its assertions and its charts. `images` is the folder of the charts, relative to the
+/// document. Deterministic: the same runs give the same text.
+pub fn markdown(steps: &[StepReport], images: &str) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# The workshop course: from one server to millions of users\n\n\
+         <!-- Generated by `sim course` from real runs of the course scenarios: do not edit.\n     \
+         Edit the scenarios' header comments and run `cargo run --release -- course`. -->\n\n\
+         Each step is one scenario in `scenarios/`: run it with `sim run FILE`, open\n\
+         `output/<step>/report.html`, and `sim explain FILE` says in plain words what it\n\
+         simulates. Every step states what changed from the previous one, what to look at in the\n\
+         charts, a question for the room and the answer the numbers give; its `assert` section\n\
+         checks that claim on every CI run (`sim check`), so the course cannot silently stop\n\
+         teaching what it says. The figures and charts below come from the runs that generated\n\
+         this page (the scenario's seed and duration).\n"
+    );
+    let _ = writeln!(
+        out,
+        "| step | scenario | requests | availability | throughput | p50 | p99 | claims checked |"
+    );
+    let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---|");
+    for s in steps {
+        let [requests, availability, throughput, p50, p99] = headline(&s.summary);
+        let passed = s.assertions.iter().filter(|v| v.passed).count();
+        let _ = writeln!(
+            out,
+            "| [{}](#{}) | `{}` | {requests} | {availability} | {throughput} | {p50} | {p99} | {passed} of {} |",
+            s.step.label(),
+            anchor(&heading(s)),
+            s.file,
+            s.assertions.len()
+        );
+    }
+    for s in steps {
+        let _ = writeln!(out, "\n## {}\n", cell(&heading(s)));
+        let _ = writeln!(out, "```sh\nsim run {}\n```\n", s.file);
+        for p in &s.header.paragraphs {
+            let _ = writeln!(out, "{}\n", paragraph_markdown(p));
+        }
+        let duration = s.summary["duration_s"].as_f64().unwrap_or(0.0);
+        let warmup = s.summary["warmup_s"].as_f64().unwrap_or(0.0);
+        let _ = writeln!(
+            out,
+            "**The numbers** (seed {}, {} simulated{}):\n",
+            s.summary["seed"],
+            crate::explain::clock(duration),
+            if warmup > 0.0 {
+                format!(
+                    ", the first {} left out as warm-up",
+                    crate::explain::clock(warmup)
+                )
+            } else {
+                String::new()
+            }
+        );
+        let [requests, availability, throughput, p50, p99] = headline(&s.summary);
+        let _ = writeln!(
+            out,
+            "| requests | availability | throughput | p50 | p99 |\n|---:|---:|---:|---:|---:|\n\
+             | {requests} | {availability} | {throughput} | {p50} | {p99} |\n"
+        );
+        let lost: Vec<String> = s.summary["lost"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(_, v)| v.as_f64().is_some_and(|x| x > 0.0))
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        if !lost.is_empty() {
+            let _ = writeln!(out, "Lost: {}.\n", lost.join(", "));
+        }
+        if let Some(slo) = s.summary["slo"].as_object() {
+            let _ = writeln!(
+                out,
+                "SLO: {} of requests within {}: {} ({}), error budget used {}.\n",
+                pct(slo.get("target").and_then(Value::as_f64)),
+                ms(slo.get("latency_ms").and_then(Value::as_f64)),
+                pct(slo.get("good_fraction").and_then(Value::as_f64)),
+                if slo.get("met").and_then(Value::as_bool) == Some(true) {
+                    "met"
+                } else {
+                    "missed"
+                },
+                pct(slo
+                    .get("error_budget")
+                    .and_then(|b| b.get("used"))
+                    .and_then(Value::as_f64)),
+            );
+        }
+        if !s.assertions.is_empty() {
+            let _ = writeln!(
+                out,
+                "**The claims, checked** (the scenario's `assert` section):\n\n| claim | verdict | measured |\n|---|---|---|"
+            );
+            for v in &s.assertions {
+                let _ = writeln!(
+                    out,
+                    "| `{}` | {} | {} |",
+                    v.text.replace('|', "\\|"),
+                    if v.passed { "ok" } else { "**FAILED**" },
+                    cell(&v.message)
+                );
+            }
+            out.push('\n');
+        }
+        for image in &s.images {
+            let name = image
+                .rsplit('/')
+                .next()
+                .unwrap_or(image)
+                .trim_end_matches(".svg");
+            let _ = writeln!(out, "![{name}]({images}/{image})\n");
+        }
+    }
+    while out.contains("\n\n\n") {
+        out = out.replace("\n\n\n", "\n\n");
+    }
+    let trimmed = out.trim_end().len();
+    out.truncate(trimmed);
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_are_named_by_two_digits_an_optional_part_and_a_dash() {
+        let s = |n: u32, p: &str| {
+            Some(Step {
+                number: n,
+                part: p.into(),
+            })
+        };
+        assert_eq!(Step::of("01-single-server"), s(1, ""));
+        assert_eq!(Step::of("05b-cache-eviction"), s(5, "b"));
+        assert_eq!(Step::of("13-capstone"), s(13, ""));
+        assert_eq!(Step::of("1-x"), None);
+        assert_eq!(Step::of("05-"), None);
+        assert_eq!(Step::of("05bb-x"), None);
+        assert_eq!(Step::of("retry-storm"), None);
+        assert_eq!(Step::of("05B-x"), None);
+        assert_eq!(s(5, "b").map(|s| s.label()).as_deref(), Some("5b"));
+    }
+
+    #[test]
+    fn the_header_gives_title_paragraphs_and_charts() {
+        let h = header(
+            "# Step 2: separate tiers;\n# and a limit.\n#\n# What changed: a.\n# b <c>.\n#\n# Look at:\n# - x\n#   y\n#\n# Charts: utilisation, errors.svg\nname: x\n# not header\n",
+        );
+        assert_eq!(h.title, "separate tiers; and a limit.");
+        assert_eq!(
+            h.paragraphs,
+            ["What changed: a.\nb <c>.", "Look at:\n- x\n  y"]
+        );
+        assert_eq!(h.charts, ["utilisation", "errors"]);
+        assert_eq!(
+            paragraph_markdown(&h.paragraphs[0]),
+            "**What changed:** a.\nb &lt;c&gt;."
+        );
+        assert_eq!(
+            paragraph_markdown("see `a <b>` and x: y"),
+            "see `a <b>` and x: y"
+        );
+    }
+
+    #[test]
+    fn descriptions_fit_on_one_line() {
+        assert_eq!(one_line("a\n  b c", 80), "a b c");
+        assert_eq!(
+            one_line("First sentence. Second one is long enough", 20),
+            "First sentence."
+        );
+        assert_eq!(one_line("aaaa bbbb cccc dddd", 12), "aaaa bbbb…");
+    }
+
+    #[test]
+    fn anchors_follow_github() {
+        assert_eq!(
+            anchor("Step 5b: which entry should a full cache throw away? LRU, LFU"),
+            "step-5b-which-entry-should-a-full-cache-throw-away-lru-lfu"
+        );
+    }
+}

@@ -411,6 +411,10 @@ pub fn topology(plan: &Plan) -> Topology {
                 add_edge(id, queue.consumer);
                 queue.describe()
             }
+            ComponentPlan::Cdn(cdn) => {
+                add_edge(id, cdn.origin);
+                cdn.describe()
+            }
             ComponentPlan::Balancer(balancer) => {
                 let mut algorithms: Vec<&str> = Vec::new();
                 for group in &balancer.groups {

@@ -10,6 +10,7 @@ pub mod autoscale;
 pub mod breaker;
 pub mod cache;
 pub mod call;
+pub mod cdn;
 pub mod database;
 pub mod dist;
 pub mod downtime;

@@ -30,6 +30,7 @@ mod autoscale;
 mod balancer;
 mod breaker;
 mod cache;
+mod cdn;
 mod database;
 mod failures;
 mod queue;
@@ -39,6 +40,7 @@ mod traffic;
 
 use balancer::{backend_name, check_balancer};
 use cache::check_cache;
+use cdn::check_cdn;
 use database::{check_database, check_sharded};
 use failures::{check_failure, check_random_failure};
 use queue::check_queue;
@@ -89,6 +91,7 @@ pub enum ComponentPlan {
     Sharded(crate::model::shard::ShardedConfig),
     RateLimiter(crate::model::rate_limiter::RateLimiterConfig),
     Queue(crate::model::queue::QueueConfig),
+    Cdn(crate::model::cdn::CdnConfig),
 }
 
 impl ComponentPlan {
@@ -102,6 +105,7 @@ impl ComponentPlan {
             ComponentPlan::Sharded(_) => "sharded_database",
             ComponentPlan::RateLimiter(_) => "rate_limiter",
             ComponentPlan::Queue(_) => "queue",
+            ComponentPlan::Cdn(_) => "cdn",
         }
     }
 }
@@ -158,6 +162,7 @@ enum Role {
     Sharded,
     RateLimiter,
     Queue,
+    Cdn,
 }
 
 impl Role {
@@ -171,12 +176,13 @@ impl Role {
             Role::Sharded => "a sharded database",
             Role::RateLimiter => "a rate limiter",
             Role::Queue => "a queue",
+            Role::Cdn => "a CDN",
         }
     }
 }
 
 /// Components a server step, a cache's backing store or a traffic source may call.
-const CALLABLE: [Role; 7] = [
+const CALLABLE: [Role; 8] = [
     Role::Server,
     Role::Balancer,
     Role::Cache,
@@ -184,6 +190,7 @@ const CALLABLE: [Role; 7] = [
     Role::Sharded,
     Role::RateLimiter,
     Role::Queue,
+    Role::Cdn,
 ];
 
 struct Checker {
@@ -533,6 +540,7 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
             raw::ComponentSpec::ShardedDatabase(s) => declared.push((&s.name, Role::Sharded)),
             raw::ComponentSpec::RateLimiter(l) => declared.push((&l.name, Role::RateLimiter)),
             raw::ComponentSpec::Queue(q) => declared.push((&q.name, Role::Queue)),
+            raw::ComponentSpec::Cdn(k) => declared.push((&k.name, Role::Cdn)),
         }
     }
     for t in &scenario.traffic.value {
@@ -585,6 +593,14 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
                     .or(s.instances.as_ref()),
             ),
             raw::ComponentSpec::RateLimiter(l) => (&l.name, l.instances.as_ref()),
+            // A CDN's edges are its instances for failure targets: cdn[0] the first edge.
+            raw::ComponentSpec::Cdn(k) => {
+                if let Some(&(id, _, _)) = c.names.get(&k.name.value) {
+                    let edges = k.edges.value.len().clamp(1, limits::MAX_INSTANCES as usize);
+                    c.instances.insert(id, edges as u32);
+                }
+                continue;
+            }
             _ => continue,
         };
         if let (Some(&(id, _, _)), Some(n)) = (c.names.get(&name.value), instances) {
@@ -686,6 +702,11 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
                     components.push((q.name.value.clone(), ComponentPlan::Queue(queue)));
                 }
             }
+            raw::ComponentSpec::Cdn(k) => {
+                if let Some(cdn) = check_cdn(&mut c, k, &regions) {
+                    components.push((k.name.value.clone(), ComponentPlan::Cdn(cdn)));
+                }
+            }
         }
     }
     // A cache-aside cache's store is the one its callers name: it tells stale reads.
@@ -732,6 +753,7 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
                 Role::Sharded,
                 Role::RateLimiter,
                 Role::Queue,
+                Role::Cdn,
             ];
             let a = c.reference(&link.between.value[0], "link end", &all);
             let b = c.reference(&link.between.value[1], "link end", &all);
@@ -927,6 +949,9 @@ fn check_cycles(c: &mut Checker, scenario: &raw::Scenario) {
             }
             raw::ComponentSpec::Queue(q) => {
                 edges.insert(q.name.value.clone(), vec![q.consumer.clone()]);
+            }
+            raw::ComponentSpec::Cdn(k) => {
+                edges.insert(k.name.value.clone(), vec![k.origin.clone()]);
             }
         }
     }

@@ -385,6 +385,11 @@ pub fn topology(plan: &Plan) -> Topology {
                         }
                     }
                 }
+                if let Some(crate::model::sessions::SessionStore::Shared { store, .. }) =
+                    server.sessions.as_ref().map(|x| x.store)
+                {
+                    add_edge(id, store);
+                }
                 let per = if server.instances > 1 {
                     format!("{} x {}", server.instances, server.workers)
                 } else {

@@ -22,6 +22,7 @@ pub mod queue;
 pub mod rate;
 pub mod rate_limiter;
 pub mod server;
+pub mod sessions;
 pub mod shard;
 pub mod source;
 pub mod stats;

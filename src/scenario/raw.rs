@@ -395,6 +395,19 @@ pub struct ServerSpec {
     pub call_timeout: Option<At<Scalar>>,
     /// A circuit breaker on each component in `calls`.
     pub circuit_breaker: Option<At<BreakerSpec>>,
+    /// Users' sessions: `local` (in the instance's memory, lost when it crashes) or
+    /// {store: NAME} (a shared cache or key-value pool read by every request).
+    pub sessions: Option<At<OrMap<SessionsSpec>>>,
+}
+
+/// Where a server pool keeps its users' sessions.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SessionsSpec {
+    /// A cache or server pool holding every session (default: local sessions).
+    pub store: Option<At<String>>,
+    /// Local sessions expire after this long without a request (default: never).
+    pub idle_timeout: Option<At<Scalar>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -36,6 +36,7 @@ mod failures;
 mod queue;
 mod rate_limiter;
 mod server;
+mod sessions;
 mod traffic;
 
 use balancer::{backend_name, check_balancer};
@@ -925,6 +926,9 @@ fn check_cycles(c: &mut Checker, scenario: &raw::Scenario) {
                     s.calls.iter().flatten().flat_map(step_targets).collect();
                 for (_, over) in s.per_type.iter().flatten() {
                     out.extend(over.calls.iter().flatten().flat_map(step_targets));
+                }
+                if let Some(OrMap::Map(sessions)) = s.sessions.as_ref().map(|x| &x.value) {
+                    out.extend(sessions.store.iter().cloned());
                 }
                 edges.insert(s.name.value.clone(), out);
             }

@@ -107,10 +107,7 @@ fn edge_hit_ratio_under_ttl_matches_lambda_t_over_one_plus_lambda_t() {
     // the origin.
     let requests = cdn.requests as f64;
     assert_eq!(figure(cdn, &["hits"]) + figure(cdn, &["misses"]), requests);
-    assert_eq!(
-        figure(cdn, &["origin_requests"]),
-        figure(cdn, &["misses"])
-    );
+    assert_eq!(figure(cdn, &["origin_requests"]), figure(cdn, &["misses"]));
     assert_eq!(
         component(&result, "origin").requests as f64,
         figure(cdn, &["origin_requests"])
@@ -175,7 +172,10 @@ fn a_purge_of_everything_misses_every_object_once_per_edge() {
 
 #[test]
 fn a_versioned_deploy_misses_each_new_name_once_per_edge_without_a_purge() {
-    let result = run_yaml(&change_scenario("deploys: [{at: 10s, types: [image]}]", false));
+    let result = run_yaml(&change_scenario(
+        "deploys: [{at: 10s, types: [image]}]",
+        false,
+    ));
     let cdn = component(&result, "cdn");
     for edge in ["us", "eu"] {
         assert_eq!(figure(cdn, &["edges", edge, "misses"]), 150.0, "{edge}");
@@ -243,7 +243,10 @@ fn during_an_outage_the_origin_receives_every_request() {
 
 #[test]
 fn a_crashed_edge_sends_only_its_region_to_the_origin() {
-    let result = run_yaml(&outage_scenario("{at: 0s, crash: 'cdn[1]'}", "requests: 10000"));
+    let result = run_yaml(&outage_scenario(
+        "{at: 0s, crash: 'cdn[1]'}",
+        "requests: 10000",
+    ));
     let cdn = component(&result, "cdn");
     assert_eq!(
         figure(cdn, &["edges", "eu", "bypassed"]),
@@ -260,7 +263,10 @@ fn a_crashed_edge_sends_only_its_region_to_the_origin() {
 
 #[test]
 fn an_outage_in_the_middle_shows_as_origin_load_and_a_cold_restart() {
-    let result = run_yaml(&outage_scenario("{at: 10s, crash: cdn, for: 10s}", "duration: 30s"));
+    let result = run_yaml(&outage_scenario(
+        "{at: 10s, crash: cdn, for: 10s}",
+        "duration: 30s",
+    ));
     let cdn = component(&result, "cdn");
     let series = |name: &str| {
         cdn.extra_windows
@@ -271,7 +277,12 @@ fn an_outage_in_the_middle_shows_as_origin_load_and_a_cold_restart() {
     };
     let origin = series("origin_requests");
     let bypassed = series("bypassed");
-    let arrivals: Vec<f64> = cdn.windows.rows().iter().map(|r| r.arrivals as f64).collect();
+    let arrivals: Vec<f64> = cdn
+        .windows
+        .rows()
+        .iter()
+        .map(|r| r.arrivals as f64)
+        .collect();
     for w in 11..19 {
         assert_eq!(bypassed.value(w, 1.0), Some(arrivals[w]), "window {w}");
         // Sent to the origin 50 or 120 ms after arriving: the same count, shifted.
@@ -342,7 +353,10 @@ fn an_edge_for_an_unknown_region_suggests_one() {
 #[test]
 fn a_cdn_origin_must_exist() {
     let (first, helps) = rejected("origin: web", "origin: wbe");
-    assert_eq!(first, "error: scenario.yaml:7:15: origin 'wbe' is not defined");
+    assert_eq!(
+        first,
+        "error: scenario.yaml:7:15: origin 'wbe' is not defined"
+    );
     assert_eq!(helps, ["did you mean 'web'?"]);
 }
 
@@ -379,7 +393,10 @@ fn errors_cannot_be_injected_into_a_cdn() {
         first,
         "error: scenario.yaml:11:29: injected errors apply to server pools, not CDNs"
     );
-    assert_eq!(helps, ["crash the CDN (or one edge, cdn[0]), or slow it down"]);
+    assert_eq!(
+        helps,
+        ["crash the CDN (or one edge, cdn[0]), or slow it down"]
+    );
 }
 
 #[test]

@@ -975,6 +975,10 @@ impl ServerPool {
         if j.session == SessionStep::Fill {
             // A failed write of a new session is ignored, as a cache-aside fill is.
             j.session = SessionStep::Done;
+            let client = sim.world.calls.get(j.upstream).request.client;
+            if let Some(sessions) = &mut self.sessions {
+                sessions.stored(client);
+            }
             self.next_step(me, job, sim);
             return;
         }

@@ -78,6 +78,8 @@ struct Record {
     alive: bool,
     /// The user has lost a session in a crash at least once.
     logged_out: bool,
+    /// Shared store: a login's new session is on its way to the store.
+    storing: bool,
 }
 
 pub struct Sessions {
@@ -149,6 +151,7 @@ impl Sessions {
             last_seen: now,
             alive: true,
             logged_out: false,
+            storing: false,
         });
         r.instance = instance;
         r.last_seen = now;
@@ -159,20 +162,33 @@ impl Sessions {
     /// Shared store: the store answered; `found` is the cache's hit or miss, `None` for a
     /// store without memory limits (it has every session it was given).
     pub fn shared_access(&mut self, client: u32, found: Option<bool>, now: SimTime) -> Access {
-        let seen = self.records.contains_key(&client);
-        let access = match (found, seen) {
-            (Some(true), _) | (None, true) => Access::Found,
-            (_, false) => Access::Login,
-            (Some(false), true) => Access::Relogin,
+        let record = self.records.get(&client).copied();
+        let access = match (found, record) {
+            (Some(true), _) | (None, Some(_)) => Access::Found,
+            // A second request of a client whose login is being stored joins that login.
+            (Some(false), Some(r)) if r.storing => Access::Found,
+            (_, None) => Access::Login,
+            (Some(false), Some(_)) => Access::Relogin,
         };
         let r = self.records.entry(client).or_insert(Record {
             instance: u32::MAX,
             last_seen: now,
             alive: true,
             logged_out: false,
+            storing: false,
         });
         r.last_seen = now;
+        if found.is_some() && access != Access::Found {
+            r.storing = true;
+        }
         self.count(access, now)
+    }
+
+    /// Shared store: the store has answered the write of `client`'s new session.
+    pub fn stored(&mut self, client: u32) {
+        if let Some(r) = self.records.get_mut(&client) {
+            r.storing = false;
+        }
     }
 
     /// Instance `instance` lost its memory (a crash, or it left the pool): the local sessions
@@ -300,8 +316,12 @@ mod tests {
         };
         let mut s = Sessions::new(config, SimTime::ZERO, 1_000_000_000);
         assert_eq!(s.shared_access(1, Some(false), at(0)), Access::Login);
+        // Before its session is stored, the client's next request joins the login.
+        assert_eq!(s.shared_access(1, Some(false), at(0)), Access::Found);
+        s.stored(1);
         assert_eq!(s.shared_access(1, Some(true), at(1)), Access::Found);
         assert_eq!(s.shared_access(1, Some(false), at(2)), Access::Relogin);
+        s.stored(1);
         assert_eq!(s.shared_access(2, None, at(2)), Access::Login);
         assert_eq!(s.shared_access(2, None, at(3)), Access::Found);
         s.instance_lost(0, at(4));

@@ -125,7 +125,7 @@ fn a_shared_session_store_loses_nothing() {
     // And paid for it: 1 ms each way plus the cache's 0.5 ms, on top of the 1 ms service.
     let local = run_yaml(&scenario("client_hash", "local"));
     let delta = web.latency.p50 - component(&local, "web").latency.p50;
-    assert!(delta >= 2.4 && delta < 2.6, "p50 grows by {delta} ms");
+    assert!((2.4..2.6).contains(&delta), "p50 grows by {delta} ms");
 }
 
 #[test]

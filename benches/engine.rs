@@ -1,95 +1,80 @@
-//! Engine throughput, side by side with a minimal hand-written event loop on the same workload.
+//! Engine throughput, side by side with a minimal hand-written event loop on the same workloads.
 //!
-//! `minimal/mm1` is the floor: a binary heap of (time, kind) events, exponential draws, one FIFO
-//! queue and nothing else. `sim/mm1` runs `benches/scenarios/mm1.yaml` through the whole
-//! simulator (scenario, components, histograms, windows). Both process the same number of
-//! requests, so the ratio of their times is the overhead of generality.
+//! `minimal/*` is the floor: a binary heap of arrival and departure events, exponential draws,
+//! round-robin routing over FIFO stations and nothing else. `sim/*` runs the matching file of
+//! `benches/scenarios/` through the whole simulator (scenario, components, calls through the
+//! network layer, histograms, windows). Both process the same number of requests, so the ratio
+//! of their times is the overhead of generality.
+//!
+//! `pending/*` runs an infinite-server pool with N requests in service on average (N = 10^2 to
+//! 10^6), to show how the cost per event grows with the size of the pending-event set.
 //!
 //! Run with `cargo bench --bench engine`; figures are recorded in docs/performance.md.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use rand::SeedableRng;
-use rand_distr::{Distribution, Exp};
+
+#[path = "common/minimal.rs"]
+mod minimal;
+use minimal::{minimal_loop, WORKLOADS};
 
 const REQUESTS: u64 = 200_000;
 
-/// The minimal M/M/1 loop: arrivals and departures in a binary heap.
-fn minimal_mm1(requests: u64, lambda: f64, mu: f64) -> f64 {
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
-    let arrival = Exp::new(lambda).expect("positive rate");
-    let service = Exp::new(mu).expect("positive rate");
-    // (time in ns, 0 = arrival / 1 = departure)
-    let mut heap: BinaryHeap<Reverse<(u64, u8)>> = BinaryHeap::new();
-    let mut waiting: VecDeque<u64> = VecDeque::new();
-    let mut busy_since: Option<u64> = None;
-    let mut total_response = 0u128;
-    let (mut arrived, mut departed) = (0u64, 0u64);
-    let ns = |s: f64| (s * 1e9) as u64;
-    heap.push(Reverse((ns(arrival.sample(&mut rng)), 0)));
-    while let Some(Reverse((now, kind))) = heap.pop() {
-        if kind == 0 {
-            arrived += 1;
-            if arrived < requests {
-                heap.push(Reverse((now + ns(arrival.sample(&mut rng)), 0)));
-            }
-            if busy_since.is_none() {
-                busy_since = Some(now);
-                heap.push(Reverse((now + ns(service.sample(&mut rng)), 1)));
-            }
-            waiting.push_back(now);
-        } else {
-            departed += 1;
-            if let Some(born) = waiting.pop_front() {
-                total_response += u128::from(now - born);
-            }
-            if waiting.is_empty() {
-                busy_since = None;
-            } else {
-                heap.push(Reverse((now + ns(service.sample(&mut rng)), 1)));
-            }
-        }
-    }
-    total_response as f64 / departed.max(1) as f64 / 1e9
+fn sim_scenario(path: &str, requests: u64) -> f64 {
+    sim_path(&Path::new(env!("CARGO_MANIFEST_DIR")).join(path), requests)
 }
 
-fn sim_scenario(path: &str, requests: u64) -> f64 {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut plan = sim::scenario::load(&root.join(path)).expect("benchmark scenario is valid");
+fn sim_path(path: &Path, requests: u64) -> f64 {
+    let mut plan = sim::scenario::load(path).expect("benchmark scenario is valid");
     plan.requests = Some(requests);
     let result = sim::run::run(plan, None).expect("benchmark scenario builds");
     result.end_to_end.latency.mean
 }
 
+/// The infinite-server workload of the `pending` group: 1000 requests/s, `in_flight` requests
+/// in service on average (Little's law: mean service time = in_flight / 1000 s).
+fn pending_scenario(in_flight: u64) -> std::path::PathBuf {
+    let yaml = format!(
+        "name: pending-{in_flight}\nseed: 1\nrun: {{requests: 1000}}\ntraffic:\n  - name: arrivals\n    to: pool\n    \
+         rate: 1000/s\ncomponents:\n  - server:\n      name: pool\n      workers: 10000000\n      \
+         service_time: {{exponential: {}ms}}\n",
+        in_flight
+    );
+    let path = std::env::temp_dir().join(format!("sim-bench-pending-{in_flight}.yaml"));
+    std::fs::write(&path, yaml).expect("temporary directory is writable");
+    path
+}
+
 fn bench(c: &mut Criterion) {
-    let mut group = c.benchmark_group("mm1");
-    group.sample_size(10);
-    group.throughput(Throughput::Elements(REQUESTS));
-    group.bench_function(BenchmarkId::new("minimal", REQUESTS), |b| {
-        b.iter(|| minimal_mm1(REQUESTS, 0.9, 1.0))
-    });
-    group.bench_function(BenchmarkId::new("sim", REQUESTS), |b| {
-        b.iter(|| sim_scenario("benches/scenarios/mm1.yaml", REQUESTS))
-    });
-    group.finish();
+    for w in WORKLOADS {
+        let (name, scenario, stations, workers, lambda) =
+            (w.name, w.scenario, w.stations, w.workers, w.lambda);
+        let mut group = c.benchmark_group(name);
+        group.sample_size(10);
+        group.throughput(Throughput::Elements(REQUESTS));
+        group.bench_function(BenchmarkId::new("minimal", REQUESTS), |b| {
+            b.iter(|| minimal_loop(REQUESTS, lambda, 1.0, stations, workers))
+        });
+        group.bench_function(BenchmarkId::new("sim", REQUESTS), |b| {
+            b.iter(|| sim_scenario(scenario, REQUESTS))
+        });
+        group.finish();
+    }
 
-    let mut group = c.benchmark_group("mmc");
+    // Each sample fills the pool (about 1000 * mean service time requests) and then runs
+    // REQUESTS more at the steady level, so most events see about `in_flight` pending ones.
+    let mut group = c.benchmark_group("pending");
     group.sample_size(10);
-    group.throughput(Throughput::Elements(REQUESTS));
-    group.bench_function(BenchmarkId::new("sim", REQUESTS), |b| {
-        b.iter(|| sim_scenario("benches/scenarios/mmc.yaml", REQUESTS))
-    });
-    group.finish();
-
-    let mut group = c.benchmark_group("lb50");
-    group.sample_size(10);
-    group.throughput(Throughput::Elements(REQUESTS));
-    group.bench_function(BenchmarkId::new("sim", REQUESTS), |b| {
-        b.iter(|| sim_scenario("benches/scenarios/lb50.yaml", REQUESTS))
-    });
+    for exponent in 2..=6u32 {
+        let in_flight = 10u64.pow(exponent);
+        let requests = in_flight + REQUESTS;
+        let path = pending_scenario(in_flight);
+        group.throughput(Throughput::Elements(requests));
+        group.bench_function(BenchmarkId::new("sim", in_flight), |b| {
+            b.iter(|| sim_path(&path, requests))
+        });
+    }
     group.finish();
 }
 

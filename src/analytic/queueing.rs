@@ -17,7 +17,16 @@ pub fn erlang_c(c: u32, a: f64) -> f64 {
 /// Erlang B: the probability that an arrival finds all `c` servers busy in an M/M/c/c system
 /// (no waiting room) with offered load `a`.
 pub fn erlang_b(c: u32, a: f64) -> f64 {
-    (1..=c).fold(1.0, |b, k| a * b / (f64::from(k) + a * b))
+    let mut b = 1.0;
+    for k in 1..=c {
+        b = a * b / (f64::from(k) + a * b);
+        // The recursion only shrinks once k > a; once b underflows it stays 0, so a pool with
+        // millions of workers and a small load costs a few hundred steps, not millions.
+        if b == 0.0 {
+            break;
+        }
+    }
+    b
 }
 
 /// Mean wait in queue of an M/G/c queue, by the Allen-Cunneen approximation: the M/M/c wait
@@ -126,6 +135,9 @@ mod tests {
     fn erlang_b_matches_tables() {
         // 5 servers, 3 Erlangs -> blocking 0.1101.
         assert!(close(erlang_b(5, 3.0), 0.1101, 1e-3));
+        // Far more servers than load: nobody is ever blocked or waits.
+        assert_eq!(erlang_b(10_000_000, 100.0), 0.0);
+        assert_eq!(erlang_c(10_000_000, 100.0), 0.0);
     }
 
     #[test]

@@ -117,10 +117,9 @@ impl LevelTracker {
         };
         let mut t = start;
         while t < now {
-            let width = windows.width_ns();
-            let window_end = SimTime::from_nanos((t.as_nanos() / width + 1).saturating_mul(width));
+            let (row, window_end) = windows.at_with_end(t);
             let piece_end = window_end.min(now);
-            *windows.at(t) += self.level as f64 * (piece_end - t).as_secs_f64();
+            *row += self.level as f64 * (piece_end - t).as_secs_f64();
             t = piece_end;
         }
     }

@@ -28,6 +28,11 @@ impl Mergeable for u64 {
 pub struct Windows<R> {
     width_ns: u64,
     rows: Vec<R>,
+    /// The window used last: `[cursor_start_ns, cursor_start_ns + width_ns)` is row
+    /// `cursor_index`. Time mostly moves forward within a window, so this saves a division per
+    /// record on the hot path; `usize::MAX` means no cursor.
+    cursor_start_ns: u64,
+    cursor_index: usize,
 }
 
 impl<R: Mergeable> Windows<R> {
@@ -36,6 +41,8 @@ impl<R: Mergeable> Windows<R> {
         Windows {
             width_ns: width_ns.max(1),
             rows: Vec::new(),
+            cursor_start_ns: 0,
+            cursor_index: usize::MAX,
         }
     }
 
@@ -49,15 +56,37 @@ impl<R: Mergeable> Windows<R> {
 
     /// The row for the window holding `t`, created (with every row before it) if missing.
     pub fn at(&mut self, t: SimTime) -> &mut R {
-        let mut index = (t.as_nanos() / self.width_ns) as usize;
+        let index = self.index_of(t);
+        &mut self.rows[index]
+    }
+
+    /// The row for the window holding `t` (as [`Windows::at`]) and the end of that window.
+    pub fn at_with_end(&mut self, t: SimTime) -> (&mut R, SimTime) {
+        let index = self.index_of(t);
+        let end = SimTime::from_nanos(self.cursor_start_ns.saturating_add(self.width_ns));
+        (&mut self.rows[index], end)
+    }
+
+    /// Index of the row holding `t`, creating rows as needed and moving the cursor there.
+    fn index_of(&mut self, t: SimTime) -> usize {
+        let ns = t.as_nanos();
+        if self.cursor_index < self.rows.len()
+            && ns >= self.cursor_start_ns
+            && ns - self.cursor_start_ns < self.width_ns
+        {
+            return self.cursor_index;
+        }
+        let mut index = (ns / self.width_ns) as usize;
         while index >= MAX_WINDOWS {
             self.double_width();
-            index = (t.as_nanos() / self.width_ns) as usize;
+            index = (ns / self.width_ns) as usize;
         }
         if index >= self.rows.len() {
             self.rows.resize_with(index + 1, R::default);
         }
-        &mut self.rows[index]
+        self.cursor_index = index;
+        self.cursor_start_ns = index as u64 * self.width_ns;
+        index
     }
 
     /// Merges pairs of adjacent windows.
@@ -73,6 +102,7 @@ impl<R: Mergeable> Windows<R> {
         }
         self.rows = merged;
         self.width_ns = self.width_ns.saturating_mul(2);
+        self.cursor_index = usize::MAX;
     }
 
     /// Merges windows until the width is at least `width_ns`, so that series recorded by
@@ -112,5 +142,21 @@ mod tests {
         assert_eq!(w.width_ns(), 4);
         assert_eq!(w.rows().iter().sum::<u64>(), 3 * MAX_WINDOWS as u64);
         assert!(w.rows().iter().all(|&n| n == 4));
+    }
+
+    #[test]
+    fn the_cursor_follows_time_backwards_and_across_merges() {
+        let mut w: Windows<u64> = Windows::new(10);
+        for t in [5, 7, 25, 3, 25, 19, 10 * MAX_WINDOWS as u64 + 1, 4] {
+            *w.at(SimTime::from_nanos(t)) += 1;
+        }
+        // After one merge (width 20): [0, 20) holds 5, 7, 3, 19 and 4; [20, 40) holds 25 twice.
+        assert_eq!(w.width_ns(), 20);
+        assert_eq!(&w.rows()[..2], &[5, 2]);
+        assert_eq!(w.rows()[MAX_WINDOWS / 2], 1);
+        let (row, end) = w.at_with_end(SimTime::from_nanos(41));
+        *row += 1;
+        assert_eq!(end, SimTime::from_nanos(60));
+        assert_eq!(w.rows()[2], 1);
     }
 }

@@ -53,7 +53,8 @@ use traffic::check_traffic;
 pub mod limits {
     /// Instances of one pool: each keeps its own queue and statistics.
     pub const MAX_INSTANCES: u64 = 100_000;
-    pub const MAX_WORKERS: u64 = 1_000_000;
+    /// Workers are a count, not objects: what they hold is bounded by `run.max_in_flight`.
+    pub const MAX_WORKERS: u64 = 10_000_000;
     pub const MAX_QUEUE: u64 = 1_000_000_000;
     /// Closed-loop users: each is tracked individually.
     pub const MAX_USERS: u64 = 10_000_000;

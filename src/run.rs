@@ -385,6 +385,11 @@ pub fn topology(plan: &Plan) -> Topology {
                         }
                     }
                 }
+                if let Some(crate::model::sessions::SessionStore::Shared { store, .. }) =
+                    server.sessions.as_ref().map(|x| x.store)
+                {
+                    add_edge(id, store);
+                }
                 let per = if server.instances > 1 {
                     format!("{} x {}", server.instances, server.workers)
                 } else {
@@ -410,6 +415,10 @@ pub fn topology(plan: &Plan) -> Topology {
             ComponentPlan::Queue(queue) => {
                 add_edge(id, queue.consumer);
                 queue.describe()
+            }
+            ComponentPlan::Cdn(cdn) => {
+                add_edge(id, cdn.origin);
+                cdn.describe()
             }
             ComponentPlan::Balancer(balancer) => {
                 let mut algorithms: Vec<&str> = Vec::new();

@@ -24,6 +24,7 @@
 //! Each expectation carries the relative tolerance within which the simulation should agree:
 //! tighter where the formula is exact, wider where it is an approximation.
 
+mod cdn;
 pub mod queueing;
 
 use crate::engine::ComponentId;
@@ -340,6 +341,7 @@ impl<'a> Twin<'a> {
                 ComponentPlan::Balancer(b) => self.flow_balancer(id, b, &rates),
                 ComponentPlan::Cache(cache) => self.flow_cache(id, cache, &rates),
                 ComponentPlan::Source(_) => {}
+                ComponentPlan::Cdn(cdn) => self.flow_cdn(id, cdn, &rates),
                 _ => {
                     // A kind the twin has no model for: what it passes on is unknown, so
                     // nothing it feeds gets a figure.

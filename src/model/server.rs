@@ -26,6 +26,10 @@
 //! request ends "timed out", freeing its worker. With `circuit_breaker` (see `super::breaker`),
 //! each plain downstream call target has a breaker; while it is open, calls to it fail at once.
 //!
+//! With `sessions` (see `super::sessions`), each request uses its client's session: in the
+//! memory of the instance (lost when it crashes) or in a shared store, read before the
+//! request's other calls.
+//!
 //! Theory tests: M/M/1, M/M/c (Erlang C), M/D/1 (Pollaczek-Khinchine), M/M/1/K blocking and a
 //! Jackson tandem in `tests/queueing_theory.rs`.
 
@@ -76,6 +80,8 @@ pub struct ServerConfig {
     /// A plain downstream call not answered within this is abandoned ("timed out").
     pub call_timeout: Option<SimDuration>,
     pub circuit_breakers: Option<CircuitBreakers>,
+    /// Where users' sessions live (`None`: the pool keeps no sessions).
+    pub sessions: Option<super::sessions::SessionsConfig>,
 }
 
 /// Pools up to this size report the fraction of time with at least k instances up, for every k.
@@ -121,6 +127,21 @@ struct Job {
     next_call: u16,
     /// Already answered "timed out"; the worker stops after its current step.
     timed_out: bool,
+    /// Where the request stands with its session in a shared store.
+    session: SessionStep,
+}
+
+/// A request's session read from a shared store, before its other calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SessionStep {
+    /// To be read before the first call.
+    Pending,
+    /// Waiting for the store's answer to the read.
+    Get,
+    /// A login: waiting for the store to take the new session.
+    Fill,
+    /// Nothing (more) to do.
+    Done,
 }
 
 struct Instance {
@@ -202,6 +223,7 @@ pub struct ServerPool {
     breakers_open: LevelTracker,
     /// Downstream calls abandoned after `call_timeout`.
     call_timeouts: u64,
+    sessions: Option<super::sessions::Sessions>,
 }
 
 fn token(index: u32, generation: u32) -> u64 {
@@ -280,6 +302,10 @@ impl ServerPool {
                     .map(|(id, name)| (*id, name.clone(), Breaker::new(b.policy)))
             })
             .collect();
+        let sessions = config
+            .sessions
+            .clone()
+            .map(|c| super::sessions::Sessions::new(c, clock.warmup_end, clock.window_ns));
         ServerPool {
             config,
             instances,
@@ -298,6 +324,7 @@ impl ServerPool {
             breakers,
             breakers_open: LevelTracker::new(clock.warmup_end, clock.window_ns),
             call_timeouts: 0,
+            sessions,
         }
     }
 
@@ -504,6 +531,9 @@ impl ServerPool {
         let instance = &mut self.instances[i];
         if instance.life == Life::Draining && instance.busy == 0 && instance.queued == 0 {
             instance.life = Life::Absent;
+            if let Some(sessions) = &mut self.sessions {
+                sessions.instance_lost(i as u32, now);
+            }
             if let Some(scaler) = &mut self.scaler {
                 scaler.draining -= 1;
             }
@@ -590,6 +620,9 @@ impl ServerPool {
                 reply(sim, upstream, Outcome::Failed);
             }
         }
+        if let Some(sessions) = &mut self.sessions {
+            sessions.instance_lost(i as u32, now);
+        }
         let instance = &mut self.instances[i];
         let (busy, queued) = (u64::from(instance.busy), u64::from(instance.queued));
         instance.up = false;
@@ -624,6 +657,10 @@ impl ServerPool {
     }
 
     fn new_job(&mut self, upstream: CallId, kind: u16, instance: u32, now: SimTime) -> u32 {
+        let session = match &self.sessions {
+            Some(s) if !s.is_local() => SessionStep::Pending,
+            _ => SessionStep::Done,
+        };
         let fill = |generation| Job {
             generation,
             state: JobState::Queued,
@@ -633,6 +670,7 @@ impl ServerPool {
             arrived: now,
             next_call: 0,
             timed_out: false,
+            session,
         };
         match self.free_jobs.pop() {
             Some(index) => {
@@ -734,6 +772,13 @@ impl ServerPool {
         }
         self.stats.busy.increment(now);
         self.note_load(now);
+        if let Some(sessions) = &mut self.sessions {
+            if sessions.is_local() {
+                let upstream = self.jobs[job as usize].upstream;
+                let client = sim.world.calls.get(upstream).request.client;
+                sessions.local_access(client, i as u32, now);
+            }
+        }
         let mut service = match self.config.profiles.get(kind as usize) {
             Some(profile) => profile.service_time.sample(&mut self.service_rng),
             None => SimDuration::ZERO,
@@ -762,6 +807,10 @@ impl ServerPool {
             let j = &self.jobs[job as usize];
             (j.kind, j.next_call as usize, j.upstream, j.generation)
         };
+        if self.jobs[job as usize].session == SessionStep::Pending {
+            self.session_call(me, job, SessionStep::Get, sim);
+            return;
+        }
         let target = self
             .config
             .profiles
@@ -860,6 +909,10 @@ impl ServerPool {
             self.release(me, job, sim);
             return;
         }
+        if matches!(j.session, SessionStep::Get | SessionStep::Fill) {
+            self.on_session_reply(me, job, refusal, outcome, sim);
+            return;
+        }
         let outcome = match self.aside_step(job) {
             Some(aside) => match aside.on_reply(answer, outcome, sim, me, token, request) {
                 Progress::Waiting => return,
@@ -875,6 +928,84 @@ impl ServerPool {
             }
             self.complete(me, job, outcome, sim);
         } else {
+            self.next_step(me, job, sim);
+        }
+    }
+
+    /// Reads (`SessionStep::Get`) or writes (`SessionStep::Fill`) the job's session in the
+    /// shared store.
+    fn session_call(&mut self, me: ComponentId, job: u32, step: SessionStep, sim: &mut ModelSim) {
+        let Some(super::sessions::SessionStore::Shared { store, remembers }) =
+            self.sessions.as_ref().map(|s| s.config.store)
+        else {
+            return;
+        };
+        let j = &mut self.jobs[job as usize];
+        j.session = step;
+        let (upstream, generation) = (j.upstream, j.generation);
+        let mut request = sim.world.calls.get(upstream).request;
+        request.key = super::sessions::session_key(request.client);
+        let id = call(
+            sim,
+            me,
+            store,
+            token(job, generation),
+            request,
+            ANY_INSTANCE,
+        );
+        if remembers {
+            sim.world.calls.get_mut(id).detail = if step == SessionStep::Get {
+                CallDetail::CacheGet
+            } else {
+                CallDetail::CacheFill
+            };
+        }
+    }
+
+    /// The shared store answered a session read or write.
+    fn on_session_reply(
+        &mut self,
+        me: ComponentId,
+        job: u32,
+        detail: CallDetail,
+        outcome: Outcome,
+        sim: &mut ModelSim,
+    ) {
+        let j = &mut self.jobs[job as usize];
+        if j.session == SessionStep::Fill {
+            // A failed write of a new session is ignored, as a cache-aside fill is.
+            j.session = SessionStep::Done;
+            let client = sim.world.calls.get(j.upstream).request.client;
+            if let Some(sessions) = &mut self.sessions {
+                sessions.stored(client);
+            }
+            self.next_step(me, job, sim);
+            return;
+        }
+        if outcome != Outcome::Succeeded {
+            // Without its session the request cannot be served.
+            j.session = SessionStep::Done;
+            self.complete(me, job, outcome, sim);
+            return;
+        }
+        let now = sim.now();
+        let client = sim.world.calls.get(j.upstream).request.client;
+        let Some(sessions) = &mut self.sessions else {
+            return;
+        };
+        let remembers = matches!(
+            sessions.config.store,
+            super::sessions::SessionStore::Shared {
+                remembers: true,
+                ..
+            }
+        );
+        let found = remembers.then(|| detail.is_hit());
+        let access = sessions.shared_access(client, found, now);
+        if remembers && access != super::sessions::Access::Found {
+            self.session_call(me, job, SessionStep::Fill, sim);
+        } else {
+            self.jobs[job as usize].session = SessionStep::Done;
             self.next_step(me, job, sim);
         }
     }
@@ -1118,6 +1249,9 @@ impl Node for ServerPool {
         }
         if !self.breakers.is_empty() {
             self.report_breakers(&mut report, end);
+        }
+        if let Some(sessions) = &self.sessions {
+            sessions.report(&mut report, end);
         }
         report
     }

@@ -90,6 +90,9 @@ pub fn build(plan: Plan) -> Result<ModelEngine, String> {
             ComponentPlan::Queue(config) => {
                 Box::new(crate::model::queue::Queue::new(config, engine.world()))
             }
+            ComponentPlan::Cdn(config) => {
+                Box::new(crate::model::cdn::Cdn::new(config, seed, engine.world()))
+            }
         };
         engine.add(node);
     }

@@ -367,6 +367,7 @@ pub enum ComponentSpec {
     ShardedDatabase(Box<ShardedSpec>),
     RateLimiter(Box<RateLimiterSpec>),
     Queue(Box<QueueSpec>),
+    Cdn(Box<CdnSpec>),
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -394,6 +395,19 @@ pub struct ServerSpec {
     pub call_timeout: Option<At<Scalar>>,
     /// A circuit breaker on each component in `calls`.
     pub circuit_breaker: Option<At<BreakerSpec>>,
+    /// Users' sessions: `local` (in the instance's memory, lost when it crashes) or
+    /// {store: NAME} (a shared cache or key-value pool read by every request).
+    pub sessions: Option<At<OrMap<SessionsSpec>>>,
+}
+
+/// Where a server pool keeps its users' sessions.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SessionsSpec {
+    /// A cache or server pool holding every session (default: local sessions).
+    pub store: Option<At<String>>,
+    /// Local sessions expire after this long without a request (default: never).
+    pub idle_timeout: Option<At<Scalar>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -835,3 +849,64 @@ pub struct AssertSpec {
 
 /// One variant: override paths and their values, e.g. {cache.eviction: lfu, web.instances: 8}.
 pub type VariantSpec = IndexMap<At<String>, serde_json::Value>;
+
+/// A CDN: edge locations per client region caching static content in front of an origin.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CdnSpec {
+    pub name: At<String>,
+    /// The component that serves misses and dynamic requests (e.g. the web tier's balancer).
+    pub origin: At<String>,
+    /// Edge locations, one per client region, e.g. {region: eu, latency: 10ms}.
+    pub edges: At<Vec<CdnEdgeSpec>>,
+    /// Request types the edges cache (default: every type); others pass through to the origin.
+    pub static_types: Option<Vec<At<String>>>,
+    /// Objects expire this long after they were stored (default: never).
+    pub ttl: Option<At<Scalar>>,
+    /// TTL per request type, overriding `ttl`, e.g. {css: 5m, image: 1h}.
+    pub ttl_by_type: Option<IndexMap<At<String>, At<Scalar>>>,
+    /// Objects each edge holds at most (default: no limit).
+    pub capacity: Option<At<u64>>,
+    /// lru (default), lfu, fifo or random.
+    pub eviction: Option<At<String>>,
+    /// Time an edge takes to answer from its store (default 0.5ms).
+    pub hit_time: Option<At<OrMap<DistributionSpec>>>,
+    /// Time an edge takes to find a miss before fetching (default: hit_time).
+    pub miss_time: Option<At<OrMap<DistributionSpec>>>,
+    /// A mid-tier cache between the edges and the origin.
+    pub shield: Option<At<CdnShieldSpec>>,
+    /// Invalidate objects at given times, e.g. [{at: 5m}, {at: 8m, types: [css]}].
+    pub purges: Option<Vec<CdnChangeSpec>>,
+    /// Versioned deploys: new object names from then on, e.g. [{at: 6m, types: [css]}].
+    pub deploys: Option<Vec<CdnChangeSpec>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CdnEdgeSpec {
+    /// The client region this edge serves (from the traffic's `regions`).
+    pub region: At<String>,
+    /// One-way latency between the region's clients and the edge (default 0).
+    pub latency: Option<At<OrMap<DistributionSpec>>>,
+    /// One-way latency between the region's clients and the origin, used while the edge is
+    /// down (default: latency).
+    pub bypass_latency: Option<At<OrMap<DistributionSpec>>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CdnShieldSpec {
+    /// One-way latency between an edge and the shield (default 0).
+    pub latency: Option<At<OrMap<DistributionSpec>>>,
+    /// Objects the shield holds at most (default: no limit).
+    pub capacity: Option<At<u64>>,
+}
+
+/// A purge or a deploy at a given time.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CdnChangeSpec {
+    pub at: At<Scalar>,
+    /// Only objects of these request types (default: every static type).
+    pub types: Option<Vec<At<String>>>,
+}

@@ -33,6 +33,7 @@ pub(super) fn failure_target(c: &mut Checker, at: &At<String>) -> Option<(Compon
             Role::Database,
             Role::RateLimiter,
             Role::Queue,
+            Role::Cdn,
         ],
     )?;
     let instances = c.instances.get(&id).copied().unwrap_or(1);
@@ -116,6 +117,17 @@ pub(super) fn check_failure(c: &mut Checker, f: &raw::FailureSpec) -> Option<Sch
                 c.error(
                     target.loc,
                     "errors apply to a whole pool; name the pool without [instance]",
+                );
+                return None;
+            }
+            if c.names
+                .get(&target.value)
+                .is_some_and(|(_, r, _)| *r == Role::Cdn)
+            {
+                c.error_help(
+                    target.loc,
+                    "injected errors apply to server pools, not CDNs",
+                    "crash the CDN (or one edge, cdn[0]), or slow it down",
                 );
                 return None;
             }

@@ -30,15 +30,18 @@ mod autoscale;
 mod balancer;
 mod breaker;
 mod cache;
+mod cdn;
 mod database;
 mod failures;
 mod queue;
 mod rate_limiter;
 mod server;
+mod sessions;
 mod traffic;
 
 use balancer::{backend_name, check_balancer};
 use cache::check_cache;
+use cdn::check_cdn;
 use database::{check_database, check_sharded};
 use failures::{check_failure, check_random_failure};
 use queue::check_queue;
@@ -90,6 +93,7 @@ pub enum ComponentPlan {
     Sharded(crate::model::shard::ShardedConfig),
     RateLimiter(crate::model::rate_limiter::RateLimiterConfig),
     Queue(crate::model::queue::QueueConfig),
+    Cdn(crate::model::cdn::CdnConfig),
 }
 
 impl ComponentPlan {
@@ -103,6 +107,7 @@ impl ComponentPlan {
             ComponentPlan::Sharded(_) => "sharded_database",
             ComponentPlan::RateLimiter(_) => "rate_limiter",
             ComponentPlan::Queue(_) => "queue",
+            ComponentPlan::Cdn(_) => "cdn",
         }
     }
 }
@@ -159,6 +164,7 @@ enum Role {
     Sharded,
     RateLimiter,
     Queue,
+    Cdn,
 }
 
 impl Role {
@@ -172,12 +178,13 @@ impl Role {
             Role::Sharded => "a sharded database",
             Role::RateLimiter => "a rate limiter",
             Role::Queue => "a queue",
+            Role::Cdn => "a CDN",
         }
     }
 }
 
 /// Components a server step, a cache's backing store or a traffic source may call.
-const CALLABLE: [Role; 7] = [
+const CALLABLE: [Role; 8] = [
     Role::Server,
     Role::Balancer,
     Role::Cache,
@@ -185,6 +192,7 @@ const CALLABLE: [Role; 7] = [
     Role::Sharded,
     Role::RateLimiter,
     Role::Queue,
+    Role::Cdn,
 ];
 
 struct Checker {
@@ -534,6 +542,7 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
             raw::ComponentSpec::ShardedDatabase(s) => declared.push((&s.name, Role::Sharded)),
             raw::ComponentSpec::RateLimiter(l) => declared.push((&l.name, Role::RateLimiter)),
             raw::ComponentSpec::Queue(q) => declared.push((&q.name, Role::Queue)),
+            raw::ComponentSpec::Cdn(k) => declared.push((&k.name, Role::Cdn)),
         }
     }
     for t in &scenario.traffic.value {
@@ -586,6 +595,14 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
                     .or(s.instances.as_ref()),
             ),
             raw::ComponentSpec::RateLimiter(l) => (&l.name, l.instances.as_ref()),
+            // A CDN's edges are its instances for failure targets: cdn[0] the first edge.
+            raw::ComponentSpec::Cdn(k) => {
+                if let Some(&(id, _, _)) = c.names.get(&k.name.value) {
+                    let edges = k.edges.value.len().clamp(1, limits::MAX_INSTANCES as usize);
+                    c.instances.insert(id, edges as u32);
+                }
+                continue;
+            }
             _ => continue,
         };
         if let (Some(&(id, _, _)), Some(n)) = (c.names.get(&name.value), instances) {
@@ -687,6 +704,11 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
                     components.push((q.name.value.clone(), ComponentPlan::Queue(queue)));
                 }
             }
+            raw::ComponentSpec::Cdn(k) => {
+                if let Some(cdn) = check_cdn(&mut c, k, &regions) {
+                    components.push((k.name.value.clone(), ComponentPlan::Cdn(cdn)));
+                }
+            }
         }
     }
     // A cache-aside cache's store is the one its callers name: it tells stale reads.
@@ -733,6 +755,7 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
                 Role::Sharded,
                 Role::RateLimiter,
                 Role::Queue,
+                Role::Cdn,
             ];
             let a = c.reference(&link.between.value[0], "link end", &all);
             let b = c.reference(&link.between.value[1], "link end", &all);
@@ -905,6 +928,9 @@ fn check_cycles(c: &mut Checker, scenario: &raw::Scenario) {
                 for (_, over) in s.per_type.iter().flatten() {
                     out.extend(over.calls.iter().flatten().flat_map(step_targets));
                 }
+                if let Some(OrMap::Map(sessions)) = s.sessions.as_ref().map(|x| &x.value) {
+                    out.extend(sessions.store.iter().cloned());
+                }
                 edges.insert(s.name.value.clone(), out);
             }
             raw::ComponentSpec::Cache(k) => {
@@ -928,6 +954,9 @@ fn check_cycles(c: &mut Checker, scenario: &raw::Scenario) {
             }
             raw::ComponentSpec::Queue(q) => {
                 edges.insert(q.name.value.clone(), vec![q.consumer.clone()]);
+            }
+            raw::ComponentSpec::Cdn(k) => {
+                edges.insert(k.name.value.clone(), vec![k.origin.clone()]);
             }
         }
     }

@@ -99,6 +99,7 @@ pub(super) fn check_server(c: &mut Checker, s: &raw::ServerSpec) -> Option<Serve
         }
         super::breaker::check_breaker(c, b, targets)
     });
+    let sessions = super::sessions::check_sessions(c, s);
     if c.errors.len() > errors_before {
         return None;
     }
@@ -122,6 +123,7 @@ pub(super) fn check_server(c: &mut Checker, s: &raw::ServerSpec) -> Option<Serve
         autoscale,
         call_timeout,
         circuit_breakers,
+        sessions: sessions?,
     })
 }
 

@@ -12,6 +12,7 @@ pub mod cache;
 pub mod call;
 pub mod database;
 pub mod dist;
+pub mod dns;
 pub mod downtime;
 pub mod failures;
 pub mod keys;
@@ -243,7 +244,8 @@ pub fn call(
         sim.request_stop();
     }
     // A partition drops the call: the caller finds out through its timeout.
-    if let Some(latency) = sim.world.network.route(caller, callee) {
+    let region = request.region;
+    if let Some(latency) = sim.world.network.route_request(caller, callee, region) {
         sim.schedule_in(latency, callee, Msg::Call(id));
     }
     id
@@ -269,8 +271,8 @@ pub fn reply(sim: &mut ModelSim, id: CallId, outcome: Outcome) {
         sim.world.calls.close(id);
         return;
     }
-    let (caller, callee) = (call.caller, call.callee);
-    if let Some(latency) = sim.world.network.route(callee, caller) {
+    let (caller, callee, region) = (call.caller, call.callee, call.request.region);
+    if let Some(latency) = sim.world.network.route_request(callee, caller, region) {
         sim.schedule_in(latency, caller, Msg::Reply(id));
     }
 }

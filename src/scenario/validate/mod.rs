@@ -32,6 +32,7 @@ mod breaker;
 mod cache;
 mod database;
 mod failures;
+mod geo;
 mod queue;
 mod rate_limiter;
 mod server;
@@ -41,6 +42,7 @@ use balancer::{backend_name, check_balancer};
 use cache::check_cache;
 use database::{check_database, check_sharded};
 use failures::{check_failure, check_random_failure};
+pub use geo::{DataCenterPlan, GeoPlan};
 use queue::check_queue;
 use rate_limiter::check_rate_limiter;
 use server::{check_server, step_targets};
@@ -90,6 +92,7 @@ pub enum ComponentPlan {
     Sharded(crate::model::shard::ShardedConfig),
     RateLimiter(crate::model::rate_limiter::RateLimiterConfig),
     Queue(crate::model::queue::QueueConfig),
+    Dns(crate::model::dns::DnsConfig),
 }
 
 impl ComponentPlan {
@@ -103,6 +106,7 @@ impl ComponentPlan {
             ComponentPlan::Sharded(_) => "sharded_database",
             ComponentPlan::RateLimiter(_) => "rate_limiter",
             ComponentPlan::Queue(_) => "queue",
+            ComponentPlan::Dns(_) => "dns",
         }
     }
 }
@@ -140,6 +144,8 @@ pub struct Plan {
     pub replications: u32,
     /// Named designs (`variants`), for `sim compare`.
     pub variants: Vec<assertions::Variant>,
+    /// Data centers and the region latency matrix (empty without `data_centers`).
+    pub geo: GeoPlan,
 }
 
 impl Plan {
@@ -159,6 +165,7 @@ enum Role {
     Sharded,
     RateLimiter,
     Queue,
+    Dns,
 }
 
 impl Role {
@@ -172,9 +179,22 @@ impl Role {
             Role::Sharded => "a sharded database",
             Role::RateLimiter => "a rate limiter",
             Role::Queue => "a queue",
+            Role::Dns => "a DNS",
         }
     }
 }
+
+/// Components a traffic source may send to: the callable ones and a DNS.
+const TRAFFIC_TARGETS: [Role; 8] = [
+    Role::Server,
+    Role::Balancer,
+    Role::Cache,
+    Role::Database,
+    Role::Sharded,
+    Role::RateLimiter,
+    Role::Queue,
+    Role::Dns,
+];
 
 /// Components a server step, a cache's backing store or a traffic source may call.
 const CALLABLE: [Role; 7] = [
@@ -534,6 +554,7 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
             raw::ComponentSpec::ShardedDatabase(s) => declared.push((&s.name, Role::Sharded)),
             raw::ComponentSpec::RateLimiter(l) => declared.push((&l.name, Role::RateLimiter)),
             raw::ComponentSpec::Queue(q) => declared.push((&q.name, Role::Queue)),
+            raw::ComponentSpec::Dns(d) => declared.push((&d.name, Role::Dns)),
         }
     }
     for t in &scenario.traffic.value {
@@ -642,6 +663,7 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
         );
     }
 
+    let geo_plan = geo::check_geo(&mut c, scenario, &mut regions);
     let mut components: Vec<(String, ComponentPlan)> = Vec::new();
     for spec in &scenario.components.value {
         match spec {
@@ -685,6 +707,28 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
             raw::ComponentSpec::Queue(q) => {
                 if let Some(queue) = check_queue(&mut c, q, &scenario.components.value) {
                     components.push((q.name.value.clone(), ComponentPlan::Queue(queue)));
+                }
+            }
+            raw::ComponentSpec::Dns(d) => {
+                if let Some(dns) = geo::check_dns(&mut c, d, &geo_plan) {
+                    components.push((d.name.value.clone(), ComponentPlan::Dns(dns)));
+                }
+            }
+        }
+    }
+    // Database nodes placed in data centers (a whole database puts every node there).
+    for (name, plan) in &mut components {
+        if let ComponentPlan::Database(db) = plan {
+            let Some(&(id, _, _)) = c.names.get(name.as_str()) else {
+                continue;
+            };
+            let nodes = db.replicas as usize + 1;
+            for (i, dc) in geo_plan.data_centers.iter().enumerate() {
+                for node in 0..nodes as u32 {
+                    if dc.components.contains(&id) || dc.nodes.contains(&(id, node)) {
+                        db.node_data_centers.resize(nodes, None);
+                        db.node_data_centers[node as usize] = Some(i as u16);
+                    }
                 }
             }
         }
@@ -733,6 +777,7 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
                 Role::Sharded,
                 Role::RateLimiter,
                 Role::Queue,
+                Role::Dns,
             ];
             let a = c.reference(&link.between.value[0], "link end", &all);
             let b = c.reference(&link.between.value[1], "link end", &all);
@@ -752,12 +797,13 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
             target: target?,
         })
     });
-    let failures: Vec<ScheduledFailure> = scenario
-        .failures
-        .iter()
-        .flatten()
-        .filter_map(|f| check_failure(&mut c, f))
-        .collect();
+    let mut failures: Vec<ScheduledFailure> = Vec::new();
+    for f in scenario.failures.iter().flatten() {
+        match &f.crash_data_center {
+            Some(dc) => failures.extend(geo::check_dc_failure(&mut c, f, dc, &geo_plan)),
+            None => failures.extend(check_failure(&mut c, f)),
+        }
+    }
     let random_failures: Vec<RandomFailures> = scenario
         .random_failures
         .iter()
@@ -797,6 +843,7 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
         assertions: checked.assertions,
         replications: checked.replications,
         variants: checked.variants,
+        geo: geo_plan,
     })
 }
 
@@ -928,6 +975,9 @@ fn check_cycles(c: &mut Checker, scenario: &raw::Scenario) {
             }
             raw::ComponentSpec::Queue(q) => {
                 edges.insert(q.name.value.clone(), vec![q.consumer.clone()]);
+            }
+            raw::ComponentSpec::Dns(d) => {
+                edges.insert(d.name.value.clone(), d.targets.value.clone());
             }
         }
     }

@@ -26,6 +26,9 @@ pub struct GeoPlan {
     pub client_regions: usize,
     /// Every region's name, by index (client regions first).
     pub region_names: Vec<String>,
+    /// Some data center member did not resolve: checks that depend on placement are skipped
+    /// (their errors would only repeat the first).
+    pub incomplete: bool,
 }
 
 impl GeoPlan {
@@ -55,6 +58,7 @@ pub(super) fn check_geo(
     let mut whole: BTreeMap<ComponentId, String> = BTreeMap::new();
     let mut nodes: BTreeMap<(ComponentId, u32), String> = BTreeMap::new();
     let mut region_locs: Vec<(u16, Loc)> = Vec::new();
+    let errors_before = c.errors.len();
     for dc in scenario.data_centers.iter().flat_map(|d| d.value.iter()) {
         let name = &dc.name;
         if !valid_name(&name.value) {
@@ -91,25 +95,30 @@ pub(super) fn check_geo(
             let Some((id, node)) = placed_member(c, member) else {
                 continue;
             };
+            let base = member.value.split('[').next().unwrap_or("").trim();
             let clash = match node {
-                None => whole.get(&id).cloned().or_else(|| {
-                    nodes
-                        .iter()
-                        .find(|((n, _), _)| *n == id)
-                        .map(|(_, d)| d.clone())
-                }),
+                None => whole
+                    .get(&id)
+                    .map(|d| (base.to_string(), d.clone()))
+                    .or_else(|| {
+                        nodes
+                            .iter()
+                            .find(|((n, _), _)| *n == id)
+                            .map(|((_, i), d)| (format!("{base}[{i}]"), d.clone()))
+                    }),
                 Some(i) => whole
                     .get(&id)
-                    .cloned()
-                    .or_else(|| nodes.get(&(id, i)).cloned()),
+                    .map(|d| (base.to_string(), d.clone()))
+                    .or_else(|| {
+                        nodes
+                            .get(&(id, i))
+                            .map(|d| (format!("{base}[{i}]"), d.clone()))
+                    }),
             };
-            if let Some(other) = clash {
+            if let Some((what, other)) = clash {
                 c.error_help(
                     member.loc,
-                    format!(
-                        "'{}' is already in data center '{other}'",
-                        member.value.trim()
-                    ),
+                    format!("'{what}' is already in data center '{other}'"),
                     "a component (or a database node) sits in one data center",
                 );
                 continue;
@@ -131,6 +140,7 @@ pub(super) fn check_geo(
         plan.client_regions = 1;
     }
     plan.region_names = regions.keys().cloned().collect();
+    plan.incomplete = c.errors.len() > errors_before;
 
     // The latency matrix.
     let mut given: BTreeMap<(u16, u16), Loc> = BTreeMap::new();
@@ -169,6 +179,9 @@ pub(super) fn check_geo(
         plan.region_links.push((a, b, latency));
     }
     // Every data center's region needs a latency to every other region in use.
+    if c.errors.len() > errors_before {
+        return plan;
+    }
     let mut reported: BTreeMap<(u16, u16), ()> = BTreeMap::new();
     for &(s, loc) in &region_locs {
         for r in 0..regions.len() as u16 {
@@ -398,11 +411,17 @@ pub(super) fn check_dns(c: &mut Checker, d: &raw::DnsSpec, geo: &GeoPlan) -> Opt
             "list each data center's entry component, e.g. targets: [lb-us, lb-eu]",
         );
     }
+    let mut targets_ok = !geo.incomplete && !d.targets.value.is_empty();
     for t in &d.targets.value {
         let Some(id) = c.reference(t, "DNS target", &[Role::Server, Role::Balancer]) else {
+            targets_ok = false;
             continue;
         };
         let Some(dc) = geo.data_center_of(id) else {
+            targets_ok = false;
+            if geo.incomplete {
+                continue;
+            }
             c.error_help(
                 t.loc,
                 format!("DNS target '{}' is not in any data center", t.value),
@@ -424,6 +443,7 @@ pub(super) fn check_dns(c: &mut Checker, d: &raw::DnsSpec, geo: &GeoPlan) -> Opt
                 ),
                 "a DNS answers with one entry point per data center",
             );
+            targets_ok = false;
             continue;
         }
         targets.push(DnsTarget { component: id, dc });
@@ -503,6 +523,7 @@ pub(super) fn check_dns(c: &mut Checker, d: &raw::DnsSpec, geo: &GeoPlan) -> Opt
                 };
                 match targets.iter().position(|t| t.dc as usize == dc) {
                     Some(t) => row[t] = w,
+                    None if !targets_ok => {}
                     None => c.error_help(
                         dc_name.loc,
                         format!(
@@ -531,7 +552,7 @@ pub(super) fn check_dns(c: &mut Checker, d: &raw::DnsSpec, geo: &GeoPlan) -> Opt
                 })
                 .collect()
         });
-        if !targets.is_empty() && row.iter().all(|&w| w == 0.0) {
+        if targets_ok && !targets.is_empty() && row.iter().all(|&w| w == 0.0) {
             let region = client_names.get(ri).map_or("?", String::as_str);
             c.error_help(
                 d.name.loc,

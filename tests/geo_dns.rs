@@ -275,3 +275,10 @@ fn the_geo_outage_scenario_shows_what_its_header_says() {
     let notes = s["analytic"].to_string();
     assert!(notes.contains("not applicable"), "{notes}");
 }
+
+#[test]
+fn the_geo_scenario_is_deterministic() {
+    let a = sim::report::summary::to_json(&run_file("scenarios/geo-dc-outage.yaml"));
+    let b = sim::report::summary::to_json(&run_file("scenarios/geo-dc-outage.yaml"));
+    assert_eq!(a.to_string(), b.to_string());
+}

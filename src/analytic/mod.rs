@@ -273,6 +273,12 @@ impl<'a> Twin<'a> {
         if !self.plan.failures.is_empty() || !self.plan.random_failures.is_empty() {
             return Some("not applicable: failures change the capacity during the run".into());
         }
+        if !self.plan.geo.data_centers.is_empty() {
+            return Some(
+                "not applicable: data centers, DNS caching and region latencies are not modelled"
+                    .into(),
+            );
+        }
         for (name, component) in &self.plan.components {
             let ComponentPlan::Source(s) = component else {
                 continue;

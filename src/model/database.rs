@@ -38,6 +38,13 @@
 //!   as the master again if no replica was promoted in the meantime).
 //! - Failure targets: `db` is the node that is master at that instant, `db[i]` node `i`.
 //!
+//! - Data centers: nodes may be placed in data centers (`db[2]` in a data center's
+//!   components). A replica in another data center than the master receives each write `lag`
+//!   plus the one-way region latency between the two (cross-data-center replication), and
+//!   `balance: nearest` sends a read to a replica in the client's region when one is up. Reads
+//!   and stale reads are also counted per client region (`by_client_region`). Test:
+//!   `tests/geo_dns.rs` (a remote replica serves more stale reads).
+//!
 //! Tests: the unit tests below, and `tests/replication.rs` (no stale reads under synchronous
 //! replication and more with more lag, lost writes on failover equal to an exact count of the
 //! writes inside the replication window, replicas sharing reads as an M/M/c pool predicts).
@@ -49,6 +56,7 @@ use rand::Rng;
 use super::cache::eviction::KeyMap;
 use super::call::CallId;
 use super::dist::Distribution;
+use super::network::NO_REGION;
 use super::{reply, ComponentReport, Control, ModelSim, Msg, Node, NodeStats, WindowSeries, World};
 use crate::engine::rng::{stream, SimRng};
 use crate::engine::{Component, ComponentId, SimDuration, SimTime};
@@ -89,16 +97,19 @@ pub enum ReplicaChoice {
     RoundRobin,
     Random,
     LeastConnections,
+    /// A replica in the request's client region (round robin among them), else round robin.
+    Nearest,
 }
 
 impl ReplicaChoice {
-    pub const NAMES: [&'static str; 3] = ["round_robin", "random", "least_connections"];
+    pub const NAMES: [&'static str; 4] = ["round_robin", "random", "least_connections", "nearest"];
 
     pub fn from_name(name: &str) -> Option<Self> {
         match name {
             "round_robin" => Some(ReplicaChoice::RoundRobin),
             "random" => Some(ReplicaChoice::Random),
             "least_connections" => Some(ReplicaChoice::LeastConnections),
+            "nearest" => Some(ReplicaChoice::Nearest),
             _ => None,
         }
     }
@@ -108,6 +119,7 @@ impl ReplicaChoice {
             ReplicaChoice::RoundRobin => "round_robin",
             ReplicaChoice::Random => "random",
             ReplicaChoice::LeastConnections => "least_connections",
+            ReplicaChoice::Nearest => "nearest",
         }
     }
 }
@@ -133,6 +145,10 @@ pub struct DatabaseConfig {
     pub balance: ReplicaChoice,
     pub failover_detection: SimDuration,
     pub failover_promotion: SimDuration,
+    /// The data center of each node, where nodes are placed in `data_centers` (empty: none).
+    /// A replica in another data center than the master receives each write `lag` plus the
+    /// one-way region latency between them later.
+    pub node_data_centers: Vec<Option<u16>>,
 }
 
 const TIMER_SERVICE_DONE: u16 = 0;
@@ -157,6 +173,8 @@ struct Job {
     node: u32,
     write: bool,
     key: u64,
+    /// The client region of the request.
+    region: u16,
     arrived: SimTime,
     /// Log position of a write once the master has applied it.
     position: u64,
@@ -257,6 +275,11 @@ pub struct Database {
     failover_epoch: u32,
     /// The node crashed by a failure naming the whole database (`db`), for its recovery.
     crashed_as_master: Option<u32>,
+    /// Region of each node's data center ([`NO_REGION`] where not placed).
+    node_regions: Vec<u16>,
+    /// Region names, and per client region (reads, stale reads) after the warm-up.
+    region_names: Vec<String>,
+    region_reads: Vec<(u64, u64)>,
 }
 
 impl Database {
@@ -285,6 +308,16 @@ impl Database {
         master_up.set(SimTime::ZERO, 1);
         let w = || Windows::new(clock.window_ns);
         let name = config.name.clone();
+        let network = &world.network;
+        let node_regions = (0..count)
+            .map(
+                |i| match config.node_data_centers.get(i).copied().flatten() {
+                    Some(dc) => network.data_center_region(dc),
+                    None => NO_REGION,
+                },
+            )
+            .collect();
+        let region_names = network.region_names().to_vec();
         Database {
             nodes,
             master: 0,
@@ -316,8 +349,15 @@ impl Database {
             failovers: Vec::new(),
             failover_epoch: 0,
             crashed_as_master: None,
+            node_regions,
+            region_reads: vec![(0, 0); region_names.len()],
+            region_names,
             config,
         }
+    }
+
+    fn node_dc(&self, node: usize) -> Option<u16> {
+        self.config.node_data_centers.get(node).copied().flatten()
     }
 
     pub fn config(&self) -> &DatabaseConfig {
@@ -356,7 +396,7 @@ impl Database {
     }
 
     /// The node a read goes to, if any is up.
-    fn pick_reader(&mut self) -> Option<usize> {
+    fn pick_reader(&mut self, region: u16) -> Option<usize> {
         let master_up = self.master_available();
         let replicas = self.replicas_up().count();
         if replicas == 0 || (self.config.reads_from_master && master_up) {
@@ -365,6 +405,18 @@ impl Database {
         let master = self.master as usize;
         let n = self.nodes.len();
         match self.config.balance {
+            ReplicaChoice::Nearest => {
+                let near = |i: usize| self.node_regions.get(i) == Some(&region);
+                let local = self.replicas_up().any(near);
+                for _ in 0..n {
+                    let i = self.next_replica % n;
+                    self.next_replica = (i + 1) % n;
+                    if i != master && self.nodes[i].up && (!local || near(i)) {
+                        return Some(i);
+                    }
+                }
+                None
+            }
             ReplicaChoice::RoundRobin => {
                 for _ in 0..n {
                     let i = self.next_replica % n;
@@ -417,7 +469,7 @@ impl Database {
         let node = if write {
             self.master_available().then_some(self.master as usize)
         } else {
-            self.pick_reader()
+            self.pick_reader(request.region)
         };
         let Some(node) = node else {
             if write {
@@ -456,6 +508,7 @@ impl Database {
             node: node as u32,
             write,
             key: request.key,
+            region: request.region,
             arrived: now,
             position: 0,
         });
@@ -546,6 +599,10 @@ impl Database {
                 *self.windows.stale_reads.at(now) += 1.0;
             }
             if measured {
+                if let Some(r) = self.region_reads.get_mut(j.region as usize) {
+                    r.0 += 1;
+                    r.1 += u64::from(stale);
+                }
                 self.counters.reads += 1;
                 self.counters.stale_reads += u64::from(stale);
                 self.nodes[node].reads += 1;
@@ -571,7 +628,15 @@ impl Database {
             if r == self.master as usize || !self.nodes[r].up {
                 continue;
             }
-            let lag = self.config.lag.sample(&mut self.lag_rng);
+            let mut lag = self.config.lag.sample(&mut self.lag_rng);
+            let (from, to) = (
+                self.node_regions[self.master as usize],
+                self.node_regions[r],
+            );
+            if from != NO_REGION && to != NO_REGION && self.node_dc(r) != self.node_dc(node) {
+                // Across data centers the write also crosses the distance between them.
+                lag = lag + sim.world.network.region_latency(from, to);
+            }
             let mut apply = self.config.apply_time.sample(&mut self.apply_rng);
             let n = &mut self.nodes[r];
             if n.slowdown != 1.0 {
@@ -1004,6 +1069,23 @@ impl Node for Database {
             ("nodes", Value::Array(nodes)),
             ("failovers", Value::Array(failovers)),
         ];
+        if !self.region_names.is_empty() {
+            let by_region: serde_json::Map<String, Value> = self
+                .region_names
+                .iter()
+                .zip(&self.region_reads)
+                .filter(|(_, &(reads, _))| reads > 0)
+                .map(|(name, &(reads, stale))| {
+                    let ratio = stale as f64 / reads as f64;
+                    let figures =
+                        json!({"reads": reads, "stale_reads": stale, "stale_read_ratio": ratio});
+                    (name.clone(), figures)
+                })
+                .collect();
+            report
+                .extra
+                .insert("by_client_region".into(), Value::Object(by_region));
+        }
         for (k, v) in figures {
             report.extra.insert(k.into(), v);
         }
@@ -1075,6 +1157,7 @@ mod tests {
             balance,
             failover_detection: SimDuration::from_secs(1),
             failover_promotion: SimDuration::ZERO,
+            node_data_centers: Vec::new(),
         };
         Database::new(config, 1, &world)
     }
@@ -1099,14 +1182,14 @@ mod tests {
     #[test]
     fn round_robin_skips_the_master_and_replicas_that_are_down() {
         let mut db = database(3, ReplicaChoice::RoundRobin, false);
-        let picks: Vec<_> = (0..6).filter_map(|_| db.pick_reader()).collect();
+        let picks: Vec<_> = (0..6).filter_map(|_| db.pick_reader(0)).collect();
         assert_eq!(picks, [1, 2, 3, 1, 2, 3]);
         db.nodes[2].up = false;
-        let picks: Vec<_> = (0..4).filter_map(|_| db.pick_reader()).collect();
+        let picks: Vec<_> = (0..4).filter_map(|_| db.pick_reader(0)).collect();
         assert_eq!(picks, [1, 3, 1, 3]);
         // After a promotion the new master takes no reads and the old one, back, does.
         db.master = 1;
-        let picks: Vec<_> = (0..4).filter_map(|_| db.pick_reader()).collect();
+        let picks: Vec<_> = (0..4).filter_map(|_| db.pick_reader(0)).collect();
         assert_eq!(picks, [0, 3, 0, 3]);
     }
 
@@ -1117,28 +1200,28 @@ mod tests {
         db.nodes[1].queued = 2;
         db.nodes[2].busy = 3;
         db.nodes[3].busy = 4;
-        assert_eq!(db.pick_reader(), Some(2));
+        assert_eq!(db.pick_reader(0), Some(2));
         db.nodes[2].queued = 5;
-        assert_eq!(db.pick_reader(), Some(3));
+        assert_eq!(db.pick_reader(0), Some(3));
     }
 
     #[test]
     fn reads_fall_back_to_the_master_and_fail_with_no_node() {
         let mut db = database(2, ReplicaChoice::Random, true);
-        assert_eq!(db.pick_reader(), Some(0), "reads: master");
+        assert_eq!(db.pick_reader(0), Some(0), "reads: master");
         db.config.reads_from_master = false;
         for _ in 0..20 {
-            assert!(matches!(db.pick_reader(), Some(1 | 2)));
+            assert!(matches!(db.pick_reader(0), Some(1 | 2)));
         }
         db.nodes[1].up = false;
         db.nodes[2].up = false;
-        assert_eq!(db.pick_reader(), Some(0), "no replica left");
+        assert_eq!(db.pick_reader(0), Some(0), "no replica left");
         db.nodes[0].up = false;
-        assert_eq!(db.pick_reader(), None);
+        assert_eq!(db.pick_reader(0), None);
         // The master down but a replica up: reads go on, even with reads: master.
         db.nodes[2].up = true;
         db.config.reads_from_master = true;
-        assert_eq!(db.pick_reader(), Some(2));
+        assert_eq!(db.pick_reader(0), Some(2));
     }
 
     #[test]

@@ -53,6 +53,11 @@ pub enum FailureAction {
     },
     /// A network fault (the failure's `network` says which); applied by the timeline itself.
     Network,
+    /// A data center goes down (its components' crashes are failures of their own); the
+    /// timeline marks it in the network, where a DNS sees it.
+    DataCenter {
+        dc: u16,
+    },
 }
 
 impl FailureAction {
@@ -66,8 +71,10 @@ impl FailureAction {
             FailureAction::Errors { fraction } => Control::Errors {
                 fraction: fraction as f32,
             },
-            // Never sent: the timeline applies network faults itself.
-            FailureAction::Network => Control::Errors { fraction: 0.0 },
+            // Never sent: the timeline applies network faults and data centers itself.
+            FailureAction::Network | FailureAction::DataCenter { .. } => {
+                Control::Errors { fraction: 0.0 }
+            }
         }
     }
 
@@ -78,9 +85,9 @@ impl FailureAction {
                 instance,
                 factor: 1.0,
             },
-            FailureAction::Errors { .. } | FailureAction::Network => {
-                Control::Errors { fraction: 0.0 }
-            }
+            FailureAction::Errors { .. }
+            | FailureAction::Network
+            | FailureAction::DataCenter { .. } => Control::Errors { fraction: 0.0 },
         }
     }
 
@@ -90,6 +97,7 @@ impl FailureAction {
             FailureAction::Slow { .. } => "slow",
             FailureAction::Errors { .. } => "errors",
             FailureAction::Network => "network",
+            FailureAction::DataCenter { .. } => "crash_data_center",
         }
     }
 }
@@ -230,9 +238,12 @@ impl Component<Msg, World> for Timeline {
                 let Some(f) = self.scheduled.get(index) else {
                     return;
                 };
-                match self.network_faults[index] {
-                    Some(fault) => sim.world.network.set_fault(fault, true),
-                    None => {
+                match (self.network_faults[index], f.action) {
+                    (Some(fault), _) => sim.world.network.set_fault(fault, true),
+                    (None, FailureAction::DataCenter { dc }) => {
+                        sim.world.network.set_data_center_down(dc, true)
+                    }
+                    (None, _) => {
                         sim.schedule_at(now, f.target, Msg::Control(f.action.start(f.instance)))
                     }
                 }
@@ -259,9 +270,14 @@ impl Component<Msg, World> for Timeline {
                 let Some(f) = self.scheduled.get(index) else {
                     return;
                 };
-                match self.network_faults[index] {
-                    Some(fault) => sim.world.network.set_fault(fault, false),
-                    None => sim.schedule_at(now, f.target, Msg::Control(f.action.end(f.instance))),
+                match (self.network_faults[index], f.action) {
+                    (Some(fault), _) => sim.world.network.set_fault(fault, false),
+                    (None, FailureAction::DataCenter { dc }) => {
+                        sim.world.network.set_data_center_down(dc, false)
+                    }
+                    (None, _) => {
+                        sim.schedule_at(now, f.target, Msg::Control(f.action.end(f.instance)))
+                    }
                 }
                 if let Some(e) = self.scheduled_events[index].and_then(|e| self.events.get_mut(e)) {
                     e.end = Some(now);

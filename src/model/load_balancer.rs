@@ -349,6 +349,7 @@ struct Relay {
     backend: u32,
     sent: SimTime,
     arrived: SimTime,
+    probe: bool,
 }
 
 pub struct LoadBalancer {
@@ -501,8 +502,12 @@ impl LoadBalancer {
 
     fn on_call(&mut self, me: ComponentId, id: CallId, sim: &mut ModelSim) {
         let now = sim.now();
-        self.stats.arrive(now);
         let request = sim.world.calls.get(id).request;
+        // Health probes relayed for a DNS stay out of the statistics.
+        let probe = request.kind == PROBE_KIND;
+        if !probe {
+            self.stats.arrive(now);
+        }
         let group_index = self
             .route_of_type
             .get(request.kind as usize)
@@ -513,7 +518,9 @@ impl LoadBalancer {
             .get_mut(group_index)
             .filter(|g| !g.backends.is_empty())
         else {
-            self.stats.finish(now, now, Outcome::Rejected);
+            if !probe {
+                self.stats.finish(now, now, Outcome::Rejected);
+            }
             reply(sim, id, Outcome::Rejected);
             return;
         };
@@ -529,7 +536,9 @@ impl LoadBalancer {
         };
         let Some(i) = picked else {
             // Every backend instance is out of service.
-            self.stats.finish(now, now, Outcome::Failed);
+            if !probe {
+                self.stats.finish(now, now, Outcome::Failed);
+            }
             reply(sim, id, Outcome::Failed);
             return;
         };
@@ -541,6 +550,7 @@ impl LoadBalancer {
             backend: i as u32,
             sent: now,
             arrived: now,
+            probe,
         };
         let slot = match self.free_relays.pop() {
             Some(slot) => {
@@ -608,7 +618,9 @@ impl LoadBalancer {
         if !was_ejected && group.state[relay.backend as usize].ejected_until > now {
             self.ejections += 1;
         }
-        self.stats.finish(relay.arrived, now, outcome);
+        if !relay.probe {
+            self.stats.finish(relay.arrived, now, outcome);
+        }
         let upstream = sim.world.calls.get_mut(relay.upstream);
         upstream.detail = detail;
         upstream.version = version;

@@ -13,6 +13,7 @@ pub mod call;
 pub mod cdn;
 pub mod database;
 pub mod dist;
+pub mod dns;
 pub mod downtime;
 pub mod failures;
 pub mod keys;
@@ -245,7 +246,8 @@ pub fn call(
         sim.request_stop();
     }
     // A partition drops the call: the caller finds out through its timeout.
-    if let Some(latency) = sim.world.network.route(caller, callee) {
+    let region = request.region;
+    if let Some(latency) = sim.world.network.route_request(caller, callee, region) {
         sim.schedule_in(latency, callee, Msg::Call(id));
     }
     id
@@ -271,8 +273,8 @@ pub fn reply(sim: &mut ModelSim, id: CallId, outcome: Outcome) {
         sim.world.calls.close(id);
         return;
     }
-    let (caller, callee) = (call.caller, call.callee);
-    if let Some(latency) = sim.world.network.route(callee, caller) {
+    let (caller, callee, region) = (call.caller, call.callee, call.request.region);
+    if let Some(latency) = sim.world.network.route_request(callee, caller, region) {
         sim.schedule_in(latency, caller, Msg::Reply(id));
     }
 }

@@ -10,6 +10,12 @@
 //! callers find out through their timeouts, as with lost packets); *added latency* adds a fixed
 //! delay to every message between them. Messages within a side are untouched.
 //! Tests: `tests/network_faults.rs`.
+//!
+//! Regions and data centers (see [`Geo`]): a component placed in a data center sits in that
+//! data center's region; traffic sources and DNS act for their clients and sit in each request's
+//! client region. A message between two places in different regions (or in two different data
+//! centers) takes the inter-region latency *on top of* the link's (or the default) latency: the
+//! link stands for the last hop, the region matrix for the distance. Tests: `tests/geo_dns.rs`.
 
 use super::dist::Distribution;
 use crate::engine::rng::{stream, SimRng};
@@ -55,6 +61,38 @@ pub struct Network {
     active_faults: usize,
     /// Messages dropped by partitions.
     dropped: u64,
+    /// Regions, data centers and where each component sits.
+    geo: Geo,
+}
+
+/// No client region: messages of such requests (health probes) take no region latency.
+pub const NO_REGION: u16 = u16::MAX;
+
+/// Where a component sits, for region latencies.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Place {
+    /// Not placed: its messages take no region latency.
+    #[default]
+    Nowhere,
+    /// Acts for the client (a traffic source, a DNS resolver): its messages start or end in the
+    /// region of the request's client.
+    Client,
+    /// In data center `dc`, in `region`.
+    DataCenter { dc: u16, region: u16 },
+}
+
+/// Regions, their latency matrix, data centers and component placement.
+#[derive(Default)]
+pub struct Geo {
+    region_names: Vec<String>,
+    /// `regions × regions`: index into `links` of the pair's latency, if given.
+    matrix: Vec<Option<usize>>,
+    links: Vec<Link>,
+    /// Per component; empty when the scenario places nothing (the fast path).
+    places: Vec<Place>,
+    dc_names: Vec<String>,
+    dc_regions: Vec<u16>,
+    dc_down: Vec<bool>,
 }
 
 impl Network {
@@ -69,7 +107,161 @@ impl Network {
             faults: Vec::new(),
             active_faults: 0,
             dropped: 0,
+            geo: Geo::default(),
         }
+    }
+
+    /// Declares the regions (in the scenario's order: request regions index into it).
+    pub fn set_regions(&mut self, names: Vec<String>) {
+        let n = names.len();
+        self.geo.region_names = names;
+        self.geo.matrix = vec![None; n * n];
+    }
+
+    /// Sets the one-way latency between two regions (both directions; `a == b` is the latency
+    /// within a region, between different data centers or from a client to a data center).
+    pub fn set_region_latency(&mut self, seed: u64, a: u16, b: u16, latency: Distribution) {
+        let n = self.geo.region_names.len();
+        let (ia, ib) = (a as usize, b as usize);
+        if ia >= n || ib >= n {
+            return;
+        }
+        let owner = format!(
+            "region:{}<->{}",
+            self.geo.region_names[ia], self.geo.region_names[ib]
+        );
+        self.geo.links.push(Link {
+            latency,
+            rng: stream(seed, &owner, "latency"),
+        });
+        let index = self.geo.links.len() - 1;
+        self.geo.matrix[ia * n + ib] = Some(index);
+        self.geo.matrix[ib * n + ia] = Some(index);
+    }
+
+    /// Declares a data center in a region; returns its index.
+    pub fn add_data_center(&mut self, name: &str, region: u16) -> u16 {
+        self.geo.dc_names.push(name.to_string());
+        self.geo.dc_regions.push(region);
+        self.geo.dc_down.push(false);
+        (self.geo.dc_names.len() - 1) as u16
+    }
+
+    /// Places a component (in a data center, or on the client's side).
+    pub fn set_place(&mut self, component: ComponentId, place: Place) {
+        if self.geo.places.is_empty() {
+            self.geo.places = vec![Place::Nowhere; self.adjacency.len()];
+        }
+        if let Some(p) = self.geo.places.get_mut(component.index()) {
+            *p = place;
+        }
+    }
+
+    /// Where a component sits.
+    pub fn place(&self, component: ComponentId) -> Place {
+        self.geo
+            .places
+            .get(component.index())
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// The region of the data center a component sits in, if it sits in one. (A request's
+    /// client region is `request.region`.)
+    pub fn region_of(&self, component: ComponentId) -> Option<u16> {
+        match self.place(component) {
+            Place::DataCenter { region, .. } => Some(region),
+            _ => None,
+        }
+    }
+
+    /// Names of the regions, by index.
+    pub fn region_names(&self) -> &[String] {
+        &self.geo.region_names
+    }
+
+    /// Names of the data centers, by index.
+    pub fn data_center_names(&self) -> &[String] {
+        &self.geo.dc_names
+    }
+
+    /// The region of data center `dc`.
+    pub fn data_center_region(&self, dc: u16) -> u16 {
+        self.geo
+            .dc_regions
+            .get(dc as usize)
+            .copied()
+            .unwrap_or(NO_REGION)
+    }
+
+    /// Marks a data center down (a `crash_data_center` failure) or up again.
+    pub fn set_data_center_down(&mut self, dc: u16, down: bool) {
+        if let Some(d) = self.geo.dc_down.get_mut(dc as usize) {
+            *d = down;
+        }
+    }
+
+    /// Whether a data center is down now (the truth, not what health checks believe).
+    pub fn data_center_down(&self, dc: u16) -> bool {
+        self.geo.dc_down.get(dc as usize).copied().unwrap_or(false)
+    }
+
+    /// Draws the one-way latency of one message from region `from` to region `to`: the
+    /// matrix's entry for the pair, 0 where none is given (or either is [`NO_REGION`]).
+    /// This is the function other components (a CDN's edges) use for region-to-region delays.
+    pub fn region_latency(&mut self, from: u16, to: u16) -> SimDuration {
+        let n = self.geo.region_names.len();
+        let (a, b) = (from as usize, to as usize);
+        if a >= n || b >= n {
+            return SimDuration::ZERO;
+        }
+        match self.geo.matrix[a * n + b] {
+            Some(index) => self.geo.links[index].sample(),
+            None => SimDuration::ZERO,
+        }
+    }
+
+    /// The mean one-way latency between two regions [s] (0 where none is given).
+    pub fn region_mean_latency(&self, from: u16, to: u16) -> f64 {
+        let n = self.geo.region_names.len();
+        let (a, b) = (from as usize, to as usize);
+        if a >= n || b >= n {
+            return 0.0;
+        }
+        self.geo.matrix[a * n + b].map_or(0.0, |i| self.geo.links[i].latency.mean_secs())
+    }
+
+    /// The region latency a message between two components takes, for a request from a
+    /// client in `client_region`: between different data centers, or between the client's
+    /// side and a data center. Zero within a data center and for unplaced components.
+    fn geo_delay(&mut self, from: ComponentId, to: ComponentId, client_region: u16) -> SimDuration {
+        let (a, b) = (self.place(from), self.place(to));
+        let (ra, rb) = match (a, b) {
+            (Place::DataCenter { dc: x, region: r }, Place::DataCenter { dc: y, region: s })
+                if x != y =>
+            {
+                (r, s)
+            }
+            (Place::Client, Place::DataCenter { region, .. }) => (client_region, region),
+            (Place::DataCenter { region, .. }, Place::Client) => (region, client_region),
+            _ => return SimDuration::ZERO,
+        };
+        self.region_latency(ra, rb)
+    }
+
+    /// The delay of one message of a request from a client in `client_region`: the link's
+    /// latency, the region latency, and network faults; `None` if a partition drops it.
+    pub fn route_request(
+        &mut self,
+        from: ComponentId,
+        to: ComponentId,
+        client_region: u16,
+    ) -> Option<SimDuration> {
+        let delay = self.route(from, to)?;
+        if self.geo.places.is_empty() {
+            return Some(delay);
+        }
+        Some(delay + self.geo_delay(from, to, client_region))
     }
 
     /// Adds a fault between two sides (inactive until [`Network::set_fault`]); returns its

@@ -698,11 +698,19 @@ impl ServerPool {
         };
         if kind == super::load_balancer::PROBE_KIND {
             // Health probes bypass queues and statistics; a dead instance does not answer.
-            match self.instances.get(hint as usize) {
-                Some(instance) if instance.up && instance.present() => {
-                    reply(sim, id, Outcome::Succeeded)
-                }
-                _ => sim.world.calls.close(id),
+            // A probe for no instance in particular (a DNS checking a pool) is answered if
+            // any instance is up.
+            let up = if hint == super::call::ANY_INSTANCE {
+                self.instances.iter().any(|i| i.up && i.present())
+            } else {
+                self.instances
+                    .get(hint as usize)
+                    .is_some_and(|i| i.up && i.present())
+            };
+            if up {
+                reply(sim, id, Outcome::Succeeded)
+            } else {
+                sim.world.calls.close(id)
             }
             return;
         }

@@ -232,9 +232,44 @@ pub fn render(r: &RunResult) -> String {
             );
         }
     }
+    for c in r.components.iter().filter(|c| c.kind == "dns") {
+        dns_line(c, &mut out);
+    }
     analytic(r, &mut out);
     bottlenecks(r, &mut out);
     out
+}
+
+/// `dns geo: us -> dc-us 100%  eu -> dc-eu 43% dc-us 57%  sent to a down data center 3998`.
+fn dns_line(c: &crate::model::ComponentReport, out: &mut String) {
+    let mut regions = String::new();
+    for (region, dcs) in c
+        .extra
+        .get("routing")
+        .and_then(|r| r.as_object())
+        .into_iter()
+        .flatten()
+    {
+        let _ = write!(regions, "  {region} ->");
+        for (dc, f) in dcs.as_object().into_iter().flatten() {
+            let share = f["share"].as_f64().unwrap_or(0.0);
+            if share > 0.0 {
+                let _ = write!(regions, " {dc} {}", pct(share));
+            }
+        }
+    }
+    let _ = writeln!(
+        out,
+        "dns {}: {}  resolutions {}  sent to a down data center {}",
+        c.name,
+        regions.trim_start(),
+        c.extra
+            .get("resolutions")
+            .unwrap_or(&serde_json::Value::Null),
+        c.extra
+            .get("sent_to_down_data_center")
+            .unwrap_or(&serde_json::Value::Null),
+    );
 }
 
 /// Observed downtime and each failure's time to recover, from the failure timeline's report.

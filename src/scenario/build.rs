@@ -30,7 +30,8 @@ pub fn build(plan: Plan) -> Result<ModelEngine, String> {
         issued: 0,
         stop_issuing_at: end,
     };
-    let mut network = Network::new(seed, plan.components.len(), plan.default_latency);
+    let mut network = Network::new(seed, plan.components.len(), plan.default_latency.clone());
+    place_components(&mut network, seed, &plan);
     let names: Vec<String> = plan.components.iter().map(|(n, _)| n.clone()).collect();
     for (a, b, latency) in plan.links {
         network.connect(
@@ -93,6 +94,9 @@ pub fn build(plan: Plan) -> Result<ModelEngine, String> {
             ComponentPlan::Cdn(config) => {
                 Box::new(crate::model::cdn::Cdn::new(config, seed, engine.world()))
             }
+            ComponentPlan::Dns(config) => {
+                Box::new(crate::model::dns::Dns::new(config, seed, engine.world()))
+            }
         };
         engine.add(node);
     }
@@ -100,4 +104,36 @@ pub fn build(plan: Plan) -> Result<ModelEngine, String> {
         engine.add(Box::new(Timeline::new(seed, failures, random_failures)));
     }
     Ok(engine)
+}
+
+/// Regions, their latency matrix, data centers and where each component sits: in a data
+/// center, or on the client's side (traffic sources and DNS, whose messages start in the
+/// request's client region). Nothing is placed without `data_centers`.
+fn place_components(network: &mut Network, seed: u64, plan: &Plan) {
+    use crate::model::network::Place;
+    let geo = &plan.geo;
+    if geo.data_centers.is_empty() {
+        return;
+    }
+    network.set_regions(plan.regions.clone());
+    for &(a, b, ref latency) in &geo.region_links {
+        network.set_region_latency(seed, a, b, latency.clone());
+    }
+    for dc in &geo.data_centers {
+        let index = network.add_data_center(&dc.name, dc.region);
+        for &id in &dc.components {
+            network.set_place(
+                id,
+                Place::DataCenter {
+                    dc: index,
+                    region: dc.region,
+                },
+            );
+        }
+    }
+    for (i, (_, component)) in plan.components.iter().enumerate() {
+        if matches!(component, ComponentPlan::Source(_) | ComponentPlan::Dns(_)) {
+            network.set_place(crate::engine::ComponentId(i as u32), Place::Client);
+        }
+    }
 }

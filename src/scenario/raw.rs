@@ -190,6 +190,65 @@ pub struct Scenario {
     /// Named designs inside one scenario, each a set of overrides by path, e.g.
     /// {lru: {cache.eviction: lru}, lfu: {cache.eviction: lfu}}, for `sim compare`.
     pub variants: Option<At<IndexMap<At<String>, At<VariantSpec>>>>,
+    /// Data centers: each a name, a region and the components in it (`db[1]` places one node
+    /// of a database). Messages between data centers and from clients take the region latency
+    /// of `network.regions`.
+    pub data_centers: Option<At<Vec<DataCenterSpec>>>,
+}
+
+/// One data center.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DataCenterSpec {
+    pub name: At<String>,
+    /// The region it is in, e.g. us (client regions are named in traffic `regions`).
+    pub region: At<String>,
+    /// Components in it; `db[1]` places one node of a database.
+    pub components: At<Vec<At<String>>>,
+}
+
+/// The one-way latency between two regions (both directions).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegionLinkSpec {
+    /// Two regions, e.g. [us, eu]; [us, us] is the latency within a region.
+    pub between: At<Vec<At<String>>>,
+    pub latency: At<OrMap<DistributionSpec>>,
+}
+
+/// Per client region, weights over data centers.
+pub type DnsRouting = IndexMap<At<String>, At<IndexMap<At<String>, At<f64>>>>;
+
+/// A DNS resolver with geographic routing (geoDNS) in front of data centers.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DnsSpec {
+    pub name: At<String>,
+    /// The entry point of each data center (a load balancer or a server pool placed in one).
+    pub targets: At<Vec<At<String>>>,
+    /// How long clients cache an answer (default 60s).
+    pub ttl: Option<At<Scalar>>,
+    /// Time to resolve when the client's cache has no valid answer (default 20ms).
+    pub resolution_time: Option<At<OrMap<DistributionSpec>>>,
+    /// Per client region, weights over data centers, e.g. {eu: {dc-eu: 70, dc-us: 30}}
+    /// (default: the data centers in the client's region).
+    pub routing: Option<At<DnsRouting>>,
+    /// Health checks of the targets.
+    pub health: Option<At<DnsHealthSpec>>,
+}
+
+/// Active health checks of a DNS's targets.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DnsHealthSpec {
+    /// Probe every target this often (default 10s).
+    pub interval: Option<At<Scalar>>,
+    /// A probe not answered within this fails (default 2s).
+    pub timeout: Option<At<Scalar>>,
+    /// Consecutive failed probes that mark a data center unhealthy (default 3).
+    pub unhealthy: Option<At<u64>>,
+    /// Consecutive successful probes that mark it healthy again (default 2).
+    pub healthy: Option<At<u64>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -368,6 +427,7 @@ pub enum ComponentSpec {
     RateLimiter(Box<RateLimiterSpec>),
     Queue(Box<QueueSpec>),
     Cdn(Box<CdnSpec>),
+    Dns(Box<DnsSpec>),
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -546,6 +606,9 @@ pub struct NetworkSpec {
     /// Latency between components without a link (default 0).
     pub default: Option<At<OrMap<DistributionSpec>>>,
     pub links: Option<Vec<LinkSpec>>,
+    /// One-way latency between regions, added to the link latency of messages between data
+    /// centers and between clients and data centers.
+    pub regions: Option<At<Vec<RegionLinkSpec>>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -592,6 +655,8 @@ pub struct FailureSpec {
     pub latency: Option<At<Vec<At<Side>>>>,
     /// For `latency`: the delay added to every message across, e.g. 200ms.
     pub add: Option<At<Scalar>>,
+    /// Crash every component of a data center (each loses what it loses in a crash).
+    pub crash_data_center: Option<At<String>>,
 }
 
 /// Every instance of `target` fails after a time drawn from `mtbf` and is repaired after a time

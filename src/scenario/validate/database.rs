@@ -127,6 +127,7 @@ pub(super) fn check_database(c: &mut Checker, d: &raw::DatabaseSpec) -> Option<D
         balance: balance?,
         failover_detection: detection?,
         failover_promotion: promotion?,
+        node_data_centers: Vec::new(),
     })
 }
 

@@ -33,6 +33,7 @@ mod cache;
 mod cdn;
 mod database;
 mod failures;
+mod geo;
 mod queue;
 mod rate_limiter;
 mod server;
@@ -44,6 +45,7 @@ use cache::check_cache;
 use cdn::check_cdn;
 use database::{check_database, check_sharded};
 use failures::{check_failure, check_random_failure};
+pub use geo::{DataCenterPlan, GeoPlan};
 use queue::check_queue;
 use rate_limiter::check_rate_limiter;
 use server::{check_server, step_targets};
@@ -94,6 +96,7 @@ pub enum ComponentPlan {
     RateLimiter(crate::model::rate_limiter::RateLimiterConfig),
     Queue(crate::model::queue::QueueConfig),
     Cdn(crate::model::cdn::CdnConfig),
+    Dns(crate::model::dns::DnsConfig),
 }
 
 impl ComponentPlan {
@@ -108,6 +111,7 @@ impl ComponentPlan {
             ComponentPlan::RateLimiter(_) => "rate_limiter",
             ComponentPlan::Queue(_) => "queue",
             ComponentPlan::Cdn(_) => "cdn",
+            ComponentPlan::Dns(_) => "dns",
         }
     }
 }
@@ -145,6 +149,8 @@ pub struct Plan {
     pub replications: u32,
     /// Named designs (`variants`), for `sim compare`.
     pub variants: Vec<assertions::Variant>,
+    /// Data centers and the region latency matrix (empty without `data_centers`).
+    pub geo: GeoPlan,
 }
 
 impl Plan {
@@ -165,6 +171,7 @@ enum Role {
     RateLimiter,
     Queue,
     Cdn,
+    Dns,
 }
 
 impl Role {
@@ -179,9 +186,22 @@ impl Role {
             Role::RateLimiter => "a rate limiter",
             Role::Queue => "a queue",
             Role::Cdn => "a CDN",
+            Role::Dns => "a DNS",
         }
     }
 }
+
+/// Components a traffic source may send to: the callable ones and a DNS.
+const TRAFFIC_TARGETS: [Role; 8] = [
+    Role::Server,
+    Role::Balancer,
+    Role::Cache,
+    Role::Database,
+    Role::Sharded,
+    Role::RateLimiter,
+    Role::Queue,
+    Role::Dns,
+];
 
 /// Components a server step, a cache's backing store or a traffic source may call.
 const CALLABLE: [Role; 8] = [
@@ -543,6 +563,7 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
             raw::ComponentSpec::RateLimiter(l) => declared.push((&l.name, Role::RateLimiter)),
             raw::ComponentSpec::Queue(q) => declared.push((&q.name, Role::Queue)),
             raw::ComponentSpec::Cdn(k) => declared.push((&k.name, Role::Cdn)),
+            raw::ComponentSpec::Dns(d) => declared.push((&d.name, Role::Dns)),
         }
     }
     for t in &scenario.traffic.value {
@@ -659,6 +680,7 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
         );
     }
 
+    let geo_plan = geo::check_geo(&mut c, scenario, &mut regions);
     let mut components: Vec<(String, ComponentPlan)> = Vec::new();
     for spec in &scenario.components.value {
         match spec {
@@ -709,6 +731,28 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
                     components.push((k.name.value.clone(), ComponentPlan::Cdn(cdn)));
                 }
             }
+            raw::ComponentSpec::Dns(d) => {
+                if let Some(dns) = geo::check_dns(&mut c, d, &geo_plan) {
+                    components.push((d.name.value.clone(), ComponentPlan::Dns(dns)));
+                }
+            }
+        }
+    }
+    // Database nodes placed in data centers (a whole database puts every node there).
+    for (name, plan) in &mut components {
+        if let ComponentPlan::Database(db) = plan {
+            let Some(&(id, _, _)) = c.names.get(name.as_str()) else {
+                continue;
+            };
+            let nodes = db.replicas as usize + 1;
+            for (i, dc) in geo_plan.data_centers.iter().enumerate() {
+                for node in 0..nodes as u32 {
+                    if dc.components.contains(&id) || dc.nodes.contains(&(id, node)) {
+                        db.node_data_centers.resize(nodes, None);
+                        db.node_data_centers[node as usize] = Some(i as u16);
+                    }
+                }
+            }
         }
     }
     // A cache-aside cache's store is the one its callers name: it tells stale reads.
@@ -756,6 +800,7 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
                 Role::RateLimiter,
                 Role::Queue,
                 Role::Cdn,
+                Role::Dns,
             ];
             let a = c.reference(&link.between.value[0], "link end", &all);
             let b = c.reference(&link.between.value[1], "link end", &all);
@@ -775,12 +820,13 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
             target: target?,
         })
     });
-    let failures: Vec<ScheduledFailure> = scenario
-        .failures
-        .iter()
-        .flatten()
-        .filter_map(|f| check_failure(&mut c, f))
-        .collect();
+    let mut failures: Vec<ScheduledFailure> = Vec::new();
+    for f in scenario.failures.iter().flatten() {
+        match &f.crash_data_center {
+            Some(dc) => failures.extend(geo::check_dc_failure(&mut c, f, dc, &geo_plan)),
+            None => failures.extend(check_failure(&mut c, f)),
+        }
+    }
     let random_failures: Vec<RandomFailures> = scenario
         .random_failures
         .iter()
@@ -820,6 +866,7 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
         assertions: checked.assertions,
         replications: checked.replications,
         variants: checked.variants,
+        geo: geo_plan,
     })
 }
 
@@ -957,6 +1004,9 @@ fn check_cycles(c: &mut Checker, scenario: &raw::Scenario) {
             }
             raw::ComponentSpec::Cdn(k) => {
                 edges.insert(k.name.value.clone(), vec![k.origin.clone()]);
+            }
+            raw::ComponentSpec::Dns(d) => {
+                edges.insert(d.name.value.clone(), d.targets.value.clone());
             }
         }
     }

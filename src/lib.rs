@@ -9,6 +9,7 @@ pub mod analytic;
 pub mod assertions;
 pub mod cli;
 pub mod compare;
+pub mod cost;
 pub mod engine;
 pub mod insight;
 pub mod model;

@@ -10,6 +10,9 @@ use assert_cmd::Command;
 use serde_json::Value;
 use tempfile::TempDir;
 
+/// An event on a track: start and end [us], name.
+type Span = (f64, f64, String);
+
 const SCENARIO: &str = "
 name: traced
 seed: 11
@@ -53,7 +56,7 @@ fn the_trace_is_valid_nested_and_reproducible() {
     assert!(first == second, "same seed, different trace.json");
     let doc: Value = serde_json::from_slice(&first).expect("JSON");
     let events = doc["traceEvents"].as_array().expect("traceEvents");
-    let mut tracks: BTreeMap<(u64, u64), Vec<(f64, f64, String)>> = BTreeMap::new();
+    let mut tracks: BTreeMap<(u64, u64), Vec<Span>> = BTreeMap::new();
     let mut requests = 0;
     for e in events {
         let ph = e["ph"].as_str().expect("ph");
@@ -101,7 +104,7 @@ fn the_trace_is_valid_nested_and_reproducible() {
     let eps = 1e-6;
     for ((pid, tid), mut spans) in tracks {
         spans.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.total_cmp(&a.1)));
-        let mut open: Vec<(f64, f64, String)> = Vec::new();
+        let mut open: Vec<Span> = Vec::new();
         for s in spans {
             while open.last().is_some_and(|o| o.1 <= s.0 + eps) {
                 open.pop();

@@ -337,28 +337,26 @@ impl Breakdown {
             let hash = t.hash(request.id);
             let keep = request.born >= self.warmup_end && t.wants(hash);
             if let Some(spans) = t.spans[slot as usize].as_mut().filter(|_| keep) {
-                {
-                    let record = TraceRecord {
-                        id: request.id,
-                        kind: request.kind,
-                        key: request.key,
-                        client: request.client,
-                        source,
-                        born: request.born,
-                        end: now,
-                        outcome,
-                        row: row
-                            .chunks(FIELDS)
-                            .enumerate()
-                            .filter(|(_, c)| c.iter().any(|&v| v != 0))
-                            .map(|(i, c)| (ComponentId(i as u32), [c[0], c[1], c[2]]))
-                            .collect(),
-                        spans: std::mem::take(spans),
-                    };
-                    t.kept.insert((hash, request.id), record);
-                    if t.kept.len() > t.limit {
-                        t.kept.pop_last();
-                    }
+                let record = TraceRecord {
+                    id: request.id,
+                    kind: request.kind,
+                    key: request.key,
+                    client: request.client,
+                    source,
+                    born: request.born,
+                    end: now,
+                    outcome,
+                    row: row
+                        .chunks(FIELDS)
+                        .enumerate()
+                        .filter(|(_, c)| c.iter().any(|&v| v != 0))
+                        .map(|(i, c)| (ComponentId(i as u32), [c[0], c[1], c[2]]))
+                        .collect(),
+                    spans: std::mem::take(spans),
+                };
+                t.kept.insert((hash, request.id), record);
+                if t.kept.len() > t.limit {
+                    t.kept.pop_last();
                 }
             }
         }

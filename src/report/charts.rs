@@ -1028,8 +1028,9 @@ pub fn waterfall_chart(
                 let slot = (n - 1 - i) as f64;
                 let mut x = 0.0;
                 for s in segments {
-                    let width = s.ms.max(0.0);
-                    if !(width > 0.0) {
+                    // NaN and negative parts take no room.
+                    let width = if s.ms.is_finite() { s.ms.max(0.0) } else { 0.0 };
+                    if width == 0.0 {
                         continue;
                     }
                     let colour = PALETTE[s.component % PALETTE.len()];

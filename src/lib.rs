@@ -10,6 +10,7 @@ pub mod assertions;
 pub mod cli;
 pub mod compare;
 pub mod course;
+pub mod cost;
 pub mod engine;
 pub mod explain;
 pub mod insight;

@@ -211,6 +211,7 @@ pub const HEADLINE: &[(&str, &str)] = &[
     ("rejected", "/requests/rejected"),
     ("timed_out", "/requests/timed_out"),
     ("slo_good_fraction", "/slo/good_fraction"),
+    ("cost_per_month", "/cost/per_month"),
 ];
 
 /// Whether a larger value of a headline figure is better (for "winner" columns).

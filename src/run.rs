@@ -19,6 +19,10 @@ pub struct Overrides {
     pub duration: Option<crate::engine::SimDuration>,
     pub requests: Option<u64>,
     pub max_events: Option<u64>,
+    /// Keep the per-hop latency breakdown whatever the scenario says.
+    pub breakdown: bool,
+    /// Sample this many requests for `trace.json`.
+    pub trace: Option<u32>,
 }
 
 impl Overrides {
@@ -34,6 +38,12 @@ impl Overrides {
         }
         if let Some(n) = self.max_events {
             plan.max_events = Some(n);
+        }
+        if self.breakdown {
+            plan.breakdown = true;
+        }
+        if let Some(n) = self.trace {
+            plan.trace = n;
         }
     }
 }
@@ -130,6 +140,12 @@ pub struct RunResult {
     pub replications: Option<serde_json::Value>,
     /// Path overrides this run was made with (a variant, a sweep point), as `path=value`.
     pub overrides: Vec<String>,
+    /// Where the time goes: the per-hop latency breakdown, when the run kept it.
+    pub breakdown: Option<crate::model::breakdown::Figures>,
+    /// Sampled requests for `trace.json` (`sim run --trace N`), in order of request id.
+    pub traces: Vec<crate::model::breakdown::TraceRecord>,
+    /// Prices and what the run cost (see [`crate::cost`]), when the scenario gives prices.
+    pub cost: Option<crate::cost::Cost>,
 }
 
 impl RunResult {
@@ -218,6 +234,13 @@ pub fn run(
     let topology = topology(&plan);
     let analytic = crate::analytic::expectations(&plan);
     let what_ifs = crate::analytic::what_ifs(&plan);
+    let cost_plan = plan.cost.clone();
+    let component_roles: Vec<(String, bool)> = plan
+        .components
+        .iter()
+        .map(|(n, c)| (n.clone(), matches!(c, ComponentPlan::Source(_))))
+        .collect();
+    let type_names = plan.request_types.clone();
     let mut engine = build(plan)?;
     let mut forward = progress.map(|callback| {
         move |now: SimTime, events: u64, world: &crate::model::World| {
@@ -238,7 +261,10 @@ pub fn run(
         progress,
     });
     let end = engine.now();
-    let components = engine.components().iter().map(|c| c.report(end)).collect();
+    let components: Vec<ComponentReport> =
+        engine.components().iter().map(|c| c.report(end)).collect();
+    let cost =
+        cost_plan.map(|c| c.evaluate(end.since(SimTime::ZERO + warmup).as_secs_f64(), &components));
     let world = engine.world();
     let e2e = &world.end_to_end;
     let finished = e2e
@@ -293,6 +319,15 @@ pub fn run(
         assertions: Vec::new(),
         replications: None,
         overrides: Vec::new(),
+        breakdown: world.breakdown.as_ref().map(|b| {
+            crate::model::breakdown::Figures::new(component_roles, &type_names, b.tables())
+        }),
+        traces: world
+            .breakdown
+            .as_ref()
+            .map(|b| b.traces())
+            .unwrap_or_default(),
+        cost,
     })
 }
 

@@ -165,6 +165,7 @@ fn request() -> Request {
         client: 7,
         key: 0,
         born: SimTime::ZERO,
+        slot: sim::model::breakdown::NO_SLOT,
     }
 }
 

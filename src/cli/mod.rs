@@ -36,6 +36,7 @@ macro_rules! say_raw {
 }
 
 mod course;
+mod cheapest;
 mod studies;
 
 pub const EXIT_OK: i32 = 0;
@@ -110,6 +111,14 @@ enum Command {
         /// replications-shard-K-of-N.json into --out (combine the shards with `sim merge`).
         #[arg(long, value_parser = crate::sweep::parse_shard, requires = "replications")]
         shard: Option<(usize, usize)>,
+        /// Keep the per-hop latency breakdown (as `run: {breakdown: true}` does): summary.json's
+        /// `breakdown`, the report's waterfall chart, each bottleneck's share of p99.
+        #[arg(long)]
+        breakdown: bool,
+        /// Sample N requests and write their calls to trace.json (Chrome trace event format,
+        /// opened by ui.perfetto.dev); turns the breakdown on.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        trace: Option<u32>,
     },
     /// Run many scenarios (in parallel) and judge their assertions; exit 1 if any fails.
     Check {
@@ -213,6 +222,14 @@ enum Command {
         /// Print nothing but errors and the answer.
         #[arg(long, short)]
         quiet: bool,
+        /// Instead of the traffic capacity, find the cheapest design that meets every check at
+        /// the scenario's traffic, among those the --param grid spans (needs a 'cost' section).
+        #[arg(long, requires = "params")]
+        cheapest: bool,
+        /// With --cheapest: PATH=VALUES, as in `sim sweep` (e.g. web.instances=1..8); repeat
+        /// for a grid.
+        #[arg(long = "param", value_parser = crate::sweep::parse_param, requires = "cheapest")]
+        params: Vec<crate::sweep::Param>,
     },
     /// Combine the shard files of `sim sweep --shard` into the outputs of an unsharded sweep.
     Merge {
@@ -329,12 +346,16 @@ pub fn main() -> i32 {
             replications,
             junit,
             shard,
+            breakdown,
+            trace,
         } => {
             let overrides = Overrides {
                 seed,
                 duration,
                 requests,
                 max_events,
+                breakdown,
+                trace,
             };
             let options = RunOptions {
                 quiet,
@@ -412,9 +433,31 @@ pub fn main() -> i32 {
             seed,
             duration,
             replications,
+            tolerance: _,
+            max_wall,
+            quiet,
+            cheapest: true,
+            params,
+        } => cheapest::command(cheapest::CheapestArgs {
+            scenario,
+            params,
+            out,
+            seed,
+            duration,
+            replications,
+            max_wall,
+            quiet,
+        }),
+        Command::Capacity {
+            scenario,
+            out,
+            seed,
+            duration,
+            replications,
             tolerance,
             max_wall,
             quiet,
+            ..
         } => studies::capacity_command(studies::CapacityArgs {
             scenario,
             out,
@@ -638,6 +681,15 @@ fn run_command(path: &Path, overrides: &Overrides, out: Option<&Path>, options: 
     if let Err(e) = report::write_outputs(result, &out_dir) {
         eprintln!("error: cannot write results to {}: {e}", out_dir.display());
         return EXIT_OUTPUT_FAILED;
+    }
+    if overrides.trace.is_some() {
+        if let Err(e) = report::trace::write(result, &out_dir) {
+            eprintln!(
+                "error: cannot write trace.json to {}: {e}",
+                out_dir.display()
+            );
+            return EXIT_OUTPUT_FAILED;
+        }
     }
     if let Some(file) = &junit {
         if let Err(code) = write_junit(file, &[junit_suite(&design.path, Ok(result))]) {

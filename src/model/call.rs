@@ -23,6 +23,8 @@ pub struct Request {
     pub key: u64,
     /// When the client sent it.
     pub born: SimTime,
+    /// The request's row in the latency breakdown ([`super::breakdown::NO_SLOT`] if none).
+    pub slot: u32,
 }
 
 /// What a call asks of its callee, or what the callee answered, beyond the request itself.
@@ -83,6 +85,15 @@ pub struct Call {
     /// Version of the key's data the call carries: set by a versioned store when it answers
     /// (see [`super::versions`]) and by a cache-aside caller on a fill.
     pub version: u64,
+    /// When the caller sent it, when it reached the callee, when a worker took it up (the
+    /// callee sets this when it queues calls; otherwise it stays at `arrived`) and when the
+    /// callee answered: the latency breakdown's instants (see [`super::breakdown`]).
+    pub opened: SimTime,
+    pub arrived: SimTime,
+    pub started: SimTime,
+    pub answered: SimTime,
+    /// The instance that served it, where the callee says ([`ANY_INSTANCE`] otherwise).
+    pub served_by: u32,
 }
 
 /// Index of a live call in the [`CallTable`].
@@ -129,6 +140,11 @@ impl CallTable {
             replied: false,
             detail: CallDetail::None,
             version: 0,
+            opened: SimTime::ZERO,
+            arrived: SimTime::ZERO,
+            started: SimTime::ZERO,
+            answered: SimTime::ZERO,
+            served_by: ANY_INSTANCE,
         };
         match self.free.pop() {
             Some(index) => {
@@ -199,6 +215,7 @@ mod tests {
             client: 0,
             key: 0,
             born: SimTime::ZERO,
+            slot: crate::model::breakdown::NO_SLOT,
         }
     }
 

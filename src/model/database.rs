@@ -534,6 +534,9 @@ impl Database {
         let j = &mut self.jobs[job as usize];
         j.state = JobState::Running;
         let (node, write, generation) = (j.node as usize, j.write, j.generation);
+        let upstream = sim.world.calls.get_mut(j.upstream);
+        upstream.started = now;
+        upstream.served_by = node as u32;
         self.set_busy(node, self.nodes[node].busy + 1, now);
         self.stats.busy.increment(now);
         let law = if write {

@@ -373,6 +373,7 @@ impl Dns {
             client: 0,
             key: 0,
             born: sim.now(),
+            slot: super::breakdown::NO_SLOT,
         };
         let target = self.config.targets[index].component;
         call(

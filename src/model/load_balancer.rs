@@ -443,6 +443,7 @@ impl LoadBalancer {
             client: 0,
             key: 0,
             born: sim.now(),
+            slot: super::breakdown::NO_SLOT,
         };
         call(
             sim,

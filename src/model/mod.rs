@@ -7,6 +7,7 @@
 //! the [`network::Network`], which adds the link's latency.
 
 pub mod autoscale;
+pub mod breakdown;
 pub mod breaker;
 pub mod cache;
 pub mod call;
@@ -176,6 +177,8 @@ pub struct World {
     /// Which instances of autoscaled pools take new requests.
     pub membership: autoscale::Membership,
     next_request_id: u64,
+    /// Per-hop latency breakdown and sampled traces, when the run keeps them.
+    pub breakdown: Option<Box<breakdown::Breakdown>>,
 }
 
 impl World {
@@ -208,6 +211,7 @@ impl World {
             stopped_by_guard: None,
             membership: autoscale::Membership::default(),
             next_request_id: 0,
+            breakdown: None,
         }
     }
 
@@ -246,8 +250,15 @@ pub fn call(
         sim.request_stop();
     }
     // A partition drops the call: the caller finds out through its timeout.
+    let now = sim.now();
     let region = request.region;
-    if let Some(latency) = sim.world.network.route_request(caller, callee, region) {
+    let route = sim.world.network.route_request(caller, callee, region);
+    let arrived = route.map_or(SimTime::NEVER, |latency| now + latency);
+    let c = sim.world.calls.get_mut(id);
+    c.opened = now;
+    c.arrived = arrived;
+    c.started = arrived;
+    if let Some(latency) = route {
         sim.schedule_in(latency, callee, Msg::Call(id));
     }
     id
@@ -256,6 +267,7 @@ pub fn call(
 /// Answers a call. If the caller has given up on it, the reply is dropped and the call closed.
 /// A versioned store applies a write here and stamps the reply with the key's version.
 pub fn reply(sim: &mut ModelSim, id: CallId, outcome: Outcome) {
+    let now = sim.now();
     let world = &mut sim.world;
     let call = world.calls.get_mut(id);
     if call.replied {
@@ -263,6 +275,7 @@ pub fn reply(sim: &mut ModelSim, id: CallId, outcome: Outcome) {
     }
     call.replied = true;
     call.outcome = outcome;
+    call.answered = now;
     if outcome == Outcome::Succeeded && world.versions.is_versioned(call.callee) {
         let write = is_write_kind(&world.write_types, call.request.kind);
         call.version = world
@@ -283,9 +296,15 @@ pub fn reply(sim: &mut ModelSim, id: CallId, outcome: Outcome) {
 /// closes the call, or `None` if the caller had already abandoned it. A successful write's
 /// reply from a versioned store acknowledges the write.
 pub fn take_reply(sim: &mut ModelSim, id: CallId) -> Option<(u64, Request, Outcome)> {
+    let now = sim.now();
     let world = &mut sim.world;
     let call = world.calls.get(id);
     let result = (!call.abandoned).then_some((call.token, call.request, call.outcome));
+    if result.is_some() {
+        if let Some(breakdown) = world.breakdown.as_mut() {
+            breakdown.charge(call, now);
+        }
+    }
     if result.is_some_and(|(_, request, outcome)| {
         outcome == Outcome::Succeeded
             && world.versions.is_versioned(call.callee)

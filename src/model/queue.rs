@@ -250,7 +250,12 @@ impl Queue {
             reply(sim, id, Outcome::Rejected);
             return;
         }
-        let request = sim.world.calls.get(id).request;
+        // The consumers' work happens after the producer has its answer: it is not part of
+        // the request's latency breakdown.
+        let request = super::call::Request {
+            slot: super::breakdown::NO_SLOT,
+            ..sim.world.calls.get(id).request
+        };
         let message = Message {
             generation: 0,
             state: State::Free,

@@ -773,6 +773,9 @@ impl ServerPool {
             j.state = JobState::Running;
             (j.instance as usize, j.kind, j.generation)
         };
+        let upstream = sim.world.calls.get_mut(self.jobs[job as usize].upstream);
+        upstream.started = now;
+        upstream.served_by = i as u32;
         let instance = &mut self.instances[i];
         instance.busy += 1;
         if let Some(level) = &mut instance.busy_level {
@@ -1068,6 +1071,7 @@ impl ServerPool {
         match j.state {
             JobState::Free => return,
             JobState::Queued => {
+                sim.world.calls.get_mut(upstream).started = now;
                 self.instances[i].queued -= 1;
                 self.stats.queue.decrement(now);
                 self.free_job(job);

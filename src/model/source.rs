@@ -189,26 +189,36 @@ impl Source {
         self.config.regions[choose(&self.region_cumulative, position)].0
     }
 
-    fn make_request(&mut self, client: Option<u32>, sim: &mut ModelSim) -> Request {
+    fn make_request(
+        &mut self,
+        me: ComponentId,
+        client: Option<u32>,
+        sim: &mut ModelSim,
+    ) -> Request {
         let kind = match self.config.mix.len() {
             0 | 1 => self.config.mix.first().map_or(0, |&(k, _)| k),
             _ => self.config.mix[choose(&self.mix_cumulative, self.mix_rng.random::<f64>())].0,
         };
         let client =
             client.unwrap_or_else(|| self.client_rng.random_range(0..self.config.clients.max(1)));
+        let id = sim.world.next_request_id();
         Request {
-            id: sim.world.next_request_id(),
+            id,
             kind,
             region: self.region_of(client),
             client,
             key: self.config.keys.sample(&mut self.key_rng),
             born: sim.now(),
+            slot: match sim.world.breakdown.as_mut() {
+                Some(breakdown) => breakdown.begin(id, me),
+                None => super::breakdown::NO_SLOT,
+            },
         }
     }
 
     /// Sends a new request; `user` is the closed-loop user, if any.
     fn send(&mut self, me: ComponentId, user: Option<u32>, sim: &mut ModelSim) {
-        let request = self.make_request(user, sim);
+        let request = self.make_request(me, user, sim);
         self.stats.arrive(request.born);
         sim.world.end_to_end.arrive(&request);
         if let Some(budget) = self.config.retry.and_then(|r| r.budget) {
@@ -291,6 +301,9 @@ impl Source {
         let now = sim.now();
         self.stats.finish(request.born, now, outcome);
         sim.world.end_to_end.record(request, now, outcome);
+        if let Some(breakdown) = sim.world.breakdown.as_mut() {
+            breakdown.finish(request, now, outcome);
+        }
     }
 
     fn on_reply(&mut self, me: ComponentId, id: CallId, sim: &mut ModelSim) {
@@ -410,9 +423,13 @@ impl Source {
         if c.abandoned || c.caller != me {
             return;
         }
-        let (request, token) = (c.request, c.token);
+        let (mut request, token) = (c.request, c.token);
         // Whoever touches the call next (the callee's reply, or the reply landing here) closes it.
         sim.world.calls.get_mut(handle.id).abandoned = true;
+        // Calls still running for this attempt must not charge the request's breakdown.
+        if let Some(breakdown) = sim.world.breakdown.as_mut() {
+            breakdown.abandon(&mut request);
+        }
         self.attempt_ended(me, request, token, Outcome::TimedOut, None, sim);
     }
 }

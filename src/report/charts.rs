@@ -953,6 +953,115 @@ pub fn heat_map(
     Ok(finish(svg, title))
 }
 
+/// One segment of a waterfall row: which component (an index into the legend), which phase
+/// (0 queue, 1 service, 2 network) and how long [ms].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Segment {
+    pub component: usize,
+    pub phase: usize,
+    pub ms: f64,
+}
+
+/// A waterfall: one row per label (a percentile band), top to bottom, each made of segments
+/// laid end to end from 0, so a row's length is its mean latency. A component keeps one colour;
+/// its service is drawn solid, its queue lighter and its network time lightest.
+pub fn waterfall_chart(
+    title: &str,
+    components: &[String],
+    rows: &[(String, Vec<Segment>)],
+) -> Result<String, ChartError> {
+    let err = |e| error(title, e);
+    let mut svg = String::new();
+    let height = (190 + 56 * rows.len() as u32).clamp(HEIGHT / 2, 2000);
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
+        let legend: Vec<(String, Legend)> = components
+            .iter()
+            .enumerate()
+            .map(|(i, name)| (name.clone(), Legend::Line(PALETTE[i % PALETTE.len()])))
+            .collect();
+        let plot = header(&root, title, &legend)?;
+        let total = |segments: &[Segment]| segments.iter().map(|s| s.ms.max(0.0)).sum::<f64>();
+        let top = rows
+            .iter()
+            .map(|(_, s)| total(s))
+            .filter(|v| v.is_finite())
+            .fold(0.0, f64::max);
+        if rows.is_empty() || top <= 0.0 {
+            no_data(&plot, title, "no data")?;
+        } else {
+            let n = rows.len();
+            let longest = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0);
+            let mut chart = ChartBuilder::on(&plot)
+                .margin_left(10)
+                .margin_right(40)
+                .margin_bottom(10)
+                .x_label_area_size(64)
+                .y_label_area_size((longest as u32 * 11 + 24).clamp(60, 300))
+                .build_cartesian_2d(0f64..top * 1.12, 0f64..n as f64)
+                .map_err(err)?;
+            let label_of = |v: &f64| -> String {
+                let slot = *v - 0.5;
+                if (slot - slot.round()).abs() < 1e-6 && slot >= 0.0 && (slot.round() as usize) < n
+                {
+                    rows[n - 1 - slot.round() as usize].0.clone()
+                } else {
+                    String::new()
+                }
+            };
+            chart
+                .configure_mesh()
+                .x_desc("mean latency [ms]")
+                .axis_desc_style(font(22.0))
+                .label_style(font(19.0))
+                .axis_style(INK.stroke_width(1))
+                .bold_line_style(GRID.stroke_width(1))
+                .light_line_style(WHITE.stroke_width(0))
+                .disable_y_mesh()
+                .x_labels(8)
+                .y_labels(n * 2 + 1)
+                .x_label_formatter(&|v| tick(*v))
+                .y_label_formatter(&label_of)
+                .draw()
+                .map_err(err)?;
+            for (i, (_, segments)) in rows.iter().enumerate() {
+                let slot = (n - 1 - i) as f64;
+                let mut x = 0.0;
+                for s in segments {
+                    // NaN and negative parts take no room.
+                    let width = if s.ms.is_finite() { s.ms.max(0.0) } else { 0.0 };
+                    if width == 0.0 {
+                        continue;
+                    }
+                    let colour = PALETTE[s.component % PALETTE.len()];
+                    let shade = match s.phase {
+                        1 => colour.filled(),
+                        0 => colour.mix(0.5).filled(),
+                        _ => colour.mix(0.2).filled(),
+                    };
+                    chart
+                        .draw_series(std::iter::once(Rectangle::new(
+                            [(x, slot + 0.2), (x + width, slot + 0.8)],
+                            shade,
+                        )))
+                        .map_err(err)?;
+                    x += width;
+                }
+                let style = font(18.0).pos(Pos::new(HPos::Left, VPos::Center));
+                chart
+                    .draw_series(std::iter::once(Text::new(
+                        format!(" {}ms", tick(x)),
+                        (x, slot + 0.5),
+                        style,
+                    )))
+                    .map_err(err)?;
+            }
+        }
+        root.present().map_err(err)?;
+    }
+    Ok(finish(svg, title))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -603,6 +603,7 @@ pub fn page(data: &ReportData, charts: &[Chart], topology_svg: &str) -> String {
     );
     failures_section(&mut out, data);
     analytic_section(&mut out, data);
+    cost_section(&mut out, data);
     lost_section(&mut out, data);
     assertions_section(&mut out, data);
     let _ = writeln!(
@@ -613,6 +614,55 @@ pub fn page(data: &ReportData, charts: &[Chart], topology_svg: &str) -> String {
         escape(&s.sim_version)
     );
     out
+}
+
+/// What the design cost, when the scenario gives prices.
+fn cost_section(out: &mut String, data: &ReportData) {
+    let Some(c) = &data.summary.cost else {
+        return;
+    };
+    let money = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |v| format!("{v:.2}"));
+    out.push_str("<section id=\"cost\">\n<h2>Cost</h2>\n");
+    let _ = writeln!(
+        out,
+        "<p>{} {} per month ({} per hour of instances and memory; {} for the {:.2} h measured). \
+         A month is 730 hours at the measured request rate.</p>",
+        money(c.per_month),
+        escape(&c.currency),
+        money(c.per_hour),
+        money(c.run),
+        c.measured_hours.unwrap_or(0.0)
+    );
+    let cells: Vec<Vec<String>> = c
+        .components
+        .iter()
+        .map(|p| {
+            vec![
+                p.component.clone(),
+                p.instances
+                    .map_or_else(|| "-".to_string(), |v| format!("{v:.2}")),
+                money(p.per_hour),
+                count(p.requests),
+                money(p.run),
+                money(p.per_month),
+            ]
+        })
+        .collect();
+    table(
+        out,
+        "cost-table",
+        1,
+        &[
+            "component",
+            "instances",
+            "per hour",
+            "requests",
+            "measured period",
+            "per month",
+        ],
+        &cells,
+    );
+    out.push_str("</section>\n");
 }
 
 #[cfg(test)]

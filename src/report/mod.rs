@@ -5,6 +5,7 @@
 //! The charts and the page are drawn from the saved files' text ([`data::ReportData`]), so
 //! `sim report DIR` redraws them byte for byte without running the scenario again.
 
+pub mod breakdown;
 pub mod charts;
 pub mod data;
 pub mod html;
@@ -14,6 +15,7 @@ pub mod summary;
 pub mod table;
 pub mod timeseries;
 pub mod topology;
+pub mod trace;
 
 use std::io::Write;
 use std::path::Path;

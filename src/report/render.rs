@@ -510,11 +510,62 @@ fn component_charts(data: &ReportData, out: &mut Vec<Chart>) -> Result<(), Chart
     Ok(())
 }
 
+/// Where the time goes: a waterfall of each percentile band's mean latency, split by component
+/// and phase (from `summary.json`'s `breakdown`).
+fn waterfall_charts(data: &ReportData, out: &mut Vec<Chart>) -> Result<(), ChartError> {
+    let Some(b) = &data.summary.breakdown else {
+        return Ok(());
+    };
+    let names: Vec<String> = b.components.iter().map(|c| c.component.clone()).collect();
+    let rows: Vec<(String, Vec<charts::Segment>)> = b
+        .bands
+        .iter()
+        .map(|band| {
+            let mut segments = Vec::new();
+            for part in &band.components {
+                let Some(component) = names.iter().position(|n| *n == part.component) else {
+                    continue;
+                };
+                // Along the path: network to reach it, its queue, then its own work.
+                for (phase, ms) in [
+                    (2, part.network_ms),
+                    (0, part.queue_ms),
+                    (1, part.service_ms),
+                ] {
+                    segments.push(charts::Segment {
+                        component,
+                        phase,
+                        ms: ms.unwrap_or(0.0),
+                    });
+                }
+            }
+            (band.band.clone(), segments)
+        })
+        .collect();
+    let title = "Where the time goes (by latency band)";
+    out.push(Chart {
+        file: "latency-waterfall.svg".to_string(),
+        title: title.to_string(),
+        caption: "Mean latency of the requests in each band of the latency distribution (p0-50: \
+                  the faster half; p99-100: the slowest 1%), laid out as the time spent at each \
+                  component: the lightest shade is the network to reach it, the middle shade \
+                  waiting in its queue, the solid shade its own work (its calls are drawn as \
+                  their own components). A traffic source's solid part is client time: retry \
+                  backoff and abandoned attempts. Compare the bottom row with the top: the part \
+                  that grows is what the slowest requests wait for."
+            .to_string(),
+        section: Section::Distribution,
+        svg: charts::waterfall_chart(title, &names, &rows)?,
+    });
+    Ok(())
+}
+
 /// Every chart of the report, in page order.
 pub fn charts(data: &ReportData) -> Result<Vec<Chart>, ChartError> {
     let mut out = Vec::new();
     traffic_charts(data, &mut out)?;
     distribution_charts(data, &mut out)?;
+    waterfall_charts(data, &mut out)?;
     component_charts(data, &mut out)?;
     Ok(out)
 }

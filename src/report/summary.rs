@@ -143,6 +143,13 @@ pub fn to_json(r: &RunResult) -> Value {
                 crate::assertions::to_json(&r.assertions),
             );
         }
+        // Sections of optional features: absent when the run did not ask for them.
+        if let Some(breakdown) = super::breakdown::to_json(r) {
+            m.insert("breakdown".into(), breakdown);
+        }
+        if let Some(cost) = &r.cost {
+            m.insert("cost".into(), cost.to_json());
+        }
     }
     summary
 }
@@ -220,6 +227,9 @@ fn headline_json(r: &RunResult) -> Value {
             .map(|(name, utilization, what_if)| json!({
                 "component": name,
                 "utilization": number(utilization),
+                "share_of_p99": r.breakdown.as_ref()
+                    .and_then(|b| b.share_of_p99(name))
+                    .map_or(Value::Null, number),
                 "what_if": what_if.map(|w| json!({
                     "change": w.change,
                     "end_to_end_mean_ms": number(w.baseline_ms),

@@ -237,6 +237,21 @@ pub fn render(r: &RunResult) -> String {
     }
     analytic(r, &mut out);
     bottlenecks(r, &mut out);
+    if let Some(line) = super::breakdown::table_line(r) {
+        let _ = writeln!(out, "{line}");
+    }
+    if let Some(cost) = &r.cost {
+        let _ = writeln!(
+            out,
+            "cost  {:.2} {} per hour, {} ({:.4} {} for the {:.2} h measured)",
+            cost.per_hour,
+            cost.currency,
+            cost.monthly_text(),
+            cost.run,
+            cost.currency,
+            cost.hours
+        );
+    }
     out
 }
 
@@ -323,15 +338,22 @@ fn bottlenecks(r: &RunResult, out: &mut String) {
     let items: Vec<String> = ranked
         .iter()
         .take(3)
-        .map(|(name, u, what_if)| match what_if {
-            Some(w) => format!(
-                "{name} {} busy ({}: mean {} -> {})",
-                pct(*u),
-                w.change,
-                ms(w.baseline_ms),
-                ms(w.after_ms)
-            ),
-            None => format!("{name} {} busy", pct(*u)),
+        .map(|(name, u, what_if)| {
+            let p99 = r
+                .breakdown
+                .as_ref()
+                .and_then(|b| b.share_of_p99(name))
+                .map_or_else(String::new, |s| format!(", {} of p99", pct(s)));
+            match what_if {
+                Some(w) => format!(
+                    "{name} {} busy{p99} ({}: mean {} -> {})",
+                    pct(*u),
+                    w.change,
+                    ms(w.baseline_ms),
+                    ms(w.after_ms)
+                ),
+                None => format!("{name} {} busy{p99}", pct(*u)),
+            }
         })
         .collect();
     let _ = writeln!(out, "bottlenecks  {}", items.join("  "));

@@ -41,7 +41,15 @@ pub fn build(plan: Plan) -> Result<ModelEngine, String> {
             latency,
         );
     }
-    let world = World::new(network, clock, budget, plan.write_types);
+    let mut world = World::new(network, clock, budget, plan.write_types);
+    if plan.breakdown || plan.trace > 0 {
+        world.breakdown = Some(Box::new(crate::model::breakdown::Breakdown::new(
+            plan.components.len(),
+            plan.request_types.len(),
+            clock.warmup_end,
+            Some((plan.trace as usize, seed)),
+        )));
+    }
     let mut engine: ModelEngine = Engine::new(world);
     engine.world_mut().end_to_end.slo = plan.slo;
     engine.world_mut().max_in_flight = usize::try_from(plan.max_in_flight).unwrap_or(usize::MAX);

@@ -194,6 +194,9 @@ pub struct Scenario {
     /// of a database). Messages between data centers and from clients take the region latency
     /// of `network.regions`.
     pub data_centers: Option<At<Vec<DataCenterSpec>>>,
+    /// Prices, so that outputs show what a design costs and `sim capacity --cheapest` can
+    /// search for the cheapest design that passes.
+    pub cost: Option<At<CostSpec>>,
 }
 
 /// One data center.
@@ -268,6 +271,10 @@ pub struct RunSpec {
     /// Independent runs with seeds seed, seed+1, ... (default 1); summaries give the mean and a
     /// 95% confidence interval.
     pub replications: Option<At<u64>>,
+    /// Keep the per-hop latency breakdown: summary.json's `breakdown`, the report's waterfall,
+    /// each bottleneck's share of p99 (default false: it costs about 12% more time per
+    /// request on the simplest scenarios; `sim run --breakdown` and `--trace N` turn it on).
+    pub breakdown: Option<At<bool>>,
 }
 
 /// A traffic source: open-loop (`rate`) or closed-loop (`users` with `think_time`).
@@ -974,4 +981,28 @@ pub struct CdnChangeSpec {
     pub at: At<Scalar>,
     /// Only objects of these request types (default: every static type).
     pub types: Option<Vec<At<String>>>,
+}
+
+/// The `cost` section: prices per component.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CostSpec {
+    /// Currency label shown with the figures (default USD).
+    pub currency: Option<At<String>>,
+    /// Prices by component name, e.g. {web: {per_hour: 0.10}, cache: {per_gb_hour: 0.02}}.
+    pub components: At<IndexMap<At<String>, At<PriceSpec>>>,
+}
+
+/// One component's prices, in the section's currency.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PriceSpec {
+    /// Price of one instance for one hour: each instance of a server pool (autoscaled: the
+    /// time-average in service), each node of a database (master and replicas), each
+    /// rate-limiter instance; other kinds count as one instance.
+    pub per_hour: Option<At<f64>>,
+    /// Price of one GB (10^9 bytes) of a cache's `memory` for one hour.
+    pub per_gb_hour: Option<At<f64>>,
+    /// Price of one million requests the component receives (a CDN, an API gateway).
+    pub per_million_requests: Option<At<f64>>,
 }

@@ -779,6 +779,7 @@ impl Cache {
             client: 0,
             key,
             born: now,
+            slot: crate::model::breakdown::NO_SLOT,
         };
         let phase = Phase::Flush {
             slot,

@@ -513,6 +513,7 @@ mod tests {
             client,
             key: 0,
             born: SimTime::ZERO,
+            slot: crate::model::breakdown::NO_SLOT,
         }
     }
 

@@ -31,6 +31,7 @@ mod balancer;
 mod breaker;
 mod cache;
 mod cdn;
+mod cost;
 mod database;
 mod failures;
 mod geo;
@@ -151,6 +152,12 @@ pub struct Plan {
     pub variants: Vec<assertions::Variant>,
     /// Data centers and the region latency matrix (empty without `data_centers`).
     pub geo: GeoPlan,
+    /// `run.breakdown`: keep the per-hop latency breakdown.
+    pub breakdown: bool,
+    /// Requests to sample into `trace.json` (`sim run --trace N`); 0 for none.
+    pub trace: u32,
+    /// The `cost` section's prices.
+    pub cost: Option<crate::cost::CostPlan>,
 }
 
 impl Plan {
@@ -812,6 +819,10 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
     }
 
     check_cycles(&mut c, scenario);
+    let cost = scenario
+        .cost
+        .as_ref()
+        .and_then(|at| cost::check_cost(&mut c, at, &components));
     let slo = scenario.slo.as_ref().and_then(|s| {
         let latency = c.positive_duration(&s.value.latency, "slo.latency");
         let target = c.parse(&s.value.target, "slo.target", parse_fraction);
@@ -867,6 +878,9 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
         replications: checked.replications,
         variants: checked.variants,
         geo: geo_plan,
+        breakdown: run.breakdown,
+        trace: 0,
+        cost,
     })
 }
 
@@ -915,12 +929,14 @@ struct RunSettings {
     warmup: SimDuration,
     window: SimDuration,
     max_in_flight: u64,
+    breakdown: bool,
 }
 
 fn check_run(c: &mut Checker, r: &raw::RunSpec, loc: Loc) -> RunSettings {
     let mut run = RunSettings {
         window: SimDuration::from_secs(1),
         max_in_flight: limits::DEFAULT_MAX_IN_FLIGHT,
+        breakdown: r.breakdown.as_ref().is_some_and(|b| b.value),
         ..Default::default()
     };
     run.duration = r

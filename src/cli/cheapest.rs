@@ -1,0 +1,296 @@
+//! `sim capacity --cheapest --param PATH=VALUES ...`: the cheapest design of a grid that meets
+//! every check (the scenario's assertions and its SLO) at the scenario's own traffic.
+//!
+//! Search method (exact over the grid, not a heuristic): every design's *price floor* is known
+//! without running it: its instance and memory prices per hour (an autoscaled pool counted at
+//! its `min`), times 730 hours. Per-request prices and autoscaled instances above `min` only add
+//! to that. Designs are run in order of increasing floor (ties in grid order); once one passes
+//! with a monthly cost C, every design whose floor is at or above C cannot be cheaper, so the
+//! search stops there. In the worst case (nothing passes) every design is run.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use serde_json::{json, Value};
+
+use super::{catch_interrupts, stop_check, EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK};
+use super::{EXIT_ASSERTION_FAILED, EXIT_OUTPUT_FAILED};
+use crate::assertions::{judge_all, Assertion, Op, Quantity, Scope};
+use crate::cost::HOURS_PER_MONTH;
+use crate::engine::SimDuration;
+use crate::run::{study, Design, Overrides, StudyOptions};
+use crate::scenario::validate::{ComponentPlan, Plan};
+use crate::sweep::Param;
+
+pub struct CheapestArgs {
+    pub scenario: PathBuf,
+    pub params: Vec<Param>,
+    pub out: Option<PathBuf>,
+    pub seed: Option<u64>,
+    pub duration: Option<SimDuration>,
+    pub replications: Option<u32>,
+    pub max_wall: Option<SimDuration>,
+    pub quiet: bool,
+}
+
+/// A design's monthly price floor: instance and memory prices (autoscaled pools at `min`).
+pub fn price_floor(plan: &Plan) -> Option<f64> {
+    let cost = plan.cost.as_ref()?;
+    let per_hour: f64 = cost
+        .components
+        .iter()
+        .map(|p| {
+            let instances = plan
+                .components
+                .iter()
+                .find(|(n, _)| *n == p.name)
+                .and_then(|(_, c)| match c {
+                    ComponentPlan::Server(s) => s.autoscale.as_ref().map(|a| a.min),
+                    _ => None,
+                })
+                .unwrap_or(p.instances);
+            f64::from(instances) * p.price.per_hour + p.memory_gb * p.price.per_gb_hour
+        })
+        .sum();
+    Some(per_hour * HOURS_PER_MONTH)
+}
+
+struct Tried {
+    values: Vec<String>,
+    floor: f64,
+    /// Monthly cost after the run, whether every check passed, the first failure.
+    cost: f64,
+    passed: bool,
+    failure: String,
+}
+
+pub fn command(args: CheapestArgs) -> i32 {
+    let base = match Design::read(&args.scenario) {
+        Ok(d) => d,
+        Err(e) => {
+            eprint!("{}", e.render());
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let plan = match base.plan() {
+        Ok(p) => p,
+        Err(e) => {
+            eprint!("{}", e.render());
+            return EXIT_BAD_INPUT;
+        }
+    };
+    if plan.cost.is_none() {
+        eprintln!(
+            "error: {}: --cheapest needs prices: add a 'cost' section (e.g. cost: {{components: {{web: {{per_hour: 0.10}}}}}})",
+            base.path
+        );
+        return EXIT_BAD_INPUT;
+    }
+    if args.params.is_empty() {
+        eprintln!("error: --cheapest needs the designs to choose from: give --param PATH=VALUES (e.g. --param web.instances=1..8)");
+        return EXIT_BAD_INPUT;
+    }
+    let mut checks: Vec<Assertion> = Vec::new();
+    if let Some(slo) = &plan.slo {
+        checks.push(Assertion {
+            text: format!("slo.good_fraction >= {}%", slo.target * 100.0),
+            scope: Scope::Run,
+            metric: "slo.good_fraction".to_string(),
+            op: Op::Ge,
+            limit: slo.target,
+            quantity: Quantity::Ratio,
+            confidence: None,
+        });
+    }
+    if checks.is_empty() && plan.assertions.is_empty() {
+        eprintln!(
+            "error: {}: --cheapest needs something to meet: an 'assert' section or an 'slo'",
+            base.path
+        );
+        return EXIT_BAD_INPUT;
+    }
+    let grid = match crate::sweep::grid(&args.params) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    // Every design is checked (and priced) before anything runs.
+    let mut designs: Vec<(Vec<String>, Design, f64)> = Vec::with_capacity(grid.len());
+    for point in &grid {
+        let values: Vec<String> = point
+            .iter()
+            .zip(&args.params)
+            .map(|(&v, p)| p.values[v].clone())
+            .collect();
+        let changes: Vec<(String, Value)> = args
+            .params
+            .iter()
+            .zip(&values)
+            .map(|(p, v)| (p.path.clone(), crate::overrides::parse_value(v)))
+            .collect();
+        let label: Vec<String> = args
+            .params
+            .iter()
+            .zip(&values)
+            .map(|(p, v)| format!("{}={v}", p.path))
+            .collect();
+        let design = match base.with(&label.join(" "), &changes) {
+            Ok(d) => d,
+            Err(e) => {
+                eprint!("{}", e.render());
+                return EXIT_BAD_INPUT;
+            }
+        };
+        let floor = match design.plan() {
+            Ok(p) => price_floor(&p).unwrap_or(0.0),
+            Err(e) => {
+                eprint!("{}", e.render());
+                return EXIT_BAD_INPUT;
+            }
+        };
+        designs.push((values, design, floor));
+    }
+    let mut order: Vec<usize> = (0..designs.len()).collect();
+    order.sort_by(|&a, &b| designs[a].2.total_cmp(&designs[b].2).then(a.cmp(&b)));
+    let seed = args.seed.unwrap_or(plan.seed);
+    let currency = plan
+        .cost
+        .as_ref()
+        .map_or_else(String::new, |c| c.currency.clone());
+    drop(plan);
+    let overrides = Overrides {
+        seed: Some(seed),
+        duration: args.duration,
+        ..Overrides::default()
+    };
+    catch_interrupts();
+    let stop = stop_check(Instant::now(), args.max_wall);
+    let done = || {};
+    let mut tried: Vec<Tried> = Vec::new();
+    let mut best: Option<usize> = None;
+    for &i in &order {
+        let (values, design, floor) = &designs[i];
+        if let Some(b) = best {
+            if *floor >= tried[b].cost {
+                break;
+            }
+        }
+        let s = match study(
+            design,
+            &StudyOptions {
+                overrides: &overrides,
+                replications: args.replications,
+                only: None,
+                stop: &stop,
+                done: &done,
+            },
+        ) {
+            Ok(s) => s,
+            Err(e) => {
+                eprint!("{}", e.render());
+                return EXIT_BAD_INPUT;
+            }
+        };
+        if s.result.truncated.as_deref() == Some("interrupted") {
+            return EXIT_INTERRUPTED;
+        }
+        let refs: Vec<&Value> = s.summaries.iter().collect();
+        let mut verdicts = s.result.assertions.clone();
+        verdicts.extend(judge_all(&checks, &refs));
+        let failed = verdicts.iter().find(|v| !v.passed);
+        let cost = crate::replications::mean(
+            &refs
+                .iter()
+                .filter_map(|s| s.pointer("/cost/per_month").and_then(Value::as_f64))
+                .collect::<Vec<_>>(),
+        );
+        let t = Tried {
+            values: values.clone(),
+            floor: *floor,
+            cost,
+            passed: failed.is_none(),
+            failure: failed.map_or(String::new(), |v| format!("{}: {}", v.text, v.message)),
+        };
+        if !args.quiet {
+            say!(
+                "{:<40} {:>12.2} {currency}/month  {}{}",
+                design.overrides.join(" "),
+                t.cost,
+                if t.passed { "ok" } else { "FAILS " },
+                t.failure
+            );
+        }
+        let improves = t.passed && best.is_none_or(|b| t.cost < tried[b].cost);
+        tried.push(t);
+        if improves {
+            best = Some(tried.len() - 1);
+        }
+    }
+    let dir = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from("output").join(format!(
+            "cheapest-{}",
+            super::studies::label(&base.default_name)
+        ))
+    });
+    let params: Vec<&str> = args.params.iter().map(|p| p.path.as_str()).collect();
+    let json = json!({
+        "sim_version": env!("CARGO_PKG_VERSION"),
+        "scenario": base.path,
+        "seed": seed,
+        "replications": args.replications.unwrap_or(1),
+        "currency": currency,
+        "method": "branch and bound over the grid: designs run in order of their price floor (instance and memory prices, autoscaled pools at min); the search stops at the first design whose floor is at or above the cheapest passing design's monthly cost",
+        "params": params,
+        "designs": designs.len(),
+        "cheapest": best.map(|b| json!({
+            "values": tried[b].values,
+            "cost_per_month": tried[b].cost,
+        })),
+        "tried": tried.iter().map(|t| json!({
+            "values": t.values,
+            "price_floor_per_month": t.floor,
+            "cost_per_month": t.cost,
+            "passed": t.passed,
+            "failure": t.failure,
+        })).collect::<Vec<_>>(),
+    });
+    let written = std::fs::create_dir_all(&dir).and_then(|()| {
+        let mut text = serde_json::to_string_pretty(&json).map_err(std::io::Error::other)?;
+        text.push('\n');
+        crate::report::write_atomically(&dir.join("cheapest.json"), text.as_bytes())
+    });
+    if let Err(e) = written {
+        eprintln!("error: cannot write to {}: {e}", dir.display());
+        return EXIT_OUTPUT_FAILED;
+    }
+    match best {
+        Some(b) => {
+            let t = &tried[b];
+            let shown: Vec<String> = params
+                .iter()
+                .zip(&t.values)
+                .map(|(p, v)| format!("{p}={v}"))
+                .collect();
+            say!(
+                "cheapest: {} at {:.2} {currency}/month meets every check ({} of {} designs run)",
+                shown.join(" "),
+                t.cost,
+                tried.len(),
+                designs.len()
+            );
+            if !args.quiet {
+                say!("results in {}", dir.join("cheapest.json").display());
+            }
+            EXIT_OK
+        }
+        None => {
+            eprintln!(
+                "cheapest: none of the {} designs meets every check",
+                designs.len()
+            );
+            EXIT_ASSERTION_FAILED
+        }
+    }
+}

@@ -903,7 +903,7 @@ pub fn expected_charts(doc: &Value, plan: &Plan) -> Vec<String> {
             charts.push(c.to_string());
         }
     };
-    if has("cache") {
+    if has("cache") || has("cdn") {
         add("cache-hit-ratio");
     }
     if has("server") {

@@ -213,7 +213,7 @@ fn a_data_center_failure_is_checked() {
         &edit("crash_data_center: dc-eu, for: 2s", "crash: geo"),
         &[
             "error: scenario.yaml:23:21: failure target 'geo' is a DNS, which cannot be used here",
-            "  = help: a failure target must be a server or a cache or a database or a rate limiter or a queue",
+            "  = help: a failure target must be a server or a cache or a database or a rate limiter or a queue or a CDN",
         ],
     );
 }

@@ -35,8 +35,8 @@ macro_rules! say_raw {
     }};
 }
 
-mod course;
 mod cheapest;
+mod course;
 mod studies;
 
 pub const EXIT_OK: i32 = 0;

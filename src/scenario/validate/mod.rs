@@ -199,7 +199,7 @@ impl Role {
 }
 
 /// Components a traffic source may send to: the callable ones and a DNS.
-const TRAFFIC_TARGETS: [Role; 8] = [
+const TRAFFIC_TARGETS: [Role; 9] = [
     Role::Server,
     Role::Balancer,
     Role::Cache,
@@ -207,6 +207,7 @@ const TRAFFIC_TARGETS: [Role; 8] = [
     Role::Sharded,
     Role::RateLimiter,
     Role::Queue,
+    Role::Cdn,
     Role::Dns,
 ];
 

@@ -255,7 +255,7 @@ network:
 
 #[test]
 fn the_geo_outage_scenario_shows_what_its_header_says() {
-    let r = run_file("scenarios/geo-dc-outage.yaml");
+    let r = run_file("scenarios/08-geo-dns.yaml");
     let s = summary(&r);
     let geo = &s["components"]["geo"];
     // Detection within 22..32 s of the crash at 240 s; the last request to dc-eu within one
@@ -278,7 +278,7 @@ fn the_geo_outage_scenario_shows_what_its_header_says() {
 
 #[test]
 fn the_geo_scenario_is_deterministic() {
-    let a = sim::report::summary::to_json(&run_file("scenarios/geo-dc-outage.yaml"));
-    let b = sim::report::summary::to_json(&run_file("scenarios/geo-dc-outage.yaml"));
+    let a = sim::report::summary::to_json(&run_file("scenarios/08-geo-dns.yaml"));
+    let b = sim::report::summary::to_json(&run_file("scenarios/08-geo-dns.yaml"));
     assert_eq!(a.to_string(), b.to_string());
 }

@@ -672,6 +672,90 @@ fn queue(f: &mut Fields) -> String {
     text
 }
 
+fn dns(f: &mut Fields) -> String {
+    let targets = f
+        .take("targets")
+        .map(|t| sides_text(&t).replace(" and ", ", "))
+        .unwrap_or_default();
+    let ttl = f.text("ttl").unwrap_or_else(|| "60s".into());
+    let resolution = f
+        .take("resolution_time")
+        .map_or_else(|| "20ms".to_string(), |d| distribution(&d));
+    let mut text = format!(
+        "a geoDNS in front of the data centers' entry points {targets}: each client caches its answer for {ttl} (a resolution takes {resolution})"
+    );
+    if let Some(Value::Object(routing)) = f.take("routing") {
+        let rules: Vec<String> = routing
+            .iter()
+            .map(|(region, weights)| {
+                let shares: Vec<String> = weights
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(dc, w)| format!("{dc} ({})", flow(w)))
+                    .collect();
+                format!("clients in {region} go to {}", shares.join(", "))
+            })
+            .collect();
+        let _ = write!(text, "; {}", rules.join(", "));
+    }
+    let health = f.take("health");
+    let interval = health
+        .as_ref()
+        .and_then(|h| h.get("interval"))
+        .map_or_else(|| "10s".to_string(), flow);
+    let unhealthy = health
+        .as_ref()
+        .and_then(|h| h.get("unhealthy"))
+        .map_or_else(|| "3".to_string(), flow);
+    let _ = write!(
+        text,
+        "; it probes each data center every {interval} and stops answering with one after {unhealthy} failed probes, but clients that cached it keep going there until their answer expires"
+    );
+    text
+}
+
+fn cdn(f: &mut Fields) -> String {
+    let origin = f.text("origin").unwrap_or_default();
+    let regions: Vec<String> = f
+        .take("edges")
+        .and_then(|e| e.as_array().cloned())
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.get("region").map(flow))
+        .collect();
+    let cached = f.take("static_types").map_or_else(
+        || "every request type".to_string(),
+        |t| sides_text(&t).replace(" and ", ", "),
+    );
+    let ttl = f
+        .text("ttl")
+        .map_or_else(|| "until evicted".to_string(), |t| format!("for {t}"));
+    let mut text = format!(
+        "a CDN with an edge in each of {} caching {cached} {ttl}; misses and other requests go to {origin}",
+        regions.join(", ")
+    );
+    if f.take("shield").is_some() {
+        let _ = write!(
+            text,
+            " through a shield (a mid-tier cache: one origin fetch per object for all edges)"
+        );
+    }
+    if let Some(p) = f.take("purges").and_then(|p| p.as_array().cloned()) {
+        let times: Vec<String> = p.iter().filter_map(|c| c.get("at").map(flow)).collect();
+        let _ = write!(text, "; purges at {}", times.join(", "));
+    }
+    if let Some(d) = f.take("deploys").and_then(|d| d.as_array().cloned()) {
+        let times: Vec<String> = d.iter().filter_map(|c| c.get("at").map(flow)).collect();
+        let _ = write!(
+            text,
+            "; versioned deploys (new object names) at {}",
+            times.join(", ")
+        );
+    }
+    text
+}
+
 fn component(out: &mut String, entry: &Value) {
     let Some((kind, body)) = entry.as_object().and_then(|m| m.iter().next()) else {
         return;
@@ -686,6 +770,8 @@ fn component(out: &mut String, entry: &Value) {
         "sharded_database" => sharded(&mut f),
         "rate_limiter" => rate_limiter(&mut f),
         "queue" => queue(&mut f),
+        "dns" => dns(&mut f),
+        "cdn" => cdn(&mut f),
         other => format!("a {}", other.replace('_', " ")),
     };
     let rest = f.rest();
@@ -698,6 +784,8 @@ fn component(out: &mut String, entry: &Value) {
             | "sharded_database"
             | "rate_limiter"
             | "queue"
+            | "dns"
+            | "cdn"
     ) {
         rest
     } else {
@@ -753,6 +841,10 @@ fn failure(doc: &Value, v: &Value) -> String {
     } else if let Some(t) = f.text("errors") {
         let fraction = f.text("fraction").unwrap_or_default();
         format!("{fraction} of the requests to {t} fail at once, {lasts}")
+    } else if let Some(dc) = f.text("crash_data_center") {
+        format!(
+            "data center {dc} goes dark {lasts}: every component in it crashes and loses what it holds"
+        )
     } else if let Some(sides) = f.take("partition") {
         format!("the network between {} is cut {lasts}: messages across are dropped (callers find out through their timeouts)", sides_text(&sides))
     } else if let Some(sides) = f.take("latency") {
@@ -1050,6 +1142,38 @@ pub fn explain(doc: &Value, plan: &Plan, shown: &str) -> String {
         }
     );
 
+    for dc in doc["data_centers"].as_array().into_iter().flatten() {
+        let _ = writeln!(
+            out,
+            "Data center {} in region {} holds {}.",
+            dc.get("name").map(flow).unwrap_or_default(),
+            dc.get("region").map(flow).unwrap_or_default(),
+            dc.get("components")
+                .map(|c| sides_text(c).replace(" and ", ", "))
+                .unwrap_or_default()
+        );
+    }
+    let regions: Vec<String> = network
+        .get("regions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            format!(
+                "{}: {}",
+                sides_text(r.get("between").unwrap_or(&Value::Null)),
+                r.get("latency").map(distribution).unwrap_or_default()
+            )
+        })
+        .collect();
+    if !regions.is_empty() {
+        let _ = writeln!(
+            out,
+            "Between regions (clients and data centers), a message also takes: {}.",
+            regions.join("; ")
+        );
+    }
+
     let events = story(doc);
     let random = doc["random_failures"].as_array();
     let _ = writeln!(out, "\nStory, in time order:");
@@ -1181,14 +1305,43 @@ mod tests {
         let mut out = String::new();
         component(
             &mut out,
-            &v("{cdn: {name: edge, origin: web, hit_ratio: 0.9}}"),
+            &v("{mystery_box: {name: edge, origin: web, hit_ratio: 0.9}}"),
         );
-        assert_eq!(out, "- edge: a cdn, with origin: web, hit_ratio: 0.9.\n");
+        assert_eq!(
+            out,
+            "- edge: a mystery box, with origin: web, hit_ratio: 0.9.\n"
+        );
         let mut out = String::new();
         component(
             &mut out,
             &v("{server: {name: web, service_time: 1ms, region: eu}}"),
         );
         assert!(out.ends_with("; other settings: region: eu.\n"), "{out}");
+    }
+
+    #[test]
+    fn a_geodns_and_a_cdn_in_plain_words() {
+        let mut out = String::new();
+        component(
+            &mut out,
+            &v("{dns: {name: geo, targets: [lb-us, lb-eu], ttl: 30s, routing: {eu: {dc-eu: 70, dc-us: 30}}}}"),
+        );
+        assert_eq!(
+            out,
+            "- geo: a geoDNS in front of the data centers' entry points lb-us, lb-eu: each client \
+             caches its answer for 30s (a resolution takes 20ms); clients in eu go to dc-eu (70), \
+             dc-us (30); it probes each data center every 10s and stops answering with one after 3 \
+             failed probes, but clients that cached it keep going there until their answer expires.\n"
+        );
+        let mut out = String::new();
+        component(
+            &mut out,
+            &v("{cdn: {name: cdn, origin: lb, static_types: [image], ttl: 10m, edges: [{region: us}, {region: eu}], purges: [{at: 4m}]}}"),
+        );
+        assert_eq!(
+            out,
+            "- cdn: a CDN with an edge in each of us, eu caching image for 10m; misses and other \
+             requests go to lb; purges at 4m.\n"
+        );
     }
 }

@@ -198,19 +198,6 @@ impl Role {
     }
 }
 
-/// Components a traffic source may send to: the callable ones and a DNS.
-const TRAFFIC_TARGETS: [Role; 9] = [
-    Role::Server,
-    Role::Balancer,
-    Role::Cache,
-    Role::Database,
-    Role::Sharded,
-    Role::RateLimiter,
-    Role::Queue,
-    Role::Cdn,
-    Role::Dns,
-];
-
 /// Components a server step, a cache's backing store or a traffic source may call.
 const CALLABLE: [Role; 8] = [
     Role::Server,
@@ -222,6 +209,32 @@ const CALLABLE: [Role; 8] = [
     Role::Queue,
     Role::Cdn,
 ];
+
+/// Components a traffic source may send to: the callable ones and a DNS. Derived from
+/// [`CALLABLE`] so that a new callable kind cannot be forgotten here.
+const TRAFFIC_TARGETS: [Role; 9] = joined(CALLABLE, [Role::Dns]);
+
+/// Components a network link may join: every kind.
+const LINK_ENDS: [Role; 10] = joined(joined::<1, 8, 9>([Role::Source], CALLABLE), [Role::Dns]);
+
+/// `a` followed by `b`; `N` must be their total length (checked at compile time).
+const fn joined<const A: usize, const B: usize, const N: usize>(
+    a: [Role; A],
+    b: [Role; B],
+) -> [Role; N] {
+    assert!(A + B == N, "joined role lists: N must be A + B");
+    let mut out = [Role::Source; N];
+    let mut i = 0;
+    while i < A {
+        out[i] = a[i];
+        i += 1;
+    }
+    while i < N {
+        out[i] = b[i - A];
+        i += 1;
+    }
+    out
+}
 
 struct Checker {
     errors: Vec<Diagnostic>,
@@ -798,20 +811,8 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
                 );
                 continue;
             }
-            let all = [
-                Role::Source,
-                Role::Server,
-                Role::Balancer,
-                Role::Cache,
-                Role::Database,
-                Role::Sharded,
-                Role::RateLimiter,
-                Role::Queue,
-                Role::Cdn,
-                Role::Dns,
-            ];
-            let a = c.reference(&link.between.value[0], "link end", &all);
-            let b = c.reference(&link.between.value[1], "link end", &all);
+            let a = c.reference(&link.between.value[0], "link end", &LINK_ENDS);
+            let b = c.reference(&link.between.value[1], "link end", &LINK_ENDS);
             let latency = c.distribution(&link.latency, "link latency");
             if let (Some(a), Some(b), Some(latency)) = (a, b, latency) {
                 links.push((a, b, latency));

@@ -24,6 +24,7 @@
 //! Each expectation carries the relative tolerance within which the simulation should agree:
 //! tighter where the formula is exact, wider where it is an approximation.
 
+mod admission;
 mod cdn;
 pub mod queueing;
 
@@ -49,7 +50,8 @@ const MAX_KEYS_FOR_CACHE_THEORY: u64 = 2_000_000;
 #[derive(Clone, Debug, PartialEq)]
 pub struct Expectation {
     pub component: String,
-    /// `utilization`, `mean_latency_ms`, `blocking`, `hit_ratio` or `at_least_one_up`.
+    /// `utilization`, `mean_latency_ms`, `blocking`, `hit_ratio`, `admitted_fraction` or
+    /// `at_least_one_up`.
     pub metric: &'static str,
     /// The model used, e.g. "M/M/1", "M/G/4 (Allen-Cunneen)", "Che (LRU)".
     pub model: String,
@@ -117,6 +119,11 @@ fn simulated(r: &RunResult, component: &str, metric: &str) -> Option<f64> {
             (total > 0).then(|| c.outcomes.rejected as f64 / total as f64)
         }
         "hit_ratio" => c.extra.get("hit_ratio").and_then(|v| v.as_f64()),
+        "admitted_fraction" => {
+            let count = |key| c.extra.get(key).and_then(|v| v.as_f64());
+            let (admitted, rejected) = (count("admitted")?, count("rejected")?);
+            (admitted + rejected > 0.0).then(|| admitted / (admitted + rejected))
+        }
         "at_least_one_up" => c
             .extra
             .get("time_with_at_least_k_up")
@@ -208,6 +215,11 @@ struct Twin<'a> {
     /// Set when a balancer routes by queue lengths (least connections and the like): no
     /// static split describes it.
     state_dependent: Vec<Option<String>>,
+    /// Whether the component and everything it calls form a Jackson network: Poisson arrivals
+    /// at exponential single-visit stations, and callers that never make a request wait (so
+    /// holding a worker during the calls changes nothing). Then the mean time through it is
+    /// exactly the sum of the stations' M/M/c times.
+    product_form: Vec<bool>,
     out: Vec<Expectation>,
 }
 
@@ -230,6 +242,7 @@ impl<'a> Twin<'a> {
             approximate_flow: vec![None; n],
             arrival_scv: vec![1.0; n],
             state_dependent: vec![None; n],
+            product_form: vec![false; n],
             out: Vec::new(),
         }
     }
@@ -336,6 +349,7 @@ impl<'a> Twin<'a> {
                     for &(t, w) in &s.mix {
                         self.rates[s.target.index()][t as usize] += rate * w / total;
                     }
+                    self.addressed_directly(s.target);
                     let _ = id;
                 }
             }
@@ -348,6 +362,7 @@ impl<'a> Twin<'a> {
                 ComponentPlan::Cache(cache) => self.flow_cache(id, cache, &rates),
                 ComponentPlan::Source(_) => {}
                 ComponentPlan::Cdn(cdn) => self.flow_cdn(id, cdn, &rates),
+                ComponentPlan::RateLimiter(limiter) => self.flow_rate_limiter(id, limiter, &rates),
                 _ => {
                     // A kind the twin has no model for: what it passes on is unknown, so
                     // nothing it feeds gets a figure.
@@ -374,13 +389,46 @@ impl<'a> Twin<'a> {
         for (t, &rate) in rates.iter().enumerate() {
             for step in &server.profiles[t].calls {
                 match *step {
-                    Step::Call(to) => self.add(to, t, rate, id),
+                    Step::Call(to) => {
+                        self.add(to, t, rate, id);
+                        self.addressed_directly(to);
+                    }
                     // The cache passes its misses (and the writes) on to the store when its
                     // turn comes, once every caller's lookups are counted.
                     Step::CacheAside(aside) => self.add(aside.cache, t, rate, id),
                 }
             }
         }
+    }
+
+    /// A pool called by name (not through a balancer) spreads its arrivals round-robin over
+    /// its instances, so each instance sees every n-th arrival: Erlang-n, like a round-robin
+    /// balancer's backends.
+    fn addressed_directly(&mut self, to: ComponentId) {
+        if let ComponentPlan::Server(server) = &self.plan.components[to.index()].1 {
+            let n = f64::from(self.instances(to.index(), server));
+            let scv = &mut self.arrival_scv[to.index()];
+            *scv = scv.min(1.0 / n);
+        }
+    }
+
+    /// How many requests the callers of `id` can have outstanding at it at once, when every
+    /// caller is a server pool of fixed size: each of their workers waits for its call, so
+    /// it has at most one there. `None` when some caller is not bounded that way.
+    fn caller_concurrency(&self, id: usize) -> Option<u64> {
+        let mut total = 0u64;
+        for caller in 0..self.plan.components.len() {
+            if !self.callees(caller).iter().any(|c| c.index() == id) {
+                continue;
+            }
+            match &self.plan.components[caller].1 {
+                ComponentPlan::Server(s) if s.autoscale.is_none() => {
+                    total += u64::from(self.instances(caller, s)) * u64::from(s.workers.max(1));
+                }
+                _ => return None,
+            }
+        }
+        (total > 0).then_some(total)
     }
 
     fn flow_balancer(&mut self, id: usize, b: &BalancerConfig, rates: &Rates) {
@@ -785,21 +833,58 @@ impl<'a> Twin<'a> {
             .all(|t| rates[t] == 0.0 || (server.profiles[t].service_time.scv() - 1.0).abs() < 1e-9);
         let arrival_scv = self.arrival_scv[id];
         let poisson = arrival_scv == 1.0;
-        // Exact: M/M/c, M/G/1 (Pollaczek-Khinchine), and GI/M/1 (Erlang-k arrivals).
-        let exact = !downstream
-            && note.is_none()
-            && if poisson {
-                exponential || c == 1
-            } else {
-                exponential && c == 1
-            };
+        // Callers that hold a worker per outstanding call can have at most `bound` requests
+        // here at once: with no more than the workers of one instance, none ever waits.
+        let bound = self.caller_concurrency(id);
+        let never_waits = bound.is_some_and(|n| n <= u64::from(c));
+        if let Some(n) = bound.filter(|&n| !never_waits && n < 10 * u64::from(c)) {
+            note.get_or_insert_with(|| {
+                format!("approximate: its callers can have at most {n} requests here at once, which shortens the queue")
+            });
+        }
+        // Jackson: a station with Poisson arrivals is product-form if it is exponential, or
+        // if no request ever waits there (an infinite-server station: its departures are
+        // Poisson whatever the service time); a caller is, if it never makes a request wait
+        // and everything it calls (plain calls) is.
+        let ample =
+            never_waits || (utilization < 1.0 && queueing::erlang_c(c, lambda * mean) < 1e-6);
+        let callees_product_form = (0..self.types).all(|t| {
+            rates[t] == 0.0
+                || server.profiles[t].calls.iter().all(|step| match *step {
+                    Step::Call(to) => self.product_form[to.index()],
+                    Step::CacheAside(_) => false,
+                })
+        });
+        let jackson = note.is_none()
+            && poisson
+            && (server.queue_capacity.is_none() || never_waits)
+            && (exponential || ample)
+            && (!downstream || (ample && callees_product_form));
+        self.product_form[id] = jackson;
+        // Exact: M/M/c, M/G/1 (Pollaczek-Khinchine), GI/M/1 (Erlang-k arrivals), a station no
+        // request waits at, and a Jackson network.
+        let exact = jackson
+            || (note.is_none() && never_waits)
+            || (!downstream
+                && note.is_none()
+                && if poisson {
+                    exponential || c == 1
+                } else {
+                    exponential && c == 1
+                });
         let tolerance = if exact { 0.10 } else { 0.25 };
-        if downstream {
+        if downstream && !exact {
             note.get_or_insert_with(|| {
                 "approximate: workers are held during downstream calls".into()
             });
         }
         let (model, wait, blocking) = match server.queue_capacity {
+            _ if never_waits => (
+                format!("no wait (callers hold <= {})", bound.unwrap_or(0)),
+                0.0,
+                None,
+            ),
+            _ if jackson && downstream => (format!("M/G/{c}, no wait (Jackson)"), 0.0, None),
             Some(queue) => {
                 if !exponential || downstream || !poisson {
                     push(
@@ -877,16 +962,25 @@ impl<'a> Twin<'a> {
 
     fn respond_balancer(&mut self, id: usize, b: &BalancerConfig) -> Option<Rates> {
         let mut response = vec![0.0; self.types];
+        // A random split of a Poisson stream is Poisson: the balancer is part of a Jackson
+        // network if every pool it feeds is (round robin makes their arrivals Erlang, and
+        // those pools say so themselves).
+        let mut product_form = self.approximate_flow[id].is_none();
         for (t, slot) in response.iter_mut().enumerate() {
+            if self.rates[id][t] == 0.0 {
+                continue;
+            }
             let group = b.groups.get(b.route_of_type[t])?;
             let pools = self.pools(group);
             let total: f64 = pools.iter().map(|&(_, w, n)| w * n).sum();
             for (pool, weight, n) in pools {
                 let share = weight * n / total;
                 let r = self.respond(pool.index())?[t];
+                product_form &= self.product_form[pool.index()];
                 *slot += share * (2.0 * self.mean_latency(id, pool) + r);
             }
         }
+        self.product_form[id] = product_form;
         Some(response)
     }
 
@@ -939,16 +1033,22 @@ impl<'a> Twin<'a> {
             .map(|&(t, w)| w / total * (hop + response[t as usize]))
             .sum();
         let target_name = self.name(s.target.index()).to_string();
-        let tolerance = self
-            .out
-            .iter()
-            .filter(|e| e.metric == "mean_latency_ms" && e.theory.is_some())
-            .map(|e| e.tolerance)
-            .fold(0.10, f64::max);
+        let (model, tolerance) = if self.product_form[s.target.index()] {
+            // The sum of the stations' mean times is exact in a Jackson network.
+            (format!("Jackson network from '{target_name}'"), 0.10)
+        } else {
+            let widest = self
+                .out
+                .iter()
+                .filter(|e| e.metric == "mean_latency_ms" && e.theory.is_some())
+                .map(|e| e.tolerance)
+                .fold(0.10, f64::max);
+            (format!("network hop + '{target_name}'"), widest)
+        };
         self.out.push(Expectation {
             component: END_TO_END.into(),
             metric: "mean_latency_ms",
-            model: format!("network hop + '{target_name}'"),
+            model,
             theory: Some(mean * 1e3),
             tolerance,
             note: None,

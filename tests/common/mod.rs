@@ -149,3 +149,28 @@ pub fn texts(svg: &str) -> Vec<String> {
     }
     out
 }
+
+/// `valid` with `from` (which must occur once) replaced by `to`, checked by `sim validate`
+/// in a temporary directory (as `scenario.yaml`): the first line of the refusal and its help
+/// lines. Panics unless the refusal has exit code 2.
+pub fn refusal_of_edit(valid: &str, from: &str, to: &str) -> (String, Vec<String>) {
+    assert_eq!(valid.matches(from).count(), 1, "{from}");
+    let yaml = valid.replace(from, to);
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    std::fs::write(dir.path().join("scenario.yaml"), yaml).expect("write");
+    let out = sim()
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .args(["validate", "scenario.yaml"])
+        .output()
+        .expect("run sim");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let first = stderr.lines().next().unwrap_or("").to_string();
+    let helps = stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("  = help: "))
+        .map(str::to_string)
+        .collect();
+    (first, helps)
+}

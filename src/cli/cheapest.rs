@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use super::{catch_interrupts, stop_check, EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK};
 use super::{EXIT_ASSERTION_FAILED, EXIT_OUTPUT_FAILED};
-use crate::assertions::{judge_all, Assertion, Op, Quantity, Scope};
+use crate::assertions::judge_all;
 use crate::cost::HOURS_PER_MONTH;
 use crate::engine::SimDuration;
 use crate::run::{study, Design, Overrides, StudyOptions};
@@ -90,25 +90,9 @@ pub fn command(args: CheapestArgs) -> i32 {
         eprintln!("error: --cheapest needs the designs to choose from: give --param PATH=VALUES (e.g. --param web.instances=1..8)");
         return EXIT_BAD_INPUT;
     }
-    let mut checks: Vec<Assertion> = Vec::new();
-    if let Some(slo) = &plan.slo {
-        checks.push(Assertion {
-            text: format!("slo.good_fraction >= {}%", slo.target * 100.0),
-            scope: Scope::Run,
-            metric: "slo.good_fraction".to_string(),
-            op: Op::Ge,
-            limit: slo.target,
-            quantity: Quantity::Ratio,
-            confidence: None,
-        });
-    }
-    if checks.is_empty() && plan.assertions.is_empty() {
-        eprintln!(
-            "error: {}: --cheapest needs something to meet: an 'assert' section or an 'slo'",
-            base.path
-        );
+    let Some(checks) = super::studies::slo_checks(&plan, &base.path, "--cheapest") else {
         return EXIT_BAD_INPUT;
-    }
+    };
     let grid = match crate::sweep::grid(&args.params) {
         Ok(g) => g,
         Err(e) => {

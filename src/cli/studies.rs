@@ -482,7 +482,7 @@ const MULTIPLIER_RANGE: (f64, f64) = (1.0 / 1024.0, 1024.0);
 /// holds, by doubling or halving to a bracket and then bisection. Every probe uses the same
 /// seeds (common random numbers), so the answer does not jump with the seed's luck.
 pub fn capacity_command(args: CapacityArgs) -> i32 {
-    use crate::assertions::{judge_all, Assertion, Op, Quantity, Scope};
+    use crate::assertions::judge_all;
     let base = match Design::read(&args.scenario) {
         Ok(d) => d,
         Err(e) => {
@@ -497,25 +497,9 @@ pub fn capacity_command(args: CapacityArgs) -> i32 {
             return EXIT_BAD_INPUT;
         }
     };
-    let mut checks: Vec<Assertion> = Vec::new();
-    if let Some(slo) = &plan.slo {
-        checks.push(Assertion {
-            text: format!("slo.good_fraction >= {}%", slo.target * 100.0),
-            scope: Scope::Run,
-            metric: "slo.good_fraction".to_string(),
-            op: Op::Ge,
-            limit: slo.target,
-            quantity: Quantity::Ratio,
-            confidence: None,
-        });
-    }
-    if checks.is_empty() && plan.assertions.is_empty() {
-        eprintln!(
-            "error: {}: capacity needs something to meet: an 'assert' section or an 'slo'",
-            base.path
-        );
+    let Some(checks) = slo_checks(&plan, &base.path, "capacity") else {
         return EXIT_BAD_INPUT;
-    }
+    };
     // Each traffic source's own multiplier (1 unless given) is scaled.
     let doc: serde_json::Value = serde_saphyr::from_str(&base.text).unwrap_or_default();
     let sources: Vec<(String, f64)> = doc["traffic"]
@@ -736,4 +720,33 @@ fn merge_replications(inputs: &[PathBuf], out: &Path) -> i32 {
     } else {
         EXIT_OK
     }
+}
+
+/// What a capacity search must meet besides the scenario's own assertions: the SLO, if there
+/// is one. `None` (after saying so on stderr) when there is nothing to meet at all.
+pub(super) fn slo_checks(
+    plan: &crate::scenario::Plan,
+    path: &str,
+    command: &str,
+) -> Option<Vec<crate::assertions::Assertion>> {
+    use crate::assertions::{Assertion, Op, Quantity, Scope};
+    let mut checks: Vec<Assertion> = Vec::new();
+    if let Some(slo) = &plan.slo {
+        checks.push(Assertion {
+            text: format!("slo.good_fraction >= {}%", slo.target * 100.0),
+            scope: Scope::Run,
+            metric: "slo.good_fraction".to_string(),
+            op: Op::Ge,
+            limit: slo.target,
+            quantity: Quantity::Ratio,
+            confidence: None,
+        });
+    }
+    if checks.is_empty() && plan.assertions.is_empty() {
+        eprintln!(
+            "error: {path}: {command} needs something to meet: an 'assert' section or an 'slo'"
+        );
+        return None;
+    }
+    Some(checks)
 }

@@ -54,6 +54,11 @@ pub fn build(plan: Plan) -> Result<ModelEngine, String> {
     engine.world_mut().end_to_end.slo = plan.slo;
     engine.world_mut().max_in_flight = usize::try_from(plan.max_in_flight).unwrap_or(usize::MAX);
     let (failures, random_failures) = (plan.failures, plan.random_failures);
+    let sources = plan
+        .components
+        .iter()
+        .filter(|(_, c)| matches!(c, ComponentPlan::Source(_)))
+        .count();
     for (name, component) in plan.components {
         let node: Box<dyn Node> = match component {
             ComponentPlan::Source(s) => {
@@ -69,7 +74,11 @@ pub fn build(plan: Plan) -> Result<ModelEngine, String> {
                     timeout: s.timeout,
                     retry: s.retry,
                 };
-                Box::new(Source::new(config, seed, engine.world()))
+                let mut source = Source::new(config, seed, engine.world());
+                if sources == 1 {
+                    source.share_end_to_end();
+                }
+                Box::new(source)
             }
             ComponentPlan::Server(config) => Box::new(ServerPool::new(
                 config,

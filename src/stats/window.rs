@@ -89,6 +89,16 @@ impl<R: Mergeable> Windows<R> {
         index
     }
 
+    /// The same windows with every row transformed by `f`.
+    pub fn map<S>(&self, f: impl FnMut(&R) -> S) -> Windows<S> {
+        Windows {
+            width_ns: self.width_ns,
+            rows: self.rows.iter().map(f).collect(),
+            cursor_start_ns: self.cursor_start_ns,
+            cursor_index: self.cursor_index,
+        }
+    }
+
     /// Merges pairs of adjacent windows.
     pub fn double_width(&mut self) {
         let old = std::mem::take(&mut self.rows);

@@ -121,6 +121,10 @@ pub struct Source {
     /// (every end-to-end arrival and finish is recorded by a source, with the same arguments,
     /// in `send` and `finish_request`): it records nothing itself and reports those.
     shares_end_to_end: bool,
+    /// Whether requests get a client and a key: false when nothing in the scenario reads them
+    /// (the build step decides), which saves two draws per request. They come from their own
+    /// streams, so skipping them moves no other draw.
+    draws_attributes: bool,
     /// Mean time between arrivals [s] when the rate never changes: the common case, which
     /// skips the general rate inversion.
     constant_interval: Option<f64>,
@@ -176,6 +180,7 @@ impl Source {
             retries_refused_by_budget: 0,
             stats: RequestStats::new(world.clock),
             shares_end_to_end: false,
+            draws_attributes: true,
             constant_interval: match &config.load {
                 Load::Open { profile, .. } => profile
                     .constant_rate()
@@ -191,6 +196,12 @@ impl Source {
     /// figures, recorded once instead of twice (the build step decides; see `stats`).
     pub fn share_end_to_end(&mut self) {
         self.shares_end_to_end = true;
+    }
+
+    /// Leaves every request's client (open loop) and key at 0: nothing in the scenario reads
+    /// them (the build step decides).
+    pub fn skip_attribute_draws(&mut self) {
+        self.draws_attributes = false;
     }
 
     fn region_of(&self, client: u32) -> u16 {
@@ -211,15 +222,20 @@ impl Source {
             0 | 1 => self.config.mix.first().map_or(0, |&(k, _)| k),
             _ => self.config.mix[choose(&self.mix_cumulative, self.mix_rng.random::<f64>())].0,
         };
-        let client =
-            client.unwrap_or_else(|| self.client_rng.random_range(0..self.config.clients.max(1)));
+        let (client, key) = if self.draws_attributes {
+            let client = client
+                .unwrap_or_else(|| self.client_rng.random_range(0..self.config.clients.max(1)));
+            (client, self.config.keys.sample(&mut self.key_rng))
+        } else {
+            (client.unwrap_or(0), 0)
+        };
         let id = sim.world.next_request_id();
         Request {
             id,
             kind,
             region: self.region_of(client),
             client,
-            key: self.config.keys.sample(&mut self.key_rng),
+            key,
             born: sim.now(),
             slot: match sim.world.breakdown.as_mut() {
                 Some(breakdown) => breakdown.begin(id, me),

@@ -261,8 +261,11 @@ pub fn run(
         progress,
     });
     let end = engine.now();
-    let components: Vec<ComponentReport> =
-        engine.components().iter().map(|c| c.report(end)).collect();
+    let components: Vec<ComponentReport> = engine
+        .components()
+        .iter()
+        .map(|c| c.report_in(end, Some(engine.world())))
+        .collect();
     let cost =
         cost_plan.map(|c| c.evaluate(end.since(SimTime::ZERO + warmup).as_secs_f64(), &components));
     let world = engine.world();

@@ -8,7 +8,7 @@ pub mod queue;
 pub mod rng;
 pub mod time;
 
-pub use queue::{ComponentId, Event, EventQueue};
+pub use queue::{ComponentId, Event, EventQueue, Next};
 pub use time::{SimDuration, SimTime};
 
 /// A participant in the simulation. `M` is the message type the model defines, `W` the shared
@@ -172,19 +172,24 @@ impl<M, W, C: Component<M, W>> Engine<M, W, C> {
         }
         let mut next_progress = PROGRESS_EVERY;
         let reason = loop {
-            match self.sim.queue.peek_time() {
-                None => break StopReason::Drained,
-                Some(t) if t > limits.until => {
+            if self.events >= limits.max_events {
+                // The event limit counts only when an event would otherwise be delivered.
+                break match self.sim.queue.peek_time() {
+                    None => StopReason::Drained,
+                    Some(t) if t > limits.until => {
+                        self.sim.now = limits.until;
+                        StopReason::TimeLimit
+                    }
+                    Some(_) => StopReason::EventLimit,
+                };
+            }
+            let event = match self.sim.queue.pop_until(limits.until) {
+                Next::Event(event) => event,
+                Next::Later => {
                     self.sim.now = limits.until;
                     break StopReason::TimeLimit;
                 }
-                Some(_) => {}
-            }
-            if self.events >= limits.max_events {
-                break StopReason::EventLimit;
-            }
-            let Some(event) = self.sim.queue.pop() else {
-                break StopReason::Drained;
+                Next::Empty => break StopReason::Drained,
             };
             self.sim.now = event.time;
             self.events += 1;

@@ -33,6 +33,15 @@ pub struct Event<M> {
     pub msg: M,
 }
 
+/// What [`EventQueue::pop_until`] found.
+pub enum Next<M> {
+    Event(Event<M>),
+    /// The next event is after the limit; it stays queued.
+    Later,
+    /// No event is left.
+    Empty,
+}
+
 /// Heap entry: reverse ordering turns the standard max-heap into a min-heap on `(time, seq)`.
 struct HeapEntry<M>(Event<M>);
 
@@ -113,6 +122,36 @@ impl<M> EventQueue<M> {
         Some(event)
     }
 
+    /// Removes and returns the next event if it is due at or before `until` (advancing the
+    /// clock to its time); otherwise says why not. One look at the heap instead of the two of
+    /// [`EventQueue::peek_time`] then [`EventQueue::pop`], for the engine's loop.
+    #[inline]
+    pub fn pop_until(&mut self, until: SimTime) -> Next<M> {
+        if let Some(top) = self.heap.peek() {
+            let time = top.0.time;
+            // A heap event at the current instant was scheduled before every now-lane event.
+            if time == self.now || self.now_lane.is_empty() {
+                if time > until {
+                    return Next::Later;
+                }
+                if let Some(HeapEntry(event)) = self.heap.pop() {
+                    self.now = event.time;
+                    return Next::Event(event);
+                }
+            }
+        }
+        // Now-lane events are at the current instant, which is never after `until`: it is the
+        // time of an event already delivered (or zero).
+        match self.now_lane.pop_front() {
+            Some(event) if event.time <= until => Next::Event(event),
+            Some(event) => {
+                self.now_lane.push_front(event);
+                Next::Later
+            }
+            None => Next::Empty,
+        }
+    }
+
     /// Time of the next event, without removing it.
     pub fn peek_time(&self) -> Option<SimTime> {
         if !self.now_lane.is_empty() {
@@ -173,6 +212,29 @@ mod tests {
         q.push(SimTime::from_nanos(10), ComponentId(0), 3);
         q.push(SimTime::from_nanos(11), ComponentId(0), 4);
         assert_eq!(drain(&mut q), vec![(10, 2), (10, 3), (11, 4)]);
+    }
+
+    #[test]
+    fn pop_until_stops_at_the_limit_and_keeps_the_order() {
+        let mut q = EventQueue::new();
+        for (t, m) in [(10, 1), (10, 2), (30, 3)] {
+            q.push(SimTime::from_nanos(t), ComponentId(0), m);
+        }
+        let limit = SimTime::from_nanos(20);
+        let next = |q: &mut EventQueue<u32>| match q.pop_until(limit) {
+            Next::Event(e) => Some((e.time.as_nanos(), e.msg)),
+            Next::Later => None,
+            Next::Empty => Some((0, 0)),
+        };
+        assert_eq!(next(&mut q), Some((10, 1)));
+        // Scheduled at the current instant: after event 2, which was scheduled earlier.
+        q.push(SimTime::from_nanos(10), ComponentId(0), 4);
+        assert_eq!(next(&mut q), Some((10, 2)));
+        assert_eq!(next(&mut q), Some((10, 4)));
+        assert_eq!(next(&mut q), None, "event 3 is after the limit");
+        assert_eq!(q.len(), 1, "and stays queued");
+        assert_eq!(q.pop().map(|e| e.msg), Some(3));
+        assert!(matches!(q.pop_until(limit), Next::Empty));
     }
 
     #[test]

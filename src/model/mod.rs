@@ -76,6 +76,12 @@ pub enum Control {
 pub trait Node: Component<Msg, World> {
     fn name(&self) -> &str;
     fn report(&self, end: SimTime) -> ComponentReport;
+
+    /// The report, for components whose figures may live in the shared state (a single traffic
+    /// source's are the end-to-end ones); the others need not override it.
+    fn report_in(&self, end: SimTime, _world: Option<&World>) -> ComponentReport {
+        self.report(end)
+    }
 }
 
 /// When statistics count and how they are windowed.

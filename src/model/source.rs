@@ -115,7 +115,16 @@ pub struct Source {
     client_rng: SimRng,
     key_rng: SimRng,
     think_rng: SimRng,
+    /// The source's own request figures, unless [`Source::shares_end_to_end`].
     stats: RequestStats,
+    /// This is the scenario's only source, so its figures are exactly the end-to-end ones
+    /// (every end-to-end arrival and finish is recorded by a source, with the same arguments,
+    /// in `send` and `finish_request`): it records nothing itself and reports those.
+    shares_end_to_end: bool,
+    /// Whether requests get a client and a key: false when nothing in the scenario reads them
+    /// (the build step decides), which saves two draws per request. They come from their own
+    /// streams, so skipping them moves no other draw.
+    draws_attributes: bool,
     /// Mean time between arrivals [s] when the rate never changes: the common case, which
     /// skips the general rate inversion.
     constant_interval: Option<f64>,
@@ -170,6 +179,8 @@ impl Source {
             retries_sent: 0,
             retries_refused_by_budget: 0,
             stats: RequestStats::new(world.clock),
+            shares_end_to_end: false,
+            draws_attributes: true,
             constant_interval: match &config.load {
                 Load::Open { profile, .. } => profile
                     .constant_rate()
@@ -179,6 +190,18 @@ impl Source {
             },
             config,
         }
+    }
+
+    /// Marks this source as the scenario's only one: its figures are then the end-to-end
+    /// figures, recorded once instead of twice (the build step decides; see `stats`).
+    pub fn share_end_to_end(&mut self) {
+        self.shares_end_to_end = true;
+    }
+
+    /// Leaves every request's client (open loop) and key at 0: nothing in the scenario reads
+    /// them (the build step decides).
+    pub fn skip_attribute_draws(&mut self) {
+        self.draws_attributes = false;
     }
 
     fn region_of(&self, client: u32) -> u16 {
@@ -199,15 +222,20 @@ impl Source {
             0 | 1 => self.config.mix.first().map_or(0, |&(k, _)| k),
             _ => self.config.mix[choose(&self.mix_cumulative, self.mix_rng.random::<f64>())].0,
         };
-        let client =
-            client.unwrap_or_else(|| self.client_rng.random_range(0..self.config.clients.max(1)));
+        let (client, key) = if self.draws_attributes {
+            let client = client
+                .unwrap_or_else(|| self.client_rng.random_range(0..self.config.clients.max(1)));
+            (client, self.config.keys.sample(&mut self.key_rng))
+        } else {
+            (client.unwrap_or(0), 0)
+        };
         let id = sim.world.next_request_id();
         Request {
             id,
             kind,
             region: self.region_of(client),
             client,
-            key: self.config.keys.sample(&mut self.key_rng),
+            key,
             born: sim.now(),
             slot: match sim.world.breakdown.as_mut() {
                 Some(breakdown) => breakdown.begin(id, me),
@@ -219,7 +247,9 @@ impl Source {
     /// Sends a new request; `user` is the closed-loop user, if any.
     fn send(&mut self, me: ComponentId, user: Option<u32>, sim: &mut ModelSim) {
         let request = self.make_request(me, user, sim);
-        self.stats.arrive(request.born);
+        if !self.shares_end_to_end {
+            self.stats.arrive(request.born);
+        }
         sim.world.end_to_end.arrive(&request);
         if let Some(budget) = self.config.retry.and_then(|r| r.budget) {
             self.retry_tokens = (self.retry_tokens + budget).min(RETRY_BUDGET_CAP);
@@ -299,7 +329,9 @@ impl Source {
 
     fn finish_request(&mut self, request: &Request, outcome: Outcome, sim: &mut ModelSim) {
         let now = sim.now();
-        self.stats.finish(request.born, now, outcome);
+        if !self.shares_end_to_end {
+            self.stats.finish(request.born, now, outcome);
+        }
         sim.world.end_to_end.record(request, now, outcome);
         if let Some(breakdown) = sim.world.breakdown.as_mut() {
             breakdown.finish(request, now, outcome);
@@ -497,9 +529,19 @@ impl Node for Source {
         &self.config.name
     }
 
-    fn report(&self, _end: SimTime) -> ComponentReport {
-        let mut report =
-            ComponentReport::from_request_stats(&self.config.name, "traffic", &self.stats);
+    fn report(&self, end: SimTime) -> ComponentReport {
+        self.report_in(end, None)
+    }
+
+    fn report_in(&self, _end: SimTime, world: Option<&World>) -> ComponentReport {
+        let mut report = match world.filter(|_| self.shares_end_to_end) {
+            Some(world) => ComponentReport::from_request_stats_without_window_latency(
+                &self.config.name,
+                "traffic",
+                &world.end_to_end.all,
+            ),
+            None => ComponentReport::from_request_stats(&self.config.name, "traffic", &self.stats),
+        };
         if self.config.retry.is_some() {
             report
                 .extra

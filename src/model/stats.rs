@@ -201,6 +201,25 @@ impl ComponentReport {
         report
     }
 
+    /// As [`ComponentReport::from_request_stats`], leaving out the per-window latency
+    /// histograms (a component's windows count requests only).
+    pub fn from_request_stats_without_window_latency(
+        name: &str,
+        kind: &'static str,
+        stats: &RequestStats,
+    ) -> Self {
+        let mut report = Self::from_request_stats(name, kind, &RequestStats::new(stats.clock));
+        report.requests = stats.arrivals;
+        report.outcomes = stats.outcomes;
+        report.latency = stats.latency.summary();
+        report.windows = stats.windows.map(|row| WindowRow {
+            arrivals: row.arrivals,
+            outcomes: row.outcomes,
+            latency: None,
+        });
+        report
+    }
+
     pub fn from_request_stats(name: &str, kind: &'static str, stats: &RequestStats) -> Self {
         ComponentReport {
             name: name.to_string(),

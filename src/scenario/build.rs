@@ -20,6 +20,7 @@ pub type ModelEngine = Engine<Msg, World, Box<dyn Node>>;
 /// validated its parameters, so this is not expected).
 pub fn build(plan: Plan) -> Result<ModelEngine, String> {
     let seed = plan.seed;
+    let attributes_are_read = request_attributes_are_read(&plan);
     let end = plan.end();
     let clock = StatsClock {
         warmup_end: SimTime::ZERO + plan.warmup,
@@ -54,6 +55,11 @@ pub fn build(plan: Plan) -> Result<ModelEngine, String> {
     engine.world_mut().end_to_end.slo = plan.slo;
     engine.world_mut().max_in_flight = usize::try_from(plan.max_in_flight).unwrap_or(usize::MAX);
     let (failures, random_failures) = (plan.failures, plan.random_failures);
+    let sources = plan
+        .components
+        .iter()
+        .filter(|(_, c)| matches!(c, ComponentPlan::Source(_)))
+        .count();
     for (name, component) in plan.components {
         let node: Box<dyn Node> = match component {
             ComponentPlan::Source(s) => {
@@ -69,7 +75,14 @@ pub fn build(plan: Plan) -> Result<ModelEngine, String> {
                     timeout: s.timeout,
                     retry: s.retry,
                 };
-                Box::new(Source::new(config, seed, engine.world()))
+                let mut source = Source::new(config, seed, engine.world());
+                if sources == 1 {
+                    source.share_end_to_end();
+                }
+                if !attributes_are_read {
+                    source.skip_attribute_draws();
+                }
+                Box::new(source)
             }
             ComponentPlan::Server(config) => Box::new(ServerPool::new(
                 config,
@@ -144,4 +157,23 @@ fn place_components(network: &mut Network, seed: u64, plan: &Plan) {
             network.set_place(crate::engine::ComponentId(i as u32), Place::Client);
         }
     }
+}
+
+/// Whether anything may read a request's client or key: a trace, client regions, or any
+/// component other than a plain server pool (no sessions) or a load balancer that does not
+/// hash. A whitelist, so that a new component kind counts as a reader until it says otherwise.
+fn request_attributes_are_read(plan: &Plan) -> bool {
+    use crate::model::load_balancer::Algorithm;
+    if plan.breakdown || plan.trace > 0 || !plan.regions.is_empty() {
+        return true;
+    }
+    !plan.components.iter().all(|(_, c)| match c {
+        ComponentPlan::Source(s) => s.regions.is_empty(),
+        ComponentPlan::Server(s) => s.sessions.is_none(),
+        ComponentPlan::Balancer(b) => b
+            .groups
+            .iter()
+            .all(|g| !matches!(g.algorithm, Algorithm::Hash(_))),
+        _ => false,
+    })
 }

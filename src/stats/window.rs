@@ -55,12 +55,14 @@ impl<R: Mergeable> Windows<R> {
     }
 
     /// The row for the window holding `t`, created (with every row before it) if missing.
+    #[inline]
     pub fn at(&mut self, t: SimTime) -> &mut R {
         let index = self.index_of(t);
         &mut self.rows[index]
     }
 
     /// The row for the window holding `t` (as [`Windows::at`]) and the end of that window.
+    #[inline]
     pub fn at_with_end(&mut self, t: SimTime) -> (&mut R, SimTime) {
         let index = self.index_of(t);
         let end = SimTime::from_nanos(self.cursor_start_ns.saturating_add(self.width_ns));
@@ -68,6 +70,7 @@ impl<R: Mergeable> Windows<R> {
     }
 
     /// Index of the row holding `t`, creating rows as needed and moving the cursor there.
+    #[inline]
     fn index_of(&mut self, t: SimTime) -> usize {
         let ns = t.as_nanos();
         if self.cursor_index < self.rows.len()
@@ -76,6 +79,13 @@ impl<R: Mergeable> Windows<R> {
         {
             return self.cursor_index;
         }
+        self.move_cursor(ns)
+    }
+
+    /// The slow part of [`Windows::index_of`]: another window than the cursor's.
+    #[cold]
+    #[inline(never)]
+    fn move_cursor(&mut self, ns: u64) -> usize {
         let mut index = (ns / self.width_ns) as usize;
         while index >= MAX_WINDOWS {
             self.double_width();
@@ -87,6 +97,16 @@ impl<R: Mergeable> Windows<R> {
         self.cursor_index = index;
         self.cursor_start_ns = index as u64 * self.width_ns;
         index
+    }
+
+    /// The same windows with every row transformed by `f`.
+    pub fn map<S>(&self, f: impl FnMut(&R) -> S) -> Windows<S> {
+        Windows {
+            width_ns: self.width_ns,
+            rows: self.rows.iter().map(f).collect(),
+            cursor_start_ns: self.cursor_start_ns,
+            cursor_index: self.cursor_index,
+        }
     }
 
     /// Merges pairs of adjacent windows.

@@ -756,6 +756,45 @@ fn cdn(f: &mut Fields) -> String {
     text
 }
 
+fn provider(f: &mut Fields) -> String {
+    let latency = f
+        .take("latency")
+        .map_or_else(|| "100ms".to_string(), |d| distribution(&d));
+    let mut text = format!(
+        "a third-party provider (a push, SMS or email gateway we call and cannot change), answering in {latency}"
+    );
+    if let Some(limit) = f.take("rate_limit") {
+        let rate = limit.get("rate").map(flow).unwrap_or_default();
+        let _ = write!(
+            text,
+            "; it accepts at most {rate} (a token bucket) and answers 429 beyond"
+        );
+    }
+    if let Some(e) = f.text("error_rate") {
+        let _ = write!(text, "; {e} of its answers are errors (not delivered)");
+    }
+    if let Some(a) = f.text("ack_loss") {
+        let _ = write!(
+            text,
+            "; {a} of the notifications it delivers have their answer lost, so the caller retries a notification the user already got"
+        );
+    }
+    match f.text("dedup").as_deref() {
+        Some("idempotency_key") => {
+            let window = f.text("dedup_window").unwrap_or_else(|| "24h".into());
+            let _ = write!(
+                text,
+                "; the event id is sent as an idempotency key and the provider drops repeats for {window}: each event reaches the user once"
+            );
+        }
+        Some("consumer") => text.push_str(
+            "; callers check a store of sent event ids before sending (check-then-send): repeats after a lost answer still get through",
+        ),
+        _ => text.push_str("; a retried notification is delivered again (duplicates)"),
+    }
+    text
+}
+
 fn component(out: &mut String, entry: &Value) {
     let Some((kind, body)) = entry.as_object().and_then(|m| m.iter().next()) else {
         return;
@@ -772,6 +811,7 @@ fn component(out: &mut String, entry: &Value) {
         "queue" => queue(&mut f),
         "dns" => dns(&mut f),
         "cdn" => cdn(&mut f),
+        "provider" => provider(&mut f),
         other => format!("a {}", other.replace('_', " ")),
     };
     let rest = f.rest();
@@ -786,6 +826,7 @@ fn component(out: &mut String, entry: &Value) {
             | "queue"
             | "dns"
             | "cdn"
+            | "provider"
     ) {
         rest
     } else {
@@ -829,6 +870,9 @@ fn failure(doc: &Value, v: &Value) -> String {
             ),
             "queue" => format!(
                 "the broker {t} crashes {lasts}: publishing fails meanwhile; a non-durable queue loses its messages"
+            ),
+            "provider" => format!(
+                "the provider {t} has an outage {lasts}: every call to it fails, and what was in progress is not delivered"
             ),
             _ => format!(
                 "{t} crashes {lasts}: the requests inside it fail, and calls to it fail until it is back"

@@ -20,6 +20,7 @@ pub mod failures;
 pub mod keys;
 pub mod load_balancer;
 pub mod network;
+pub mod provider;
 pub mod queue;
 pub mod rate;
 pub mod rate_limiter;

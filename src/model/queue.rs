@@ -73,6 +73,9 @@ pub struct QueueConfig {
     pub max_attempts: u32,
     pub retry_backoff: SimDuration,
     pub max_retry_backoff: SimDuration,
+    /// Names of the scenario's request types when there are several (processing latency is
+    /// then also reported per type); empty otherwise.
+    pub type_names: Vec<String>,
 }
 
 impl QueueConfig {
@@ -152,6 +155,8 @@ pub struct Queue {
     stats: RequestStats,
     counters: Counters,
     processing: LatencyHistogram,
+    /// Per request type, when there are several (see `QueueConfig::type_names`).
+    processing_by_type: Vec<LatencyHistogram>,
     backlog: LevelTracker,
     in_flight_level: LevelTracker,
     consumers_level: LevelTracker,
@@ -187,6 +192,11 @@ impl Queue {
             stats: RequestStats::new(clock),
             counters: Counters::default(),
             processing: LatencyHistogram::new(),
+            processing_by_type: config
+                .type_names
+                .iter()
+                .map(|_| LatencyHistogram::new())
+                .collect(),
             backlog: level(),
             in_flight_level: level(),
             consumers_level,
@@ -345,11 +355,15 @@ impl Queue {
         self.in_flight -= 1;
         let now = sim.now();
         if outcome == Outcome::Succeeded {
-            let published = self.messages[index as usize].published;
+            let m = &self.messages[index as usize];
+            let (published, kind) = (m.published, m.request.kind);
             self.counters.acknowledged += 1;
             *self.acked_windows.at(now) += 1.0;
             if published >= self.warmup_end {
                 self.processing.record(now - published);
+                if let Some(h) = self.processing_by_type.get_mut(kind as usize) {
+                    h.record(now - published);
+                }
             }
             self.free_message(index);
         } else {
@@ -612,6 +626,20 @@ impl Node for Queue {
         ];
         for (k, v) in figures {
             report.extra.insert(k.into(), v);
+        }
+        if !self.processing_by_type.is_empty() {
+            let by_type: serde_json::Map<String, serde_json::Value> = self
+                .config
+                .type_names
+                .iter()
+                .zip(&self.processing_by_type)
+                .filter(|(_, h)| h.count() > 0)
+                .map(|(name, h)| (name.clone(), json!(h.summary())))
+                .collect();
+            report.extra.insert(
+                "latency_by_type_ms".into(),
+                serde_json::Value::Object(by_type),
+            );
         }
         report.lost.insert("queue_messages", c.lost);
         report.extra_windows = vec![

@@ -118,6 +118,11 @@ pub fn build(plan: Plan) -> Result<ModelEngine, String> {
             ComponentPlan::Dns(config) => {
                 Box::new(crate::model::dns::Dns::new(config, seed, engine.world()))
             }
+            ComponentPlan::Provider(config) => Box::new(crate::model::provider::Provider::new(
+                config,
+                seed,
+                engine.world(),
+            )),
         };
         engine.add(node);
     }

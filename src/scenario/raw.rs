@@ -435,6 +435,7 @@ pub enum ComponentSpec {
     Queue(Box<QueueSpec>),
     Cdn(Box<CdnSpec>),
     Dns(Box<DnsSpec>),
+    Provider(Box<ProviderSpec>),
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -1005,4 +1006,35 @@ pub struct PriceSpec {
     pub per_gb_hour: Option<At<f64>>,
     /// Price of one million requests the component receives (a CDN, an API gateway).
     pub per_million_requests: Option<At<f64>>,
+}
+
+/// A third-party provider (push, SMS or email gateway): an external dependency with its own
+/// latency, error rate and rate limit, counting deliveries and duplicates per event id.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderSpec {
+    pub name: At<String>,
+    /// Time from a call's arrival to the provider's answer (default 100ms).
+    pub latency: Option<At<OrMap<DistributionSpec>>>,
+    /// Fraction of accepted calls answered "failed", undelivered (default 0).
+    pub error_rate: Option<At<Scalar>>,
+    /// Fraction of delivered notifications whose answer is lost: the caller sees "failed"
+    /// although the user got it (default 0).
+    pub ack_loss: Option<At<Scalar>>,
+    /// Token bucket: {rate: 100/s, burst: 200}; excess calls are answered "rejected" (429).
+    pub rate_limit: Option<At<ProviderRateLimitSpec>>,
+    /// none (default), consumer (check-then-send against a store of sent ids) or
+    /// idempotency_key (the provider suppresses repeats of an event id).
+    pub dedup: Option<At<String>>,
+    /// How long the provider remembers an idempotency key (default 24h).
+    pub dedup_window: Option<At<Scalar>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderRateLimitSpec {
+    /// Sustained rate, e.g. 100/s.
+    pub rate: At<Scalar>,
+    /// Requests that may pass at once after a quiet spell (default: one second's worth).
+    pub burst: Option<At<u64>>,
 }

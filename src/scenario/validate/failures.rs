@@ -34,6 +34,7 @@ pub(super) fn failure_target(c: &mut Checker, at: &At<String>) -> Option<(Compon
             Role::RateLimiter,
             Role::Queue,
             Role::Cdn,
+            Role::Provider,
         ],
     )?;
     let instances = c.instances.get(&id).copied().unwrap_or(1);
@@ -291,6 +292,7 @@ pub(super) fn check_random_failure(
             Role::Database,
             Role::RateLimiter,
             Role::Queue,
+            Role::Provider,
         ],
     );
     let mtbf = c.distribution(&f.mtbf, "mtbf");

@@ -35,6 +35,7 @@ mod cost;
 mod database;
 mod failures;
 mod geo;
+mod provider;
 mod queue;
 mod rate_limiter;
 mod server;
@@ -47,6 +48,7 @@ use cdn::check_cdn;
 use database::{check_database, check_sharded};
 use failures::{check_failure, check_random_failure};
 pub use geo::{DataCenterPlan, GeoPlan};
+use provider::check_provider;
 use queue::check_queue;
 use rate_limiter::check_rate_limiter;
 use server::{check_server, step_targets};
@@ -98,6 +100,7 @@ pub enum ComponentPlan {
     Queue(crate::model::queue::QueueConfig),
     Cdn(crate::model::cdn::CdnConfig),
     Dns(crate::model::dns::DnsConfig),
+    Provider(crate::model::provider::ProviderConfig),
 }
 
 impl ComponentPlan {
@@ -113,6 +116,7 @@ impl ComponentPlan {
             ComponentPlan::Queue(_) => "queue",
             ComponentPlan::Cdn(_) => "cdn",
             ComponentPlan::Dns(_) => "dns",
+            ComponentPlan::Provider(_) => "provider",
         }
     }
 }
@@ -179,6 +183,7 @@ enum Role {
     Queue,
     Cdn,
     Dns,
+    Provider,
 }
 
 impl Role {
@@ -194,12 +199,13 @@ impl Role {
             Role::Queue => "a queue",
             Role::Cdn => "a CDN",
             Role::Dns => "a DNS",
+            Role::Provider => "a provider",
         }
     }
 }
 
 /// Components a server step, a cache's backing store or a traffic source may call.
-const CALLABLE: [Role; 8] = [
+const CALLABLE: [Role; 9] = [
     Role::Server,
     Role::Balancer,
     Role::Cache,
@@ -208,14 +214,15 @@ const CALLABLE: [Role; 8] = [
     Role::RateLimiter,
     Role::Queue,
     Role::Cdn,
+    Role::Provider,
 ];
 
 /// Components a traffic source may send to: the callable ones and a DNS. Derived from
 /// [`CALLABLE`] so that a new callable kind cannot be forgotten here.
-const TRAFFIC_TARGETS: [Role; 9] = joined(CALLABLE, [Role::Dns]);
+const TRAFFIC_TARGETS: [Role; 10] = joined(CALLABLE, [Role::Dns]);
 
 /// Components a network link may join: every kind.
-const LINK_ENDS: [Role; 10] = joined(joined::<1, 8, 9>([Role::Source], CALLABLE), [Role::Dns]);
+const LINK_ENDS: [Role; 11] = joined(joined::<1, 9, 10>([Role::Source], CALLABLE), [Role::Dns]);
 
 /// `a` followed by `b`; `N` must be their total length (checked at compile time).
 const fn joined<const A: usize, const B: usize, const N: usize>(
@@ -585,6 +592,7 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
             raw::ComponentSpec::Queue(q) => declared.push((&q.name, Role::Queue)),
             raw::ComponentSpec::Cdn(k) => declared.push((&k.name, Role::Cdn)),
             raw::ComponentSpec::Dns(d) => declared.push((&d.name, Role::Dns)),
+            raw::ComponentSpec::Provider(p) => declared.push((&p.name, Role::Provider)),
         }
     }
     for t in &scenario.traffic.value {
@@ -755,6 +763,11 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
             raw::ComponentSpec::Dns(d) => {
                 if let Some(dns) = geo::check_dns(&mut c, d, &geo_plan) {
                     components.push((d.name.value.clone(), ComponentPlan::Dns(dns)));
+                }
+            }
+            raw::ComponentSpec::Provider(p) => {
+                if let Some(provider) = check_provider(&mut c, p) {
+                    components.push((p.name.value.clone(), ComponentPlan::Provider(provider)));
                 }
             }
         }
@@ -1026,6 +1039,7 @@ fn check_cycles(c: &mut Checker, scenario: &raw::Scenario) {
             raw::ComponentSpec::Dns(d) => {
                 edges.insert(d.name.value.clone(), d.targets.value.clone());
             }
+            raw::ComponentSpec::Provider(_) => {}
         }
     }
     // Depth-first search with colours; the first back edge found names the cycle.

@@ -136,5 +136,10 @@ pub(super) fn check_queue(
         max_attempts: max_attempts? as u32,
         retry_backoff: retry_backoff?,
         max_retry_backoff: max_retry_backoff?,
+        type_names: if c.request_types.len() > 1 {
+            c.request_types.keys().cloned().collect()
+        } else {
+            Vec::new()
+        },
     })
 }

@@ -34,6 +34,7 @@ mod cdn;
 mod cost;
 mod database;
 mod failures;
+mod fanout;
 mod geo;
 mod queue;
 mod rate_limiter;
@@ -98,6 +99,7 @@ pub enum ComponentPlan {
     Queue(crate::model::queue::QueueConfig),
     Cdn(crate::model::cdn::CdnConfig),
     Dns(crate::model::dns::DnsConfig),
+    Fanout(crate::model::fanout::FanoutConfig),
 }
 
 impl ComponentPlan {
@@ -113,6 +115,7 @@ impl ComponentPlan {
             ComponentPlan::Queue(_) => "queue",
             ComponentPlan::Cdn(_) => "cdn",
             ComponentPlan::Dns(_) => "dns",
+            ComponentPlan::Fanout(_) => "fanout",
         }
     }
 }
@@ -179,6 +182,7 @@ enum Role {
     Queue,
     Cdn,
     Dns,
+    Fanout,
 }
 
 impl Role {
@@ -194,12 +198,13 @@ impl Role {
             Role::Queue => "a queue",
             Role::Cdn => "a CDN",
             Role::Dns => "a DNS",
+            Role::Fanout => "a fan-out service",
         }
     }
 }
 
 /// Components a server step, a cache's backing store or a traffic source may call.
-const CALLABLE: [Role; 8] = [
+const CALLABLE: [Role; 9] = [
     Role::Server,
     Role::Balancer,
     Role::Cache,
@@ -208,14 +213,15 @@ const CALLABLE: [Role; 8] = [
     Role::RateLimiter,
     Role::Queue,
     Role::Cdn,
+    Role::Fanout,
 ];
 
 /// Components a traffic source may send to: the callable ones and a DNS. Derived from
 /// [`CALLABLE`] so that a new callable kind cannot be forgotten here.
-const TRAFFIC_TARGETS: [Role; 9] = joined(CALLABLE, [Role::Dns]);
+const TRAFFIC_TARGETS: [Role; 10] = joined(CALLABLE, [Role::Dns]);
 
 /// Components a network link may join: every kind.
-const LINK_ENDS: [Role; 10] = joined(joined::<1, 8, 9>([Role::Source], CALLABLE), [Role::Dns]);
+const LINK_ENDS: [Role; 11] = joined(joined::<1, 9, 10>([Role::Source], CALLABLE), [Role::Dns]);
 
 /// `a` followed by `b`; `N` must be their total length (checked at compile time).
 const fn joined<const A: usize, const B: usize, const N: usize>(
@@ -585,6 +591,7 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
             raw::ComponentSpec::Queue(q) => declared.push((&q.name, Role::Queue)),
             raw::ComponentSpec::Cdn(k) => declared.push((&k.name, Role::Cdn)),
             raw::ComponentSpec::Dns(d) => declared.push((&d.name, Role::Dns)),
+            raw::ComponentSpec::Fanout(f) => declared.push((&f.name, Role::Fanout)),
         }
     }
     for t in &scenario.traffic.value {
@@ -757,6 +764,11 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
                     components.push((d.name.value.clone(), ComponentPlan::Dns(dns)));
                 }
             }
+            raw::ComponentSpec::Fanout(f) => {
+                if let Some(fanout) = fanout::check_fanout(&mut c, f) {
+                    components.push((f.name.value.clone(), ComponentPlan::Fanout(fanout)));
+                }
+            }
         }
     }
     // Database nodes placed in data centers (a whole database puts every node there).
@@ -847,6 +859,7 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
         .filter_map(|f| check_random_failure(&mut c, f))
         .collect();
     let write_types = check_write_types(&mut c, scenario.write_types.as_deref());
+    fanout::set_post_kinds(&mut c, scenario, &mut components, &write_types);
     let checked = assertions::check(&mut c, scenario);
 
     if !c.errors.is_empty() {
@@ -1025,6 +1038,9 @@ fn check_cycles(c: &mut Checker, scenario: &raw::Scenario) {
             }
             raw::ComponentSpec::Dns(d) => {
                 edges.insert(d.name.value.clone(), d.targets.value.clone());
+            }
+            raw::ComponentSpec::Fanout(f) => {
+                edges.insert(f.name.value.clone(), vec![f.to.clone()]);
             }
         }
     }

@@ -695,7 +695,10 @@ fn fanout(f: &mut Fields) -> String {
         text,
         "; at most {concurrency} writes or reads of one fan-out at a time, and it answers when all are answered"
     );
-    if let Some(posts) = f.take("celebrity_posts").and_then(|p| p.as_array().cloned()) {
+    if let Some(posts) = f
+        .take("celebrity_posts")
+        .and_then(|p| p.as_array().cloned())
+    {
         let list: Vec<String> = posts
             .iter()
             .map(|p| {

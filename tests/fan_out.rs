@@ -162,8 +162,14 @@ fn the_shape_of_n_passes_a_chi_square_test() {
     let (draws, law) = followers_of("{lognormal: {median: 200, sigma: 1.5, max: 5000}}", 20_000);
     let atom = law.tail(5000);
     assert!(atom > 0.01, "the cap holds {atom} of the mass");
-    let stat = chi_square(&law, &draws, &[0, 30, 60, 100, 150, 200, 300, 500, 1000, 5000]);
-    println!("| fan-out N shape, capped lognormal, 20,000 authors | chi2 {stat:.1} | 9 dof | < 27.88 |");
+    let stat = chi_square(
+        &law,
+        &draws,
+        &[0, 30, 60, 100, 150, 200, 300, 500, 1000, 5000],
+    );
+    println!(
+        "| fan-out N shape, capped lognormal, 20,000 authors | chi2 {stat:.1} | 9 dof | < 27.88 |"
+    );
     assert!(stat < 27.88, "chi-square {stat}");
     assert!(draws.iter().all(|&d| d <= 5000));
     // An author's count is the same at every post.
@@ -174,7 +180,8 @@ fn the_shape_of_n_passes_a_chi_square_test() {
 #[test]
 fn read_mode_fans_out_reads_and_hybrid_reads_pull_celebrities() {
     let reads = |fanout: &str| {
-        let yaml = posts_scenario(3000, fanout).replace("mix: {post: 1}", "mix: {post: 1, feed: 3}");
+        let yaml =
+            posts_scenario(3000, fanout).replace("mix: {post: 1}", "mix: {post: 1, feed: 3}");
         run_yaml(&yaml)
     };
     let result = reads(
@@ -187,7 +194,11 @@ fn read_mode_fans_out_reads_and_hybrid_reads_pull_celebrities() {
         figure(feed, &["direct_calls"]),
     );
     assert_eq!(read_fan_outs + posts, 3000.0);
-    assert_eq!(figure(feed, &["on_write", "fan_outs"]), 0.0, "posts do not fan out");
+    assert_eq!(
+        figure(feed, &["on_write", "fan_outs"]),
+        0.0,
+        "posts do not fan out"
+    );
     assert_eq!(
         inbox.requests as f64,
         figure(feed, &["sub_requests"]) + posts,
@@ -197,7 +208,11 @@ fn read_mode_fans_out_reads_and_hybrid_reads_pull_celebrities() {
     let law = pareto();
     let se = law.variance().sqrt() / read_fan_outs.sqrt();
     let mean_m = figure(feed, &["on_read", "mean_n"]);
-    assert!((mean_m - law.mean()).abs() < 4.0 * se, "{mean_m} vs {}", law.mean());
+    assert!(
+        (mean_m - law.mean()).abs() < 4.0 * se,
+        "{mean_m} vs {}",
+        law.mean()
+    );
 
     let result = reads(
         "      mode: hybrid\n      followers: 50\n      celebrity_threshold: 100\n      celebrities_followed: 4\n      celebrity_accounts: 10",
@@ -240,7 +255,11 @@ write_types: [post]
         .collect();
     assert_eq!(fanned, [true, false, false]);
     assert_eq!(figure(feed, &["skipped_celebrity_fan_outs"]), 2.0);
-    assert_eq!(figure(feed, &["celebrity_delivery_s"]), 0.0, "pulled, not pushed");
+    assert_eq!(
+        figure(feed, &["celebrity_delivery_s"]),
+        0.0,
+        "pulled, not pushed"
+    );
     assert!(posts[0]["delivered_in_s"].as_f64().expect("delivered") > 0.0);
 
     // Random authors: the same posts (same seed) in write and hybrid mode. Hybrid fans out
@@ -248,9 +267,15 @@ write_types: [post]
     let law_yaml = "      followers: {pareto: {min: 10, max: 1000, alpha: 1.2}}\n      celebrity_threshold: 200";
     let write = run_yaml(&posts_scenario(
         4000,
-        &format!("      mode: write\n{}", law_yaml.replace("\n      celebrity_threshold: 200", "")),
+        &format!(
+            "      mode: write\n{}",
+            law_yaml.replace("\n      celebrity_threshold: 200", "")
+        ),
     ));
-    let hybrid = run_yaml(&posts_scenario(4000, &format!("      mode: hybrid\n{law_yaml}")));
+    let hybrid = run_yaml(&posts_scenario(
+        4000,
+        &format!("      mode: hybrid\n{law_yaml}"),
+    ));
     let (w, h) = (component(&write, "feed"), component(&hybrid, "feed"));
     let skipped = figure(h, &["skipped_celebrity_fan_outs"]);
     assert_eq!(figure(h, &["fan_outs"]) + skipped, figure(w, &["fan_outs"]));
@@ -356,7 +381,9 @@ fn rejected(from: &str, to: &str) -> Vec<String> {
     e.diagnostics
         .iter()
         .map(|d| {
-            let at = d.loc.map_or(String::new(), |l| format!("{}:{}: ", l.line, l.column));
+            let at = d
+                .loc
+                .map_or(String::new(), |l| format!("{}:{}: ", l.line, l.column));
             match &d.help {
                 Some(h) => format!("{at}{} (help: {h})", d.message),
                 None => format!("{at}{}", d.message),

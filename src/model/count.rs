@@ -71,7 +71,9 @@ impl CountLaw {
             return Err("pareto needs min >= 1 (a power law starts above 0), got 0".into());
         }
         if max < min {
-            return Err(format!("pareto needs min <= max, got min {min} > max {max}"));
+            return Err(format!(
+                "pareto needs min <= max, got min {min} > max {max}"
+            ));
         }
         check_max(max, "pareto max")?;
         if !(alpha.is_finite() && alpha > 0.0 && alpha <= 100.0) {
@@ -297,7 +299,10 @@ impl CountLaw {
                 format!("pareto(min {min}, max {max}, alpha {alpha})")
             }
             CountLaw::LogNormal { mu, sigma, max } => {
-                format!("lognormal(median {}, sigma {sigma}, max {max})", round(mu.exp()))
+                format!(
+                    "lognormal(median {}, sigma {sigma}, max {max})",
+                    round(mu.exp())
+                )
             }
             CountLaw::Empirical(points) => {
                 let mut text = String::from("empirical(");
@@ -427,7 +432,11 @@ mod tests {
                 .filter(|i| p.quantile((*i as f64 + 0.5) / n as f64) >= k)
                 .count() as f64
                 / n as f64;
-            assert!((hits - p.tail(k)).abs() < 2e-5, "k {k}: {hits} vs {}", p.tail(k));
+            assert!(
+                (hits - p.tail(k)).abs() < 2e-5,
+                "k {k}: {hits} vs {}",
+                p.tail(k)
+            );
         }
     }
 
@@ -441,11 +450,21 @@ mod tests {
         let p = CountLaw::pareto(1000, 1_000_000, 2.0).unwrap();
         let h = max + 1.0;
         let ex = 2.0 * min * (1.0 - min / h) / (1.0 - (min / h) * (min / h));
-        assert!((p.mean() - (ex - 0.5)).abs() < 0.01, "{} vs {}", p.mean(), ex - 0.5);
+        assert!(
+            (p.mean() - (ex - 0.5)).abs() < 0.01,
+            "{} vs {}",
+            p.mean(),
+            ex - 0.5
+        );
         // Lognormal with a cap far in the tail: E[floor X] ~ exp(mu + sigma^2/2) - 0.5.
         let l = CountLaw::lognormal(1000.0, 0.5, 100_000_000).unwrap();
         let ex = (1000f64.ln() + 0.125).exp();
-        assert!((l.mean() - (ex - 0.5)).abs() < 0.01, "{} vs {}", l.mean(), ex - 0.5);
+        assert!(
+            (l.mean() - (ex - 0.5)).abs() < 0.01,
+            "{} vs {}",
+            l.mean(),
+            ex - 0.5
+        );
         // Var of a lognormal: (e^{s^2} - 1) e^{2 mu + s^2}, plus 1/12 from the floor.
         let var = (0.25f64.exp() - 1.0) * (2.0 * 1000f64.ln() + 0.25).exp();
         assert!((l.variance() / (var + 1.0 / 12.0) - 1.0).abs() < 1e-3);

@@ -218,6 +218,8 @@ pub struct Fanout {
     on_read: Direction,
     direct_calls: u64,
     skipped: u64,
+    /// Sub-requests of scripted celebrity posts.
+    celebrity_sub_requests: u64,
     sub_request_failures: u64,
     failed_fan_outs: u64,
     completion: LatencyHistogram,
@@ -262,6 +264,7 @@ impl Fanout {
             on_read: Direction::default(),
             direct_calls: 0,
             skipped: 0,
+            celebrity_sub_requests: 0,
             sub_request_failures: 0,
             failed_fan_outs: 0,
             completion: LatencyHistogram::new(),
@@ -390,7 +393,8 @@ impl Fanout {
             }
         };
         let measured = now >= self.warmup_end;
-        if measured {
+        // Scripted posts are reported on their own (`celebrity_posts`), not in the counts.
+        if measured && script == NO_SCRIPT {
             if fan_out {
                 let d = if on_write {
                     &mut self.on_write
@@ -454,10 +458,13 @@ impl Fanout {
                 slot: crate::model::breakdown::NO_SLOT,
                 ..job.request
             };
-            let (fan_out, measured) = (job.fan_out, job.measured);
+            let (fan_out, measured, scripted) =
+                (job.fan_out, job.measured, job.script != NO_SCRIPT);
             if fan_out {
                 *self.sub_request_windows.at(now) += 1.0;
-                if measured {
+                if measured && scripted {
+                    self.celebrity_sub_requests += 1;
+                } else if measured {
                     if job_on_write(&self.jobs[j as usize], &sim.world) {
                         self.on_write.sub_requests += 1;
                     } else {
@@ -519,7 +526,7 @@ impl Fanout {
         } else {
             Outcome::Failed
         };
-        if job.fan_out && job.measured {
+        if job.fan_out && job.measured && job.script == NO_SCRIPT {
             self.completion.record(now - job.arrived);
             if !ok {
                 self.failed_fan_outs += 1;
@@ -549,15 +556,7 @@ impl Fanout {
             born: now,
             slot: crate::model::breakdown::NO_SLOT,
         };
-        self.start(
-            me,
-            None,
-            index,
-            request,
-            true,
-            Some(post.followers),
-            sim,
-        );
+        self.start(me, None, index, request, true, Some(post.followers), sim);
     }
 
     fn ratio(sum: u64, count: u64) -> serde_json::Value {
@@ -618,7 +617,7 @@ impl Node for Fanout {
             ComponentReport::from_request_stats(&self.config.name, "fanout", &self.stats);
         let (w, r) = (&self.on_write, &self.on_read);
         let fan_outs = w.fan_outs + r.fan_outs;
-        let sub_requests = w.sub_requests + r.sub_requests;
+        let sub_requests = w.sub_requests + r.sub_requests + self.celebrity_sub_requests;
         let measured = end.since(self.warmup_end).as_secs_f64();
         let direction = |d: &Direction| {
             json!({
@@ -657,20 +656,20 @@ impl Node for Fanout {
             .collect();
         // The last celebrity post's delivery time: 0 when it was not fanned out (readers pull
         // it), null when it has not finished (or none was scripted).
-        let celebrity_delivery = self
-            .celebrity
-            .iter()
-            .rev()
-            .flatten()
-            .next()
-            .map_or(serde_json::Value::Null, |r| {
-                if r.fanned_out {
-                    r.delivered_in
-                        .map_or(serde_json::Value::Null, |d| json!(d.as_secs_f64()))
-                } else {
-                    json!(0.0)
-                }
-            });
+        let celebrity_delivery =
+            self.celebrity
+                .iter()
+                .rev()
+                .flatten()
+                .next()
+                .map_or(serde_json::Value::Null, |r| {
+                    if r.fanned_out {
+                        r.delivered_in
+                            .map_or(serde_json::Value::Null, |d| json!(d.as_secs_f64()))
+                    } else {
+                        json!(0.0)
+                    }
+                });
         let figures = [
             ("mode", json!(self.config.mode.name())),
             ("concurrency", json!(self.config.concurrency)),
@@ -684,6 +683,7 @@ impl Node for Fanout {
                     0.0
                 }),
             ),
+            ("celebrity_sub_requests", json!(self.celebrity_sub_requests)),
             ("direct_calls", json!(self.direct_calls)),
             ("mean_n", Fanout::ratio(w.n_sum + r.n_sum, fan_outs)),
             ("max_n", json!(w.n_max.max(r.n_max))),

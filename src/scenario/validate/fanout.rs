@@ -138,9 +138,18 @@ pub(super) fn check_fanout(c: &mut Checker, f: &raw::FanoutSpec) -> Option<Fanou
         None => Some(CountLaw::Constant(0)),
     };
     let hybrid_only = [
-        (f.celebrity_threshold.as_ref().map(|a| a.loc), "celebrity_threshold"),
-        (f.celebrities_followed.as_ref().map(|a| a.loc), "celebrities_followed"),
-        (f.celebrity_accounts.as_ref().map(|a| a.loc), "celebrity_accounts"),
+        (
+            f.celebrity_threshold.as_ref().map(|a| a.loc),
+            "celebrity_threshold",
+        ),
+        (
+            f.celebrities_followed.as_ref().map(|a| a.loc),
+            "celebrities_followed",
+        ),
+        (
+            f.celebrity_accounts.as_ref().map(|a| a.loc),
+            "celebrity_accounts",
+        ),
     ];
     if mode.is_some_and(|m| m != Mode::Hybrid) {
         for (loc, field) in hybrid_only {
@@ -158,10 +167,7 @@ pub(super) fn check_fanout(c: &mut Checker, f: &raw::FanoutSpec) -> Option<Fanou
         if law.max() > users {
             c.error_help(
                 f.followers.loc,
-                format!(
-                    "followers reach {}, more than the {users} users",
-                    law.max()
-                ),
+                format!("followers reach {}, more than the {users} users", law.max()),
                 "a fan-out's keys are distinct ids: raise 'users' or lower the law's max",
             );
         }
@@ -170,7 +176,10 @@ pub(super) fn check_fanout(c: &mut Checker, f: &raw::FanoutSpec) -> Option<Fanou
         if law.max() > users {
             c.error(
                 at.loc,
-                format!("following reaches {}, more than the {users} users", law.max()),
+                format!(
+                    "following reaches {}, more than the {users} users",
+                    law.max()
+                ),
             );
         }
     }

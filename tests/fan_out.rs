@@ -441,3 +441,27 @@ fn bad_count_laws_are_rejected_with_their_location() {
         ["9:28: 'celebrity_threshold' applies only to mode hybrid (help: set mode: hybrid, or remove it)"]
     );
 }
+
+#[test]
+fn the_news_feed_study_keeps_its_claims_on_a_full_run() {
+    // The study's assertions (scenarios/case-studies/news-feed.yaml) are judged on a full
+    // run here, since tests/scenarios.rs runs it shortened (before the celebrity posts).
+    // About 4 s of CPU in release.
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios/case-studies/news-feed.yaml");
+    let out = common::sim()
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .arg("check")
+        .arg(&path)
+        .output()
+        .expect("run sim");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

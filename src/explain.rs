@@ -639,6 +639,88 @@ fn rate_limiter(f: &mut Fields) -> String {
     text
 }
 
+/// A count law (followers, following) in words.
+fn count(v: &Value) -> String {
+    let Some(map) = v.as_object() else {
+        return flow(v);
+    };
+    let Some((law, p)) = map.iter().next() else {
+        return flow(v);
+    };
+    let get = |k: &str| p.get(k).map(flow).unwrap_or_default();
+    match law.as_str() {
+        "constant" => flow(p),
+        "pareto" => format!(
+            "between {} and {} (a power law, most near {})",
+            get("min"),
+            get("max"),
+            get("min")
+        ),
+        "lognormal" => format!(
+            "typically {} (log-normal, capped at {})",
+            get("median"),
+            get("max")
+        ),
+        "empirical" => format!("measured percentiles {}", flow(p)),
+        _ => flow(v),
+    }
+}
+
+fn fanout(f: &mut Fields) -> String {
+    let to = f.text("to").unwrap_or_default();
+    let mode = f.text("mode").unwrap_or_else(|| "write".into());
+    let followers = f.take("followers").map(|v| count(&v)).unwrap_or_default();
+    let following = f
+        .take("following")
+        .map_or_else(|| followers.clone(), |v| count(&v));
+    let mut text = match mode.as_str() {
+        "read" => format!(
+            "a fan-out service on read: a post is one write to {to}; a feed read asks {to} for the timeline of each account the reader follows ({following}), all in parallel"
+        ),
+        "hybrid" => {
+            let threshold = f.text("celebrity_threshold").unwrap_or_else(|| "10000".into());
+            let pulled = f
+                .take("celebrities_followed")
+                .map_or_else(|| "0".to_string(), |v| count(&v));
+            format!(
+                "a hybrid fan-out service: a post is written into the feed of each of its author's followers ({followers}) in {to}, except an author with more than {threshold} followers (a celebrity), whose posts readers pull: a feed read is the reader's feed plus the timelines of the celebrities they follow ({pulled})"
+            )
+        }
+        _ => format!(
+            "a fan-out service on write: a post is written into the feed of each of its author's followers ({followers}) in {to}; a feed read is one read of the reader's feed"
+        ),
+    };
+    let concurrency = f.text("concurrency").unwrap_or_else(|| "100".into());
+    let _ = write!(
+        text,
+        "; at most {concurrency} writes or reads of one fan-out at a time, and it answers when all are answered"
+    );
+    if let Some(posts) = f
+        .take("celebrity_posts")
+        .and_then(|p| p.as_array().cloned())
+    {
+        let list: Vec<String> = posts
+            .iter()
+            .map(|p| {
+                format!(
+                    "at {} by a celebrity with {} followers",
+                    p.get("at").map(flow).unwrap_or_default(),
+                    p.get("followers").map(flow).unwrap_or_default()
+                )
+            })
+            .collect();
+        let _ = write!(text, "; a post {}", list.join(", "));
+    }
+    if mode != "hybrid" {
+        // Shown only where they apply.
+        f.take("celebrity_threshold");
+        f.take("celebrities_followed");
+    }
+    f.take("celebrity_accounts");
+    f.take("users");
+    text
+}
+
 fn queue(f: &mut Fields) -> String {
     let durable = !matches!(f.take("durable"), Some(Value::Bool(false)));
     let consumer = f.text("consumer").unwrap_or_default();
@@ -812,6 +894,7 @@ fn component(out: &mut String, entry: &Value) {
         "dns" => dns(&mut f),
         "cdn" => cdn(&mut f),
         "provider" => provider(&mut f),
+        "fanout" => fanout(&mut f),
         other => format!("a {}", other.replace('_', " ")),
     };
     let rest = f.rest();
@@ -827,6 +910,7 @@ fn component(out: &mut String, entry: &Value) {
             | "dns"
             | "cdn"
             | "provider"
+            | "fanout"
     ) {
         rest
     } else {

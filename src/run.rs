@@ -458,6 +458,10 @@ pub fn topology(plan: &Plan) -> Topology {
                 add_edge(id, cdn.origin);
                 cdn.describe()
             }
+            ComponentPlan::Fanout(fanout) => {
+                add_edge(id, fanout.target);
+                fanout.describe()
+            }
             ComponentPlan::Balancer(balancer) => {
                 let mut algorithms: Vec<&str> = Vec::new();
                 for group in &balancer.groups {

@@ -436,6 +436,7 @@ pub enum ComponentSpec {
     Cdn(Box<CdnSpec>),
     Dns(Box<DnsSpec>),
     Provider(Box<ProviderSpec>),
+    Fanout(Box<FanoutSpec>),
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -1030,6 +1031,51 @@ pub struct ProviderSpec {
     pub dedup_window: Option<At<Scalar>>,
 }
 
+/// A fan-out service: one request in, N sub-requests out to `to` (news-feed designs).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FanoutSpec {
+    pub name: At<String>,
+    /// The component every sub-request (and direct call) goes to, e.g. the feed cache.
+    pub to: At<String>,
+    /// write (default: a post fans out to its author's followers), read (a feed read fans
+    /// out to the accounts the reader follows) or hybrid (write, except for celebrities, whom
+    /// readers pull).
+    pub mode: Option<At<String>>,
+    /// Size of the user id space the sub-requests' keys are drawn from (default 10000000).
+    pub users: Option<At<u64>>,
+    /// N, followers of a post's author: a count (300) or a law, e.g.
+    /// {pareto: {min: 20, max: 5000, alpha: 1.1}} or {lognormal: {median: 200, sigma: 1, max: 5000}}.
+    pub followers: At<OrMap<CountSpec>>,
+    /// M, accounts a reader follows, for fan-out on read (default: followers).
+    pub following: Option<At<OrMap<CountSpec>>>,
+    /// Sub-requests of one fan-out in flight at most (default 100).
+    pub concurrency: Option<At<u64>>,
+    /// Share of sub-requests that must succeed for the fan-out to succeed (default 100%).
+    pub min_success: Option<At<Scalar>>,
+    /// Hybrid: authors with more followers than this are not fanned out (default 10000).
+    pub celebrity_threshold: Option<At<u64>>,
+    /// Hybrid: the celebrity accounts are the ids below this (default 1000).
+    pub celebrity_accounts: Option<At<u64>>,
+    /// Hybrid: C, celebrities a reader follows and pulls from at each read (default 0).
+    pub celebrities_followed: Option<At<OrMap<CountSpec>>>,
+    /// Scripted posts by a celebrity (account 0), e.g. [{at: 60s, followers: 2000000}].
+    pub celebrity_posts: Option<Vec<CelebrityPostSpec>>,
+}
+
+/// A law of whole numbers: a plain number is constant; a map names the law.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum CountSpec {
+    Constant(At<u64>),
+    /// A bounded power law on [min, max] with exponent alpha.
+    Pareto(ParetoCountSpec),
+    /// A log-normal with this median and sigma (of ln N), capped at max.
+    Lognormal(LognormalCountSpec),
+    /// Percentile table of counts, e.g. {p50: 200, p99: 3000, max: 5000}.
+    Empirical(IndexMap<At<String>, At<f64>>),
+}
+
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderRateLimitSpec {
@@ -1037,4 +1083,32 @@ pub struct ProviderRateLimitSpec {
     pub rate: At<Scalar>,
     /// Requests that may pass at once after a quiet spell (default: one second's worth).
     pub burst: Option<At<u64>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ParetoCountSpec {
+    pub min: At<u64>,
+    pub max: At<u64>,
+    /// Tail exponent (default 1.0): smaller means heavier.
+    pub alpha: Option<At<f64>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LognormalCountSpec {
+    pub median: At<f64>,
+    /// Standard deviation of ln N.
+    pub sigma: At<f64>,
+    /// Larger draws count as max.
+    pub max: At<u64>,
+}
+
+/// A celebrity's post at a given time.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CelebrityPostSpec {
+    pub at: At<Scalar>,
+    /// Followers of the celebrity: the fan-out's N.
+    pub followers: At<u64>,
 }

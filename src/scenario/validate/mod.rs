@@ -34,6 +34,7 @@ mod cdn;
 mod cost;
 mod database;
 mod failures;
+mod fanout;
 mod geo;
 mod provider;
 mod queue;
@@ -101,6 +102,7 @@ pub enum ComponentPlan {
     Cdn(crate::model::cdn::CdnConfig),
     Dns(crate::model::dns::DnsConfig),
     Provider(crate::model::provider::ProviderConfig),
+    Fanout(crate::model::fanout::FanoutConfig),
 }
 
 impl ComponentPlan {
@@ -117,6 +119,7 @@ impl ComponentPlan {
             ComponentPlan::Cdn(_) => "cdn",
             ComponentPlan::Dns(_) => "dns",
             ComponentPlan::Provider(_) => "provider",
+            ComponentPlan::Fanout(_) => "fanout",
         }
     }
 }
@@ -184,6 +187,7 @@ enum Role {
     Cdn,
     Dns,
     Provider,
+    Fanout,
 }
 
 impl Role {
@@ -200,12 +204,13 @@ impl Role {
             Role::Cdn => "a CDN",
             Role::Dns => "a DNS",
             Role::Provider => "a provider",
+            Role::Fanout => "a fan-out service",
         }
     }
 }
 
 /// Components a server step, a cache's backing store or a traffic source may call.
-const CALLABLE: [Role; 9] = [
+const CALLABLE: [Role; 10] = [
     Role::Server,
     Role::Balancer,
     Role::Cache,
@@ -215,14 +220,15 @@ const CALLABLE: [Role; 9] = [
     Role::Queue,
     Role::Cdn,
     Role::Provider,
+    Role::Fanout,
 ];
 
 /// Components a traffic source may send to: the callable ones and a DNS. Derived from
 /// [`CALLABLE`] so that a new callable kind cannot be forgotten here.
-const TRAFFIC_TARGETS: [Role; 10] = joined(CALLABLE, [Role::Dns]);
+const TRAFFIC_TARGETS: [Role; 11] = joined(CALLABLE, [Role::Dns]);
 
 /// Components a network link may join: every kind.
-const LINK_ENDS: [Role; 11] = joined(joined::<1, 9, 10>([Role::Source], CALLABLE), [Role::Dns]);
+const LINK_ENDS: [Role; 12] = joined(joined::<1, 10, 11>([Role::Source], CALLABLE), [Role::Dns]);
 
 /// `a` followed by `b`; `N` must be their total length (checked at compile time).
 const fn joined<const A: usize, const B: usize, const N: usize>(
@@ -593,6 +599,7 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
             raw::ComponentSpec::Cdn(k) => declared.push((&k.name, Role::Cdn)),
             raw::ComponentSpec::Dns(d) => declared.push((&d.name, Role::Dns)),
             raw::ComponentSpec::Provider(p) => declared.push((&p.name, Role::Provider)),
+            raw::ComponentSpec::Fanout(f) => declared.push((&f.name, Role::Fanout)),
         }
     }
     for t in &scenario.traffic.value {
@@ -770,6 +777,11 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
                     components.push((p.name.value.clone(), ComponentPlan::Provider(provider)));
                 }
             }
+            raw::ComponentSpec::Fanout(f) => {
+                if let Some(fanout) = fanout::check_fanout(&mut c, f) {
+                    components.push((f.name.value.clone(), ComponentPlan::Fanout(fanout)));
+                }
+            }
         }
     }
     // Database nodes placed in data centers (a whole database puts every node there).
@@ -860,6 +872,7 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
         .filter_map(|f| check_random_failure(&mut c, f))
         .collect();
     let write_types = check_write_types(&mut c, scenario.write_types.as_deref());
+    fanout::set_post_kinds(&mut c, scenario, &mut components, &write_types);
     let checked = assertions::check(&mut c, scenario);
 
     if !c.errors.is_empty() {
@@ -1040,6 +1053,9 @@ fn check_cycles(c: &mut Checker, scenario: &raw::Scenario) {
                 edges.insert(d.name.value.clone(), d.targets.value.clone());
             }
             raw::ComponentSpec::Provider(_) => {}
+            raw::ComponentSpec::Fanout(f) => {
+                edges.insert(f.name.value.clone(), vec![f.to.clone()]);
+            }
         }
     }
     // Depth-first search with colours; the first back edge found names the cycle.

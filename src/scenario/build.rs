@@ -105,6 +105,9 @@ pub fn build(plan: Plan) -> Result<ModelEngine, String> {
             ComponentPlan::Dns(config) => {
                 Box::new(crate::model::dns::Dns::new(config, seed, engine.world()))
             }
+            ComponentPlan::IdGenerator(config) => Box::new(
+                crate::model::id_generator::IdGenerator::new(config, seed, engine.world()),
+            ),
         };
         engine.add(node);
     }

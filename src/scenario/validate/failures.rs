@@ -34,6 +34,7 @@ pub(super) fn failure_target(c: &mut Checker, at: &At<String>) -> Option<(Compon
             Role::RateLimiter,
             Role::Queue,
             Role::Cdn,
+            Role::IdGenerator,
         ],
     )?;
     let instances = c.instances.get(&id).copied().unwrap_or(1);
@@ -160,6 +161,7 @@ pub(super) fn check_failure(c: &mut Checker, f: &raw::FailureSpec) -> Option<Sch
     for (field, present, needed_by) in [
         ("factor", f.factor.is_some(), "slow"),
         ("fraction", f.fraction.is_some(), "errors"),
+        ("by", f.by.is_some(), "clock_jump"),
     ] {
         if present && *kind != needed_by {
             c.error(
@@ -291,6 +293,7 @@ pub(super) fn check_random_failure(
             Role::Database,
             Role::RateLimiter,
             Role::Queue,
+            Role::IdGenerator,
         ],
     );
     let mtbf = c.distribution(&f.mtbf, "mtbf");

@@ -35,6 +35,7 @@ mod cost;
 mod database;
 mod failures;
 mod geo;
+mod id_generator;
 mod queue;
 mod rate_limiter;
 mod server;
@@ -98,6 +99,7 @@ pub enum ComponentPlan {
     Queue(crate::model::queue::QueueConfig),
     Cdn(crate::model::cdn::CdnConfig),
     Dns(crate::model::dns::DnsConfig),
+    IdGenerator(crate::model::id_generator::IdGeneratorConfig),
 }
 
 impl ComponentPlan {
@@ -113,6 +115,7 @@ impl ComponentPlan {
             ComponentPlan::Queue(_) => "queue",
             ComponentPlan::Cdn(_) => "cdn",
             ComponentPlan::Dns(_) => "dns",
+            ComponentPlan::IdGenerator(_) => "id_generator",
         }
     }
 }
@@ -179,6 +182,7 @@ enum Role {
     Queue,
     Cdn,
     Dns,
+    IdGenerator,
 }
 
 impl Role {
@@ -194,12 +198,13 @@ impl Role {
             Role::Queue => "a queue",
             Role::Cdn => "a CDN",
             Role::Dns => "a DNS",
+            Role::IdGenerator => "an id generator",
         }
     }
 }
 
 /// Components a server step, a cache's backing store or a traffic source may call.
-const CALLABLE: [Role; 8] = [
+const CALLABLE: [Role; 9] = [
     Role::Server,
     Role::Balancer,
     Role::Cache,
@@ -208,14 +213,15 @@ const CALLABLE: [Role; 8] = [
     Role::RateLimiter,
     Role::Queue,
     Role::Cdn,
+    Role::IdGenerator,
 ];
 
 /// Components a traffic source may send to: the callable ones and a DNS. Derived from
 /// [`CALLABLE`] so that a new callable kind cannot be forgotten here.
-const TRAFFIC_TARGETS: [Role; 9] = joined(CALLABLE, [Role::Dns]);
+const TRAFFIC_TARGETS: [Role; 10] = joined(CALLABLE, [Role::Dns]);
 
 /// Components a network link may join: every kind.
-const LINK_ENDS: [Role; 10] = joined(joined::<1, 8, 9>([Role::Source], CALLABLE), [Role::Dns]);
+const LINK_ENDS: [Role; 11] = joined(joined::<1, 9, 10>([Role::Source], CALLABLE), [Role::Dns]);
 
 /// `a` followed by `b`; `N` must be their total length (checked at compile time).
 const fn joined<const A: usize, const B: usize, const N: usize>(
@@ -585,6 +591,7 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
             raw::ComponentSpec::Queue(q) => declared.push((&q.name, Role::Queue)),
             raw::ComponentSpec::Cdn(k) => declared.push((&k.name, Role::Cdn)),
             raw::ComponentSpec::Dns(d) => declared.push((&d.name, Role::Dns)),
+            raw::ComponentSpec::IdGenerator(g) => declared.push((&g.name, Role::IdGenerator)),
         }
     }
     for t in &scenario.traffic.value {
@@ -642,6 +649,24 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
                 if let Some(&(id, _, _)) = c.names.get(&k.name.value) {
                     let edges = k.edges.value.len().clamp(1, limits::MAX_INSTANCES as usize);
                     c.instances.insert(id, edges as u32);
+                }
+                continue;
+            }
+            // An id generator's nodes (masters, machines) are its instances: ids[0] the first.
+            raw::ComponentSpec::IdGenerator(g) => {
+                if let Some(&(id, _, _)) = c.names.get(&g.name.value) {
+                    let default = if g.scheme.value == "multi_master" {
+                        2
+                    } else {
+                        1
+                    };
+                    let nodes = g
+                        .masters
+                        .as_ref()
+                        .or(g.instances.as_ref())
+                        .map_or(default, |n| n.value);
+                    c.instances
+                        .insert(id, nodes.clamp(1, limits::MAX_INSTANCES) as u32);
                 }
                 continue;
             }
@@ -757,8 +782,14 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
                     components.push((d.name.value.clone(), ComponentPlan::Dns(dns)));
                 }
             }
+            raw::ComponentSpec::IdGenerator(g) => {
+                if let Some(ids) = id_generator::check_id_generator(&mut c, g) {
+                    components.push((g.name.value.clone(), ComponentPlan::IdGenerator(ids)));
+                }
+            }
         }
     }
+    id_generator::place_nodes(&mut c, scenario, &mut components, &geo_plan);
     // Database nodes placed in data centers (a whole database puts every node there).
     for (name, plan) in &mut components {
         if let ComponentPlan::Database(db) = plan {
@@ -834,10 +865,17 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
         })
     });
     let mut failures: Vec<ScheduledFailure> = Vec::new();
+    let snowflakes = id_generator::snowflakes(&c, &components);
     for f in scenario.failures.iter().flatten() {
-        match &f.crash_data_center {
-            Some(dc) => failures.extend(geo::check_dc_failure(&mut c, f, dc, &geo_plan)),
-            None => failures.extend(check_failure(&mut c, f)),
+        match (&f.crash_data_center, &f.clock_jump) {
+            (_, Some(target)) => failures.extend(id_generator::check_clock_jump(
+                &mut c,
+                f,
+                target,
+                &snowflakes,
+            )),
+            (Some(dc), None) => failures.extend(geo::check_dc_failure(&mut c, f, dc, &geo_plan)),
+            (None, None) => failures.extend(check_failure(&mut c, f)),
         }
     }
     let random_failures: Vec<RandomFailures> = scenario
@@ -1026,6 +1064,7 @@ fn check_cycles(c: &mut Checker, scenario: &raw::Scenario) {
             raw::ComponentSpec::Dns(d) => {
                 edges.insert(d.name.value.clone(), d.targets.value.clone());
             }
+            raw::ComponentSpec::IdGenerator(_) => {}
         }
     }
     // Depth-first search with colours; the first back edge found names the cycle.

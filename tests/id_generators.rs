@@ -457,6 +457,6 @@ fn clock_jumps_need_a_snowflake_and_a_size() {
     let (first, _) = rejected("crash: web}", "clock_jump: ids, by: 0ms}");
     assert_eq!(
         first,
-        "error: scenario.yaml:8:46: clock jump: '0ms' is no jump: give a non-zero duration such as -5ms"
+        "error: scenario.yaml:8:42: clock jump: '0ms' is no jump: give a non-zero duration such as -5ms"
     );
 }

@@ -877,6 +877,49 @@ fn provider(f: &mut Fields) -> String {
     text
 }
 
+fn id_generator(f: &mut Fields) -> String {
+    let scheme = f.text("scheme").unwrap_or_default();
+    let service = f.take("service_time").map(|d| distribution(&d));
+    let mut text = match scheme.as_str() {
+        "auto_increment" => format!(
+            "an id generator: one database hands out 1, 2, 3, ... one at a time ({} each), in order, but every id waits for it and it is a single point of failure",
+            service.unwrap_or_else(|| "1ms".into())
+        ),
+        "multi_master" => {
+            let n = f.text("masters").unwrap_or_else(|| "2".into());
+            format!(
+                "an id generator: {n} database masters, each counting in steps of {n} from its own offset (1, 1+{n}, ...; 2, 2+{n}, ...), called in turn: unique ids, no single point of failure, but not in order across masters"
+            )
+        }
+        "uuid" => "an id generator making random 128-bit UUIDs (122 random bits) locally: no coordination and no single point of failure, but no order and big keys; a collision is possible in theory, never in practice".to_string(),
+        "snowflake" => {
+            let seq: u32 = f
+                .text("sequence_bits")
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(12);
+            let machines = f.text("instances").unwrap_or_else(|| "1".into());
+            let policy = f.text("on_clock_backwards").unwrap_or_else(|| "wait".into());
+            format!(
+                "a snowflake id generator on {machines} machine(s): each id is a millisecond timestamp, a data center, a machine and a sequence, so ids are unique without coordination and roughly ordered by time; a machine issues at most {} ids per millisecond (more wait for the next millisecond), and when its clock goes backwards it will {policy}",
+                1u64 << seq.min(62)
+            )
+        }
+        other => format!("an id generator ({other})"),
+    };
+    for key in [
+        "timestamp_bits",
+        "datacenter_bits",
+        "machine_bits",
+        "since_epoch",
+    ] {
+        f.take(key);
+    }
+    if let Some(w) = f.text("workers") {
+        let _ = write!(text, "; {w} at once per node");
+    }
+    text
+}
+
 fn component(out: &mut String, entry: &Value) {
     let Some((kind, body)) = entry.as_object().and_then(|m| m.iter().next()) else {
         return;
@@ -895,6 +938,7 @@ fn component(out: &mut String, entry: &Value) {
         "cdn" => cdn(&mut f),
         "provider" => provider(&mut f),
         "fanout" => fanout(&mut f),
+        "id_generator" => id_generator(&mut f),
         other => format!("a {}", other.replace('_', " ")),
     };
     let rest = f.rest();
@@ -911,6 +955,7 @@ fn component(out: &mut String, entry: &Value) {
             | "cdn"
             | "provider"
             | "fanout"
+            | "id_generator"
     ) {
         rest
     } else {
@@ -969,6 +1014,13 @@ fn failure(doc: &Value, v: &Value) -> String {
     } else if let Some(t) = f.text("errors") {
         let fraction = f.text("fraction").unwrap_or_default();
         format!("{fraction} of the requests to {t} fail at once, {lasts}")
+    } else if let Some(t) = f.text("clock_jump") {
+        let by = f.text("by").unwrap_or_default();
+        if by.trim_start().starts_with('-') {
+            format!("the clock of {t} jumps back by {}: the machine has already issued ids with the timestamps it will read again", by.trim_start().trim_start_matches('-'))
+        } else {
+            format!("the clock of {t} jumps forward by {by}")
+        }
     } else if let Some(dc) = f.text("crash_data_center") {
         format!(
             "data center {dc} goes dark {lasts}: every component in it crashes and loses what it holds"

@@ -481,6 +481,7 @@ pub fn topology(plan: &Plan) -> Topology {
                 format!("geoDNS, TTL {}s", dns.ttl.as_secs_f64())
             }
             ComponentPlan::Provider(provider) => provider.describe(),
+            ComponentPlan::IdGenerator(ids) => ids.describe(),
             other => match other.data_tier_topology() {
                 Some((callees, detail)) => {
                     callees.into_iter().for_each(|callee| add_edge(id, callee));

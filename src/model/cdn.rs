@@ -737,6 +737,7 @@ impl Cdn {
             Control::Slow { factor, .. } => self.slowdown = f64::from(factor),
             // Validation keeps injected errors to server pools.
             Control::Errors { .. } => {}
+            Control::ClockJump { .. } => {}
         }
     }
 

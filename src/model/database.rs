@@ -796,6 +796,7 @@ impl Database {
                 }
             }
             Control::Errors { fraction } => self.error_fraction = f64::from(fraction),
+            Control::ClockJump { .. } => {}
         }
     }
 

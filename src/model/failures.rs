@@ -58,6 +58,10 @@ pub enum FailureAction {
     DataCenter {
         dc: u16,
     },
+    /// A machine's clock jumps by `by_ns` nanoseconds (negative: backwards); instantaneous.
+    ClockJump {
+        by_ns: i64,
+    },
 }
 
 impl FailureAction {
@@ -71,6 +75,7 @@ impl FailureAction {
             FailureAction::Errors { fraction } => Control::Errors {
                 fraction: fraction as f32,
             },
+            FailureAction::ClockJump { by_ns } => Control::ClockJump { instance, by_ns },
             // Never sent: the timeline applies network faults and data centers itself.
             FailureAction::Network | FailureAction::DataCenter { .. } => {
                 Control::Errors { fraction: 0.0 }
@@ -85,6 +90,8 @@ impl FailureAction {
                 instance,
                 factor: 1.0,
             },
+            // A jump is not undone: the clock stays where it jumped to.
+            FailureAction::ClockJump { .. } => Control::ClockJump { instance, by_ns: 0 },
             FailureAction::Errors { .. }
             | FailureAction::Network
             | FailureAction::DataCenter { .. } => Control::Errors { fraction: 0.0 },
@@ -98,6 +105,7 @@ impl FailureAction {
             FailureAction::Errors { .. } => "errors",
             FailureAction::Network => "network",
             FailureAction::DataCenter { .. } => "crash_data_center",
+            FailureAction::ClockJump { .. } => "clock_jump",
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod dns;
 pub mod downtime;
 pub mod failures;
 pub mod fanout;
+pub mod id_generator;
 pub mod keys;
 pub mod load_balancer;
 pub mod network;
@@ -73,6 +74,9 @@ pub enum Control {
     Slow { instance: u32, factor: f32 },
     /// This fraction of arriving requests fails at once (0 restores normal behaviour).
     Errors { fraction: f32 },
+    /// The instance's clock (or every instance's) jumps by `by_ns` nanoseconds (negative:
+    /// backwards). Only components that read a clock (a snowflake id generator) react.
+    ClockJump { instance: u32, by_ns: i64 },
 }
 
 /// A component of the model: an engine component that can describe its results.

@@ -384,6 +384,8 @@ impl Provider {
             Control::Recover { .. } => {}
             Control::Slow { factor, .. } => self.slowdown = f64::from(factor),
             Control::Errors { fraction } => self.injected_error_fraction = f64::from(fraction),
+            // A provider keeps no clock of its own that a failure could move.
+            Control::ClockJump { .. } => {}
         }
     }
 }

@@ -471,6 +471,7 @@ impl Queue {
             }
             // Validation keeps slow-downs and injected errors to servers and caches.
             Control::Slow { .. } | Control::Errors { .. } => {}
+            Control::ClockJump { .. } => {}
         }
     }
 

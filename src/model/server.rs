@@ -590,6 +590,7 @@ impl ServerPool {
                 }
             }
             Control::Errors { fraction } => self.error_fraction = f64::from(fraction),
+            Control::ClockJump { .. } => {}
         }
     }
 

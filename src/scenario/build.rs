@@ -128,6 +128,9 @@ pub fn build(plan: Plan) -> Result<ModelEngine, String> {
                 seed,
                 engine.world(),
             )),
+            ComponentPlan::IdGenerator(config) => Box::new(
+                crate::model::id_generator::IdGenerator::new(config, seed, engine.world()),
+            ),
         };
         engine.add(node);
     }

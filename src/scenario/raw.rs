@@ -437,6 +437,7 @@ pub enum ComponentSpec {
     Dns(Box<DnsSpec>),
     Provider(Box<ProviderSpec>),
     Fanout(Box<FanoutSpec>),
+    IdGenerator(Box<IdGeneratorSpec>),
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -666,6 +667,10 @@ pub struct FailureSpec {
     pub add: Option<At<Scalar>>,
     /// Crash every component of a data center (each loses what it loses in a crash).
     pub crash_data_center: Option<At<String>>,
+    /// Make a snowflake id generator's clock jump (`ids` every machine, `ids[0]` one) by `by`.
+    pub clock_jump: Option<At<String>>,
+    /// For `clock_jump`: how far the clock jumps, e.g. -5ms (backwards) or 2s (forwards).
+    pub by: Option<At<Scalar>>,
 }
 
 /// Every instance of `target` fails after a time drawn from `mtbf` and is repaired after a time
@@ -1111,4 +1116,36 @@ pub struct CelebrityPostSpec {
     pub at: At<Scalar>,
     /// Followers of the celebrity: the fan-out's N.
     pub followers: At<u64>,
+}
+
+/// An id generator: auto_increment, multi_master, uuid or snowflake.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IdGeneratorSpec {
+    pub name: At<String>,
+    /// auto_increment, multi_master, uuid or snowflake.
+    pub scheme: At<String>,
+    /// Time a node spends on one id (default 1ms for auto_increment and multi_master, 0 for
+    /// uuid and snowflake).
+    pub service_time: Option<At<OrMap<DistributionSpec>>>,
+    /// Requests each node serves at once (default 1).
+    pub workers: Option<At<u64>>,
+    /// Waiting requests each node holds before rejecting (default: unbounded).
+    pub queue: Option<At<u64>>,
+    /// multi_master: the number of masters N; master i issues i+1, i+1+N, ... (default 2).
+    pub masters: Option<At<u64>>,
+    /// uuid and snowflake: the number of generator instances (machines) (default 1).
+    pub instances: Option<At<u64>>,
+    /// snowflake: bits of the millisecond timestamp (default 41).
+    pub timestamp_bits: Option<At<u64>>,
+    /// snowflake: bits of the data center id (default 5).
+    pub datacenter_bits: Option<At<u64>>,
+    /// snowflake: bits of the machine id (default 5).
+    pub machine_bits: Option<At<u64>>,
+    /// snowflake: bits of the per-millisecond sequence (default 12: 4096 ids per ms).
+    pub sequence_bits: Option<At<u64>>,
+    /// snowflake: time from the id epoch to the start of the run (default 0), e.g. 3650d.
+    pub since_epoch: Option<At<Scalar>>,
+    /// snowflake: wait (default), fail or ignore when a machine's clock goes backwards.
+    pub on_clock_backwards: Option<At<String>>,
 }

@@ -393,6 +393,7 @@ impl Cache {
             Control::Slow { factor, .. } => self.slowdown = f64::from(factor),
             // Validation keeps injected errors to server pools.
             Control::Errors { .. } => {}
+            Control::ClockJump { .. } => {}
         }
     }
 

@@ -536,6 +536,7 @@ impl RateLimiter {
             }
             // Validation keeps slow-downs and injected errors to servers and caches.
             Control::Slow { .. } | Control::Errors { .. } => {}
+            Control::ClockJump { .. } => {}
         }
     }
 }

@@ -35,6 +35,7 @@ pub(super) fn failure_target(c: &mut Checker, at: &At<String>) -> Option<(Compon
             Role::Queue,
             Role::Cdn,
             Role::Provider,
+            Role::IdGenerator,
         ],
     )?;
     let instances = c.instances.get(&id).copied().unwrap_or(1);
@@ -161,6 +162,7 @@ pub(super) fn check_failure(c: &mut Checker, f: &raw::FailureSpec) -> Option<Sch
     for (field, present, needed_by) in [
         ("factor", f.factor.is_some(), "slow"),
         ("fraction", f.fraction.is_some(), "errors"),
+        ("by", f.by.is_some(), "clock_jump"),
     ] {
         if present && *kind != needed_by {
             c.error(
@@ -293,6 +295,7 @@ pub(super) fn check_random_failure(
             Role::RateLimiter,
             Role::Queue,
             Role::Provider,
+            Role::IdGenerator,
         ],
     );
     let mtbf = c.distribution(&f.mtbf, "mtbf");

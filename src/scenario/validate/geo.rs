@@ -43,7 +43,7 @@ impl GeoPlan {
 
 /// Roles a data center may hold: everything callable but a CDN, whose edges sit in the
 /// clients' regions rather than in one data center.
-const PLACEABLE: [Role; 7] = [
+const PLACEABLE: [Role; 8] = [
     Role::Server,
     Role::Balancer,
     Role::Cache,
@@ -51,6 +51,7 @@ const PLACEABLE: [Role; 7] = [
     Role::Sharded,
     Role::RateLimiter,
     Role::Queue,
+    Role::IdGenerator,
 ];
 
 /// Checks `data_centers` and `network.regions`; appends the data centers' regions to `regions`.
@@ -261,10 +262,11 @@ fn placed_member(c: &mut Checker, at: &At<String>) -> Option<(ComponentId, Optio
     let Some(i) = node else {
         return Some((id, None));
     };
+    // A database's nodes, and an id generator's (masters, machines), may be placed one by one.
     let is_database = c
         .names
         .get(name)
-        .is_some_and(|(_, role, _)| *role == Role::Database);
+        .is_some_and(|(_, role, _)| matches!(*role, Role::Database | Role::IdGenerator));
     if !is_database {
         c.error_help(
             at.loc,
@@ -382,7 +384,7 @@ pub(super) fn check_dc_failure(
             Role::Server | Role::Cache | Role::RateLimiter | Role::Queue => {
                 out.push(failure(id, name, ALL_INSTANCES, FailureAction::Crash));
             }
-            Role::Database => {
+            Role::Database | Role::IdGenerator => {
                 for node in 0..c.instances.get(&id).copied().unwrap_or(1) {
                     out.push(failure(
                         id,

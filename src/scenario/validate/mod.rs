@@ -37,6 +37,7 @@ mod failures;
 mod fanout;
 mod geo;
 mod provider;
+mod id_generator;
 mod queue;
 mod rate_limiter;
 mod server;
@@ -103,6 +104,7 @@ pub enum ComponentPlan {
     Dns(crate::model::dns::DnsConfig),
     Provider(crate::model::provider::ProviderConfig),
     Fanout(crate::model::fanout::FanoutConfig),
+    IdGenerator(crate::model::id_generator::IdGeneratorConfig),
 }
 
 impl ComponentPlan {
@@ -120,6 +122,7 @@ impl ComponentPlan {
             ComponentPlan::Dns(_) => "dns",
             ComponentPlan::Provider(_) => "provider",
             ComponentPlan::Fanout(_) => "fanout",
+            ComponentPlan::IdGenerator(_) => "id_generator",
         }
     }
 }
@@ -188,6 +191,7 @@ enum Role {
     Dns,
     Provider,
     Fanout,
+    IdGenerator,
 }
 
 impl Role {
@@ -205,12 +209,13 @@ impl Role {
             Role::Dns => "a DNS",
             Role::Provider => "a provider",
             Role::Fanout => "a fan-out service",
+            Role::IdGenerator => "an id generator",
         }
     }
 }
 
 /// Components a server step, a cache's backing store or a traffic source may call.
-const CALLABLE: [Role; 10] = [
+const CALLABLE: [Role; 11] = [
     Role::Server,
     Role::Balancer,
     Role::Cache,
@@ -221,14 +226,15 @@ const CALLABLE: [Role; 10] = [
     Role::Cdn,
     Role::Provider,
     Role::Fanout,
+    Role::IdGenerator,
 ];
 
 /// Components a traffic source may send to: the callable ones and a DNS. Derived from
 /// [`CALLABLE`] so that a new callable kind cannot be forgotten here.
-const TRAFFIC_TARGETS: [Role; 11] = joined(CALLABLE, [Role::Dns]);
+const TRAFFIC_TARGETS: [Role; 12] = joined(CALLABLE, [Role::Dns]);
 
 /// Components a network link may join: every kind.
-const LINK_ENDS: [Role; 12] = joined(joined::<1, 10, 11>([Role::Source], CALLABLE), [Role::Dns]);
+const LINK_ENDS: [Role; 13] = joined(joined::<1, 11, 12>([Role::Source], CALLABLE), [Role::Dns]);
 
 /// `a` followed by `b`; `N` must be their total length (checked at compile time).
 const fn joined<const A: usize, const B: usize, const N: usize>(
@@ -600,6 +606,7 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
             raw::ComponentSpec::Dns(d) => declared.push((&d.name, Role::Dns)),
             raw::ComponentSpec::Provider(p) => declared.push((&p.name, Role::Provider)),
             raw::ComponentSpec::Fanout(f) => declared.push((&f.name, Role::Fanout)),
+            raw::ComponentSpec::IdGenerator(g) => declared.push((&g.name, Role::IdGenerator)),
         }
     }
     for t in &scenario.traffic.value {
@@ -657,6 +664,24 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
                 if let Some(&(id, _, _)) = c.names.get(&k.name.value) {
                     let edges = k.edges.value.len().clamp(1, limits::MAX_INSTANCES as usize);
                     c.instances.insert(id, edges as u32);
+                }
+                continue;
+            }
+            // An id generator's nodes (masters, machines) are its instances: ids[0] the first.
+            raw::ComponentSpec::IdGenerator(g) => {
+                if let Some(&(id, _, _)) = c.names.get(&g.name.value) {
+                    let default = if g.scheme.value == "multi_master" {
+                        2
+                    } else {
+                        1
+                    };
+                    let nodes = g
+                        .masters
+                        .as_ref()
+                        .or(g.instances.as_ref())
+                        .map_or(default, |n| n.value);
+                    c.instances
+                        .insert(id, nodes.clamp(1, limits::MAX_INSTANCES) as u32);
                 }
                 continue;
             }
@@ -782,8 +807,14 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
                     components.push((f.name.value.clone(), ComponentPlan::Fanout(fanout)));
                 }
             }
+            raw::ComponentSpec::IdGenerator(g) => {
+                if let Some(ids) = id_generator::check_id_generator(&mut c, g) {
+                    components.push((g.name.value.clone(), ComponentPlan::IdGenerator(ids)));
+                }
+            }
         }
     }
+    id_generator::place_nodes(&mut c, scenario, &mut components, &geo_plan);
     // Database nodes placed in data centers (a whole database puts every node there).
     for (name, plan) in &mut components {
         if let ComponentPlan::Database(db) = plan {
@@ -859,10 +890,17 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
         })
     });
     let mut failures: Vec<ScheduledFailure> = Vec::new();
+    let snowflakes = id_generator::snowflakes(&c, &components);
     for f in scenario.failures.iter().flatten() {
-        match &f.crash_data_center {
-            Some(dc) => failures.extend(geo::check_dc_failure(&mut c, f, dc, &geo_plan)),
-            None => failures.extend(check_failure(&mut c, f)),
+        match (&f.crash_data_center, &f.clock_jump) {
+            (_, Some(target)) => failures.extend(id_generator::check_clock_jump(
+                &mut c,
+                f,
+                target,
+                &snowflakes,
+            )),
+            (Some(dc), None) => failures.extend(geo::check_dc_failure(&mut c, f, dc, &geo_plan)),
+            (None, None) => failures.extend(check_failure(&mut c, f)),
         }
     }
     let random_failures: Vec<RandomFailures> = scenario
@@ -1056,6 +1094,7 @@ fn check_cycles(c: &mut Checker, scenario: &raw::Scenario) {
             raw::ComponentSpec::Fanout(f) => {
                 edges.insert(f.name.value.clone(), vec![f.to.clone()]);
             }
+            raw::ComponentSpec::IdGenerator(_) => {}
         }
     }
     // Depth-first search with colours; the first back edge found names the cycle.

@@ -473,6 +473,10 @@ pub fn topology(plan: &Plan) -> Topology {
                 dns.targets.iter().for_each(|t| add_edge(id, t.component));
                 format!("geoDNS, TTL {}s", dns.ttl.as_secs_f64())
             }
+            ComponentPlan::Realtime(rt) => {
+                rt.calls.iter().for_each(|&to| add_edge(id, to));
+                rt.describe()
+            }
             other => match other.data_tier_topology() {
                 Some((callees, detail)) => {
                     callees.into_iter().for_each(|callee| add_edge(id, callee));

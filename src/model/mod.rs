@@ -23,6 +23,7 @@ pub mod network;
 pub mod queue;
 pub mod rate;
 pub mod rate_limiter;
+pub mod realtime;
 pub mod server;
 pub mod sessions;
 pub mod shard;

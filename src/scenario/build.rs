@@ -105,6 +105,11 @@ pub fn build(plan: Plan) -> Result<ModelEngine, String> {
             ComponentPlan::Dns(config) => {
                 Box::new(crate::model::dns::Dns::new(config, seed, engine.world()))
             }
+            ComponentPlan::Realtime(config) => Box::new(crate::model::realtime::Realtime::new(
+                config,
+                seed,
+                engine.world(),
+            )),
         };
         engine.add(node);
     }

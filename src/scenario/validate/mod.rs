@@ -37,6 +37,7 @@ mod failures;
 mod geo;
 mod queue;
 mod rate_limiter;
+mod realtime;
 mod server;
 mod sessions;
 mod traffic;
@@ -98,6 +99,7 @@ pub enum ComponentPlan {
     Queue(crate::model::queue::QueueConfig),
     Cdn(crate::model::cdn::CdnConfig),
     Dns(crate::model::dns::DnsConfig),
+    Realtime(crate::model::realtime::RealtimeConfig),
 }
 
 impl ComponentPlan {
@@ -113,6 +115,7 @@ impl ComponentPlan {
             ComponentPlan::Queue(_) => "queue",
             ComponentPlan::Cdn(_) => "cdn",
             ComponentPlan::Dns(_) => "dns",
+            ComponentPlan::Realtime(_) => "realtime",
         }
     }
 }
@@ -179,6 +182,7 @@ enum Role {
     Queue,
     Cdn,
     Dns,
+    Realtime,
 }
 
 impl Role {
@@ -194,12 +198,13 @@ impl Role {
             Role::Queue => "a queue",
             Role::Cdn => "a CDN",
             Role::Dns => "a DNS",
+            Role::Realtime => "a pool of real-time servers",
         }
     }
 }
 
 /// Components a server step, a cache's backing store or a traffic source may call.
-const CALLABLE: [Role; 8] = [
+const CALLABLE: [Role; 9] = [
     Role::Server,
     Role::Balancer,
     Role::Cache,
@@ -208,14 +213,15 @@ const CALLABLE: [Role; 8] = [
     Role::RateLimiter,
     Role::Queue,
     Role::Cdn,
+    Role::Realtime,
 ];
 
 /// Components a traffic source may send to: the callable ones and a DNS. Derived from
 /// [`CALLABLE`] so that a new callable kind cannot be forgotten here.
-const TRAFFIC_TARGETS: [Role; 9] = joined(CALLABLE, [Role::Dns]);
+const TRAFFIC_TARGETS: [Role; 10] = joined(CALLABLE, [Role::Dns]);
 
 /// Components a network link may join: every kind.
-const LINK_ENDS: [Role; 10] = joined(joined::<1, 8, 9>([Role::Source], CALLABLE), [Role::Dns]);
+const LINK_ENDS: [Role; 11] = joined(joined::<1, 9, 10>([Role::Source], CALLABLE), [Role::Dns]);
 
 /// `a` followed by `b`; `N` must be their total length (checked at compile time).
 const fn joined<const A: usize, const B: usize, const N: usize>(
@@ -585,6 +591,7 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
             raw::ComponentSpec::Queue(q) => declared.push((&q.name, Role::Queue)),
             raw::ComponentSpec::Cdn(k) => declared.push((&k.name, Role::Cdn)),
             raw::ComponentSpec::Dns(d) => declared.push((&d.name, Role::Dns)),
+            raw::ComponentSpec::Realtime(r) => declared.push((&r.name, Role::Realtime)),
         }
     }
     for t in &scenario.traffic.value {
@@ -637,6 +644,7 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
                     .or(s.instances.as_ref()),
             ),
             raw::ComponentSpec::RateLimiter(l) => (&l.name, l.instances.as_ref()),
+            raw::ComponentSpec::Realtime(r) => (&r.name, r.instances.as_ref()),
             // A CDN's edges are its instances for failure targets: cdn[0] the first edge.
             raw::ComponentSpec::Cdn(k) => {
                 if let Some(&(id, _, _)) = c.names.get(&k.name.value) {
@@ -755,6 +763,11 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
             raw::ComponentSpec::Dns(d) => {
                 if let Some(dns) = geo::check_dns(&mut c, d, &geo_plan) {
                     components.push((d.name.value.clone(), ComponentPlan::Dns(dns)));
+                }
+            }
+            raw::ComponentSpec::Realtime(r) => {
+                if let Some(config) = realtime::check_realtime(&mut c, r) {
+                    components.push((r.name.value.clone(), ComponentPlan::Realtime(config)));
                 }
             }
         }
@@ -1025,6 +1038,12 @@ fn check_cycles(c: &mut Checker, scenario: &raw::Scenario) {
             }
             raw::ComponentSpec::Dns(d) => {
                 edges.insert(d.name.value.clone(), d.targets.value.clone());
+            }
+            raw::ComponentSpec::Realtime(r) => {
+                edges.insert(
+                    r.name.value.clone(),
+                    r.calls.iter().flatten().cloned().collect(),
+                );
             }
         }
     }

@@ -415,3 +415,22 @@ fn an_unknown_field_is_rejected() {
     let (first, _) = rejected("clients: 100", "clients: 100\n      max_conections: 10");
     assert!(first.contains("max_conections"), "{first}");
 }
+
+#[test]
+fn the_chat_study_keeps_its_claims_on_a_full_run() {
+    // The shortened scenario test cannot reach the crash at 2 minutes: judge the assertions
+    // of scenarios/case-studies/chat.yaml on the full 5-minute run (about 2 s of CPU).
+    let out = Command::cargo_bin("sim")
+        .expect("the sim binary")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .args(["check", "scenarios/case-studies/chat.yaml"])
+        .output()
+        .expect("run sim");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

@@ -920,6 +920,52 @@ fn id_generator(f: &mut Fields) -> String {
     text
 }
 
+fn realtime(f: &mut Fields) -> String {
+    let clients = f.take("clients").map(|v| flow(&v)).unwrap_or_default();
+    let instances = f
+        .take("instances")
+        .map_or_else(|| "1".to_string(), |v| flow(&v));
+    let transport = f
+        .text("transport")
+        .unwrap_or_else(|| "websocket".to_string());
+    let poll_interval = f.text("poll_interval").unwrap_or_else(|| "5s".into());
+    let poll_timeout = f.text("poll_timeout").unwrap_or_else(|| "30s".into());
+    let heartbeat = f.text("heartbeat_interval");
+    let how = match transport.as_str() {
+        "long_polling" => format!(
+            "each keeping a request open (long polling) that a message answers at once, or empty after {poll_timeout}"
+        ),
+        "short_polling" => format!(
+            "each asking every {poll_interval} (short polling) whether a message came, so a message waits for the next poll"
+        ),
+        _ => {
+            let beats = heartbeat.as_ref().map_or(String::new(), |h| {
+                format!(", sending a heartbeat every {h} for presence")
+            });
+            format!("each holding a WebSocket connection messages are pushed over{beats}")
+        }
+    };
+    let mut text = format!(
+        "{instances} real-time server(s) with {clients} connected clients, {how}; every message sent to it is delivered to its recipient"
+    );
+    if let Some(g) = f.text("group_fraction") {
+        let _ = write!(text, " (or, for {g} of them, to every member of a group)");
+    }
+    if let Some(m) = f.take("max_connections") {
+        let _ = write!(text, "; at most {} connections per server", flow(&m));
+    }
+    if transport != "short_polling" {
+        let _ = write!(
+            text,
+            "; clients of a crashed server reconnect to the others after a back-off"
+        );
+    }
+    if let Some(c) = f.take("calls") {
+        let _ = write!(text, "; each message calls {} first", sides_text(&c));
+    }
+    text
+}
+
 fn component(out: &mut String, entry: &Value) {
     let Some((kind, body)) = entry.as_object().and_then(|m| m.iter().next()) else {
         return;
@@ -939,6 +985,7 @@ fn component(out: &mut String, entry: &Value) {
         "provider" => provider(&mut f),
         "fanout" => fanout(&mut f),
         "id_generator" => id_generator(&mut f),
+        "realtime" => realtime(&mut f),
         other => format!("a {}", other.replace('_', " ")),
     };
     let rest = f.rest();
@@ -956,6 +1003,7 @@ fn component(out: &mut String, entry: &Value) {
             | "provider"
             | "fanout"
             | "id_generator"
+            | "realtime"
     ) {
         rest
     } else {

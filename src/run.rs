@@ -482,6 +482,10 @@ pub fn topology(plan: &Plan) -> Topology {
             }
             ComponentPlan::Provider(provider) => provider.describe(),
             ComponentPlan::IdGenerator(ids) => ids.describe(),
+            ComponentPlan::Realtime(rt) => {
+                rt.calls.iter().for_each(|&to| add_edge(id, to));
+                rt.describe()
+            }
             other => match other.data_tier_topology() {
                 Some((callees, detail)) => {
                     callees.into_iter().for_each(|callee| add_edge(id, callee));

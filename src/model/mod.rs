@@ -27,6 +27,7 @@ pub mod provider;
 pub mod queue;
 pub mod rate;
 pub mod rate_limiter;
+pub mod realtime;
 pub mod server;
 pub mod sessions;
 pub mod shard;

@@ -123,6 +123,11 @@ pub fn build(plan: Plan) -> Result<ModelEngine, String> {
                 seed,
                 engine.world(),
             )),
+            ComponentPlan::Realtime(config) => Box::new(crate::model::realtime::Realtime::new(
+                config,
+                seed,
+                engine.world(),
+            )),
             ComponentPlan::Fanout(config) => Box::new(crate::model::fanout::Fanout::new(
                 config,
                 seed,

@@ -438,6 +438,7 @@ pub enum ComponentSpec {
     Provider(Box<ProviderSpec>),
     Fanout(Box<FanoutSpec>),
     IdGenerator(Box<IdGeneratorSpec>),
+    Realtime(Box<RealtimeSpec>),
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -1081,6 +1082,52 @@ pub enum CountSpec {
     Empirical(IndexMap<At<String>, At<f64>>),
 }
 
+/// Real-time servers: clients connected over WebSocket, long polling or short polling, with
+/// heartbeats for presence and reconnections after a crash.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RealtimeSpec {
+    pub name: At<String>,
+    /// Connected users (online for the whole run).
+    pub clients: At<u64>,
+    /// Servers holding the connections (default 1).
+    pub instances: Option<At<u64>>,
+    /// websocket (default), long_polling or short_polling.
+    pub transport: Option<At<String>>,
+    /// Connections (or open long polls) each instance holds at most (default: no limit).
+    pub max_connections: Option<At<u64>>,
+    /// Memory one connection takes on its instance, e.g. 20KB (default 0).
+    pub memory_per_connection: Option<At<Scalar>>,
+    /// Time an instance spends on one push, poll, heartbeat or message send (default 50us).
+    pub service_time: Option<At<OrMap<DistributionSpec>>>,
+    /// Time an instance spends accepting one connection: TLS and authentication (default 1ms).
+    pub connect_time: Option<At<OrMap<DistributionSpec>>>,
+    /// WebSocket clients send a heartbeat this often (default: no heartbeats).
+    pub heartbeat_interval: Option<At<Scalar>>,
+    /// Fraction of heartbeats lost on the way, e.g. 1% (default 0).
+    pub heartbeat_loss: Option<At<Scalar>>,
+    /// A client is shown offline after this long without a heartbeat or poll (default: no
+    /// presence).
+    pub presence_timeout: Option<At<Scalar>>,
+    /// Short polling: each client asks this often (default 5s).
+    pub poll_interval: Option<At<Scalar>>,
+    /// Long polling: an open poll is answered empty after this long (default 30s).
+    pub poll_timeout: Option<At<Scalar>>,
+    /// How dropped or refused clients reconnect.
+    pub reconnect: Option<At<ReconnectSpec>>,
+    /// Fraction of messages sent to a group, e.g. 20% (default 0).
+    pub group_fraction: Option<At<Scalar>>,
+    /// Members a group message is delivered to: a number or {min, max} (uniform; default
+    /// {min: 2, max: 100}).
+    pub group_size: Option<At<OrMap<GroupSizeSpec>>>,
+    /// store (default): deliveries for a disconnected client wait for it to reconnect; drop:
+    /// they are lost.
+    pub offline: Option<At<String>>,
+    /// Components every message send calls, in order, before its deliveries (an ID
+    /// generator, a message store).
+    pub calls: Option<Vec<At<String>>>,
+}
+
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderRateLimitSpec {
@@ -1088,6 +1135,17 @@ pub struct ProviderRateLimitSpec {
     pub rate: At<Scalar>,
     /// Requests that may pass at once after a quiet spell (default: one second's worth).
     pub burst: Option<At<u64>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReconnectSpec {
+    /// Wait before the first reconnection attempt; doubles per refused attempt (default 1s).
+    pub backoff: Option<At<Scalar>>,
+    /// Longest wait between attempts (default 30s).
+    pub max_backoff: Option<At<Scalar>>,
+    /// full (default): each wait is uniform in [0, backoff]; none: exactly backoff.
+    pub jitter: Option<At<String>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -1148,4 +1206,11 @@ pub struct IdGeneratorSpec {
     pub since_epoch: Option<At<Scalar>>,
     /// snowflake: wait (default), fail or ignore when a machine's clock goes backwards.
     pub on_clock_backwards: Option<At<String>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GroupSizeSpec {
+    pub min: At<u64>,
+    pub max: At<u64>,
 }

@@ -36,6 +36,7 @@ pub(super) fn failure_target(c: &mut Checker, at: &At<String>) -> Option<(Compon
             Role::Cdn,
             Role::Provider,
             Role::IdGenerator,
+            Role::Realtime,
         ],
     )?;
     let instances = c.instances.get(&id).copied().unwrap_or(1);
@@ -119,6 +120,17 @@ pub(super) fn check_failure(c: &mut Checker, f: &raw::FailureSpec) -> Option<Sch
                 c.error(
                     target.loc,
                     "errors apply to a whole pool; name the pool without [instance]",
+                );
+                return None;
+            }
+            if c.names
+                .get(&target.value)
+                .is_some_and(|(_, r, _)| *r == Role::Realtime)
+            {
+                c.error_help(
+                    target.loc,
+                    "injected errors apply to server pools, not real-time servers",
+                    "crash the pool (or one instance, chat[0]), or slow it down",
                 );
                 return None;
             }
@@ -296,6 +308,7 @@ pub(super) fn check_random_failure(
             Role::Queue,
             Role::Provider,
             Role::IdGenerator,
+            Role::Realtime,
         ],
     );
     let mtbf = c.distribution(&f.mtbf, "mtbf");

@@ -40,6 +40,7 @@ mod provider;
 mod id_generator;
 mod queue;
 mod rate_limiter;
+mod realtime;
 mod server;
 mod sessions;
 mod traffic;
@@ -105,6 +106,7 @@ pub enum ComponentPlan {
     Provider(crate::model::provider::ProviderConfig),
     Fanout(crate::model::fanout::FanoutConfig),
     IdGenerator(crate::model::id_generator::IdGeneratorConfig),
+    Realtime(crate::model::realtime::RealtimeConfig),
 }
 
 impl ComponentPlan {
@@ -123,6 +125,7 @@ impl ComponentPlan {
             ComponentPlan::Provider(_) => "provider",
             ComponentPlan::Fanout(_) => "fanout",
             ComponentPlan::IdGenerator(_) => "id_generator",
+            ComponentPlan::Realtime(_) => "realtime",
         }
     }
 }
@@ -192,6 +195,7 @@ enum Role {
     Provider,
     Fanout,
     IdGenerator,
+    Realtime,
 }
 
 impl Role {
@@ -210,12 +214,13 @@ impl Role {
             Role::Provider => "a provider",
             Role::Fanout => "a fan-out service",
             Role::IdGenerator => "an id generator",
+            Role::Realtime => "a pool of real-time servers",
         }
     }
 }
 
 /// Components a server step, a cache's backing store or a traffic source may call.
-const CALLABLE: [Role; 11] = [
+const CALLABLE: [Role; 12] = [
     Role::Server,
     Role::Balancer,
     Role::Cache,
@@ -227,14 +232,15 @@ const CALLABLE: [Role; 11] = [
     Role::Provider,
     Role::Fanout,
     Role::IdGenerator,
+    Role::Realtime,
 ];
 
 /// Components a traffic source may send to: the callable ones and a DNS. Derived from
 /// [`CALLABLE`] so that a new callable kind cannot be forgotten here.
-const TRAFFIC_TARGETS: [Role; 12] = joined(CALLABLE, [Role::Dns]);
+const TRAFFIC_TARGETS: [Role; 13] = joined(CALLABLE, [Role::Dns]);
 
 /// Components a network link may join: every kind.
-const LINK_ENDS: [Role; 13] = joined(joined::<1, 11, 12>([Role::Source], CALLABLE), [Role::Dns]);
+const LINK_ENDS: [Role; 14] = joined(joined::<1, 12, 13>([Role::Source], CALLABLE), [Role::Dns]);
 
 /// `a` followed by `b`; `N` must be their total length (checked at compile time).
 const fn joined<const A: usize, const B: usize, const N: usize>(
@@ -607,6 +613,7 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
             raw::ComponentSpec::Provider(p) => declared.push((&p.name, Role::Provider)),
             raw::ComponentSpec::Fanout(f) => declared.push((&f.name, Role::Fanout)),
             raw::ComponentSpec::IdGenerator(g) => declared.push((&g.name, Role::IdGenerator)),
+            raw::ComponentSpec::Realtime(r) => declared.push((&r.name, Role::Realtime)),
         }
     }
     for t in &scenario.traffic.value {
@@ -659,6 +666,7 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
                     .or(s.instances.as_ref()),
             ),
             raw::ComponentSpec::RateLimiter(l) => (&l.name, l.instances.as_ref()),
+            raw::ComponentSpec::Realtime(r) => (&r.name, r.instances.as_ref()),
             // A CDN's edges are its instances for failure targets: cdn[0] the first edge.
             raw::ComponentSpec::Cdn(k) => {
                 if let Some(&(id, _, _)) = c.names.get(&k.name.value) {
@@ -810,6 +818,11 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
             raw::ComponentSpec::IdGenerator(g) => {
                 if let Some(ids) = id_generator::check_id_generator(&mut c, g) {
                     components.push((g.name.value.clone(), ComponentPlan::IdGenerator(ids)));
+                }
+            }
+            raw::ComponentSpec::Realtime(r) => {
+                if let Some(config) = realtime::check_realtime(&mut c, r) {
+                    components.push((r.name.value.clone(), ComponentPlan::Realtime(config)));
                 }
             }
         }
@@ -1095,6 +1108,12 @@ fn check_cycles(c: &mut Checker, scenario: &raw::Scenario) {
                 edges.insert(f.name.value.clone(), vec![f.to.clone()]);
             }
             raw::ComponentSpec::IdGenerator(_) => {}
+            raw::ComponentSpec::Realtime(r) => {
+                edges.insert(
+                    r.name.value.clone(),
+                    r.calls.iter().flatten().cloned().collect(),
+                );
+            }
         }
     }
     // Depth-first search with colours; the first back edge found names the cycle.

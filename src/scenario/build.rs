@@ -68,6 +68,7 @@ pub fn build(plan: Plan) -> Result<ModelEngine, String> {
                     regions: s.regions,
                     timeout: s.timeout,
                     retry: s.retry,
+                    client_cache: s.client_cache,
                 };
                 Box::new(Source::new(config, seed, engine.world()))
             }

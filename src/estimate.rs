@@ -453,17 +453,17 @@ pub fn compare(plan: &Plan, e: &Estimate, result: &RunResult) -> Vec<Row> {
                 || close(pool.utilisation, sim_util, HOLDS_WITHIN);
             let verdict = if holds {
                 "holds: utilisation is arrivals x service time / workers".to_string()
-            } else if pool.utilisation >= 1.0 {
-                "overloaded: the estimate asks for more than 100%; the queue grows".into()
-            } else if sim_util > pool.utilisation && has_calls {
-                "above: workers stay busy while they wait for downstream calls".into()
             } else if sim_util < pool.utilisation && local_share > 0.0 {
                 format!(
                     "below: browsers answered {:.0}% of clicks from their caches",
                     local_share * 100.0
                 )
             } else if sim_util < pool.utilisation {
-                "below: a cache in front absorbs reads the estimate sends here".into()
+                "below: a cache in front absorbs reads the estimate sends here (it has no hit ratio for it)".into()
+            } else if sim_util > 0.95 {
+                "saturated: the pool is busy all the time and its queue grows".into()
+            } else if has_calls {
+                "above: workers stay busy while they wait for downstream calls".into()
             } else {
                 "above: more requests arrive than the topology estimate says".into()
             };

@@ -35,7 +35,10 @@ pub(super) fn check_estimate(
         Some(y) => {
             c.error_help(
                 y.loc,
-                format!("years must be between 0 and {MAX_YEARS}, got {}", y.value),
+                format!(
+                    "years must be greater than 0 and at most {MAX_YEARS}, got {}",
+                    y.value
+                ),
                 "the storage figure covers this many years of writes, e.g. 5",
             );
             defaults.years

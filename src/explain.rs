@@ -311,6 +311,15 @@ fn traffic_source(out: &mut String, v: &Value) {
         text.push_str(&rf.rest());
         parts.push(text);
     }
+    if let Some(cc) = f.take("client_cache") {
+        let mut cf = Fields::of(&cc);
+        parts.push(match cf.text("capacity") {
+            Some(n) => format!(
+                "each client's browser keeps up to {n} permanent redirects (301), forgetting the least recently used"
+            ),
+            None => "each client's browser keeps the permanent redirects (301) it gets".into(),
+        });
+    }
     let _ = writeln!(
         out,
         "- {name} sends to {to}: {}{}.",
@@ -361,6 +370,19 @@ fn server(f: &mut Fields) -> String {
             }
             if let Some(c) = o.get("calls") {
                 bits.push(format!("it calls {} instead", calls(c)));
+            }
+            match o.get("redirect").and_then(Value::as_u64) {
+                Some(301) => bits.push(match o.get("max_age") {
+                    Some(age) => format!(
+                        "it answers with a permanent redirect (301) that the client's browser keeps for {}, answering repeat clicks itself (the server never sees them)",
+                        age.as_str().map_or_else(|| age.to_string(), str::to_string)
+                    ),
+                    None => "it answers with a permanent redirect (301) that the client's browser keeps for ever, answering repeat clicks itself (the server never sees them)".into(),
+                }),
+                Some(302) => bits.push(
+                    "it answers with a temporary redirect (302), never cached: every click reaches the server".into(),
+                ),
+                _ => {}
             }
             let _ = write!(text, "; for {t} requests: {}", bits.join(", "));
         }

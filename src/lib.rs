@@ -12,6 +12,7 @@ pub mod compare;
 pub mod cost;
 pub mod course;
 pub mod engine;
+pub mod estimate;
 pub mod explain;
 pub mod insight;
 pub mod model;

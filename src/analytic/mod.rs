@@ -292,6 +292,16 @@ impl<'a> Twin<'a> {
                     .into(),
             );
         }
+        let client_caches = self.plan.components.iter().any(|(_, c)| {
+            matches!(c, ComponentPlan::Server(s)
+                if s.profiles.iter().any(|p| p.client_cache_for.is_some()))
+        });
+        if client_caches {
+            return Some(
+                "not applicable: browsers answer repeat clicks on permanent redirects (301) themselves"
+                    .into(),
+            );
+        }
         for (name, component) in &self.plan.components {
             let ComponentPlan::Source(s) = component else {
                 continue;
@@ -354,6 +364,11 @@ impl<'a> Twin<'a> {
                 }
             }
         }
+        self.propagate();
+    }
+
+    /// Carries the arrival rates seeded at the sources' targets down the call graph.
+    fn propagate(&mut self) {
         for id in self.topological_order() {
             let rates = self.rates[id].clone();
             match &self.plan.components[id].1 {
@@ -1077,4 +1092,27 @@ impl<'a> Twin<'a> {
             });
         }
     }
+}
+
+/// Mean arrivals per second at every component (by component index, then request type) when
+/// the source with component index `i` sends `source_rate(i)` requests per second in all: the
+/// twin's flow through balancers (by weight) and caches (misses at theory's hit ratio where
+/// there is one, every request otherwise), whatever the shape of the rate over time. Used by
+/// `sim estimate`.
+pub fn arrival_rates(plan: &Plan, source_rate: impl Fn(usize) -> f64) -> Vec<Vec<f64>> {
+    let mut twin = Twin::new(plan, Change::None);
+    for (id, (_, component)) in plan.components.iter().enumerate() {
+        if let ComponentPlan::Source(s) = component {
+            let total: f64 = s.mix.iter().map(|&(_, w)| w).sum();
+            if total <= 0.0 {
+                continue;
+            }
+            let rate = source_rate(id);
+            for &(t, w) in &s.mix {
+                twin.rates[s.target.index()][t as usize] += rate * w / total;
+            }
+        }
+    }
+    twin.propagate();
+    twin.rates
 }

@@ -37,6 +37,7 @@ macro_rules! say_raw {
 
 mod cheapest;
 mod course;
+mod estimate;
 mod studies;
 
 pub const EXIT_OK: i32 = 0;
@@ -277,6 +278,25 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// The back-of-the-envelope estimate of a scenario (requests/s, read/write split, storage,
+    /// bandwidth, cache memory, servers needed), then the simulation beside it: where the
+    /// estimate holds and where queueing makes it wrong.
+    Estimate {
+        /// The scenario file.
+        scenario: PathBuf,
+        /// Seed of the simulation (overrides the scenario's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Simulated time to run (overrides the scenario's).
+        #[arg(long, value_parser = parse_duration_arg)]
+        duration: Option<SimDuration>,
+        /// Print only the estimate; do not run the simulation.
+        #[arg(long)]
+        no_run: bool,
+        /// Print the estimate (and the comparison) as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn parse_duration_arg(text: &str) -> Result<SimDuration, String> {
@@ -487,6 +507,13 @@ pub fn main() -> i32 {
         Command::List { dir } => course::list_command(&dir),
         Command::Explain { scenario } => course::explain_command(&scenario),
         Command::Course { dir, out, quiet } => course::course_command(&dir, &out, quiet),
+        Command::Estimate {
+            scenario,
+            seed,
+            duration,
+            no_run,
+            json,
+        } => estimate::estimate_command(&scenario, seed, duration, no_run, json),
     }
 }
 

@@ -51,6 +51,10 @@ pub enum CallDetail {
     Miss,
     /// Refused by a rate limiter (HTTP 429): the client may try again after this long.
     RetryAfter(SimDuration),
+    /// A permanent redirect (HTTP 301): the client may keep the answer this long
+    /// (`SimDuration::MAX`: for ever) and answer repeat clicks itself (see
+    /// [`super::client_cache`]).
+    Cacheable(SimDuration),
 }
 
 impl CallDetail {

@@ -12,6 +12,7 @@ pub mod breaker;
 pub mod cache;
 pub mod call;
 pub mod cdn;
+pub mod client_cache;
 pub mod count;
 pub mod database;
 pub mod dist;

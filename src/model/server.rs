@@ -64,6 +64,10 @@ pub struct RequestProfile {
     pub service_time: Distribution,
     /// Downstream steps, in order, after the service time.
     pub calls: Vec<Step>,
+    /// A successful answer is a permanent redirect (301) the client may keep this long
+    /// (`SimDuration::MAX`: for ever); see `super::client_cache`. `None` for any other answer
+    /// (a 302 included: it is never cached).
+    pub client_cache_for: Option<SimDuration>,
 }
 
 #[derive(Clone, Debug)]
@@ -866,11 +870,16 @@ impl ServerPool {
     }
 
     fn complete(&mut self, me: ComponentId, job: u32, outcome: Outcome, sim: &mut ModelSim) {
-        let (upstream, arrived) = {
+        let (upstream, arrived, kind) = {
             let j = &self.jobs[job as usize];
-            (j.upstream, j.arrived)
+            (j.upstream, j.arrived, j.kind)
         };
         self.stats.requests.finish(arrived, sim.now(), outcome);
+        if let Some(max_age) = self.config.profiles[kind as usize].client_cache_for {
+            if outcome == Outcome::Succeeded {
+                sim.world.calls.get_mut(upstream).detail = CallDetail::Cacheable(max_age);
+            }
+        }
         reply(sim, upstream, outcome);
         self.release(me, job, sim);
     }

@@ -16,6 +16,7 @@ use rand::Rng;
 use rand_distr::{Distribution as _, Exp1};
 
 use super::call::{CallDetail, CallHandle, CallId, Request, ANY_INSTANCE};
+use super::client_cache::{ClientCache, ClientCacheConfig};
 use super::dist::Distribution;
 use super::keys::KeySampler;
 use super::rate::RateProfile;
@@ -54,6 +55,9 @@ pub struct SourceConfig {
     pub regions: Vec<(u16, f64)>,
     pub timeout: Option<SimDuration>,
     pub retry: Option<RetryPolicy>,
+    /// The clients' browser caches, which answer repeat clicks on a 301 (see
+    /// [`super::client_cache`]).
+    pub client_cache: Option<ClientCacheConfig>,
 }
 
 /// How a client retries a request that failed, was rejected or timed out.
@@ -134,6 +138,7 @@ pub struct Source {
     retry_tokens: f64,
     retries_sent: u64,
     retries_refused_by_budget: u64,
+    client_cache: Option<Box<ClientCache>>,
 }
 
 fn cumulative(weights: impl Iterator<Item = f64>) -> Vec<f64> {
@@ -178,6 +183,7 @@ impl Source {
             retry_tokens: RETRY_BUDGET_START,
             retries_sent: 0,
             retries_refused_by_budget: 0,
+            client_cache: config.client_cache.map(|c| Box::new(ClientCache::new(c))),
             stats: RequestStats::new(world.clock),
             shares_end_to_end: false,
             draws_attributes: true,
@@ -251,6 +257,16 @@ impl Source {
             self.stats.arrive(request.born);
         }
         sim.world.end_to_end.arrive(&request);
+        if let Some(cache) = &mut self.client_cache {
+            if cache.click(request.client, request.kind, request.key, request.born) {
+                // The browser answers from its cache: no request leaves, latency 0.
+                self.finish_request(&request, Outcome::Succeeded, sim);
+                if let Some(user) = user {
+                    self.think_then_send(me, user, sim);
+                }
+                return;
+            }
+        }
         if let Some(budget) = self.config.retry.and_then(|r| r.budget) {
             self.retry_tokens = (self.retry_tokens + budget).min(RETRY_BUDGET_CAP);
         }
@@ -339,13 +355,25 @@ impl Source {
     }
 
     fn on_reply(&mut self, me: ComponentId, id: CallId, sim: &mut ModelSim) {
-        let retry_after = match sim.world.calls.get(id).detail {
+        let detail = sim.world.calls.get(id).detail;
+        let retry_after = match detail {
             CallDetail::RetryAfter(wait) => Some(wait),
             _ => None,
         };
         let Some((token, request, outcome)) = take_reply(sim, id) else {
             return;
         };
+        if let (CallDetail::Cacheable(max_age), Some(cache)) = (detail, &mut self.client_cache) {
+            if outcome == Outcome::Succeeded {
+                cache.store(
+                    request.client,
+                    request.kind,
+                    request.key,
+                    max_age,
+                    sim.now(),
+                );
+            }
+        }
         self.attempt_ended(me, request, token, outcome, retry_after, sim);
     }
 
@@ -550,6 +578,28 @@ impl Node for Source {
                 "retries_refused_by_budget".into(),
                 serde_json::json!(self.retries_refused_by_budget),
             );
+        }
+        if let Some(cache) = &self.client_cache {
+            let ratio = if cache.clicks > 0 {
+                cache.hits as f64 / cache.clicks as f64
+            } else {
+                0.0
+            };
+            for (key, value) in [
+                ("clicks", serde_json::json!(cache.clicks)),
+                ("client_cache_hits", serde_json::json!(cache.hits)),
+                ("client_cache_hit_ratio", serde_json::json!(ratio)),
+                ("clicks_unseen_by_origin", serde_json::json!(cache.hits)),
+                ("client_cache_entries", serde_json::json!(cache.len())),
+                ("client_cache_expired", serde_json::json!(cache.expired)),
+                ("client_cache_evictions", serde_json::json!(cache.evictions)),
+                (
+                    "client_cache_not_stored",
+                    serde_json::json!(cache.not_stored),
+                ),
+            ] {
+                report.extra.insert(key.into(), value);
+            }
         }
         report
     }

@@ -74,6 +74,7 @@ pub fn build(plan: Plan) -> Result<ModelEngine, String> {
                     regions: s.regions,
                     timeout: s.timeout,
                     retry: s.retry,
+                    client_cache: s.client_cache,
                 };
                 let mut source = Source::new(config, seed, engine.world());
                 if sources == 1 {

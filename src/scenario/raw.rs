@@ -197,6 +197,29 @@ pub struct Scenario {
     /// Prices, so that outputs show what a design costs and `sim capacity --cheapest` can
     /// search for the cheapest design that passes.
     pub cost: Option<At<CostSpec>>,
+    /// Sizes and horizons for `sim estimate`'s back-of-the-envelope table, e.g.
+    /// {bytes_per_write: 500B, response_bytes: 500B, years: 10, hot_fraction: 20%}.
+    pub estimate: Option<At<EstimateSpec>>,
+}
+
+/// The `estimate` section: what `sim estimate` needs beyond the topology.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EstimateSpec {
+    /// Bytes stored per write, e.g. 500B (default 1KB).
+    pub bytes_per_write: Option<At<Scalar>>,
+    /// Bytes sent back per read, e.g. 500B (default 1KB).
+    pub response_bytes: Option<At<Scalar>>,
+    /// Bytes a client sends per request, besides what a write stores (default 0).
+    pub request_bytes: Option<At<Scalar>>,
+    /// How long stored data is kept, in years, for the storage figure (default 5).
+    pub years: Option<At<f64>>,
+    /// Share of a day's reads the cache should hold, e.g. 20% (default 20%).
+    pub hot_fraction: Option<At<Scalar>>,
+    /// Utilisation each pool is sized for, e.g. 70% (default 70%).
+    pub target_utilisation: Option<At<Scalar>>,
+    /// Length of the "day" the daily figures are taken over (default 24h).
+    pub day: Option<At<Scalar>>,
 }
 
 /// One data center.
@@ -308,6 +331,19 @@ pub struct TrafficSpec {
     pub timeout: Option<At<Scalar>>,
     /// Retry failed, rejected and timed-out requests.
     pub retry: Option<At<RetrySpec>>,
+    /// The clients' browser caches, which keep permanent redirects (301): e.g. {capacity: 100}
+    /// entries per client. On by default (without a per-client limit) when a server answers
+    /// with a `redirect`.
+    pub client_cache: Option<At<ClientCacheSpec>>,
+}
+
+/// A traffic source's browser caches (see `per_type.<type>.redirect` on servers).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientCacheSpec {
+    /// Entries each client keeps at most; the least recently used is forgotten first
+    /// (default: no limit per client; 10,000,000 entries per source in all).
+    pub capacity: Option<At<u64>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -486,6 +522,11 @@ pub struct SessionsSpec {
 pub struct TypeOverride {
     pub service_time: Option<At<OrMap<DistributionSpec>>>,
     pub calls: Option<Vec<At<OrMap<StepSpec>>>>,
+    /// Answer with a redirect: 301 (permanent: the client's browser keeps it and answers
+    /// repeat clicks itself) or 302 (temporary: every click reaches the server).
+    pub redirect: Option<At<u64>>,
+    /// With a 301: how long the browser keeps it, e.g. 1h (default: for ever).
+    pub max_age: Option<At<Scalar>>,
 }
 
 /// A downstream step other than a plain call.

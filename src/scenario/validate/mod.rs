@@ -33,14 +33,16 @@ mod cache;
 mod cdn;
 mod cost;
 mod database;
+mod estimate;
 mod failures;
 mod fanout;
 mod geo;
-mod provider;
 mod id_generator;
+mod provider;
 mod queue;
 mod rate_limiter;
 mod realtime;
+mod redirect;
 mod server;
 mod sessions;
 mod traffic;
@@ -90,6 +92,8 @@ pub struct SourcePlan {
     pub regions: Vec<(u16, f64)>,
     pub timeout: Option<SimDuration>,
     pub retry: Option<RetryPolicy>,
+    /// The clients' browser caches (for 301 answers), if any.
+    pub client_cache: Option<crate::model::client_cache::ClientCacheConfig>,
 }
 
 pub enum ComponentPlan {
@@ -171,6 +175,8 @@ pub struct Plan {
     pub trace: u32,
     /// The `cost` section's prices.
     pub cost: Option<crate::cost::CostPlan>,
+    /// The `estimate` section's sizes and horizons, for `sim estimate`.
+    pub estimate: Option<crate::estimate::EstimateSettings>,
 }
 
 impl Plan {
@@ -272,6 +278,8 @@ struct Checker {
     cache_strategies: HashMap<String, Option<Strategy>>,
     /// The store each cache-aside cache is used with, and where that was first said.
     aside_stores: BTreeMap<ComponentId, (ComponentId, String, Loc)>,
+    /// Some server answers a request type with a redirect (301 or 302).
+    redirects: bool,
 }
 
 impl Checker {
@@ -588,6 +596,7 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
         instances: HashMap::new(),
         cache_strategies: HashMap::new(),
         aside_stores: BTreeMap::new(),
+        redirects: false,
     };
 
     // Names first, so that references can be resolved in any order.
@@ -860,6 +869,7 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
             components.push((t.name.value.clone(), ComponentPlan::Source(source)));
         }
     }
+    redirect::enable_client_caches(&mut components, c.redirects);
 
     let mut default_latency = Distribution::constant(SimDuration::ZERO);
     let mut links = Vec::new();
@@ -925,6 +935,10 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
     let write_types = check_write_types(&mut c, scenario.write_types.as_deref());
     fanout::set_post_kinds(&mut c, scenario, &mut components, &write_types);
     let checked = assertions::check(&mut c, scenario);
+    let estimate = scenario
+        .estimate
+        .as_ref()
+        .and_then(|at| estimate::check_estimate(&mut c, at));
 
     if !c.errors.is_empty() {
         return Err(c.errors);
@@ -960,6 +974,7 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
         breakdown: run.breakdown,
         trace: 0,
         cost,
+        estimate,
     })
 }
 

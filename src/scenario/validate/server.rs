@@ -64,10 +64,13 @@ pub(super) fn check_server(c: &mut Checker, s: &raw::ServerSpec) -> Option<Serve
             Some(list) => list.iter().filter_map(|step| check_step(c, step)).collect(),
             None => calls.clone(),
         };
+        let (client_cache_for, redirect) = super::redirect::check_redirect(c, type_name, over);
+        c.redirects |= redirect;
         if let Some(service_time) = st {
             profiles[kind as usize] = Some(RequestProfile {
                 service_time,
                 calls: type_calls,
+                client_cache_for,
             });
         }
     }
@@ -110,6 +113,7 @@ pub(super) fn check_server(c: &mut Checker, s: &raw::ServerSpec) -> Option<Serve
             p.unwrap_or_else(|| RequestProfile {
                 service_time: service_time.clone(),
                 calls: calls.clone(),
+                client_cache_for: None,
             })
         })
         .collect();

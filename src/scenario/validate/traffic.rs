@@ -156,6 +156,10 @@ pub(super) fn check_traffic(
     if c.errors.len() > errors_before {
         return None;
     }
+    let client_cache = match &t.client_cache {
+        Some(spec) => Some(super::redirect::check_client_cache(c, spec)?),
+        None => None,
+    };
     Some(SourcePlan {
         target: target?,
         load: load?,
@@ -165,6 +169,7 @@ pub(super) fn check_traffic(
         regions: region_weights,
         timeout,
         retry,
+        client_cache,
     })
 }
 

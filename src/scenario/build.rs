@@ -187,7 +187,8 @@ fn request_attributes_are_read(plan: &Plan) -> bool {
         return true;
     }
     !plan.components.iter().all(|(_, c)| match c {
-        ComponentPlan::Source(s) => s.regions.is_empty(),
+        // A browser cache keys its entries by client and key.
+        ComponentPlan::Source(s) => s.regions.is_empty() && s.client_cache.is_none(),
         ComponentPlan::Server(s) => s.sessions.is_none(),
         ComponentPlan::Balancer(b) => b
             .groups

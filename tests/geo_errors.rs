@@ -137,7 +137,7 @@ fn a_component_sits_in_one_data_center() {
         &edit("components: [web-eu, 'db[1]']", "components: [web-eu, geo, 'db[1]']"),
         &[
             "error: scenario.yaml:18:52: data center component 'geo' is a DNS, which cannot be used here",
-            "  = help: a data center component must be a server or a load balancer or a cache or a database or a sharded database or a rate limiter or a queue or an id generator",
+            "  = help: a data center component must be a server, a load balancer, a cache, a database, a sharded database, a rate limiter, a queue or an id generator",
         ],
     );
 }
@@ -213,7 +213,7 @@ fn a_data_center_failure_is_checked() {
         &edit("crash_data_center: dc-eu, for: 2s", "crash: geo"),
         &[
             "error: scenario.yaml:23:21: failure target 'geo' is a DNS, which cannot be used here",
-            "  = help: a failure target must be a server or a cache or a database or a rate limiter or a queue or a CDN or an id generator",
+            "  = help: a failure target must be a server, a cache, a database, a rate limiter, a queue, a CDN, a provider, an id generator or a pool of real-time servers",
         ],
     );
 }

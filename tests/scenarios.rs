@@ -11,9 +11,7 @@ fn shipped_scenarios() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
     for dir in ["scenarios", "scenarios/case-studies", "benches/scenarios"] {
-        let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
-            continue;
-        };
+        let entries = std::fs::read_dir(root.join(dir)).expect("read the scenario folder");
         for entry in entries {
             let path = entry.expect("a directory entry").path();
             if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {

@@ -362,7 +362,7 @@ impl Checker {
                         at.value,
                         role.described()
                     ),
-                    format!("a {what} must be {}", allowed.join(" or ")),
+                    format!("a {what} must be {}", one_of(&allowed)),
                 );
                 None
             }
@@ -1182,5 +1182,14 @@ fn check_cycles(c: &mut Checker, scenario: &raw::Scenario) {
                 return;
             }
         }
+    }
+}
+
+/// "a", "a or b", "a, b or c": the roles a reference may name.
+fn one_of(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [only] => (*only).to_string(),
+        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
     }
 }

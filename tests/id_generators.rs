@@ -15,7 +15,6 @@
 
 mod common;
 
-use assert_cmd::Command;
 use common::{component, run_yaml};
 use serde_json::Value;
 use sim::model::ComponentReport;
@@ -348,26 +347,7 @@ failures: [{at: 1s, crash: web}]
 ";
 
 fn rejected(from: &str, to: &str) -> (String, Vec<String>) {
-    assert_eq!(VALID.matches(from).count(), 1, "{from}");
-    let yaml = VALID.replace(from, to);
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    std::fs::write(dir.path().join("scenario.yaml"), yaml).expect("write");
-    let out = Command::cargo_bin("sim")
-        .expect("the sim binary")
-        .current_dir(dir.path())
-        .env("NO_COLOR", "1")
-        .args(["validate", "scenario.yaml"])
-        .output()
-        .expect("run sim");
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let first = stderr.lines().next().unwrap_or("").to_string();
-    let helps = stderr
-        .lines()
-        .filter_map(|l| l.strip_prefix("  = help: "))
-        .map(str::to_string)
-        .collect();
-    (first, helps)
+    common::refusal_of_edit(VALID, from, to)
 }
 
 #[test]

@@ -305,26 +305,7 @@ components:
 /// Runs `sim validate` on VALID with `from` replaced by `to`: the first line of the error
 /// and the help lines.
 fn rejected(from: &str, to: &str) -> (String, Vec<String>) {
-    assert_eq!(VALID.matches(from).count(), 1, "{from}");
-    let yaml = VALID.replace(from, to);
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    std::fs::write(dir.path().join("scenario.yaml"), yaml).expect("write");
-    let out = Command::cargo_bin("sim")
-        .expect("the sim binary")
-        .current_dir(dir.path())
-        .env("NO_COLOR", "1")
-        .args(["validate", "scenario.yaml"])
-        .output()
-        .expect("run sim");
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let first = stderr.lines().next().unwrap_or("").to_string();
-    let helps = stderr
-        .lines()
-        .filter_map(|l| l.strip_prefix("  = help: "))
-        .map(str::to_string)
-        .collect();
-    (first, helps)
+    common::refusal_of_edit(VALID, from, to)
 }
 
 #[test]

@@ -209,6 +209,16 @@ impl RunResult {
     }
 }
 
+/// The stall guard of request-count runs: when no request has started or finished for this
+/// long of simulated time while the run cannot end by itself (requests still in flight that
+/// nothing will ever answer, or events that go on after the last request), the run stops,
+/// marked truncated with `stopped_by: stalled`, rather than spinning forever.
+pub const STALL_LIMIT: crate::engine::SimDuration =
+    crate::engine::SimDuration::from_secs(24 * 3600);
+
+/// `stopped_by` of a run cut short by the stall guard.
+pub const STALLED: &str = "stalled";
+
 /// Where a run is, for progress bars.
 #[derive(Clone, Copy, Debug)]
 pub struct Progress {
@@ -242,24 +252,35 @@ pub fn run(
         .collect();
     let type_names = plan.request_types.clone();
     let mut engine = build(plan)?;
-    let mut forward = progress.map(|callback| {
-        move |now: SimTime, events: u64, world: &crate::model::World| {
-            callback(Progress {
+    let mut callback = progress;
+    let mut stalled = false;
+    let mut hook = |now: SimTime, events: u64, world: &crate::model::World| {
+        if world
+            .stalled_since()
+            .is_some_and(|since| now.since(since) > STALL_LIMIT)
+        {
+            stalled = true;
+            return false;
+        }
+        match callback.as_mut() {
+            Some(callback) => callback(Progress {
                 now,
                 events,
                 requests_started: world.budget.issued,
-            })
+            }),
+            None => true,
         }
-    });
-    let progress: Option<&mut ProgressFn<'_, crate::model::World>> = match forward.as_mut() {
-        Some(f) => Some(f),
-        None => None,
     };
-    let stop_reason = engine.run(RunLimits {
+    let progress: Option<&mut ProgressFn<'_, crate::model::World>> = Some(&mut hook);
+    let mut stop_reason = engine.run(RunLimits {
         until,
         max_events: max_events.unwrap_or(u64::MAX),
         progress,
     });
+    if stalled {
+        stop_reason = StopReason::Requested;
+        engine.world_mut().stopped_by_guard = Some(STALLED);
+    }
     let end = engine.now();
     let components: Vec<ComponentReport> = engine
         .components()

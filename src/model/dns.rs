@@ -361,6 +361,11 @@ impl Dns {
     }
 
     fn send_probe(&mut self, me: ComponentId, index: usize, sim: &mut ModelSim) {
+        if sim.world.requests_done() {
+            // A request-count run whose requests have all finished: probing on would keep
+            // the run from ever ending (see `World::requests_done`).
+            return;
+        }
         let health = self.config.health;
         let probe = &mut self.probes[index];
         probe.sequence = probe.sequence.wrapping_add(1);

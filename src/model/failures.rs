@@ -204,6 +204,12 @@ impl Timeline {
         instance: u32,
         sim: &mut ModelSim,
     ) {
+        if kind == TIMER_RANDOM_FAIL && sim.world.requests_done() {
+            // A request-count run whose requests have all finished: no further failures, or
+            // the crash-repair cycle would keep the run from ever ending (see
+            // `World::requests_done`).
+            return;
+        }
         let spec = &self.random[index];
         let law = if kind == TIMER_RANDOM_FAIL {
             &spec.time_to_failure

@@ -407,6 +407,11 @@ impl LoadBalancer {
         let Some(health) = self.active_health else {
             return;
         };
+        if sim.world.requests_done() {
+            // A request-count run whose requests have all finished: probing on would keep
+            // the run from ever ending (see `World::requests_done`).
+            return;
+        }
         let probe = &mut self.probes[index];
         let backend = self.groups[probe.group].backend(probe.backend).clone();
         if !sim

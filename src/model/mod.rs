@@ -147,10 +147,17 @@ pub struct EndToEnd {
     pub by_type: Vec<RequestStats>,
     /// Downtime intervals as the clients saw them.
     pub downtime: downtime::Downtime,
+    /// Requests started and finished over the whole run (warm-up included).
+    pub started: u64,
+    pub finished: u64,
+    /// When a request last started or finished (see [`World::stalled_since`]).
+    pub last_progress: SimTime,
 }
 
 impl EndToEnd {
     pub fn record(&mut self, request: &Request, now: SimTime, outcome: Outcome) {
+        self.finished += 1;
+        self.last_progress = now;
         self.all.finish(request.born, now, outcome);
         self.downtime.record(now, outcome);
         if let Some(slo) = self.slo {
@@ -167,6 +174,8 @@ impl EndToEnd {
     }
 
     pub fn arrive(&mut self, request: &Request) {
+        self.started += 1;
+        self.last_progress = request.born;
         self.all.arrive(request.born);
         if let Some(stats) = self.by_type.get_mut(request.kind as usize) {
             stats.arrive(request.born);
@@ -219,6 +228,9 @@ impl World {
                     .map(|_| RequestStats::new(clock))
                     .collect(),
                 downtime: downtime::Downtime::default(),
+                started: 0,
+                finished: 0,
+                last_progress: SimTime::ZERO,
             },
             write_types,
             versions: Versions::default(),
@@ -233,6 +245,26 @@ impl World {
     /// Whether requests of this type write data.
     pub fn is_write(&self, request: &Request) -> bool {
         is_write_kind(&self.write_types, request.kind)
+    }
+
+    /// Whether a request-count run has nothing left to do for its clients: the sources may
+    /// start no more requests and every request started has finished. Periodic activities
+    /// (health probes, autoscaler evaluations, random failures) stop then, so that the run ends
+    /// ("all_requests_done") once the work still under way (abandoned attempts, queued
+    /// messages) has drained; otherwise their timers would keep the engine busy forever.
+    /// Always false in a run without a request limit.
+    pub fn requests_done(&self) -> bool {
+        self.budget.exhausted() && self.end_to_end.finished >= self.end_to_end.started
+    }
+
+    /// In a request-count run, the instant since which no request has started or finished
+    /// although the run cannot end by itself: requests are still in flight or the request limit
+    /// is reached. `None` while the run is progressing normally (or waiting, request-free,
+    /// for the sources' next request). The run's stall guard reads it.
+    pub fn stalled_since(&self) -> Option<SimTime> {
+        self.budget.limit?;
+        let in_flight = self.end_to_end.finished < self.end_to_end.started;
+        (in_flight || self.budget.exhausted()).then_some(self.end_to_end.last_progress)
     }
 
     pub fn next_request_id(&mut self) -> u64 {

@@ -414,6 +414,12 @@ impl ServerPool {
 
     /// One evaluation of the autoscaling policy.
     fn evaluate(&mut self, me: ComponentId, sim: &mut ModelSim) {
+        if sim.world.requests_done() {
+            // A request-count run whose requests have all finished: the pool keeps its size
+            // while the work under way drains, and evaluating on would keep the run from ever
+            // ending (see `World::requests_done`).
+            return;
+        }
         let now = sim.now();
         let workers = self.config.workers;
         let in_service_up = self

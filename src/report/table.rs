@@ -87,6 +87,16 @@ pub fn render(r: &RunResult) -> String {
             "STOPPED EARLY ({reason}): the figures cover only the {:.1}s simulated before the stop",
             r.end.as_secs_f64()
         );
+        if reason == crate::run::STALLED {
+            let _ = writeln!(
+                out,
+                "  no request started or finished for {:.0} h of simulated time, yet events went \
+                 on: {} request(s) in flight that nothing answers (give the traffic a timeout) \
+                 or periodic events after the last request",
+                crate::run::STALL_LIMIT.as_secs_f64() / 3600.0,
+                r.in_flight
+            );
+        }
     }
     for finding in crate::insight::detect(r) {
         let _ = writeln!(out, "TROUBLE {}", finding.message);

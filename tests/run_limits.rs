@@ -227,3 +227,33 @@ fn a_stalled_request_count_run_stops_with_an_explanation() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("give the traffic a timeout"), "{stdout}");
 }
+
+/// Real-time servers' clients heartbeat and poll for ever; a request-count run still ends.
+const REALTIME: &str = "\
+name: realtime-count
+seed: 1
+run: {requests: 200}
+traffic:
+  - {name: senders, to: chat, rate: 50/s}
+components:
+  - realtime:
+      name: chat
+      clients: 1000
+      instances: 2
+      transport: short_polling
+      poll_interval: 5s
+      heartbeat_interval: 30s
+      presence_timeout: 65s
+";
+
+#[test]
+fn a_request_count_run_with_real_time_clients_ends() {
+    let (out, dir) = run_yaml(REALTIME, &["-q", "--max-events", "10000000"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let s = summary(&dir.path().join("out"));
+    assert_eq!(s["stopped_by"], "all_requests_done");
+    assert_eq!(s["requests"]["total"], 200);
+    // 200 messages at 50/s take 4 s; pending client timers fire once more within a poll or
+    // heartbeat interval, then stop.
+    assert!(s["duration_s"].as_f64().expect("duration") < 60.0, "{s}");
+}

@@ -846,6 +846,11 @@ impl Component<Msg, World> for Realtime {
                 index,
                 generation,
             } => {
+                // Heartbeats, polls and reconnections would go on for ever: a run that counts
+                // requests ends once they are all done (see `World::requests_done`).
+                if sim.world.requests_done() {
+                    return;
+                }
                 if self
                     .clients
                     .get(index as usize)

@@ -48,17 +48,19 @@ pub struct Sim<M, W> {
     stop_requested: bool,
 }
 
-impl<M, W> Sim<M, W> {
+impl<M: Copy, W> Sim<M, W> {
     pub fn now(&self) -> SimTime {
         self.now
     }
 
     /// Schedules `msg` for `target` at absolute time `at` (clamped to now).
+    #[inline]
     pub fn schedule_at(&mut self, at: SimTime, target: ComponentId, msg: M) {
         self.queue.push(at, target, msg);
     }
 
     /// Schedules `msg` for `target` after `delay`.
+    #[inline]
     pub fn schedule_in(&mut self, delay: SimDuration, target: ComponentId, msg: M) {
         self.queue.push(self.now + delay, target, msg);
     }
@@ -113,7 +115,7 @@ pub struct Engine<M, W, C> {
     events: u64,
 }
 
-impl<M, W, C: Component<M, W>> Engine<M, W, C> {
+impl<M: Copy, W, C: Component<M, W>> Engine<M, W, C> {
     pub fn new(world: W) -> Self {
         Engine {
             components: Vec::new(),

@@ -9,8 +9,7 @@
 //! the contract: any heap event at the current instant was scheduled before the clock reached it,
 //! so it has a smaller `seq` than every now-lane event and is delivered first.
 
-use std::cmp::Ordering;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 
 use super::time::SimTime;
 
@@ -24,11 +23,10 @@ impl ComponentId {
     }
 }
 
-/// An event waiting for delivery.
+/// An event being delivered.
 #[derive(Debug)]
 pub struct Event<M> {
     pub time: SimTime,
-    pub seq: u64,
     pub target: ComponentId,
     pub msg: M,
 }
@@ -42,44 +40,52 @@ pub enum Next<M> {
     Empty,
 }
 
-/// Heap entry: reverse ordering turns the standard max-heap into a min-heap on `(time, seq)`.
-struct HeapEntry<M>(Event<M>);
+/// A heap entry: the ordering key and where the event's target and message wait.
+///
+/// Keys and payloads are kept apart so that sifting moves three words, whatever the message
+/// type; the payload is written once when scheduled and read once when delivered.
+///
+/// Every field is a full word: a padded field would be read back wider than it was written,
+/// which defeats the processor's store-to-load forwarding on the hot path.
+#[derive(Clone, Copy)]
+struct Key {
+    time: SimTime,
+    seq: u64,
+    slot: u64,
+}
 
-impl<M> PartialEq for HeapEntry<M> {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.seq == other.0.seq
-    }
-}
-impl<M> Eq for HeapEntry<M> {}
-impl<M> PartialOrd for HeapEntry<M> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<M> Ord for HeapEntry<M> {
-    fn cmp(&self, other: &Self) -> Ordering {
-        (other.0.time, other.0.seq).cmp(&(self.0.time, self.0.seq))
+impl Key {
+    #[inline]
+    fn before(&self, other: &Key) -> bool {
+        (self.time, self.seq) < (other.time, other.seq)
     }
 }
 
 /// Pending events ordered by `(time, seq)`.
+///
+/// A binary min-heap of [`Key`]s over a slab of payloads, plus the now lane. Written here
+/// rather than with `std::collections::BinaryHeap` so that heap entries stay small and plain.
 pub struct EventQueue<M> {
-    heap: BinaryHeap<HeapEntry<M>>,
-    now_lane: VecDeque<Event<M>>,
+    heap: Vec<Key>,
+    payloads: Vec<(ComponentId, M)>,
+    free_slots: Vec<u64>,
+    now_lane: VecDeque<(ComponentId, M)>,
     now: SimTime,
     next_seq: u64,
 }
 
-impl<M> Default for EventQueue<M> {
+impl<M: Copy> Default for EventQueue<M> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<M> EventQueue<M> {
+impl<M: Copy> EventQueue<M> {
     pub fn new() -> Self {
         EventQueue {
-            heap: BinaryHeap::new(),
+            heap: Vec::new(),
+            payloads: Vec::new(),
+            free_slots: Vec::new(),
             now_lane: VecDeque::new(),
             now: SimTime::ZERO,
             next_seq: 0,
@@ -93,61 +99,118 @@ impl<M> EventQueue<M> {
 
     /// Schedules `msg` for `target` at `time`. Times in the past are delivered at the current
     /// instant: the engine never moves backwards.
+    #[inline]
     pub fn push(&mut self, time: SimTime, target: ComponentId, msg: M) {
+        if time <= self.now {
+            // Now-lane events need no sequence number: the lane is FIFO, and every heap event
+            // at this instant was scheduled before any of them.
+            self.now_lane.push_back((target, msg));
+            return;
+        }
         let seq = self.next_seq;
         self.next_seq += 1;
-        let event = Event {
-            time: time.max(self.now),
-            seq,
+        let slot = match self.free_slots.pop() {
+            Some(slot) => {
+                self.payloads[slot as usize] = (target, msg);
+                slot
+            }
+            None => {
+                self.payloads.push((target, msg));
+                self.payloads.len() as u64 - 1
+            }
+        };
+        self.sift_up(Key { time, seq, slot });
+    }
+
+    /// Adds `key` at the end of the heap and moves it up to its place.
+    #[inline]
+    fn sift_up(&mut self, key: Key) {
+        let mut hole = self.heap.len();
+        self.heap.push(key);
+        while hole > 0 {
+            let parent = (hole - 1) / 2;
+            if !key.before(&self.heap[parent]) {
+                break;
+            }
+            self.heap[hole] = self.heap[parent];
+            hole = parent;
+        }
+        self.heap[hole] = key;
+    }
+
+    /// Removes the heap's first key (the heap must not be empty) and returns its event.
+    #[inline(always)]
+    fn pop_heap(&mut self) -> Event<M> {
+        let top = self.heap[0];
+        if let Some(last) = self.heap.pop() {
+            if !self.heap.is_empty() {
+                self.sift_down(last);
+            }
+        }
+        let (target, msg) = self.payloads[top.slot as usize];
+        self.free_slots.push(top.slot);
+        self.now = top.time;
+        Event {
+            time: top.time,
             target,
             msg,
-        };
-        if event.time == self.now {
-            self.now_lane.push_back(event);
-        } else {
-            self.heap.push(HeapEntry(event));
         }
+    }
+
+    /// Puts `key` in the hole at the root and moves it down to its place.
+    fn sift_down(&mut self, key: Key) {
+        let len = self.heap.len();
+        let mut hole = 0;
+        loop {
+            let mut child = 2 * hole + 1;
+            if child >= len {
+                break;
+            }
+            if child + 1 < len && self.heap[child + 1].before(&self.heap[child]) {
+                child += 1;
+            }
+            if !self.heap[child].before(&key) {
+                break;
+            }
+            self.heap[hole] = self.heap[child];
+            hole = child;
+        }
+        self.heap[hole] = key;
     }
 
     /// Removes and returns the next event, advancing the clock to its time.
     pub fn pop(&mut self) -> Option<Event<M>> {
-        let heap_first = matches!(self.heap.peek(), Some(top) if top.0.time == self.now);
-        if !heap_first {
-            if let Some(event) = self.now_lane.pop_front() {
-                return Some(event);
-            }
+        match self.pop_until(SimTime::NEVER) {
+            Next::Event(event) => Some(event),
+            Next::Later | Next::Empty => None,
         }
-        let event = self.heap.pop()?.0;
-        self.now = event.time;
-        Some(event)
     }
 
     /// Removes and returns the next event if it is due at or before `until` (advancing the
-    /// clock to its time); otherwise says why not. One look at the heap instead of the two of
-    /// [`EventQueue::peek_time`] then [`EventQueue::pop`], for the engine's loop.
+    /// clock to its time); otherwise says why not.
     #[inline]
     pub fn pop_until(&mut self, until: SimTime) -> Next<M> {
-        if let Some(top) = self.heap.peek() {
-            let time = top.0.time;
+        if let Some(top) = self.heap.first() {
             // A heap event at the current instant was scheduled before every now-lane event.
-            if time == self.now || self.now_lane.is_empty() {
-                if time > until {
+            if top.time == self.now || self.now_lane.is_empty() {
+                if top.time > until {
                     return Next::Later;
                 }
-                if let Some(HeapEntry(event)) = self.heap.pop() {
-                    self.now = event.time;
-                    return Next::Event(event);
-                }
+                return Next::Event(self.pop_heap());
             }
         }
         // Now-lane events are at the current instant, which is never after `until`: it is the
         // time of an event already delivered (or zero).
-        match self.now_lane.pop_front() {
-            Some(event) if event.time <= until => Next::Event(event),
-            Some(event) => {
-                self.now_lane.push_front(event);
-                Next::Later
-            }
+        match self.now_lane.front() {
+            Some(_) if self.now > until => Next::Later,
+            Some(_) => match self.now_lane.pop_front() {
+                Some((target, msg)) => Next::Event(Event {
+                    time: self.now,
+                    target,
+                    msg,
+                }),
+                None => Next::Empty,
+            },
             None => Next::Empty,
         }
     }
@@ -157,7 +220,7 @@ impl<M> EventQueue<M> {
         if !self.now_lane.is_empty() {
             return Some(self.now);
         }
-        self.heap.peek().map(|e| e.0.time)
+        self.heap.first().map(|key| key.time)
     }
 
     pub fn len(&self) -> usize {
@@ -166,11 +229,6 @@ impl<M> EventQueue<M> {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-
-    /// Number of events scheduled so far (the next sequence number).
-    pub fn scheduled(&self) -> u64 {
-        self.next_seq
     }
 }
 

@@ -48,14 +48,19 @@ impl SimDuration {
     }
     /// Converts seconds to nanoseconds, rounding to the nearest nanosecond. Negative and NaN
     /// inputs give zero; values beyond ~584 years saturate.
+    #[inline]
     pub fn from_secs_f64(secs: f64) -> Self {
-        let nanos = (secs * NANOS_PER_SEC).round();
+        let nanos = secs * NANOS_PER_SEC;
         if nanos.is_nan() || nanos <= 0.0 {
             SimDuration(0)
         } else if nanos >= u64::MAX as f64 {
             SimDuration(u64::MAX)
         } else {
-            SimDuration(nanos as u64)
+            // `f64::round` (half away from zero) without the libm call: the conversion
+            // truncates, and `nanos - whole` is exact (below 2^53 `whole` is exact; above,
+            // `nanos` is already whole).
+            let whole = nanos as u64;
+            SimDuration(whole + u64::from(nanos - whole as f64 >= 0.5))
         }
     }
     pub const fn as_nanos(self) -> u64 {
@@ -130,6 +135,44 @@ mod tests {
     fn addition_saturates_instead_of_wrapping() {
         assert_eq!(SimTime::NEVER + SimDuration::from_secs(1), SimTime::NEVER);
         assert_eq!(SimTime::ZERO - SimTime::from_nanos(5), SimDuration::ZERO);
+    }
+
+    #[test]
+    fn float_seconds_round_like_f64_round() {
+        use rand::{Rng, SeedableRng};
+        let reference = |secs: f64| {
+            let nanos = (secs * NANOS_PER_SEC).round();
+            if nanos.is_nan() || nanos <= 0.0 {
+                0
+            } else if nanos >= u64::MAX as f64 {
+                u64::MAX
+            } else {
+                nanos as u64
+            }
+        };
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let halves = (0..2000).map(|i| (i as f64 + 0.5) / NANOS_PER_SEC);
+        let edges = [
+            0.0,
+            -0.0,
+            0.49e-9,
+            0.5e-9,
+            2.5e-9,
+            4.5e9,
+            1.8446744073709552e10,
+            f64::MAX,
+        ];
+        let random = (0..100_000).map(|_| {
+            let exponent = rng.random_range(-12..12);
+            rng.random::<f64>() * 10f64.powi(exponent)
+        });
+        for secs in halves.chain(edges).chain(random) {
+            assert_eq!(
+                SimDuration::from_secs_f64(secs).as_nanos(),
+                reference(secs),
+                "{secs}"
+            );
+        }
     }
 
     #[test]

@@ -6,9 +6,9 @@
 //! Window histograms keep 1 significant digit (about 6% relative error) in u32 counters: about
 //! 2.5 KiB each, so thousands of windows stay small.
 
-use hdrhistogram::{Counter, Histogram};
 use serde::Serialize;
 
+use super::buckets::{Count, LogBuckets};
 use crate::engine::SimDuration;
 
 /// Largest latency a histogram distinguishes [ns]; larger values are clamped to it.
@@ -35,24 +35,22 @@ pub struct LatencySummary {
 
 /// The part both histogram kinds share: the bucket counts and the exact sum of the values.
 #[derive(Clone, Debug)]
-struct Values<T: Counter> {
-    histogram: Histogram<T>,
+struct Values<T: Count> {
+    histogram: LogBuckets<T>,
     sum_ns: u128,
 }
 
-impl<T: Counter> Values<T> {
+impl<T: Count> Values<T> {
     fn new(significant_digits: u8) -> Self {
         Values {
-            // The bounds are constants that hdrhistogram accepts; failure would be a programming
-            // error caught by every test that records a latency.
-            histogram: Histogram::new_with_bounds(1, HIGHEST_NS, significant_digits)
-                .expect("constant histogram bounds are valid"),
+            histogram: LogBuckets::new(HIGHEST_NS, significant_digits),
             sum_ns: 0,
         }
     }
 
+    #[inline]
     fn record(&mut self, ns: u64) {
-        self.histogram.saturating_record(ns.clamp(1, HIGHEST_NS));
+        self.histogram.record(ns.clamp(1, HIGHEST_NS));
         self.sum_ns += u128::from(ns);
     }
 
@@ -68,8 +66,8 @@ impl<T: Counter> Values<T> {
     }
 
     fn merge(&mut self, other: &Values<T>) {
-        // Same bounds on both sides, so `add` cannot fail.
-        let _ = self.histogram.add(&other.histogram);
+        // Same bounds and digits on both sides.
+        self.histogram.add(&other.histogram);
         self.sum_ns += other.sum_ns;
     }
 }
@@ -88,6 +86,7 @@ impl LatencyHistogram {
         }
     }
 
+    #[inline]
     pub fn record(&mut self, latency: SimDuration) {
         let ns = latency.as_nanos();
         self.values.record(ns);
@@ -114,8 +113,7 @@ impl LatencyHistogram {
         if q >= 1.0 {
             return self.max_ms();
         }
-        // hdrhistogram reports the highest value equivalent to the bucket; never above the
-        // exact maximum.
+        // The highest value equivalent to the bucket, never above the exact maximum.
         (self.values.histogram.value_at_quantile(q).min(self.max_ns)) as f64 / 1e6
     }
 
@@ -168,9 +166,9 @@ impl LatencyHistogram {
         }
         let mut buckets: Vec<(u64, u64)> = Vec::new();
         let mut cumulative = 0u64;
-        for v in self.values.histogram.iter_recorded() {
-            cumulative += v.count_since_last_iteration();
-            buckets.push((v.value_iterated_to().min(self.max_ns).max(1), cumulative));
+        for (highest_ns, count) in self.values.histogram.iter_recorded() {
+            cumulative += count;
+            buckets.push((highest_ns.min(self.max_ns).max(1), cumulative));
         }
         let Some(&(first, _)) = buckets.first() else {
             return Vec::new();
@@ -230,6 +228,7 @@ impl WindowHistogram {
         }
     }
 
+    #[inline]
     pub fn record(&mut self, latency: SimDuration) {
         self.values.record(latency.as_nanos());
     }

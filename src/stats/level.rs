@@ -14,8 +14,8 @@ pub struct LevelTracker {
     warmup_end: SimTime,
     /// Integral of the level after the warm-up [level * ns], exact.
     area_after_warmup: u128,
-    /// Integral per window [level * s], unless only the overall mean is wanted.
-    windows: Option<Windows<f64>>,
+    /// Integral per window [level * ns], exact, unless only the overall mean is wanted.
+    windows: Option<Windows<u128>>,
     peak: u64,
     /// Time spent at each level after the warm-up [ns], when asked for (small level ranges
     /// only, e.g. the number of instances up).
@@ -75,27 +75,45 @@ impl LevelTracker {
         self.peak
     }
 
+    #[inline]
     pub fn set(&mut self, now: SimTime, level: u64) {
         self.advance_to(now);
         self.level = level;
         self.peak = self.peak.max(level);
     }
 
+    #[inline]
     pub fn increment(&mut self, now: SimTime) {
         self.set(now, self.level + 1);
     }
 
+    #[inline]
     pub fn decrement(&mut self, now: SimTime) {
         self.set(now, self.level.saturating_sub(1));
     }
 
     /// Accounts for the time up to `now` at the current level.
+    #[inline]
     pub fn advance_to(&mut self, now: SimTime) {
         let start = self.last_change;
         if now <= start {
             return;
         }
         self.last_change = now;
+        // The usual case, kept small because servers change levels several times per request:
+        // after the warm-up, nothing per level. The arithmetic is the general path's.
+        if start < self.warmup_end || self.time_at_level.is_some() {
+            self.account(start, now);
+        } else if self.level != 0 {
+            self.area_after_warmup += u128::from(self.level) * u128::from((now - start).as_nanos());
+            self.add_to_windows(start, now);
+        }
+    }
+
+    /// Accounts for `[start, now)` at the current level, across the end of the warm-up and
+    /// into the time-at-level counters.
+    #[inline(never)]
+    fn account(&mut self, start: SimTime, now: SimTime) {
         let counted_from = start.max(self.warmup_end);
         if let Some(times) = &mut self.time_at_level {
             if now > counted_from {
@@ -111,7 +129,12 @@ impl LevelTracker {
             self.area_after_warmup +=
                 u128::from(self.level) * u128::from((now - counted_from).as_nanos());
         }
-        // Split [start, now) across the windows it touches.
+        self.add_to_windows(start, now);
+    }
+
+    /// Splits `[start, now)` at the current level across the windows it touches.
+    #[inline]
+    fn add_to_windows(&mut self, start: SimTime, now: SimTime) {
         let Some(windows) = &mut self.windows else {
             return;
         };
@@ -119,7 +142,7 @@ impl LevelTracker {
         while t < now {
             let (row, window_end) = windows.at_with_end(t);
             let piece_end = window_end.min(now);
-            *row += self.level as f64 * (piece_end - t).as_secs_f64();
+            *row += u128::from(self.level) * u128::from((piece_end - t).as_nanos());
             t = piece_end;
         }
     }
@@ -136,7 +159,10 @@ impl LevelTracker {
 
     /// Integral of the level per window [level * s]; empty for a tracker without windows.
     pub fn windows(&self) -> Windows<f64> {
-        self.windows.clone().unwrap_or_else(|| Windows::new(1))
+        match &self.windows {
+            Some(windows) => windows.map(|&area_ns| area_ns as f64 / 1e9),
+            None => Windows::new(1),
+        }
     }
 }
 

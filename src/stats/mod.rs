@@ -1,10 +1,11 @@
 //! Streaming statistics: memory does not grow with the number of requests.
 //!
-//! - [`LatencyHistogram`]: HdrHistogram-backed latency distribution with exact mean and max.
+//! - [`LatencyHistogram`]: latency distribution in HdrHistogram's layout, with exact mean and max.
 //! - [`Windows`]: fixed-width time windows that merge pairwise when there would be too many, so
 //!   a run of any length keeps at most [`MAX_WINDOWS`] rows.
 //! - [`LevelTracker`]: time-weighted averages (busy workers, queue length), overall and per window.
 
+mod buckets;
 mod histogram;
 mod level;
 mod window;

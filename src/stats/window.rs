@@ -17,6 +17,12 @@ impl Mergeable for f64 {
     }
 }
 
+impl Mergeable for u128 {
+    fn merge(&mut self, later: Self) {
+        *self += later;
+    }
+}
+
 impl Mergeable for u64 {
     fn merge(&mut self, later: Self) {
         *self += later;

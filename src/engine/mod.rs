@@ -54,13 +54,13 @@ impl<M: Copy, W> Sim<M, W> {
     }
 
     /// Schedules `msg` for `target` at absolute time `at` (clamped to now).
-    #[inline]
+    #[inline(always)]
     pub fn schedule_at(&mut self, at: SimTime, target: ComponentId, msg: M) {
         self.queue.push(at, target, msg);
     }
 
     /// Schedules `msg` for `target` after `delay`.
-    #[inline]
+    #[inline(always)]
     pub fn schedule_in(&mut self, delay: SimDuration, target: ComponentId, msg: M) {
         self.queue.push(self.now + delay, target, msg);
     }

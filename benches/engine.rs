@@ -19,7 +19,12 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 mod minimal;
 use minimal::{minimal_loop, WORKLOADS};
 
-const REQUESTS: u64 = 200_000;
+/// Requests per sample of the queueing workloads: enough that the start of a run (time windows
+/// still 1 s wide, each new one allocated) weighs little, as in the 10^7-request scenarios.
+const REQUESTS: u64 = 1_000_000;
+
+/// Requests per sample of the `pending` group, after the pool has filled.
+const PENDING_REQUESTS: u64 = 200_000;
 
 fn sim_scenario(path: &str, requests: u64) -> f64 {
     sim_path(&Path::new(env!("CARGO_MANIFEST_DIR")).join(path), requests)
@@ -63,12 +68,12 @@ fn bench(c: &mut Criterion) {
     }
 
     // Each sample fills the pool (about 1000 * mean service time requests) and then runs
-    // REQUESTS more at the steady level, so most events see about `in_flight` pending ones.
+    // PENDING_REQUESTS more at the steady level, so most events see about `in_flight` pending ones.
     let mut group = c.benchmark_group("pending");
     group.sample_size(10);
     for exponent in 2..=6u32 {
         let in_flight = 10u64.pow(exponent);
-        let requests = in_flight + REQUESTS;
+        let requests = in_flight + PENDING_REQUESTS;
         let path = pending_scenario(in_flight);
         group.throughput(Throughput::Elements(requests));
         group.bench_function(BenchmarkId::new("sim", in_flight), |b| {

@@ -32,8 +32,8 @@ use rand::Rng;
 
 use super::call::{CallId, Request, ANY_INSTANCE};
 use super::dist::Distribution;
-use super::load_balancer::PROBE_KIND;
 use super::network::NO_REGION;
+use super::probe::{self, ProbeSchedule, PROBE_TOKEN};
 use super::{call, reply, take_reply, ComponentReport, ModelSim, Msg, Node, RequestStats, World};
 use super::{StatsClock, WindowSeries};
 use crate::engine::rng::{stream, SimRng};
@@ -97,8 +97,6 @@ struct Probe {
 const TIMER_RESOLVED: u16 = 0;
 const TIMER_PROBE_SEND: u16 = 1;
 const TIMER_PROBE_TIMEOUT: u16 = 2;
-/// Reply tokens with this bit set belong to health probes (the low bits index the target).
-const PROBE_TOKEN: u64 = 1 << 63;
 
 pub struct Dns {
     config: DnsConfig,
@@ -371,41 +369,22 @@ impl Dns {
         probe.sequence = probe.sequence.wrapping_add(1);
         probe.pending = Some(probe.sequence);
         let sequence = probe.sequence;
-        let request = Request {
-            id: 0,
-            kind: PROBE_KIND,
-            region: NO_REGION,
-            client: 0,
-            key: 0,
-            born: sim.now(),
-            slot: super::breakdown::NO_SLOT,
-        };
         let target = self.config.targets[index].component;
-        call(
+        let schedule = ProbeSchedule {
+            interval: health.interval,
+            timeout: health.timeout,
+            send_timer: TIMER_PROBE_SEND,
+            timeout_timer: TIMER_PROBE_TIMEOUT,
+        };
+        probe::send(
             sim,
             me,
             target,
-            PROBE_TOKEN | index as u64,
-            request,
             ANY_INSTANCE,
-        );
-        sim.schedule_in(
-            health.timeout,
-            me,
-            Msg::Timer {
-                kind: TIMER_PROBE_TIMEOUT,
-                index: index as u32,
-                generation: sequence,
-            },
-        );
-        sim.schedule_in(
-            health.interval,
-            me,
-            Msg::Timer {
-                kind: TIMER_PROBE_SEND,
-                index: index as u32,
-                generation: 0,
-            },
+            NO_REGION,
+            index,
+            sequence,
+            schedule,
         );
     }
 

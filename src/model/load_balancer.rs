@@ -22,7 +22,8 @@
 
 use rand::Rng;
 
-use super::call::{CallId, Request};
+use super::call::CallId;
+use super::probe::{self, ProbeSchedule, PROBE_TOKEN};
 use super::{call, reply, take_reply, ComponentReport, ModelSim, Msg, Node, RequestStats, World};
 use crate::engine::rng::{splitmix64, SimRng};
 use crate::engine::{Component, ComponentId, SimDuration, SimTime};
@@ -380,8 +381,6 @@ struct Probe {
     successes: u32,
 }
 
-/// Reply tokens with this bit set belong to health probes (the low bits index `probes`).
-const PROBE_TOKEN: u64 = 1 << 63;
 const TIMER_PROBE_SEND: u16 = 0;
 const TIMER_PROBE_TIMEOUT: u16 = 1;
 
@@ -441,41 +440,21 @@ impl LoadBalancer {
         }
         probe.sequence = probe.sequence.wrapping_add(1);
         probe.pending = Some(probe.sequence);
-        let request = Request {
-            id: 0,
-            kind: PROBE_KIND,
-            region: 0,
-            client: 0,
-            key: 0,
-            born: sim.now(),
-            slot: super::breakdown::NO_SLOT,
+        let schedule = ProbeSchedule {
+            interval: health.interval,
+            timeout: health.timeout,
+            send_timer: TIMER_PROBE_SEND,
+            timeout_timer: TIMER_PROBE_TIMEOUT,
         };
-        call(
+        probe::send(
             sim,
             me,
             backend.component,
-            PROBE_TOKEN | index as u64,
-            request,
             backend.instance,
-        );
-        let sequence = probe.sequence;
-        sim.schedule_in(
-            health.timeout,
-            me,
-            Msg::Timer {
-                kind: TIMER_PROBE_TIMEOUT,
-                index: index as u32,
-                generation: sequence,
-            },
-        );
-        sim.schedule_in(
-            health.interval,
-            me,
-            Msg::Timer {
-                kind: TIMER_PROBE_SEND,
-                index: index as u32,
-                generation: 0,
-            },
+            0,
+            index,
+            probe.sequence,
+            schedule,
         );
     }
 

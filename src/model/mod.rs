@@ -24,6 +24,7 @@ pub mod id_generator;
 pub mod keys;
 pub mod load_balancer;
 pub mod network;
+pub mod probe;
 pub mod provider;
 pub mod queue;
 pub mod rate;

@@ -1,0 +1,74 @@
+//! Health probes as DNS servers and load balancers send them.
+//!
+//! A probe is a call of the reserved request type [`PROBE_KIND`] that servers answer without
+//! queueing or counting it; the prober tags it with [`PROBE_TOKEN`] and the probe's index, sets
+//! a timer for its timeout, and one for the next probe.
+
+use super::call::Request;
+use super::load_balancer::PROBE_KIND;
+use super::{call, ModelSim, Msg};
+use crate::engine::{ComponentId, SimDuration};
+
+/// Marks a call's token as a probe's; the low bits hold the probe's index.
+pub const PROBE_TOKEN: u64 = 1 << 63;
+
+/// How a prober paces its probes, and which of its own timer kinds it uses for them.
+#[derive(Clone, Copy, Debug)]
+pub struct ProbeSchedule {
+    pub interval: SimDuration,
+    pub timeout: SimDuration,
+    /// Timer kind that sends the next probe (its `index` is the probe's, `generation` 0).
+    pub send_timer: u16,
+    /// Timer kind that ends a probe unanswered (its `generation` is the probe's sequence).
+    pub timeout_timer: u16,
+}
+
+/// Sends probe `index` (its `sequence`th) to `target` (`instance` of it, or any), from a
+/// client in `region`, and sets the timers of its timeout and of the next probe.
+#[allow(clippy::too_many_arguments)]
+pub fn send(
+    sim: &mut ModelSim,
+    me: ComponentId,
+    target: ComponentId,
+    instance: u32,
+    region: u16,
+    index: usize,
+    sequence: u32,
+    schedule: ProbeSchedule,
+) {
+    let request = Request {
+        id: 0,
+        kind: PROBE_KIND,
+        region,
+        client: 0,
+        key: 0,
+        born: sim.now(),
+        slot: super::breakdown::NO_SLOT,
+    };
+    call(
+        sim,
+        me,
+        target,
+        PROBE_TOKEN | index as u64,
+        request,
+        instance,
+    );
+    sim.schedule_in(
+        schedule.timeout,
+        me,
+        Msg::Timer {
+            kind: schedule.timeout_timer,
+            index: index as u32,
+            generation: sequence,
+        },
+    );
+    sim.schedule_in(
+        schedule.interval,
+        me,
+        Msg::Timer {
+            kind: schedule.send_timer,
+            index: index as u32,
+            generation: 0,
+        },
+    );
+}

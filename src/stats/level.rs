@@ -101,7 +101,8 @@ impl LevelTracker {
         }
         self.last_change = now;
         // The usual case, kept small because servers change levels several times per request:
-        // after the warm-up, nothing per level. The arithmetic is the general path's.
+        // past the warm-up and without time-at-level counters, `account` comes down to these
+        // two lines.
         if start < self.warmup_end || self.time_at_level.is_some() {
             self.account(start, now);
         } else if self.level != 0 {

@@ -14,24 +14,8 @@
 
 mod common;
 
-use common::{component, run_yaml};
+use common::{component, figure, run_yaml};
 use serde_json::Value;
-use sim::model::ComponentReport;
-
-fn figure(report: &ComponentReport, path: &[&str]) -> f64 {
-    let Some((first, rest)) = path.split_first() else {
-        panic!("empty path");
-    };
-    let mut v = report
-        .extra
-        .get(*first)
-        .unwrap_or_else(|| panic!("no figure {first}"));
-    for p in rest {
-        v = &v[*p];
-    }
-    v.as_f64()
-        .unwrap_or_else(|| panic!("{path:?} is not a number: {v}"))
-}
 
 /// Posts from a source over 10^9 uniform authors (so authors practically never repeat and
 /// their follower counts are independent draws), to a fan-out whose target answers at once.

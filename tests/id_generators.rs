@@ -15,24 +15,9 @@
 
 mod common;
 
-use common::{component, run_yaml};
+use common::{component, figure, run_yaml};
 use serde_json::Value;
 use sim::model::ComponentReport;
-
-fn figure(report: &ComponentReport, path: &[&str]) -> f64 {
-    let Some((first, rest)) = path.split_first() else {
-        panic!("empty path");
-    };
-    let mut v = report
-        .extra
-        .get(*first)
-        .unwrap_or_else(|| panic!("no figure {first}"));
-    for p in rest {
-        v = &v[*p];
-    }
-    v.as_f64()
-        .unwrap_or_else(|| panic!("{path:?} is not a number: {v}"))
-}
 
 fn nodes(report: &ComponentReport) -> &Vec<Value> {
     report

@@ -6,23 +6,7 @@
 mod common;
 
 use assert_cmd::Command;
-use common::{component, run_yaml};
-use sim::model::ComponentReport;
-
-fn figure(report: &ComponentReport, path: &[&str]) -> f64 {
-    let Some((first, rest)) = path.split_first() else {
-        panic!("empty path");
-    };
-    let mut v = report
-        .extra
-        .get(*first)
-        .unwrap_or_else(|| panic!("no figure {first}"));
-    for p in rest {
-        v = &v[*p];
-    }
-    v.as_f64()
-        .unwrap_or_else(|| panic!("{path:?} is not a number: {v}"))
-}
+use common::{component, figure, run_yaml};
 
 /// Message rate 20/s (Poisson) to a pool of 2 instances; `body` completes the component.
 fn scenario(clients: u64, body: &str, run: &str, extra: &str) -> String {

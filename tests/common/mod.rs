@@ -25,6 +25,22 @@ pub fn run_file(path: &str) -> RunResult {
     sim::run::run(plan, None).expect("run")
 }
 
+/// A number in a component's `extra` figures, found by following the object keys of `path`.
+pub fn figure(report: &ComponentReport, path: &[&str]) -> f64 {
+    let Some((first, rest)) = path.split_first() else {
+        panic!("empty path");
+    };
+    let mut v = report
+        .extra
+        .get(*first)
+        .unwrap_or_else(|| panic!("no figure {first}"));
+    for p in rest {
+        v = &v[*p];
+    }
+    v.as_f64()
+        .unwrap_or_else(|| panic!("{path:?} is not a number: {v}"))
+}
+
 /// The report of the component called `name`.
 pub fn component<'a>(result: &'a RunResult, name: &str) -> &'a ComponentReport {
     result

@@ -41,23 +41,7 @@ impl Checker {
             OrMap::Map(C::Empirical(table)) => {
                 let mut points = Vec::new();
                 for (key, value) in table {
-                    let quantile = match key.value.as_str() {
-                        "min" => Some(0.0),
-                        "max" => Some(1.0),
-                        k => k
-                            .strip_prefix('p')
-                            .and_then(|n| n.parse::<f64>().ok())
-                            .filter(|q| (0.0..=100.0).contains(q))
-                            .map(|q| q / 100.0),
-                    };
-                    let Some(quantile) = quantile else {
-                        self.error_help(
-                            key.loc,
-                            format!("'{}' is not a percentile", key.value),
-                            "write percentiles as p0..p100 (p50, p99.9) or min/max",
-                        );
-                        return None;
-                    };
+                    let quantile = self.percentile_key(key)?;
                     points.push((quantile, value.value));
                 }
                 CountLaw::empirical(&points)

@@ -287,6 +287,28 @@ impl Checker {
         self.errors.push(Diagnostic::at(loc, message));
     }
 
+    /// The quantile (0 to 1) an empirical table's key names: `min`, `max` or `p0`..`p100`;
+    /// an error at the key otherwise.
+    fn percentile_key(&mut self, key: &At<String>) -> Option<f64> {
+        let quantile = match key.value.as_str() {
+            "min" => Some(0.0),
+            "max" => Some(1.0),
+            k => k
+                .strip_prefix('p')
+                .and_then(|n| n.parse::<f64>().ok())
+                .filter(|q| (0.0..=100.0).contains(q))
+                .map(|q| q / 100.0),
+        };
+        if quantile.is_none() {
+            self.error_help(
+                key.loc,
+                format!("'{}' is not a percentile", key.value),
+                "write percentiles as p0..p100 (p50, p99.9) or min/max",
+            );
+        }
+        quantile
+    }
+
     fn error_help(&mut self, loc: Loc, message: impl Into<String>, help: impl Into<String>) {
         self.errors
             .push(Diagnostic::at(loc, message).with_help(help));
@@ -441,23 +463,7 @@ impl Checker {
             OrMap::Map(D::Empirical(table)) => {
                 let mut points = Vec::new();
                 for (key, value) in table {
-                    let quantile = match key.value.as_str() {
-                        "min" => Some(0.0),
-                        "max" => Some(1.0),
-                        k => k
-                            .strip_prefix('p')
-                            .and_then(|n| n.parse::<f64>().ok())
-                            .filter(|q| (0.0..=100.0).contains(q))
-                            .map(|q| q / 100.0),
-                    };
-                    let Some(quantile) = quantile else {
-                        self.error_help(
-                            key.loc,
-                            format!("'{}' is not a percentile", key.value),
-                            "write percentiles as p0..p100 (p50, p99.9) or min/max",
-                        );
-                        return None;
-                    };
+                    let quantile = self.percentile_key(key)?;
                     points.push((quantile, scalar(self, value)?));
                 }
                 Distribution::empirical(&points)

@@ -173,6 +173,7 @@ impl<M: Copy> EventQueue<M> {
     /// Puts `key` in the hole at the root: the hole first sinks to the bottom along the
     /// smaller children, then `key` rises from there (Floyd's variant: the key taken from the
     /// end of the heap usually belongs near the bottom, so this saves a comparison per level).
+    #[inline(always)]
     fn sift_down(&mut self, key: Key) {
         let len = self.heap.len();
         let mut hole = 0;

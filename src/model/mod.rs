@@ -94,6 +94,74 @@ pub trait Node: Component<Msg, World> {
     }
 }
 
+/// Any component of the model, as the engine stores it.
+///
+/// The components every request of a simple design passes through (traffic sources, server
+/// pools, load balancers) are variants of their own, so that the engine calls them directly
+/// rather than through a table of function pointers; the others are boxed trait objects, where
+/// an indirect call per event costs nothing worth a variant.
+pub enum AnyNode {
+    Source(source::Source),
+    Server(server::ServerPool),
+    Balancer(load_balancer::LoadBalancer),
+    Other(Box<dyn Node>),
+}
+
+impl AnyNode {
+    /// The component as a trait object, for what is not on the hot path.
+    fn as_node(&self) -> &dyn Node {
+        match self {
+            AnyNode::Source(node) => node,
+            AnyNode::Server(node) => node,
+            AnyNode::Balancer(node) => node,
+            AnyNode::Other(node) => node.as_ref(),
+        }
+    }
+
+    fn as_node_mut(&mut self) -> &mut dyn Node {
+        match self {
+            AnyNode::Source(node) => node,
+            AnyNode::Server(node) => node,
+            AnyNode::Balancer(node) => node,
+            AnyNode::Other(node) => node.as_mut(),
+        }
+    }
+}
+
+impl Component<Msg, World> for AnyNode {
+    fn start(&mut self, me: ComponentId, sim: &mut ModelSim) {
+        self.as_node_mut().start(me, sim)
+    }
+
+    #[inline]
+    fn handle(&mut self, me: ComponentId, msg: Msg, sim: &mut ModelSim) {
+        match self {
+            AnyNode::Source(node) => node.handle(me, msg, sim),
+            AnyNode::Server(node) => node.handle(me, msg, sim),
+            AnyNode::Balancer(node) => node.handle(me, msg, sim),
+            AnyNode::Other(node) => node.handle(me, msg, sim),
+        }
+    }
+
+    fn finish(&mut self, me: ComponentId, sim: &mut ModelSim) {
+        self.as_node_mut().finish(me, sim)
+    }
+}
+
+impl Node for AnyNode {
+    fn name(&self) -> &str {
+        self.as_node().name()
+    }
+
+    fn report(&self, end: SimTime) -> ComponentReport {
+        self.as_node().report(end)
+    }
+
+    fn report_in(&self, end: SimTime, world: Option<&World>) -> ComponentReport {
+        self.as_node().report_in(end, world)
+    }
+}
+
 /// When statistics count and how they are windowed.
 #[derive(Clone, Copy, Debug)]
 pub struct StatsClock {

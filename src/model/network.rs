@@ -63,6 +63,10 @@ pub struct Network {
     dropped: u64,
     /// Regions, data centers and where each component sits.
     geo: Geo,
+    /// No message can take any time: the default latency and every link's are zero and no
+    /// component is placed in a region. Kept by the methods that add links and places, so that
+    /// [`Network::route_request`], on every message, checks one flag (with the faults).
+    zero_latency: bool,
 }
 
 /// No client region: messages of such requests (health probes) take no region latency.
@@ -98,6 +102,7 @@ pub struct Geo {
 impl Network {
     pub fn new(seed: u64, components: usize, default_latency: Distribution) -> Self {
         Network {
+            zero_latency: default_latency.is_zero(),
             default: Link {
                 latency: default_latency,
                 rng: stream(seed, "network", "default-latency"),
@@ -149,6 +154,7 @@ impl Network {
 
     /// Places a component (in a data center, or on the client's side).
     pub fn set_place(&mut self, component: ComponentId, place: Place) {
+        self.zero_latency = false;
         if self.geo.places.is_empty() {
             self.geo.places = vec![Place::Nowhere; self.adjacency.len()];
         }
@@ -251,7 +257,22 @@ impl Network {
 
     /// The delay of one message of a request from a client in `client_region`: the link's
     /// latency, the region latency, and network faults; `None` if a partition drops it.
+    #[inline]
     pub fn route_request(
+        &mut self,
+        from: ComponentId,
+        to: ComponentId,
+        client_region: u16,
+    ) -> Option<SimDuration> {
+        if self.zero_latency && self.active_faults == 0 {
+            return Some(SimDuration::ZERO);
+        }
+        self.route_request_with_delays(from, to, client_region)
+    }
+
+    /// [`Network::route_request`] where some message may take time.
+    #[inline(never)]
+    fn route_request_with_delays(
         &mut self,
         from: ComponentId,
         to: ComponentId,
@@ -335,6 +356,7 @@ impl Network {
         latency: Distribution,
     ) {
         let index = self.links.len();
+        self.zero_latency &= latency.is_zero();
         let owner = format!("link:{a_name}<->{b_name}");
         self.links.push(Link {
             latency,
@@ -356,5 +378,57 @@ impl Network {
             Some(index) => self.links[index].sample(),
             None => self.default.sample(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids() -> (ComponentId, ComponentId) {
+        (ComponentId(0), ComponentId(1))
+    }
+
+    #[test]
+    fn a_network_without_latencies_routes_every_message_instantly() {
+        let (a, b) = ids();
+        let mut network = Network::new(1, 2, Distribution::Constant(SimDuration::ZERO));
+        network.connect(
+            1,
+            (a, "a"),
+            (b, "b"),
+            Distribution::Constant(SimDuration::ZERO),
+        );
+        assert!(network.zero_latency);
+        assert_eq!(network.route_request(a, b, 0), Some(SimDuration::ZERO));
+    }
+
+    #[test]
+    fn a_link_or_a_place_with_a_latency_takes_the_slow_path() {
+        let (a, b) = ids();
+        let ms = SimDuration::from_nanos(1_000_000);
+        let mut linked = Network::new(1, 2, Distribution::Constant(SimDuration::ZERO));
+        linked.connect(1, (a, "a"), (b, "b"), Distribution::Constant(ms));
+        assert!(!linked.zero_latency);
+        assert_eq!(linked.route_request(b, a, 0), Some(ms));
+
+        let mut placed = Network::new(1, 2, Distribution::Constant(SimDuration::ZERO));
+        placed.set_regions(vec!["east".into(), "west".into()]);
+        placed.set_region_latency(1, 0, 1, Distribution::Constant(ms));
+        placed.set_place(a, Place::DataCenter { dc: 0, region: 0 });
+        placed.set_place(b, Place::DataCenter { dc: 1, region: 1 });
+        assert!(!placed.zero_latency);
+        assert_eq!(placed.route_request(a, b, 0), Some(ms));
+    }
+
+    #[test]
+    fn an_active_partition_drops_messages_even_without_latencies() {
+        let (a, b) = ids();
+        let mut network = Network::new(1, 2, Distribution::Constant(SimDuration::ZERO));
+        let fault = network.add_fault(FaultKind::Partition, &[a], &[b]);
+        network.set_fault(fault, true);
+        assert_eq!(network.route_request(a, b, 0), None);
+        network.set_fault(fault, false);
+        assert_eq!(network.route_request(a, b, 0), Some(SimDuration::ZERO));
     }
 }

@@ -6,7 +6,7 @@ use crate::engine::{ProgressFn, RunLimits, SimTime, StopReason};
 use crate::model::load_balancer::{Algorithm, HashOn};
 use crate::model::server::Step;
 use crate::model::source::Load;
-use crate::model::{ComponentReport, Node, RequestStats};
+use crate::model::{ComponentReport, RequestStats};
 use crate::scenario::build::build;
 use crate::scenario::validate::ComponentPlan;
 use crate::scenario::Plan;

@@ -12,9 +12,9 @@ use crate::model::network::Network;
 use crate::model::server::ServerPool;
 use crate::model::shard::Sharded;
 use crate::model::source::{Source, SourceConfig};
-use crate::model::{AnyNode, Msg, Node, RequestBudget, StatsClock, World};
+use crate::model::{Msg, Node, RequestBudget, StatsClock, World};
 
-pub type ModelEngine = Engine<Msg, World, AnyNode>;
+pub type ModelEngine = Engine<Msg, World, Box<dyn Node>>;
 
 /// Builds the engine. Fails only if a key popularity cannot be prepared (the checker has already
 /// validated its parameters, so this is not expected).
@@ -61,7 +61,7 @@ pub fn build(plan: Plan) -> Result<ModelEngine, String> {
         .filter(|(_, c)| matches!(c, ComponentPlan::Source(_)))
         .count();
     for (name, component) in plan.components {
-        let node = match component {
+        let node: Box<dyn Node> = match component {
             ComponentPlan::Source(s) => {
                 let keys = KeySampler::new(&s.keys).map_err(|e| format!("{name}: {e}"))?;
                 let config = SourceConfig {
@@ -83,15 +83,15 @@ pub fn build(plan: Plan) -> Result<ModelEngine, String> {
                 if !attributes_are_read {
                     source.skip_attribute_draws();
                 }
-                AnyNode::Source(source)
+                Box::new(source)
             }
-            ComponentPlan::Server(config) => AnyNode::Server(ServerPool::new(
+            ComponentPlan::Server(config) => Box::new(ServerPool::new(
                 config,
                 stream(seed, &name, "service"),
                 stream(seed, &name, "injected-errors"),
                 engine.world(),
             )),
-            ComponentPlan::Balancer(config) => AnyNode::Balancer(LoadBalancer::new(
+            ComponentPlan::Balancer(config) => Box::new(LoadBalancer::new(
                 config,
                 stream(seed, &name, "balancing"),
                 engine.world(),
@@ -101,52 +101,49 @@ pub fn build(plan: Plan) -> Result<ModelEngine, String> {
                 if let Some(store) = config.backing {
                     engine.world_mut().versions.set_versioned(store);
                 }
-                other(Cache::new(config, seed, engine.world()))
+                Box::new(Cache::new(config, seed, engine.world()))
             }
-            ComponentPlan::Database(config) => other(Database::new(config, seed, engine.world())),
-            ComponentPlan::Sharded(config) => other(Sharded::new(config, engine.world())),
-            ComponentPlan::RateLimiter(config) => other(
+            ComponentPlan::Database(config) => {
+                Box::new(Database::new(config, seed, engine.world()))
+            }
+            ComponentPlan::Sharded(config) => Box::new(Sharded::new(config, engine.world())),
+            ComponentPlan::RateLimiter(config) => Box::new(
                 crate::model::rate_limiter::RateLimiter::new(config, engine.world()),
             ),
             ComponentPlan::Queue(config) => {
-                other(crate::model::queue::Queue::new(config, engine.world()))
+                Box::new(crate::model::queue::Queue::new(config, engine.world()))
             }
             ComponentPlan::Cdn(config) => {
-                other(crate::model::cdn::Cdn::new(config, seed, engine.world()))
+                Box::new(crate::model::cdn::Cdn::new(config, seed, engine.world()))
             }
             ComponentPlan::Dns(config) => {
-                other(crate::model::dns::Dns::new(config, seed, engine.world()))
+                Box::new(crate::model::dns::Dns::new(config, seed, engine.world()))
             }
-            ComponentPlan::Provider(config) => other(crate::model::provider::Provider::new(
+            ComponentPlan::Provider(config) => Box::new(crate::model::provider::Provider::new(
                 config,
                 seed,
                 engine.world(),
             )),
-            ComponentPlan::Realtime(config) => other(crate::model::realtime::Realtime::new(
+            ComponentPlan::Realtime(config) => Box::new(crate::model::realtime::Realtime::new(
                 config,
                 seed,
                 engine.world(),
             )),
-            ComponentPlan::Fanout(config) => other(crate::model::fanout::Fanout::new(
+            ComponentPlan::Fanout(config) => Box::new(crate::model::fanout::Fanout::new(
                 config,
                 seed,
                 engine.world(),
             )),
-            ComponentPlan::IdGenerator(config) => other(
+            ComponentPlan::IdGenerator(config) => Box::new(
                 crate::model::id_generator::IdGenerator::new(config, seed, engine.world()),
             ),
         };
         engine.add(node);
     }
     if !failures.is_empty() || !random_failures.is_empty() {
-        engine.add(other(Timeline::new(seed, failures, random_failures)));
+        engine.add(Box::new(Timeline::new(seed, failures, random_failures)));
     }
     Ok(engine)
-}
-
-/// A component without a variant of its own in [`AnyNode`].
-fn other(node: impl Node + 'static) -> AnyNode {
-    AnyNode::Other(Box::new(node))
 }
 
 /// Regions, their latency matrix, data centers and where each component sits: in a data

@@ -56,6 +56,7 @@ use rand::Rng;
 use super::cache::eviction::KeyMap;
 use super::call::CallId;
 use super::dist::Distribution;
+use super::jobs::Jobs;
 use super::network::NO_REGION;
 use super::{reply, ComponentReport, Control, ModelSim, Msg, Node, NodeStats, WindowSeries, World};
 use crate::engine::rng::{stream, SimRng};
@@ -180,6 +181,15 @@ struct Job {
     position: u64,
 }
 
+impl super::jobs::Job for Job {
+    fn generation_mut(&mut self) -> &mut u32 {
+        &mut self.generation
+    }
+    fn set_free(&mut self) {
+        self.state = JobState::Free;
+    }
+}
+
 /// A write on its way to a replica.
 #[derive(Clone, Copy, Debug)]
 struct Pending {
@@ -246,8 +256,7 @@ pub struct Database {
     config: DatabaseConfig,
     nodes: Vec<DbNode>,
     master: u32,
-    jobs: Vec<Job>,
-    free_jobs: Vec<u32>,
+    jobs: Jobs<Job>,
     /// Last log position the master has applied.
     log_end: u64,
     /// Log positions not yet applied by every replica that is up, and whether each was
@@ -321,8 +330,7 @@ impl Database {
         Database {
             nodes,
             master: 0,
-            jobs: Vec::new(),
-            free_jobs: Vec::new(),
+            jobs: Jobs::default(),
             log_end: 0,
             window: VecDeque::new(),
             awaiting: VecDeque::new(),
@@ -437,25 +445,6 @@ impl Database {
         }
     }
 
-    fn new_job(&mut self, job: Job) -> u32 {
-        match self.free_jobs.pop() {
-            Some(index) => {
-                let generation = self.jobs[index as usize].generation.wrapping_add(1);
-                self.jobs[index as usize] = Job { generation, ..job };
-                index
-            }
-            None => {
-                self.jobs.push(job);
-                self.jobs.len() as u32 - 1
-            }
-        }
-    }
-
-    fn free_job(&mut self, index: u32) {
-        self.jobs[index as usize].state = JobState::Free;
-        self.free_jobs.push(index);
-    }
-
     fn fail_now(&mut self, id: CallId, now: SimTime, outcome: Outcome, sim: &mut ModelSim) {
         self.stats.requests.finish(now, now, outcome);
         reply(sim, id, outcome);
@@ -501,7 +490,7 @@ impl Database {
             self.fail_now(id, now, Outcome::Rejected, sim);
             return;
         }
-        let job = self.new_job(Job {
+        let job = self.jobs.insert(Job {
             generation: 0,
             state: JobState::Queued,
             upstream: id,
@@ -572,7 +561,7 @@ impl Database {
     fn release(&mut self, me: ComponentId, job: u32, sim: &mut ModelSim) {
         let now = sim.now();
         let node = self.jobs[job as usize].node as usize;
-        self.free_job(job);
+        self.jobs.remove(job);
         self.set_busy(node, self.nodes[node].busy - 1, now);
         self.stats.busy.decrement(now);
         while let Some((next, generation)) = self.nodes[node].waiting.pop_front() {
@@ -811,7 +800,7 @@ impl Database {
             if j.state == JobState::Free || j.node as usize != node {
                 continue;
             }
-            self.free_job(index as u32);
+            self.jobs.remove(index as u32);
             self.counters.lost_in_crashes += 1;
             self.stats.requests.finish(j.arrived, now, Outcome::Failed);
             reply(sim, j.upstream, Outcome::Failed);

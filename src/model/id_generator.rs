@@ -60,6 +60,7 @@ use rand::Rng;
 
 use super::call::CallId;
 use super::dist::Distribution;
+use super::jobs::Jobs;
 use super::network::{Place, NO_REGION};
 use super::{reply, ComponentReport, Control, ModelSim, Msg, Node, NodeStats, World};
 use crate::engine::rng::{stream, SimRng};
@@ -314,6 +315,15 @@ struct Job {
     clock_hold: bool,
 }
 
+impl super::jobs::Job for Job {
+    fn generation_mut(&mut self) -> &mut u32 {
+        &mut self.generation
+    }
+    fn set_free(&mut self) {
+        self.state = JobState::Free;
+    }
+}
+
 struct IdNode {
     up: bool,
     busy: u32,
@@ -369,8 +379,7 @@ enum Issued {
 pub struct IdGenerator {
     config: IdGeneratorConfig,
     nodes: Vec<IdNode>,
-    jobs: Vec<Job>,
-    free_jobs: Vec<u32>,
+    jobs: Jobs<Job>,
     next_node: usize,
     service_rng: SimRng,
     uuid_rng: SimRng,
@@ -428,8 +437,7 @@ impl IdGenerator {
         let name = config.name.clone();
         IdGenerator {
             nodes,
-            jobs: Vec::new(),
-            free_jobs: Vec::new(),
+            jobs: Jobs::default(),
             next_node: 0,
             service_rng: stream(seed, &name, "service"),
             uuid_rng: stream(seed, &name, "uuid"),
@@ -451,25 +459,6 @@ impl IdGenerator {
 
     pub fn config(&self) -> &IdGeneratorConfig {
         &self.config
-    }
-
-    fn new_job(&mut self, job: Job) -> u32 {
-        match self.free_jobs.pop() {
-            Some(index) => {
-                let generation = self.jobs[index as usize].generation.wrapping_add(1);
-                self.jobs[index as usize] = Job { generation, ..job };
-                index
-            }
-            None => {
-                self.jobs.push(job);
-                self.jobs.len() as u32 - 1
-            }
-        }
-    }
-
-    fn free_job(&mut self, index: u32) {
-        self.jobs[index as usize].state = JobState::Free;
-        self.free_jobs.push(index);
     }
 
     fn timer(&self, kind: u16, job: u32) -> Msg {
@@ -541,7 +530,7 @@ impl IdGenerator {
             self.fail_now(id, now, Outcome::Failed, sim);
             return;
         }
-        let job = self.new_job(Job {
+        let job = self.jobs.insert(Job {
             generation: 0,
             state: JobState::Arriving,
             upstream: id,
@@ -569,7 +558,7 @@ impl IdGenerator {
         let node = j.node as usize;
         let n = &mut self.nodes[node];
         if !n.up {
-            self.free_job(job);
+            self.jobs.remove(job);
             self.counters.failed_in_crashes += 1;
             self.stats.requests.finish(j.arrived, now, Outcome::Failed);
             reply(sim, j.upstream, Outcome::Failed);
@@ -588,7 +577,7 @@ impl IdGenerator {
             .queue_capacity
             .is_some_and(|cap| n.queued >= cap)
         {
-            self.free_job(job);
+            self.jobs.remove(job);
             self.counters.rejected_queue_full += 1;
             self.stats
                 .requests
@@ -779,7 +768,7 @@ impl IdGenerator {
         self.stats.busy.decrement(now);
         let delay = self.region_delay(self.nodes[node].region, j.region, sim);
         if delay.is_zero() {
-            self.free_job(job);
+            self.jobs.remove(job);
             self.stats.requests.finish(j.arrived, now, outcome);
             reply(sim, j.upstream, outcome);
         } else {
@@ -810,7 +799,7 @@ impl IdGenerator {
             }
             (TIMER_RETURNED, JobState::Returning) => {
                 let now = sim.now();
-                self.free_job(job);
+                self.jobs.remove(job);
                 self.stats.requests.finish(j.arrived, now, j.outcome);
                 reply(sim, j.upstream, j.outcome);
             }
@@ -884,7 +873,7 @@ impl IdGenerator {
             if !inside || j.node as usize != node {
                 continue;
             }
-            self.free_job(index as u32);
+            self.jobs.remove(index as u32);
             self.counters.failed_in_crashes += 1;
             self.stats.requests.finish(j.arrived, now, Outcome::Failed);
             reply(sim, j.upstream, Outcome::Failed);

@@ -21,6 +21,7 @@ pub mod downtime;
 pub mod failures;
 pub mod fanout;
 pub mod id_generator;
+pub mod jobs;
 pub mod keys;
 pub mod load_balancer;
 pub mod network;

@@ -147,6 +147,15 @@ pub struct Group {
     cursor: usize,
 }
 
+/// Takes the position `cursor` points at among `n` (`n > 0`) and moves the cursor to the next,
+/// wrapping around: `cursor % n`, then `(that + 1) % n`, dividing only when the cursor is out
+/// of range (the ring has shrunk) rather than twice per request.
+pub fn rotate(cursor: &mut usize, n: usize) -> usize {
+    let i = if *cursor < n { *cursor } else { *cursor % n };
+    *cursor = if i + 1 < n { i + 1 } else { 0 };
+    i
+}
+
 impl Group {
     pub fn new(config: GroupConfig) -> Self {
         let n = config.backends.len();
@@ -196,8 +205,7 @@ impl Group {
         match self.algorithm {
             Algorithm::RoundRobin => {
                 for _ in 0..n {
-                    let i = self.cursor % n;
-                    self.cursor = (i + 1) % n;
+                    let i = rotate(&mut self.cursor, n);
                     if usable(self, i) {
                         return i;
                     }
@@ -286,8 +294,7 @@ impl Group {
         score: impl Fn(&Group, usize) -> f64,
         usable: &impl Fn(&Group, usize) -> bool,
     ) -> usize {
-        let start = self.cursor % n;
-        self.cursor = (start + 1) % n;
+        let start = rotate(&mut self.cursor, n);
         let mut best: Option<(usize, f64)> = None;
         for k in 0..n {
             let i = (start + k) % n;
@@ -716,6 +723,21 @@ impl Node for LoadBalancer {
 mod tests {
     use super::*;
     use crate::engine::rng::stream;
+
+    #[test]
+    fn rotate_matches_the_modulo_rule_even_after_the_ring_shrinks() {
+        for n in 1..6usize {
+            for start in 0..12usize {
+                let (mut cursor, mut reference) = (start, start);
+                for _ in 0..20 {
+                    let expected = reference % n;
+                    reference = (expected + 1) % n;
+                    assert_eq!(rotate(&mut cursor, n), expected);
+                    assert_eq!(cursor, reference);
+                }
+            }
+        }
+    }
 
     fn group(algorithm: Algorithm, weights: &[u32]) -> Group {
         Group::new(GroupConfig {

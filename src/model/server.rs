@@ -658,8 +658,7 @@ impl ServerPool {
             return Some(hint as usize).filter(|&i| self.instances[i].present());
         }
         for _ in 0..n {
-            let i = self.next_instance % n;
-            self.next_instance = (i + 1) % n;
+            let i = super::load_balancer::rotate(&mut self.next_instance, n);
             if self.instances[i].up && self.instances[i].life == Life::InService {
                 return Some(i);
             }

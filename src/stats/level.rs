@@ -77,7 +77,11 @@ impl LevelTracker {
 
     #[inline]
     pub fn set(&mut self, now: SimTime, level: u64) {
-        self.advance_to(now);
+        // Several changes at one instant (a server's worker freed and taken again) account
+        // for the time once.
+        if now > self.last_change {
+            self.advance_to(now);
+        }
         self.level = level;
         self.peak = self.peak.max(level);
     }

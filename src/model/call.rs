@@ -64,6 +64,15 @@ impl CallDetail {
     }
 }
 
+/// What a call carries besides its request: its detail and the version of the data. Relays
+/// (load balancers, DNS, rate limiters) are transparent to both: they copy them from the call
+/// they received to the one they forward, and from the reply back to their caller's call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Carried {
+    pub detail: CallDetail,
+    pub version: u64,
+}
+
 /// No preferred instance: the callee picks one.
 pub const ANY_INSTANCE: u32 = u32::MAX;
 
@@ -169,6 +178,22 @@ impl CallTable {
 
     pub fn get_mut(&mut self, id: CallId) -> &mut Call {
         &mut self.slots[id.0 as usize]
+    }
+
+    /// What call `id` carries besides its request.
+    pub fn carried(&self, id: CallId) -> Carried {
+        let call = self.get(id);
+        Carried {
+            detail: call.detail,
+            version: call.version,
+        }
+    }
+
+    /// Sets what call `id` carries besides its request.
+    pub fn carry(&mut self, id: CallId, carried: Carried) {
+        let call = self.get_mut(id);
+        call.detail = carried.detail;
+        call.version = carried.version;
     }
 
     pub fn handle(&self, id: CallId) -> CallHandle {

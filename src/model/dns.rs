@@ -310,22 +310,14 @@ impl Dns {
                 self.sent[cell] += 1;
             }
         }
-        let (detail, version) = {
-            let c = sim.world.calls.get(relay.upstream);
-            (c.detail, c.version)
-        };
+        let carried = sim.world.calls.carried(relay.upstream);
         let forwarded = call(sim, me, component, u64::from(slot), request, ANY_INSTANCE);
-        let c = sim.world.calls.get_mut(forwarded);
-        c.detail = detail;
-        c.version = version;
+        sim.world.calls.carry(forwarded, carried);
     }
 
     fn on_reply(&mut self, id: CallId, sim: &mut ModelSim) {
         let now = sim.now();
-        let (detail, version) = {
-            let c = sim.world.calls.get(id);
-            (c.detail, c.version)
-        };
+        let carried = sim.world.calls.carried(id);
         let Some((token, _, outcome)) = take_reply(sim, id) else {
             return;
         };
@@ -352,9 +344,7 @@ impl Dns {
             }
         }
         self.stats.finish(relay.arrived, now, outcome);
-        let upstream = sim.world.calls.get_mut(relay.upstream);
-        upstream.detail = detail;
-        upstream.version = version;
+        sim.world.calls.carry(relay.upstream, carried);
         reply(sim, relay.upstream, outcome);
     }
 
@@ -370,12 +360,7 @@ impl Dns {
         probe.pending = Some(probe.sequence);
         let sequence = probe.sequence;
         let target = self.config.targets[index].component;
-        let schedule = ProbeSchedule {
-            interval: health.interval,
-            timeout: health.timeout,
-            send_timer: TIMER_PROBE_SEND,
-            timeout_timer: TIMER_PROBE_TIMEOUT,
-        };
+        let schedule = probe_schedule(health);
         probe::send(
             sim,
             me,
@@ -440,23 +425,20 @@ fn draw(rng: &mut SimRng, n: usize, total: f64, weight: impl Fn(usize) -> f64) -
     last as u16
 }
 
+/// How the DNS paces its health probes, with its own timer kinds.
+fn probe_schedule(health: DnsHealth) -> ProbeSchedule {
+    ProbeSchedule {
+        interval: health.interval,
+        timeout: health.timeout,
+        send_timer: TIMER_PROBE_SEND,
+        timeout_timer: TIMER_PROBE_TIMEOUT,
+    }
+}
+
 impl Component<Msg, World> for Dns {
     fn start(&mut self, me: ComponentId, sim: &mut ModelSim) {
-        // Stagger the first probes evenly over one interval.
-        let n = self.config.targets.len().max(1) as u64;
-        for index in 0..self.config.targets.len() {
-            let offset =
-                SimDuration::from_nanos(self.config.health.interval.as_nanos() / n * index as u64);
-            sim.schedule_in(
-                offset,
-                me,
-                Msg::Timer {
-                    kind: TIMER_PROBE_SEND,
-                    index: index as u32,
-                    generation: 0,
-                },
-            );
-        }
+        let schedule = probe_schedule(self.config.health);
+        probe::schedule_first(sim, me, self.config.targets.len(), schedule);
     }
 
     fn handle(&mut self, me: ComponentId, msg: Msg, sim: &mut ModelSim) {

@@ -447,12 +447,7 @@ impl LoadBalancer {
         }
         probe.sequence = probe.sequence.wrapping_add(1);
         probe.pending = Some(probe.sequence);
-        let schedule = ProbeSchedule {
-            interval: health.interval,
-            timeout: health.timeout,
-            send_timer: TIMER_PROBE_SEND,
-            timeout_timer: TIMER_PROBE_TIMEOUT,
-        };
+        let schedule = probe_schedule(health);
         probe::send(
             sim,
             me,
@@ -554,10 +549,7 @@ impl LoadBalancer {
                 self.relays.len() as u32 - 1
             }
         };
-        let (detail, version) = {
-            let c = sim.world.calls.get(id);
-            (c.detail, c.version)
-        };
+        let carried = sim.world.calls.carried(id);
         let forwarded = call(
             sim,
             me,
@@ -567,17 +559,12 @@ impl LoadBalancer {
             backend.instance,
         );
         // Transparent to call details and versions, both ways.
-        let c = sim.world.calls.get_mut(forwarded);
-        c.detail = detail;
-        c.version = version;
+        sim.world.calls.carry(forwarded, carried);
     }
 
     fn on_reply(&mut self, id: CallId, sim: &mut ModelSim) {
         let now = sim.now();
-        let (detail, version) = {
-            let c = sim.world.calls.get(id);
-            (c.detail, c.version)
-        };
+        let carried = sim.world.calls.carried(id);
         let Some((token, _, outcome)) = take_reply(sim, id) else {
             return;
         };
@@ -596,7 +583,7 @@ impl LoadBalancer {
         let group = &mut self.groups[relay.group as usize];
         let was_ejected = group.state[relay.backend as usize].ejected_until > now;
         // A rate limiter's 429 says the client is over its quota, not that the backend is sick.
-        let health_outcome = match detail {
+        let health_outcome = match carried.detail {
             super::call::CallDetail::RetryAfter(_) => Outcome::Succeeded,
             _ => outcome,
         };
@@ -613,10 +600,18 @@ impl LoadBalancer {
         if !relay.probe {
             self.stats.finish(relay.arrived, now, outcome);
         }
-        let upstream = sim.world.calls.get_mut(relay.upstream);
-        upstream.detail = detail;
-        upstream.version = version;
+        sim.world.calls.carry(relay.upstream, carried);
         reply(sim, relay.upstream, outcome);
+    }
+}
+
+/// How the balancer paces its active health probes, with its own timer kinds.
+fn probe_schedule(health: ActiveHealth) -> ProbeSchedule {
+    ProbeSchedule {
+        interval: health.interval,
+        timeout: health.timeout,
+        send_timer: TIMER_PROBE_SEND,
+        timeout_timer: TIMER_PROBE_TIMEOUT,
     }
 }
 
@@ -637,20 +632,7 @@ impl Component<Msg, World> for LoadBalancer {
                 });
             }
         }
-        // Stagger the first probes evenly over one interval, so they do not all leave at once.
-        let n = self.probes.len().max(1) as u64;
-        for index in 0..self.probes.len() {
-            let offset = SimDuration::from_nanos(health.interval.as_nanos() / n * index as u64);
-            sim.schedule_in(
-                offset,
-                me,
-                Msg::Timer {
-                    kind: TIMER_PROBE_SEND,
-                    index: index as u32,
-                    generation: 0,
-                },
-            );
-        }
+        probe::schedule_first(sim, me, self.probes.len(), probe_schedule(health));
     }
 
     fn handle(&mut self, me: ComponentId, msg: Msg, sim: &mut ModelSim) {

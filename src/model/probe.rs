@@ -72,3 +72,21 @@ pub fn send(
         },
     );
 }
+
+/// Sets the timers of the first probe of each of `probes` targets, staggered evenly over one
+/// interval so that they do not all leave at once.
+pub fn schedule_first(sim: &mut ModelSim, me: ComponentId, probes: usize, schedule: ProbeSchedule) {
+    let n = probes.max(1) as u64;
+    for index in 0..probes {
+        let offset = SimDuration::from_nanos(schedule.interval.as_nanos() / n * index as u64);
+        sim.schedule_in(
+            offset,
+            me,
+            Msg::Timer {
+                kind: schedule.send_timer,
+                index: index as u32,
+                generation: 0,
+            },
+        );
+    }
+}

@@ -19,7 +19,7 @@
 //! The step's progress needs no state in the server: which call a reply answers follows from
 //! its callee (cache or store) and its detail.
 
-use super::super::call::{CallDetail, CallId, Request, ANY_INSTANCE};
+use super::super::call::{CallDetail, CallId, Carried, Request, ANY_INSTANCE};
 use super::super::{call, ModelSim};
 use crate::engine::ComponentId;
 use crate::stats::Outcome;
@@ -69,9 +69,7 @@ fn open(
     version: u64,
 ) {
     let id = call(sim, me, to, token, request, ANY_INSTANCE);
-    let c = sim.world.calls.get_mut(id);
-    c.detail = detail;
-    c.version = version;
+    sim.world.calls.carry(id, Carried { detail, version });
 }
 
 impl CacheAside {

@@ -455,10 +455,7 @@ impl RateLimiter {
     }
 
     fn on_reply(&mut self, me: ComponentId, id: CallId, sim: &mut ModelSim) {
-        let (detail, version) = {
-            let c = sim.world.calls.get(id);
-            (c.detail, c.version)
-        };
+        let carried = sim.world.calls.carried(id);
         let Some((token, _, outcome)) = take_reply(sim, id) else {
             return;
         };
@@ -491,9 +488,7 @@ impl RateLimiter {
                 }
             }
             Stage::Forwarded => {
-                let upstream = sim.world.calls.get_mut(p.upstream);
-                upstream.detail = detail;
-                upstream.version = version;
+                sim.world.calls.carry(p.upstream, carried);
                 self.answer(index, outcome, sim);
             }
             Stage::Delayed | Stage::Free => {}

@@ -138,8 +138,15 @@ impl<M: Copy> EventQueue<M> {
     #[inline(never)]
     fn sift_up(&mut self, time: SimTime, seq: u64, slot: u64) {
         let key = Key { time, seq, slot };
-        let mut hole = self.heap.len();
+        let hole = self.heap.len();
         self.heap.push(key);
+        self.rise(hole, key);
+    }
+
+    /// Puts `key` in the hole at `hole`, moving the hole up past every parent that comes after
+    /// `key`.
+    #[inline(always)]
+    fn rise(&mut self, mut hole: usize, key: Key) {
         while hole > 0 {
             let parent = (hole - 1) / 2;
             if !key.before(&self.heap[parent]) {
@@ -190,15 +197,7 @@ impl<M: Copy> EventQueue<M> {
             self.heap[hole] = self.heap[child];
             hole = child;
         }
-        while hole > 0 {
-            let parent = (hole - 1) / 2;
-            if !key.before(&self.heap[parent]) {
-                break;
-            }
-            self.heap[hole] = self.heap[parent];
-            hole = parent;
-        }
-        self.heap[hole] = key;
+        self.rise(hole, key);
     }
 
     /// Removes and returns the next event, advancing the clock to its time.

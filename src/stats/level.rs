@@ -77,11 +77,7 @@ impl LevelTracker {
 
     #[inline]
     pub fn set(&mut self, now: SimTime, level: u64) {
-        // Several changes at one instant (a server's worker freed and taken again) account
-        // for the time once.
-        if now > self.last_change {
-            self.advance_to(now);
-        }
+        self.advance_to(now);
         self.level = level;
         self.peak = self.peak.max(level);
     }
@@ -97,12 +93,20 @@ impl LevelTracker {
     }
 
     /// Accounts for the time up to `now` at the current level.
+    ///
+    /// The check is inlined into every caller: several changes often come at one instant (a
+    /// server's worker freed and taken again), and only the first has time to account for.
     #[inline]
     pub fn advance_to(&mut self, now: SimTime) {
-        let start = self.last_change;
-        if now <= start {
-            return;
+        if now > self.last_change {
+            self.advance_past_last_change(now);
         }
+    }
+
+    /// [`LevelTracker::advance_to`] when the clock has moved since the last change.
+    #[inline(never)]
+    fn advance_past_last_change(&mut self, now: SimTime) {
+        let start = self.last_change;
         self.last_change = now;
         // The usual case, kept small because servers change levels several times per request:
         // past the warm-up and without time-at-level counters, `account` comes down to these

@@ -324,12 +324,15 @@ impl Group {
     ) {
         let s = &mut self.state[i];
         s.in_flight = s.in_flight.saturating_sub(1);
-        let observed = latency.as_nanos() as f64;
-        s.latency_ewma_ns = if s.latency_ewma_ns == 0.0 {
-            observed
-        } else {
-            s.latency_ewma_ns + EWMA_ALPHA * (observed - s.latency_ewma_ns)
-        };
+        // Only least response time reads the mean; the others skip the floating-point work.
+        if self.algorithm == Algorithm::LeastResponseTime {
+            let observed = latency.as_nanos() as f64;
+            s.latency_ewma_ns = if s.latency_ewma_ns == 0.0 {
+                observed
+            } else {
+                s.latency_ewma_ns + EWMA_ALPHA * (observed - s.latency_ewma_ns)
+            };
+        }
         match outcome {
             Outcome::Succeeded => s.consecutive_failures = 0,
             Outcome::Failed | Outcome::Rejected | Outcome::TimedOut => {

@@ -173,17 +173,31 @@ impl<M: Copy, W, C: Component<M, W>> Engine<M, W, C> {
             c.start(ComponentId(i as u32), &mut self.sim);
         }
         let mut next_progress = PROGRESS_EVERY;
+        // The event count at which the progress callback or the event limit is next due: one
+        // comparison per event for both.
+        let mut next_check = next_progress.min(limits.max_events);
         let reason = loop {
-            if self.events >= limits.max_events {
-                // The event limit counts only when an event would otherwise be delivered.
-                break match self.sim.queue.peek_time() {
-                    None => StopReason::Drained,
-                    Some(t) if t > limits.until => {
-                        self.sim.now = limits.until;
-                        StopReason::TimeLimit
+            if self.events >= next_check {
+                if self.events >= next_progress {
+                    next_progress += PROGRESS_EVERY;
+                    if let Some(progress) = limits.progress.as_mut() {
+                        if !progress(self.sim.now, self.events, &self.sim.world) {
+                            break StopReason::Aborted;
+                        }
                     }
-                    Some(_) => StopReason::EventLimit,
-                };
+                }
+                if self.events >= limits.max_events {
+                    // The event limit counts only when an event would otherwise be delivered.
+                    break match self.sim.queue.peek_time() {
+                        None => StopReason::Drained,
+                        Some(t) if t > limits.until => {
+                            self.sim.now = limits.until;
+                            StopReason::TimeLimit
+                        }
+                        Some(_) => StopReason::EventLimit,
+                    };
+                }
+                next_check = next_progress.min(limits.max_events);
             }
             let event = match self.sim.queue.pop_until(limits.until) {
                 Next::Event(event) => event,
@@ -198,14 +212,6 @@ impl<M: Copy, W, C: Component<M, W>> Engine<M, W, C> {
             self.components[event.target.index()].handle(event.target, event.msg, &mut self.sim);
             if self.sim.stop_requested {
                 break StopReason::Requested;
-            }
-            if self.events >= next_progress {
-                next_progress += PROGRESS_EVERY;
-                if let Some(progress) = limits.progress.as_mut() {
-                    if !progress(self.sim.now, self.events, &self.sim.world) {
-                        break StopReason::Aborted;
-                    }
-                }
             }
         };
         for (i, c) in self.components.iter_mut().enumerate() {

@@ -166,9 +166,27 @@ impl LevelTracker {
             }
             if window_mark == Some(mark) {
                 self.add_pending_to_window();
+                if self.level == 0 {
+                    self.skip_empty_windows(now.min(warmup_mark.unwrap_or(SimTime::NEVER)));
+                }
             }
         }
         self.next_mark = self.fast_path_end();
+    }
+
+    /// At level zero, moves straight to the start of the window holding `target` (a later
+    /// instant): the windows in between get nothing, and a long idle spell would otherwise be
+    /// walked window by window.
+    fn skip_empty_windows(&mut self, target: SimTime) {
+        let Some(windows) = &self.windows else {
+            return;
+        };
+        let width = windows.width_ns();
+        let start = SimTime::from_nanos(target.as_nanos() / width * width);
+        if start > self.last_change {
+            self.last_change = start;
+            self.pending_from = start;
+        }
     }
 
     /// The end of the window that holds `pending_from`, if windows are kept.

@@ -289,22 +289,17 @@ pub fn run(
         .collect();
     let cost =
         cost_plan.map(|c| c.evaluate(end.since(SimTime::ZERO + warmup).as_secs_f64(), &components));
+    // Moved out, not copied: with a latency histogram in every window, a copy would be the
+    // largest allocation of the run and set its peak memory.
+    let end_to_end_windows = {
+        let windows = &mut engine.world_mut().end_to_end.all.windows;
+        std::mem::replace(windows, Windows::new(windows.width_ns()))
+    };
     let world = engine.world();
     let e2e = &world.end_to_end;
-    let finished = e2e
-        .all
-        .windows
-        .rows()
-        .iter()
-        .map(|r| r.outcomes.total())
-        .sum::<u64>();
-    let started = e2e
-        .all
-        .windows
-        .rows()
-        .iter()
-        .map(|r| r.arrivals)
-        .sum::<u64>();
+    let rows = end_to_end_windows.rows();
+    let finished = rows.iter().map(|r| r.outcomes.total()).sum::<u64>();
+    let started = rows.iter().map(|r| r.arrivals).sum::<u64>();
     Ok(RunResult {
         scenario,
         scenario_sha256,
@@ -322,7 +317,7 @@ pub fn run(
         requests_issued: world.budget.issued,
         in_flight: started.saturating_sub(finished),
         end_to_end: RequestFigures::of(&e2e.all),
-        end_to_end_windows: e2e.all.windows.clone(),
+        end_to_end_windows,
         request_types: types
             .into_iter()
             .zip(e2e.by_type.iter().map(RequestFigures::of))

@@ -7,6 +7,7 @@
 //! ratios per window, levels as time-weighted means. All windows share one width: if a long
 //! run had to merge windows, every series is merged to the same width.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use super::RunResult;
@@ -55,8 +56,15 @@ pub fn to_csv(r: &RunResult) -> String {
             width = width.max(series.width_ns());
         }
     }
-    let mut e2e = r.end_to_end_windows.clone();
-    e2e.coarsen_to(width);
+    // Copied only when it must be coarsened: with a latency histogram in every window, the
+    // copy would be the largest allocation of the run.
+    let e2e = if r.end_to_end_windows.width_ns() >= width {
+        Cow::Borrowed(&r.end_to_end_windows)
+    } else {
+        let mut coarser = r.end_to_end_windows.clone();
+        coarser.coarsen_to(width);
+        Cow::Owned(coarser)
+    };
     let slo_good = r.slo.as_ref().map(|s| {
         let mut w = s.good_windows.clone();
         w.coarsen_to(width);

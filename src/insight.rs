@@ -38,6 +38,8 @@ const UNHEALTHY_DROP: f64 = 0.10;
 const COLLAPSED: f64 = 0.5;
 /// Seconds over which goodput and offered load are averaged before comparing them.
 const SMOOTHING_SECS: f64 = 5.0;
+/// Consecutive averages (each over `SMOOTHING_SECS`, at least) a goodput collapse must last.
+const SUSTAINED: usize = 2;
 /// Seconds given to a system to recover after its trigger, at the least.
 const GRACE_SECS: f64 = 10.0;
 
@@ -223,27 +225,51 @@ fn goodput_collapse(r: &RunResult) -> Option<Finding> {
     if windows.len() < span * 2 {
         return None;
     }
-    let mut best: Option<(f64, f64)> = None; // (goodput, offered) per second
+    let secs = span as f64 * width;
+    // Requests offered and succeeded in the `span` windows ending before `end`.
+    let counts = |end: usize| {
+        let slice = &windows[end - span..end];
+        let offered = slice.iter().map(|w| w.2).sum::<u64>() as f64;
+        let succeeded = slice.iter().map(|w| w.3).sum::<u64>() as f64;
+        (succeeded, offered)
+    };
+    // Collapsed: under half the best goodput so far, and under half of what is offered, by
+    // more than Poisson noise (4 standard deviations). A queue that keeps up finishes about as
+    // many requests as arrive, and when demand falls goodput falls with it; the best of many
+    // noisy averages, alone, would be far above the typical one.
+    let collapsed = |(succeeded, offered): (f64, f64), best: f64| {
+        succeeded < COLLAPSED * best
+            && succeeded < COLLAPSED * offered
+            && offered - succeeded > 4.0 * offered.sqrt()
+    };
+    let mut best: Option<(f64, f64)> = None; // (succeeded, offered) per span
     for i in span..=windows.len() {
-        let slice = &windows[i - span..i];
-        let secs = span as f64 * width;
-        let offered = slice.iter().map(|w| w.2).sum::<u64>() as f64 / secs;
-        let goodput = slice.iter().map(|w| w.3).sum::<u64>() as f64 / secs;
+        let now = counts(i);
         match best {
-            Some((g, o)) if offered >= 0.95 * o && goodput < COLLAPSED * g => {
+            Some((g, o)) if collapsed(now, g) => {
+                // It must last: the following averages too, SUSTAINED in all, end to end.
+                let sustained = i + (SUSTAINED - 1) * span <= windows.len()
+                    && (1..SUSTAINED).all(|k| collapsed(counts(i + k * span), g));
+                if !sustained {
+                    continue;
+                }
+                let start = windows[i - span].0;
                 return Some(Finding {
                     kind: "goodput_collapse",
                     component: None,
-                    at_s: slice[0].0,
+                    at_s: start,
                     message: format!(
-                        "goodput collapse: from t={:.0}s, {goodput:.1} successful requests/s at an \
-                         offered {offered:.1}/s, against {g:.1}/s at an offered {o:.1}/s before",
-                        slice[0].0
+                        "goodput collapse: from t={start:.0}s, {:.1} successful requests/s at \
+                         an offered {:.1}/s, against {:.1}/s at an offered {:.1}/s before",
+                        now.0 / secs,
+                        now.1 / secs,
+                        g / secs,
+                        o / secs
                     ),
                 });
             }
-            Some((g, _)) if goodput <= g => {}
-            _ => best = Some((goodput, offered)),
+            Some((g, _)) if now.0 <= g => {}
+            _ => best = Some(now),
         }
     }
     None

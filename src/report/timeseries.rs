@@ -27,14 +27,15 @@ fn row_at<R: crate::stats::Mergeable + Clone>(w: &Windows<R>, i: usize) -> R {
     w.rows().get(i).cloned().unwrap_or_default()
 }
 
-/// One component's windows, aligned to the common width.
-struct ComponentSeries {
-    requests: Windows<WindowRow>,
+/// One component's windows, aligned to the common width (borrowed from the result where they
+/// are at it already).
+struct ComponentSeries<'a> {
+    requests: Cow<'a, Windows<WindowRow>>,
     /// Busy-worker integral per window and the capacity it is out of.
-    busy: Option<(Windows<f64>, u64)>,
+    busy: Option<(Cow<'a, Windows<f64>>, u64)>,
     /// Capacity integral per window, when it changes over time.
-    capacity: Option<Windows<f64>>,
-    queue: Option<Windows<f64>>,
+    capacity: Option<Cow<'a, Windows<f64>>>,
+    queue: Option<Cow<'a, Windows<f64>>>,
     extra: Vec<WindowSeries>,
 }
 
@@ -56,20 +57,10 @@ pub fn to_csv(r: &RunResult) -> String {
             width = width.max(series.width_ns());
         }
     }
-    // Copied only when it must be coarsened: with a latency histogram in every window, the
-    // copy would be the largest allocation of the run.
-    let e2e = if r.end_to_end_windows.width_ns() >= width {
-        Cow::Borrowed(&r.end_to_end_windows)
-    } else {
-        let mut coarser = r.end_to_end_windows.clone();
-        coarser.coarsen_to(width);
-        Cow::Owned(coarser)
-    };
-    let slo_good = r.slo.as_ref().map(|s| {
-        let mut w = s.good_windows.clone();
-        w.coarsen_to(width);
-        w
-    });
+    // Borrowed unless it must be merged: with a latency histogram in every window, a copy
+    // would be the largest allocation of the run.
+    let e2e = r.end_to_end_windows.coarsened(width);
+    let slo_good = r.slo.as_ref().map(|s| s.good_windows.coarsened(width));
     let count = (r.end.as_nanos().div_ceil(width)).max(1) as usize;
     let servers: Vec<_> = r
         .components
@@ -79,21 +70,13 @@ pub fn to_csv(r: &RunResult) -> String {
     let per_component: Vec<ComponentSeries> = servers
         .iter()
         .map(|c| {
-            let mut requests = c.windows.clone();
-            requests.coarsen_to(width);
-            let busy = c.busy_windows.as_ref().map(|(b, capacity)| {
-                let mut b = b.clone();
-                b.coarsen_to(width);
-                (b, *capacity)
-            });
-            let capacity = c.capacity_windows.clone().map(|mut w| {
-                w.coarsen_to(width);
-                w
-            });
-            let queue = c.queue_windows.clone().map(|mut q| {
-                q.coarsen_to(width);
-                q
-            });
+            let requests = c.windows.coarsened(width);
+            let busy = c
+                .busy_windows
+                .as_ref()
+                .map(|(b, capacity)| (b.coarsened(width), *capacity));
+            let capacity = c.capacity_windows.as_ref().map(|w| w.coarsened(width));
+            let queue = c.queue_windows.as_ref().map(|q| q.coarsened(width));
             let extra = c
                 .extra_windows
                 .iter()

@@ -1,5 +1,7 @@
 //! Fixed-width time windows with bounded memory.
 
+use std::borrow::Cow;
+
 use crate::engine::SimTime;
 
 /// At most this many windows are kept; when a run would need more, adjacent windows are merged
@@ -136,6 +138,22 @@ impl<R: Mergeable> Windows<R> {
     pub fn coarsen_to(&mut self, width_ns: u64) {
         while self.width_ns < width_ns {
             self.double_width();
+        }
+    }
+
+    /// These windows at a width of at least `width_ns` (as [`Windows::coarsen_to`]): borrowed
+    /// when they are that wide already, else a merged copy. Rows can be large (the end-to-end
+    /// series keeps a latency histogram per window), so a copy is made only when needed.
+    pub fn coarsened(&self, width_ns: u64) -> Cow<'_, Self>
+    where
+        R: Clone,
+    {
+        if self.width_ns >= width_ns {
+            Cow::Borrowed(self)
+        } else {
+            let mut coarser = self.clone();
+            coarser.coarsen_to(width_ns);
+            Cow::Owned(coarser)
         }
     }
 

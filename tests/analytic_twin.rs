@@ -39,11 +39,7 @@ fn assert_all_agree(result: &RunResult) {
 
 #[test]
 fn mm1_twin_is_m_m_1() {
-    let mut plan = sim::scenario::load(std::path::Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/benches/scenarios/mm1.yaml"
-    )))
-    .expect("loads");
+    let mut plan = common::load_file("benches/scenarios/mm1.yaml");
     plan.requests = Some(1_000_000);
     let result = sim::run::run(plan, None).expect("runs");
     let rows = rows(&result);
@@ -172,11 +168,7 @@ fn the_twin_is_in_the_table_the_summary_and_the_report() {
 
 #[test]
 fn one_more_instance_behind_round_robin_is_e51_m_1() {
-    let plan = sim::scenario::load(std::path::Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/benches/scenarios/lb50.yaml"
-    )))
-    .expect("loads");
+    let plan = common::load_file("benches/scenarios/lb50.yaml");
     let what_ifs = sim::analytic::what_ifs(&plan);
     let more = what_ifs
         .iter()

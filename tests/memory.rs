@@ -4,19 +4,15 @@
 //! One test per file: the heap is counted by a global allocator (dhat's), and its peak is a
 //! high-water mark for the whole process, so nothing else may run beside the measurement.
 
-use std::path::Path;
-
-use sim::engine::SimDuration;
+mod common;
 
 #[global_allocator]
 static ALLOC: dhat::Alloc = dhat::Alloc;
 
 /// Runs benches/scenarios/mm1.yaml for `requests` and writes every output, as `sim run` does.
 fn run_mm1(requests: u64) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/scenarios/mm1.yaml");
-    let mut plan = sim::scenario::load(&path).unwrap_or_else(|e| panic!("{}", e.render()));
+    let mut plan = common::load_file("benches/scenarios/mm1.yaml");
     plan.requests = Some(requests);
-    plan.warmup = SimDuration::ZERO;
     let result = sim::run::run(plan, None).expect("run");
     assert_eq!(result.end_to_end.outcomes.succeeded, requests);
     let out = tempfile::tempdir().expect("temporary directory");

@@ -40,7 +40,6 @@
 mod common;
 
 use sim::analytic::queueing::erlang_c;
-use std::path::Path;
 
 use common::{component, run_yaml};
 use sim::run::RunResult;
@@ -68,11 +67,7 @@ const QUANTILE_RESOLUTION: f64 = 1.0 / 1024.0;
 
 /// Runs a file of benches/scenarios/ shortened to `requests`, with a warm-up added.
 fn bench_scenario(file: &str, requests: u64, warmup_secs: u64) -> RunResult {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("benches/scenarios")
-        .join(file);
-    let mut plan = sim::scenario::load(&path)
-        .unwrap_or_else(|e| panic!("{file} does not load:\n{}", e.render()));
+    let mut plan = common::load_file(&format!("benches/scenarios/{file}"));
     plan.requests = Some(requests);
     plan.warmup = sim::engine::SimDuration::from_secs(warmup_secs);
     sim::run::run(plan, None).expect("run")

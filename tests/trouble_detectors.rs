@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::run_file;
+use common::{load_file, run_file};
 use sim::insight::detect;
 
 fn kinds(path: &str) -> Vec<&'static str> {
@@ -49,10 +49,7 @@ fn a_busy_but_healthy_queue_has_no_goodput_collapse() {
         ("mmc.yaml", 2),
         ("mmc.yaml", 3),
     ] {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("benches/scenarios")
-            .join(file);
-        let mut plan = sim::scenario::load(&path).expect("loads");
+        let mut plan = load_file(&format!("benches/scenarios/{file}"));
         plan.requests = Some(100_000);
         plan.seed = seed;
         let result = sim::run::run(plan, None).expect("runs");
@@ -62,11 +59,7 @@ fn a_busy_but_healthy_queue_has_no_goodput_collapse() {
 
 #[test]
 fn a_stable_queue_and_a_crash_it_recovers_from_raise_nothing() {
-    let mut plan = sim::scenario::load(std::path::Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/benches/scenarios/mmc.yaml"
-    )))
-    .expect("loads");
+    let mut plan = load_file("benches/scenarios/mmc.yaml");
     plan.requests = Some(300_000);
     let result = sim::run::run(plan, None).expect("runs");
     assert_eq!(detect(&result), Vec::new());

@@ -17,12 +17,16 @@ pub fn run_yaml(yaml: &str) -> RunResult {
     sim::run::run(plan, None).expect("run")
 }
 
+/// Loads a scenario file, `path` being relative to the crate root.
+pub fn load_file(path: &str) -> sim::scenario::Plan {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    sim::scenario::load(&path)
+        .unwrap_or_else(|e| panic!("{} does not load:\n{}", path.display(), e.render()))
+}
+
 /// Loads a scenario file, `path` being relative to the crate root, and runs it.
 pub fn run_file(path: &str) -> RunResult {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
-    let plan = sim::scenario::load(&path)
-        .unwrap_or_else(|e| panic!("{} does not load:\n{}", path.display(), e.render()));
-    sim::run::run(plan, None).expect("run")
+    sim::run::run(load_file(path), None).expect("run")
 }
 
 /// A number in a component's `extra` figures, found by following the object keys of `path`.

@@ -18,12 +18,12 @@ use std::path::Path;
 
 use serde_json::{json, Map, Value};
 
+use crate::output::file::put;
 use crate::replications::{higher_is_better, Interval, HEADLINE};
 use crate::report::charts::{self, Series, TimeChart};
 use crate::report::data::{ReportData, SavedFiles};
 use crate::report::html::{escape, inline_svg, STYLE};
 use crate::report::render::column_series;
-use crate::report::write_atomically;
 use crate::run::Study;
 
 /// One design's study, with its label.
@@ -71,8 +71,33 @@ fn paired(a: &[f64], b: &[f64]) -> (f64, Option<bool>) {
     (ci.mean, significant)
 }
 
-/// The comparison table, in [`HEADLINE`] order; figures a design lacks are left out.
+/// Why the comparison's runs were cut short, if one was (a signal or a limit): its designs
+/// then stopped at different simulated times, so no winner is declared and every output says
+/// so.
+pub fn stopped_by(designs: &[Compared]) -> Option<&str> {
+    designs
+        .iter()
+        .find_map(|d| d.study.result.truncated.as_deref())
+}
+
+/// One sentence on a comparison cut short: the reason and each design's simulated time.
+pub fn stopped_note(designs: &[Compared]) -> Option<String> {
+    let reason = stopped_by(designs)?;
+    let ends: Vec<String> = designs
+        .iter()
+        .map(|d| format!("{} at {:.1}s", d.label, d.study.result.end.as_secs_f64()))
+        .collect();
+    Some(format!(
+        "STOPPED EARLY ({}): the designs were cut at different simulated times ({}), so no winner is declared",
+        reason.replace('_', " "),
+        ends.join(", ")
+    ))
+}
+
+/// The comparison table, in [`HEADLINE`] order; figures a design lacks are left out. No
+/// winner is declared when a run was cut short.
 pub fn rows(designs: &[Compared]) -> Vec<Row> {
+    let fair = stopped_by(designs).is_none();
     let mut out = Vec::new();
     for &(metric, pointer) in HEADLINE {
         let Some(all) = designs
@@ -92,7 +117,7 @@ pub fn rows(designs: &[Compared]) -> Vec<Row> {
                 (delta, significant.filter(|_| i > 0))
             })
             .collect();
-        let (winner, winner_significant) = match higher_is_better(metric) {
+        let (winner, winner_significant) = match higher_is_better(metric).filter(|_| fair) {
             Some(higher) => {
                 let mut order: Vec<usize> = (0..values.len()).collect();
                 order.sort_by(|&a, &b| {
@@ -181,6 +206,7 @@ pub fn to_json(designs: &[Compared], rows: &[Row]) -> Value {
         "sim_version": env!("CARGO_PKG_VERSION"),
         "baseline": designs.first().map(|d| d.label.clone()),
         "replications": designs.first().map_or(0, |d| d.study.summaries.len()),
+        "truncated": stopped_by(designs),
         "designs": list,
         "metrics": metrics,
     })
@@ -197,8 +223,9 @@ fn number(x: f64) -> String {
 
 /// `comparison.csv`: one row per (metric, design).
 pub fn to_csv(designs: &[Compared], rows: &[Row]) -> String {
-    let mut out =
-        String::from("metric,design,mean,ci_low,ci_high,delta,delta_relative,significant,winner\n");
+    let mut out = String::from(
+        "metric,design,mean,ci_low,ci_high,delta,delta_relative,significant,winner,truncated\n",
+    );
     for row in rows {
         for (i, d) in designs.iter().enumerate() {
             let v = &row.values[i];
@@ -206,7 +233,7 @@ pub fn to_csv(designs: &[Compared], rows: &[Row]) -> String {
             let base = row.values[0].mean;
             let _ = writeln!(
                 out,
-                "{},{},{},{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{},{},{},{}",
                 row.metric,
                 csv_field(&d.label),
                 number(v.mean),
@@ -219,7 +246,8 @@ pub fn to_csv(designs: &[Compared], rows: &[Row]) -> String {
                     String::new()
                 },
                 significant.map_or(String::new(), |s| s.to_string()),
-                row.winner == Some(i)
+                row.winner == Some(i),
+                d.study.result.truncated.as_deref().unwrap_or("")
             );
         }
     }
@@ -319,6 +347,9 @@ pub fn table(designs: &[Compared], rows: &[Row]) -> String {
             "* significant at 95% (paired t interval over the replications); n.s.: not significant\n",
         );
     }
+    if let Some(note) = stopped_note(designs) {
+        let _ = writeln!(out, "{note}");
+    }
     out
 }
 
@@ -377,11 +408,15 @@ fn comparison_charts(
 /// The comparison page.
 fn page(designs: &[Compared], rows: &[Row], charts: &[(String, String, String)]) -> String {
     let mut out = String::new();
-    let title = designs
+    let mut title = designs
         .iter()
         .map(|d| d.label.as_str())
         .collect::<Vec<_>>()
         .join(" vs ");
+    let stopped = stopped_note(designs);
+    if stopped.is_some() {
+        title = format!("STOPPED EARLY: {title}");
+    }
     let _ = write!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
@@ -404,11 +439,15 @@ fn page(designs: &[Compared], rows: &[Row], charts: &[(String, String, String)])
     let _ = writeln!(
         out,
         "<p class=\"meta\"><span>common random numbers: seeds {}</span><span>{} replication{}</span>\
-         <span>baseline {}</span></p>\n</header>",
+         <span>baseline {}</span></p>\n{}</header>",
         escape(&seeds),
         replications,
         if replications == 1 { "" } else { "s" },
-        escape(designs.first().map_or("", |d| d.label.as_str()))
+        escape(designs.first().map_or("", |d| d.label.as_str())),
+        stopped.map_or(String::new(), |note| format!(
+            "<p class=\"fail\" role=\"alert\">{}.</p>\n",
+            escape(&note)
+        ))
     );
     out.push_str("<section id=\"designs\">\n<h2>Designs</h2>\n<div class=\"table-wrap\"><table>\n<thead><tr><th scope=\"col\" class=\"text\">design</th><th scope=\"col\" class=\"text\">scenario</th><th scope=\"col\" class=\"text\">overrides</th><th scope=\"col\" class=\"text\">assertions</th></tr></thead>\n<tbody>\n");
     for d in designs {
@@ -488,9 +527,10 @@ fn page(designs: &[Compared], rows: &[Row], charts: &[(String, String, String)])
     out
 }
 
-/// Writes every output of the comparison into `dir`.
+/// Writes every output of the comparison into `dir`, a folder being prepared (see
+/// [`crate::output::OutputFolder`]): each design's run outputs in a folder of its own, then the
+/// comparison's files.
 pub fn write(designs: &[Compared], dir: &Path) -> std::io::Result<Vec<Row>> {
-    std::fs::create_dir_all(dir)?;
     let mut data = Vec::with_capacity(designs.len());
     for d in designs {
         let sub = dir.join(&d.label);
@@ -502,18 +542,17 @@ pub fn write(designs: &[Compared], dir: &Path) -> std::io::Result<Vec<Row>> {
     let mut json_text =
         serde_json::to_string_pretty(&to_json(designs, &rows)).map_err(std::io::Error::other)?;
     json_text.push('\n');
-    write_atomically(&dir.join("comparison.json"), json_text.as_bytes())?;
-    write_atomically(
+    put(&dir.join("comparison.json"), json_text.as_bytes())?;
+    put(
         &dir.join("comparison.csv"),
         to_csv(designs, &rows).as_bytes(),
     )?;
     let charts = comparison_charts(designs, &data).map_err(std::io::Error::other)?;
     let chart_dir = dir.join("charts");
-    std::fs::create_dir_all(&chart_dir)?;
     for (file, _, svg) in &charts {
-        write_atomically(&chart_dir.join(file), svg.as_bytes())?;
+        put(&chart_dir.join(file), svg.as_bytes())?;
     }
-    write_atomically(
+    put(
         &dir.join("comparison.html"),
         page(designs, &rows, &charts).as_bytes(),
     )?;

@@ -16,6 +16,7 @@ pub mod estimate;
 pub mod explain;
 pub mod insight;
 pub mod model;
+pub mod output;
 pub mod overrides;
 pub mod replications;
 pub mod report;

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::output::{OutputError, OutputFolder};
 use crate::report::data::{AssertionResult, Extra, ReportData, SavedFiles};
 use crate::run::{Design, Study};
 
@@ -37,15 +38,16 @@ pub fn file_name(k: usize, n: usize) -> String {
     format!("replications-shard-{k}-of-{n}.json")
 }
 
-/// Writes a shard of a study; returns the shard file's path.
+/// Writes a shard of a study into `dir`, a folder the shards share (none of them replaces it):
+/// the shard file, replaced in one step, and for the shard that ran replication 0 its own
+/// output folder `replication-0/`. Returns the shard file's path.
 pub fn write(
     study: &Study,
     design: &Design,
     count: u32,
     shard: (usize, usize),
     dir: &Path,
-) -> std::io::Result<PathBuf> {
-    std::fs::create_dir_all(dir)?;
+) -> Result<PathBuf, OutputError> {
     let r = &study.result;
     let file = ReplicationShard {
         scenario: r.scenario.clone(),
@@ -66,35 +68,27 @@ pub fn write(
     if study.indexes.first() == Some(&0) {
         // Replication 0's own files, without the study's sections (merge adds them).
         let first = dir.join(FIRST_DIR);
-        std::fs::create_dir_all(&first)?;
-        let mut plain = SavedFiles::of(r).map_err(std::io::Error::other)?;
+        let folder = OutputFolder::begin(&first, "run --shard")?;
+        let io = |e: std::io::Error| OutputError::io(&first, e);
+        let mut plain = SavedFiles::of(r).map_err(|e| io(std::io::Error::other(e)))?;
         plain.summary = {
-            let mut text =
-                serde_json::to_string_pretty(&study.summaries[0]).map_err(std::io::Error::other)?;
+            let mut text = serde_json::to_string_pretty(&study.summaries[0])
+                .map_err(|e| io(std::io::Error::other(e)))?;
             text.push('\n');
             text
         };
         let mut extra: Extra =
-            serde_json::from_str(&plain.report_data).map_err(std::io::Error::other)?;
+            serde_json::from_str(&plain.report_data).map_err(|e| io(std::io::Error::other(e)))?;
         extra.assertions.clear();
-        plain.report_data = extra.to_json().map_err(std::io::Error::other)?;
-        crate::report::write_atomically(
-            &first.join(crate::report::data::SUMMARY_FILE),
-            plain.summary.as_bytes(),
-        )?;
-        crate::report::write_atomically(
-            &first.join(crate::report::data::TIMESERIES_FILE),
-            plain.timeseries.as_bytes(),
-        )?;
-        crate::report::write_atomically(
-            &first.join(crate::report::data::REPORT_DATA_FILE),
-            plain.report_data.as_bytes(),
-        )?;
+        plain.report_data = extra.to_json().map_err(|e| io(std::io::Error::other(e)))?;
+        plain.put(folder.path()).map_err(io)?;
+        folder.commit()?;
     }
     let path = dir.join(file_name(shard.0, shard.1));
-    let mut text = serde_json::to_string_pretty(&file).map_err(std::io::Error::other)?;
+    let mut text = serde_json::to_string_pretty(&file)
+        .map_err(|e| OutputError::io(&path, std::io::Error::other(e)))?;
     text.push('\n');
-    crate::report::write_atomically(&path, text.as_bytes())?;
+    crate::output::write_file(&path, text.as_bytes())?;
     Ok(path)
 }
 
@@ -244,21 +238,9 @@ pub fn merge(inputs: &[PathBuf]) -> Result<(SavedFiles, Vec<crate::assertions::V
     ))
 }
 
-/// Writes merged files and redraws the report from them.
+/// Writes merged files into `dir`, a folder being prepared, and draws the report from them.
 pub fn write_merged(files: &SavedFiles, dir: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    crate::report::write_atomically(
-        &dir.join(crate::report::data::SUMMARY_FILE),
-        files.summary.as_bytes(),
-    )?;
-    crate::report::write_atomically(
-        &dir.join(crate::report::data::TIMESERIES_FILE),
-        files.timeseries.as_bytes(),
-    )?;
-    crate::report::write_atomically(
-        &dir.join(crate::report::data::REPORT_DATA_FILE),
-        files.report_data.as_bytes(),
-    )?;
+    files.put(dir)?;
     let data = ReportData::parse(files, dir).map_err(std::io::Error::other)?;
     crate::report::render::write_report(&data, dir)
 }

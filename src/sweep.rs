@@ -14,10 +14,10 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::output::file::put;
 use crate::replications::intervals;
 use crate::report::charts::{self, Series};
 use crate::report::html::{escape, inline_svg, STYLE};
-use crate::report::write_atomically;
 use crate::run::Study;
 
 /// Most grid points of one sweep.
@@ -361,7 +361,11 @@ fn sweep_charts(
 
 fn page(meta: &Meta, records: &[Record], charts: &[(String, String)], interrupted: bool) -> String {
     let mut out = String::new();
-    let title = format!("{} sweep", meta.scenario);
+    let title = if interrupted {
+        format!("INTERRUPTED: {} sweep", meta.scenario)
+    } else {
+        format!("{} sweep", meta.scenario)
+    };
     let _ = write!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
@@ -431,16 +435,15 @@ fn page(meta: &Meta, records: &[Record], charts: &[(String, String)], interrupte
     out
 }
 
-/// Writes `sweep.json`, `sweep.csv`, `charts/*.svg` and `sweep.html` into `dir`. `records`
-/// must be in point order; `interrupted` marks a sweep stopped by Ctrl-C (the points that did
-/// not run are missing).
+/// Writes `sweep.json`, `sweep.csv`, `charts/*.svg` and `sweep.html` into `dir`, a folder being
+/// prepared (see [`crate::output::OutputFolder`]). `records` must be in point order;
+/// `interrupted` marks a sweep stopped by a signal (the points that did not run are missing).
 pub fn write(
     meta: &Meta,
     records: &[Record],
     interrupted: bool,
     dir: &Path,
 ) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
     let json = serde_json::json!({
         "sim_version": env!("CARGO_PKG_VERSION"),
         "meta": meta,
@@ -449,27 +452,27 @@ pub fn write(
     });
     let mut text = serde_json::to_string_pretty(&json).map_err(std::io::Error::other)?;
     text.push('\n');
-    write_atomically(&dir.join("sweep.json"), text.as_bytes())?;
-    write_atomically(&dir.join("sweep.csv"), to_csv(meta, records).as_bytes())?;
+    put(&dir.join("sweep.json"), text.as_bytes())?;
+    put(&dir.join("sweep.csv"), to_csv(meta, records).as_bytes())?;
     let charts = sweep_charts(meta, records).map_err(std::io::Error::other)?;
     let chart_dir = dir.join("charts");
-    std::fs::create_dir_all(&chart_dir)?;
     for (file, svg) in &charts {
-        write_atomically(&chart_dir.join(file), svg.as_bytes())?;
+        put(&chart_dir.join(file), svg.as_bytes())?;
     }
-    write_atomically(
+    put(
         &dir.join("sweep.html"),
         page(meta, records, &charts, interrupted).as_bytes(),
     )
 }
 
-/// Writes one shard's records.
-pub fn write_shard(file: &ShardFile, dir: &Path) -> std::io::Result<PathBuf> {
-    std::fs::create_dir_all(dir)?;
+/// Writes one shard's records into `dir`, a folder the shards share (none of them replaces it);
+/// the shard file itself is replaced in one step.
+pub fn write_shard(file: &ShardFile, dir: &Path) -> Result<PathBuf, crate::output::OutputError> {
     let path = dir.join(shard_file_name(file.shard.0, file.shard.1));
-    let mut text = serde_json::to_string_pretty(file).map_err(std::io::Error::other)?;
+    let mut text = serde_json::to_string_pretty(file)
+        .map_err(|e| crate::output::OutputError::io(&path, std::io::Error::other(e)))?;
     text.push('\n');
-    write_atomically(&path, text.as_bytes())?;
+    crate::output::write_file(&path, text.as_bytes())?;
     Ok(path)
 }
 

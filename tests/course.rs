@@ -360,7 +360,8 @@ fn sim_course_writes_the_steps_of_a_folder_and_their_charts() {
             "01-one-server/latency.svg",
             "01b-two-servers/backends-lb.svg",
             "01b-two-servers/utilisation.svg",
-            "02-bigger/utilisation.svg"
+            "02-bigger/utilisation.svg",
+            "sim-manifest.json"
         ]
     );
     // Deterministic: a second run writes the same bytes.

@@ -13,11 +13,13 @@ use std::time::Instant;
 
 use serde_json::{json, Value};
 
-use super::{catch_interrupts, stop_check, EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK};
-use super::{EXIT_ASSERTION_FAILED, EXIT_OUTPUT_FAILED};
+use super::{catch_interrupts, output_failed, stop_check, stopped_exit_code};
+use super::{EXIT_ASSERTION_FAILED, EXIT_BAD_INPUT, EXIT_OK};
 use crate::assertions::judge_all;
 use crate::cost::HOURS_PER_MONTH;
 use crate::engine::SimDuration;
+use crate::output::file::put;
+use crate::output::{folder_name, OutputError, OutputFolder};
 use crate::run::{study, Design, Overrides, StudyOptions};
 use crate::scenario::validate::{ComponentPlan, Plan};
 use crate::sweep::Param;
@@ -68,35 +70,42 @@ pub fn command(args: CheapestArgs) -> i32 {
     let base = match Design::read(&args.scenario) {
         Ok(d) => d,
         Err(e) => {
-            eprint!("{}", e.render());
+            say_err_raw!("{}", e.render());
             return EXIT_BAD_INPUT;
         }
     };
     let plan = match base.plan() {
         Ok(p) => p,
         Err(e) => {
-            eprint!("{}", e.render());
+            say_err_raw!("{}", e.render());
             return EXIT_BAD_INPUT;
         }
     };
     if plan.cost.is_none() {
-        eprintln!(
+        say_err!(
             "error: {}: --cheapest needs prices: add a 'cost' section (e.g. cost: {{components: {{web: {{per_hour: 0.10}}}}}})",
             base.path
         );
         return EXIT_BAD_INPUT;
     }
     if args.params.is_empty() {
-        eprintln!("error: --cheapest needs the designs to choose from: give --param PATH=VALUES (e.g. --param web.instances=1..8)");
+        say_err!("error: --cheapest needs the designs to choose from: give --param PATH=VALUES (e.g. --param web.instances=1..8)");
         return EXIT_BAD_INPUT;
     }
     let Some(checks) = super::studies::slo_checks(&plan, &base.path, "--cheapest") else {
         return EXIT_BAD_INPUT;
     };
+    let dir = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from("output").join(format!("cheapest-{}", folder_name(&base.default_name)))
+    });
+    let folder = match OutputFolder::begin(&dir, "capacity --cheapest") {
+        Ok(f) => f,
+        Err(e) => return output_failed(&e, &format!("to {}", dir.display())),
+    };
     let grid = match crate::sweep::grid(&args.params) {
         Ok(g) => g,
         Err(e) => {
-            eprintln!("error: {e}");
+            say_err!("error: {e}");
             return EXIT_BAD_INPUT;
         }
     };
@@ -123,14 +132,14 @@ pub fn command(args: CheapestArgs) -> i32 {
         let design = match base.with(&label.join(" "), &changes) {
             Ok(d) => d,
             Err(e) => {
-                eprint!("{}", e.render());
+                say_err_raw!("{}", e.render());
                 return EXIT_BAD_INPUT;
             }
         };
         let floor = match design.plan() {
             Ok(p) => price_floor(&p).unwrap_or(0.0),
             Err(e) => {
-                eprint!("{}", e.render());
+                say_err_raw!("{}", e.render());
                 return EXIT_BAD_INPUT;
             }
         };
@@ -154,6 +163,8 @@ pub fn command(args: CheapestArgs) -> i32 {
     let done = || {};
     let mut tried: Vec<Tried> = Vec::new();
     let mut best: Option<usize> = None;
+    // Why the search stopped before its end, if it did: a design cut short is not judged.
+    let mut stopped_by: Option<String> = None;
     for &i in &order {
         let (values, design, floor) = &designs[i];
         if let Some(b) = best {
@@ -173,12 +184,13 @@ pub fn command(args: CheapestArgs) -> i32 {
         ) {
             Ok(s) => s,
             Err(e) => {
-                eprint!("{}", e.render());
+                say_err_raw!("{}", e.render());
                 return EXIT_BAD_INPUT;
             }
         };
-        if s.result.truncated.as_deref() == Some("interrupted") {
-            return EXIT_INTERRUPTED;
+        if let Some(reason) = &s.result.truncated {
+            stopped_by = Some(reason.clone());
+            break;
         }
         let refs: Vec<&Value> = s.summaries.iter().collect();
         let mut verdicts = s.result.assertions.clone();
@@ -212,12 +224,6 @@ pub fn command(args: CheapestArgs) -> i32 {
             best = Some(tried.len() - 1);
         }
     }
-    let dir = args.out.clone().unwrap_or_else(|| {
-        PathBuf::from("output").join(format!(
-            "cheapest-{}",
-            super::studies::label(&base.default_name)
-        ))
-    });
     let params: Vec<&str> = args.params.iter().map(|p| p.path.as_str()).collect();
     let json = json!({
         "sim_version": env!("CARGO_PKG_VERSION"),
@@ -228,6 +234,7 @@ pub fn command(args: CheapestArgs) -> i32 {
         "method": "branch and bound over the grid: designs run in order of their price floor (instance and memory prices, autoscaled pools at min); the search stops at the first design whose floor is at or above the cheapest passing design's monthly cost",
         "params": params,
         "designs": designs.len(),
+        "truncated": stopped_by,
         "cheapest": best.map(|b| json!({
             "values": tried[b].values,
             "cost_per_month": tried[b].cost,
@@ -240,14 +247,35 @@ pub fn command(args: CheapestArgs) -> i32 {
             "failure": t.failure,
         })).collect::<Vec<_>>(),
     });
-    let written = std::fs::create_dir_all(&dir).and_then(|()| {
-        let mut text = serde_json::to_string_pretty(&json).map_err(std::io::Error::other)?;
-        text.push('\n');
-        crate::report::write_atomically(&dir.join("cheapest.json"), text.as_bytes())
-    });
+    let written = serde_json::to_string_pretty(&json)
+        .map_err(std::io::Error::other)
+        .and_then(|mut text| {
+            text.push('\n');
+            put(&folder.path().join("cheapest.json"), text.as_bytes())
+        })
+        .map_err(|e| OutputError::io(&dir, e))
+        .and_then(|()| folder.commit());
     if let Err(e) = written {
-        eprintln!("error: cannot write to {}: {e}", dir.display());
-        return EXIT_OUTPUT_FAILED;
+        return output_failed(&e, &format!("to {}", dir.display()));
+    }
+    if let Some(reason) = &stopped_by {
+        say_err!(
+            "cheapest: the search stopped early ({reason}) after {} of {} designs; {}",
+            tried.len(),
+            designs.len(),
+            match best {
+                Some(b) => format!(
+                    "the cheapest that passed so far costs {:.2} {currency}/month, and a cheaper one may not have been run",
+                    tried[b].cost
+                ),
+                None => "none of those run meets every check".to_string(),
+            }
+        );
+        say_err!(
+            "results (marked truncated) in {}",
+            dir.join("cheapest.json").display()
+        );
+        return stopped_exit_code(reason);
     }
     match best {
         Some(b) => {
@@ -270,7 +298,7 @@ pub fn command(args: CheapestArgs) -> i32 {
             EXIT_OK
         }
         None => {
-            eprintln!(
+            say_err!(
                 "cheapest: none of the {} designs meets every check",
                 designs.len()
             );

@@ -2,8 +2,13 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{EXIT_ASSERTION_FAILED, EXIT_BAD_INPUT, EXIT_OK, EXIT_OUTPUT_FAILED};
+use std::time::Instant;
+
+use super::{catch_interrupts, output_failed, signals, stop_check};
+use super::{EXIT_ASSERTION_FAILED, EXIT_BAD_INPUT, EXIT_OK};
 use crate::course::{self, ScenarioFile, StepReport};
+use crate::output::file::put;
+use crate::output::{self, OutputFolder};
 use crate::run::{Design, Overrides, StudyOptions};
 
 /// A step's report and its charts (path under the image folder, SVG text), or the rendered
@@ -16,7 +21,7 @@ const DESCRIPTION_CHARS: usize = 100;
 fn files_of(dir: &Path) -> Result<Vec<ScenarioFile>, i32> {
     match course::scenario_files(dir) {
         Ok(files) if files.is_empty() => {
-            eprintln!(
+            say_err!(
                 "error: {}: no scenario files (.yaml) in this folder",
                 dir.display()
             );
@@ -24,9 +29,9 @@ fn files_of(dir: &Path) -> Result<Vec<ScenarioFile>, i32> {
         }
         Ok(files) => Ok(files),
         Err(e) => {
-            eprintln!("error: {}: cannot read the folder: {e}", dir.display());
+            say_err!("error: {}: cannot read the folder: {e}", dir.display());
             if e.kind() == std::io::ErrorKind::NotFound {
-                eprintln!("help: give the folder of the scenarios: sim list DIR");
+                say_err!("help: give the folder of the scenarios: sim list DIR");
             }
             Err(EXIT_BAD_INPUT)
         }
@@ -86,7 +91,7 @@ pub fn explain_command(path: &Path) -> i32 {
     let plan = match crate::scenario::load(path) {
         Ok(plan) => plan,
         Err(e) => {
-            eprint!("{}", e.render());
+            say_err_raw!("{}", e.render());
             return EXIT_BAD_INPUT;
         }
     };
@@ -95,7 +100,7 @@ pub fn explain_command(path: &Path) -> i32 {
         .ok()
         .and_then(|text| serde_saphyr::from_str::<serde_json::Value>(&text).ok());
     let Some(doc) = doc else {
-        eprintln!("error: {}: cannot read the scenario", path.display());
+        say_err!("error: {}: cannot read the scenario", path.display());
         return EXIT_BAD_INPUT;
     };
     say_raw!(
@@ -117,24 +122,46 @@ pub fn course_command(dir: &Path, out: &Path, quiet: bool) -> i32 {
     };
     let steps: Vec<&ScenarioFile> = files.iter().filter(|f| f.step.is_some()).collect();
     if steps.is_empty() {
-        eprintln!(
+        say_err!(
             "error: {}: no course steps (files named NN-name.yaml)",
             dir.display()
         );
         return EXIT_BAD_INPUT;
     }
-    let overrides = Overrides::default();
-    let stop = || None;
-    let done = || {};
-    let runs: Vec<StepRun> = steps
-        .par_iter()
-        .map(|f| run_step(f, &overrides, &stop, &done))
-        .collect();
+    // The course is Markdown, and its charts go into the folder named like it without `.md`.
+    if out.extension().and_then(|e| e.to_str()) != Some("md") {
+        say_err!(
+            "error: --out {}: the course is written as Markdown, beside a folder of its charts named like it\nhelp: give a file name ending in .md, e.g. --out docs/course.md",
+            out.display()
+        );
+        return EXIT_BAD_INPUT;
+    }
     let images_dir: PathBuf = out.with_extension("");
     let images_name = images_dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "course".to_string());
+    if let Err(e) = output::check_file_target(out) {
+        return output_failed(&e, &out.display().to_string());
+    }
+    let images = match OutputFolder::begin(&images_dir, "course") {
+        Ok(f) => f,
+        Err(e) => return output_failed(&e, &format!("the charts to {}", images_dir.display())),
+    };
+    let overrides = Overrides::default();
+    catch_interrupts();
+    let stop = stop_check(Instant::now(), None);
+    let done = || {};
+    let runs: Vec<StepRun> = steps
+        .par_iter()
+        .map(|f| run_step(f, &overrides, &stop, &done))
+        .collect();
+    // A course is written whole or not at all: an interrupted step's numbers would be read as
+    // the step's.
+    if signals::stop_asked() {
+        say_err!("interrupted: the course was not written");
+        return signals::exit_code();
+    }
     let mut code = EXIT_OK;
     let mut reports = Vec::new();
     let mut svgs = Vec::new();
@@ -155,9 +182,11 @@ pub fn course_command(dir: &Path, out: &Path, quiet: bool) -> i32 {
                     );
                 }
                 for v in report.assertions.iter().filter(|v| !v.passed) {
-                    eprintln!(
+                    say_err!(
                         "assertion FAILED  {}: {}: {}",
-                        report.file, v.text, v.message
+                        report.file,
+                        v.text,
+                        v.message
                     );
                     code = code.max(EXIT_ASSERTION_FAILED);
                 }
@@ -165,7 +194,7 @@ pub fn course_command(dir: &Path, out: &Path, quiet: bool) -> i32 {
                 reports.push(report);
             }
             Err(message) => {
-                eprint!("{message}");
+                say_err_raw!("{message}");
                 code = EXIT_BAD_INPUT;
             }
         }
@@ -174,26 +203,14 @@ pub fn course_command(dir: &Path, out: &Path, quiet: bool) -> i32 {
         return code;
     }
     let text = course::markdown(&reports, &images_name);
-    let written = (|| -> std::io::Result<()> {
-        if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)?;
-        }
-        // The image folder holds exactly the charts of this course.
-        if images_dir.is_dir() {
-            std::fs::remove_dir_all(&images_dir)?;
-        }
-        for (file, svg) in &svgs {
-            let path = images_dir.join(file);
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent)?;
-            }
-            crate::report::write_atomically(&path, svg.as_bytes())?;
-        }
-        crate::report::write_atomically(out, text.as_bytes())
-    })();
+    let written = svgs
+        .iter()
+        .try_for_each(|(file, svg)| put(&images.path().join(file), svg.as_bytes()))
+        .map_err(|e| output::OutputError::io(&images_dir, e))
+        .and_then(|()| images.commit())
+        .and_then(|()| output::write_file(out, text.as_bytes()));
     if let Err(e) = written {
-        eprintln!("error: cannot write the course to {}: {e}", out.display());
-        return EXIT_OUTPUT_FAILED;
+        return output_failed(&e, &format!("the course to {}", out.display()));
     }
     if !quiet {
         say!(

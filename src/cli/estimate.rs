@@ -16,7 +16,7 @@ pub fn estimate_command(
     let mut plan = match crate::scenario::load(path) {
         Ok(plan) => plan,
         Err(e) => {
-            eprint!("{}", e.render());
+            say_err_raw!("{}", e.render());
             return EXIT_BAD_INPUT;
         }
     };
@@ -41,7 +41,7 @@ pub fn estimate_command(
         let result = match crate::run::run(plan, None) {
             Ok(r) => r,
             Err(e) => {
-                eprintln!("error: {}: {e}", path.display());
+                say_err!("error: {}: {e}", path.display());
                 return EXIT_BAD_INPUT;
             }
         };
@@ -67,7 +67,7 @@ pub fn estimate_command(
                 EXIT_OK
             }
             Err(e) => {
-                eprintln!("error: cannot render the estimate: {e}");
+                say_err!("error: cannot render the estimate: {e}");
                 EXIT_OUTPUT_FAILED
             }
         };

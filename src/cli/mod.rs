@@ -4,40 +4,55 @@
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::engine::SimDuration;
+use crate::output::{self, OutputFolder};
 use crate::report;
 use crate::run::{Design, Overrides, StudyOptions};
 use crate::scenario::{self, units};
 
-/// Writes a line to stdout, ignoring errors: a closed pipe (`sim run ... | head`) must not
-/// turn into a panic; the results are already on disk.
+/// Writes a line to stdout. A failure is remembered and reported when the command ends
+/// (exit 3); a closed pipe (`sim run ... | head`) ends the output quietly. Never panics.
 macro_rules! say {
-    () => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout().lock());
-    }};
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
-    }};
+    () => {
+        $crate::output::stdout::print(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::output::stdout::print(format_args!("{}\n", format_args!($($arg)*)))
+    };
 }
 
 /// Like [`say!`] without the newline.
 macro_rules! say_raw {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = write!(std::io::stdout().lock(), $($arg)*);
-    }};
+    ($($arg:tt)*) => {
+        $crate::output::stdout::print(format_args!($($arg)*))
+    };
+}
+
+/// Writes a line to stderr; unlike `eprintln!`, never panics (a full disk behind `2>`).
+macro_rules! say_err {
+    () => {
+        $crate::output::stdout::print_err(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::output::stdout::print_err(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// Like [`say_err!`] without the newline.
+macro_rules! say_err_raw {
+    ($($arg:tt)*) => {
+        $crate::output::stdout::print_err(format_args!($($arg)*))
+    };
 }
 
 mod cheapest;
 mod course;
 mod estimate;
+mod signals;
 mod studies;
 
 pub const EXIT_OK: i32 = 0;
@@ -47,8 +62,10 @@ pub const EXIT_BAD_INPUT: i32 = 2;
 pub const EXIT_OUTPUT_FAILED: i32 = 3;
 /// The run stopped at --max-events or --max-wall; its results are written, marked truncated.
 pub const EXIT_TRUNCATED: i32 = 4;
-/// Interrupted by Ctrl-C; the results so far are written, marked interrupted.
+/// Interrupted by Ctrl-C (SIGINT); the results so far are written, marked interrupted.
 pub const EXIT_INTERRUPTED: i32 = 130;
+/// Stopped by SIGTERM; the results so far are written, marked interrupted.
+pub const EXIT_TERMINATED: i32 = 143;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -341,6 +358,23 @@ fn parse_requests_arg(text: &str) -> Result<u64, String> {
 
 /// Entry point; returns the process exit code.
 pub fn main() -> i32 {
+    let code = dispatch();
+    match output::stdout::finish() {
+        Ok(()) => code,
+        Err(e) => {
+            say_err!("error: cannot write to standard output: {e}");
+            // Lost results outrank a failed assertion or a truncation, not a refusal or a
+            // signal.
+            match code {
+                EXIT_OK | EXIT_ASSERTION_FAILED | EXIT_TRUNCATED => EXIT_OUTPUT_FAILED,
+                other => other,
+            }
+        }
+    }
+}
+
+/// Parses the command line and runs the command.
+fn dispatch() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -499,7 +533,7 @@ pub fn main() -> i32 {
                     EXIT_OK
                 }
                 Err(e) => {
-                    eprintln!("error: cannot render the schema: {e}");
+                    say_err!("error: cannot render the schema: {e}");
                     EXIT_OUTPUT_FAILED
                 }
             }
@@ -527,7 +561,7 @@ fn validate_command(paths: &[PathBuf]) -> i32 {
                 plan.components.len()
             ),
             Err(e) => {
-                eprint!("{}", e.render());
+                say_err_raw!("{}", e.render());
                 code = EXIT_BAD_INPUT;
             }
         }
@@ -540,9 +574,9 @@ fn report_command(dir: &Path) -> i32 {
     let data = match report::data::ReportData::load(dir) {
         Ok(data) => data,
         Err(e) => {
-            eprintln!("error: {e}");
+            say_err!("error: {e}");
             if e.is_missing() {
-                eprintln!(
+                say_err!(
                     "help: give a directory written by `sim run` (it holds {}, {} and {})",
                     report::data::SUMMARY_FILE,
                     report::data::TIMESERIES_FILE,
@@ -552,9 +586,20 @@ fn report_command(dir: &Path) -> i32 {
             return EXIT_BAD_INPUT;
         }
     };
-    if let Err(e) = report::render::write_report(&data, dir) {
-        eprintln!("error: cannot write the report to {}: {e}", dir.display());
-        return EXIT_OUTPUT_FAILED;
+    // The folder is replaced whole: the data files are carried over, the charts and the page
+    // drawn anew.
+    let drawn = |file: &str| {
+        file == report::render::REPORT_FILE
+            || file.starts_with(&format!("{}/", report::render::CHARTS_DIR))
+    };
+    let written = OutputFolder::begin(dir, "report").and_then(|folder| {
+        folder.carry_over(|file| !drawn(file))?;
+        report::render::write_report(&data, folder.path())
+            .map_err(|e| output::OutputError::io(dir, e))?;
+        folder.commit()
+    });
+    if let Err(e) = written {
+        return output_failed(&e, &format!("the report to {}", dir.display()));
     }
     say!(
         "report in {}",
@@ -577,23 +622,20 @@ struct RunOptions {
     shard: Option<(usize, usize)>,
 }
 
-/// Set by the Ctrl-C handler; runs stop at their next progress check.
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
-
-/// Installs the Ctrl-C handler: runs stop cleanly and write their results marked interrupted.
-/// A second handler cannot be installed (tests run several commands in one process); then
-/// Ctrl-C keeps its default behaviour.
+/// Installs the SIGINT and SIGTERM handlers: runs stop cleanly and write their results marked
+/// interrupted. Only commands that check [`stop_check`] install them; the others keep the
+/// signals' default behaviour (the process ends at once).
 fn catch_interrupts() {
-    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
+    signals::catch();
 }
 
-/// The stop check of a study: Ctrl-C, then the wall-clock limit.
+/// The stop check of a study: Ctrl-C or SIGTERM, then the wall-clock limit.
 fn stop_check(
     started: Instant,
     max_wall: Option<SimDuration>,
 ) -> impl Fn() -> Option<&'static str> + Sync {
     move || {
-        if INTERRUPTED.load(Ordering::SeqCst) {
+        if signals::stop_asked() {
             Some("interrupted")
         } else if max_wall
             .is_some_and(|limit| started.elapsed().as_secs_f64() >= limit.as_secs_f64())
@@ -605,13 +647,37 @@ fn stop_check(
     }
 }
 
+/// The exit code of results cut short for `reason` (`stopped_by`): 130 or 143 for a signal,
+/// 4 for a limit.
+fn stopped_exit_code(reason: &str) -> i32 {
+    if reason == "interrupted" {
+        signals::exit_code()
+    } else {
+        EXIT_TRUNCATED
+    }
+}
+
 /// Exit code of a finished study: interrupted, truncated, failed assertion, success.
 fn study_exit_code(result: &crate::run::RunResult) -> i32 {
     match result.truncated.as_deref() {
-        Some("interrupted") => EXIT_INTERRUPTED,
-        Some(_) => EXIT_TRUNCATED,
+        Some(reason) => stopped_exit_code(reason),
         None if result.assertions.iter().any(|v| !v.passed) => EXIT_ASSERTION_FAILED,
         None => EXIT_OK,
+    }
+}
+
+/// Says why an output could not be written; returns the exit code: 2 when sim refused the place
+/// (it would delete what it did not write), 3 when writing failed.
+fn output_failed(e: &output::OutputError, what: &str) -> i32 {
+    if e.is_refusal() {
+        say_err_raw!("{e}");
+        if !e.to_string().ends_with('\n') {
+            say_err!();
+        }
+        EXIT_BAD_INPUT
+    } else {
+        say_err!("error: cannot write {what}: {e}");
+        EXIT_OUTPUT_FAILED
     }
 }
 
@@ -627,18 +693,35 @@ fn run_command(path: &Path, overrides: &Overrides, out: Option<&Path>, options: 
     let design = match Design::read(path) {
         Ok(d) => d,
         Err(e) => {
-            eprint!("{}", e.render());
+            say_err_raw!("{}", e.render());
             return EXIT_BAD_INPUT;
         }
     };
     let name = match design.plan() {
         Ok(plan) => plan.name,
         Err(e) => {
-            eprint!("{}", e.render());
+            say_err_raw!("{}", e.render());
             return EXIT_BAD_INPUT;
         }
     };
-    let out_dir = out.map_or_else(|| PathBuf::from("output").join(&name), Path::to_path_buf);
+    let out_dir = out.map_or_else(
+        || PathBuf::from("output").join(output::folder_name(&name)),
+        Path::to_path_buf,
+    );
+    // Checked before the run, so a refused place costs nothing. A shard writes one file into
+    // a folder it shares with the other shards instead.
+    let folder = match shard {
+        Some(_) => None,
+        None => match OutputFolder::begin(&out_dir, "run") {
+            Ok(f) => Some(f),
+            Err(e) => return output_failed(&e, &format!("results to {}", out_dir.display())),
+        },
+    };
+    if let Some(file) = &junit {
+        if let Err(e) = output::check_file_target(file) {
+            return output_failed(&e, &file.display().to_string());
+        }
+    }
     let bar = progress_bar(quiet, replications.unwrap_or(1).into());
     let started = Instant::now();
     catch_interrupts();
@@ -669,18 +752,18 @@ fn run_command(path: &Path, overrides: &Overrides, out: Option<&Path>, options: 
     let study = match study {
         Ok(s) => s,
         Err(e) => {
-            eprint!("{}", e.render());
+            say_err_raw!("{}", e.render());
             return EXIT_BAD_INPUT;
         }
     };
     let result = &study.result;
-    if let Some(shard) = shard {
+    let Some(folder) = folder else {
+        let shard = shard.unwrap_or((1, 1));
         let count = replications.unwrap_or(1);
-        let code = match result.truncated.as_deref() {
-            Some("interrupted") => EXIT_INTERRUPTED,
-            Some(_) => EXIT_TRUNCATED,
-            None => EXIT_OK,
-        };
+        let code = result
+            .truncated
+            .as_deref()
+            .map_or(EXIT_OK, stopped_exit_code);
         return match crate::shards::write(&study, &design, count, shard, &out_dir) {
             Ok(file) => {
                 if !quiet {
@@ -694,29 +777,20 @@ fn run_command(path: &Path, overrides: &Overrides, out: Option<&Path>, options: 
                 }
                 code
             }
-            Err(e) => {
-                eprintln!(
-                    "error: cannot write the shard to {}: {e}",
-                    out_dir.display()
-                );
-                EXIT_OUTPUT_FAILED
-            }
+            Err(e) => output_failed(&e, &format!("the shard to {}", out_dir.display())),
         };
-    }
+    };
     let code = study_exit_code(result);
     let wall = started.elapsed().as_secs_f64();
-    if let Err(e) = report::write_outputs(result, &out_dir) {
-        eprintln!("error: cannot write results to {}: {e}", out_dir.display());
-        return EXIT_OUTPUT_FAILED;
-    }
-    if overrides.trace.is_some() {
-        if let Err(e) = report::trace::write(result, &out_dir) {
-            eprintln!(
-                "error: cannot write trace.json to {}: {e}",
-                out_dir.display()
-            );
-            return EXIT_OUTPUT_FAILED;
-        }
+    let written = report::write_outputs(result, folder.path())
+        .and_then(|()| match overrides.trace {
+            Some(_) => report::trace::write(result, folder.path()).map(|_| ()),
+            None => Ok(()),
+        })
+        .map_err(|e| output::OutputError::io(&out_dir, e))
+        .and_then(|()| folder.commit());
+    if let Err(e) = written {
+        return output_failed(&e, &format!("results to {}", out_dir.display()));
     }
     if let Some(file) = &junit {
         if let Err(code) = write_junit(file, &[junit_suite(&design.path, Ok(result))]) {
@@ -731,7 +805,7 @@ fn run_command(path: &Path, overrides: &Overrides, out: Option<&Path>, options: 
                 code
             }
             Err(e) => {
-                eprintln!("error: cannot render summary.json: {e}");
+                say_err!("error: cannot render summary.json: {e}");
                 EXIT_OUTPUT_FAILED
             }
         };
@@ -775,7 +849,7 @@ fn print_verdicts(path: &str, verdicts: &[crate::assertions::Verdict]) {
         if v.passed {
             say!("assertion ok      {}: {}", v.text, v.message);
         } else {
-            eprintln!("assertion FAILED  {path}: {}: {}", v.text, v.message);
+            say_err!("assertion FAILED  {path}: {}: {}", v.text, v.message);
         }
     }
 }
@@ -834,22 +908,18 @@ fn junit_suite(
 
 fn write_junit(file: &Path, suites: &[report::junit::Suite]) -> Result<(), i32> {
     let xml = report::junit::to_xml(suites);
-    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
-        if let Err(e) = std::fs::create_dir_all(dir) {
-            eprintln!("error: cannot create {}: {e}", dir.display());
-            return Err(EXIT_OUTPUT_FAILED);
-        }
-    }
-    report::write_atomically(file, xml.as_bytes()).map_err(|e| {
-        eprintln!("error: cannot write {}: {e}", file.display());
-        EXIT_OUTPUT_FAILED
-    })
+    output::write_file(file, xml.as_bytes())
+        .map_err(|e| output_failed(&e, &file.display().to_string()))
 }
 
 /// `sim check`: runs every scenario (in parallel), judges its assertions, prints the verdicts
 /// in argument order and exits 1 if any failed.
 fn check_command(paths: &[PathBuf], overrides: &Overrides, options: CheckOptions) -> i32 {
     use rayon::prelude::*;
+    let mut folders = match check_folders(paths, options.out.as_deref()) {
+        Ok(f) => f,
+        Err(code) => return code,
+    };
     catch_interrupts();
     let started = Instant::now();
     let stop = stop_check(started, options.max_wall);
@@ -881,7 +951,7 @@ fn check_command(paths: &[PathBuf], overrides: &Overrides, options: CheckOptions
             EXIT_OK => 0,
             EXIT_ASSERTION_FAILED => 1,
             EXIT_TRUNCATED => 2,
-            EXIT_INTERRUPTED => 3,
+            EXIT_INTERRUPTED | EXIT_TERMINATED => 3,
             _ => 4,
         };
         if rank(new) > rank(code) {
@@ -890,15 +960,17 @@ fn check_command(paths: &[PathBuf], overrides: &Overrides, options: CheckOptions
             code
         }
     };
-    for (path, outcome) in &outcomes {
+    for (index, (path, outcome)) in outcomes.iter().enumerate() {
         match outcome {
             Ok(study) => {
                 let r = &study.result;
-                if let Some(dir) = &options.out {
-                    let dir = dir.join(&r.scenario);
-                    if let Err(e) = report::write_outputs(r, &dir) {
-                        eprintln!("error: cannot write results to {}: {e}", dir.display());
-                        code = worse(code, EXIT_OUTPUT_FAILED);
+                if let Some((dir, folder)) = folders.get_mut(index).and_then(Option::take) {
+                    let written = report::write_outputs(r, folder.path())
+                        .map_err(|e| output::OutputError::io(&dir, e))
+                        .and_then(|()| folder.commit());
+                    if let Err(e) = written {
+                        let failed = output_failed(&e, &format!("results to {}", dir.display()));
+                        code = worse(code, failed);
                     }
                 }
                 let failed = r.assertions.iter().filter(|v| !v.passed).count();
@@ -914,7 +986,7 @@ fn check_command(paths: &[PathBuf], overrides: &Overrides, options: CheckOptions
             }
             Err(e) => {
                 let text = e.render();
-                eprint!("{text}");
+                say_err_raw!("{text}");
                 code = worse(code, EXIT_BAD_INPUT);
                 suites.push(junit_suite(path, Err(text)));
             }
@@ -926,6 +998,45 @@ fn check_command(paths: &[PathBuf], overrides: &Overrides, options: CheckOptions
         }
     }
     code
+}
+
+/// The output folders of `sim check --out DIR`, one per scenario in argument order
+/// (`DIR/<scenario name>/`), checked before anything runs; `None` for a file that does not load
+/// (its error is reported by its run). Two scenarios with one name would write one folder:
+/// refused.
+#[allow(clippy::type_complexity)]
+fn check_folders(
+    paths: &[PathBuf],
+    out: Option<&Path>,
+) -> Result<Vec<Option<(PathBuf, OutputFolder)>>, i32> {
+    let Some(out) = out else {
+        return Ok(Vec::new());
+    };
+    let mut folders: Vec<Option<(PathBuf, OutputFolder)>> = Vec::with_capacity(paths.len());
+    let mut seen: Vec<(String, &Path)> = Vec::new();
+    for path in paths {
+        let Ok(plan) = Design::read(path).and_then(|d| d.plan()) else {
+            folders.push(None);
+            continue;
+        };
+        let name = output::folder_name(&plan.name);
+        if let Some((_, first)) = seen.iter().find(|(n, _)| *n == name) {
+            say_err!(
+                "error: {} and {} both write their results to {}\nhelp: give the scenarios different names, or run them with separate --out folders",
+                first.display(),
+                path.display(),
+                out.join(&name).display()
+            );
+            return Err(EXIT_BAD_INPUT);
+        }
+        let dir = out.join(&name);
+        match OutputFolder::begin(&dir, "check") {
+            Ok(folder) => folders.push(Some((dir, folder))),
+            Err(e) => return Err(output_failed(&e, &format!("results to {}", dir.display()))),
+        }
+        seen.push((name, path));
+    }
+    Ok(folders)
 }
 
 /// How `sim check` behaves.

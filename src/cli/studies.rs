@@ -7,31 +7,14 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use super::{
-    catch_interrupts, progress_bar, stop_check, EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK,
-    EXIT_OUTPUT_FAILED, EXIT_TRUNCATED,
+    catch_interrupts, output_failed, progress_bar, stop_check, stopped_exit_code, EXIT_BAD_INPUT,
+    EXIT_OK,
 };
 use crate::compare::{self, Compared};
 use crate::engine::SimDuration;
+use crate::output::file::put;
+use crate::output::{self, folder_name, OutputFolder};
 use crate::run::{study, Design, Overrides, Study, StudyError, StudyOptions};
-
-/// Makes `text` usable as a directory name: letters, digits, '-', '_' and '.' are kept.
-pub fn label(text: &str) -> String {
-    let cleaned: String = text
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if cleaned.is_empty() || cleaned.starts_with('.') {
-        format!("_{cleaned}")
-    } else {
-        cleaned
-    }
-}
 
 /// The designs of a comparison: each file as it is, or each of its `variants`.
 fn designs(paths: &[PathBuf]) -> Result<Vec<(String, Design)>, String> {
@@ -40,7 +23,7 @@ fn designs(paths: &[PathBuf]) -> Result<Vec<(String, Design)>, String> {
         let base = Design::read(path).map_err(|e| e.render())?;
         let plan = base.plan().map_err(|e| e.render())?;
         if plan.variants.is_empty() {
-            out.push((label(&plan.name), base));
+            out.push((folder_name(&plan.name), base));
             continue;
         }
         for variant in &plan.variants {
@@ -61,7 +44,7 @@ fn designs(paths: &[PathBuf]) -> Result<Vec<(String, Design)>, String> {
                 variant.name.clone()
             };
             out.push((
-                label(&name),
+                folder_name(&name),
                 Design {
                     path: format!("{} [variant {}]", base.path, variant.name),
                     text,
@@ -107,13 +90,13 @@ pub struct CompareArgs {
     pub quiet: bool,
 }
 
-/// Exit code of studies that ran: interrupted, then truncated, else success.
+/// Exit code of studies that ran: a signal, then a limit, else success.
 fn stopped_code<'a>(studies: impl IntoIterator<Item = &'a Study>) -> i32 {
     let mut code = EXIT_OK;
     for s in studies {
         match s.result.truncated.as_deref() {
-            Some("interrupted") => return EXIT_INTERRUPTED,
-            Some(_) => code = EXIT_TRUNCATED,
+            Some("interrupted") => return stopped_exit_code("interrupted"),
+            Some(reason) => code = stopped_exit_code(reason),
             None => {}
         }
     }
@@ -124,7 +107,7 @@ pub fn compare_command(args: CompareArgs) -> i32 {
     let designs = match designs(&args.scenarios) {
         Ok(d) => d,
         Err(e) => {
-            eprint!("{e}");
+            say_err_raw!("{e}");
             return EXIT_BAD_INPUT;
         }
     };
@@ -134,7 +117,7 @@ pub fn compare_command(args: CompareArgs) -> i32 {
         None => match designs[0].1.plan() {
             Ok(plan) => plan.seed,
             Err(e) => {
-                eprint!("{}", e.render());
+                say_err_raw!("{}", e.render());
                 return EXIT_BAD_INPUT;
             }
         },
@@ -143,6 +126,14 @@ pub fn compare_command(args: CompareArgs) -> i32 {
         seed: Some(seed),
         duration: args.duration,
         ..Overrides::default()
+    };
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("output").join(format!("compare-{}", designs[0].0)));
+    let folder = match OutputFolder::begin(&dir, "compare") {
+        Ok(f) => f,
+        Err(e) => return output_failed(&e, &format!("the comparison to {}", dir.display())),
     };
     catch_interrupts();
     let stop = stop_check(Instant::now(), args.max_wall);
@@ -176,31 +167,24 @@ pub fn compare_command(args: CompareArgs) -> i32 {
         match s {
             Ok(study) => compared.push(Compared { label: name, study }),
             Err(e) => {
-                eprint!("{}", e.render());
+                say_err_raw!("{}", e.render());
                 return EXIT_BAD_INPUT;
             }
         }
     }
     let counts: Vec<usize> = compared.iter().map(|c| c.study.summaries.len()).collect();
     if counts.iter().any(|&n| n != counts[0]) {
-        eprintln!(
+        say_err!(
             "error: the designs ask for different numbers of replications ({counts:?}); pass --replications N"
         );
         return EXIT_BAD_INPUT;
     }
-    let dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("output").join(format!("compare-{}", compared[0].label)));
-    let rows = match compare::write(&compared, &dir) {
+    let written = compare::write(&compared, folder.path())
+        .map_err(|e| output::OutputError::io(&dir, e))
+        .and_then(|rows| folder.commit().map(|()| rows));
+    let rows = match written {
         Ok(rows) => rows,
-        Err(e) => {
-            eprintln!(
-                "error: cannot write the comparison to {}: {e}",
-                dir.display()
-            );
-            return EXIT_OUTPUT_FAILED;
-        }
+        Err(e) => return output_failed(&e, &format!("the comparison to {}", dir.display())),
     };
     if !args.quiet {
         say_raw!("{}", compare::table(&compared, &rows));
@@ -231,14 +215,14 @@ pub fn sweep_command(args: SweepArgs) -> i32 {
     let base = match Design::read(&args.scenario) {
         Ok(d) => d,
         Err(e) => {
-            eprint!("{}", e.render());
+            say_err_raw!("{}", e.render());
             return EXIT_BAD_INPUT;
         }
     };
     let plan = match base.plan() {
         Ok(p) => p,
         Err(e) => {
-            eprint!("{}", e.render());
+            say_err_raw!("{}", e.render());
             return EXIT_BAD_INPUT;
         }
     };
@@ -246,14 +230,14 @@ pub fn sweep_command(args: SweepArgs) -> i32 {
     for p in &args.params {
         let value = crate::overrides::parse_value(&p.values[0]);
         if let Err(e) = crate::overrides::apply(&base.text, &[(p.path.clone(), value)]) {
-            eprintln!("error: --param {}: {e}", p.path);
+            say_err!("error: --param {}: {e}", p.path);
             return EXIT_BAD_INPUT;
         }
     }
     let grid = match sweep::grid(&args.params) {
         Ok(g) => g,
         Err(e) => {
-            eprintln!("error: {e}");
+            say_err!("error: {e}");
             return EXIT_BAD_INPUT;
         }
     };
@@ -272,6 +256,17 @@ pub fn sweep_command(args: SweepArgs) -> i32 {
         seed: Some(seed),
         duration: args.duration,
         ..Overrides::default()
+    };
+    let dir = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from("output").join(format!("sweep-{}", folder_name(&meta.scenario)))
+    });
+    // A shard writes one file into a folder it shares with the other shards.
+    let folder = match args.shard {
+        Some(_) => None,
+        None => match OutputFolder::begin(&dir, "sweep") {
+            Ok(f) => Some(f),
+            Err(e) => return output_failed(&e, &format!("the sweep to {}", dir.display())),
+        },
     };
     let mine: Vec<usize> = (0..grid.len())
         .filter(|&i| sweep::in_shard(i, args.shard))
@@ -339,7 +334,7 @@ pub fn sweep_command(args: SweepArgs) -> i32 {
         match outcome {
             Some(Ok(r)) => records.push(r),
             Some(Err(e)) => {
-                eprint!("{e}");
+                say_err_raw!("{e}");
                 return EXIT_BAD_INPUT;
             }
             None => skipped += 1,
@@ -350,28 +345,27 @@ pub fn sweep_command(args: SweepArgs) -> i32 {
             .iter()
             .any(|r| r.truncated.as_deref() == Some("interrupted"));
     let truncated = records.iter().any(|r| r.truncated.is_some());
-    let dir = args.out.clone().unwrap_or_else(|| {
-        PathBuf::from("output").join(format!("sweep-{}", label(&meta.scenario)))
-    });
-    let written = match args.shard {
-        Some((k, n)) => crate::sweep::write_shard(
-            &ShardFile {
-                meta: meta.clone(),
-                shard: (k, n),
-                records: records.clone(),
-            },
-            &dir,
-        )
-        .map(|p| p.display().to_string()),
-        None => crate::sweep::write(&meta, &records, interrupted, &dir)
+    let written = match folder {
+        None => {
+            let (k, n) = args.shard.unwrap_or((1, 1));
+            crate::sweep::write_shard(
+                &ShardFile {
+                    meta: meta.clone(),
+                    shard: (k, n),
+                    records: records.clone(),
+                },
+                &dir,
+            )
+            .map(|p| p.display().to_string())
+        }
+        Some(folder) => crate::sweep::write(&meta, &records, interrupted, folder.path())
+            .map_err(|e| output::OutputError::io(&dir, e))
+            .and_then(|()| folder.commit())
             .map(|()| dir.join("sweep.html").display().to_string()),
     };
     let written = match written {
         Ok(w) => w,
-        Err(e) => {
-            eprintln!("error: cannot write the sweep to {}: {e}", dir.display());
-            return EXIT_OUTPUT_FAILED;
-        }
+        Err(e) => return output_failed(&e, &format!("the sweep to {}", dir.display())),
     };
     if !args.quiet {
         print_points(&meta, &records);
@@ -386,9 +380,9 @@ pub fn sweep_command(args: SweepArgs) -> i32 {
         );
     }
     if interrupted {
-        EXIT_INTERRUPTED
+        stopped_exit_code("interrupted")
     } else if truncated {
-        EXIT_TRUNCATED
+        stopped_exit_code("max_wall")
     } else {
         EXIT_OK
     }
@@ -433,16 +427,20 @@ pub fn merge_command(inputs: &[PathBuf], out: &Path) -> i32 {
     let (meta, records) = match crate::sweep::merge(inputs) {
         Ok(m) => m,
         Err(e) => {
-            eprintln!("error: {e}");
+            say_err!("error: {e}");
             return EXIT_BAD_INPUT;
         }
     };
     let interrupted = records
         .iter()
         .any(|r| r.truncated.as_deref() == Some("interrupted"));
-    if let Err(e) = crate::sweep::write(&meta, &records, interrupted, out) {
-        eprintln!("error: cannot write the sweep to {}: {e}", out.display());
-        return EXIT_OUTPUT_FAILED;
+    let written = OutputFolder::begin(out, "merge").and_then(|folder| {
+        crate::sweep::write(&meta, &records, interrupted, folder.path())
+            .map_err(|e| output::OutputError::io(out, e))?;
+        folder.commit()
+    });
+    if let Err(e) = written {
+        return output_failed(&e, &format!("the sweep to {}", out.display()));
     }
     say!(
         "merged {} points into {}",
@@ -486,19 +484,26 @@ pub fn capacity_command(args: CapacityArgs) -> i32 {
     let base = match Design::read(&args.scenario) {
         Ok(d) => d,
         Err(e) => {
-            eprint!("{}", e.render());
+            say_err_raw!("{}", e.render());
             return EXIT_BAD_INPUT;
         }
     };
     let plan = match base.plan() {
         Ok(p) => p,
         Err(e) => {
-            eprint!("{}", e.render());
+            say_err_raw!("{}", e.render());
             return EXIT_BAD_INPUT;
         }
     };
     let Some(checks) = slo_checks(&plan, &base.path, "capacity") else {
         return EXIT_BAD_INPUT;
+    };
+    let dir = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from("output").join(format!("capacity-{}", folder_name(&base.default_name)))
+    });
+    let folder = match OutputFolder::begin(&dir, "capacity") {
+        Ok(f) => f,
+        Err(e) => return output_failed(&e, &format!("to {}", dir.display())),
     };
     // Each traffic source's own multiplier (1 unless given) is scaled.
     let doc: serde_json::Value = serde_saphyr::from_str(&base.text).unwrap_or_default();
@@ -527,6 +532,8 @@ pub fn capacity_command(args: CapacityArgs) -> i32 {
     let stop = stop_check(Instant::now(), args.max_wall);
     let done = || {};
     let mut probes: Vec<Probe> = Vec::new();
+    // Why the search stopped before its end, if it did: a probe cut short is not judged.
+    let mut stopped_by: Option<String> = None;
     let mut probe = |m: f64| -> Result<bool, i32> {
         let changes: Vec<(String, serde_json::Value)> = sources
             .iter()
@@ -552,11 +559,12 @@ pub fn capacity_command(args: CapacityArgs) -> i32 {
                 )
             })
             .map_err(|e| {
-                eprint!("{}", e.render());
+                say_err_raw!("{}", e.render());
                 EXIT_BAD_INPUT
             })?;
-        if s.result.truncated.as_deref() == Some("interrupted") {
-            return Err(EXIT_INTERRUPTED);
+        if let Some(reason) = &s.result.truncated {
+            stopped_by = Some(reason.clone());
+            return Err(stopped_exit_code(reason));
         }
         let refs: Vec<&serde_json::Value> = s.summaries.iter().collect();
         let mut verdicts = s.result.assertions.clone();
@@ -627,11 +635,22 @@ pub fn capacity_command(args: CapacityArgs) -> i32 {
     })();
     let (lo, hi) = match outcome {
         Ok(bracket) => bracket,
+        // Stopped by a signal or a limit: the bracket found so far, marked as such.
+        Err(_) if stopped_by.is_some() => {
+            let lo = probes
+                .iter()
+                .filter(|p| p.passed)
+                .map(|p| p.multiplier)
+                .fold(0.0, f64::max);
+            let hi = probes
+                .iter()
+                .filter(|p| !p.passed)
+                .map(|p| p.multiplier)
+                .fold(f64::INFINITY, f64::min);
+            (lo, hi)
+        }
         Err(code) => return code,
     };
-    let dir = args.out.clone().unwrap_or_else(|| {
-        PathBuf::from("output").join(format!("capacity-{}", label(&base.default_name)))
-    });
     let offered_at = |m: f64| {
         probes
             .iter()
@@ -646,6 +665,7 @@ pub fn capacity_command(args: CapacityArgs) -> i32 {
         "capacity_multiplier": if lo > 0.0 { serde_json::json!(lo) } else { serde_json::Value::Null },
         "capacity_offered_rps": if lo > 0.0 { serde_json::json!(offered_at(lo)) } else { serde_json::Value::Null },
         "first_failing_multiplier": if hi.is_finite() { serde_json::json!(hi) } else { serde_json::Value::Null },
+        "truncated": stopped_by,
         "probes": probes.iter().map(|p| serde_json::json!({
             "multiplier": p.multiplier,
             "passed": p.passed,
@@ -665,19 +685,36 @@ pub fn capacity_command(args: CapacityArgs) -> i32 {
             crate::compare::csv_field(&p.failure)
         ));
     }
-    let written = std::fs::create_dir_all(&dir)
-        .and_then(|()| {
-            let mut text = serde_json::to_string_pretty(&json).map_err(std::io::Error::other)?;
-            text.push('\n');
-            crate::report::write_atomically(&dir.join("capacity.json"), text.as_bytes())
-        })
-        .and_then(|()| crate::report::write_atomically(&dir.join("capacity.csv"), csv.as_bytes()));
+    let written = (|| {
+        let mut text = serde_json::to_string_pretty(&json).map_err(std::io::Error::other)?;
+        text.push('\n');
+        put(&folder.path().join("capacity.json"), text.as_bytes())?;
+        put(&folder.path().join("capacity.csv"), csv.as_bytes())
+    })()
+    .map_err(|e| output::OutputError::io(&dir, e))
+    .and_then(|()| folder.commit());
     if let Err(e) = written {
-        eprintln!("error: cannot write to {}: {e}", dir.display());
-        return EXIT_OUTPUT_FAILED;
+        return output_failed(&e, &format!("to {}", dir.display()));
+    }
+    if let Some(reason) = &stopped_by {
+        say_err!(
+            "capacity: the search stopped early ({reason}) after {} probes: {}",
+            probes.len(),
+            match (lo > 0.0, hi.is_finite()) {
+                (true, true) => format!("{lo:.4}x meets every check and {hi:.4}x does not; the capacity is between them"),
+                (true, false) => format!("at least {lo:.4}x meets every check"),
+                (false, true) => format!("{hi:.4}x does not meet the checks"),
+                (false, false) => "no probe finished".to_string(),
+            }
+        );
+        say_err!(
+            "results (marked truncated) in {}",
+            dir.join("capacity.json").display()
+        );
+        return stopped_exit_code(reason);
     }
     if lo == 0.0 {
-        eprintln!(
+        say_err!(
             "capacity: the checks fail even at {}x the scenario's traffic",
             hi
         );
@@ -702,16 +739,20 @@ fn merge_replications(inputs: &[PathBuf], out: &Path) -> i32 {
     let (files, verdicts) = match crate::shards::merge(inputs) {
         Ok(m) => m,
         Err(e) => {
-            eprint!("error: {}", e);
+            say_err_raw!("error: {}", e);
             if !e.ends_with('\n') {
-                eprintln!();
+                say_err!();
             }
             return EXIT_BAD_INPUT;
         }
     };
-    if let Err(e) = crate::shards::write_merged(&files, out) {
-        eprintln!("error: cannot write the results to {}: {e}", out.display());
-        return EXIT_OUTPUT_FAILED;
+    let written = OutputFolder::begin(out, "merge").and_then(|folder| {
+        crate::shards::write_merged(&files, folder.path())
+            .map_err(|e| output::OutputError::io(out, e))?;
+        folder.commit()
+    });
+    if let Err(e) = written {
+        return output_failed(&e, &format!("the results to {}", out.display()));
     }
     say!("merged replications into {}", out.display());
     super::print_verdicts(&out.display().to_string(), &verdicts);
@@ -743,7 +784,7 @@ pub(super) fn slo_checks(
         });
     }
     if checks.is_empty() && plan.assertions.is_empty() {
-        eprintln!(
+        say_err!(
             "error: {path}: {command} needs something to meet: an 'assert' section or an 'slo'"
         );
         return None;

@@ -565,6 +565,14 @@ impl SavedFiles {
             report_data: Extra::of(r).to_json()?,
         })
     }
+
+    /// Writes the three files into `dir`, a folder being prepared.
+    pub fn put(&self, dir: &Path) -> std::io::Result<()> {
+        use crate::output::file::put;
+        put(&dir.join(SUMMARY_FILE), self.summary.as_bytes())?;
+        put(&dir.join(TIMESERIES_FILE), self.timeseries.as_bytes())?;
+        put(&dir.join(REPORT_DATA_FILE), self.report_data.as_bytes())
+    }
 }
 
 /// A saved file that could not be read back.

@@ -4,7 +4,8 @@ use std::path::Path;
 
 use super::charts::{self, ChartError, Series, Shade, TimeChart, MAX_SERIES};
 use super::data::ReportData;
-use super::{html, topology, write_atomically};
+use super::{html, topology};
+use crate::output::file::put;
 
 pub const CHARTS_DIR: &str = "charts";
 pub const REPORT_FILE: &str = "report.html";
@@ -570,27 +571,18 @@ pub fn charts(data: &ReportData) -> Result<Vec<Chart>, ChartError> {
     Ok(out)
 }
 
-/// Writes `charts/*.svg` and `report.html` into `dir`. SVG files in `charts/` that this report
-/// does not produce (left by an earlier run of another scenario) are removed.
+/// Writes `charts/*.svg` and `report.html` into `dir`, a folder being prepared (see
+/// [`crate::output::OutputFolder`]).
 pub fn write_report(data: &ReportData, dir: &Path) -> std::io::Result<()> {
     let charts = charts(data).map_err(std::io::Error::other)?;
     let topology = topology::topology_svg(&data.extra.topology);
     let chart_dir = dir.join(CHARTS_DIR);
-    std::fs::create_dir_all(&chart_dir)?;
     for chart in &charts {
-        write_atomically(&chart_dir.join(&chart.file), chart.svg.as_bytes())?;
+        put(&chart_dir.join(&chart.file), chart.svg.as_bytes())?;
     }
-    write_atomically(&chart_dir.join("topology.svg"), topology.as_bytes())?;
-    for entry in std::fs::read_dir(&chart_dir)? {
-        let path = entry?.path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        let ours = name == "topology.svg" || charts.iter().any(|c| c.file == name);
-        if name.ends_with(".svg") && !ours {
-            std::fs::remove_file(&path)?;
-        }
-    }
+    put(&chart_dir.join("topology.svg"), topology.as_bytes())?;
     let page = html::page(data, &charts, &topology);
-    write_atomically(&dir.join(REPORT_FILE), page.as_bytes())
+    put(&dir.join(REPORT_FILE), page.as_bytes())
 }
 
 #[cfg(test)]

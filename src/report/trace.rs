@@ -245,10 +245,10 @@ pub fn to_json(r: &RunResult) -> Value {
     })
 }
 
-/// Writes `trace.json` into `dir`.
+/// Writes `trace.json` into `dir`, a folder being prepared.
 pub fn write(r: &RunResult, dir: &std::path::Path) -> std::io::Result<std::path::PathBuf> {
     let text = serde_json::to_string(&to_json(r)).map_err(std::io::Error::other)?;
     let path = dir.join(TRACE_FILE);
-    super::write_atomically(&path, text.as_bytes())?;
+    crate::output::file::put(&path, text.as_bytes())?;
     Ok(path)
 }

@@ -3,7 +3,8 @@
 //! Layers, from the bottom: [`engine`] (time, events, random streams; no web concepts),
 //! [`model`] (requests, servers, load balancers, traffic), [`stats`] (streaming histograms and
 //! windows), [`scenario`] (YAML in, checked plan, built engine), [`report`] (results out) and
-//! [`cli`].
+//! [`cli`]. Everything written to disk or stdout goes through [`output`], which keeps sim from
+//! deleting or replacing what it did not write.
 
 pub mod analytic;
 pub mod assertions;

@@ -516,3 +516,61 @@ fn two_runs_on_one_folder_leave_one_of_their_sets() {
         assert!(seed == 7 || seed == 8);
     }
 }
+
+/// A comparison or a capacity search cut short says so in every output, and declares no
+/// winner and no capacity as if the search had ended.
+#[test]
+fn a_comparison_or_search_cut_short_says_so_everywhere() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let scenario = scenario_in(dir.path(), "");
+    let file = scenario.display().to_string();
+    let out = sim_in(dir.path())
+        .args([
+            "compare",
+            &file,
+            &file,
+            "--duration",
+            "3h",
+            "--max-wall",
+            "300ms",
+        ])
+        .args(["--out", "cmp"])
+        .output()
+        .expect("run sim");
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("STOPPED EARLY (max wall)"), "{stdout}");
+    let csv = std::fs::read_to_string(dir.path().join("cmp/comparison.csv")).expect("csv");
+    let mut lines = csv.lines();
+    assert!(lines
+        .next()
+        .is_some_and(|h| h.ends_with(",winner,truncated")));
+    for line in lines {
+        assert!(line.ends_with(",false,max_wall"), "{line}");
+    }
+    let page = std::fs::read_to_string(dir.path().join("cmp/comparison.html")).expect("page");
+    assert!(page.contains("<title>STOPPED EARLY: "), "title");
+    assert!(page.contains("so no winner is declared"), "banner");
+    let json: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("cmp/comparison.json")).expect("json"),
+    )
+    .expect("JSON");
+    assert_eq!(json["truncated"], "max_wall");
+
+    let out = sim_in(dir.path())
+        .args(["capacity", &file, "--duration", "3h", "--max-wall", "300ms"])
+        .args(["--out", "cap"])
+        .output()
+        .expect("run sim");
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("capacity: the search stopped early (max_wall) after 0 probes"),
+        "{}",
+        stderr(&out)
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("cap/capacity.json")).expect("json"))
+            .expect("JSON");
+    assert_eq!(json["truncated"], "max_wall");
+    assert_eq!(json["capacity_multiplier"], serde_json::Value::Null);
+}

@@ -223,19 +223,26 @@ fn number(x: f64) -> String {
 
 /// `comparison.csv`: one row per (metric, design).
 pub fn to_csv(designs: &[Compared], rows: &[Row]) -> String {
-    let mut out = String::from(
-        "metric,design,mean,ci_low,ci_high,delta,delta_relative,significant,winner,truncated\n",
-    );
+    let mut table = crate::report::csv::Table::new([
+        "metric",
+        "design",
+        "mean",
+        "ci_low",
+        "ci_high",
+        "delta",
+        "delta_relative",
+        "significant",
+        "winner",
+        "truncated",
+    ]);
     for row in rows {
         for (i, d) in designs.iter().enumerate() {
             let v = &row.values[i];
             let (delta, significant) = row.deltas[i];
             let base = row.values[0].mean;
-            let _ = writeln!(
-                out,
-                "{},{},{},{},{},{},{},{},{},{}",
-                row.metric,
-                csv_field(&d.label),
+            table.row([
+                row.metric.to_string(),
+                d.label.clone(),
                 number(v.mean),
                 number(v.low),
                 number(v.high),
@@ -246,21 +253,12 @@ pub fn to_csv(designs: &[Compared], rows: &[Row]) -> String {
                     String::new()
                 },
                 significant.map_or(String::new(), |s| s.to_string()),
-                row.winner == Some(i),
-                d.study.result.truncated.as_deref().unwrap_or("")
-            );
+                (row.winner == Some(i)).to_string(),
+                d.study.result.truncated.clone().unwrap_or_default(),
+            ]);
         }
     }
-    out
-}
-
-/// Quotes a CSV field when it needs it.
-pub fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_string()
-    }
+    table.finish()
 }
 
 /// A figure for the terminal and the page.

@@ -242,42 +242,36 @@ fn number(x: Option<f64>) -> String {
 /// `sweep.csv`: one row per point: its parameters, each figure's mean (and 95% half-width with
 /// replications), the assertions passed, and why it stopped early.
 pub fn to_csv(meta: &Meta, records: &[Record]) -> String {
-    let mut out = String::from("point");
-    for p in &meta.params {
-        let _ = write!(out, ",{}", crate::compare::csv_field(&p.path));
-    }
     let figures: Vec<&String> = records
         .first()
         .map(|r| r.figures.keys().collect())
         .unwrap_or_default();
+    let mut header = vec!["point".to_string()];
+    header.extend(meta.params.iter().map(|p| p.path.clone()));
     for f in &figures {
-        let _ = write!(out, ",{f}");
+        header.push(f.to_string());
         if meta.replications > 1 {
-            let _ = write!(out, ",{f}_ci95");
+            header.push(format!("{f}_ci95"));
         }
     }
-    out.push_str(",assertions_passed,assertions_total,truncated\n");
+    header.extend(["assertions_passed", "assertions_total", "truncated"].map(String::from));
+    let mut table = crate::report::csv::Table::new(header);
     for r in records {
-        let _ = write!(out, "{}", r.index);
-        for v in &r.params {
-            let _ = write!(out, ",{}", crate::compare::csv_field(v));
-        }
+        let mut cells = vec![r.index.to_string()];
+        cells.extend(r.params.iter().cloned());
         for f in &figures {
             let (mean, half) = r.figures.get(f.as_str()).copied().unwrap_or((None, None));
-            let _ = write!(out, ",{}", number(mean));
+            cells.push(number(mean));
             if meta.replications > 1 {
-                let _ = write!(out, ",{}", number(half));
+                cells.push(number(half));
             }
         }
-        let _ = writeln!(
-            out,
-            ",{},{},{}",
-            r.assertions_passed,
-            r.assertions_total,
-            r.truncated.as_deref().unwrap_or("")
-        );
+        cells.push(r.assertions_passed.to_string());
+        cells.push(r.assertions_total.to_string());
+        cells.push(r.truncated.clone().unwrap_or_default());
+        table.row(cells);
     }
-    out
+    table.finish()
 }
 
 /// The x coordinate of a parameter value: its number when every value has one, else its

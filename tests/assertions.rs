@@ -59,7 +59,7 @@ fn a_violated_assertion_exits_1_with_a_junit_failure() {
     );
     let xml = std::fs::read_to_string(&junit).expect("junit.xml written");
     assert!(
-        xml.contains("tests=\"2\" failures=\"1\" errors=\"0\""),
+        xml.contains("tests=\"2\" skipped=\"0\" failures=\"1\" errors=\"0\""),
         "{xml}"
     );
     assert!(
@@ -99,7 +99,7 @@ fn holding_assertions_exit_0() {
     );
     let xml = std::fs::read_to_string(&junit).expect("junit.xml written");
     assert!(
-        xml.contains("tests=\"3\" failures=\"0\" errors=\"0\""),
+        xml.contains("tests=\"3\" skipped=\"0\" failures=\"0\" errors=\"0\""),
         "{xml}"
     );
 }
@@ -129,7 +129,7 @@ fn check_runs_many_scenarios_in_argument_order() {
     );
     let xml = std::fs::read_to_string(&junit).expect("junit.xml written");
     assert!(
-        xml.contains("tests=\"5\" failures=\"1\" errors=\"0\""),
+        xml.contains("tests=\"5\" skipped=\"0\" failures=\"1\" errors=\"0\""),
         "{xml}"
     );
 

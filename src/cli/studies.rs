@@ -674,17 +674,23 @@ pub fn capacity_command(args: CapacityArgs) -> i32 {
             "failure": p.failure,
         })).collect::<Vec<_>>(),
     });
-    let mut csv = String::from("multiplier,passed,offered_rps,p99_ms,failure\n");
+    let mut table = crate::report::csv::Table::new([
+        "multiplier",
+        "passed",
+        "offered_rps",
+        "p99_ms",
+        "failure",
+    ]);
     for p in &probes {
-        csv.push_str(&format!(
-            "{},{},{},{},{}\n",
-            p.multiplier,
-            p.passed,
-            p.offered_rps,
-            p.p99_ms,
-            crate::compare::csv_field(&p.failure)
-        ));
+        table.row([
+            p.multiplier.to_string(),
+            p.passed.to_string(),
+            p.offered_rps.to_string(),
+            p.p99_ms.to_string(),
+            p.failure.clone(),
+        ]);
     }
+    let csv = table.finish();
     let written = (|| {
         let mut text = serde_json::to_string_pretty(&json).map_err(std::io::Error::other)?;
         text.push('\n');

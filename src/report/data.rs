@@ -220,34 +220,37 @@ pub struct TimeSeries {
 
 impl TimeSeries {
     pub fn parse(text: &str) -> Result<Self, String> {
-        let mut lines = text.lines();
-        let header = lines.next().ok_or("the file is empty")?;
-        let names: Vec<&str> = header.split(',').collect();
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(text.as_bytes());
+        let mut records = reader.records();
+        let header = match records.next() {
+            Some(record) => record.map_err(|e| format!("line 1: {e}"))?,
+            None => return Err("the file is empty".to_string()),
+        };
         let mut columns: IndexMap<String, Vec<f64>> = IndexMap::new();
-        for name in &names {
+        for name in &header {
             if columns.insert(name.to_string(), Vec::new()).is_some() {
                 return Err(format!("column '{name}' appears twice"));
             }
         }
-        for (i, line) in lines.enumerate() {
-            if line.is_empty() {
-                continue;
-            }
-            let cells: Vec<&str> = line.split(',').collect();
-            if cells.len() != names.len() {
+        for record in records {
+            let record = record.map_err(|e| e.to_string())?;
+            let line = record.position().map_or(0, |p| p.line());
+            if record.len() != header.len() {
                 return Err(format!(
-                    "line {}: {} cells, the header has {}",
-                    i + 2,
-                    cells.len(),
-                    names.len()
+                    "line {line}: {} cells, the header has {}",
+                    record.len(),
+                    header.len()
                 ));
             }
-            for (cell, column) in cells.iter().zip(columns.values_mut()) {
+            for (cell, column) in record.iter().zip(columns.values_mut()) {
                 let value = if cell.is_empty() {
                     f64::NAN
                 } else {
                     cell.parse::<f64>()
-                        .map_err(|_| format!("line {}: '{cell}' is not a number", i + 2))?
+                        .map_err(|_| format!("line {line}: '{cell}' is not a number"))?
                 };
                 column.push(value);
             }

@@ -7,6 +7,7 @@
 
 pub mod breakdown;
 pub mod charts;
+pub mod csv;
 pub mod data;
 pub mod html;
 pub mod junit;

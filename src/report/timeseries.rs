@@ -8,7 +8,6 @@
 //! run had to merge windows, every series is merged to the same width.
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
 
 use super::RunResult;
 use crate::model::WindowSeries;
@@ -96,21 +95,39 @@ pub fn to_csv(r: &RunResult) -> String {
         })
         .collect();
 
-    let mut out = String::new();
-    out.push_str("time_s,window_s,arrivals,succeeded,failed,rejected,timed_out,throughput_rps,availability,latency_mean_ms,latency_p50_ms,latency_p90_ms,latency_p95_ms,latency_p99_ms");
+    let mut header: Vec<String> = [
+        "time_s",
+        "window_s",
+        "arrivals",
+        "succeeded",
+        "failed",
+        "rejected",
+        "timed_out",
+        "throughput_rps",
+        "availability",
+        "latency_mean_ms",
+        "latency_p50_ms",
+        "latency_p90_ms",
+        "latency_p95_ms",
+        "latency_p99_ms",
+    ]
+    .map(String::from)
+    .to_vec();
     if slo_good.is_some() {
-        out.push_str(",slo_good_fraction");
+        header.push("slo_good_fraction".to_string());
     }
     for c in &servers {
-        let _ = write!(out, ",{0}.requests,{0}.errors", c.name);
+        header.push(format!("{}.requests", c.name));
+        header.push(format!("{}.errors", c.name));
         if c.busy_windows.is_some() {
-            let _ = write!(out, ",{0}.utilization,{0}.queue", c.name);
+            header.push(format!("{}.utilization", c.name));
+            header.push(format!("{}.queue", c.name));
         }
         for (suffix, _) in &c.extra_windows {
-            let _ = write!(out, ",{}.{suffix}", c.name);
+            header.push(format!("{}.{suffix}", c.name));
         }
     }
-    out.push('\n');
+    let mut table = super::csv::Table::new(&header);
     let width_s = width as f64 / 1e9;
     for i in 0..count {
         let start = i as f64 * width_s;
@@ -138,36 +155,35 @@ pub fn to_csv(r: &RunResult) -> String {
         } else {
             String::new()
         };
-        let _ = write!(
-            out,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+        let mut cells: Vec<String> = vec![
             fmt(start),
             fmt(span),
-            row.arrivals,
-            o.succeeded,
-            o.failed,
-            o.rejected,
-            o.timed_out,
+            row.arrivals.to_string(),
+            o.succeeded.to_string(),
+            o.failed.to_string(),
+            o.rejected.to_string(),
+            o.timed_out.to_string(),
             fmt(throughput),
             availability,
             fmt(mean),
             fmt(p50),
             fmt(p90),
             fmt(p95),
-            fmt(p99)
-        );
+            fmt(p99),
+        ];
         if let Some(good) = &slo_good {
             let fraction = if o.total() > 0 {
                 fmt(row_at(good, i) as f64 / o.total() as f64)
             } else {
                 String::new()
             };
-            let _ = write!(out, ",{fraction}");
+            cells.push(fraction);
         }
         for series in &per_component {
             let rrow = row_at(&series.requests, i);
             let errors = rrow.outcomes.total() - rrow.outcomes.succeeded;
-            let _ = write!(out, ",{},{}", rrow.arrivals, errors);
+            cells.push(rrow.arrivals.to_string());
+            cells.push(errors.to_string());
             if let Some((busy, capacity)) = &series.busy {
                 let area = row_at(busy, i);
                 let available = match &series.capacity {
@@ -181,14 +197,14 @@ pub fn to_csv(r: &RunResult) -> String {
                 };
                 let q = series.queue.as_ref().map_or(0.0, |q| row_at(q, i));
                 let qmean = if span > 0.0 { q / span } else { 0.0 };
-                let _ = write!(out, ",{},{}", fmt(util), fmt(qmean));
+                cells.push(fmt(util));
+                cells.push(fmt(qmean));
             }
             for extra in &series.extra {
-                let value = extra.value(i, span).map_or(String::new(), fmt);
-                let _ = write!(out, ",{value}");
+                cells.push(extra.value(i, span).map_or(String::new(), fmt));
             }
         }
-        out.push('\n');
+        table.row(&cells);
     }
-    out
+    table.finish()
 }

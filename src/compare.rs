@@ -18,11 +18,12 @@ use std::path::Path;
 
 use serde_json::{json, Map, Value};
 
+use crate::format::escape;
 use crate::output::file::put;
 use crate::replications::{higher_is_better, Interval, HEADLINE};
 use crate::report::charts::{self, Series, TimeChart};
 use crate::report::data::{ReportData, SavedFiles};
-use crate::report::html::{escape, inline_svg, STYLE};
+use crate::report::html::{inline_svg, STYLE};
 use crate::report::render::column_series;
 use crate::run::Study;
 

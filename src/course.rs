@@ -108,32 +108,6 @@ pub fn scenario_files(dir: &Path) -> std::io::Result<Vec<ScenarioFile>> {
     Ok(files)
 }
 
-/// A description on one line: whitespace collapsed; a long one cut at its first sentence, or
-/// at a word boundary with an ellipsis.
-pub fn one_line(description: &str, max_chars: usize) -> String {
-    let line = description.split_whitespace().collect::<Vec<_>>().join(" ");
-    if line.chars().count() <= max_chars {
-        return line;
-    }
-    if let Some(end) = line.find(". ") {
-        if line[..=end].chars().count() <= max_chars {
-            return line[..=end].to_string();
-        }
-    }
-    let mut out = String::new();
-    for word in line.split(' ') {
-        if out.chars().count() + word.chars().count() + 2 > max_chars {
-            break;
-        }
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(word);
-    }
-    out.push('…');
-    out
-}
-
 /// A step's header comment, parsed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Header {
@@ -243,8 +217,8 @@ pub struct StepReport {
 /// `name-1.svg`, `name-2.svg`, ... Returns the files, or the names that match nothing.
 pub fn pick_charts<'a>(
     wanted: &[String],
-    drawn: &'a [crate::report::render::Chart],
-) -> Result<Vec<&'a crate::report::render::Chart>, Vec<String>> {
+    drawn: &'a [crate::report::charts::Chart],
+) -> Result<Vec<&'a crate::report::charts::Chart>, Vec<String>> {
     let mut picked = Vec::new();
     let mut missing = Vec::new();
     for name in wanted {
@@ -368,11 +342,11 @@ pub fn markdown(steps: &[StepReport], images: &str) -> String {
             out,
             "**The numbers** (seed {}, {} simulated{}):\n",
             s.summary["seed"],
-            crate::explain::clock(duration),
+            crate::format::clock(duration),
             if warmup > 0.0 {
                 format!(
                     ", the first {} left out as warm-up",
-                    crate::explain::clock(warmup)
+                    crate::format::clock(warmup)
                 )
             } else {
                 String::new()
@@ -488,16 +462,6 @@ mod tests {
             paragraph_markdown("see `a <b>` and x: y"),
             "see `a <b>` and x: y"
         );
-    }
-
-    #[test]
-    fn descriptions_fit_on_one_line() {
-        assert_eq!(one_line("a\n  b c", 80), "a b c");
-        assert_eq!(
-            one_line("First sentence. Second one is long enough", 20),
-            "First sentence."
-        );
-        assert_eq!(one_line("aaaa bbbb cccc dddd", 12), "aaaa bbbb…");
     }
 
     #[test]

@@ -1198,26 +1198,6 @@ fn story(doc: &Value) -> Vec<Event> {
     events
 }
 
-/// A time of the story: `1m30s`, `45s`, `2h`.
-pub fn clock(secs: f64) -> String {
-    if secs.fract().abs() > 1e-9 {
-        return format!("{}s", (secs * 1000.0).round() / 1000.0);
-    }
-    let s = secs as u64;
-    let (h, m, sec) = (s / 3600, s % 3600 / 60, s % 60);
-    let mut out = String::new();
-    if h > 0 {
-        let _ = write!(out, "{h}h");
-    }
-    if m > 0 {
-        let _ = write!(out, "{m}m");
-    }
-    if sec > 0 || out.is_empty() {
-        let _ = write!(out, "{sec}s");
-    }
-    out
-}
-
 /// The chart files (without `.svg`) a run of this scenario draws, from its component kinds.
 pub fn expected_charts(doc: &Value, plan: &Plan) -> Vec<String> {
     let mut charts: Vec<String> = [
@@ -1301,7 +1281,7 @@ pub fn explain(doc: &Value, plan: &Plan, shown: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{} ({shown})", plan.name);
     if let Some(d) = &plan.description {
-        let _ = writeln!(out, "{}", crate::course::one_line(d, usize::MAX));
+        let _ = writeln!(out, "{}", crate::format::one_line(d, usize::MAX));
     }
     out.push('\n');
     let run = &doc["run"];
@@ -1431,7 +1411,7 @@ pub fn explain(doc: &Value, plan: &Plan, shown: &str) -> String {
         let _ = writeln!(out, "- nothing changes: steady traffic, no failures.");
     }
     for e in &events {
-        let _ = writeln!(out, "- at {}: {}.", clock(e.at), e.text);
+        let _ = writeln!(out, "- at {}: {}.", crate::format::clock(e.at), e.text);
     }
     for r in random.into_iter().flatten() {
         let _ = writeln!(
@@ -1541,11 +1521,7 @@ mod tests {
     }
 
     #[test]
-    fn times_and_shares() {
-        assert_eq!(clock(0.0), "0s");
-        assert_eq!(clock(150.0), "2m30s");
-        assert_eq!(clock(7200.0), "2h");
-        assert_eq!(clock(1.5), "1.5s");
+    fn shares_of_a_mix() {
         assert_eq!(shares(&v("{read: 9, write: 1}")), "read 90%, write 10%");
         assert_eq!(shares(&v("{a: 1, b: 2}")), "a 33.3%, b 66.7%");
     }

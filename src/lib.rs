@@ -15,6 +15,7 @@ pub mod course;
 pub mod engine;
 pub mod estimate;
 pub mod explain;
+pub mod format;
 pub mod insight;
 pub mod model;
 pub mod output;

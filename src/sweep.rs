@@ -14,10 +14,11 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::format::{escape, tick};
 use crate::output::file::put;
 use crate::replications::intervals;
 use crate::report::charts::{self, Series};
-use crate::report::html::{escape, inline_svg, STYLE};
+use crate::report::html::{inline_svg, STYLE};
 use crate::run::Study;
 
 /// Most grid points of one sweep.
@@ -411,7 +412,7 @@ fn page(meta: &Meta, records: &[Record], charts: &[(String, String)], interrupte
             let _ = write!(out, "<td class=\"text\">{}</td>", escape(v));
         }
         for (figure, _) in CHARTED {
-            let _ = write!(out, "<td>{}</td>", charts::tick(r.mean(figure)));
+            let _ = write!(out, "<td>{}</td>", tick(r.mean(figure)));
         }
         let verdict = match (r.assertions_total, r.truncated.as_deref()) {
             (_, Some(reason)) => format!("stopped: {reason}"),

@@ -158,7 +158,7 @@ fn sim_explain_refuses_a_scenario_that_does_not_check() {
 }
 
 /// The chart files a run draws, with parts (`utilisation-1.svg`) under their base name.
-fn drawn_bases(charts: &[sim::report::render::Chart]) -> Vec<String> {
+fn drawn_bases(charts: &[sim::report::charts::Chart]) -> Vec<String> {
     let mut bases: Vec<String> = charts
         .iter()
         .map(|c| {

@@ -53,7 +53,7 @@ pub fn list_command(dir: &Path) -> i32 {
             let description = match crate::scenario::load(&f.path) {
                 Ok(plan) => plan.description.map_or_else(
                     || "(no description)".to_string(),
-                    |d| course::one_line(&d, DESCRIPTION_CHARS),
+                    |d| crate::format::one_line(&d, DESCRIPTION_CHARS),
                 ),
                 Err(_) => {
                     code = EXIT_BAD_INPUT;

@@ -23,7 +23,7 @@
 use rand::Rng;
 
 use super::call::CallId;
-use super::probe::{self, ProbeSchedule, PROBE_TOKEN};
+use super::probe::{self, ProbeSchedule, PROBE_KIND, PROBE_TOKEN};
 use super::{call, reply, take_reply, ComponentReport, ModelSim, Msg, Node, RequestStats, World};
 use crate::engine::rng::{splitmix64, SimRng};
 use crate::engine::{Component, ComponentId, SimDuration, SimTime};
@@ -98,10 +98,6 @@ pub struct ActiveHealth {
     pub unhealthy: u32,
     pub healthy: u32,
 }
-
-/// The request type of health probes: servers answer them at once, outside their queues and
-/// statistics, if the instance is up, and not at all if it is down.
-pub const PROBE_KIND: u16 = u16::MAX;
 
 #[derive(Clone, Debug)]
 pub struct GroupConfig {

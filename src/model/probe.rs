@@ -5,9 +5,12 @@
 //! a timer for its timeout, and one for the next probe.
 
 use super::call::Request;
-use super::load_balancer::PROBE_KIND;
 use super::{call, ModelSim, Msg};
 use crate::engine::{ComponentId, SimDuration};
+
+/// The request type of health probes: servers answer them at once, outside their queues and
+/// statistics, if the instance is up, and not at all if it is down.
+pub const PROBE_KIND: u16 = u16::MAX;
 
 /// Marks a call's token as a probe's; the low bits hold the probe's index.
 pub const PROBE_TOKEN: u64 = 1 << 63;

@@ -706,7 +706,7 @@ impl ServerPool {
             let c = sim.world.calls.get(id);
             (c.request.kind, c.instance)
         };
-        if kind == super::load_balancer::PROBE_KIND {
+        if kind == super::probe::PROBE_KIND {
             // Health probes bypass queues and statistics; a dead instance does not answer.
             // A probe for no instance in particular (a DNS checking a pool) is answered if
             // any instance is up.

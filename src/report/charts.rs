@@ -18,7 +18,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::html::escape;
+use crate::format::{escape, tick};
 
 /// Size of every chart [px]; the page scales them to its width.
 pub const WIDTH: u32 = 1000;
@@ -43,6 +43,36 @@ const INK: RGBColor = RGBColor(33, 33, 33);
 const GRID: RGBColor = RGBColor(220, 220, 220);
 const SHADE: RGBColor = RGBColor(120, 120, 120);
 const FONT: &str = "sans-serif";
+
+/// Where a chart goes on the page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Section {
+    /// End-to-end figures over time.
+    Traffic,
+    /// The latency distribution.
+    Distribution,
+    /// Per-component charts.
+    Components,
+}
+
+/// One drawn chart.
+#[derive(Clone, Debug)]
+pub struct Chart {
+    /// File name in `charts/`, also the base of the element id on the page.
+    pub file: String,
+    pub title: String,
+    /// How to read it, shown under the chart.
+    pub caption: String,
+    pub section: Section,
+    pub svg: String,
+}
+
+impl Chart {
+    /// The id of the chart's `<svg>` element in `report.html`.
+    pub fn id(&self) -> String {
+        format!("chart-{}", self.file.trim_end_matches(".svg"))
+    }
+}
 
 /// A chart that could not be drawn (plotters reports its backend's errors this way).
 #[derive(Debug, thiserror::Error)]
@@ -121,30 +151,6 @@ fn error(title: &str, e: impl std::fmt::Display) -> ChartError {
 
 fn font(size: f64) -> TextStyle<'static> {
     (FONT, size).into_font().color(&INK)
-}
-
-/// A tick label: at most 4 significant digits, no trailing zeros.
-pub fn tick(v: f64) -> String {
-    if !v.is_finite() {
-        return String::new();
-    }
-    let a = v.abs();
-    let text = if a == 0.0 {
-        return "0".to_string();
-    } else if a >= 1000.0 {
-        format!("{v:.0}")
-    } else if a >= 1.0 {
-        format!("{v:.2}")
-    } else {
-        // Enough decimals for 3 significant digits.
-        let decimals = (-(a.log10().floor()) as usize + 2).min(9);
-        format!("{v:.decimals$}")
-    };
-    if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        text
-    }
 }
 
 /// Picks the time unit of the x axis: seconds up to 20 minutes, then minutes, then hours.
@@ -1065,17 +1071,6 @@ pub fn waterfall_chart(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ticks_are_short() {
-        assert_eq!(tick(0.0), "0");
-        assert_eq!(tick(250.0), "250");
-        assert_eq!(tick(2.5), "2.5");
-        assert_eq!(tick(0.1 + 0.2), "0.3");
-        assert_eq!(tick(0.00125), "0.00125");
-        assert_eq!(tick(12345.6), "12346");
-        assert_eq!(tick(f64::NAN), "");
-    }
 
     #[test]
     fn log_axes_end_on_round_values() {

@@ -6,24 +6,9 @@
 
 use std::fmt::Write as _;
 
+use super::charts::{Chart, Section};
 use super::data::{Latency, ReportData};
-use super::render::{Chart, Section};
-
-/// Escapes text for HTML element content and quoted attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use crate::format::{escape, tick};
 
 /// The page style, shared by the comparison and sweep pages.
 pub const STYLE: &str = r#"
@@ -135,7 +120,7 @@ fn secs(x: f64) -> String {
     } else if x >= 120.0 {
         format!("{:.1} min", x / 60.0)
     } else {
-        format!("{} s", super::charts::tick(x))
+        format!("{} s", tick(x))
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::charts::{self, ChartError, Series, Shade, TimeChart, MAX_SERIES};
+use super::charts::{self, Chart, ChartError, Section, Series, Shade, TimeChart, MAX_SERIES};
 use super::data::ReportData;
 use super::{html, topology};
 use crate::output::file::put;
@@ -13,36 +13,6 @@ pub const REPORT_FILE: &str = "report.html";
 /// Per-component charts beyond this many are left out of the report (the page would be too
 /// long to read); `timeseries.csv` still has every column.
 pub const MAX_COMPONENT_CHARTS: usize = 24;
-
-/// Where a chart goes on the page.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Section {
-    /// End-to-end figures over time.
-    Traffic,
-    /// The latency distribution.
-    Distribution,
-    /// Per-component charts.
-    Components,
-}
-
-/// One drawn chart.
-#[derive(Clone, Debug)]
-pub struct Chart {
-    /// File name in `charts/`, also the base of the element id on the page.
-    pub file: String,
-    pub title: String,
-    /// How to read it, shown under the chart.
-    pub caption: String,
-    pub section: Section,
-    pub svg: String,
-}
-
-impl Chart {
-    /// The id of the chart's `<svg>` element in `report.html`.
-    pub fn id(&self) -> String {
-        format!("chart-{}", self.file.trim_end_matches(".svg"))
-    }
-}
 
 /// A figure every component of some kinds can provide, as a column `<component>.<column>` of
 /// `timeseries.csv`. A new component kind gets charts by writing such columns and, for a new
@@ -357,7 +327,7 @@ fn traffic_charts(data: &ReportData, out: &mut Vec<Chart>) -> Result<(), ChartEr
         end,
     );
     spec.y_range = Some((y0, 100.0 + (100.0 - y0) * 0.05));
-    spec.reference = slo.map(|v| (v, format!("SLO {}%", charts::tick(v))));
+    spec.reference = slo.map(|v| (v, format!("SLO {}%", crate::format::tick(v))));
     spec.shades = shades;
     out.push(chart(
         "availability.svg",

@@ -15,7 +15,7 @@ use layout::core::style::{LineStyleKind, StyleAttr};
 use layout::std_shapes::shapes::{Arrow, Element, LineEndKind, ShapeKind};
 use layout::topo::layout::VisualGraph;
 
-use super::html::escape;
+use crate::format::escape;
 use crate::run::Topology;
 
 /// Graphs larger than this are not laid out: the diagram would be unreadable anyway, and the

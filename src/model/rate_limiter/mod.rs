@@ -330,7 +330,7 @@ impl RateLimiter {
             let c = sim.world.calls.get(id);
             (c.request.kind, c.instance)
         };
-        if kind == super::load_balancer::PROBE_KIND {
+        if kind == super::probe::PROBE_KIND {
             match self.up.get(hint as usize) {
                 Some(true) => reply(sim, id, Outcome::Succeeded),
                 _ => sim.world.calls.close(id),

@@ -1,0 +1,124 @@
+//! How sim writes numbers, times and text for people: HTML escaping, chart tick labels,
+//! story clocks, one-line descriptions. One place, so the page, the charts, the course and
+//! `sim explain` say things the same way.
+
+use std::fmt::Write as _;
+
+/// Escapes text for HTML element content and quoted attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A tick label: at most 4 significant digits, no trailing zeros.
+pub fn tick(v: f64) -> String {
+    if !v.is_finite() {
+        return String::new();
+    }
+    let a = v.abs();
+    let text = if a == 0.0 {
+        return "0".to_string();
+    } else if a >= 1000.0 {
+        format!("{v:.0}")
+    } else if a >= 1.0 {
+        format!("{v:.2}")
+    } else {
+        // Enough decimals for 3 significant digits.
+        let decimals = (-(a.log10().floor()) as usize + 2).min(9);
+        format!("{v:.decimals$}")
+    };
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    }
+}
+
+/// A time of the story: `1m30s`, `45s`, `2h`.
+pub fn clock(secs: f64) -> String {
+    if secs.fract().abs() > 1e-9 {
+        return format!("{}s", (secs * 1000.0).round() / 1000.0);
+    }
+    let s = secs as u64;
+    let (h, m, sec) = (s / 3600, s % 3600 / 60, s % 60);
+    let mut out = String::new();
+    if h > 0 {
+        let _ = write!(out, "{h}h");
+    }
+    if m > 0 {
+        let _ = write!(out, "{m}m");
+    }
+    if sec > 0 || out.is_empty() {
+        let _ = write!(out, "{sec}s");
+    }
+    out
+}
+
+/// A description on one line: whitespace collapsed; a long one cut at its first sentence, or/// at a word boundary with an ellipsis.
+pub fn one_line(description: &str, max_chars: usize) -> String {
+    let line = description.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.chars().count() <= max_chars {
+        return line;
+    }
+    if let Some(end) = line.find(". ") {
+        if line[..=end].chars().count() <= max_chars {
+            return line[..=end].to_string();
+        }
+    }
+    let mut out = String::new();
+    for word in line.split(' ') {
+        if out.chars().count() + word.chars().count() + 2 > max_chars {
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_are_short() {
+        assert_eq!(tick(0.0), "0");
+        assert_eq!(tick(250.0), "250");
+        assert_eq!(tick(2.5), "2.5");
+        assert_eq!(tick(0.1 + 0.2), "0.3");
+        assert_eq!(tick(0.00125), "0.00125");
+        assert_eq!(tick(12345.6), "12346");
+        assert_eq!(tick(f64::NAN), "");
+    }
+
+    #[test]
+    fn story_clocks() {
+        assert_eq!(clock(0.0), "0s");
+        assert_eq!(clock(150.0), "2m30s");
+        assert_eq!(clock(7200.0), "2h");
+        assert_eq!(clock(1.5), "1.5s");
+    }
+
+    #[test]
+    fn descriptions_fit_on_one_line() {
+        assert_eq!(one_line("a\n  b c", 80), "a b c");
+        assert_eq!(
+            one_line("First sentence. Second one is long enough", 20),
+            "First sentence."
+        );
+        assert_eq!(one_line("aaaa bbbb cccc dddd", 12), "aaaa bbbb…");
+    }
+}

@@ -42,7 +42,7 @@ use crate::engine::{Component, ComponentId, Sim, SimDuration, SimTime};
 use crate::stats::Outcome;
 use call::{CallId, CallTable, Request};
 use network::Network;
-pub use stats::{ComponentReport, NodeStats, RequestStats, WindowSeries};
+pub use stats::{ComponentReport, NodeStats, RequestStats, StatsClock, WindowSeries};
 use versions::Versions;
 
 /// Every event in the model.
@@ -93,15 +93,6 @@ pub trait Node: Component<Msg, World> {
     fn report_in(&self, end: SimTime, _world: Option<&World>) -> ComponentReport {
         self.report(end)
     }
-}
-
-/// When statistics count and how they are windowed.
-#[derive(Clone, Copy, Debug)]
-pub struct StatsClock {
-    /// Requests born before this instant are left out of the summary (but not the windows).
-    pub warmup_end: SimTime,
-    /// Width of the time windows [ns].
-    pub window_ns: u64,
 }
 
 /// How many requests the sources may still start.

@@ -2,11 +2,19 @@
 
 use std::collections::BTreeMap;
 
-use super::StatsClock;
 use crate::engine::SimTime;
 use crate::stats::{
     LatencyHistogram, LatencySummary, LevelTracker, Outcome, Outcomes, WindowRow, Windows,
 };
+
+/// When statistics count and how they are windowed.
+#[derive(Clone, Copy, Debug)]
+pub struct StatsClock {
+    /// Requests born before this instant are left out of the summary (but not the windows).
+    pub warmup_end: SimTime,
+    /// Width of the time windows [ns].
+    pub window_ns: u64,
+}
 
 /// Counts and latencies of requests (or calls) through one place.
 ///

@@ -22,6 +22,7 @@ pub mod output;
 pub mod overrides;
 pub mod replications;
 pub mod report;
+pub mod results;
 pub mod run;
 pub mod scenario;
 pub mod shards;

@@ -12,7 +12,6 @@
 mod common;
 
 use common::{component, run_yaml};
-use serde_json::Value;
 use sim::engine::rng::splitmix64;
 use sim::run::RunResult;
 
@@ -51,7 +50,7 @@ failures:
 fn lost(result: &RunResult, what: &str) -> u64 {
     sim::report::summary::lost(result)
         .get(what)
-        .and_then(Value::as_u64)
+        .copied()
         .unwrap_or_else(|| panic!("no lost.{what}"))
 }
 

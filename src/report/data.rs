@@ -395,10 +395,7 @@ impl Extra {
                 .collect(),
             topology: r.topology.clone(),
             failures: failure_events(r),
-            lost: super::summary::lost(r)
-                .into_iter()
-                .map(|(k, v)| (k, v.as_u64().unwrap_or(0)))
-                .collect(),
+            lost: super::summary::lost(r).into_iter().collect(),
             assertions: r
                 .assertions
                 .iter()

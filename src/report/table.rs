@@ -103,10 +103,10 @@ pub fn render(r: &RunResult) -> String {
     }
     let lost = super::summary::lost(r);
     // Only what was actually lost; summary.json lists every category, zeros included.
-    if lost.values().any(|v| v.as_u64() != Some(0)) {
+    if lost.values().any(|&v| v != 0) {
         let items: Vec<String> = lost
             .iter()
-            .filter(|(_, v)| v.as_u64() != Some(0))
+            .filter(|(_, &v)| v != 0)
             .map(|(k, v)| format!("{k} {v}"))
             .collect();
         let _ = writeln!(out, "lost  {}", items.join("  "));

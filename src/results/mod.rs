@@ -1,0 +1,13 @@
+//! What a run says, as types: [`Summary`] is `summary.json`, field for field (its serde
+//! output is the file), so everything that reads a run's figures — assertions, replications,
+//! comparisons, sweeps, capacity searches, the report — reads a typed field, and a renamed
+//! figure is a compile error rather than a silent `null`.
+//!
+//! Figures are rounded to 6 decimals where they are written ([`Figure`]); counts are integers.
+
+pub mod summary;
+
+pub use summary::{
+    ComponentSummary, Engine, ErrorBudget, Figure, Latency, Requests, SloSummary, Summary,
+    TypeSummary,
+};

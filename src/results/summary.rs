@@ -1,0 +1,249 @@
+//! `summary.json` as types. Field order is the file's order.
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+
+use crate::stats::{LatencySummary, Outcomes};
+
+/// A measured figure, written rounded to 6 decimals (of a millisecond, of a ratio) so that the
+/// file stays readable; NaN and infinities — a figure with nothing to measure — are written
+/// `null` and read back as NaN.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Figure(pub f64);
+
+impl Figure {
+    pub fn value(self) -> Option<f64> {
+        self.0.is_finite().then_some(self.0)
+    }
+}
+
+impl Serialize for Figure {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.0.is_finite() {
+            s.serialize_f64((self.0 * 1e6).round() / 1e6)
+        } else {
+            s.serialize_none()
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Figure {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Figure(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN)))
+    }
+}
+
+impl From<f64> for Figure {
+    fn from(x: f64) -> Self {
+        Figure(x)
+    }
+}
+
+/// Latency percentiles of succeeded requests [ms].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Latency {
+    pub mean: Figure,
+    pub p50: Figure,
+    pub p90: Figure,
+    pub p95: Figure,
+    pub p99: Figure,
+    pub p999: Figure,
+    pub max: Figure,
+}
+
+impl From<&LatencySummary> for Latency {
+    fn from(l: &LatencySummary) -> Self {
+        Latency {
+            mean: l.mean.into(),
+            p50: l.p50.into(),
+            p90: l.p90.into(),
+            p95: l.p95.into(),
+            p99: l.p99.into(),
+            p999: l.p999.into(),
+            max: l.max.into(),
+        }
+    }
+}
+
+impl Latency {
+    /// The figure an assertion or a table names (`p99`, `mean`, ...).
+    pub fn get(&self, name: &str) -> Option<Figure> {
+        Some(match name {
+            "mean" => self.mean,
+            "p50" => self.p50,
+            "p90" => self.p90,
+            "p95" => self.p95,
+            "p99" => self.p99,
+            "p999" => self.p999,
+            "max" => self.max,
+            _ => return None,
+        })
+    }
+}
+
+/// End-to-end request counts (after the warm-up).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Requests {
+    pub total: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    pub rejected: u64,
+    pub timed_out: u64,
+    /// Sent but not answered when the run stopped.
+    pub in_flight_at_end: u64,
+}
+
+/// One request type's figures.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TypeSummary {
+    pub total: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    pub rejected: u64,
+    pub timed_out: u64,
+    pub availability: Figure,
+    pub latency_ms: Latency,
+}
+
+impl TypeSummary {
+    pub fn of(outcomes: &Outcomes, latency: &LatencySummary) -> Self {
+        TypeSummary {
+            total: outcomes.total(),
+            succeeded: outcomes.succeeded,
+            failed: outcomes.failed,
+            rejected: outcomes.rejected,
+            timed_out: outcomes.timed_out,
+            availability: outcomes.availability().into(),
+            latency_ms: latency.into(),
+        }
+    }
+}
+
+/// How the run did against its service-level objective.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SloSummary {
+    pub latency_ms: Figure,
+    pub target: Figure,
+    pub good_fraction: Figure,
+    pub met: bool,
+    pub error_budget: ErrorBudget,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBudget {
+    pub allowed_misses: Figure,
+    pub misses: u64,
+    pub used: Figure,
+}
+
+/// One expectation of the analytic twin beside the simulated figure.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AnalyticRow {
+    pub component: String,
+    pub metric: String,
+    pub model: String,
+    pub theory: Figure,
+    pub simulated: Figure,
+    pub tolerance: Figure,
+    pub agrees: Option<bool>,
+    pub note: Option<String>,
+}
+
+/// A component ranked as a bottleneck, with what the twin says one change would do.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Bottleneck {
+    pub component: String,
+    pub utilization: Figure,
+    pub share_of_p99: Figure,
+    pub what_if: Option<WhatIfSummary>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WhatIfSummary {
+    pub change: String,
+    pub end_to_end_mean_ms: Figure,
+    pub after_ms: Figure,
+}
+
+/// A trouble detector's finding.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Trouble {
+    pub kind: String,
+    pub component: Option<String>,
+    pub at_s: Figure,
+    pub message: String,
+}
+
+/// What the engine did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Engine {
+    pub events: u64,
+    pub requests_started: u64,
+    pub peak_calls_in_flight: usize,
+}
+
+/// One component's figures: those every component has, then its kind's own, in alphabetical
+/// order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ComponentSummary {
+    pub kind: String,
+    pub requests: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    pub rejected: u64,
+    pub timed_out: u64,
+    pub availability: Figure,
+    pub throughput_rps: Figure,
+    /// `null` for a component without a capacity.
+    pub utilization: Option<Figure>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_mean: Option<Figure>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_peak: Option<u64>,
+    pub latency_ms: Latency,
+    /// The kind's own figures.
+    #[serde(flatten)]
+    pub figures: serde_json::Map<String, Value>,
+}
+
+/// `summary.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub scenario: String,
+    pub sim_version: String,
+    pub scenario_sha256: String,
+    pub seed: u64,
+    pub duration_s: Figure,
+    pub warmup_s: Figure,
+    /// Why the run stopped: how it ended, or the limit or guard that cut it short.
+    pub stopped_by: String,
+    pub truncated: bool,
+    pub requests: Requests,
+    pub availability: Figure,
+    pub throughput_rps: Figure,
+    pub offered_rps: Figure,
+    pub latency_ms: Latency,
+    pub request_types: IndexMap<String, TypeSummary>,
+    pub slo: Option<SloSummary>,
+    /// What failures destroyed, by category, summed over every component.
+    pub lost: IndexMap<String, u64>,
+    pub analytic: Vec<AnalyticRow>,
+    pub bottlenecks: Vec<Bottleneck>,
+    pub trouble: Vec<Trouble>,
+    pub failures: Vec<Value>,
+    pub downtime: Option<Value>,
+    pub components: IndexMap<String, ComponentSummary>,
+    pub engine: Engine,
+    /// Path overrides of a variant or a sweep point, as `path=value`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overrides: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replications: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assertions: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breakdown: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<Value>,
+}

@@ -89,7 +89,7 @@ impl CostPlan {
             .map(|p| {
                 let report = reports.iter().find(|r| r.name == p.name);
                 let instances = report
-                    .and_then(|r| r.extra.get("autoscale"))
+                    .and_then(|r| r.figures.get("autoscale"))
                     .and_then(|a| a["instances_in_service_mean"].as_f64())
                     .unwrap_or(f64::from(p.instances));
                 let requests = report.map_or(0, |r| r.requests);

@@ -360,12 +360,12 @@ pub fn compare(plan: &Plan, e: &Estimate, result: &RunResult) -> Vec<Row> {
     let local: u64 = result
         .components
         .iter()
-        .filter_map(|c| c.extra.get("client_cache_hits").and_then(|v| v.as_u64()))
+        .filter_map(|c| c.figures.get("client_cache_hits").and_then(|v| v.as_u64()))
         .sum();
     let clicks: u64 = result
         .components
         .iter()
-        .filter_map(|c| c.extra.get("clicks").and_then(|v| v.as_u64()))
+        .filter_map(|c| c.figures.get("clicks").and_then(|v| v.as_u64()))
         .sum();
     let local_share = if clicks > 0 {
         local as f64 / clicks as f64
@@ -522,7 +522,7 @@ pub fn compare(plan: &Plan, e: &Estimate, result: &RunResult) -> Vec<Row> {
             continue;
         }
         if let Some(h) = component(name)
-            .and_then(|c| c.extra.get("hit_ratio"))
+            .and_then(|c| c.figures.get("hit_ratio"))
             .and_then(|v| v.as_f64())
         {
             rows.push(Row {

@@ -136,7 +136,7 @@ fn trigger_windows(r: &RunResult, windows: &[(f64, f64, u64, u64, u64)]) -> Vec<
         .components
         .iter()
         .filter(|c| c.kind == "failures")
-        .filter_map(|c| c.extra.get("events"))
+        .filter_map(|c| c.figures.get("events"))
         .filter_map(|e| e.as_array())
         .flatten()
         .filter_map(|e| {

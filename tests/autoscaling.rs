@@ -9,7 +9,7 @@ use sim::run::RunResult;
 
 /// (time [s], from, to) of every scaling action of `pool`.
 fn scaling_events(r: &RunResult, pool: &str) -> Vec<(f64, u64, u64, String)> {
-    component(r, pool).extra["scaling_events"]
+    component(r, pool).figures_json()["scaling_events"]
         .as_array()
         .expect("scaling events")
         .iter()
@@ -99,7 +99,7 @@ fn autoscaling_stays_within_bounds_and_respects_cooldowns() {
         );
     }
     let web = component(&r, "web");
-    let autoscale = &web.extra["autoscale"];
+    let autoscale = &web.figures_json()["autoscale"];
     assert_eq!(autoscale["min"], 2);
     assert_eq!(autoscale["max"], 7);
     assert!(web.utilization.unwrap_or(0.0) <= 1.0);
@@ -175,7 +175,7 @@ failures:
 ",
     );
     let web = component(&r, "web");
-    let at_least: Vec<f64> = web.extra["time_with_at_least_k_up"]
+    let at_least: Vec<f64> = web.figures_json()["time_with_at_least_k_up"]
         .as_array()
         .expect("fractions")
         .iter()
@@ -187,7 +187,9 @@ failures:
     assert!((at_least[1] - 1.0).abs() < 1e-9);
     assert!((at_least[2] - 0.5).abs() < 1e-9, "{at_least:?}");
     assert!(at_least[3] == 0.0);
-    let mean_up = web.extra["instances_up_mean"].as_f64().unwrap_or(0.0);
+    let mean_up = web.figures_json()["instances_up_mean"]
+        .as_f64()
+        .unwrap_or(0.0);
     assert!((mean_up - 1.5).abs() < 1e-9, "{mean_up}");
 }
 
@@ -280,13 +282,16 @@ components:
     let instances = instances.column("web.instances").expect("instances");
     assert!((instances[24] - 2.0).abs() < 1e-9 && (instances[25] - 1.0).abs() < 1e-9);
     // Instance 1 existed (and was up) until 45 s: (2 * 45 + 1 * 15) / 60 = 1.75 on average.
-    let mean_up = web.extra["instances_up_mean"].as_f64().unwrap_or(0.0);
+    let mean_up = web.figures_json()["instances_up_mean"]
+        .as_f64()
+        .unwrap_or(0.0);
     assert!((mean_up - 1.75).abs() < 1e-9, "{mean_up}");
     // Busy: instance 0 from 10 s on (50 s), instance 1 from 20 to 45 s (25 s), out of the
     // 105 worker-seconds that existed: 75 / 105.
     let utilization = web.utilization.unwrap_or(0.0);
     assert!((utilization - 75.0 / 105.0).abs() < 1e-9, "{utilization}");
-    let per_instance = web.extra["per_instance"].as_array().expect("per instance");
+    let figures = web.figures_json();
+    let per_instance = figures["per_instance"].as_array().expect("per instance");
     let u1 = per_instance[1]["utilization"].as_f64().unwrap_or(0.0);
     assert!(
         (u1 - 25.0 / 45.0).abs() < 1e-9,

@@ -31,7 +31,7 @@ fn figure(report: &ComponentReport, path: &[&str]) -> f64 {
         panic!("empty path");
     };
     let v = report
-        .extra
+        .figures
         .get(*first)
         .unwrap_or_else(|| panic!("no figure {first}"));
     number(v, rest)
@@ -172,7 +172,7 @@ fn a_purge_costs_exactly_one_miss_per_purged_object_per_edge() {
         assert_eq!(figure(cdn, &["edges", edge, "purged"]), 50.0, "{edge}");
     }
     assert_eq!(figure(cdn, &["origin_requests"]), 300.0);
-    assert_eq!(cdn.extra["purges_s"], serde_json::json!([10.0]));
+    assert_eq!(cdn.figures_json()["purges_s"], serde_json::json!([10.0]));
 }
 
 #[test]
@@ -248,7 +248,7 @@ fn during_an_outage_the_origin_receives_every_request() {
     assert_eq!(figure(cdn, &["bypassed"]), cdn.requests as f64);
     assert_eq!(web.requests, cdn.requests);
     assert_eq!(figure(cdn, &["origin_offload"]), 0.0);
-    assert!(cdn.extra["hit_ratio"].is_null());
+    assert!(cdn.figures_json()["hit_ratio"].is_null());
     assert_eq!(cdn.outcomes.succeeded, cdn.outcomes.total());
     // Clients pay the way to the origin: at least 2 x 50 ms.
     assert!(figure(cdn, &["regions", "us", "latency_ms", "p50"]) >= 100.0);

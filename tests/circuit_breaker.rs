@@ -55,7 +55,7 @@ fn the_breaker_keeps_web_workers_free_for_requests_that_do_not_need_the_database
     assert!(with > 0.995, "{with}");
 
     let web = component(&guarded, "web");
-    let breaker = &web.extra["circuit_breakers"]["db"];
+    let breaker = &web.figures_json()["circuit_breakers"]["db"];
     let opened = breaker["opened"].as_u64().unwrap_or(0);
     // Open for 5 s, then a 300 ms probe that times out, over the 60 s slow-down: about a
     // dozen openings.
@@ -75,7 +75,7 @@ fn the_breaker_keeps_web_workers_free_for_requests_that_do_not_need_the_database
     // Open from shortly after 30 s until the first probe after 90 s (by 95.3 s at the latest),
     // except ~12 half-open spells of 0.3 s: between (90 - 32 - 12 * 0.3) / 120 = 0.45 and
     // (95.3 - 30.3) / 120 = 0.54 of the run.
-    let open_share = web.extra["circuit_breakers_open_mean"]
+    let open_share = web.figures_json()["circuit_breakers_open_mean"]
         .as_f64()
         .unwrap_or(0.0);
     assert!(open_share > 0.45 && open_share < 0.55, "{open_share}");

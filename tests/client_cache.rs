@@ -19,7 +19,7 @@ use sim::model::ComponentReport;
 
 fn figure(report: &ComponentReport, name: &str) -> f64 {
     report
-        .extra
+        .figures
         .get(name)
         .and_then(|v| v.as_f64())
         .unwrap_or_else(|| panic!("no figure {name} on {}", report.name))

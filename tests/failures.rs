@@ -84,7 +84,7 @@ random_failures:
 ",
     );
     let web = component(&r, "web");
-    let at_least: Vec<f64> = web.extra["time_with_at_least_k_up"]
+    let at_least: Vec<f64> = web.figures_json()["time_with_at_least_k_up"]
         .as_array()
         .expect("fractions reported")
         .iter()
@@ -99,7 +99,9 @@ random_failures:
             "k={k}: {observed} vs {expected}"
         );
     }
-    let mean_up = web.extra["instances_up_mean"].as_f64().unwrap_or(0.0);
+    let mean_up = web.figures_json()["instances_up_mean"]
+        .as_f64()
+        .unwrap_or(0.0);
     assert!((mean_up - 3.6).abs() < 0.02, "mean instances up {mean_up}");
 }
 

@@ -233,7 +233,7 @@ write_types: [post]
     let yaml = scripted.replace("mix: {feed: 1}", "mix: {feed: 1, post: 0.000001}");
     let result = run_yaml(&yaml);
     let feed = component(&result, "feed");
-    let posts = &feed.extra["celebrity_posts"];
+    let posts = &feed.figures_json()["celebrity_posts"];
     let fanned: Vec<bool> = (0..3)
         .map(|i| posts[i]["fanned_out"].as_bool().expect("bool"))
         .collect();
@@ -335,7 +335,7 @@ fn runs_are_deterministic() {
     );
     let figures = |r: &sim::run::RunResult| {
         let f = component(r, "feed");
-        serde_json::to_string(&f.extra).expect("json")
+        serde_json::to_string(&f.figures_json()).expect("json")
     };
     let a = figures(&run_yaml(&yaml));
     assert_eq!(a, figures(&run_yaml(&yaml)));
@@ -380,7 +380,7 @@ fn rejected(from: &str, to: &str) -> Vec<String> {
 fn the_valid_fixture_runs() {
     let result = run_yaml(VALID);
     assert!(component(&result, "feed").requests > 0);
-    let _: &Value = &component(&result, "feed").extra["on_write"];
+    let _: &Value = &component(&result, "feed").figures_json()["on_write"];
 }
 
 #[test]

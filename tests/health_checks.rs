@@ -29,7 +29,7 @@ failures:
     );
     let result = run_yaml(&yaml);
     let lb = component(&result, "lb");
-    lb.extra["health_events"]
+    lb.figures_json()["health_events"]
         .as_array()
         .expect("events")
         .iter()

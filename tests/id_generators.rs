@@ -21,7 +21,7 @@ use sim::model::ComponentReport;
 
 fn nodes(report: &ComponentReport) -> &Vec<Value> {
     report
-        .extra
+        .figures
         .get("nodes")
         .and_then(Value::as_array)
         .expect("nodes")

@@ -267,7 +267,7 @@ fn the_same_seed_gives_the_same_figures() {
             .iter()
             .flat_map(|(_, w)| (0..40).map(move |i| w.value(i, 1.0)))
             .collect();
-        (format!("{:?}", chat.extra), windows)
+        (format!("{:?}", chat.figures), windows)
     };
     assert_eq!(run(), run());
 }

@@ -14,7 +14,7 @@ use serde_json::Value;
 use sim::model::{ComponentReport, WindowSeries};
 
 fn count(report: &ComponentReport, key: &str) -> u64 {
-    match report.extra.get(key) {
+    match report.figures.get(key) {
         Some(Value::Number(n)) => n.as_u64().unwrap_or_else(|| panic!("{key}: {n}")),
         other => panic!("{key}: {other:?}"),
     }
@@ -174,7 +174,9 @@ components:
         30,
         "scaled to the maximum in the burst"
     );
-    let mean = q.extra["consumers_mean"].as_f64().expect("a number");
+    let mean = q.figures_json()["consumers_mean"]
+        .as_f64()
+        .expect("a number");
     assert!(mean > 4.0 && mean < 30.0, "{mean}");
     // Uploads take the web tier's 5 ms; processing waits in the backlog far longer.
     assert!(

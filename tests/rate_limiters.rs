@@ -41,7 +41,7 @@ fn series<'a>(report: &'a ComponentReport, name: &str) -> &'a [f64] {
 }
 
 fn figure(report: &ComponentReport, key: &str) -> f64 {
-    match report.extra.get(key) {
+    match report.figures.get(key) {
         Some(Value::Number(n)) => n.as_f64().expect("a number"),
         other => panic!("{key}: {other:?}"),
     }
@@ -321,7 +321,7 @@ network:
     let limiter = component(&shared, "limiter");
     let admitted = figure(limiter, "admitted");
     assert!(admitted <= 10.0 * 4.0 * 61.0, "{admitted}");
-    let decision = &limiter.extra["decision_latency_ms"];
+    let decision = &limiter.figures_json()["decision_latency_ms"];
     assert!(
         decision["mean"].as_f64().expect("ms") >= 2.1,
         "two hops and the store"

@@ -21,7 +21,7 @@ use sim::model::ComponentReport;
 const Z: f64 = 4.5;
 
 fn figure(report: &ComponentReport, key: &str) -> f64 {
-    match report.extra.get(key) {
+    match report.figures.get(key) {
         Some(Value::Number(n)) => n.as_f64().unwrap_or(f64::NAN),
         other => panic!("{key}: {other:?}"),
     }
@@ -164,7 +164,7 @@ fn failover_loses_exactly_the_writes_in_the_replication_window() {
             Some(&in_service)
         );
         assert_eq!(figure(db, "writes_failed_no_master"), no_master as f64);
-        let Some(Value::Array(failovers)) = db.extra.get("failovers") else {
+        let Some(Value::Array(failovers)) = db.figures.get("failovers") else {
             panic!("no failovers");
         };
         let f = &failovers[0];
@@ -225,7 +225,7 @@ components:
     let (lambda, mu) = (50.0, 100.0);
     let rho: f64 = lambda / mu;
     let measured = duration - 10.0;
-    let Some(Value::Array(nodes)) = db.extra.get("nodes") else {
+    let Some(Value::Array(nodes)) = db.figures.get("nodes") else {
         panic!("no nodes");
     };
     let total = db.requests as f64;
@@ -281,7 +281,7 @@ components:
 ";
     let result = run_yaml(yaml);
     let db = component(&result, "db");
-    let Some(Value::Array(nodes)) = db.extra.get("nodes") else {
+    let Some(Value::Array(nodes)) = db.figures.get("nodes") else {
         panic!("no nodes");
     };
     assert_eq!(nodes[1]["requests"].as_u64(), Some(0));
@@ -292,7 +292,7 @@ components:
     let result = run_yaml(&yaml);
     let db = component(&result, "db");
     assert_eq!(result.end_to_end.outcomes.failed, 0);
-    let Some(Value::Array(nodes)) = db.extra.get("nodes") else {
+    let Some(Value::Array(nodes)) = db.figures.get("nodes") else {
         panic!("no nodes");
     };
     assert!(nodes[0]["reads"].as_u64().unwrap_or(0) > 1000);
@@ -444,7 +444,7 @@ components:
             .replace("duration: 2000s", "duration: 60s"),
     );
     let db = component(&overloaded, "db");
-    let max_lag = db.extra["replication_lag_ms"]["max"]
+    let max_lag = db.figures_json()["replication_lag_ms"]["max"]
         .as_f64()
         .unwrap_or(0.0);
     // 120 writes/s against 100 replayed per second: 20 writes/s pile up, about 0.2 s of lag

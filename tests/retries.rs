@@ -54,7 +54,7 @@ failures:
         .iter()
         .find(|c| c.name == "users")
         .expect("users");
-    let retries = users.extra["retries"].as_u64().unwrap_or(u64::MAX);
+    let retries = users.figures_json()["retries"].as_u64().unwrap_or(u64::MAX);
     assert!(retries <= 10 + 200, "retries {retries}");
     assert!(retries >= 190, "the budget is used, not wasted: {retries}");
     let web = r.components.iter().find(|c| c.name == "web").expect("web");

@@ -55,7 +55,7 @@ fn lost(result: &RunResult, what: &str) -> u64 {
 }
 
 fn sessions(result: &RunResult, figure: &str) -> u64 {
-    component(result, "web").extra["sessions"][figure]
+    component(result, "web").figures_json()["sessions"][figure]
         .as_u64()
         .unwrap_or_else(|| panic!("no sessions.{figure}"))
 }

@@ -100,7 +100,7 @@ fn range_moves_match_the_boundaries() {
 }
 
 fn shards(report: &sim::model::ComponentReport) -> Vec<Value> {
-    match report.extra.get("shards") {
+    match report.figures.get("shards") {
         Some(Value::Array(a)) => a.clone(),
         other => panic!("shards: {other:?}"),
     }
@@ -141,7 +141,7 @@ components:
         let own = component(&result, &shard_names[i]);
         assert_eq!(Some(own.requests), s["requests"].as_u64());
     }
-    let ratio = router.extra["busiest_shard_load_ratio"]
+    let ratio = router.figures_json()["busiest_shard_load_ratio"]
         .as_f64()
         .unwrap_or(0.0);
     assert!((ratio - 1.9).abs() < 0.05, "{ratio}");
@@ -169,7 +169,7 @@ components:
 ";
     let result = run_yaml(yaml);
     let router = component(&result, "ring");
-    let resharding = &router.extra["resharding"];
+    let resharding = &router.figures_json()["resharding"];
     let names: Vec<String> = ["s1", "s2", "s3", "s4"]
         .iter()
         .map(|s| s.to_string())

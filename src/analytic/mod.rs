@@ -118,14 +118,14 @@ fn simulated(r: &RunResult, component: &str, metric: &str) -> Option<f64> {
             let total = c.outcomes.total();
             (total > 0).then(|| c.outcomes.rejected as f64 / total as f64)
         }
-        "hit_ratio" => c.extra.get("hit_ratio").and_then(|v| v.as_f64()),
+        "hit_ratio" => c.figures.get("hit_ratio").and_then(|v| v.as_f64()),
         "admitted_fraction" => {
-            let count = |key| c.extra.get(key).and_then(|v| v.as_f64());
+            let count = |key| c.figures.get(key).and_then(|v| v.as_f64());
             let (admitted, rejected) = (count("admitted")?, count("rejected")?);
             (admitted + rejected > 0.0).then(|| admitted / (admitted + rejected))
         }
         "at_least_one_up" => c
-            .extra
+            .figures
             .get("time_with_at_least_k_up")
             .and_then(|v| v.get(1))
             .and_then(|v| v.as_f64()),

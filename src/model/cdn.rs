@@ -931,10 +931,10 @@ impl Node for Cdn {
             ),
         ];
         for (k, v) in figures {
-            report.extra.insert(k.into(), v);
+            report.figures.insert(k.into(), v);
         }
         if let Some(s) = &self.shield {
-            report.extra.insert(
+            report.figures.insert(
                 "shield".into(),
                 json!({
                     "hits": s.hits,

@@ -1076,11 +1076,11 @@ impl Node for Database {
                 })
                 .collect();
             report
-                .extra
+                .figures
                 .insert("by_client_region".into(), Value::Object(by_region));
         }
         for (k, v) in figures {
-            report.extra.insert(k.into(), v);
+            report.figures.insert(k.into(), v);
         }
         report
             .lost

@@ -509,21 +509,21 @@ impl Node for Dns {
                 served_by.insert(self.region_name(r).to_string(), json!(self.dc_name(t)));
             }
         }
-        report.extra.insert("routing".into(), json!(routing));
-        report.extra.insert("served_by".into(), json!(served_by));
+        report.figures.insert("routing".into(), json!(routing));
+        report.figures.insert("served_by".into(), json!(served_by));
         report
-            .extra
+            .figures
             .insert("ttl_s".into(), json!(self.config.ttl.as_secs_f64()));
         report
-            .extra
+            .figures
             .insert("resolutions".into(), json!(self.resolutions));
         report
-            .extra
+            .figures
             .insert("cache_hits".into(), json!(self.cache_hits));
         report
-            .extra
+            .figures
             .insert("sent_to_down_data_center".into(), json!(self.sent_to_down));
-        report.extra.insert(
+        report.figures.insert(
             "failed_at_down_data_center".into(),
             json!(self.failed_at_down),
         );
@@ -538,7 +538,7 @@ impl Node for Dns {
                 })
             })
             .collect();
-        report.extra.insert("health_events".into(), json!(events));
+        report.figures.insert("health_events".into(), json!(events));
         let mut data_centers = serde_json::Map::new();
         for t in 0..n {
             data_centers.insert(
@@ -550,7 +550,7 @@ impl Node for Dns {
             );
         }
         report
-            .extra
+            .figures
             .insert("data_centers".into(), json!(data_centers));
         report
             .lost

@@ -401,7 +401,7 @@ impl Node for Timeline {
                 })
             })
             .collect();
-        report.extra.insert(
+        report.figures.insert(
             "downtime".into(),
             serde_json::json!({
                 "intervals": intervals,
@@ -411,7 +411,7 @@ impl Node for Timeline {
             }),
         );
         report
-            .extra
+            .figures
             .insert("events".into(), serde_json::Value::Array(events));
         if self.network_faults.iter().any(Option::is_some) {
             report

@@ -710,7 +710,7 @@ impl Node for Fanout {
             ("celebrity_delivery_s", celebrity_delivery),
         ];
         for (k, v) in figures {
-            report.extra.insert(k.into(), v);
+            report.figures.insert(k.into(), v);
         }
         report.extra_windows = vec![
             (

@@ -1036,7 +1036,7 @@ impl Node for IdGenerator {
             ));
         }
         for (k, v) in figures {
-            report.extra.insert(k.to_string(), v);
+            report.figures.insert(k.to_string(), v);
         }
         if c.failed_in_crashes > 0 {
             report

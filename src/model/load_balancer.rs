@@ -671,12 +671,12 @@ impl Node for LoadBalancer {
             .iter()
             .flat_map(|g| g.state.iter().map(|s| s.requests))
             .collect();
-        report.extra.insert(
+        report.figures.insert(
             "requests_per_backend".into(),
             serde_json::json!(per_backend),
         );
         report
-            .extra
+            .figures
             .insert("ejections".into(), serde_json::json!(self.ejections));
         if self.active_health.is_some() {
             let events: Vec<serde_json::Value> = self
@@ -693,7 +693,7 @@ impl Node for LoadBalancer {
                 })
                 .collect();
             report
-                .extra
+                .figures
                 .insert("health_events".into(), serde_json::Value::Array(events));
         }
         report

@@ -20,6 +20,7 @@ pub mod dns;
 pub mod downtime;
 pub mod failures;
 pub mod fanout;
+pub mod figures;
 pub mod id_generator;
 pub mod jobs;
 pub mod keys;

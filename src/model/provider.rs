@@ -437,7 +437,7 @@ impl Node for Provider {
             ),
         ];
         for (k, v) in figures {
-            report.extra.insert(k.into(), v);
+            report.figures.insert(k.into(), v);
         }
         report
             .lost

@@ -626,7 +626,7 @@ impl Node for Queue {
             ("consumers_peak", json!(self.consumers_level.peak())),
         ];
         for (k, v) in figures {
-            report.extra.insert(k.into(), v);
+            report.figures.insert(k.into(), v);
         }
         if !self.processing_by_type.is_empty() {
             let by_type: serde_json::Map<String, serde_json::Value> = self
@@ -637,7 +637,7 @@ impl Node for Queue {
                 .filter(|(_, h)| h.count() > 0)
                 .map(|(name, h)| (name.clone(), json!(h.summary())))
                 .collect();
-            report.extra.insert(
+            report.figures.insert(
                 "latency_by_type_ms".into(),
                 serde_json::Value::Object(by_type),
             );

@@ -1047,7 +1047,7 @@ impl Node for Realtime {
             ),
         ];
         for (k, v) in figures {
-            report.extra.insert(k.into(), v);
+            report.figures.insert(k.into(), v);
         }
         report.lost.insert("realtime_messages", c.lost);
         report.extra_windows = vec![

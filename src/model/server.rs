@@ -1226,18 +1226,18 @@ impl Node for ServerPool {
                 })
             })
             .collect();
-        report.extra.insert(
+        report.figures.insert(
             "instances".into(),
             serde_json::Value::from(self.config.instances),
         );
-        report.extra.insert(
+        report.figures.insert(
             "workers".into(),
             serde_json::Value::from(self.config.workers),
         );
         report
-            .extra
+            .figures
             .insert("crashes".into(), serde_json::Value::from(self.crashes));
-        report.extra.insert(
+        report.figures.insert(
             "instances_up_mean".into(),
             serde_json::json!(self.up.mean(end)),
         );
@@ -1252,7 +1252,7 @@ impl Node for ServerPool {
                 })
                 .collect();
             at_least.reverse();
-            report.extra.insert(
+            report.figures.insert(
                 "time_with_at_least_k_up".into(),
                 serde_json::json!(at_least),
             );
@@ -1262,14 +1262,14 @@ impl Node for ServerPool {
             .insert("requests_in_crashed_instances", self.lost_in_crashes);
         if self.instances.len() > 1 {
             report
-                .extra
+                .figures
                 .insert("per_instance".into(), serde_json::Value::Array(instances));
         }
         if let Some(scaler) = &self.scaler {
             self.report_scaling(scaler, &mut report, end);
         }
         if self.config.call_timeout.is_some() {
-            report.extra.insert(
+            report.figures.insert(
                 "call_timeouts".into(),
                 serde_json::json!(self.call_timeouts),
             );
@@ -1309,11 +1309,11 @@ impl ServerPool {
                 )
             })
             .collect();
-        report.extra.insert(
+        report.figures.insert(
             "circuit_breakers".into(),
             serde_json::Value::Object(breakers),
         );
-        report.extra.insert(
+        report.figures.insert(
             "circuit_breakers_open_mean".into(),
             serde_json::json!(self.breakers_open.mean(end)),
         );
@@ -1350,7 +1350,7 @@ impl ServerPool {
                 })
             })
             .collect();
-        report.extra.insert(
+        report.figures.insert(
             "autoscale".into(),
             serde_json::json!({
                 "metric": p.metric.name(),
@@ -1364,7 +1364,7 @@ impl ServerPool {
             }),
         );
         report
-            .extra
+            .figures
             .insert("scaling_events".into(), serde_json::Value::Array(events));
     }
 }

@@ -225,7 +225,7 @@ impl Sessions {
     }
 
     pub fn report(&self, report: &mut ComponentReport, end: SimTime) {
-        report.extra.insert(
+        report.figures.insert(
             "sessions".into(),
             serde_json::json!({
                 "store": self.config.store_name,

@@ -510,7 +510,7 @@ impl Node for Sharded {
             ("resharding", resharding),
         ];
         for (k, v) in figures {
-            report.extra.insert(k.into(), v);
+            report.figures.insert(k.into(), v);
         }
         report.extra_windows = self
             .config

@@ -572,9 +572,9 @@ impl Node for Source {
         };
         if self.config.retry.is_some() {
             report
-                .extra
+                .figures
                 .insert("retries".into(), serde_json::json!(self.retries_sent));
-            report.extra.insert(
+            report.figures.insert(
                 "retries_refused_by_budget".into(),
                 serde_json::json!(self.retries_refused_by_budget),
             );
@@ -598,7 +598,7 @@ impl Node for Source {
                     serde_json::json!(cache.not_stored),
                 ),
             ] {
-                report.extra.insert(key.into(), value);
+                report.figures.insert(key.into(), value);
             }
         }
         report

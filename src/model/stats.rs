@@ -178,8 +178,8 @@ pub struct ComponentReport {
     /// What failures destroyed, by category ("requests_in_crashed_instances", ...): summed over
     /// components into the summary's `lost` section.
     pub lost: BTreeMap<&'static str, u64>,
-    /// Kind-specific figures, in a stable order.
-    pub extra: BTreeMap<String, serde_json::Value>,
+    /// The kind's own figures.
+    pub figures: super::figures::Figures,
     /// Per-window request counts.
     pub windows: Windows<WindowRow>,
     /// Per-window utilisation (busy integral / (capacity * width)) and mean queue length.
@@ -193,6 +193,12 @@ pub struct ComponentReport {
 }
 
 impl ComponentReport {
+    /// The kind's own figures as a JSON object, as `summary.json` lists them (for tests and
+    /// tools that probe a figure by name).
+    pub fn figures_json(&self) -> serde_json::Value {
+        serde_json::Value::Object(self.figures.to_json())
+    }
+
     /// The common part of a report for a component with [`NodeStats`].
     pub fn from_node_stats(
         name: &str,
@@ -239,7 +245,7 @@ impl ComponentReport {
             queue_mean: None,
             queue_peak: None,
             lost: BTreeMap::new(),
-            extra: BTreeMap::new(),
+            figures: super::figures::Figures::default(),
             windows: stats.windows.clone(),
             busy_windows: None,
             capacity_windows: None,

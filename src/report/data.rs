@@ -359,7 +359,7 @@ fn failure_events(r: &RunResult) -> Vec<FailureEvent> {
     r.components
         .iter()
         .filter(|c| c.kind == "failures")
-        .filter_map(|c| c.extra.get("events"))
+        .filter_map(|c| c.figures.get("events"))
         .filter_map(serde_json::Value::as_array)
         .flatten()
         .map(|e| {

@@ -3,7 +3,7 @@
 //! always give the same bytes.
 
 use indexmap::IndexMap;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::RunResult;
 use crate::engine::StopReason;
@@ -50,11 +50,7 @@ fn component(c: &ComponentReport, measured_secs: f64) -> ComponentSummary {
         queue_mean: c.queue_mean.map(Figure),
         queue_peak: c.queue_peak,
         latency_ms: (&c.latency).into(),
-        figures: c
-            .extra
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect::<Map<String, Value>>(),
+        figures: c.figures.clone(),
     }
 }
 
@@ -173,11 +169,11 @@ pub fn summary(r: &RunResult) -> Summary {
             })
             .collect(),
         failures: failures_component
-            .and_then(|c| c.extra.get("events"))
+            .and_then(|c| c.figures.get("events"))
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default(),
-        downtime: failures_component.and_then(|c| c.extra.get("downtime").cloned()),
+        downtime: failures_component.and_then(|c| c.figures.get("downtime").cloned()),
         components: r
             .components
             .iter()

@@ -115,7 +115,7 @@ pub fn render(r: &RunResult) -> String {
         .components
         .iter()
         .filter(|c| c.kind == "failures")
-        .filter_map(|c| c.extra.get("events"))
+        .filter_map(|c| c.figures.get("events"))
         .filter_map(|e| e.as_array())
         .map(Vec::len)
         .sum::<usize>();
@@ -151,7 +151,7 @@ pub fn render(r: &RunResult) -> String {
         );
     }
     for c in r.components.iter().filter(|c| c.kind == "cache") {
-        let figure = |k: &str| c.extra.get(k).and_then(|v| v.as_f64());
+        let figure = |k: &str| c.figures.get(k).and_then(|v| v.as_f64());
         let ratio = figure("hit_ratio").map_or("-".to_string(), pct);
         let count = |k: &str| figure(k).unwrap_or(0.0);
         let _ = writeln!(
@@ -166,15 +166,15 @@ pub fn render(r: &RunResult) -> String {
         );
     }
     for c in r.components.iter().filter(|c| c.kind == "database") {
-        let figure = |k: &str| c.extra.get(k).and_then(|v| v.as_f64());
+        let figure = |k: &str| c.figures.get(k).and_then(|v| v.as_f64());
         let lag = c
-            .extra
+            .figures
             .get("replication_lag_ms")
             .and_then(|l| l.get("mean"))
             .and_then(|m| m.as_f64())
             .map_or("-".to_string(), ms);
         let failovers = c
-            .extra
+            .figures
             .get("failovers")
             .and_then(|f| f.as_array())
             .map_or(0, Vec::len);
@@ -189,17 +189,17 @@ pub fn render(r: &RunResult) -> String {
     }
     for c in r.components.iter().filter(|c| c.kind == "sharded_database") {
         let ratio = c
-            .extra
+            .figures
             .get("busiest_shard_load_ratio")
             .and_then(|v| v.as_f64())
             .unwrap_or(0.0);
         let placement = c
-            .extra
+            .figures
             .get("placement")
             .and_then(|v| v.as_str())
             .unwrap_or("-");
         let moved = c
-            .extra
+            .figures
             .get("resharding")
             .and_then(|r| r.get("moves"))
             .and_then(|m| m.get(placement))
@@ -215,7 +215,7 @@ pub fn render(r: &RunResult) -> String {
         );
     }
     for c in r.components.iter().filter(|c| c.kind == "server") {
-        if let Some(a) = c.extra.get("autoscale") {
+        if let Some(a) = c.figures.get("autoscale") {
             let _ = writeln!(
                 out,
                 "autoscale {}: {} target {}, {}..{} instances, {} scale-outs, {} scale-ins, {:.1} in service on average (peak {})",
@@ -230,7 +230,10 @@ pub fn render(r: &RunResult) -> String {
                 a["instances_in_service_peak"],
             );
         }
-        let breakers = c.extra.get("circuit_breakers").and_then(|b| b.as_object());
+        let breakers = c
+            .figures
+            .get("circuit_breakers")
+            .and_then(|b| b.as_object());
         for (target, b) in breakers.into_iter().flatten() {
             let _ = writeln!(
                 out,
@@ -269,7 +272,7 @@ pub fn render(r: &RunResult) -> String {
 fn dns_line(c: &crate::model::ComponentReport, out: &mut String) {
     let mut regions = String::new();
     for (region, dcs) in c
-        .extra
+        .figures
         .get("routing")
         .and_then(|r| r.as_object())
         .into_iter()
@@ -288,10 +291,10 @@ fn dns_line(c: &crate::model::ComponentReport, out: &mut String) {
         "dns {}: {}  resolutions {}  sent to a down data center {}",
         c.name,
         regions.trim_start(),
-        c.extra
+        c.figures
             .get("resolutions")
             .unwrap_or(&serde_json::Value::Null),
-        c.extra
+        c.figures
             .get("sent_to_down_data_center")
             .unwrap_or(&serde_json::Value::Null),
     );
@@ -300,7 +303,7 @@ fn dns_line(c: &crate::model::ComponentReport, out: &mut String) {
 /// Observed downtime and each failure's time to recover, from the failure timeline's report.
 fn downtime_lines(c: &crate::model::ComponentReport) -> String {
     let mut out = String::new();
-    let Some(d) = c.extra.get("downtime") else {
+    let Some(d) = c.figures.get("downtime") else {
         return out;
     };
     let count = d["count"].as_u64().unwrap_or(0);
@@ -310,7 +313,7 @@ fn downtime_lines(c: &crate::model::ComponentReport) -> String {
         "downtime  {count} interval(s) seen by clients, {} in all",
         ms(total * 1000.0)
     );
-    let events = c.extra.get("events").and_then(|e| e.as_array());
+    let events = c.figures.get("events").and_then(|e| e.as_array());
     for e in events.into_iter().flatten().take(10) {
         let target = e["target"].as_str().unwrap_or("");
         let instance = match e["instance"].as_u64() {

@@ -204,7 +204,7 @@ pub struct ComponentSummary {
     pub latency_ms: Latency,
     /// The kind's own figures.
     #[serde(flatten)]
-    pub figures: serde_json::Map<String, Value>,
+    pub figures: crate::model::figures::Figures,
 }
 
 /// `summary.json`.

@@ -29,13 +29,13 @@ pub fn run_file(path: &str) -> RunResult {
     sim::run::run(load_file(path), None).expect("run")
 }
 
-/// A number in a component's `extra` figures, found by following the object keys of `path`.
+/// A number in a component's own figures, found by following the object keys of `path`.
 pub fn figure(report: &ComponentReport, path: &[&str]) -> f64 {
     let Some((first, rest)) = path.split_first() else {
         panic!("empty path");
     };
-    let mut v = report
-        .extra
+    let figures = report.figures_json();
+    let mut v = figures
         .get(*first)
         .unwrap_or_else(|| panic!("no figure {first}"));
     for p in rest {

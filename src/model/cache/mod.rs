@@ -1079,7 +1079,7 @@ impl Node for Cache {
             ("memory_bytes_at_end", json!(self.store.used_bytes())),
         ];
         for (k, v) in figures {
-            report.extra.insert(k.into(), v);
+            report.figures.insert(k.into(), v);
         }
         report
             .lost
@@ -1189,6 +1189,6 @@ mod tests {
         assert_eq!(c.dirty_lost(), (3, 6));
         let report = c.report(SimTime::from_nanos(9));
         assert_eq!(report.lost.get("write_back_writes"), Some(&6));
-        assert_eq!(report.extra["crashes"], serde_json::json!(2));
+        assert_eq!(report.figures.number("crashes"), Some(2.0));
     }
 }

@@ -626,7 +626,7 @@ impl Node for RateLimiter {
             ));
         }
         for (k, v) in figures {
-            report.extra.insert(k.into(), v);
+            report.figures.insert(k.into(), v);
         }
         report
             .lost

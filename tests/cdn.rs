@@ -30,8 +30,8 @@ fn figure(report: &ComponentReport, path: &[&str]) -> f64 {
     let Some((first, rest)) = path.split_first() else {
         panic!("empty path");
     };
-    let v = report
-        .figures
+    let figures = report.figures_json();
+    let v = figures
         .get(*first)
         .unwrap_or_else(|| panic!("no figure {first}"));
     number(v, rest)

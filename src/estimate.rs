@@ -360,12 +360,12 @@ pub fn compare(plan: &Plan, e: &Estimate, result: &RunResult) -> Vec<Row> {
     let local: u64 = result
         .components
         .iter()
-        .filter_map(|c| c.figures.get("client_cache_hits").and_then(|v| v.as_u64()))
+        .filter_map(|c| c.figures.number("client_cache_hits").map(|n| n as u64))
         .sum();
     let clicks: u64 = result
         .components
         .iter()
-        .filter_map(|c| c.figures.get("clicks").and_then(|v| v.as_u64()))
+        .filter_map(|c| c.figures.number("clicks").map(|n| n as u64))
         .sum();
     let local_share = if clicks > 0 {
         local as f64 / clicks as f64
@@ -521,10 +521,7 @@ pub fn compare(plan: &Plan, e: &Estimate, result: &RunResult) -> Vec<Row> {
         if !matches!(p, ComponentPlan::Cache(_)) {
             continue;
         }
-        if let Some(h) = component(name)
-            .and_then(|c| c.figures.get("hit_ratio"))
-            .and_then(|v| v.as_f64())
-        {
+        if let Some(h) = component(name).and_then(|c| c.figures.number("hit_ratio")) {
             rows.push(Row {
                 figure: format!("{name} hit ratio"),
                 estimate: None,

@@ -24,7 +24,7 @@ use sim::model::{ComponentReport, WindowSeries};
 use sim::scenario::load_str;
 
 fn figure(report: &ComponentReport, key: &str) -> f64 {
-    match report.figures.get(key) {
+    match report.figures_json().get(key) {
         Some(Value::Number(n)) => n.as_f64().expect("a number"),
         other => panic!("{key}: {other:?}"),
     }

@@ -14,7 +14,7 @@ use serde_json::Value;
 use sim::model::{ComponentReport, WindowSeries};
 
 fn count(report: &ComponentReport, key: &str) -> u64 {
-    match report.figures.get(key) {
+    match report.figures_json().get(key) {
         Some(Value::Number(n)) => n.as_u64().unwrap_or_else(|| panic!("{key}: {n}")),
         other => panic!("{key}: {other:?}"),
     }

@@ -41,7 +41,7 @@ fn series<'a>(report: &'a ComponentReport, name: &str) -> &'a [f64] {
 }
 
 fn figure(report: &ComponentReport, key: &str) -> f64 {
-    match report.figures.get(key) {
+    match report.figures_json().get(key) {
         Some(Value::Number(n)) => n.as_f64().expect("a number"),
         other => panic!("{key}: {other:?}"),
     }

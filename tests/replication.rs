@@ -21,7 +21,7 @@ use sim::model::ComponentReport;
 const Z: f64 = 4.5;
 
 fn figure(report: &ComponentReport, key: &str) -> f64 {
-    match report.figures.get(key) {
+    match report.figures_json().get(key) {
         Some(Value::Number(n)) => n.as_f64().unwrap_or(f64::NAN),
         other => panic!("{key}: {other:?}"),
     }
@@ -164,7 +164,8 @@ fn failover_loses_exactly_the_writes_in_the_replication_window() {
             Some(&in_service)
         );
         assert_eq!(figure(db, "writes_failed_no_master"), no_master as f64);
-        let Some(Value::Array(failovers)) = db.figures.get("failovers") else {
+        let figures = db.figures_json();
+        let Some(Value::Array(failovers)) = figures.get("failovers") else {
             panic!("no failovers");
         };
         let f = &failovers[0];
@@ -225,7 +226,8 @@ components:
     let (lambda, mu) = (50.0, 100.0);
     let rho: f64 = lambda / mu;
     let measured = duration - 10.0;
-    let Some(Value::Array(nodes)) = db.figures.get("nodes") else {
+    let figures = db.figures_json();
+    let Some(Value::Array(nodes)) = figures.get("nodes") else {
         panic!("no nodes");
     };
     let total = db.requests as f64;
@@ -281,7 +283,8 @@ components:
 ";
     let result = run_yaml(yaml);
     let db = component(&result, "db");
-    let Some(Value::Array(nodes)) = db.figures.get("nodes") else {
+    let figures = db.figures_json();
+    let Some(Value::Array(nodes)) = figures.get("nodes") else {
         panic!("no nodes");
     };
     assert_eq!(nodes[1]["requests"].as_u64(), Some(0));
@@ -292,7 +295,8 @@ components:
     let result = run_yaml(&yaml);
     let db = component(&result, "db");
     assert_eq!(result.end_to_end.outcomes.failed, 0);
-    let Some(Value::Array(nodes)) = db.figures.get("nodes") else {
+    let figures = db.figures_json();
+    let Some(Value::Array(nodes)) = figures.get("nodes") else {
         panic!("no nodes");
     };
     assert!(nodes[0]["reads"].as_u64().unwrap_or(0) > 1000);

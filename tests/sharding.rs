@@ -100,7 +100,7 @@ fn range_moves_match_the_boundaries() {
 }
 
 fn shards(report: &sim::model::ComponentReport) -> Vec<Value> {
-    match report.figures.get("shards") {
+    match report.figures_json().get("shards") {
         Some(Value::Array(a)) => a.clone(),
         other => panic!("shards: {other:?}"),
     }

@@ -118,9 +118,9 @@ fn simulated(r: &RunResult, component: &str, metric: &str) -> Option<f64> {
             let total = c.outcomes.total();
             (total > 0).then(|| c.outcomes.rejected as f64 / total as f64)
         }
-        "hit_ratio" => c.figures.get("hit_ratio").and_then(|v| v.as_f64()),
+        "hit_ratio" => c.figures.number("hit_ratio"),
         "admitted_fraction" => {
-            let count = |key| c.figures.get(key).and_then(|v| v.as_f64());
+            let count = |key| c.figures.number(key);
             let (admitted, rejected) = (count("admitted")?, count("rejected")?);
             (admitted + rejected > 0.0).then(|| admitted / (admitted + rejected))
         }

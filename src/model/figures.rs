@@ -55,11 +55,71 @@ macro_rules! kind_figures {
     };
 }
 
-/// One component's own figures, by kind.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Figures {
-    /// A kind whose figures are not declared as a type yet: name -> value, sorted by name.
-    Untyped(BTreeMap<String, Value>),
+/// Declares [`Figures`] over the kinds whose figures are typed: one line per kind, its variant,
+/// its figures type and its `kind` name in `summary.json`.
+macro_rules! figures_of_kinds {
+    ($($variant:ident($ty:ty) = $kind:literal),* $(,)?) => {
+        /// One component's own figures, by kind.
+        #[derive(Clone, Debug, PartialEq)]
+        pub enum Figures {
+            $($variant(Box<$ty>),)*
+            /// A kind whose figures are not declared as a type yet: name -> value, sorted by
+            /// name.
+            Untyped(BTreeMap<String, Value>),
+        }
+
+        impl Figures {
+            /// The figure called `name`, if it is a number.
+            pub fn number(&self, name: &str) -> Option<f64> {
+                match self {
+                    $(Figures::$variant(f) => f.number(name),)*
+                    Figures::Untyped(map) => map.get(name).and_then(Value::as_f64),
+                }
+            }
+
+            /// Every figure's name.
+            pub fn names(&self) -> Vec<&str> {
+                match self {
+                    $(Figures::$variant(_) => <$ty as KindFigures>::NAMES.to_vec(),)*
+                    Figures::Untyped(map) => map.keys().map(String::as_str).collect(),
+                }
+            }
+
+            /// The names of the figures a component of `kind` reports, where they are typed.
+            pub fn names_of(kind: &str) -> Option<&'static [&'static str]> {
+                match kind {
+                    $($kind => Some(<$ty as KindFigures>::NAMES),)*
+                    _ => None,
+                }
+            }
+
+            /// Reads the figures of a component of `kind` back from `summary.json`.
+            pub fn from_json(
+                kind: &str,
+                figures: serde_json::Map<String, Value>,
+            ) -> Result<Self, serde_json::Error> {
+                match kind {
+                    $($kind => Ok(Figures::$variant(Box::new(serde_json::from_value(
+                        Value::Object(figures),
+                    )?))),)*
+                    _ => Ok(Figures::Untyped(figures.into_iter().collect())),
+                }
+            }
+        }
+
+        impl Serialize for Figures {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                match self {
+                    $(Figures::$variant(f) => f.serialize(s),)*
+                    Figures::Untyped(map) => map.serialize(s),
+                }
+            }
+        }
+    };
+}
+
+figures_of_kinds! {
+    Cache(super::cache::CacheFigures) = "cache",
 }
 
 impl Default for Figures {
@@ -69,25 +129,12 @@ impl Default for Figures {
 }
 
 impl Figures {
-    /// The figure called `name`, if it is a number.
-    pub fn number(&self, name: &str) -> Option<f64> {
-        match self {
-            Figures::Untyped(map) => map.get(name).and_then(Value::as_f64),
-        }
-    }
-
     /// An untyped figure, whatever it is. Only kinds whose figures are not declared yet have
     /// them; typed kinds are read through their fields.
     pub fn get(&self, name: &str) -> Option<&Value> {
         match self {
             Figures::Untyped(map) => map.get(name),
-        }
-    }
-
-    /// Every figure's name.
-    pub fn names(&self) -> Vec<&str> {
-        match self {
-            Figures::Untyped(map) => map.keys().map(String::as_str).collect(),
+            _ => None,
         }
     }
 
@@ -101,24 +148,8 @@ impl Figures {
 
     /// Adds or replaces an untyped figure (for kinds not declared yet).
     pub fn insert(&mut self, name: String, value: Value) {
-        match self {
-            Figures::Untyped(map) => {
-                map.insert(name, value);
-            }
-        }
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Figures {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(Figures::Untyped(BTreeMap::deserialize(d)?))
-    }
-}
-
-impl Serialize for Figures {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Figures::Untyped(map) => map.serialize(s),
+        if let Figures::Untyped(map) = self {
+            map.insert(name, value);
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The summary table printed on the terminal after a run.
 
+use crate::model::figures::Figures;
 use std::fmt::Write as _;
 
 use super::summary::stopped_by;
@@ -150,19 +151,15 @@ pub fn render(r: &RunResult) -> String {
             ms(c.latency.p99)
         );
     }
-    for c in r.components.iter().filter(|c| c.kind == "cache") {
-        let figure = |k: &str| c.figures.get(k).and_then(|v| v.as_f64());
-        let ratio = figure("hit_ratio").map_or("-".to_string(), pct);
-        let count = |k: &str| figure(k).unwrap_or(0.0);
+    for c in &r.components {
+        let Figures::Cache(f) = &c.figures else {
+            continue;
+        };
+        let ratio = f.hit_ratio.map_or("-".to_string(), pct);
         let _ = writeln!(
             out,
             "cache {}: hit ratio {ratio}  hits {}  misses {}  stale reads {}  evictions {}  expirations {}",
-            c.name,
-            count("hits"),
-            count("misses"),
-            count("stale_reads"),
-            count("evictions"),
-            count("expirations")
+            c.name, f.hits, f.misses, f.stale_reads, f.evictions, f.expirations
         );
     }
     for c in r.components.iter().filter(|c| c.kind == "database") {

@@ -184,8 +184,8 @@ pub struct Engine {
 }
 
 /// One component's figures: those every component has, then its kind's own, in alphabetical
-/// order.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// order. Read back by its `kind`, which says what its own figures are.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ComponentSummary {
     pub kind: String,
     pub requests: u64,
@@ -205,6 +205,48 @@ pub struct ComponentSummary {
     /// The kind's own figures.
     #[serde(flatten)]
     pub figures: crate::model::figures::Figures,
+}
+
+impl<'de> Deserialize<'de> for ComponentSummary {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Read {
+            kind: String,
+            requests: u64,
+            succeeded: u64,
+            failed: u64,
+            rejected: u64,
+            timed_out: u64,
+            availability: Figure,
+            throughput_rps: Figure,
+            utilization: Option<Figure>,
+            #[serde(default)]
+            queue_mean: Option<Figure>,
+            #[serde(default)]
+            queue_peak: Option<u64>,
+            latency_ms: Latency,
+            #[serde(flatten)]
+            figures: serde_json::Map<String, Value>,
+        }
+        let r = Read::deserialize(d)?;
+        let figures = crate::model::figures::Figures::from_json(&r.kind, r.figures)
+            .map_err(serde::de::Error::custom)?;
+        Ok(ComponentSummary {
+            kind: r.kind,
+            requests: r.requests,
+            succeeded: r.succeeded,
+            failed: r.failed,
+            rejected: r.rejected,
+            timed_out: r.timed_out,
+            availability: r.availability,
+            throughput_rps: r.throughput_rps,
+            utilization: r.utilization,
+            queue_mean: r.queue_mean,
+            queue_peak: r.queue_peak,
+            latency_ms: r.latency_ms,
+            figures,
+        })
+    }
 }
 
 /// `summary.json`.

@@ -222,6 +222,47 @@ struct Counters {
     lost_in_crashes: u64,
 }
 
+crate::kind_figures! {
+    /// What a cache reports (`summary.json`'s figures of a `cache` component).
+    pub struct CacheFigures {
+        /// The size limit in bytes, if the cache has one.
+        pub capacity_bytes: Option<u64>,
+        /// The limit in entries, if the cache has one.
+        pub capacity_entries: Option<u64>,
+        pub crashes: u64,
+        /// Write-back entries not yet flushed when the cache crashed.
+        pub dirty_lost_entries: u64,
+        /// The writes those entries held.
+        pub dirty_lost_writes: u64,
+        pub entries_at_end: u64,
+        /// Time-weighted mean number of entries (after the warm-up).
+        pub entries_mean: f64,
+        pub entries_peak: u64,
+        /// The eviction policy (`lru`, `lfu`, `fifo`, `random`).
+        pub eviction: String,
+        pub evictions: u64,
+        pub expirations: u64,
+        pub fills: u64,
+        pub flush_failures: u64,
+        pub flushes: u64,
+        /// hits / (hits + misses); `null` without reads.
+        pub hit_ratio: Option<f64>,
+        pub hits: u64,
+        pub invalidations: u64,
+        pub memory_bytes_at_end: u64,
+        pub memory_bytes_mean: f64,
+        pub memory_bytes_peak: u64,
+        pub misses: u64,
+        /// Hits that returned an older version than the store of record held.
+        pub stale_reads: u64,
+        /// `read_through`, `cache_aside`, `write_through`, `write_back`.
+        pub strategy: String,
+        /// Values larger than the whole cache, never stored.
+        pub too_large: u64,
+        pub writes: u64,
+    }
+}
+
 /// Per-window series for timeseries.csv.
 struct CacheWindows {
     hits: Windows<f64>,
@@ -1043,44 +1084,37 @@ impl Node for Cache {
     }
 
     fn report(&self, end: SimTime) -> ComponentReport {
-        use serde_json::{json, Value};
         let mut report =
             ComponentReport::from_request_stats(&self.config.name, "cache", &self.stats);
         let c = &self.counters;
         let limits = self.store.limits();
-        let figures = [
-            ("strategy", json!(self.config.strategy.name())),
-            ("eviction", json!(self.config.policy.name())),
-            ("capacity_entries", json!(limits.entries)),
-            ("capacity_bytes", json!(limits.bytes)),
-            (
-                "hit_ratio",
-                self.hit_ratio().map_or(Value::Null, |h| json!(h)),
-            ),
-            ("hits", json!(c.hits)),
-            ("misses", json!(c.misses)),
-            ("stale_reads", json!(c.stale_reads)),
-            ("writes", json!(c.writes)),
-            ("fills", json!(c.fills)),
-            ("invalidations", json!(c.invalidations)),
-            ("evictions", json!(c.evictions)),
-            ("expirations", json!(c.expirations)),
-            ("too_large", json!(c.too_large)),
-            ("flushes", json!(c.flushes)),
-            ("flush_failures", json!(c.flush_failures)),
-            ("dirty_lost_entries", json!(c.dirty_lost_entries)),
-            ("dirty_lost_writes", json!(c.dirty_lost_writes)),
-            ("crashes", json!(c.crashes)),
-            ("entries_mean", json!(self.entries.mean(end))),
-            ("entries_peak", json!(self.entries.peak())),
-            ("entries_at_end", json!(self.store.len())),
-            ("memory_bytes_mean", json!(self.memory.mean(end))),
-            ("memory_bytes_peak", json!(self.memory.peak())),
-            ("memory_bytes_at_end", json!(self.store.used_bytes())),
-        ];
-        for (k, v) in figures {
-            report.figures.insert(k.into(), v);
-        }
+        report.figures = super::figures::Figures::Cache(Box::new(CacheFigures {
+            capacity_bytes: limits.bytes,
+            capacity_entries: limits.entries,
+            crashes: c.crashes,
+            dirty_lost_entries: c.dirty_lost_entries,
+            dirty_lost_writes: c.dirty_lost_writes,
+            entries_at_end: self.store.len(),
+            entries_mean: self.entries.mean(end),
+            entries_peak: self.entries.peak(),
+            eviction: self.config.policy.name().to_string(),
+            evictions: c.evictions,
+            expirations: c.expirations,
+            fills: c.fills,
+            flush_failures: c.flush_failures,
+            flushes: c.flushes,
+            hit_ratio: self.hit_ratio(),
+            hits: c.hits,
+            invalidations: c.invalidations,
+            memory_bytes_at_end: self.store.used_bytes(),
+            memory_bytes_mean: self.memory.mean(end),
+            memory_bytes_peak: self.memory.peak(),
+            misses: c.misses,
+            stale_reads: c.stale_reads,
+            strategy: self.config.strategy.name().to_string(),
+            too_large: c.too_large,
+            writes: c.writes,
+        }));
         report
             .lost
             .insert("requests_in_crashed_instances", c.lost_in_crashes);

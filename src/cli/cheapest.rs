@@ -13,8 +13,8 @@ use std::time::Instant;
 
 use serde_json::{json, Value};
 
-use super::{catch_interrupts, output_failed, stop_check, stopped_exit_code};
-use super::{EXIT_ASSERTION_FAILED, EXIT_BAD_INPUT, EXIT_OK};
+use super::exit::{output_failed, EXIT_ASSERTION_FAILED, EXIT_BAD_INPUT, EXIT_OK};
+use super::stop::{catch_interrupts, stop_check, stopped_exit_code};
 use crate::assertions::judge_all;
 use crate::cost::HOURS_PER_MONTH;
 use crate::engine::SimDuration;

@@ -4,8 +4,9 @@ use std::path::{Path, PathBuf};
 
 use std::time::Instant;
 
-use super::{catch_interrupts, output_failed, signals, stop_check};
-use super::{EXIT_ASSERTION_FAILED, EXIT_BAD_INPUT, EXIT_OK};
+use super::exit::{output_failed, EXIT_ASSERTION_FAILED, EXIT_BAD_INPUT, EXIT_OK};
+use super::signals;
+use super::stop::{catch_interrupts, stop_check};
 use crate::course::{self, ScenarioFile, StepReport};
 use crate::output::file::put;
 use crate::output::{self, OutputFolder};

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::{EXIT_BAD_INPUT, EXIT_OK, EXIT_OUTPUT_FAILED};
+use super::exit::{EXIT_BAD_INPUT, EXIT_OK, EXIT_OUTPUT_FAILED};
 use crate::engine::SimDuration;
 
 pub fn estimate_command(

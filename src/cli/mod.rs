@@ -2,7 +2,6 @@
 //! failures to exit codes. Exit codes: 0 success, 1 failed assertion, 2 bad input or usage, 3
 //! outputs could not be written, 4 truncated by a limit, 130 interrupted.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -52,20 +51,19 @@ macro_rules! say_err_raw {
 mod cheapest;
 mod course;
 mod estimate;
+mod exit;
 mod signals;
+mod stop;
 mod studies;
+mod terminal;
 
-pub const EXIT_OK: i32 = 0;
-/// An assertion of the scenario failed; the results are written.
-pub const EXIT_ASSERTION_FAILED: i32 = 1;
-pub const EXIT_BAD_INPUT: i32 = 2;
-pub const EXIT_OUTPUT_FAILED: i32 = 3;
-/// The run stopped at --max-events or --max-wall; its results are written, marked truncated.
-pub const EXIT_TRUNCATED: i32 = 4;
-/// Interrupted by Ctrl-C (SIGINT); the results so far are written, marked interrupted.
-pub const EXIT_INTERRUPTED: i32 = 130;
-/// Stopped by SIGTERM; the results so far are written, marked interrupted.
-pub const EXIT_TERMINATED: i32 = 143;
+use exit::output_failed;
+pub use exit::{
+    EXIT_ASSERTION_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_OUTPUT_FAILED,
+    EXIT_TERMINATED, EXIT_TRUNCATED,
+};
+use stop::{catch_interrupts, stop_check, stopped_exit_code, study_exit_code};
+use terminal::{print_verdicts, progress_bar};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -622,65 +620,6 @@ struct RunOptions {
     shard: Option<(usize, usize)>,
 }
 
-/// Installs the SIGINT and SIGTERM handlers: runs stop cleanly and write their results marked
-/// interrupted. Only commands that check [`stop_check`] install them; the others keep the
-/// signals' default behaviour (the process ends at once).
-fn catch_interrupts() {
-    signals::catch();
-}
-
-/// The stop check of a study: Ctrl-C or SIGTERM, then the wall-clock limit.
-fn stop_check(
-    started: Instant,
-    max_wall: Option<SimDuration>,
-) -> impl Fn() -> Option<&'static str> + Sync {
-    move || {
-        if signals::stop_asked() {
-            Some("interrupted")
-        } else if max_wall
-            .is_some_and(|limit| started.elapsed().as_secs_f64() >= limit.as_secs_f64())
-        {
-            Some("max_wall")
-        } else {
-            None
-        }
-    }
-}
-
-/// The exit code of results cut short for `reason` (`stopped_by`): 130 or 143 for a signal,
-/// 4 for a limit.
-fn stopped_exit_code(reason: &str) -> i32 {
-    if reason == "interrupted" {
-        signals::exit_code()
-    } else {
-        EXIT_TRUNCATED
-    }
-}
-
-/// Exit code of a finished study: interrupted, truncated, failed assertion, success.
-fn study_exit_code(result: &crate::run::RunResult) -> i32 {
-    match result.truncated.as_deref() {
-        Some(reason) => stopped_exit_code(reason),
-        None if result.assertions.iter().any(|v| !v.passed) => EXIT_ASSERTION_FAILED,
-        None => EXIT_OK,
-    }
-}
-
-/// Says why an output could not be written; returns the exit code: 2 when sim refused the place
-/// (it would delete what it did not write), 3 when writing failed.
-fn output_failed(e: &output::OutputError, what: &str) -> i32 {
-    if e.is_refusal() {
-        say_err_raw!("{e}");
-        if !e.to_string().ends_with('\n') {
-            say_err!();
-        }
-        EXIT_BAD_INPUT
-    } else {
-        say_err!("error: cannot write {what}: {e}");
-        EXIT_OUTPUT_FAILED
-    }
-}
-
 fn run_command(path: &Path, overrides: &Overrides, out: Option<&Path>, options: RunOptions) -> i32 {
     let RunOptions {
         quiet,
@@ -840,18 +779,6 @@ fn run_command(path: &Path, overrides: &Overrides, out: Option<&Path>, options: 
     }
     print_verdicts(&design.path, &result.assertions);
     code
-}
-
-/// Prints each assertion's verdict: failures on stderr (so CI logs show them), passes on
-/// stdout.
-fn print_verdicts(path: &str, verdicts: &[crate::assertions::Verdict]) {
-    for v in verdicts {
-        if v.passed {
-            say!("assertion ok      {}: {}", v.text, v.message);
-        } else {
-            say_err!("assertion FAILED  {path}: {}: {}", v.text, v.message);
-        }
-    }
 }
 
 /// Mean and 95% interval of each headline figure, as a terminal table.
@@ -1045,18 +972,4 @@ struct CheckOptions {
     junit: Option<PathBuf>,
     out: Option<PathBuf>,
     max_wall: Option<SimDuration>,
-}
-
-/// A progress bar on stderr, only when stderr is a terminal.
-fn progress_bar(quiet: bool, steps: u64) -> Option<indicatif::ProgressBar> {
-    if quiet || !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let bar = indicatif::ProgressBar::new(steps);
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{spinner} simulating [{bar:40}] {pos}/{len} ({elapsed})",
-    ) {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    Some(bar)
 }

@@ -9,7 +9,7 @@ use std::sync::Once;
 
 use signal_hook::consts::{SIGINT, SIGTERM};
 
-use super::{EXIT_INTERRUPTED, EXIT_TERMINATED};
+use super::exit::{EXIT_INTERRUPTED, EXIT_TERMINATED};
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 static TERMINATED: AtomicBool = AtomicBool::new(false);

@@ -6,10 +6,9 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use super::{
-    catch_interrupts, output_failed, progress_bar, stop_check, stopped_exit_code, EXIT_BAD_INPUT,
-    EXIT_OK,
-};
+use super::exit::{output_failed, EXIT_ASSERTION_FAILED, EXIT_BAD_INPUT, EXIT_OK};
+use super::stop::{catch_interrupts, stop_check, stopped_exit_code};
+use super::terminal::progress_bar;
 use crate::compare::{self, Compared};
 use crate::engine::SimDuration;
 use crate::output::file::put;
@@ -724,7 +723,7 @@ pub fn capacity_command(args: CapacityArgs) -> i32 {
             "capacity: the checks fail even at {}x the scenario's traffic",
             hi
         );
-        return super::EXIT_ASSERTION_FAILED;
+        return EXIT_ASSERTION_FAILED;
     }
     if !args.quiet {
         if hi.is_finite() {
@@ -761,9 +760,9 @@ fn merge_replications(inputs: &[PathBuf], out: &Path) -> i32 {
         return output_failed(&e, &format!("the results to {}", out.display()));
     }
     say!("merged replications into {}", out.display());
-    super::print_verdicts(&out.display().to_string(), &verdicts);
+    super::terminal::print_verdicts(&out.display().to_string(), &verdicts);
     if verdicts.iter().any(|v| !v.passed) {
-        super::EXIT_ASSERTION_FAILED
+        EXIT_ASSERTION_FAILED
     } else {
         EXIT_OK
     }

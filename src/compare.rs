@@ -25,7 +25,7 @@ use crate::report::charts::{self, Series, TimeChart};
 use crate::report::data::{ReportData, SavedFiles};
 use crate::report::html::{inline_svg, STYLE};
 use crate::report::render::column_series;
-use crate::run::Study;
+use crate::study::Study;
 
 /// One design's study, with its label.
 pub struct Compared {

@@ -37,50 +37,10 @@ use serde::Serialize;
 
 use crate::engine::{SimDuration, SimTime};
 use crate::model::source::Load;
-use crate::run::RunResult;
+use crate::results::RunResult;
 use crate::scenario::validate::ComponentPlan;
+use crate::scenario::validate::EstimateSettings;
 use crate::scenario::Plan;
-
-/// The `estimate` section, checked; defaults where it is silent.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct EstimateSettings {
-    /// Bytes stored per write (default 1KB = 1000 bytes).
-    pub bytes_per_write: u64,
-    /// Bytes sent back per read (default 1KB).
-    pub response_bytes: u64,
-    /// Bytes a client sends per request besides what a write stores (default 0).
-    pub request_bytes: u64,
-    /// Years of writes the storage figure covers (default 5).
-    pub years: f64,
-    /// Share of a day's reads the cache should hold (default 0.2).
-    pub hot_fraction: f64,
-    /// Utilisation pools are sized for (default 0.7).
-    pub target_utilisation: f64,
-    /// Length of the "day" of the daily figures (default 24h).
-    #[serde(serialize_with = "seconds")]
-    pub day: SimDuration,
-    /// Whether the scenario has an `estimate` section (false: every value is a default).
-    pub written: bool,
-}
-
-fn seconds<S: serde::Serializer>(d: &SimDuration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_f64(d.as_secs_f64())
-}
-
-impl Default for EstimateSettings {
-    fn default() -> Self {
-        EstimateSettings {
-            bytes_per_write: 1000,
-            response_bytes: 1000,
-            request_bytes: 0,
-            years: 5.0,
-            hot_fraction: 0.2,
-            target_utilisation: 0.7,
-            day: SimDuration::from_secs(86_400),
-            written: false,
-        }
-    }
-}
 
 /// One server pool or database, estimated.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -399,7 +359,7 @@ pub fn compare(plan: &Plan, e: &Estimate, result: &RunResult) -> Vec<Row> {
         rows.push(Row {
             figure: format!(
                 "peak requests/s (busiest {} window)",
-                crate::run::short_duration(plan.window.as_secs_f64())
+                crate::format::short_duration(plan.window.as_secs_f64())
             ),
             estimate: Some(e.peak_requests_per_s),
             simulated: Some(peak),
@@ -570,7 +530,7 @@ fn span(d: SimDuration) -> String {
     } else if secs >= 60.0 && secs % 60.0 == 0.0 {
         format!("{}m", secs / 60.0)
     } else {
-        crate::run::short_duration(secs)
+        crate::format::short_duration(secs)
     }
 }
 

@@ -89,9 +89,46 @@ pub fn one_line(description: &str, max_chars: usize) -> String {
     out
 }
 
+/// A duration with at most 3 significant digits, for labels: "20ms", "1.5s", "250us".
+pub fn short_duration(secs: f64) -> String {
+    let (value, unit) = if secs >= 1.0 {
+        (secs, "s")
+    } else if secs >= 1e-3 {
+        (secs * 1e3, "ms")
+    } else if secs >= 1e-6 {
+        (secs * 1e6, "µs")
+    } else {
+        (secs * 1e9, "ns")
+    };
+    let digits = if value >= 100.0 {
+        0
+    } else if value >= 10.0 {
+        1
+    } else {
+        2
+    };
+    let text = format!("{value:.digits$}");
+    let text = if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    };
+    format!("{text}{unit}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_durations_keep_three_digits() {
+        assert_eq!(short_duration(0.020), "20ms");
+        assert_eq!(short_duration(0.0002), "200µs");
+        assert_eq!(short_duration(1.5), "1.5s");
+        assert_eq!(short_duration(0.0123456), "12.3ms");
+        assert_eq!(short_duration(0.001), "1ms");
+        assert_eq!(short_duration(0.0), "0ns");
+    }
 
     #[test]
     fn ticks_are_short() {

@@ -14,21 +14,9 @@
 //! and queue windows. Windows before the warm-up ends are ignored. Test:
 //! `tests/trouble_detectors.rs` (fires on `scenarios/retry-storm.yaml`, not on its cure).
 
-use crate::run::RunResult;
+use crate::results::run::Finding;
+use crate::results::RunResult;
 use crate::stats::Windows;
-
-/// A trouble found in a run.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Finding {
-    /// `saturation`, `metastable_failure` or `goodput_collapse`.
-    pub kind: &'static str,
-    /// The component concerned, for saturation.
-    pub component: Option<String>,
-    /// When it starts [s of simulated time].
-    pub at_s: f64,
-    /// What was seen, in numbers.
-    pub message: String,
-}
 
 /// Utilisation at or above this is "near 1".
 const SATURATED: f64 = 0.97;

@@ -27,4 +27,5 @@ pub mod run;
 pub mod scenario;
 pub mod shards;
 pub mod stats;
+pub mod study;
 pub mod sweep;

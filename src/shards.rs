@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::output::{OutputError, OutputFolder};
 use crate::report::data::{AssertionResult, Extra, ReportData, SavedFiles};
-use crate::run::{Design, Study};
+use crate::study::{Design, Study};
 
 /// A shard's file.
 #[derive(Clone, Debug, Serialize, Deserialize)]

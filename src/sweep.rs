@@ -19,7 +19,7 @@ use crate::output::file::put;
 use crate::replications::intervals;
 use crate::report::charts::{self, Series};
 use crate::report::html::{inline_svg, STYLE};
-use crate::run::Study;
+use crate::study::Study;
 
 /// Most grid points of one sweep.
 pub const MAX_POINTS: usize = 100_000;

@@ -4,11 +4,11 @@
 mod common;
 
 use common::{run_file, run_yaml};
-use sim::analytic::{compare, Comparison, END_TO_END};
-use sim::run::RunResult;
+use sim::analytic::{Comparison, END_TO_END};
+use sim::results::RunResult;
 
 fn rows(result: &RunResult) -> Vec<Comparison> {
-    compare(&result.analytic, result)
+    result.analytic.clone()
 }
 
 fn row<'a>(rows: &'a [Comparison], component: &str, metric: &str) -> &'a Comparison {

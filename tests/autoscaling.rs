@@ -5,7 +5,7 @@ mod common;
 
 use common::{component, run_yaml};
 use sim::report::data::TimeSeries;
-use sim::run::RunResult;
+use sim::results::RunResult;
 
 /// (time [s], from, to) of every scaling action of `pool`.
 fn scaling_events(r: &RunResult, pool: &str) -> Vec<(f64, u64, u64, String)> {

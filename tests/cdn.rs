@@ -117,6 +117,7 @@ fn edge_hit_ratio_under_ttl_matches_lambda_t_over_one_plus_lambda_t() {
     let twin = result
         .analytic
         .iter()
+        .map(|c| &c.expectation)
         .find(|e| e.component == "cdn" && e.metric == "hit_ratio")
         .and_then(|e| e.theory)
         .expect("the twin's hit ratio of the CDN");

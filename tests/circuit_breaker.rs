@@ -27,7 +27,7 @@ failures:
     )
 }
 
-fn static_availability(r: &sim::run::RunResult) -> f64 {
+fn static_availability(r: &sim::results::RunResult) -> f64 {
     r.request_types
         .iter()
         .find(|(name, _)| name == "static")

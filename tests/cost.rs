@@ -4,7 +4,7 @@
 use assert_cmd::Command;
 use tempfile::TempDir;
 
-fn run(yaml: &str) -> sim::run::RunResult {
+fn run(yaml: &str) -> sim::results::RunResult {
     let plan = sim::scenario::load_str(yaml, "test.yaml", "test")
         .unwrap_or_else(|e| panic!("scenario does not load:\n{}", e.render()));
     sim::run::run(plan, None).expect("run")

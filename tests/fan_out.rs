@@ -333,7 +333,7 @@ fn runs_are_deterministic() {
         500,
         "      followers: {lognormal: {median: 50, sigma: 1, max: 2000}}",
     );
-    let figures = |r: &sim::run::RunResult| {
+    let figures = |r: &sim::results::RunResult| {
         let f = component(r, "feed");
         serde_json::to_string(&f.figures_json()).expect("json")
     };

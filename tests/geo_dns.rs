@@ -7,7 +7,7 @@ mod common;
 use common::{component, run_file, run_yaml};
 use serde_json::Value;
 
-fn summary(r: &sim::run::RunResult) -> Value {
+fn summary(r: &sim::results::RunResult) -> Value {
     sim::report::summary::to_json(r)
 }
 

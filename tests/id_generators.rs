@@ -98,7 +98,7 @@ fn eight_sequence_bits_cap_a_machine_at_256_ids_per_ms() {
 
 /// 100 ids per ms, evenly spaced (every 10us), to one machine whose clock jumps back 5ms at
 /// 10.005ms, between two arrivals.
-fn clock_jump(policy: &str) -> sim::run::RunResult {
+fn clock_jump(policy: &str) -> sim::results::RunResult {
     let yaml = scenario(
         "100000/s",
         "30ms",

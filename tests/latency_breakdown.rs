@@ -8,7 +8,7 @@
 //! - On M/M/1 the server's mean service and mean queueing match theory.
 
 use sim::model::breakdown::{Figures, FIELDS};
-use sim::run::RunResult;
+use sim::results::RunResult;
 
 fn run(yaml: &str, breakdown: bool, trace: u32) -> RunResult {
     let mut plan = sim::scenario::load_str(yaml, "test.yaml", "test")

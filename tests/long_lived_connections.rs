@@ -156,7 +156,7 @@ fn the_connection_limit_is_respected() {
     assert_eq!(figure(chat, &["connections_at_end"]), 8000.0);
 }
 
-fn crash_run(jitter: &str) -> sim::run::RunResult {
+fn crash_run(jitter: &str) -> sim::results::RunResult {
     run_yaml(&format!(
         "
 seed: 5

@@ -42,7 +42,7 @@ mod common;
 use sim::analytic::queueing::erlang_c;
 
 use common::{component, run_yaml};
-use sim::run::RunResult;
+use sim::results::RunResult;
 use sim::stats::{Outcomes, WindowRow, Windows};
 
 // ---------------------------------------------------------------------------------------------

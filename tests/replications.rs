@@ -2,7 +2,7 @@
 //! replications covers the M/M/1 value in about 95% of trials, and the study does not depend on
 //! the number of threads.
 
-use sim::run::{study, Design, Overrides, StudyOptions};
+use sim::study::{study, Design, Overrides, StudyOptions};
 
 /// M/M/1 at rho = 0.2: arrivals 200/s, exponential service with mean 1 ms. Theory: mean
 /// response time W = 1 / (mu - lambda) = 1 / (1000/s - 200/s) = 1.25 ms. The warm-up (1 s) is

@@ -3,7 +3,7 @@
 mod common;
 
 use common::{run_file, run_yaml};
-use sim::run::RunResult;
+use sim::results::RunResult;
 
 #[test]
 fn backoff_doubles_between_attempts() {

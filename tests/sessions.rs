@@ -13,7 +13,7 @@ mod common;
 
 use common::{component, run_yaml};
 use sim::engine::rng::splitmix64;
-use sim::run::RunResult;
+use sim::results::RunResult;
 
 const CLIENTS: u32 = 100;
 

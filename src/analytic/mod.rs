@@ -36,7 +36,7 @@ use crate::model::keys::{KeyPopularity, KeySampler};
 use crate::model::load_balancer::{Algorithm, BalancerConfig};
 use crate::model::server::{ServerConfig, Step};
 use crate::model::source::{Arrivals, Load};
-use crate::run::RunResult;
+use crate::model::ComponentReport;
 use crate::scenario::validate::ComponentPlan;
 use crate::scenario::Plan;
 
@@ -72,12 +72,17 @@ pub struct Comparison {
     pub agrees: Option<bool>,
 }
 
-/// Puts each expectation next to the run's figure.
-pub fn compare(expectations: &[Expectation], result: &RunResult) -> Vec<Comparison> {
+/// Puts each expectation next to the run's figure: `end_to_end_mean_ms` is the mean latency of
+/// the succeeded requests (`None` when none succeeded), `components` the run's reports.
+pub fn compare(
+    expectations: &[Expectation],
+    end_to_end_mean_ms: Option<f64>,
+    components: &[ComponentReport],
+) -> Vec<Comparison> {
     expectations
         .iter()
         .map(|e| {
-            let simulated = simulated(result, &e.component, e.metric);
+            let simulated = simulated(end_to_end_mean_ms, components, &e.component, e.metric);
             let agrees = match (e.theory, simulated) {
                 (Some(t), Some(s)) => Some(relative_difference(s, t) <= e.tolerance),
                 _ => None,
@@ -101,16 +106,19 @@ pub fn relative_difference(simulated: f64, theory: f64) -> f64 {
     (simulated - theory).abs() / scale
 }
 
-fn simulated(r: &RunResult, component: &str, metric: &str) -> Option<f64> {
+fn simulated(
+    end_to_end_mean_ms: Option<f64>,
+    components: &[ComponentReport],
+    component: &str,
+    metric: &str,
+) -> Option<f64> {
     if component == END_TO_END {
         return match metric {
-            "mean_latency_ms" if r.end_to_end.outcomes.succeeded > 0 => {
-                Some(r.end_to_end.latency.mean)
-            }
+            "mean_latency_ms" => end_to_end_mean_ms,
             _ => None,
         };
     }
-    let c = r.components.iter().find(|c| c.name == component)?;
+    let c = components.iter().find(|c| c.name == component)?;
     match metric {
         "utilization" => c.utilization,
         "mean_latency_ms" if c.outcomes.succeeded > 0 => Some(c.latency.mean),
@@ -196,7 +204,7 @@ pub fn what_ifs(plan: &Plan) -> Vec<WhatIf> {
 
 struct Twin<'a> {
     plan: &'a Plan,
-    topology: crate::run::Topology,
+    topology: crate::scenario::topology::Topology,
     change: Change,
     types: usize,
     rates: Vec<Rates>,
@@ -233,7 +241,7 @@ impl<'a> Twin<'a> {
         let n = plan.components.len();
         Twin {
             plan,
-            topology: crate::run::topology(plan),
+            topology: crate::scenario::topology::topology(plan),
             change,
             types: plan.request_types.len(),
             rates: vec![vec![0.0; plan.request_types.len()]; n],

@@ -20,8 +20,8 @@ use crate::cost::HOURS_PER_MONTH;
 use crate::engine::SimDuration;
 use crate::output::file::put;
 use crate::output::{folder_name, OutputError, OutputFolder};
-use crate::run::{study, Design, Overrides, StudyOptions};
 use crate::scenario::validate::{ComponentPlan, Plan};
+use crate::study::{study, Design, Overrides, StudyOptions};
 use crate::sweep::Param;
 
 pub struct CheapestArgs {

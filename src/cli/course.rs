@@ -10,7 +10,7 @@ use super::stop::{catch_interrupts, stop_check};
 use crate::course::{self, ScenarioFile, StepReport};
 use crate::output::file::put;
 use crate::output::{self, OutputFolder};
-use crate::run::{Design, Overrides, StudyOptions};
+use crate::study::{Design, Overrides, StudyOptions};
 
 /// A step's report and its charts (path under the image folder, SVG text), or the rendered
 /// error.
@@ -235,7 +235,7 @@ fn run_step(
     let shown = f.path.display().to_string();
     let design = Design::read(&f.path).map_err(|e| e.render())?;
     let text = design.text.clone();
-    let study = crate::run::study(
+    let study = crate::study::study(
         &design,
         &StudyOptions {
             overrides,

@@ -34,7 +34,7 @@ pub fn estimate_command(
         let simulated = plan.duration.map_or_else(String::new, |d| {
             format!(
                 ", {} simulated",
-                crate::run::short_duration(d.as_secs_f64())
+                crate::format::short_duration(d.as_secs_f64())
             )
         });
         let keep = crate::scenario::load(path).ok();

@@ -10,8 +10,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::engine::SimDuration;
 use crate::output::{self, OutputFolder};
 use crate::report;
-use crate::run::{Design, Overrides, StudyOptions};
 use crate::scenario::{self, units};
+use crate::study::{Design, Overrides, StudyOptions};
 
 /// Writes a line to stdout. A failure is remembered and reported when the command ends
 /// (exit 3); a closed pipe (`sim run ... | head`) ends the output quietly. Never panics.
@@ -675,7 +675,7 @@ fn run_command(path: &Path, overrides: &Overrides, out: Option<&Path>, options: 
             .filter(|i| *i as usize % n == k - 1)
             .collect()
     });
-    let study = crate::run::study(
+    let study = crate::study::study(
         &design,
         &StudyOptions {
             overrides,
@@ -817,7 +817,7 @@ fn replications_table(section: &serde_json::Value) -> String {
 /// A JUnit suite for one scenario's outcome.
 fn junit_suite(
     file: &str,
-    outcome: Result<&crate::run::RunResult, String>,
+    outcome: Result<&crate::results::RunResult, String>,
 ) -> report::junit::Suite {
     match outcome {
         Ok(r) => report::junit::Suite {
@@ -851,12 +851,15 @@ fn check_command(paths: &[PathBuf], overrides: &Overrides, options: CheckOptions
     let started = Instant::now();
     let stop = stop_check(started, options.max_wall);
     let done = || {};
-    let outcomes: Vec<(String, Result<crate::run::Study, crate::run::StudyError>)> = paths
+    let outcomes: Vec<(
+        String,
+        Result<crate::study::Study, crate::study::StudyError>,
+    )> = paths
         .par_iter()
         .map(|path| {
             let shown = path.display().to_string();
             let study = Design::read(path).and_then(|design| {
-                crate::run::study(
+                crate::study::study(
                     &design,
                     &StudyOptions {
                         overrides,

@@ -43,7 +43,7 @@ pub(super) fn stopped_exit_code(reason: &str) -> i32 {
 }
 
 /// Exit code of a finished study: interrupted, truncated, failed assertion, success.
-pub(super) fn study_exit_code(result: &crate::run::RunResult) -> i32 {
+pub(super) fn study_exit_code(result: &crate::results::RunResult) -> i32 {
     match result.truncated.as_deref() {
         Some(reason) => stopped_exit_code(reason),
         None if result.assertions.iter().any(|v| !v.passed) => EXIT_ASSERTION_FAILED,

@@ -13,7 +13,7 @@ use crate::compare::{self, Compared};
 use crate::engine::SimDuration;
 use crate::output::file::put;
 use crate::output::{self, folder_name, OutputFolder};
-use crate::run::{study, Design, Overrides, Study, StudyError, StudyOptions};
+use crate::study::{study, Design, Overrides, Study, StudyError, StudyOptions};
 
 /// The designs of a comparison: each file as it is, or each of its `variants`.
 fn designs(paths: &[PathBuf]) -> Result<Vec<(String, Design)>, String> {

@@ -17,7 +17,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::RunResult;
-use crate::run::Topology;
+use crate::scenario::topology::Topology;
 
 pub const SUMMARY_FILE: &str = "summary.json";
 pub const TIMESERIES_FILE: &str = "timeseries.csv";

@@ -20,7 +20,7 @@ pub mod trace;
 
 use std::path::Path;
 
-pub use crate::run::RunResult;
+pub use crate::results::RunResult;
 
 /// Writes every output file of a run into `dir`, a folder being prepared (see
 /// [`crate::output::OutputFolder`]): the data files first, then the charts and the report page

@@ -71,8 +71,9 @@ pub fn lost(r: &RunResult) -> IndexMap<String, u64> {
 
 /// Theory next to the simulation: one entry per expected figure (see [`crate::analytic`]).
 fn analytic(r: &RunResult) -> Vec<AnalyticRow> {
-    crate::analytic::compare(&r.analytic, r)
-        .into_iter()
+    r.analytic
+        .iter()
+        .cloned()
         .map(|c| {
             let e = c.expectation;
             AnalyticRow {
@@ -159,8 +160,10 @@ pub fn summary(r: &RunResult) -> Summary {
                 }),
             })
             .collect(),
-        trouble: crate::insight::detect(r)
-            .into_iter()
+        trouble: r
+            .trouble
+            .iter()
+            .cloned()
             .map(|f| Trouble {
                 kind: f.kind.to_string(),
                 component: f.component,

@@ -99,7 +99,7 @@ pub fn render(r: &RunResult) -> String {
             );
         }
     }
-    for finding in crate::insight::detect(r) {
+    for finding in &r.trouble {
         let _ = writeln!(out, "TROUBLE {}", finding.message);
     }
     let lost = super::summary::lost(r);
@@ -371,7 +371,7 @@ fn bottlenecks(r: &RunResult, out: &mut String) {
 
 /// Theory next to the simulation, with a flag where they diverge.
 fn analytic(r: &RunResult, out: &mut String) {
-    let rows = crate::analytic::compare(&r.analytic, r);
+    let rows = &r.analytic;
     if rows.is_empty() {
         return;
     }
@@ -382,7 +382,7 @@ fn analytic(r: &RunResult, out: &mut String) {
         "theory", "metric", "expected", "simulated", "model"
     );
     let mut notes: Vec<String> = Vec::new();
-    for c in &rows {
+    for c in rows {
         let e = &c.expectation;
         let show = |v: Option<f64>| match (v, e.metric) {
             (None, _) => "-".to_string(),

@@ -16,7 +16,7 @@ use layout::std_shapes::shapes::{Arrow, Element, LineEndKind, ShapeKind};
 use layout::topo::layout::VisualGraph;
 
 use crate::format::escape;
-use crate::run::Topology;
+use crate::scenario::topology::Topology;
 
 /// Graphs larger than this are not laid out: the diagram would be unreadable anyway, and the
 /// layout's cost grows faster than linearly.
@@ -326,7 +326,7 @@ pub fn topology_svg(t: &Topology) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::{TopologyEdge, TopologyNode};
+    use crate::scenario::topology::{TopologyEdge, TopologyNode};
 
     fn node(name: &str, kind: &str) -> TopologyNode {
         TopologyNode {

@@ -132,7 +132,7 @@ fn request_events(
             "request {} {} {}",
             record.id,
             type_name,
-            crate::run::short_duration(latency.as_secs_f64())
+            crate::format::short_duration(latency.as_secs_f64())
         )}),
     ));
     out.push(metadata(

@@ -5,7 +5,10 @@
 //!
 //! Figures are rounded to 6 decimals where they are written ([`Figure`]); counts are integers.
 
+pub mod run;
 pub mod summary;
+
+pub use run::RunResult;
 
 pub use summary::{
     ComponentSummary, Engine, ErrorBudget, Figure, Latency, Requests, SloSummary, Summary,

@@ -6,6 +6,7 @@
 pub mod build;
 pub mod diagnostic;
 pub mod raw;
+pub mod topology;
 pub mod units;
 pub mod validate;
 

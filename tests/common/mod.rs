@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use sim::model::ComponentReport;
-use sim::run::RunResult;
+use sim::results::RunResult;
 
 /// Loads a scenario given as YAML text (named `test.yaml`) and runs it.
 pub fn run_yaml(yaml: &str) -> RunResult {

@@ -51,6 +51,7 @@ use balancer::{backend_name, check_balancer};
 use cache::check_cache;
 use cdn::check_cdn;
 use database::{check_database, check_sharded};
+pub use estimate::EstimateSettings;
 use failures::{check_failure, check_random_failure};
 pub use geo::{DataCenterPlan, GeoPlan};
 use provider::check_provider;
@@ -176,7 +177,7 @@ pub struct Plan {
     /// The `cost` section's prices.
     pub cost: Option<crate::cost::CostPlan>,
     /// The `estimate` section's sizes and horizons, for `sim estimate`.
-    pub estimate: Option<crate::estimate::EstimateSettings>,
+    pub estimate: Option<EstimateSettings>,
 }
 
 impl Plan {

@@ -1,0 +1,249 @@
+//! The scenario's components and the paths between them, as the topology diagram draws them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::format::short_duration;
+use crate::model::load_balancer::{Algorithm, HashOn};
+use crate::model::server::Step;
+use crate::model::source::Load;
+use crate::scenario::validate::ComponentPlan;
+use crate::scenario::Plan;
+
+/// One component of the scenario, for the topology diagram.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TopologyNode {
+    pub name: String,
+    /// `traffic`, `server`, `load_balancer`, ... as in `summary.json`.
+    pub kind: String,
+    /// A short description: "4 x 16 workers", "least_connections", "200 users".
+    pub detail: String,
+    /// Load balancers: a label per backend instance ("web#0"), in the order of
+    /// `requests_per_backend` in `summary.json`. Empty for other kinds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub backends: Vec<String>,
+}
+
+/// A path requests take from one component to another.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TopologyEdge {
+    pub from: String,
+    pub to: String,
+    /// Mean network latency of the link ("20ms"), or empty where there is no link.
+    pub label: String,
+}
+
+/// The scenario's components and the paths between them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Topology {
+    pub nodes: Vec<TopologyNode>,
+    pub edges: Vec<TopologyEdge>,
+    /// Mean latency of paths without a link of their own ("0.5ms"), or empty when it is 0.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub default_latency: String,
+}
+
+/// The components of `plan` and the calls between them, labelled with their links' mean
+/// latencies (paths without a link take the default latency, given once).
+pub fn topology(plan: &Plan) -> Topology {
+    let name = |id: crate::engine::ComponentId| {
+        plan.components
+            .get(id.0 as usize)
+            .map_or_else(|| format!("#{}", id.0), |(n, _)| n.clone())
+    };
+    let latency = |a: crate::engine::ComponentId, b: crate::engine::ComponentId| {
+        plan.links
+            .iter()
+            .find(|(x, y, _)| (*x == a && *y == b) || (*x == b && *y == a))
+            .map_or_else(String::new, |(_, _, d)| short_duration(d.mean_secs()))
+    };
+    let mut nodes = Vec::with_capacity(plan.components.len());
+    let mut edges: Vec<TopologyEdge> = Vec::new();
+    let mut add_edge = |from: crate::engine::ComponentId, to: crate::engine::ComponentId| {
+        let edge = TopologyEdge {
+            from: name(from),
+            to: name(to),
+            label: latency(from, to),
+        };
+        if !edges.contains(&edge) {
+            edges.push(edge);
+        }
+    };
+    for (index, (component, config)) in plan.components.iter().enumerate() {
+        let id = crate::engine::ComponentId(index as u32);
+        let mut backends = Vec::new();
+        let detail = match config {
+            ComponentPlan::Source(source) => {
+                add_edge(id, source.target);
+                match &source.load {
+                    Load::Open { .. } => "open loop".to_string(),
+                    Load::Closed { users, .. } => format!("{users} users"),
+                }
+            }
+            ComponentPlan::Server(server) => {
+                for profile in &server.profiles {
+                    for step in &profile.calls {
+                        match step {
+                            Step::Call(callee) => add_edge(id, *callee),
+                            Step::CacheAside(aside) => {
+                                add_edge(id, aside.cache);
+                                add_edge(id, aside.store);
+                            }
+                        }
+                    }
+                }
+                if let Some(crate::model::sessions::SessionStore::Shared { store, .. }) =
+                    server.sessions.as_ref().map(|x| x.store)
+                {
+                    add_edge(id, store);
+                }
+                let per = if server.instances > 1 {
+                    format!("{} x {}", server.instances, server.workers)
+                } else {
+                    server.workers.to_string()
+                };
+                let workers = if server.workers == 1 {
+                    "worker"
+                } else {
+                    "workers"
+                };
+                format!("{per} {workers}")
+            }
+            ComponentPlan::Cache(cache) => {
+                if let Some(backing) = cache.backing {
+                    add_edge(id, backing);
+                }
+                format!("{:?}, {:?}", cache.strategy, cache.policy).to_lowercase()
+            }
+            ComponentPlan::RateLimiter(limiter) => {
+                limiter.callees().for_each(|to| add_edge(id, to));
+                limiter.describe()
+            }
+            ComponentPlan::Queue(queue) => {
+                add_edge(id, queue.consumer);
+                queue.describe()
+            }
+            ComponentPlan::Cdn(cdn) => {
+                add_edge(id, cdn.origin);
+                cdn.describe()
+            }
+            ComponentPlan::Fanout(fanout) => {
+                add_edge(id, fanout.target);
+                fanout.describe()
+            }
+            ComponentPlan::Balancer(balancer) => {
+                let mut algorithms: Vec<&str> = Vec::new();
+                for group in &balancer.groups {
+                    let algorithm = algorithm_name(group.algorithm);
+                    if !algorithms.contains(&algorithm) {
+                        algorithms.push(algorithm);
+                    }
+                    for backend in &group.backends {
+                        add_edge(id, backend.component);
+                        backends.push(format!("{}#{}", name(backend.component), backend.instance));
+                    }
+                }
+                algorithms.join(", ")
+            }
+            ComponentPlan::Dns(dns) => {
+                dns.targets.iter().for_each(|t| add_edge(id, t.component));
+                format!("geoDNS, TTL {}s", dns.ttl.as_secs_f64())
+            }
+            ComponentPlan::Provider(provider) => provider.describe(),
+            ComponentPlan::IdGenerator(ids) => ids.describe(),
+            ComponentPlan::Realtime(rt) => {
+                rt.calls.iter().for_each(|&to| add_edge(id, to));
+                rt.describe()
+            }
+            other => match other.data_tier_topology() {
+                Some((callees, detail)) => {
+                    callees.into_iter().for_each(|callee| add_edge(id, callee));
+                    detail
+                }
+                None => String::new(),
+            },
+        };
+        nodes.push(TopologyNode {
+            name: component.clone(),
+            kind: config.kind().to_string(),
+            detail,
+            backends,
+        });
+    }
+    let default_latency = plan.default_latency.mean_secs();
+    Topology {
+        nodes,
+        edges,
+        default_latency: if default_latency > 0.0 {
+            short_duration(default_latency)
+        } else {
+            String::new()
+        },
+    }
+}
+
+fn algorithm_name(a: Algorithm) -> &'static str {
+    match a {
+        Algorithm::RoundRobin => "round_robin",
+        Algorithm::WeightedRoundRobin => "weighted_round_robin",
+        Algorithm::Random => "random",
+        Algorithm::Hash(HashOn::Client) => "client_hash",
+        Algorithm::Hash(HashOn::Key) => "key_hash",
+        Algorithm::LeastConnections => "least_connections",
+        Algorithm::LeastResponseTime => "least_response_time",
+        Algorithm::PowerOfTwoChoices => "power_of_two_choices",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topology_lists_components_and_calls_with_link_latencies() {
+        let text = "
+name: t
+run: {duration: 1s}
+traffic:
+  - {name: users, to: lb, rate: 10/s}
+components:
+  - load_balancer: {name: lb, backends: [web]}
+  - server: {name: web, instances: 2, workers: 4, service_time: 1ms, calls: [db]}
+  - server: {name: db, service_time: 1ms}
+network:
+  links:
+    - {between: [users, lb], latency: {uniform: {min: 10ms, max: 30ms}}}
+    - {between: [db, web], latency: 1ms}
+";
+        let plan = crate::scenario::load_str(text, "t.yaml", "t").map_err(|e| e.render());
+        let plan = plan.unwrap_or_else(|e| panic!("{e}"));
+        let t = topology(&plan);
+        let nodes: Vec<(&str, &str, &str)> = t
+            .nodes
+            .iter()
+            .map(|n| (n.name.as_str(), n.kind.as_str(), n.detail.as_str()))
+            .collect();
+        assert_eq!(
+            nodes,
+            [
+                ("lb", "load_balancer", "round_robin"),
+                ("web", "server", "2 x 4 workers"),
+                ("db", "server", "1 worker"),
+                ("users", "traffic", "open loop"),
+            ]
+        );
+        assert_eq!(t.nodes[0].backends, ["web#0", "web#1"]);
+        let edges: Vec<(&str, &str, &str)> = t
+            .edges
+            .iter()
+            .map(|e| (e.from.as_str(), e.to.as_str(), e.label.as_str()))
+            .collect();
+        assert_eq!(
+            edges,
+            [
+                ("lb", "web", ""),
+                ("web", "db", "1ms"),
+                ("users", "lb", "20ms")
+            ]
+        );
+    }
+}

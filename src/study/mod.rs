@@ -1,0 +1,253 @@
+//! Studies: one design run once or over several replications, with the assertions judged over
+//! all of them. Compare, sweep, capacity, cheapest and shards are studies of many designs.
+
+use crate::results::RunResult;
+use crate::run::{run, Progress};
+use crate::scenario::Plan;
+
+/// Overrides given on the command line.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    pub seed: Option<u64>,
+    pub duration: Option<crate::engine::SimDuration>,
+    pub requests: Option<u64>,
+    pub max_events: Option<u64>,
+    /// Keep the per-hop latency breakdown whatever the scenario says.
+    pub breakdown: bool,
+    /// Sample this many requests for `trace.json`.
+    pub trace: Option<u32>,
+}
+
+impl Overrides {
+    pub fn apply(&self, plan: &mut Plan) {
+        if let Some(seed) = self.seed {
+            plan.seed = seed;
+        }
+        if let Some(d) = self.duration {
+            plan.duration = Some(d);
+        }
+        if let Some(n) = self.requests {
+            plan.requests = Some(n);
+        }
+        if let Some(n) = self.max_events {
+            plan.max_events = Some(n);
+        }
+        if self.breakdown {
+            plan.breakdown = true;
+        }
+        if let Some(n) = self.trace {
+            plan.trace = n;
+        }
+    }
+}
+
+/// Why a study could not run.
+#[derive(Debug)]
+pub enum StudyError {
+    /// The scenario (or an override of it) does not check.
+    Load(crate::scenario::LoadError),
+    /// The scenario checks but cannot be run as asked (no stop condition, ...).
+    Usage(String),
+    /// The simulation could not be built.
+    Run(String),
+}
+
+impl StudyError {
+    pub fn render(&self) -> String {
+        match self {
+            StudyError::Load(e) => e.render(),
+            StudyError::Usage(m) | StudyError::Run(m) => format!("error: {m}\n"),
+        }
+    }
+}
+
+/// One design to study: a scenario's text, with any path overrides already applied.
+pub struct Design {
+    /// Shown in messages: the file, and the variant or sweep point.
+    pub path: String,
+    pub text: String,
+    /// The scenario name used when the file has none.
+    pub default_name: String,
+    /// `path=value` of each override applied, recorded in `summary.json`.
+    pub overrides: Vec<String>,
+}
+
+impl Design {
+    /// A scenario file as it is.
+    pub fn read(path: &std::path::Path) -> Result<Self, StudyError> {
+        let shown = path.display().to_string();
+        // `load` gives the file-level errors (missing, too large, not text) their messages.
+        crate::scenario::load(path).map_err(StudyError::Load)?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| StudyError::Usage(format!("{shown}: cannot read: {e}")))?;
+        let default_name = path.file_stem().map_or_else(
+            || "scenario".to_string(),
+            |s| s.to_string_lossy().into_owned(),
+        );
+        Ok(Design {
+            path: shown,
+            text,
+            default_name,
+            overrides: Vec::new(),
+        })
+    }
+
+    /// This design with `overrides` (path, value) applied on top, labelled `label`.
+    pub fn with(
+        &self,
+        label: &str,
+        overrides: &[(String, serde_json::Value)],
+    ) -> Result<Self, StudyError> {
+        let text = crate::overrides::apply(&self.text, overrides)
+            .map_err(|e| StudyError::Usage(format!("{} ({label}): {e}", self.path)))?;
+        let mut shown: Vec<String> = self.overrides.clone();
+        shown.extend(
+            overrides
+                .iter()
+                .map(|(p, v)| format!("{p}={}", crate::overrides::show(v))),
+        );
+        Ok(Design {
+            path: format!("{} [{label}]", self.path),
+            text,
+            default_name: self.default_name.clone(),
+            overrides: shown,
+        })
+    }
+
+    /// The checked plan.
+    pub fn plan(&self) -> Result<Plan, StudyError> {
+        crate::scenario::load_str(&self.text, &self.path, &self.default_name)
+            .map_err(StudyError::Load)
+    }
+}
+
+/// How to run a study.
+pub struct StudyOptions<'a> {
+    pub overrides: &'a Overrides,
+    /// Replications (default: the scenario's `run.replications`).
+    pub replications: Option<u32>,
+    /// Which replications to run, out of all of them (sharding); all when `None`.
+    pub only: Option<&'a [u32]>,
+    /// Checked now and then; returning a reason ("interrupted", "max_wall") stops every run.
+    pub stop: &'a (dyn Fn() -> Option<&'static str> + Sync),
+    /// Called as each replication ends (progress bars).
+    pub done: &'a (dyn Fn() + Sync),
+}
+
+/// A design run one or more times.
+pub struct Study {
+    /// The first replication run, with the study's `assertions` and `replications` sections.
+    pub result: RunResult,
+    /// Every replication's `summary.json`, in replication order.
+    pub summaries: Vec<serde_json::Value>,
+    /// The replication indexes run, in order.
+    pub indexes: Vec<u32>,
+}
+
+impl Study {
+    pub fn passed(&self) -> bool {
+        self.result.assertions.iter().all(|v| v.passed)
+    }
+}
+
+/// Runs `design` once per replication (in parallel; results kept in replication order),
+/// judges the assertions over all of them and returns the first run with the study's sections.
+pub fn study(design: &Design, options: &StudyOptions<'_>) -> Result<Study, StudyError> {
+    use rayon::prelude::*;
+    let mut first = design.plan()?;
+    options.overrides.apply(&mut first);
+    if first.duration.is_none() && first.requests.is_none() {
+        return Err(StudyError::Usage(format!(
+            "{}: the run has no stop condition; give --duration or --requests",
+            design.path
+        )));
+    }
+    if let Some(duration) = options.overrides.duration {
+        if duration <= first.warmup {
+            return Err(StudyError::Usage(format!(
+                "{}: --duration {} is not longer than the scenario's warmup ({}); nothing would be measured",
+                design.path, duration, first.warmup
+            )));
+        }
+    }
+    let count = options.replications.unwrap_or(first.replications).max(1);
+    if count < 2 {
+        if let Some((a, loc)) = first
+            .assertions
+            .iter()
+            .find(|(a, _)| a.confidence.is_some())
+        {
+            return Err(StudyError::Usage(format!(
+                "{}:{}:{}: '{}' is judged on a confidence bound, which needs at least 2 replications; set run.replications or pass --replications N",
+                design.path, loc.line, loc.column, a.text
+            )));
+        }
+    }
+    let base_seed = first.seed;
+    let assertions: Vec<crate::assertions::Assertion> =
+        first.assertions.iter().map(|(a, _)| a.clone()).collect();
+    let indexes: Vec<u32> = match options.only {
+        Some(only) => only.iter().copied().filter(|&i| i < count).collect(),
+        None => (0..count).collect(),
+    };
+    if indexes.is_empty() {
+        return Err(StudyError::Usage(format!(
+            "{}: this shard has no replication to run",
+            design.path
+        )));
+    }
+    drop(first);
+    let stopped: std::sync::Mutex<Option<&'static str>> = std::sync::Mutex::new(None);
+    let runs: Vec<Result<RunResult, StudyError>> = indexes
+        .par_iter()
+        .map(|&i| {
+            let mut plan = design.plan()?;
+            options.overrides.apply(&mut plan);
+            plan.seed = base_seed.wrapping_add(u64::from(i));
+            let mut on_progress = |_: Progress| match (options.stop)() {
+                Some(reason) => {
+                    if let Ok(mut s) = stopped.lock() {
+                        s.get_or_insert(reason);
+                    }
+                    false
+                }
+                None => true,
+            };
+            let result = run(plan, Some(&mut on_progress)).map_err(StudyError::Run);
+            (options.done)();
+            result
+        })
+        .collect();
+    let mut results = Vec::with_capacity(runs.len());
+    for r in runs {
+        results.push(r?);
+    }
+    let reason = stopped.lock().ok().and_then(|s| *s);
+    for r in &mut results {
+        if let Some(reason) = reason {
+            r.truncated = Some(reason.to_string());
+        }
+        r.overrides = design.overrides.clone();
+    }
+    let summaries: Vec<serde_json::Value> = results
+        .iter()
+        .map(crate::report::summary::to_json)
+        .collect();
+    let refs: Vec<&serde_json::Value> = summaries.iter().collect();
+    let mut result = results.swap_remove(0);
+    drop(results);
+    if count > 1 {
+        let mut section = crate::replications::to_json(&refs, 0.95);
+        if let serde_json::Value::Object(m) = &mut section {
+            m.insert("count".into(), serde_json::json!(count));
+            m.insert("run".into(), serde_json::json!(indexes));
+        }
+        result.replications = Some(section);
+    }
+    result.assertions = crate::assertions::judge_all(&assertions, &refs);
+    Ok(Study {
+        result,
+        summaries,
+        indexes,
+    })
+}

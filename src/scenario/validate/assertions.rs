@@ -1,6 +1,7 @@
 //! Checks the `assert` section, `run.replications` and `variants`.
 
-use super::{Checker, Role};
+use super::checker::{valid_name, Checker, Role};
+use super::plan::Variant;
 use crate::assertions::{self, Assertion, Names};
 use crate::scenario::raw::{self, At, Loc, OrMap};
 use crate::scenario::units::parse_fraction;
@@ -8,15 +9,6 @@ use crate::scenario::units::parse_fraction;
 /// Most replications of one run: each is a full run, so more is a mistake or a job for
 /// `--shard` across machines.
 pub const MAX_REPLICATIONS: u64 = 10_000;
-
-/// One named design of `variants`: overrides by path.
-#[derive(Clone, Debug)]
-pub struct Variant {
-    pub name: String,
-    pub loc: Loc,
-    /// (path, where the path is written, value).
-    pub overrides: Vec<(String, Loc, serde_json::Value)>,
-}
 
 /// What this file checks, for the plan.
 pub struct Checked {
@@ -101,7 +93,7 @@ pub(super) fn check(c: &mut Checker, scenario: &raw::Scenario) -> Checked {
             c.error(variants.loc, "variants is empty: name at least one design");
         }
         for (name, overrides) in &variants.value {
-            if !super::valid_name(&name.value) {
+            if !valid_name(&name.value) {
                 c.error_help(
                     name.loc,
                     format!("'{}' is not a valid variant name", name.value),

@@ -1,6 +1,6 @@
 //! Autoscaling settings of a server pool.
 
-use super::*;
+use super::checker::*;
 use crate::model::autoscale::{Autoscale, ScalingMetric};
 
 pub(super) fn check_autoscale(c: &mut Checker, at: &At<raw::AutoscaleSpec>) -> Option<Autoscale> {

@@ -1,6 +1,6 @@
 //! Load balancers and their health checks.
 
-use super::*;
+use super::checker::*;
 
 pub(super) fn check_balancer(c: &mut Checker, b: &raw::BalancerSpec) -> Option<BalancerConfig> {
     let errors_before = c.errors.len();

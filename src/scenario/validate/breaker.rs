@@ -1,6 +1,6 @@
 //! Circuit breakers on a server pool's downstream calls.
 
-use super::*;
+use super::checker::*;
 use crate::model::breaker::{BreakerPolicy, CircuitBreakers};
 
 pub(super) fn check_breaker(

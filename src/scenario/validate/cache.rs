@@ -1,6 +1,6 @@
 //! Caches.
 
-use super::*;
+use super::checker::*;
 
 pub(super) fn check_size(c: &mut Checker, at: &At<Scalar>, what: &str) -> Option<u64> {
     c.parse(at, what, parse_size)

@@ -1,6 +1,6 @@
 //! CDNs: edges per region, static types, TTLs, purges, deploys and the shield.
 
-use super::*;
+use super::checker::*;
 use crate::model::cdn::{CdnConfig, EdgeConfig, ScriptedChange, ShieldConfig, MAX_DEPLOYS};
 
 /// Edges of one CDN: each keeps its own store and counters.

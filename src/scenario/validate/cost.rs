@@ -1,6 +1,6 @@
 //! The `cost` section: prices per component (see [`crate::cost`]).
 
-use super::*;
+use super::checker::*;
 use crate::cost::{CostPlan, Price, Priced};
 
 /// Checks the prices: each names a priced kind of component, each price is a finite number

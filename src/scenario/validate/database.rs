@@ -1,6 +1,6 @@
 //! Replicated databases and sharded databases.
 
-use super::*;
+use super::checker::*;
 use crate::model::database::{DatabaseConfig, ReplicaChoice, Replication};
 use crate::model::shard::{Migration, Placement, Reshard, ShardedConfig};
 

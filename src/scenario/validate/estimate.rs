@@ -1,6 +1,6 @@
 //! The `estimate` section: sizes and horizons for `sim estimate`.
 
-use super::*;
+use super::checker::*;
 
 /// Longest horizon for the storage figure [years].
 const MAX_YEARS: f64 = 1000.0;
@@ -80,45 +80,4 @@ pub(super) fn check_estimate(
         day: day?,
         written: true,
     })
-}
-
-/// The `estimate` section, checked; defaults where it is silent.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-pub struct EstimateSettings {
-    /// Bytes stored per write (default 1KB = 1000 bytes).
-    pub bytes_per_write: u64,
-    /// Bytes sent back per read (default 1KB).
-    pub response_bytes: u64,
-    /// Bytes a client sends per request besides what a write stores (default 0).
-    pub request_bytes: u64,
-    /// Years of writes the storage figure covers (default 5).
-    pub years: f64,
-    /// Share of a day's reads the cache should hold (default 0.2).
-    pub hot_fraction: f64,
-    /// Utilisation pools are sized for (default 0.7).
-    pub target_utilisation: f64,
-    /// Length of the "day" of the daily figures (default 24h).
-    #[serde(serialize_with = "seconds")]
-    pub day: SimDuration,
-    /// Whether the scenario has an `estimate` section (false: every value is a default).
-    pub written: bool,
-}
-
-fn seconds<S: serde::Serializer>(d: &SimDuration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_f64(d.as_secs_f64())
-}
-
-impl Default for EstimateSettings {
-    fn default() -> Self {
-        EstimateSettings {
-            bytes_per_write: 1000,
-            response_bytes: 1000,
-            request_bytes: 0,
-            years: 5.0,
-            hot_fraction: 0.2,
-            target_utilisation: 0.7,
-            day: SimDuration::from_secs(86_400),
-            written: false,
-        }
-    }
 }

@@ -1,6 +1,6 @@
 //! Failure schedules: scripted events and random failures.
 
-use super::*;
+use super::checker::*;
 use crate::model::failures::NetworkFault;
 use crate::model::network::FaultKind;
 

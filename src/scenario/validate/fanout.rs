@@ -1,6 +1,6 @@
 //! Fan-out services: target, mode, count laws, concurrency, celebrities.
 
-use super::*;
+use super::checker::*;
 use crate::model::count::{CountLaw, MAX_COUNT};
 use crate::model::fanout::{CelebrityPost, FanoutConfig, Mode};
 

@@ -1,45 +1,7 @@
 //! Regions, data centers, the inter-region latency matrix, data-center failures and DNS.
 
-use super::*;
+use super::checker::*;
 use crate::model::dns::{DnsConfig, DnsHealth, DnsTarget};
-
-/// A data center, checked.
-#[derive(Clone, Debug, Default)]
-pub struct DataCenterPlan {
-    pub name: String,
-    /// Index into the plan's regions.
-    pub region: u16,
-    /// Components placed in it as a whole.
-    pub components: Vec<ComponentId>,
-    /// Database nodes placed in it one by one (`db[1]`).
-    pub nodes: Vec<(ComponentId, u32)>,
-}
-
-/// Regions and data centers, checked.
-#[derive(Clone, Debug, Default)]
-pub struct GeoPlan {
-    pub data_centers: Vec<DataCenterPlan>,
-    /// One-way latency between two regions (by index; both directions).
-    pub region_links: Vec<(u16, u16, Distribution)>,
-    /// Client regions: the first `client_regions` of the plan's regions (at least 1 when there
-    /// are regions: clients of sources without `regions` are in the first).
-    pub client_regions: usize,
-    /// Every region's name, by index (client regions first).
-    pub region_names: Vec<String>,
-    /// Some data center member did not resolve: checks that depend on placement are skipped
-    /// (their errors would only repeat the first).
-    pub incomplete: bool,
-}
-
-impl GeoPlan {
-    /// The data center a whole component is placed in.
-    pub fn data_center_of(&self, id: ComponentId) -> Option<u16> {
-        self.data_centers
-            .iter()
-            .position(|d| d.components.contains(&id))
-            .map(|i| i as u16)
-    }
-}
 
 /// Roles a data center may hold: everything callable but a CDN, whose edges sit in the
 /// clients' regions rather than in one data center.

@@ -1,6 +1,6 @@
 //! ID generators: the scheme, its options, the snowflake bit layout and clock jumps.
 
-use super::*;
+use super::checker::*;
 use crate::model::id_generator::{
     ClockPolicy, IdGeneratorConfig, Scheme, SnowflakeLayout, MAX_NODES,
 };
@@ -298,7 +298,7 @@ pub(super) fn check_clock_jump(
         );
         return None;
     }
-    let (id, instance) = failures::failure_target(c, target)?;
+    let (id, instance) = super::failures::failure_target(c, target)?;
     // Other schemes do not read the clock: the jump changes nothing there, which keeps a
     // study's failures valid when a variant switches the scheme.
     let _ = snowflakes;

@@ -1,6 +1,6 @@
 //! Third-party providers (push, SMS, email gateways).
 
-use super::*;
+use super::checker::*;
 use crate::model::provider::{Dedup, ProviderConfig, RateLimit};
 
 /// Highest provider rate limit [req/s].

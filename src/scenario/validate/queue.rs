@@ -1,6 +1,6 @@
 //! Message queues and their consumers.
 
-use super::*;
+use super::checker::*;
 use crate::model::queue::{QueueConfig, Scaling};
 
 /// Consumers of one queue: each delivery is tracked individually.

@@ -1,6 +1,6 @@
 //! Rate limiters and their rules.
 
-use super::*;
+use super::checker::*;
 use crate::model::rate_limiter::algorithms::{Algorithm as LimitAlgorithm, KeyBy, Rule};
 use crate::model::rate_limiter::{RateLimiterConfig, StoreFailure};
 

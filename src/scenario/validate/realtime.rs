@@ -1,6 +1,6 @@
 //! Real-time servers: transports, connection limits, heartbeats, presence and reconnection.
 
-use super::*;
+use super::checker::*;
 use crate::model::realtime::{Jitter, RealtimeConfig, Transport};
 
 /// Clients are tracked individually (16 bytes each plus a pending timer).

@@ -1,6 +1,6 @@
 //! Redirect answers (`per_type.<type>.redirect`) and the browser caches of traffic sources.
 
-use super::*;
+use super::checker::*;
 use crate::model::client_cache::ClientCacheConfig;
 
 /// Redirect statuses a server may answer with.

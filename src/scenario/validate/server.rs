@@ -1,6 +1,6 @@
 //! Server pools and the steps their requests take.
 
-use super::*;
+use super::checker::*;
 
 pub(super) fn check_server(c: &mut Checker, s: &raw::ServerSpec) -> Option<ServerConfig> {
     let errors_before = c.errors.len();

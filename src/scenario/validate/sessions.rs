@@ -1,6 +1,6 @@
 //! A server pool's sessions: local or in a shared store.
 
-use super::*;
+use super::checker::*;
 use crate::model::sessions::{SessionStore, SessionsConfig};
 
 /// `Some(None)`: no sessions; `None`: an error was reported.

@@ -1,6 +1,6 @@
 //! Traffic sources: load, mix, keys, retries.
 
-use super::*;
+use super::checker::*;
 
 pub(super) fn check_traffic(
     c: &mut Checker,

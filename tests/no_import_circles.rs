@@ -244,6 +244,10 @@ fn read(text: &str, module: &[String], modules: &BTreeSet<Vec<String>>) -> File 
                     file.defines.insert(name.to_string());
                 }
             }
+        } else if let ["pub", "struct" | "enum" | "trait" | "type", name, ..] = words.as_slice() {
+            // A type declared inside a macro (`kind_figures! { pub struct ... }`) or a macro's
+            // body is the file's as much as one written at the top.
+            file.defines.insert(name.to_string());
         }
     }
     // `use` statements (anywhere), which may span lines.
@@ -603,6 +607,23 @@ fn the_reader_finds_a_circle() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(
         found[0].starts_with("2 files: low/mod.rs, low/other.rs"),
+        "{found:?}"
+    ); // Through a type declared inside a macro invocation.
+    std::fs::write(src.join("low/other.rs"), "pub fn f() {}\n").expect("write");
+    std::fs::write(
+        src.join("high.rs"),
+        "declare! {\n    pub struct Gadget {}\n}\npub fn make() { let _ = crate::low::thing::Widget; }\n",
+    )
+    .expect("write");
+    std::fs::write(
+        src.join("low/thing.rs"),
+        "pub struct Widget;\npub fn back() { let _ = crate::high::Gadget {}; }\n",
+    )
+    .expect("write");
+    let found = circles_of(src);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with("2 files: high.rs, low/thing.rs"),
         "{found:?}"
     );
 }

@@ -1,11 +1,15 @@
 //! The figures a component of each kind reports beside the common ones (requests, outcomes,
-//! latency, utilisation): one typed struct per kind, declared with [`kind_figures!`], gathered
-//! in the [`Figures`] enum. `summary.json` lists a component's figures after the common ones,
+//! latency, utilisation): one typed struct per kind, declared with [`kind_figures!`] in a file
+//! of its own here (`figures/cache.rs`), gathered in the [`Figures`] enum. The structs sit
+//! below the models that fill them and below [`super::ComponentReport`] that holds them, so
+//! no model and this registry import each other. `summary.json` lists a component's figures after the common ones,
 //! in the order the struct declares them (alphabetical, as the file always has).
 //!
 //! An assertion names a figure as `component.figure`; [`Figures::names`] lists, per kind, the
 //! names it may use, so an unknown figure is refused when the scenario is checked, before the
 //! run.
+
+pub mod cache;
 
 use std::collections::BTreeMap;
 
@@ -119,7 +123,7 @@ macro_rules! figures_of_kinds {
 }
 
 figures_of_kinds! {
-    Cache(super::cache::CacheFigures) = "cache",
+    Cache(cache::CacheFigures) = "cache",
 }
 
 impl Default for Figures {

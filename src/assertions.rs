@@ -167,6 +167,10 @@ pub struct ParseError {
 pub struct Names<'a> {
     pub components: &'a [String],
     pub types: &'a [String],
+    /// The figures of its own each component reports (by position in `components`), where its
+    /// kind declares them ([`crate::model::figures::Figures::names_of`]); `None` leaves an
+    /// unknown name to be found in the results.
+    pub own_figures: &'a [Option<&'static [&'static str]>],
 }
 
 const OPERATORS: [(&str, Op); 6] = [
@@ -296,8 +300,21 @@ fn resolve_metric(lhs: &str, names: &Names<'_>) -> Result<(Scope, String), Parse
     };
     let metric_at = owner.len() + 1;
     let metric = canonical(metric);
-    if names.components.iter().any(|c| c == owner) {
-        if !COMPONENT_METRICS.contains(&metric) {
+    if let Some(index) = names.components.iter().position(|c| c == owner) {
+        let own = names.own_figures.get(index).copied().flatten();
+        if let Some(own) =
+            own.filter(|own| !COMPONENT_METRICS.contains(&metric) && !own.contains(&metric))
+        {
+            return Err(error(
+                metric_at,
+                format!("component '{owner}' does not report '{metric}'"),
+                Some(suggest(
+                    metric,
+                    COMPONENT_METRICS.iter().chain(own.iter()).copied(),
+                )),
+            ));
+        }
+        if own.is_none() && !COMPONENT_METRICS.contains(&metric) {
             // A component may report figures of its own (a cache's hit_ratio); only a name close
             // to a common one is surely a typo. Unknown names are checked against the results.
             if let Some(close) =
@@ -654,6 +671,7 @@ mod tests {
             &Names {
                 components: &components,
                 types: &types,
+                own_figures: &[None, None, Some(&["hit_ratio", "hits", "misses"])],
             },
         )
     }

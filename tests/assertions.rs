@@ -222,3 +222,35 @@ fn confidence_bounds_need_replications() {
         serde_json::json!([1, 2, 3])
     );
 }
+
+/// A component's own figures are known before the run from its kind's declared figures: a
+/// name the kind does not report is refused when the scenario is checked, with the closest
+/// name, not discovered after a whole run.
+#[test]
+fn a_figure_the_kind_does_not_report_is_refused_before_the_run() {
+    let dir = TempDir::new().expect("a temporary directory");
+    let file = write(
+        dir.path(),
+        "cache.yaml",
+        "name: t
+run: {duration: 10s}
+traffic:
+  - {name: users, to: cache, rate: 10/s, keys: {count: 100}}
+components:
+  - cache: {name: cache, backing: db, ttl: 60s}
+  - server: {name: db, service_time: 1ms}
+assert:
+  - cache.hit_rate > 0.5
+",
+    );
+    let out = sim().arg("validate").arg(&file).output().expect("sim runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let shown = file.display();
+    assert!(
+        stderr.contains(&format!(
+            "error: {shown}:9:11: component 'cache' does not report 'hit_rate'"
+        )) && stderr.contains("did you mean 'hit_ratio'?"),
+        "{stderr}"
+    );
+}

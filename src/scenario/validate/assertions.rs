@@ -3,6 +3,7 @@
 use super::checker::{valid_name, Checker, Role};
 use super::plan::Variant;
 use crate::assertions::{self, Assertion, Names};
+use crate::model::figures::Figures;
 use crate::scenario::raw::{self, At, Loc, OrMap};
 use crate::scenario::units::parse_fraction;
 
@@ -18,16 +19,17 @@ pub struct Checked {
 }
 
 pub(super) fn check(c: &mut Checker, scenario: &raw::Scenario) -> Checked {
-    let components: Vec<String> = c
+    let (components, own_figures): (Vec<String>, Vec<_>) = c
         .names
         .iter()
         .filter(|(_, (_, role, _))| *role != Role::Source)
-        .map(|(n, _)| n.clone())
-        .collect();
+        .map(|(n, (_, role, _))| (n.clone(), Figures::names_of(role.kind())))
+        .unzip();
     let types: Vec<String> = c.request_types.keys().cloned().collect();
     let names = Names {
         components: &components,
         types: &types,
+        own_figures: &own_figures,
     };
     let mut out = Checked {
         assertions: Vec::new(),

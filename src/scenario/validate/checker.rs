@@ -51,6 +51,26 @@ pub(super) enum Role {
 }
 
 impl Role {
+    /// The kind's name in `summary.json` (as [`ComponentPlan::kind`] says it).
+    pub(super) fn kind(self) -> &'static str {
+        match self {
+            Role::Source => "traffic",
+            Role::Server => "server",
+            Role::Balancer => "load_balancer",
+            Role::Cache => "cache",
+            Role::Database => "database",
+            Role::Sharded => "sharded_database",
+            Role::RateLimiter => "rate_limiter",
+            Role::Queue => "queue",
+            Role::Cdn => "cdn",
+            Role::Dns => "dns",
+            Role::Provider => "provider",
+            Role::Fanout => "fanout",
+            Role::IdGenerator => "id_generator",
+            Role::Realtime => "realtime",
+        }
+    }
+
     pub(super) fn described(self) -> &'static str {
         match self {
             Role::Source => "a traffic source",

@@ -162,26 +162,19 @@ pub fn render(r: &RunResult) -> String {
             c.name, f.hits, f.misses, f.stale_reads, f.evictions, f.expirations
         );
     }
-    for c in r.components.iter().filter(|c| c.kind == "database") {
-        let figure = |k: &str| c.figures.get(k).and_then(|v| v.as_f64());
-        let lag = c
-            .figures
-            .get("replication_lag_ms")
-            .and_then(|l| l.get("mean"))
-            .and_then(|m| m.as_f64())
-            .map_or("-".to_string(), ms);
-        let failovers = c
-            .figures
-            .get("failovers")
-            .and_then(|f| f.as_array())
-            .map_or(0, Vec::len);
+    for c in &r.components {
+        let Figures::Database(f) = &c.figures else {
+            continue;
+        };
+        let lag = f.replication_lag_ms.map_or("-".to_string(), |l| ms(l.mean));
         let _ = writeln!(
             out,
-            "database {}: stale reads {} ({})  replication lag {lag}  failovers {failovers}  writes failed without master {}",
+            "database {}: stale reads {} ({})  replication lag {lag}  failovers {}  writes failed without master {}",
             c.name,
-            figure("stale_reads").unwrap_or(0.0),
-            figure("stale_read_ratio").map_or("-".to_string(), pct),
-            figure("writes_failed_no_master").unwrap_or(0.0),
+            f.stale_reads,
+            f.stale_read_ratio.map_or("-".to_string(), pct),
+            f.failovers.len(),
+            f.writes_failed_no_master,
         );
     }
     for c in r.components.iter().filter(|c| c.kind == "sharded_database") {

@@ -121,6 +121,7 @@ macro_rules! figures_of_kinds {
 figures_of_kinds! {
     Cache(super::cache::CacheFigures) = "cache",
     Database(super::database::DatabaseFigures) = "database",
+    ShardedDatabase(super::shard::ShardedDatabaseFigures) = "sharded_database",
 }
 
 impl Default for Figures {

@@ -177,31 +177,22 @@ pub fn render(r: &RunResult) -> String {
             f.writes_failed_no_master,
         );
     }
-    for c in r.components.iter().filter(|c| c.kind == "sharded_database") {
-        let ratio = c
-            .figures
-            .get("busiest_shard_load_ratio")
-            .and_then(|v| v.as_f64())
-            .unwrap_or(0.0);
-        let placement = c
-            .figures
-            .get("placement")
-            .and_then(|v| v.as_str())
-            .unwrap_or("-");
-        let moved = c
-            .figures
-            .get("resharding")
-            .and_then(|r| r.get("moves"))
-            .and_then(|m| m.get(placement))
-            .and_then(|m| m.get("moved_fraction"))
-            .and_then(|f| f.as_f64())
-            .map_or(String::new(), |f| {
-                format!("  resharding moved {} of the keys", pct(f))
+    for c in &r.components {
+        let Figures::ShardedDatabase(f) = &c.figures else {
+            continue;
+        };
+        let placement = &f.placement;
+        let moved = f
+            .resharding
+            .as_ref()
+            .and_then(|r| r.moves.get(placement))
+            .map_or(String::new(), |m| {
+                format!("  resharding moved {} of the keys", pct(m.moved_fraction))
             });
         let _ = writeln!(
             out,
-            "sharded {}: {placement}  busiest shard {ratio:.2}x the mean{moved}",
-            c.name
+            "sharded {}: {placement}  busiest shard {:.2}x the mean{moved}",
+            c.name, f.busiest_shard_load_ratio
         );
     }
     for c in r.components.iter().filter(|c| c.kind == "server") {

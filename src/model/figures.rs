@@ -122,6 +122,7 @@ figures_of_kinds! {
     Cache(super::cache::CacheFigures) = "cache",
     Database(super::database::DatabaseFigures) = "database",
     ShardedDatabase(super::shard::ShardedDatabaseFigures) = "sharded_database",
+    Queue(super::queue::QueueFigures) = "queue",
 }
 
 impl Default for Figures {

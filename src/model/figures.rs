@@ -123,6 +123,7 @@ figures_of_kinds! {
     Database(super::database::DatabaseFigures) = "database",
     ShardedDatabase(super::shard::ShardedDatabaseFigures) = "sharded_database",
     Queue(super::queue::QueueFigures) = "queue",
+    Provider(super::provider::ProviderFigures) = "provider",
 }
 
 impl Default for Figures {

@@ -6,7 +6,14 @@
 use sim::model::figures::Figures;
 
 /// Kinds whose figures are typed.
-const TYPED: &[&str] = &["cache", "database", "provider", "queue", "sharded_database"];
+const TYPED: &[&str] = &[
+    "cache",
+    "database",
+    "provider",
+    "queue",
+    "realtime",
+    "sharded_database",
+];
 
 #[test]
 fn typed_figures_are_declared_in_alphabetical_order() {

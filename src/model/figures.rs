@@ -124,6 +124,7 @@ figures_of_kinds! {
     ShardedDatabase(super::shard::ShardedDatabaseFigures) = "sharded_database",
     Queue(super::queue::QueueFigures) = "queue",
     Provider(super::provider::ProviderFigures) = "provider",
+    Realtime(super::realtime::RealtimeFigures) = "realtime",
 }
 
 impl Default for Figures {

@@ -11,6 +11,7 @@ const TYPED: &[&str] = &[
     "database",
     "provider",
     "queue",
+    "rate_limiter",
     "realtime",
     "sharded_database",
 ];

@@ -125,6 +125,7 @@ figures_of_kinds! {
     Queue(super::queue::QueueFigures) = "queue",
     Provider(super::provider::ProviderFigures) = "provider",
     Realtime(super::realtime::RealtimeFigures) = "realtime",
+    RateLimiter(super::rate_limiter::RateLimiterFigures) = "rate_limiter",
 }
 
 impl Default for Figures {

@@ -9,6 +9,7 @@ use sim::model::figures::Figures;
 const TYPED: &[&str] = &[
     "cache",
     "database",
+    "fanout",
     "provider",
     "queue",
     "rate_limiter",

@@ -126,6 +126,7 @@ figures_of_kinds! {
     Provider(super::provider::ProviderFigures) = "provider",
     Realtime(super::realtime::RealtimeFigures) = "realtime",
     RateLimiter(super::rate_limiter::RateLimiterFigures) = "rate_limiter",
+    Fanout(super::fanout::FanoutFigures) = "fanout",
 }
 
 impl Default for Figures {

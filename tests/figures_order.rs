@@ -8,6 +8,7 @@ use sim::model::figures::Figures;
 /// Kinds whose figures are typed.
 const TYPED: &[&str] = &[
     "cache",
+    "cdn",
     "database",
     "fanout",
     "provider",

@@ -127,6 +127,7 @@ figures_of_kinds! {
     Realtime(super::realtime::RealtimeFigures) = "realtime",
     RateLimiter(super::rate_limiter::RateLimiterFigures) = "rate_limiter",
     Fanout(super::fanout::FanoutFigures) = "fanout",
+    Cdn(super::cdn::CdnFigures) = "cdn",
 }
 
 impl Default for Figures {

@@ -11,6 +11,7 @@ const TYPED: &[&str] = &[
     "cdn",
     "database",
     "fanout",
+    "id_generator",
     "provider",
     "queue",
     "rate_limiter",

@@ -128,6 +128,7 @@ figures_of_kinds! {
     RateLimiter(super::rate_limiter::RateLimiterFigures) = "rate_limiter",
     Fanout(super::fanout::FanoutFigures) = "fanout",
     Cdn(super::cdn::CdnFigures) = "cdn",
+    IdGenerator(super::id_generator::IdGeneratorFigures) = "id_generator",
 }
 
 impl Default for Figures {

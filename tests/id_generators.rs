@@ -19,12 +19,11 @@ use common::{component, figure, run_yaml};
 use serde_json::Value;
 use sim::model::ComponentReport;
 
-fn nodes(report: &ComponentReport) -> &Vec<Value> {
-    report
-        .figures
-        .get("nodes")
-        .and_then(Value::as_array)
-        .expect("nodes")
+fn nodes(report: &ComponentReport) -> Vec<Value> {
+    match report.figures_json().get("nodes") {
+        Some(Value::Array(nodes)) => nodes.clone(),
+        _ => panic!("no nodes"),
+    }
 }
 
 /// A source sending `rate` straight to an id generator for `duration`.

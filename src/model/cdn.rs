@@ -46,6 +46,9 @@
 //! per object per edge after a purge and after a deploy, an outage sends every request to the
 //! origin, the shield), and the unit tests below.
 
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
 use super::cache::eviction::{Limits, Orders, Policy, Store};
 use super::call::{CallId, Request, ANY_INSTANCE};
 use super::dist::Distribution;
@@ -55,7 +58,7 @@ use super::{
 };
 use crate::engine::rng::{stream, SimRng};
 use crate::engine::{Component, ComponentId, SimDuration, SimTime};
-use crate::stats::{LatencyHistogram, Outcome, Windows};
+use crate::stats::{LatencyHistogram, LatencySummary, Outcome, Windows};
 
 /// Most versioned deploys of one request type (the version is 8 bits of the object's name).
 pub const MAX_DEPLOYS: usize = 255;
@@ -222,6 +225,80 @@ enum Lookup {
     Absent,
     Expired,
     Purged,
+}
+
+crate::kind_figures! {
+    /// What a CDN reports (`summary.json`'s figures of a `cdn` component). Counts are the
+    /// edges' together unless said otherwise.
+    pub struct CdnFigures {
+        /// Requests sent straight to the origin while their edge was down.
+        pub bypassed: u64,
+        pub crashes: u64,
+        /// The scripted versioned deploys' times [s of simulated time].
+        pub deploys_s: Vec<f64>,
+        /// Each edge, by its client region's name (`default` without regions), in the
+        /// scenario's order.
+        pub edges: IndexMap<String, TierFigures>,
+        pub evictions: u64,
+        pub expirations: u64,
+        /// hits / (hits + misses) at the edges; `null` without lookups.
+        pub hit_ratio: Option<f64>,
+        pub hits: u64,
+        pub misses: u64,
+        /// 1 - origin_requests / requests: the fraction of the requests the CDN received that
+        /// did not reach the origin; `null` without requests.
+        pub origin_offload: Option<f64>,
+        /// Requests sent to the origin (misses, pass-throughs, bypasses).
+        pub origin_requests: u64,
+        /// Requests of dynamic (uncached) types passed through to the origin.
+        pub passed_through: u64,
+        /// Misses on objects stored before the latest purge of their type.
+        pub purged: u64,
+        /// The scripted purges' times [s of simulated time].
+        pub purges_s: Vec<f64>,
+        /// Requests and latency per client region, in the scenario's order (regions without
+        /// requests left out).
+        pub regions: IndexMap<String, RegionLatency>,
+        /// The origin shield, where there is one.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        pub shield: Option<ShieldFigures>,
+    }
+}
+
+/// One edge's figures (`edges`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TierFigures {
+    pub requests: u64,
+    pub hits: u64,
+    pub misses: u64,
+    /// hits / (hits + misses); `null` without lookups.
+    pub hit_ratio: Option<f64>,
+    pub expirations: u64,
+    pub purged: u64,
+    pub evictions: u64,
+    pub bypassed: u64,
+    /// Objects stored at the end.
+    pub objects_at_end: u64,
+}
+
+/// The origin shield's figures (`shield`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ShieldFigures {
+    pub hits: u64,
+    pub misses: u64,
+    /// hits / (hits + misses); `null` without lookups.
+    pub hit_ratio: Option<f64>,
+    pub expirations: u64,
+    pub purged: u64,
+    pub evictions: u64,
+}
+
+/// One client region's requests and latency (`regions`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RegionLatency {
+    pub requests: u64,
+    /// [ms]
+    pub latency_ms: LatencySummary,
 }
 
 pub struct Cdn {
@@ -785,13 +862,9 @@ impl Cdn {
         self.deploy_log.push(sim.now());
     }
 
-    fn ratio(hits: u64, misses: u64) -> serde_json::Value {
+    fn hit_ratio(hits: u64, misses: u64) -> Option<f64> {
         let lookups = hits + misses;
-        if lookups == 0 {
-            serde_json::Value::Null
-        } else {
-            serde_json::json!(hits as f64 / lookups as f64)
-        }
+        (lookups > 0).then(|| hits as f64 / lookups as f64)
     }
 }
 
@@ -846,106 +919,92 @@ impl Component<Msg, World> for Cdn {
     }
 }
 
+impl Cdn {
+    /// Client region `r`'s name (`default` without regions).
+    fn region_name(&self, r: usize) -> String {
+        self.config
+            .regions
+            .get(r)
+            .cloned()
+            .unwrap_or_else(|| "default".to_string())
+    }
+
+    /// The CDN's own figures.
+    fn figures(&self) -> super::figures::Figures {
+        let (hits, misses) = self
+            .edges
+            .iter()
+            .fold((0, 0), |(h, m), t| (h + t.hits, m + t.misses));
+        let sum = |f: fn(&Tier) -> u64| self.edges.iter().map(f).sum::<u64>();
+        let requests = self.stats.arrivals;
+        let mut edges = IndexMap::new();
+        for (e, t) in self.edges.iter().enumerate() {
+            edges.insert(
+                self.region_name(self.config.edges[e].region as usize),
+                TierFigures {
+                    requests: t.requests,
+                    hits: t.hits,
+                    misses: t.misses,
+                    hit_ratio: Cdn::hit_ratio(t.hits, t.misses),
+                    expirations: t.expirations,
+                    purged: t.purged,
+                    evictions: t.evictions,
+                    bypassed: t.bypassed,
+                    objects_at_end: t.store.len(),
+                },
+            );
+        }
+        let mut regions = IndexMap::new();
+        for (r, h) in self.region_latency.iter().enumerate() {
+            if self.region_requests[r] == 0 {
+                continue;
+            }
+            regions.insert(
+                self.region_name(r),
+                RegionLatency {
+                    requests: self.region_requests[r],
+                    latency_ms: h.summary(),
+                },
+            );
+        }
+        let times = |log: &[SimTime]| log.iter().map(|t| t.as_secs_f64()).collect();
+        super::figures::Figures::Cdn(Box::new(CdnFigures {
+            bypassed: sum(|t| t.bypassed),
+            crashes: self.crashes,
+            deploys_s: times(&self.deploy_log),
+            edges,
+            evictions: sum(|t| t.evictions),
+            expirations: sum(|t| t.expirations),
+            hit_ratio: Cdn::hit_ratio(hits, misses),
+            hits,
+            misses,
+            origin_offload: (requests > 0)
+                .then(|| 1.0 - self.origin_requests as f64 / requests as f64),
+            origin_requests: self.origin_requests,
+            passed_through: self.passed_through,
+            purged: sum(|t| t.purged),
+            purges_s: times(&self.purge_log),
+            regions,
+            shield: self.shield.as_ref().map(|s| ShieldFigures {
+                hits: s.hits,
+                misses: s.misses,
+                hit_ratio: Cdn::hit_ratio(s.hits, s.misses),
+                expirations: s.expirations,
+                purged: s.purged,
+                evictions: s.evictions,
+            }),
+        }))
+    }
+}
+
 impl Node for Cdn {
     fn name(&self) -> &str {
         &self.config.name
     }
 
     fn report(&self, _end: SimTime) -> ComponentReport {
-        use serde_json::json;
         let mut report = ComponentReport::from_request_stats(&self.config.name, "cdn", &self.stats);
-        let (hits, misses) = self
-            .edges
-            .iter()
-            .fold((0, 0), |(h, m), t| (h + t.hits, m + t.misses));
-        let sum = |f: fn(&Tier) -> u64| self.edges.iter().map(f).sum::<u64>();
-        let region_name = |r: usize| {
-            self.config
-                .regions
-                .get(r)
-                .cloned()
-                .unwrap_or_else(|| "default".to_string())
-        };
-        let requests = self.stats.arrivals;
-        let offload = if requests > 0 {
-            json!(1.0 - self.origin_requests as f64 / requests as f64)
-        } else {
-            serde_json::Value::Null
-        };
-        let mut edges = serde_json::Map::new();
-        for (e, t) in self.edges.iter().enumerate() {
-            edges.insert(
-                region_name(self.config.edges[e].region as usize),
-                json!({
-                    "requests": t.requests,
-                    "hits": t.hits,
-                    "misses": t.misses,
-                    "hit_ratio": Cdn::ratio(t.hits, t.misses),
-                    "expirations": t.expirations,
-                    "purged": t.purged,
-                    "evictions": t.evictions,
-                    "bypassed": t.bypassed,
-                    "objects_at_end": t.store.len(),
-                }),
-            );
-        }
-        let mut regions = serde_json::Map::new();
-        for (r, h) in self.region_latency.iter().enumerate() {
-            if self.region_requests[r] == 0 {
-                continue;
-            }
-            regions.insert(
-                region_name(r),
-                json!({"requests": self.region_requests[r], "latency_ms": h.summary()}),
-            );
-        }
-        let figures = [
-            ("hit_ratio", Cdn::ratio(hits, misses)),
-            ("hits", json!(hits)),
-            ("misses", json!(misses)),
-            ("expirations", json!(sum(|t| t.expirations))),
-            ("purged", json!(sum(|t| t.purged))),
-            ("evictions", json!(sum(|t| t.evictions))),
-            ("bypassed", json!(sum(|t| t.bypassed))),
-            ("passed_through", json!(self.passed_through)),
-            ("origin_requests", json!(self.origin_requests)),
-            ("origin_offload", offload),
-            ("crashes", json!(self.crashes)),
-            ("edges", serde_json::Value::Object(edges)),
-            ("regions", serde_json::Value::Object(regions)),
-            (
-                "purges_s",
-                json!(self
-                    .purge_log
-                    .iter()
-                    .map(|t| t.as_secs_f64())
-                    .collect::<Vec<_>>()),
-            ),
-            (
-                "deploys_s",
-                json!(self
-                    .deploy_log
-                    .iter()
-                    .map(|t| t.as_secs_f64())
-                    .collect::<Vec<_>>()),
-            ),
-        ];
-        for (k, v) in figures {
-            report.figures.insert(k.into(), v);
-        }
-        if let Some(s) = &self.shield {
-            report.figures.insert(
-                "shield".into(),
-                json!({
-                    "hits": s.hits,
-                    "misses": s.misses,
-                    "hit_ratio": Cdn::ratio(s.hits, s.misses),
-                    "expirations": s.expirations,
-                    "purged": s.purged,
-                    "evictions": s.evictions,
-                }),
-            );
-        }
+        report.figures = self.figures();
         report
             .lost
             .insert("requests_in_crashed_instances", self.lost_in_crashes);
@@ -976,7 +1035,7 @@ impl Node for Cdn {
                 series.push((
                     format!(
                         "hit_ratio.{}",
-                        region_name(self.config.edges[e].region as usize)
+                        self.region_name(self.config.edges[e].region as usize)
                     ),
                     WindowSeries::Ratio(t.hits_w.clone(), t.lookups_w.clone()),
                 ));

@@ -51,7 +51,9 @@
 
 use std::collections::VecDeque;
 
+use indexmap::IndexMap;
 use rand::Rng;
+use serde::{Deserialize, Serialize};
 
 use super::cache::eviction::KeyMap;
 use super::call::CallId;
@@ -61,7 +63,7 @@ use super::network::NO_REGION;
 use super::{reply, ComponentReport, Control, ModelSim, Msg, Node, NodeStats, WindowSeries, World};
 use crate::engine::rng::{stream, SimRng};
 use crate::engine::{Component, ComponentId, SimDuration, SimTime};
-use crate::stats::{LatencyHistogram, LevelTracker, Outcome, Windows};
+use crate::stats::{LatencyBrief, LatencyHistogram, LevelTracker, Outcome, Windows};
 
 /// When the master answers a write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -242,6 +244,95 @@ struct Counters {
     lost_in_crashes: u64,
     lost_writes: u64,
     discarded_writes: u64,
+}
+
+crate::kind_figures! {
+    /// What a replicated database reports (`summary.json`'s figures of a `database` component).
+    pub struct DatabaseFigures {
+        /// How reads are spread over the replicas (`round_robin`, `random`,
+        /// `least_connections`, `nearest`).
+        pub balance: String,
+        /// Reads and stale reads per client region, in the scenario's region order (regions
+        /// without reads left out); only where the scenario has regions.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        pub by_client_region: Option<IndexMap<String, RegionReads>>,
+        /// Requests each node serves at once.
+        pub connections: u64,
+        /// Every failover, in the order the masters crashed.
+        pub failovers: Vec<FailoverFigures>,
+        /// Time-weighted fraction of the measured period with a master up.
+        pub master_available: f64,
+        /// Each node, master (node 0 at the start) first.
+        pub nodes: Vec<DbNodeFigures>,
+        pub reads: u64,
+        /// Reads failed because no node was up.
+        pub reads_failed_no_node: u64,
+        /// `master` or `replicas`.
+        pub reads_from: String,
+        pub replicas: u64,
+        /// `async`, `semi_sync` or `sync`.
+        pub replication: String,
+        /// Time from the master applying a write to a replica applying it [ms]; `null` when no
+        /// write was replicated.
+        pub replication_lag_ms: Option<LatencyBrief>,
+        /// stale_reads / reads; `null` without reads.
+        pub stale_read_ratio: Option<f64>,
+        /// Reads a replica served before applying the latest acknowledged write of the key.
+        pub stale_reads: u64,
+        /// Writes the old master had applied but not acknowledged, discarded at a failover.
+        pub unacknowledged_writes_discarded: u64,
+        /// Acknowledged writes the promoted replica had not applied, lost at a failover.
+        pub unreplicated_writes_lost: u64,
+        pub writes: u64,
+        /// Writes failed at once because no master was up.
+        pub writes_failed_no_master: u64,
+    }
+}
+
+/// One client region's reads (`by_client_region`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RegionReads {
+    pub reads: u64,
+    pub stale_reads: u64,
+    /// stale_reads / reads.
+    pub stale_read_ratio: f64,
+}
+
+/// One node of a database (`nodes`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DbNodeFigures {
+    /// `name[i]`.
+    pub node: String,
+    /// `master` or `replica`, at the end of the run.
+    pub role: String,
+    pub up_at_end: bool,
+    pub requests: u64,
+    pub reads: u64,
+    pub writes: u64,
+    pub stale_reads: u64,
+    /// Mean busy connections / connections.
+    pub utilization: f64,
+}
+
+/// One failover of a database (`failovers`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FailoverFigures {
+    /// When the master crashed [s of simulated time].
+    pub crashed_at_s: f64,
+    /// The crashed master, `name[i]`.
+    pub old_master: String,
+    /// When the crash was detected [s]; `null` if it was not (yet).
+    pub detected_at_s: Option<f64>,
+    /// When a replica was promoted [s]; `null` if none was.
+    pub promoted_at_s: Option<f64>,
+    /// The promoted replica, `name[i]`; `null` if none was.
+    pub new_master: Option<String>,
+    /// Acknowledged writes the promoted replica had not applied.
+    pub lost_writes: u64,
+    /// Writes the old master had applied but not acknowledged.
+    pub discarded_writes: u64,
+    /// The old master came back before a replica was promoted.
+    pub cancelled: bool,
 }
 
 struct SeriesWindows {
@@ -979,109 +1070,99 @@ impl Component<Msg, World> for Database {
     }
 }
 
+impl Database {
+    /// The database's own figures.
+    fn figures(&self, end: SimTime) -> super::figures::Figures {
+        let c = &self.counters;
+        let connections = f64::from(self.config.connections);
+        let name = &self.config.name;
+        let nodes = self
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| DbNodeFigures {
+                node: format!("{name}[{i}]"),
+                role: if i == self.master as usize {
+                    "master"
+                } else {
+                    "replica"
+                }
+                .to_string(),
+                up_at_end: n.up,
+                requests: n.requests,
+                reads: n.reads,
+                writes: n.writes,
+                stale_reads: n.stale_reads,
+                utilization: n.busy_level.mean(end) / connections,
+            })
+            .collect();
+        let failovers = self
+            .failovers
+            .iter()
+            .map(|f| FailoverFigures {
+                crashed_at_s: f.crashed_at.as_secs_f64(),
+                old_master: format!("{name}[{}]", f.old_master),
+                detected_at_s: f.detected_at.map(SimTime::as_secs_f64),
+                promoted_at_s: f.promoted_at.map(SimTime::as_secs_f64),
+                new_master: f.new_master.map(|m| format!("{name}[{m}]")),
+                lost_writes: f.lost_writes,
+                discarded_writes: f.discarded_writes,
+                cancelled: f.cancelled,
+            })
+            .collect();
+        let by_client_region = (!self.region_names.is_empty()).then(|| {
+            self.region_names
+                .iter()
+                .zip(&self.region_reads)
+                .filter(|(_, &(reads, _))| reads > 0)
+                .map(|(name, &(reads, stale))| {
+                    let figures = RegionReads {
+                        reads,
+                        stale_reads: stale,
+                        stale_read_ratio: stale as f64 / reads as f64,
+                    };
+                    (name.clone(), figures)
+                })
+                .collect()
+        });
+        super::figures::Figures::Database(Box::new(DatabaseFigures {
+            balance: self.config.balance.name().to_string(),
+            by_client_region,
+            connections: u64::from(self.config.connections),
+            failovers,
+            master_available: self.master_up.mean(end),
+            nodes,
+            reads: c.reads,
+            reads_failed_no_node: c.reads_failed_no_node,
+            reads_from: if self.config.reads_from_master {
+                "master"
+            } else {
+                "replicas"
+            }
+            .to_string(),
+            replicas: u64::from(self.config.replicas),
+            replication: self.config.replication.name().to_string(),
+            replication_lag_ms: (self.lag.count() > 0).then(|| self.lag.summary().into()),
+            stale_read_ratio: (c.reads > 0).then(|| c.stale_reads as f64 / c.reads as f64),
+            stale_reads: c.stale_reads,
+            unacknowledged_writes_discarded: c.discarded_writes,
+            unreplicated_writes_lost: c.lost_writes,
+            writes: c.writes,
+            writes_failed_no_master: c.writes_failed_no_master,
+        }))
+    }
+}
+
 impl Node for Database {
     fn name(&self) -> &str {
         &self.config.name
     }
 
     fn report(&self, end: SimTime) -> ComponentReport {
-        use serde_json::{json, Value};
         let mut report =
             ComponentReport::from_node_stats(&self.config.name, "database", &self.stats, end);
+        report.figures = self.figures(end);
         let c = &self.counters;
-        let connections = f64::from(self.config.connections);
-        let name = &self.config.name;
-        let nodes: Vec<Value> = self
-            .nodes
-            .iter()
-            .enumerate()
-            .map(|(i, n)| {
-                json!({
-                    "node": format!("{name}[{i}]"),
-                    "role": if i == self.master as usize { "master" } else { "replica" },
-                    "up_at_end": n.up,
-                    "requests": n.requests,
-                    "reads": n.reads,
-                    "writes": n.writes,
-                    "stale_reads": n.stale_reads,
-                    "utilization": n.busy_level.mean(end) / connections,
-                })
-            })
-            .collect();
-        let ms = |t: Option<SimTime>| t.map_or(Value::Null, |t| json!(t.as_secs_f64()));
-        let failovers: Vec<Value> = self
-            .failovers
-            .iter()
-            .map(|f| {
-                json!({
-                    "crashed_at_s": f.crashed_at.as_secs_f64(),
-                    "old_master": format!("{name}[{}]", f.old_master),
-                    "detected_at_s": ms(f.detected_at),
-                    "promoted_at_s": ms(f.promoted_at),
-                    "new_master": f.new_master.map_or(Value::Null, |m| json!(format!("{name}[{m}]"))),
-                    "lost_writes": f.lost_writes,
-                    "discarded_writes": f.discarded_writes,
-                    "cancelled": f.cancelled,
-                })
-            })
-            .collect();
-        let lag = if self.lag.count() > 0 {
-            let l = self.lag.summary();
-            json!({"mean": l.mean, "p50": l.p50, "p99": l.p99, "max": l.max})
-        } else {
-            Value::Null
-        };
-        let stale_ratio = if c.reads > 0 {
-            json!(c.stale_reads as f64 / c.reads as f64)
-        } else {
-            Value::Null
-        };
-        let figures = [
-            ("replicas", json!(self.config.replicas)),
-            ("connections", json!(self.config.connections)),
-            ("replication", json!(self.config.replication.name())),
-            (
-                "reads_from",
-                json!(if self.config.reads_from_master {
-                    "master"
-                } else {
-                    "replicas"
-                }),
-            ),
-            ("balance", json!(self.config.balance.name())),
-            ("reads", json!(c.reads)),
-            ("writes", json!(c.writes)),
-            ("stale_reads", json!(c.stale_reads)),
-            ("stale_read_ratio", stale_ratio),
-            ("replication_lag_ms", lag),
-            ("writes_failed_no_master", json!(c.writes_failed_no_master)),
-            ("reads_failed_no_node", json!(c.reads_failed_no_node)),
-            ("unreplicated_writes_lost", json!(c.lost_writes)),
-            ("unacknowledged_writes_discarded", json!(c.discarded_writes)),
-            ("master_available", json!(self.master_up.mean(end))),
-            ("nodes", Value::Array(nodes)),
-            ("failovers", Value::Array(failovers)),
-        ];
-        if !self.region_names.is_empty() {
-            let by_region: serde_json::Map<String, Value> = self
-                .region_names
-                .iter()
-                .zip(&self.region_reads)
-                .filter(|(_, &(reads, _))| reads > 0)
-                .map(|(name, &(reads, stale))| {
-                    let ratio = stale as f64 / reads as f64;
-                    let figures =
-                        json!({"reads": reads, "stale_reads": stale, "stale_read_ratio": ratio});
-                    (name.clone(), figures)
-                })
-                .collect();
-            report
-                .figures
-                .insert("by_client_region".into(), Value::Object(by_region));
-        }
-        for (k, v) in figures {
-            report.figures.insert(k.into(), v);
-        }
         report
             .lost
             .insert("requests_in_crashed_instances", c.lost_in_crashes);

@@ -45,6 +45,8 @@
 //! skips exactly the authors above the threshold, the concurrency bound, determinism, and the
 //! validation errors), and `count.rs`'s unit tests for the laws.
 
+use serde::{Deserialize, Serialize};
+
 use super::call::{CallId, Request, ANY_INSTANCE};
 use super::count::CountLaw;
 use super::{
@@ -201,6 +203,90 @@ struct CelebrityResult {
     fanned_out: bool,
     delivered_in: Option<SimDuration>,
     failed: u64,
+}
+
+crate::kind_figures! {
+    /// What a fan-out service reports (`summary.json`'s figures of a `fanout` component).
+    pub struct FanoutFigures {
+        /// The last celebrity post's delivery time [s]: 0 when it was not fanned out (readers
+        /// pull it), `null` when it has not finished (or none was scripted).
+        pub celebrity_delivery_s: Option<f64>,
+        /// Each scripted celebrity post, in the scenario's order.
+        pub celebrity_posts: Vec<CelebrityPostFigures>,
+        /// Sub-requests of the scripted celebrity posts.
+        pub celebrity_sub_requests: u64,
+        /// Longest fan-out completion [ms]; `null` when none completed.
+        pub completion_max_ms: Option<f64>,
+        /// Fan-out completion time, arrival to last answer [ms]; each `null` when none
+        /// completed.
+        pub completion_ms: Completion,
+        pub completion_p50_ms: Option<f64>,
+        pub completion_p99_ms: Option<f64>,
+        /// Sub-requests of one fan-out in flight at most.
+        pub concurrency: u64,
+        /// Requests passed on as one call (not fanned out).
+        pub direct_calls: u64,
+        /// Fan-outs with fewer than `min_success` of their sub-requests succeeded.
+        pub failed_fan_outs: u64,
+        pub fan_outs: u64,
+        /// Time-weighted mean of the sub-requests in flight.
+        pub in_flight_mean: f64,
+        pub in_flight_peak: u64,
+        /// The largest N of a fan-out.
+        pub max_n: u64,
+        /// Mean N (sub-requests) per fan-out; `null` without fan-outs.
+        pub mean_n: Option<f64>,
+        /// `write`, `read` or `hybrid`.
+        pub mode: String,
+        /// Fan-outs of reads.
+        pub on_read: DirectionFigures,
+        /// Fan-outs of posts.
+        pub on_write: DirectionFigures,
+        /// Posts of authors above `celebrity_threshold`, not fanned out (hybrid).
+        pub skipped_celebrity_fan_outs: u64,
+        /// Sub-requests that did not succeed.
+        pub sub_request_failures: u64,
+        /// Sub-requests sent, celebrity posts' included.
+        pub sub_requests: u64,
+        /// Sub-requests per second of the measured period.
+        pub sub_requests_per_s: f64,
+    }
+}
+
+/// The fan-outs of posts or of reads (`on_write`, `on_read`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DirectionFigures {
+    pub fan_outs: u64,
+    pub sub_requests: u64,
+    /// Mean N per fan-out; `null` without fan-outs.
+    pub mean_n: Option<f64>,
+    pub max_n: u64,
+}
+
+/// Fan-out completion time [ms] (`completion_ms`); each `null` when no fan-out completed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Completion {
+    pub mean: Option<f64>,
+    pub p50: Option<f64>,
+    pub p99: Option<f64>,
+    pub max: Option<f64>,
+}
+
+/// One scripted celebrity post (`celebrity_posts`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CelebrityPostFigures {
+    /// When it is posted [s of simulated time].
+    pub at_s: f64,
+    pub followers: u64,
+    /// The run reached its time.
+    pub posted: bool,
+    /// It was fanned out (false: above the hybrid's threshold, pulled by readers).
+    pub fanned_out: bool,
+    /// Until every follower's feed was written [s]; `null` when not finished or not fanned
+    /// out.
+    pub delivered_in_s: Option<f64>,
+    /// Its sub-requests that did not succeed.
+    pub failed_sub_requests: u64,
 }
 
 pub struct Fanout {
@@ -559,12 +645,8 @@ impl Fanout {
         self.start(me, None, index, request, true, Some(post.followers), sim);
     }
 
-    fn ratio(sum: u64, count: u64) -> serde_json::Value {
-        if count == 0 {
-            serde_json::Value::Null
-        } else {
-            serde_json::json!(sum as f64 / count as f64)
-        }
+    fn mean_of(sum: u64, count: u64) -> Option<f64> {
+        (count > 0).then(|| sum as f64 / count as f64)
     }
 }
 
@@ -606,112 +688,90 @@ impl Component<Msg, World> for Fanout {
     }
 }
 
+impl Fanout {
+    /// The service's own figures.
+    fn figures(&self, end: SimTime) -> super::figures::Figures {
+        let (w, r) = (&self.on_write, &self.on_read);
+        let fan_outs = w.fan_outs + r.fan_outs;
+        let sub_requests = w.sub_requests + r.sub_requests + self.celebrity_sub_requests;
+        let measured = end.since(self.warmup_end).as_secs_f64();
+        let direction = |d: &Direction| DirectionFigures {
+            fan_outs: d.fan_outs,
+            sub_requests: d.sub_requests,
+            mean_n: Fanout::mean_of(d.n_sum, d.fan_outs),
+            max_n: d.n_max,
+        };
+        let c = &self.completion;
+        let has_completion = c.count() > 0;
+        let completion = |q: f64| has_completion.then(|| c.quantile_ms(q));
+        let celebrity_posts = self
+            .config
+            .celebrity_posts
+            .iter()
+            .zip(&self.celebrity)
+            .map(|(post, result)| CelebrityPostFigures {
+                at_s: post.at.since(SimTime::ZERO).as_secs_f64(),
+                followers: post.followers,
+                posted: result.is_some(),
+                fanned_out: result.is_some_and(|r| r.fanned_out),
+                delivered_in_s: result.and_then(|r| r.delivered_in).map(|d| d.as_secs_f64()),
+                failed_sub_requests: result.map_or(0, |r| r.failed),
+            })
+            .collect();
+        // The last celebrity post's delivery time: 0 when it was not fanned out (readers pull
+        // it), null when it has not finished (or none was scripted).
+        let celebrity_delivery_s = self.celebrity.iter().rev().flatten().next().and_then(|r| {
+            if r.fanned_out {
+                r.delivered_in.map(|d| d.as_secs_f64())
+            } else {
+                Some(0.0)
+            }
+        });
+        super::figures::Figures::Fanout(Box::new(FanoutFigures {
+            celebrity_delivery_s,
+            celebrity_posts,
+            celebrity_sub_requests: self.celebrity_sub_requests,
+            completion_max_ms: completion(1.0),
+            completion_ms: Completion {
+                mean: has_completion.then(|| c.mean_ms()),
+                p50: completion(0.5),
+                p99: completion(0.99),
+                max: completion(1.0),
+            },
+            completion_p50_ms: completion(0.5),
+            completion_p99_ms: completion(0.99),
+            concurrency: u64::from(self.config.concurrency),
+            direct_calls: self.direct_calls,
+            failed_fan_outs: self.failed_fan_outs,
+            fan_outs,
+            in_flight_mean: self.in_flight_level.mean(end),
+            in_flight_peak: self.in_flight_level.peak(),
+            max_n: w.n_max.max(r.n_max),
+            mean_n: Fanout::mean_of(w.n_sum + r.n_sum, fan_outs),
+            mode: self.config.mode.name().to_string(),
+            on_read: direction(r),
+            on_write: direction(w),
+            skipped_celebrity_fan_outs: self.skipped,
+            sub_request_failures: self.sub_request_failures,
+            sub_requests,
+            sub_requests_per_s: if measured > 0.0 {
+                sub_requests as f64 / measured
+            } else {
+                0.0
+            },
+        }))
+    }
+}
+
 impl Node for Fanout {
     fn name(&self) -> &str {
         &self.config.name
     }
 
     fn report(&self, end: SimTime) -> ComponentReport {
-        use serde_json::json;
         let mut report =
             ComponentReport::from_request_stats(&self.config.name, "fanout", &self.stats);
-        let (w, r) = (&self.on_write, &self.on_read);
-        let fan_outs = w.fan_outs + r.fan_outs;
-        let sub_requests = w.sub_requests + r.sub_requests + self.celebrity_sub_requests;
-        let measured = end.since(self.warmup_end).as_secs_f64();
-        let direction = |d: &Direction| {
-            json!({
-                "fan_outs": d.fan_outs,
-                "sub_requests": d.sub_requests,
-                "mean_n": Fanout::ratio(d.n_sum, d.fan_outs),
-                "max_n": d.n_max,
-            })
-        };
-        let c = &self.completion;
-        let has_completion = c.count() > 0;
-        let completion = |q: f64| {
-            if has_completion {
-                json!(c.quantile_ms(q))
-            } else {
-                serde_json::Value::Null
-            }
-        };
-        let celebrity: Vec<serde_json::Value> = self
-            .config
-            .celebrity_posts
-            .iter()
-            .zip(&self.celebrity)
-            .map(|(post, result)| {
-                json!({
-                    "at_s": post.at.since(SimTime::ZERO).as_secs_f64(),
-                    "followers": post.followers,
-                    "posted": result.is_some(),
-                    "fanned_out": result.is_some_and(|r| r.fanned_out),
-                    "delivered_in_s": result
-                        .and_then(|r| r.delivered_in)
-                        .map(|d| d.as_secs_f64()),
-                    "failed_sub_requests": result.map_or(0, |r| r.failed),
-                })
-            })
-            .collect();
-        // The last celebrity post's delivery time: 0 when it was not fanned out (readers pull
-        // it), null when it has not finished (or none was scripted).
-        let celebrity_delivery =
-            self.celebrity
-                .iter()
-                .rev()
-                .flatten()
-                .next()
-                .map_or(serde_json::Value::Null, |r| {
-                    if r.fanned_out {
-                        r.delivered_in
-                            .map_or(serde_json::Value::Null, |d| json!(d.as_secs_f64()))
-                    } else {
-                        json!(0.0)
-                    }
-                });
-        let figures = [
-            ("mode", json!(self.config.mode.name())),
-            ("concurrency", json!(self.config.concurrency)),
-            ("fan_outs", json!(fan_outs)),
-            ("sub_requests", json!(sub_requests)),
-            (
-                "sub_requests_per_s",
-                json!(if measured > 0.0 {
-                    sub_requests as f64 / measured
-                } else {
-                    0.0
-                }),
-            ),
-            ("celebrity_sub_requests", json!(self.celebrity_sub_requests)),
-            ("direct_calls", json!(self.direct_calls)),
-            ("mean_n", Fanout::ratio(w.n_sum + r.n_sum, fan_outs)),
-            ("max_n", json!(w.n_max.max(r.n_max))),
-            ("on_write", direction(w)),
-            ("on_read", direction(r)),
-            ("skipped_celebrity_fan_outs", json!(self.skipped)),
-            (
-                "completion_ms",
-                json!({
-                    "mean": if has_completion { json!(c.mean_ms()) } else { serde_json::Value::Null },
-                    "p50": completion(0.5),
-                    "p99": completion(0.99),
-                    "max": completion(1.0),
-                }),
-            ),
-            ("completion_p50_ms", completion(0.5)),
-            ("completion_p99_ms", completion(0.99)),
-            ("completion_max_ms", completion(1.0)),
-            ("in_flight_peak", json!(self.in_flight_level.peak())),
-            ("in_flight_mean", json!(self.in_flight_level.mean(end))),
-            ("sub_request_failures", json!(self.sub_request_failures)),
-            ("failed_fan_outs", json!(self.failed_fan_outs)),
-            ("celebrity_posts", json!(celebrity)),
-            ("celebrity_delivery_s", celebrity_delivery),
-        ];
-        for (k, v) in figures {
-            report.figures.insert(k.into(), v);
-        }
+        report.figures = self.figures(end);
         report.extra_windows = vec![
             (
                 "sub_requests".into(),

@@ -57,6 +57,7 @@
 use std::collections::VecDeque;
 
 use rand::Rng;
+use serde::{Deserialize, Serialize};
 
 use super::call::CallId;
 use super::dist::Distribution;
@@ -374,6 +375,134 @@ struct Counters {
 enum Issued {
     Ids(Vec<u64>),
     Uuids(Vec<u128>),
+}
+
+crate::kind_figures! {
+    /// What an ID generator reports (`summary.json`'s figures of an `id_generator`
+    /// component). Ids are counted over the whole run, the warm-up included; the other counts
+    /// after it.
+    pub struct IdGeneratorFigures {
+        /// The most ids per second the generator can issue with every node up; `null` where
+        /// none applies (a database scheme with a zero service time).
+        pub ceiling_ids_per_s: Option<f64>,
+        /// Times a node's clock went backwards (snowflake).
+        pub clock_backwards_events: u64,
+        /// The birthday bound on the probability of a collision among the ids issued; only
+        /// for `uuid`.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        pub collision_probability: Option<f64>,
+        /// Calls to a node in another region than the caller's.
+        pub cross_region_calls: u64,
+        /// Ids issued more than once (checked exactly against every id issued).
+        pub duplicates: u64,
+        pub failures: IdFailures,
+        /// Requests held until a node's clock passed its last timestamp (snowflake, `wait`).
+        pub held_by_clock: u64,
+        pub ids_issued: u64,
+        /// The snowflake id's layout; only for `snowflake`.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        pub layout: Option<LayoutFigures>,
+        /// Each node, in order.
+        pub nodes: Vec<IdNodeFigures>,
+        /// Ids smaller than one the generator issued earlier.
+        pub out_of_order: u64,
+        /// out_of_order / ids_issued; `null` when no id was issued.
+        pub out_of_order_ratio: Option<f64>,
+        /// The most ids one node issued in one millisecond.
+        pub peak_ids_per_ms_per_machine: u64,
+        /// `auto_increment`, `multi_master`, `uuid` or `snowflake`.
+        pub scheme: String,
+        /// Requests that waited for the next millisecond because the sequence was used up
+        /// (snowflake).
+        pub sequence_waits: u64,
+    }
+}
+
+/// Failed id requests by cause (`failures`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct IdFailures {
+    pub total: u64,
+    pub no_node_up: u64,
+    pub in_crashed_nodes: u64,
+    /// Failed by a clock going backwards (snowflake, `fail`).
+    pub clock_backwards: u64,
+    /// Timestamps beyond `timestamp_bits`.
+    pub timestamp_overflow: u64,
+    /// Failed by a failure schedule's `errors`.
+    pub injected: u64,
+    /// Rejected because the node's workers and queue were full.
+    pub rejected_queue_full: u64,
+}
+
+/// A snowflake id's layout (`layout`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LayoutFigures {
+    pub timestamp_bits: u32,
+    pub datacenter_bits: u32,
+    pub machine_bits: u32,
+    pub sequence_bits: u32,
+    /// 2^sequence_bits.
+    pub ids_per_ms_per_machine: u64,
+    /// `wait`, `fail` or `ignore`.
+    pub on_clock_backwards: String,
+}
+
+/// One node of an ID generator (`nodes`). The optional figures are those of its scheme.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct IdNodeFigures {
+    /// `name[i]`.
+    pub node: String,
+    pub up_at_end: bool,
+    pub requests: u64,
+    pub ids_issued: u64,
+    /// The most ids it issued in one millisecond.
+    pub peak_ids_per_ms: u64,
+    /// Snowflake only.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub datacenter_id: Option<u64>,
+    /// Snowflake only.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub machine_id: Option<u64>,
+    /// Snowflake only.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub clock_backwards_events: Option<u64>,
+    /// The node's clock minus simulated time at the end [ms]; snowflake only.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub clock_offset_ms: Option<f64>,
+    /// The smallest id issued, `null` if none; every scheme but `uuid` (absent there).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "present"
+    )]
+    pub min_id: Option<Option<u64>>,
+    /// The largest id issued, `null` if none; every scheme but `uuid` (absent there).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "present"
+    )]
+    pub max_id: Option<Option<u64>>,
+    /// The master's first id (`multi_master` only).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub offset: Option<u64>,
+    /// The masters' count, the difference between two ids of one master (`multi_master`
+    /// only).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub step: Option<u64>,
+    /// Ids not congruent to the offset modulo the step, always 0: a check of the scheme
+    /// (`multi_master` only).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub ids_not_congruent_to_offset: Option<u64>,
+}
+
+/// Reads a figure that is present, `null` or not (absent figures take the default, `None`).
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
 }
 
 pub struct IdGenerator {
@@ -927,117 +1056,94 @@ impl Component<Msg, World> for IdGenerator {
     }
 }
 
+impl IdGenerator {
+    /// The generator's own figures.
+    fn figures(&self) -> super::figures::Figures {
+        let c = &self.counters;
+        let name = &self.config.name;
+        let scheme = self.config.scheme;
+        let snowflake = scheme == Scheme::Snowflake;
+        let counters = scheme != Scheme::Uuid;
+        let multi_master = scheme == Scheme::MultiMaster;
+        let nodes = self
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| IdNodeFigures {
+                node: format!("{name}[{i}]"),
+                up_at_end: n.up,
+                requests: n.requests,
+                ids_issued: n.issued,
+                peak_ids_per_ms: n.peak_per_ms,
+                datacenter_id: snowflake.then_some(n.dc_id),
+                machine_id: snowflake.then_some(n.machine_id),
+                clock_backwards_events: snowflake.then_some(n.clock_backwards_events),
+                clock_offset_ms: snowflake.then(|| n.clock_offset_ns as f64 / 1e6),
+                min_id: counters.then_some(n.min_id),
+                max_id: counters.then_some(n.max_id),
+                offset: multi_master.then_some(i as u64 + 1),
+                step: multi_master.then_some(u64::from(self.config.nodes)),
+                ids_not_congruent_to_offset: multi_master.then_some(n.off_offset),
+            })
+            .collect();
+        let failures = IdFailures {
+            total: c.failed_no_node
+                + c.failed_in_crashes
+                + c.failed_clock_backwards
+                + c.failed_timestamp_overflow
+                + c.failed_injected,
+            no_node_up: c.failed_no_node,
+            in_crashed_nodes: c.failed_in_crashes,
+            clock_backwards: c.failed_clock_backwards,
+            timestamp_overflow: c.failed_timestamp_overflow,
+            injected: c.failed_injected,
+            rejected_queue_full: c.rejected_queue_full,
+        };
+        let l = self.config.layout;
+        super::figures::Figures::IdGenerator(Box::new(IdGeneratorFigures {
+            ceiling_ids_per_s: self.config.ceiling_per_s(),
+            clock_backwards_events: c.clock_backwards_events,
+            collision_probability: (scheme == Scheme::Uuid)
+                .then(|| Self::uuid_collision_probability(self.ids_issued)),
+            cross_region_calls: c.cross_region_calls,
+            duplicates: self.duplicates,
+            failures,
+            held_by_clock: c.held_by_clock,
+            ids_issued: self.ids_issued,
+            layout: snowflake.then(|| LayoutFigures {
+                timestamp_bits: l.timestamp_bits,
+                datacenter_bits: l.datacenter_bits,
+                machine_bits: l.machine_bits,
+                sequence_bits: l.sequence_bits,
+                ids_per_ms_per_machine: l.per_ms(),
+                on_clock_backwards: self.config.on_clock_backwards.name().to_string(),
+            }),
+            nodes,
+            out_of_order: c.out_of_order,
+            out_of_order_ratio: (self.ids_issued > 0)
+                .then(|| c.out_of_order as f64 / self.ids_issued as f64),
+            peak_ids_per_ms_per_machine: self
+                .nodes
+                .iter()
+                .map(|n| n.peak_per_ms)
+                .max()
+                .unwrap_or(0),
+            scheme: scheme.name().to_string(),
+            sequence_waits: c.sequence_waits,
+        }))
+    }
+}
+
 impl Node for IdGenerator {
     fn name(&self) -> &str {
         &self.config.name
     }
 
     fn report(&self, end: SimTime) -> ComponentReport {
-        use serde_json::{json, Value};
         let mut report =
             ComponentReport::from_node_stats(&self.config.name, "id_generator", &self.stats, end);
+        report.figures = self.figures();
         let c = &self.counters;
-        let name = &self.config.name;
-        let snowflake = self.config.scheme == Scheme::Snowflake;
-        let nodes: Vec<Value> = self
-            .nodes
-            .iter()
-            .enumerate()
-            .map(|(i, n)| {
-                let mut v = json!({
-                    "node": format!("{name}[{i}]"),
-                    "up_at_end": n.up,
-                    "requests": n.requests,
-                    "ids_issued": n.issued,
-                    "peak_ids_per_ms": n.peak_per_ms,
-                });
-                if snowflake {
-                    v["datacenter_id"] = json!(n.dc_id);
-                    v["machine_id"] = json!(n.machine_id);
-                    v["clock_backwards_events"] = json!(n.clock_backwards_events);
-                    v["clock_offset_ms"] = json!(n.clock_offset_ns as f64 / 1e6);
-                }
-                if self.config.scheme != Scheme::Uuid {
-                    v["min_id"] = json!(n.min_id);
-                    v["max_id"] = json!(n.max_id);
-                }
-                if self.config.scheme == Scheme::MultiMaster {
-                    v["offset"] = json!(i + 1);
-                    v["step"] = json!(self.config.nodes);
-                    v["ids_not_congruent_to_offset"] = json!(n.off_offset);
-                }
-                v
-            })
-            .collect();
-        let failed = c.failed_no_node
-            + c.failed_in_crashes
-            + c.failed_clock_backwards
-            + c.failed_timestamp_overflow
-            + c.failed_injected;
-        let mut figures = vec![
-            ("scheme", json!(self.config.scheme.name())),
-            ("ids_issued", json!(self.ids_issued)),
-            ("duplicates", json!(self.duplicates)),
-            ("out_of_order", json!(c.out_of_order)),
-            (
-                "out_of_order_ratio",
-                if self.ids_issued > 0 {
-                    json!(c.out_of_order as f64 / self.ids_issued as f64)
-                } else {
-                    Value::Null
-                },
-            ),
-            ("sequence_waits", json!(c.sequence_waits)),
-            ("clock_backwards_events", json!(c.clock_backwards_events)),
-            ("held_by_clock", json!(c.held_by_clock)),
-            (
-                "peak_ids_per_ms_per_machine",
-                json!(self.nodes.iter().map(|n| n.peak_per_ms).max().unwrap_or(0)),
-            ),
-            (
-                "ceiling_ids_per_s",
-                self.config
-                    .ceiling_per_s()
-                    .map_or(Value::Null, |x| json!(x)),
-            ),
-            ("cross_region_calls", json!(c.cross_region_calls)),
-            (
-                "failures",
-                json!({
-                    "total": failed,
-                    "no_node_up": c.failed_no_node,
-                    "in_crashed_nodes": c.failed_in_crashes,
-                    "clock_backwards": c.failed_clock_backwards,
-                    "timestamp_overflow": c.failed_timestamp_overflow,
-                    "injected": c.failed_injected,
-                    "rejected_queue_full": c.rejected_queue_full,
-                }),
-            ),
-            ("nodes", Value::Array(nodes)),
-        ];
-        if self.config.scheme == Scheme::Uuid {
-            figures.push((
-                "collision_probability",
-                json!(Self::uuid_collision_probability(self.ids_issued)),
-            ));
-        }
-        if snowflake {
-            let l = self.config.layout;
-            figures.push((
-                "layout",
-                json!({
-                    "timestamp_bits": l.timestamp_bits,
-                    "datacenter_bits": l.datacenter_bits,
-                    "machine_bits": l.machine_bits,
-                    "sequence_bits": l.sequence_bits,
-                    "ids_per_ms_per_machine": l.per_ms(),
-                    "on_clock_backwards": self.config.on_clock_backwards.name(),
-                }),
-            ));
-        }
-        for (k, v) in figures {
-            report.figures.insert(k.to_string(), v);
-        }
         if c.failed_in_crashes > 0 {
             report
                 .lost

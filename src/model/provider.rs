@@ -173,6 +173,36 @@ struct Tally {
     crashes: u64,
 }
 
+crate::kind_figures! {
+    /// What a third-party provider reports (`summary.json`'s figures of a `provider`
+    /// component). Counts over the whole run.
+    pub struct ProviderFigures {
+        /// Deliveries whose answer was lost (the caller saw a failure).
+        pub ack_lost: u64,
+        /// Calls in progress that failed when the provider went down.
+        pub crashed_in_flight: u64,
+        pub crashes: u64,
+        /// `none`, `idempotency_key` or `consumer`.
+        pub dedup: String,
+        /// Repeats answered without delivering them.
+        pub deduplicated: u64,
+        /// Deliveries to end users (`unique_events + duplicates`).
+        pub delivered: u64,
+        /// duplicates / unique_events (0 when nothing was delivered).
+        pub duplicate_ratio: f64,
+        /// Deliveries of an event id already delivered.
+        pub duplicates: u64,
+        /// Calls answered "failed" by `error_rate` or a failure schedule's `errors`.
+        pub errors: u64,
+        /// Calls failed at once while the provider was down.
+        pub failed_while_down: u64,
+        /// Calls refused by the provider's rate limit (HTTP 429).
+        pub rate_limited: u64,
+        /// Distinct event ids delivered.
+        pub unique_events: u64,
+    }
+}
+
 pub struct Provider {
     config: ProviderConfig,
     up: bool,
@@ -411,34 +441,27 @@ impl Node for Provider {
     }
 
     fn report(&self, _end: SimTime) -> ComponentReport {
-        use serde_json::json;
         let mut report =
             ComponentReport::from_request_stats(&self.config.name, "provider", &self.stats);
         let c = &self.counters;
-        let figures = [
-            ("dedup", json!(self.config.dedup.name())),
-            ("delivered", json!(c.delivered)),
-            ("unique_events", json!(self.delivered_ids.len())),
-            ("duplicates", json!(c.duplicates)),
-            ("deduplicated", json!(c.deduplicated)),
-            ("rate_limited", json!(c.rate_limited)),
-            ("errors", json!(c.errors + c.injected_errors)),
-            ("ack_lost", json!(c.ack_lost)),
-            ("failed_while_down", json!(c.failed_while_down)),
-            ("crashed_in_flight", json!(c.crashed_in_flight)),
-            ("crashes", json!(c.crashes)),
-            (
-                "duplicate_ratio",
-                json!(if self.delivered_ids.is_empty() {
-                    0.0
-                } else {
-                    c.duplicates as f64 / self.delivered_ids.len() as f64
-                }),
-            ),
-        ];
-        for (k, v) in figures {
-            report.figures.insert(k.into(), v);
-        }
+        report.figures = super::figures::Figures::Provider(Box::new(ProviderFigures {
+            ack_lost: c.ack_lost,
+            crashed_in_flight: c.crashed_in_flight,
+            crashes: c.crashes,
+            dedup: self.config.dedup.name().to_string(),
+            deduplicated: c.deduplicated,
+            delivered: c.delivered,
+            duplicate_ratio: if self.delivered_ids.is_empty() {
+                0.0
+            } else {
+                c.duplicates as f64 / self.delivered_ids.len() as f64
+            },
+            duplicates: c.duplicates,
+            errors: c.errors + c.injected_errors,
+            failed_while_down: c.failed_while_down,
+            rate_limited: c.rate_limited,
+            unique_events: self.delivered_ids.len() as u64,
+        }));
         report
             .lost
             .insert("requests_in_crashed_instances", c.crashed_in_flight);

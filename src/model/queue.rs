@@ -37,13 +37,15 @@
 
 use std::collections::VecDeque;
 
+use indexmap::IndexMap;
+
 use super::call::{CallHandle, CallId, Request, ANY_INSTANCE};
 use super::{
     call, reply, take_reply, ComponentReport, Control, ModelSim, Msg, Node, RequestStats,
     WindowSeries, World,
 };
 use crate::engine::{Component, ComponentId, SimDuration, SimTime};
-use crate::stats::{LatencyHistogram, LevelTracker, Outcome, Windows};
+use crate::stats::{LatencyHistogram, LatencySummary, LevelTracker, Outcome, Windows};
 
 /// Consumers scaled by backlog.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -137,6 +139,51 @@ struct Counters {
     lost: u64,
     forgotten_in_flight: u64,
     crashes: u64,
+}
+
+crate::kind_figures! {
+    /// What a message queue reports (`summary.json`'s figures of a `queue` component).
+    pub struct QueueFigures {
+        /// Messages removed after a successful delivery.
+        pub acknowledged: u64,
+        /// Acknowledged messages per second of the measured period.
+        pub acknowledged_per_s: f64,
+        /// Time-weighted mean of the messages ready or waiting for a retry.
+        pub backlog_mean: f64,
+        pub backlog_peak: u64,
+        /// Messages the queue holds at most; `null` when unbounded.
+        pub capacity: Option<u64>,
+        /// Time-weighted mean number of consumers.
+        pub consumers_mean: f64,
+        pub consumers_peak: u64,
+        pub crashes: u64,
+        /// Messages moved to the dead-letter queue after their last attempt.
+        pub dead_lettered: u64,
+        /// A durable queue keeps its messages when the broker crashes.
+        pub durable: bool,
+        /// Messages in consumers' hands the broker forgot when it crashed (non-durable).
+        pub forgotten_in_flight: u64,
+        /// Time-weighted mean of the messages in consumers' hands.
+        pub in_flight_mean: f64,
+        /// Processing latency from publish to acknowledgement per request type [ms], in the
+        /// scenario's type order (types without an acknowledged message left out); only when
+        /// the queue carries several types.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        pub latency_by_type_ms: Option<IndexMap<String, LatencySummary>>,
+        /// Messages a non-durable queue lost when the broker crashed.
+        pub lost: u64,
+        /// Deliveries that failed, were rejected or timed out.
+        pub negative_acks: u64,
+        pub published: u64,
+        /// Deliveries after a message's first.
+        pub redelivered: u64,
+        /// Messages refused because the queue was full.
+        pub refused_full: u64,
+        /// Messages held at the end, in flight included.
+        pub stored_at_end: u64,
+        /// Deliveries not answered within the visibility timeout.
+        pub visibility_timeouts: u64,
+    }
 }
 
 pub struct Queue {
@@ -582,67 +629,63 @@ impl Component<Msg, World> for Queue {
     }
 }
 
+impl Queue {
+    /// The queue's own figures.
+    fn figures(&self, end: SimTime) -> super::figures::Figures {
+        let c = &self.counters;
+        let measured = end.since(self.warmup_end).as_secs_f64();
+        let latency_by_type_ms = (!self.processing_by_type.is_empty()).then(|| {
+            self.config
+                .type_names
+                .iter()
+                .zip(&self.processing_by_type)
+                .filter(|(_, h)| h.count() > 0)
+                .map(|(name, h)| (name.clone(), h.summary()))
+                .collect()
+        });
+        super::figures::Figures::Queue(Box::new(QueueFigures {
+            acknowledged: c.acknowledged,
+            acknowledged_per_s: if measured > 0.0 {
+                self.processing.count() as f64 / measured
+            } else {
+                0.0
+            },
+            backlog_mean: self.backlog.mean(end),
+            backlog_peak: self.backlog.peak(),
+            capacity: self.config.capacity.map(u64::from),
+            consumers_mean: self.consumers_level.mean(end),
+            consumers_peak: self.consumers_level.peak(),
+            crashes: c.crashes,
+            dead_lettered: c.dead_lettered,
+            durable: self.config.durable,
+            forgotten_in_flight: c.forgotten_in_flight,
+            in_flight_mean: self.in_flight_level.mean(end),
+            latency_by_type_ms,
+            lost: c.lost,
+            negative_acks: c.negative_acks,
+            published: c.published,
+            redelivered: c.redelivered,
+            refused_full: c.refused,
+            stored_at_end: u64::from(self.stored()),
+            visibility_timeouts: c.visibility_timeouts,
+        }))
+    }
+}
+
 impl Node for Queue {
     fn name(&self) -> &str {
         &self.config.name
     }
 
     fn report(&self, end: SimTime) -> ComponentReport {
-        use serde_json::json;
         let mut report =
             ComponentReport::from_request_stats(&self.config.name, "queue", &self.stats);
         report.latency = self.processing.summary();
         report.queue_mean = Some(self.backlog.mean(end));
         report.queue_peak = Some(self.backlog.peak());
         report.queue_windows = Some(self.backlog.windows());
-        let c = &self.counters;
-        let measured = end.since(self.warmup_end).as_secs_f64();
-        let figures = [
-            ("durable", json!(self.config.durable)),
-            ("capacity", json!(self.config.capacity)),
-            ("published", json!(c.published)),
-            ("refused_full", json!(c.refused)),
-            ("acknowledged", json!(c.acknowledged)),
-            (
-                "acknowledged_per_s",
-                json!(if measured > 0.0 {
-                    self.processing.count() as f64 / measured
-                } else {
-                    0.0
-                }),
-            ),
-            ("redelivered", json!(c.redelivered)),
-            ("negative_acks", json!(c.negative_acks)),
-            ("visibility_timeouts", json!(c.visibility_timeouts)),
-            ("dead_lettered", json!(c.dead_lettered)),
-            ("lost", json!(c.lost)),
-            ("forgotten_in_flight", json!(c.forgotten_in_flight)),
-            ("crashes", json!(c.crashes)),
-            ("stored_at_end", json!(self.stored())),
-            ("backlog_mean", json!(self.backlog.mean(end))),
-            ("backlog_peak", json!(self.backlog.peak())),
-            ("in_flight_mean", json!(self.in_flight_level.mean(end))),
-            ("consumers_mean", json!(self.consumers_level.mean(end))),
-            ("consumers_peak", json!(self.consumers_level.peak())),
-        ];
-        for (k, v) in figures {
-            report.figures.insert(k.into(), v);
-        }
-        if !self.processing_by_type.is_empty() {
-            let by_type: serde_json::Map<String, serde_json::Value> = self
-                .config
-                .type_names
-                .iter()
-                .zip(&self.processing_by_type)
-                .filter(|(_, h)| h.count() > 0)
-                .map(|(name, h)| (name.clone(), json!(h.summary())))
-                .collect();
-            report.figures.insert(
-                "latency_by_type_ms".into(),
-                serde_json::Value::Object(by_type),
-            );
-        }
-        report.lost.insert("queue_messages", c.lost);
+        report.figures = self.figures(end);
+        report.lost.insert("queue_messages", self.counters.lost);
         report.extra_windows = vec![
             (
                 "in_flight".into(),

@@ -66,8 +66,9 @@ use super::{
 };
 use crate::engine::rng::{splitmix64, stream, SimRng};
 use crate::engine::{Component, ComponentId, SimDuration, SimTime};
-use crate::stats::{LatencyHistogram, LevelTracker, Outcome, Windows};
+use crate::stats::{LatencyBrief, LatencyHistogram, LevelTracker, Outcome, Windows};
 use rand::Rng;
+use serde::{Deserialize, Serialize};
 
 /// How clients learn about new messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -236,6 +237,82 @@ struct Counters {
     lost: u64,
     flaps: u64,
     crashes: u64,
+}
+
+crate::kind_figures! {
+    /// What real-time servers report (`summary.json`'s figures of a `realtime` component).
+    /// Counts are after the warm-up; rates per second of the measured period.
+    pub struct RealtimeFigures {
+        pub clients: u64,
+        /// Connections (or open long polls) held at the end.
+        pub connections_at_end: u64,
+        /// Time-weighted mean of the connections held.
+        pub connections_mean: f64,
+        pub connections_peak: u64,
+        /// The most connections one instance held at once.
+        pub connections_peak_per_instance: u64,
+        pub crashes: u64,
+        /// Messages delivered to a recipient.
+        pub deliveries: u64,
+        pub deliveries_per_s: f64,
+        /// Pushes sent after the warm-up and still queued on an instance at the end.
+        pub deliveries_queued_at_end: u64,
+        /// From a message's send to its delivery [ms].
+        pub delivery_latency_ms: LatencyBrief,
+        /// Connections dropped by crashes.
+        pub dropped_connections: u64,
+        /// empty_polls / polls; `null` without polls.
+        pub empty_poll_fraction: Option<f64>,
+        /// Polls answered without a message.
+        pub empty_polls: u64,
+        pub failed_polls: u64,
+        pub heartbeats: u64,
+        /// Heartbeats lost on the way (`heartbeat_loss`).
+        pub heartbeats_lost: u64,
+        /// `connections_peak_per_instance * memory_per_connection` [bytes].
+        pub memory_peak_per_instance_bytes: u64,
+        /// Messages sent by clients.
+        pub messages: u64,
+        /// Deliveries kept for a disconnected client and made at its reconnection.
+        pub messages_delayed: u64,
+        /// Sends that failed.
+        pub messages_failed: u64,
+        /// Deliveries lost (`offline: drop`).
+        pub messages_lost: u64,
+        /// Deliveries waiting for a disconnected client at the end.
+        pub offline_waiting_at_end: u64,
+        pub polls: u64,
+        /// Times an online client was shown offline (no heartbeat within `presence_timeout`).
+        pub presence_flaps: u64,
+        /// Deliveries asked for: one per one-to-one message, the group size per group message.
+        pub recipients: u64,
+        pub reconnect_attempts: u64,
+        /// The most reconnect attempts in one window, per second.
+        pub reconnect_peak_per_s: f64,
+        /// The longest time from a crash until every client it dropped was back [s]; `null`
+        /// while some are still out, or when none was dropped.
+        pub reconnect_time_s: Option<f64>,
+        pub reconnects: u64,
+        /// Connections refused because every instance up was at `max_connections`.
+        pub refused_connections: u64,
+        pub requests_per_s: RealtimeRates,
+        /// Dropped clients not reconnected at the end.
+        pub still_disconnected: u64,
+        /// `websocket`, `long_polling` or `short_polling`.
+        pub transport: String,
+    }
+}
+
+/// Requests per second of the measured period, by kind (`requests_per_s`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RealtimeRates {
+    /// Message sends.
+    pub messages: f64,
+    pub polls: f64,
+    pub heartbeats: f64,
+    /// New connections, reconnections included.
+    pub connects: f64,
+    pub total: f64,
 }
 
 pub struct Realtime {
@@ -930,7 +1007,6 @@ impl Node for Realtime {
     }
 
     fn report(&self, end: SimTime) -> ComponentReport {
-        use serde_json::json;
         let mut report =
             ComponentReport::from_request_stats(&self.config.name, "realtime", &self.stats);
         let c = &self.counters;
@@ -970,85 +1046,66 @@ impl Node for Realtime {
             None
         };
         let still_out = self.dropped_out;
-        let figures = [
-            ("transport", json!(self.config.transport.name())),
-            ("clients", json!(self.config.clients)),
-            ("connections_mean", json!(self.connections.mean(end))),
-            ("connections_peak", json!(self.connections.peak())),
-            ("connections_at_end", json!(self.connections.level())),
-            ("connections_peak_per_instance", json!(peak_per_instance)),
-            (
-                "memory_peak_per_instance_bytes",
-                json!(peak_per_instance.saturating_mul(self.config.memory_per_connection)),
-            ),
-            (
-                "requests_per_s",
-                json!({
-                    "messages": per_s(c.sends),
-                    "polls": per_s(c.polls),
-                    "heartbeats": per_s(c.heartbeats),
-                    "connects": per_s(c.connects),
-                    "total": per_s(requests),
-                }),
-            ),
-            ("messages", json!(c.sends)),
-            ("messages_failed", json!(c.sends_failed)),
-            ("recipients", json!(c.recipients)),
-            ("deliveries", json!(c.deliveries)),
-            ("deliveries_per_s", json!(per_s(c.deliveries))),
-            (
-                "deliveries_queued_at_end",
-                json!(self
-                    .instances
-                    .iter()
-                    .map(|i| i
-                        .pushes
+        report.figures = super::figures::Figures::Realtime(Box::new(RealtimeFigures {
+            clients: u64::from(self.config.clients),
+            connections_at_end: self.connections.level(),
+            connections_mean: self.connections.mean(end),
+            connections_peak: self.connections.peak(),
+            connections_peak_per_instance: peak_per_instance,
+            crashes: c.crashes,
+            deliveries: c.deliveries,
+            deliveries_per_s: per_s(c.deliveries),
+            deliveries_queued_at_end: self
+                .instances
+                .iter()
+                .map(|i| {
+                    i.pushes
                         .iter()
                         .filter(|p| p.sent >= self.warmup_end)
-                        .count() as u64)
-                    .sum::<u64>()),
-            ),
-            (
-                "delivery_latency_ms",
-                json!({
-                    "mean": self.latency.mean_ms(),
-                    "p50": self.latency.quantile_ms(0.50),
-                    "p99": self.latency.quantile_ms(0.99),
-                    "max": self.latency.max_ms(),
-                }),
-            ),
-            ("polls", json!(c.polls)),
-            ("empty_polls", json!(c.empty_polls)),
-            ("empty_poll_fraction", json!(empty_fraction)),
-            ("failed_polls", json!(c.failed_polls)),
-            ("heartbeats", json!(c.heartbeats)),
-            ("heartbeats_lost", json!(c.heartbeats_lost)),
-            ("presence_flaps", json!(c.flaps)),
-            ("crashes", json!(c.crashes)),
-            ("dropped_connections", json!(c.dropped)),
-            ("reconnect_attempts", json!(c.reconnect_attempts)),
-            ("reconnects", json!(c.reconnects)),
-            ("reconnect_peak_per_s", json!(reconnect_peak)),
-            ("refused_connections", json!(c.refused)),
-            (
-                "reconnect_time_s",
-                json!(if still_out == 0 {
-                    self.reconnect_time.map(|t| t.as_secs_f64())
-                } else {
-                    None
-                }),
-            ),
-            ("still_disconnected", json!(still_out)),
-            ("messages_delayed", json!(c.delayed)),
-            ("messages_lost", json!(c.lost)),
-            (
-                "offline_waiting_at_end",
-                json!(self.offline.values().map(|v| v.len() as u64).sum::<u64>()),
-            ),
-        ];
-        for (k, v) in figures {
-            report.figures.insert(k.into(), v);
-        }
+                        .count() as u64
+                })
+                .sum(),
+            delivery_latency_ms: LatencyBrief {
+                mean: self.latency.mean_ms(),
+                p50: self.latency.quantile_ms(0.50),
+                p99: self.latency.quantile_ms(0.99),
+                max: self.latency.max_ms(),
+            },
+            dropped_connections: c.dropped,
+            empty_poll_fraction: empty_fraction,
+            empty_polls: c.empty_polls,
+            failed_polls: c.failed_polls,
+            heartbeats: c.heartbeats,
+            heartbeats_lost: c.heartbeats_lost,
+            memory_peak_per_instance_bytes: peak_per_instance
+                .saturating_mul(self.config.memory_per_connection),
+            messages: c.sends,
+            messages_delayed: c.delayed,
+            messages_failed: c.sends_failed,
+            messages_lost: c.lost,
+            offline_waiting_at_end: self.offline.values().map(|v| v.len() as u64).sum(),
+            polls: c.polls,
+            presence_flaps: c.flaps,
+            recipients: c.recipients,
+            reconnect_attempts: c.reconnect_attempts,
+            reconnect_peak_per_s: reconnect_peak,
+            reconnect_time_s: if still_out == 0 {
+                self.reconnect_time.map(|t| t.as_secs_f64())
+            } else {
+                None
+            },
+            reconnects: c.reconnects,
+            refused_connections: c.refused,
+            requests_per_s: RealtimeRates {
+                messages: per_s(c.sends),
+                polls: per_s(c.polls),
+                heartbeats: per_s(c.heartbeats),
+                connects: per_s(c.connects),
+                total: per_s(requests),
+            },
+            still_disconnected: still_out,
+            transport: self.config.transport.name().to_string(),
+        }));
         report.lost.insert("realtime_messages", c.lost);
         report.extra_windows = vec![
             (

@@ -25,6 +25,9 @@
 //! hashing moves the keys of the arcs the new shard takes, `1 / (n + 1)` in expectation. Tests:
 //! the unit tests below and `tests/sharding.rs`.
 
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
 use super::call::{CallId, ANY_INSTANCE};
 use super::{
     call, reply, take_reply, ComponentReport, Control, ModelSim, Msg, Node, RequestStats,
@@ -223,6 +226,81 @@ pub struct ShardedConfig {
 
 const TIMER_RESHARD: u16 = 0;
 const TIMER_MIGRATION_DONE: u16 = 1;
+
+crate::kind_figures! {
+    /// What a sharded database's router reports (`summary.json`'s figures of a
+    /// `sharded_database` component).
+    pub struct ShardedDatabaseFigures {
+        /// Requests to the busiest shard in use / the mean over the shards in use (0 without
+        /// requests).
+        pub busiest_shard_load_ratio: f64,
+        /// Keys are popularity ranks in `[0, key_space)`.
+        pub key_space: u64,
+        /// `hash`, `range` or `consistent`.
+        pub placement: String,
+        /// The resharding, `null` when none is scripted.
+        pub resharding: Option<Resharding>,
+        /// Every shard listed, in use or not, in the scenario's order.
+        pub shards: Vec<ShardFigures>,
+        /// Shards in use at the end (the first `shards_in_use` of `shards`).
+        pub shards_in_use: u64,
+        /// Points per shard on the hash ring (`consistent` placement).
+        pub virtual_nodes: u64,
+    }
+}
+
+/// One shard's load as the router saw it (`shards`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ShardFigures {
+    pub shard: String,
+    pub requests: u64,
+    /// This shard's requests / the router's (0 without requests).
+    pub share: f64,
+    pub succeeded: u64,
+    pub failed: u64,
+    /// Latency seen by the router, network included [ms].
+    pub latency_ms: ShardLatency,
+}
+
+/// Mean, median and 99th percentile [ms].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ShardLatency {
+    pub mean: f64,
+    pub p50: f64,
+    pub p99: f64,
+}
+
+/// A scripted resharding (`resharding`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Resharding {
+    /// When it starts [s of simulated time].
+    pub at_s: f64,
+    /// Shards in use before.
+    pub from: u64,
+    /// Shards in use after.
+    pub to: u64,
+    /// The router placed keys over the new shards during the run.
+    pub done: bool,
+    /// How long the migration lasts under the scenario's placement [s].
+    pub migration_s: f64,
+    /// Factor the shards moving keys are slowed down by during the migration.
+    pub slowdown: f64,
+    /// The shards that send or receive keys under the scenario's placement.
+    pub shards_slowed: Vec<String>,
+    /// The keys that move under each placement, by placement name (`hash`, `range`,
+    /// `consistent`, in that order).
+    pub moves: IndexMap<String, KeyMoves>,
+}
+
+/// The keys one placement moves (`resharding.moves`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct KeyMoves {
+    pub moved_keys: u64,
+    /// moved_keys / key_space.
+    pub moved_fraction: f64,
+    /// Counted on an evenly spaced sample of the key space and scaled up.
+    pub estimated: bool,
+}
 
 pub struct Sharded {
     config: ShardedConfig,
@@ -435,15 +513,9 @@ impl Component<Msg, World> for Sharded {
     }
 }
 
-impl Node for Sharded {
-    fn name(&self) -> &str {
-        &self.config.name
-    }
-
-    fn report(&self, _end: SimTime) -> ComponentReport {
-        use serde_json::{json, Value};
-        let mut report =
-            ComponentReport::from_request_stats(&self.config.name, "sharded_database", &self.all);
+impl Sharded {
+    /// The router's own figures.
+    fn figures(&self) -> super::figures::Figures {
         let total: u64 = self.per_shard.iter().map(|s| s.arrivals).sum();
         let in_use = self.placer.count() as usize;
         let used = &self.per_shard[..in_use.min(self.per_shard.len())];
@@ -453,65 +525,83 @@ impl Node for Sharded {
             used.iter().map(|s| s.arrivals as f64).sum::<f64>() / used.len() as f64
         };
         let busiest = used.iter().map(|s| s.arrivals).max().unwrap_or(0);
-        let shards: Vec<Value> = self
+        let shards = self
             .per_shard
             .iter()
             .zip(&self.config.shard_names)
             .map(|(s, name)| {
                 let l = s.latency.summary();
-                json!({
-                    "shard": name,
-                    "requests": s.arrivals,
-                    "share": if total > 0 { s.arrivals as f64 / total as f64 } else { 0.0 },
-                    "succeeded": s.outcomes.succeeded,
-                    "failed": s.outcomes.total() - s.outcomes.succeeded,
-                    "latency_ms": {"mean": l.mean, "p50": l.p50, "p99": l.p99},
+                ShardFigures {
+                    shard: name.clone(),
+                    requests: s.arrivals,
+                    share: if total > 0 {
+                        s.arrivals as f64 / total as f64
+                    } else {
+                        0.0
+                    },
+                    succeeded: s.outcomes.succeeded,
+                    failed: s.outcomes.total() - s.outcomes.succeeded,
+                    latency_ms: ShardLatency {
+                        mean: l.mean,
+                        p50: l.p50,
+                        p99: l.p99,
+                    },
+                }
+            })
+            .collect();
+        let resharding = self.config.reshard.as_ref().map(|r| Resharding {
+            at_s: r.at.as_secs_f64(),
+            from: u64::from(self.config.initial),
+            to: u64::from(r.to),
+            done: self.resharded_at.is_some(),
+            migration_s: self.migration.as_secs_f64(),
+            slowdown: r.slowdown,
+            shards_slowed: self
+                .config
+                .shard_names
+                .iter()
+                .zip(&self.slowed)
+                .filter(|(_, &s)| s)
+                .map(|(n, _)| n.clone())
+                .collect(),
+            moves: Placement::ALL
+                .iter()
+                .zip(&self.moves)
+                .map(|(p, m)| {
+                    let moves = KeyMoves {
+                        moved_keys: m.moved,
+                        moved_fraction: m.fraction(),
+                        estimated: m.sampled,
+                    };
+                    (p.name().to_string(), moves)
                 })
-            })
-            .collect();
-        let moves: serde_json::Map<String, Value> = Placement::ALL
-            .iter()
-            .zip(&self.moves)
-            .map(|(p, m)| {
-                (
-                    p.name().to_string(),
-                    json!({"moved_keys": m.moved, "moved_fraction": m.fraction(), "estimated": m.sampled}),
-                )
-            })
-            .collect();
-        let resharding = match &self.config.reshard {
-            Some(r) => json!({
-                "at_s": r.at.as_secs_f64(),
-                "from": self.config.initial,
-                "to": r.to,
-                "done": self.resharded_at.is_some(),
-                "migration_s": self.migration.as_secs_f64(),
-                "slowdown": r.slowdown,
-                "shards_slowed": self.config.shard_names.iter().zip(&self.slowed)
-                    .filter(|(_, &s)| s).map(|(n, _)| n.clone()).collect::<Vec<_>>(),
-                "moves": Value::Object(moves),
-            }),
-            None => Value::Null,
-        };
-        let figures = [
-            ("placement", json!(self.config.placement.name())),
-            ("virtual_nodes", json!(self.config.virtual_nodes)),
-            ("key_space", json!(self.config.key_space)),
-            ("shards_in_use", json!(in_use)),
-            (
-                "busiest_shard_load_ratio",
-                json!(if mean > 0.0 {
-                    busiest as f64 / mean
-                } else {
-                    0.0
-                }),
-            ),
-            ("shards", Value::Array(shards)),
-            ("resharding", resharding),
-        ];
-        for (k, v) in figures {
-            report.figures.insert(k.into(), v);
-        }
+                .collect(),
+        });
+        super::figures::Figures::ShardedDatabase(Box::new(ShardedDatabaseFigures {
+            busiest_shard_load_ratio: if mean > 0.0 {
+                busiest as f64 / mean
+            } else {
+                0.0
+            },
+            key_space: self.config.key_space,
+            placement: self.config.placement.name().to_string(),
+            resharding,
+            shards,
+            shards_in_use: in_use as u64,
+            virtual_nodes: u64::from(self.config.virtual_nodes),
+        }))
+    }
+}
+
+impl Node for Sharded {
+    fn name(&self) -> &str {
+        &self.config.name
+    }
+
+    fn report(&self, _end: SimTime) -> ComponentReport {
+        let mut report =
+            ComponentReport::from_request_stats(&self.config.name, "sharded_database", &self.all);
+        report.figures = self.figures();
         report.extra_windows = self
             .config
             .shard_names

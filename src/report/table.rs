@@ -162,53 +162,37 @@ pub fn render(r: &RunResult) -> String {
             c.name, f.hits, f.misses, f.stale_reads, f.evictions, f.expirations
         );
     }
-    for c in r.components.iter().filter(|c| c.kind == "database") {
-        let figure = |k: &str| c.figures.get(k).and_then(|v| v.as_f64());
-        let lag = c
-            .figures
-            .get("replication_lag_ms")
-            .and_then(|l| l.get("mean"))
-            .and_then(|m| m.as_f64())
-            .map_or("-".to_string(), ms);
-        let failovers = c
-            .figures
-            .get("failovers")
-            .and_then(|f| f.as_array())
-            .map_or(0, Vec::len);
+    for c in &r.components {
+        let Figures::Database(f) = &c.figures else {
+            continue;
+        };
+        let lag = f.replication_lag_ms.map_or("-".to_string(), |l| ms(l.mean));
         let _ = writeln!(
             out,
-            "database {}: stale reads {} ({})  replication lag {lag}  failovers {failovers}  writes failed without master {}",
+            "database {}: stale reads {} ({})  replication lag {lag}  failovers {}  writes failed without master {}",
             c.name,
-            figure("stale_reads").unwrap_or(0.0),
-            figure("stale_read_ratio").map_or("-".to_string(), pct),
-            figure("writes_failed_no_master").unwrap_or(0.0),
+            f.stale_reads,
+            f.stale_read_ratio.map_or("-".to_string(), pct),
+            f.failovers.len(),
+            f.writes_failed_no_master,
         );
     }
-    for c in r.components.iter().filter(|c| c.kind == "sharded_database") {
-        let ratio = c
-            .figures
-            .get("busiest_shard_load_ratio")
-            .and_then(|v| v.as_f64())
-            .unwrap_or(0.0);
-        let placement = c
-            .figures
-            .get("placement")
-            .and_then(|v| v.as_str())
-            .unwrap_or("-");
-        let moved = c
-            .figures
-            .get("resharding")
-            .and_then(|r| r.get("moves"))
-            .and_then(|m| m.get(placement))
-            .and_then(|m| m.get("moved_fraction"))
-            .and_then(|f| f.as_f64())
-            .map_or(String::new(), |f| {
-                format!("  resharding moved {} of the keys", pct(f))
+    for c in &r.components {
+        let Figures::ShardedDatabase(f) = &c.figures else {
+            continue;
+        };
+        let placement = &f.placement;
+        let moved = f
+            .resharding
+            .as_ref()
+            .and_then(|r| r.moves.get(placement))
+            .map_or(String::new(), |m| {
+                format!("  resharding moved {} of the keys", pct(m.moved_fraction))
             });
         let _ = writeln!(
             out,
-            "sharded {}: {placement}  busiest shard {ratio:.2}x the mean{moved}",
-            c.name
+            "sharded {}: {placement}  busiest shard {:.2}x the mean{moved}",
+            c.name, f.busiest_shard_load_ratio
         );
     }
     for c in r.components.iter().filter(|c| c.kind == "server") {

@@ -6,7 +6,7 @@
 //! Window histograms keep 1 significant digit (about 6% relative error) in u32 counters: about
 //! 2.5 KiB each, so thousands of windows stay small.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::buckets::{Count, LogBuckets};
 use crate::engine::SimDuration;
@@ -22,7 +22,7 @@ pub struct LatencyHistogram {
 }
 
 /// Latency figures in milliseconds.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LatencySummary {
     pub mean: f64,
     pub p50: f64,
@@ -31,6 +31,27 @@ pub struct LatencySummary {
     pub p99: f64,
     pub p999: f64,
     pub max: f64,
+}
+
+/// The short form of [`LatencySummary`] some components report: mean, median, 99th percentile
+/// and maximum [ms].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LatencyBrief {
+    pub mean: f64,
+    pub p50: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+impl From<LatencySummary> for LatencyBrief {
+    fn from(l: LatencySummary) -> Self {
+        LatencyBrief {
+            mean: l.mean,
+            p50: l.p50,
+            p99: l.p99,
+            max: l.max,
+        }
+    }
 }
 
 /// The part both histogram kinds share: the bucket counts and the exact sum of the values.

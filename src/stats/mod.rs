@@ -10,7 +10,7 @@ mod histogram;
 mod level;
 mod window;
 
-pub use histogram::{LatencyHistogram, LatencySummary, WindowHistogram};
+pub use histogram::{LatencyBrief, LatencyHistogram, LatencySummary, WindowHistogram};
 pub use level::LevelTracker;
 pub use window::{Mergeable, Windows, MAX_WINDOWS};
 

@@ -123,7 +123,16 @@ macro_rules! figures_of_kinds {
 }
 
 figures_of_kinds! {
-    Cache(cache::CacheFigures) = "cache",
+    Cache(super::cache::CacheFigures) = "cache",
+    Database(super::database::DatabaseFigures) = "database",
+    ShardedDatabase(super::shard::ShardedDatabaseFigures) = "sharded_database",
+    Queue(super::queue::QueueFigures) = "queue",
+    Provider(super::provider::ProviderFigures) = "provider",
+    Realtime(super::realtime::RealtimeFigures) = "realtime",
+    RateLimiter(super::rate_limiter::RateLimiterFigures) = "rate_limiter",
+    Fanout(super::fanout::FanoutFigures) = "fanout",
+    Cdn(super::cdn::CdnFigures) = "cdn",
+    IdGenerator(super::id_generator::IdGeneratorFigures) = "id_generator",
 }
 
 impl Default for Figures {

@@ -39,6 +39,8 @@ pub mod algorithms;
 pub mod theory;
 
 use algorithms::{Counters, Decision, Rule};
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
 
 use super::call::{CallDetail, CallId, Request, ANY_INSTANCE};
 use super::{
@@ -46,7 +48,7 @@ use super::{
     WindowSeries, World, ALL_INSTANCES,
 };
 use crate::engine::{Component, ComponentId, SimTime};
-use crate::stats::{LatencyHistogram, Outcome, Windows};
+use crate::stats::{LatencyBrief, LatencyHistogram, Outcome, Windows};
 
 /// What the limiter does when its shared counter store fails.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -169,16 +171,13 @@ impl QuotaHistogram {
         0
     }
 
-    fn to_json(&self) -> serde_json::Value {
-        if self.total == 0 {
-            return serde_json::Value::Null;
-        }
-        serde_json::json!({
-            "mean": self.sum as f64 / self.total as f64,
-            "p10": self.quantile(0.10),
-            "p50": self.quantile(0.50),
-            "p90": self.quantile(0.90),
-            "at_zero_fraction": self.counts[0] as f64 / self.total as f64,
+    fn figures(&self) -> Option<QuotaFigures> {
+        (self.total > 0).then(|| QuotaFigures {
+            mean: self.sum as f64 / self.total as f64,
+            p10: self.quantile(0.10),
+            p50: self.quantile(0.50),
+            p90: self.quantile(0.90),
+            at_zero_fraction: self.counts[0] as f64 / self.total as f64,
         })
     }
 }
@@ -191,6 +190,70 @@ struct RuleStats {
     remaining: QuotaHistogram,
     admitted_windows: Windows<f64>,
     rejected_windows: Windows<f64>,
+}
+
+crate::kind_figures! {
+    /// What a rate limiter reports (`summary.json`'s figures of a `rate_limiter` component).
+    pub struct RateLimiterFigures {
+        pub admitted: u64,
+        /// Requests admitted that one shared counter would have rejected; only with local
+        /// counters spread over several instances.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        pub admitted_beyond_shared_limit: Option<u64>,
+        /// `local` or `shared`.
+        pub counters: String,
+        pub crashes: u64,
+        /// The shared store's round trip per decision [ms]; only with a shared store.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        pub decision_latency_ms: Option<LatencyBrief>,
+        pub instances: u64,
+        /// admitted / shared_counter_would_admit - 1 (0 when that is 0); only with local
+        /// counters spread over several instances.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        pub overshoot: Option<f64>,
+        pub rejected: u64,
+        /// Each rule by name, in the scenario's order.
+        pub rules: IndexMap<String, RuleFigures>,
+        /// Requests one shared counter would have admitted; only with local counters spread
+        /// over several instances.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        pub shared_counter_would_admit: Option<u64>,
+        /// Decisions the shared store failed; only with a shared store.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        pub store_failures: Option<u64>,
+    }
+}
+
+/// One rule of a rate limiter (`rules`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RuleFigures {
+    /// `token_bucket`, `leaking_bucket`, `fixed_window`, `sliding_log` or `sliding_window`.
+    pub algorithm: String,
+    /// What the rule counts per (`client`, `region`, `type`, `key`, `global`).
+    pub key: String,
+    /// Requests admitted per `per_s`.
+    pub limit: u64,
+    /// The rule's period [s].
+    pub per_s: f64,
+    pub burst: u64,
+    /// Requests the rule applied to.
+    pub applied: u64,
+    pub admitted: u64,
+    pub rejected: u64,
+    /// The key's quota left after each decision; `null` when the rule decided nothing.
+    pub remaining_quota: Option<QuotaFigures>,
+}
+
+/// The distribution of the quota left after each decision (`remaining_quota`), in requests;
+/// the quantiles are the start of a bucket of a histogram over `[0, limit]`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct QuotaFigures {
+    pub mean: f64,
+    pub p10: u64,
+    pub p50: u64,
+    pub p90: u64,
+    /// Decisions that left no quota / all decisions.
+    pub at_zero_fraction: f64,
 }
 
 pub struct RateLimiter {
@@ -560,74 +623,61 @@ impl Component<Msg, World> for RateLimiter {
     }
 }
 
+impl RateLimiter {
+    /// The limiter's own figures.
+    fn figures(&self) -> super::figures::Figures {
+        let rules = self
+            .config
+            .rules
+            .iter()
+            .zip(&self.rules)
+            .map(|(rule, s)| {
+                let figures = RuleFigures {
+                    algorithm: rule.algorithm.name().to_string(),
+                    key: rule.key_by.name().to_string(),
+                    limit: u64::from(rule.limit),
+                    per_s: rule.per.as_secs_f64(),
+                    burst: u64::from(rule.burst),
+                    applied: s.applied,
+                    admitted: s.admitted,
+                    rejected: s.rejected,
+                    remaining_quota: s.remaining.figures(),
+                };
+                (rule.name.clone(), figures)
+            })
+            .collect();
+        let shadow = self.shadow.is_some();
+        let shared = self.config.store.is_some();
+        let overshoot = if self.shadow_admitted > 0 {
+            self.admitted as f64 / self.shadow_admitted as f64 - 1.0
+        } else {
+            0.0
+        };
+        super::figures::Figures::RateLimiter(Box::new(RateLimiterFigures {
+            admitted: self.admitted,
+            admitted_beyond_shared_limit: shadow.then_some(self.admitted_beyond_shared_limit),
+            counters: if shared { "shared" } else { "local" }.to_string(),
+            crashes: self.crashes,
+            decision_latency_ms: shared.then(|| self.lookup_latency.summary().into()),
+            instances: u64::from(self.config.instances),
+            overshoot: shadow.then_some(overshoot),
+            rejected: self.rejected,
+            rules,
+            shared_counter_would_admit: shadow.then_some(self.shadow_admitted),
+            store_failures: shared.then_some(self.store_failures),
+        }))
+    }
+}
+
 impl Node for RateLimiter {
     fn name(&self) -> &str {
         &self.config.name
     }
 
     fn report(&self, _end: SimTime) -> ComponentReport {
-        use serde_json::json;
         let mut report =
             ComponentReport::from_request_stats(&self.config.name, "rate_limiter", &self.stats);
-        let rules: serde_json::Map<String, serde_json::Value> = self
-            .config
-            .rules
-            .iter()
-            .zip(&self.rules)
-            .map(|(rule, s)| {
-                (
-                    rule.name.clone(),
-                    json!({
-                        "algorithm": rule.algorithm.name(),
-                        "key": rule.key_by.name(),
-                        "limit": rule.limit,
-                        "per_s": rule.per.as_secs_f64(),
-                        "burst": rule.burst,
-                        "applied": s.applied,
-                        "admitted": s.admitted,
-                        "rejected": s.rejected,
-                        "remaining_quota": s.remaining.to_json(),
-                    }),
-                )
-            })
-            .collect();
-        let counters = if self.config.store.is_some() {
-            "shared"
-        } else {
-            "local"
-        };
-        let mut figures = vec![
-            ("instances", json!(self.config.instances)),
-            ("counters", json!(counters)),
-            ("admitted", json!(self.admitted)),
-            ("rejected", json!(self.rejected)),
-            ("crashes", json!(self.crashes)),
-            ("rules", serde_json::Value::Object(rules)),
-        ];
-        if self.shadow.is_some() {
-            let overshoot = if self.shadow_admitted > 0 {
-                self.admitted as f64 / self.shadow_admitted as f64 - 1.0
-            } else {
-                0.0
-            };
-            figures.push(("shared_counter_would_admit", json!(self.shadow_admitted)));
-            figures.push((
-                "admitted_beyond_shared_limit",
-                json!(self.admitted_beyond_shared_limit),
-            ));
-            figures.push(("overshoot", json!(overshoot)));
-        }
-        if self.config.store.is_some() {
-            let l = self.lookup_latency.summary();
-            figures.push(("store_failures", json!(self.store_failures)));
-            figures.push((
-                "decision_latency_ms",
-                json!({"mean": l.mean, "p50": l.p50, "p99": l.p99, "max": l.max}),
-            ));
-        }
-        for (k, v) in figures {
-            report.figures.insert(k.into(), v);
-        }
+        report.figures = self.figures();
         report
             .lost
             .insert("requests_in_crashed_instances", self.lost_in_crashes);

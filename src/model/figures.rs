@@ -120,6 +120,7 @@ macro_rules! figures_of_kinds {
 
 figures_of_kinds! {
     Cache(super::cache::CacheFigures) = "cache",
+    Server(super::server::ServerFigures) = "server",
 }
 
 impl Default for Figures {

@@ -35,7 +35,9 @@
 
 use std::collections::VecDeque;
 
+use indexmap::IndexMap;
 use rand::Rng;
+use serde::{Deserialize, Serialize};
 
 use super::autoscale::{Autoscale, Integral, Measured};
 use super::breaker::{Breaker, CircuitBreakers};
@@ -201,6 +203,111 @@ struct Scaler {
     in_service: LevelTracker,
     /// Workers of the instances that exist, over time (the capacity utilisation is out of).
     capacity: LevelTracker,
+}
+
+crate::kind_figures! {
+    /// What a server pool reports (`summary.json`'s figures of a `server` component).
+    pub struct ServerFigures {
+        /// Autoscaled pools: the policy and what it did.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        pub autoscale: Option<AutoscaleFigures>,
+        /// Downstream calls abandoned after `call_timeout` (pools that set one).
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        pub call_timeouts: Option<u64>,
+        /// Pools with circuit breakers: each breaker by the name of its target, in the order
+        /// the targets are configured.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        pub circuit_breakers: Option<IndexMap<String, BreakerFigures>>,
+        /// Time-weighted mean number of open breakers (after the warm-up).
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        pub circuit_breakers_open_mean: Option<f64>,
+        /// Instance crashes.
+        pub crashes: u64,
+        /// The configured number of instances (the initial one when autoscaled).
+        pub instances: u64,
+        /// Time-weighted mean number of instances up (after the warm-up).
+        pub instances_up_mean: f64,
+        /// Pools of several instances: each instance's figures, by instance index.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        pub per_instance: Option<Vec<InstanceFigures>>,
+        /// Autoscaled pools: every scaling action, in time order.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        pub scaling_events: Option<Vec<ScalingEventFigures>>,
+        /// Pools that keep users' sessions.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        pub sessions: Option<super::sessions::SessionsFigures>,
+        /// Element k: the fraction of the measured time with at least k instances up (k = 0
+        /// included); only for pools small enough to track every count.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        pub time_with_at_least_k_up: Option<Vec<f64>>,
+        /// Concurrent workers per instance.
+        pub workers: u64,
+    }
+}
+
+/// One instance of a pool of several (in the order `summary.json` lists them).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct InstanceFigures {
+    /// Requests the instance took (over the whole run).
+    pub requests: u64,
+    /// Mean busy workers out of the instance's workers, over the measured time the instance
+    /// existed.
+    pub utilization: f64,
+}
+
+/// One circuit breaker of a pool (in the order `summary.json` lists them).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct BreakerFigures {
+    /// `closed`, `open` or `half_open`.
+    pub state_at_end: String,
+    /// Times the breaker opened.
+    pub opened: u64,
+    /// Calls failed at once because the breaker was open.
+    pub fast_failed_calls: u64,
+    /// State changes, in time order (the first `breaker::MAX_TRANSITIONS`).
+    pub transitions: Vec<BreakerTransition>,
+}
+
+/// A breaker's change of state.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct BreakerTransition {
+    /// When [s since the start].
+    pub time_s: f64,
+    /// The state entered: `closed`, `open` or `half_open`.
+    pub state: String,
+}
+
+/// An autoscaled pool's policy and what it did (in the order `summary.json` lists them).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AutoscaleFigures {
+    /// The metric tracked: `utilization`, `queue` or `rate`.
+    pub metric: String,
+    /// Its target: a fraction, requests per instance, or [req/s] per instance.
+    pub target: f64,
+    /// The fewest instances the policy allows.
+    pub min: u64,
+    /// The most instances the policy allows.
+    pub max: u64,
+    /// Time-weighted mean number of instances in service (after the warm-up).
+    pub instances_in_service_mean: f64,
+    pub instances_in_service_peak: u64,
+    /// Scaling actions that added instances.
+    pub scale_outs: u64,
+    /// Scaling actions that removed instances.
+    pub scale_ins: u64,
+}
+
+/// One scaling action (in the order `summary.json` lists them).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScalingEventFigures {
+    /// When [s since the start].
+    pub time_s: f64,
+    /// Instances before the action.
+    pub from: u64,
+    /// Instances after it.
+    pub to: u64,
+    /// Why, in words.
+    pub reason: String,
 }
 
 pub struct ServerPool {
@@ -1208,40 +1315,7 @@ impl Node for ServerPool {
         let mut report =
             ComponentReport::from_node_stats(&self.config.name, "server", &self.stats, end);
         let workers = f64::from(self.config.workers);
-        let instances: Vec<serde_json::Value> = self
-            .instances
-            .iter()
-            .map(|inst| {
-                // Out of the time the instance existed, for autoscaled pools.
-                let existed = inst.present_level.as_ref().map_or(1.0, |l| l.mean(end));
-                let busy = inst.busy_level.as_ref().map_or(0.0, |l| l.mean(end));
-                let utilization = if existed > 0.0 {
-                    busy / (workers * existed)
-                } else {
-                    0.0
-                };
-                serde_json::json!({
-                    "requests": inst.requests,
-                    "utilization": utilization,
-                })
-            })
-            .collect();
-        report.figures.insert(
-            "instances".into(),
-            serde_json::Value::from(self.config.instances),
-        );
-        report.figures.insert(
-            "workers".into(),
-            serde_json::Value::from(self.config.workers),
-        );
-        report
-            .figures
-            .insert("crashes".into(), serde_json::Value::from(self.crashes));
-        report.figures.insert(
-            "instances_up_mean".into(),
-            serde_json::json!(self.up.mean(end)),
-        );
-        if let Some(fractions) = self.up.time_fractions(end) {
+        let at_least_k_up = self.up.time_fractions(end).map(|fractions| {
             // at_least[k] = fraction of the time with at least k instances up.
             let mut at_least: Vec<f64> = fractions
                 .iter()
@@ -1252,80 +1326,111 @@ impl Node for ServerPool {
                 })
                 .collect();
             at_least.reverse();
-            report.figures.insert(
-                "time_with_at_least_k_up".into(),
-                serde_json::json!(at_least),
-            );
-        }
+            at_least
+        });
         report
             .lost
             .insert("requests_in_crashed_instances", self.lost_in_crashes);
-        if self.instances.len() > 1 {
-            report
-                .figures
-                .insert("per_instance".into(), serde_json::Value::Array(instances));
-        }
-        if let Some(scaler) = &self.scaler {
-            self.report_scaling(scaler, &mut report, end);
-        }
-        if self.config.call_timeout.is_some() {
-            report.figures.insert(
-                "call_timeouts".into(),
-                serde_json::json!(self.call_timeouts),
-            );
-        }
-        if !self.breakers.is_empty() {
-            self.report_breakers(&mut report, end);
-        }
-        if let Some(sessions) = &self.sessions {
-            sessions.report(&mut report, end);
-        }
+        let per_instance = (self.instances.len() > 1).then(|| {
+            self.instances
+                .iter()
+                .map(|inst| {
+                    // Out of the time the instance existed, for autoscaled pools.
+                    let existed = inst.present_level.as_ref().map_or(1.0, |l| l.mean(end));
+                    let busy = inst.busy_level.as_ref().map_or(0.0, |l| l.mean(end));
+                    let utilization = if existed > 0.0 {
+                        busy / (workers * existed)
+                    } else {
+                        0.0
+                    };
+                    InstanceFigures {
+                        requests: inst.requests,
+                        utilization,
+                    }
+                })
+                .collect()
+        });
+        let (autoscale, scaling_events) = match &self.scaler {
+            Some(scaler) => {
+                let (autoscale, events) = self.report_scaling(scaler, &mut report, end);
+                (Some(autoscale), Some(events))
+            }
+            None => (None, None),
+        };
+        let (circuit_breakers, circuit_breakers_open_mean) = if self.breakers.is_empty() {
+            (None, None)
+        } else {
+            let (breakers, open_mean) = self.report_breakers(&mut report, end);
+            (Some(breakers), Some(open_mean))
+        };
+        let sessions = self
+            .sessions
+            .as_ref()
+            .map(|sessions| sessions.report(&mut report, end));
+        report.figures = super::figures::Figures::Server(Box::new(ServerFigures {
+            autoscale,
+            call_timeouts: self.config.call_timeout.map(|_| self.call_timeouts),
+            circuit_breakers,
+            circuit_breakers_open_mean,
+            crashes: self.crashes,
+            instances: u64::from(self.config.instances),
+            instances_up_mean: self.up.mean(end),
+            per_instance,
+            scaling_events,
+            sessions,
+            time_with_at_least_k_up: at_least_k_up,
+            workers: u64::from(self.config.workers),
+        }));
         report
     }
 }
 
 impl ServerPool {
-    /// Each breaker's figures and state changes, and the open breakers per window.
-    fn report_breakers(&self, report: &mut ComponentReport, end: SimTime) {
-        let breakers: serde_json::Map<String, serde_json::Value> = self
+    /// Each breaker's figures and state changes, and the mean number open; adds the open
+    /// breakers per window to `report`.
+    fn report_breakers(
+        &self,
+        report: &mut ComponentReport,
+        end: SimTime,
+    ) -> (IndexMap<String, BreakerFigures>, f64) {
+        let breakers = self
             .breakers
             .iter()
             .map(|(_, name, b)| {
-                let transitions: Vec<serde_json::Value> = b
+                let transitions = b
                     .transitions
                     .iter()
-                    .map(|(t, state)| {
-                        serde_json::json!({"time_s": t.as_secs_f64(), "state": state.name()})
+                    .map(|(t, state)| BreakerTransition {
+                        time_s: t.as_secs_f64(),
+                        state: state.name().to_string(),
                     })
                     .collect();
                 (
                     name.clone(),
-                    serde_json::json!({
-                        "state_at_end": b.state.name(),
-                        "opened": b.opened,
-                        "fast_failed_calls": b.fast_failed,
-                        "transitions": transitions,
-                    }),
+                    BreakerFigures {
+                        state_at_end: b.state.name().to_string(),
+                        opened: b.opened,
+                        fast_failed_calls: b.fast_failed,
+                        transitions,
+                    },
                 )
             })
             .collect();
-        report.figures.insert(
-            "circuit_breakers".into(),
-            serde_json::Value::Object(breakers),
-        );
-        report.figures.insert(
-            "circuit_breakers_open_mean".into(),
-            serde_json::json!(self.breakers_open.mean(end)),
-        );
         report.extra_windows.push((
             "breakers_open".to_string(),
             WindowSeries::Level(self.breakers_open.windows()),
         ));
+        (breakers, self.breakers_open.mean(end))
     }
 
     /// Autoscaled pools: utilisation out of the capacity that existed, the instance count over
-    /// time and every scaling action.
-    fn report_scaling(&self, scaler: &Scaler, report: &mut ComponentReport, end: SimTime) {
+    /// time (into `report`); the policy's figures and every scaling action.
+    fn report_scaling(
+        &self,
+        scaler: &Scaler,
+        report: &mut ComponentReport,
+        end: SimTime,
+    ) -> (AutoscaleFigures, Vec<ScalingEventFigures>) {
         let capacity = scaler.capacity.mean(end);
         report.utilization = Some(if capacity > 0.0 {
             self.stats.busy.mean(end) / capacity
@@ -1338,33 +1443,27 @@ impl ServerPool {
             WindowSeries::Level(scaler.in_service.windows()),
         ));
         let p = &scaler.policy;
-        let events: Vec<serde_json::Value> = scaler
+        let events = scaler
             .events
             .iter()
-            .map(|e| {
-                serde_json::json!({
-                    "time_s": e.time.as_secs_f64(),
-                    "from": e.from,
-                    "to": e.to,
-                    "reason": e.reason,
-                })
+            .map(|e| ScalingEventFigures {
+                time_s: e.time.as_secs_f64(),
+                from: u64::from(e.from),
+                to: u64::from(e.to),
+                reason: e.reason.clone(),
             })
             .collect();
-        report.figures.insert(
-            "autoscale".into(),
-            serde_json::json!({
-                "metric": p.metric.name(),
-                "target": p.target,
-                "min": p.min,
-                "max": p.max,
-                "instances_in_service_mean": scaler.in_service.mean(end),
-                "instances_in_service_peak": scaler.in_service.peak(),
-                "scale_outs": scaler.events.iter().filter(|e| e.to > e.from).count(),
-                "scale_ins": scaler.events.iter().filter(|e| e.to < e.from).count(),
-            }),
-        );
-        report
-            .figures
-            .insert("scaling_events".into(), serde_json::Value::Array(events));
+        let count = |f: fn(&ScalingEvent) -> bool| scaler.events.iter().filter(|e| f(e)).count();
+        let autoscale = AutoscaleFigures {
+            metric: p.metric.name().to_string(),
+            target: p.target,
+            min: u64::from(p.min),
+            max: u64::from(p.max),
+            instances_in_service_mean: scaler.in_service.mean(end),
+            instances_in_service_peak: scaler.in_service.peak(),
+            scale_outs: count(|e| e.to > e.from) as u64,
+            scale_ins: count(|e| e.to < e.from) as u64,
+        };
+        (autoscale, events)
     }
 }

@@ -60,6 +60,24 @@ pub struct SessionsConfig {
     pub idle_timeout: Option<SimDuration>,
 }
 
+/// A pool's `sessions` figures (in the order `summary.json` lists them).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SessionsFigures {
+    /// Where sessions live: the store's name, or `local`.
+    pub store: String,
+    /// First visits (a new session), after the warm-up.
+    pub logins: u64,
+    /// Clients that had a session before and had to log in again (it was lost or had
+    /// expired), after the warm-up.
+    pub relogins: u64,
+    /// Live sessions lost with the instance that held them (whatever the warm-up).
+    pub lost: u64,
+    /// Distinct users who lost a session at least once.
+    pub users_logged_out: u64,
+    /// Sessions alive and not expired at the end of the run.
+    pub active_at_end: u64,
+}
+
 /// What a request found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Access {
@@ -224,18 +242,9 @@ impl Sessions {
             .count() as u64
     }
 
-    pub fn report(&self, report: &mut ComponentReport, end: SimTime) {
-        report.figures.insert(
-            "sessions".into(),
-            serde_json::json!({
-                "store": self.config.store_name,
-                "logins": self.logins,
-                "relogins": self.relogins,
-                "lost": self.lost,
-                "users_logged_out": self.users_logged_out,
-                "active_at_end": self.active(end),
-            }),
-        );
+    /// Adds the pool's lost sessions and its session windows to `report`; returns its
+    /// `sessions` figures.
+    pub fn report(&self, report: &mut ComponentReport, end: SimTime) -> SessionsFigures {
         report.lost.insert("sessions", self.lost);
         report
             .lost
@@ -248,6 +257,14 @@ impl Sessions {
             report
                 .extra_windows
                 .push((name.to_string(), WindowSeries::Count(w.clone())));
+        }
+        SessionsFigures {
+            store: self.config.store_name.clone(),
+            logins: self.logins,
+            relogins: self.relogins,
+            lost: self.lost,
+            users_logged_out: self.users_logged_out,
+            active_at_end: self.active(end),
         }
     }
 }

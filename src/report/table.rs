@@ -211,34 +211,30 @@ pub fn render(r: &RunResult) -> String {
             c.name
         );
     }
-    for c in r.components.iter().filter(|c| c.kind == "server") {
-        if let Some(a) = c.figures.get("autoscale") {
+    for c in &r.components {
+        let Figures::Server(f) = &c.figures else {
+            continue;
+        };
+        if let Some(a) = &f.autoscale {
             let _ = writeln!(
                 out,
                 "autoscale {}: {} target {}, {}..{} instances, {} scale-outs, {} scale-ins, {:.1} in service on average (peak {})",
                 c.name,
-                a["metric"].as_str().unwrap_or(""),
-                a["target"].as_f64().unwrap_or(0.0),
-                a["min"],
-                a["max"],
-                a["scale_outs"],
-                a["scale_ins"],
-                a["instances_in_service_mean"].as_f64().unwrap_or(0.0),
-                a["instances_in_service_peak"],
+                a.metric,
+                a.target,
+                a.min,
+                a.max,
+                a.scale_outs,
+                a.scale_ins,
+                a.instances_in_service_mean,
+                a.instances_in_service_peak,
             );
         }
-        let breakers = c
-            .figures
-            .get("circuit_breakers")
-            .and_then(|b| b.as_object());
-        for (target, b) in breakers.into_iter().flatten() {
+        for (target, b) in f.circuit_breakers.iter().flatten() {
             let _ = writeln!(
                 out,
                 "circuit breaker {} -> {target}: opened {} times, {} calls failed fast, {} at the end",
-                c.name,
-                b["opened"],
-                b["fast_failed_calls"],
-                b["state_at_end"].as_str().unwrap_or("")
+                c.name, b.opened, b.fast_failed_calls, b.state_at_end
             );
         }
     }

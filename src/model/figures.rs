@@ -121,6 +121,7 @@ macro_rules! figures_of_kinds {
 figures_of_kinds! {
     Cache(super::cache::CacheFigures) = "cache",
     Server(super::server::ServerFigures) = "server",
+    LoadBalancer(super::load_balancer::BalancerFigures) = "load_balancer",
 }
 
 impl Default for Figures {

@@ -359,6 +359,35 @@ struct Relay {
     probe: bool,
 }
 
+crate::kind_figures! {
+    /// What a load balancer reports (`summary.json`'s figures of a `load_balancer` component).
+    pub struct BalancerFigures {
+        /// Backends ejected by passive health checking (each time one was taken out).
+        pub ejections: u64,
+        /// Balancers with active health checks: every change of a backend's health, in time
+        /// order.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        pub health_events: Option<Vec<HealthEvent>>,
+        /// Calls sent to each backend (over the whole run, warm-up included), group after
+        /// group, each group's backends in order (the topology's backend labels follow it).
+        pub requests_per_backend: Vec<u64>,
+    }
+}
+
+/// A backend found healthy or unhealthy by the active health checks (in the order
+/// `summary.json` lists them).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct HealthEvent {
+    /// When [s since the start].
+    pub time_s: f64,
+    /// Index of the backend group (one per route).
+    pub group: u64,
+    /// The backend's instance in its pool.
+    pub instance: u64,
+    /// `healthy` or `unhealthy`.
+    pub state: String,
+}
+
 pub struct LoadBalancer {
     config_name: String,
     groups: Vec<Group>,
@@ -666,36 +695,27 @@ impl Node for LoadBalancer {
     fn report(&self, _end: SimTime) -> ComponentReport {
         let mut report =
             ComponentReport::from_request_stats(&self.config_name, "load_balancer", &self.stats);
-        let per_backend: Vec<u64> = self
+        let requests_per_backend = self
             .groups
             .iter()
             .flat_map(|g| g.state.iter().map(|s| s.requests))
             .collect();
-        report.figures.insert(
-            "requests_per_backend".into(),
-            serde_json::json!(per_backend),
-        );
-        report
-            .figures
-            .insert("ejections".into(), serde_json::json!(self.ejections));
-        if self.active_health.is_some() {
-            let events: Vec<serde_json::Value> = self
-                .health_events
+        let health_events = self.active_health.is_some().then(|| {
+            self.health_events
                 .iter()
-                .map(|&(t, g, b, up)| {
-                    let backend = self.groups[g].backend(b);
-                    serde_json::json!({
-                        "time_s": t.as_secs_f64(),
-                        "group": g,
-                        "instance": backend.instance,
-                        "state": if up { "healthy" } else { "unhealthy" },
-                    })
+                .map(|&(t, g, b, up)| HealthEvent {
+                    time_s: t.as_secs_f64(),
+                    group: g as u64,
+                    instance: u64::from(self.groups[g].backend(b).instance),
+                    state: if up { "healthy" } else { "unhealthy" }.to_string(),
                 })
-                .collect();
-            report
-                .figures
-                .insert("health_events".into(), serde_json::Value::Array(events));
-        }
+                .collect()
+        });
+        report.figures = super::figures::Figures::LoadBalancer(Box::new(BalancerFigures {
+            ejections: self.ejections,
+            health_events,
+            requests_per_backend,
+        }));
         report
     }
 }

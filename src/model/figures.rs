@@ -122,6 +122,7 @@ figures_of_kinds! {
     Cache(super::cache::CacheFigures) = "cache",
     Server(super::server::ServerFigures) = "server",
     LoadBalancer(super::load_balancer::BalancerFigures) = "load_balancer",
+    Traffic(super::source::TrafficFigures) = "traffic",
 }
 
 impl Default for Figures {

@@ -108,6 +108,46 @@ struct PendingRetry {
     attempt: u32,
 }
 
+crate::kind_figures! {
+    /// What a traffic source reports (`summary.json`'s figures of a `traffic` component). The
+    /// client-cache figures appear only for a source with a `client_cache`, the retry figures
+    /// only for one with a `retry` policy.
+    pub struct TrafficFigures {
+        /// Requests the users made, whether the client cache answered them or the origin did
+        /// (the whole run, warm-up included).
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        pub clicks: Option<u64>,
+        /// Clicks answered by the client cache, which the origin never saw (equal to
+        /// `client_cache_hits`: named for what the origin's click analytics miss).
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        pub clicks_unseen_by_origin: Option<u64>,
+        /// Answers held by the clients at the end of the run.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        pub client_cache_entries: Option<u64>,
+        /// Entries forgotten to make room under `client_cache.capacity`.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        pub client_cache_evictions: Option<u64>,
+        /// Clicks that found their answer held but expired (`max_age` passed).
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        pub client_cache_expired: Option<u64>,
+        /// client_cache_hits / clicks; 0 without clicks.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        pub client_cache_hit_ratio: Option<f64>,
+        /// Clicks answered from the client's cache.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        pub client_cache_hits: Option<u64>,
+        /// Cacheable answers not stored because the source held its maximum of entries.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        pub client_cache_not_stored: Option<u64>,
+        /// Retries sent after a failed, rejected or timed-out attempt.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        pub retries: Option<u64>,
+        /// Retries not sent because the retry budget was spent.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        pub retries_refused_by_budget: Option<u64>,
+    }
+}
+
 pub struct Source {
     config: SourceConfig,
     /// Cumulative mix weights, normalised to end at 1.
@@ -570,37 +610,27 @@ impl Node for Source {
             ),
             None => ComponentReport::from_request_stats(&self.config.name, "traffic", &self.stats),
         };
-        if self.config.retry.is_some() {
-            report
-                .figures
-                .insert("retries".into(), serde_json::json!(self.retries_sent));
-            report.figures.insert(
-                "retries_refused_by_budget".into(),
-                serde_json::json!(self.retries_refused_by_budget),
-            );
-        }
-        if let Some(cache) = &self.client_cache {
-            let ratio = if cache.clicks > 0 {
+        let retries = self.config.retry.is_some();
+        let cache = self.client_cache.as_deref();
+        let ratio = |cache: &ClientCache| {
+            if cache.clicks > 0 {
                 cache.hits as f64 / cache.clicks as f64
             } else {
                 0.0
-            };
-            for (key, value) in [
-                ("clicks", serde_json::json!(cache.clicks)),
-                ("client_cache_hits", serde_json::json!(cache.hits)),
-                ("client_cache_hit_ratio", serde_json::json!(ratio)),
-                ("clicks_unseen_by_origin", serde_json::json!(cache.hits)),
-                ("client_cache_entries", serde_json::json!(cache.len())),
-                ("client_cache_expired", serde_json::json!(cache.expired)),
-                ("client_cache_evictions", serde_json::json!(cache.evictions)),
-                (
-                    "client_cache_not_stored",
-                    serde_json::json!(cache.not_stored),
-                ),
-            ] {
-                report.figures.insert(key.into(), value);
             }
-        }
+        };
+        report.figures = super::figures::Figures::Traffic(Box::new(TrafficFigures {
+            clicks: cache.map(|c| c.clicks),
+            clicks_unseen_by_origin: cache.map(|c| c.hits),
+            client_cache_entries: cache.map(|c| c.len() as u64),
+            client_cache_evictions: cache.map(|c| c.evictions),
+            client_cache_expired: cache.map(|c| c.expired),
+            client_cache_hit_ratio: cache.map(ratio),
+            client_cache_hits: cache.map(|c| c.hits),
+            client_cache_not_stored: cache.map(|c| c.not_stored),
+            retries: retries.then_some(self.retries_sent),
+            retries_refused_by_budget: retries.then_some(self.retries_refused_by_budget),
+        }));
         report
     }
 }

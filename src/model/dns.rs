@@ -28,6 +28,7 @@
 
 use std::collections::HashMap;
 
+use indexmap::IndexMap;
 use rand::Rng;
 
 use super::call::{CallId, Request, ANY_INSTANCE};
@@ -39,6 +40,63 @@ use super::{StatsClock, WindowSeries};
 use crate::engine::rng::{stream, SimRng};
 use crate::engine::{Component, ComponentId, SimDuration, SimTime};
 use crate::stats::{Outcome, Windows};
+
+crate::kind_figures! {
+    /// What a geoDNS reports (`summary.json`'s figures of a `dns` component). Counts are
+    /// after the warm-up unless said otherwise.
+    pub struct DnsFigures {
+        /// Requests whose client held a valid answer (no resolution).
+        pub cache_hits: u64,
+        /// Each data center, by name, in the order of the DNS's targets.
+        pub data_centers: IndexMap<String, DataCenterFigures>,
+        /// Requests sent to a data center that was down and failed (the whole run).
+        pub failed_at_down_data_center: u64,
+        /// Every change of a data center's health as the DNS saw it, in time order.
+        pub health_events: Vec<DnsHealthEvent>,
+        /// Requests whose client resolved first (no valid cached answer).
+        pub resolutions: u64,
+        /// Per client region (in the scenario's region order, regions that sent nothing left
+        /// out): per data center, in target order, what the region sent there.
+        pub routing: IndexMap<String, IndexMap<String, RouteFigures>>,
+        /// Requests sent to a data center while it was down (the whole run).
+        pub sent_to_down_data_center: u64,
+        /// Per client region (as in `routing`): the data center that took most of its
+        /// requests (ties: the first target).
+        pub served_by: IndexMap<String, String>,
+        /// How long a client keeps an answer [s].
+        pub ttl_s: f64,
+    }
+}
+
+/// What one client region sent to one data center (in the order `summary.json` lists them).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RouteFigures {
+    pub requests: u64,
+    /// Of those, the ones that did not succeed.
+    pub failed: u64,
+    /// requests / the region's requests to every data center.
+    pub share: f64,
+}
+
+/// One data center at the end of the run (in the order `summary.json` lists them).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DataCenterFigures {
+    /// Whether the DNS believed it healthy at the end.
+    pub healthy_at_end: bool,
+    /// The last time a request was sent to it while it was down [s since the start]; `null`
+    /// if none was.
+    pub last_sent_while_down_s: Option<f64>,
+}
+
+/// A data center found healthy or unhealthy by the DNS's health checks (in the order
+/// `summary.json` lists them).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DnsHealthEvent {
+    /// When [s since the start].
+    pub time_s: f64,
+    pub data_center: String,
+    pub healthy: bool,
+}
 
 /// The entry component of one data center.
 #[derive(Clone, Debug)]
@@ -476,19 +534,18 @@ impl Node for Dns {
     }
 
     fn report(&self, end: SimTime) -> ComponentReport {
-        use serde_json::json;
         let mut report = ComponentReport::from_request_stats(&self.config.name, "dns", &self.stats);
         let n = self.config.targets.len();
         let regions = self.sent.len() / n.max(1);
         // Per client region: requests and failures per data center, and each one's share.
-        let mut routing = serde_json::Map::new();
-        let mut served_by = serde_json::Map::new();
+        let mut routing = IndexMap::new();
+        let mut served_by = IndexMap::new();
         for r in 0..regions {
             let total: u64 = (0..n).map(|t| self.sent[r * n + t]).sum();
             if total == 0 {
                 continue;
             }
-            let mut per_dc = serde_json::Map::new();
+            let mut per_dc = IndexMap::new();
             let mut best: Option<(u64, usize)> = None;
             for t in 0..n {
                 let sent = self.sent[r * n + t];
@@ -497,61 +554,48 @@ impl Node for Dns {
                 }
                 per_dc.insert(
                     self.dc_name(t).to_string(),
-                    json!({
-                        "requests": sent,
-                        "failed": self.failed[r * n + t],
-                        "share": sent as f64 / total as f64,
-                    }),
+                    RouteFigures {
+                        requests: sent,
+                        failed: self.failed[r * n + t],
+                        share: sent as f64 / total as f64,
+                    },
                 );
             }
-            routing.insert(self.region_name(r).to_string(), json!(per_dc));
+            routing.insert(self.region_name(r).to_string(), per_dc);
             if let Some((_, t)) = best {
-                served_by.insert(self.region_name(r).to_string(), json!(self.dc_name(t)));
+                served_by.insert(self.region_name(r).to_string(), self.dc_name(t).to_string());
             }
         }
-        report.figures.insert("routing".into(), json!(routing));
-        report.figures.insert("served_by".into(), json!(served_by));
-        report
-            .figures
-            .insert("ttl_s".into(), json!(self.config.ttl.as_secs_f64()));
-        report
-            .figures
-            .insert("resolutions".into(), json!(self.resolutions));
-        report
-            .figures
-            .insert("cache_hits".into(), json!(self.cache_hits));
-        report
-            .figures
-            .insert("sent_to_down_data_center".into(), json!(self.sent_to_down));
-        report.figures.insert(
-            "failed_at_down_data_center".into(),
-            json!(self.failed_at_down),
-        );
-        let events: Vec<serde_json::Value> = self
+        let health_events = self
             .health_events
             .iter()
-            .map(|&(t, target, up)| {
-                json!({
-                    "time_s": t.as_secs_f64(),
-                    "data_center": self.dc_name(target as usize),
-                    "healthy": up,
-                })
+            .map(|&(t, target, up)| DnsHealthEvent {
+                time_s: t.as_secs_f64(),
+                data_center: self.dc_name(target as usize).to_string(),
+                healthy: up,
             })
             .collect();
-        report.figures.insert("health_events".into(), json!(events));
-        let mut data_centers = serde_json::Map::new();
+        let mut data_centers = IndexMap::new();
         for t in 0..n {
             data_centers.insert(
                 self.dc_name(t).to_string(),
-                json!({
-                    "healthy_at_end": self.healthy[t],
-                    "last_sent_while_down_s": self.last_sent_while_down[t].map(|s| s.as_secs_f64()),
-                }),
+                DataCenterFigures {
+                    healthy_at_end: self.healthy[t],
+                    last_sent_while_down_s: self.last_sent_while_down[t].map(|s| s.as_secs_f64()),
+                },
             );
         }
-        report
-            .figures
-            .insert("data_centers".into(), json!(data_centers));
+        report.figures = super::figures::Figures::Dns(Box::new(DnsFigures {
+            cache_hits: self.cache_hits,
+            data_centers,
+            failed_at_down_data_center: self.failed_at_down,
+            health_events,
+            resolutions: self.resolutions,
+            routing,
+            sent_to_down_data_center: self.sent_to_down,
+            served_by,
+            ttl_s: self.config.ttl.as_secs_f64(),
+        }));
         report
             .lost
             .insert("requests_sent_to_down_data_center", self.failed_at_down);

@@ -123,6 +123,7 @@ figures_of_kinds! {
     Server(super::server::ServerFigures) = "server",
     LoadBalancer(super::load_balancer::BalancerFigures) = "load_balancer",
     Traffic(super::source::TrafficFigures) = "traffic",
+    Dns(super::dns::DnsFigures) = "dns",
 }
 
 impl Default for Figures {

@@ -238,8 +238,10 @@ pub fn render(r: &RunResult) -> String {
             );
         }
     }
-    for c in r.components.iter().filter(|c| c.kind == "dns") {
-        dns_line(c, &mut out);
+    for c in &r.components {
+        if let Figures::Dns(f) = &c.figures {
+            dns_line(&c.name, f, &mut out);
+        }
     }
     analytic(r, &mut out);
     bottlenecks(r, &mut out);
@@ -262,34 +264,22 @@ pub fn render(r: &RunResult) -> String {
 }
 
 /// `dns geo: us -> dc-us 100%  eu -> dc-eu 43% dc-us 57%  sent to a down data center 3998`.
-fn dns_line(c: &crate::model::ComponentReport, out: &mut String) {
+fn dns_line(name: &str, f: &crate::model::dns::DnsFigures, out: &mut String) {
     let mut regions = String::new();
-    for (region, dcs) in c
-        .figures
-        .get("routing")
-        .and_then(|r| r.as_object())
-        .into_iter()
-        .flatten()
-    {
+    for (region, dcs) in &f.routing {
         let _ = write!(regions, "  {region} ->");
-        for (dc, f) in dcs.as_object().into_iter().flatten() {
-            let share = f["share"].as_f64().unwrap_or(0.0);
-            if share > 0.0 {
-                let _ = write!(regions, " {dc} {}", pct(share));
+        for (dc, route) in dcs {
+            if route.share > 0.0 {
+                let _ = write!(regions, " {dc} {}", pct(route.share));
             }
         }
     }
     let _ = writeln!(
         out,
-        "dns {}: {}  resolutions {}  sent to a down data center {}",
-        c.name,
+        "dns {name}: {}  resolutions {}  sent to a down data center {}",
         regions.trim_start(),
-        c.figures
-            .get("resolutions")
-            .unwrap_or(&serde_json::Value::Null),
-        c.figures
-            .get("sent_to_down_data_center")
-            .unwrap_or(&serde_json::Value::Null),
+        f.resolutions,
+        f.sent_to_down_data_center,
     );
 }
 

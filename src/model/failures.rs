@@ -131,6 +131,66 @@ pub struct FailureEvent {
     pub kind: &'static str,
 }
 
+crate::kind_figures! {
+    /// What the failure timeline reports (the `failures` pseudo-component; `summary.json`
+    /// lists its figures as the top-level `failures` and `downtime`).
+    pub struct FailuresFigures {
+        /// Downtime as the clients saw it.
+        pub downtime: DowntimeFigures,
+        /// Every failure that started, in time order.
+        pub events: Vec<FailureEventFigures>,
+    }
+}
+
+/// Downtime as the clients saw it (in the order `summary.json` lists it).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DowntimeFigures {
+    /// The intervals of downtime, in time order (the first `downtime::MAX_INTERVALS`).
+    pub intervals: Vec<DowntimeInterval>,
+    /// Intervals of downtime, all of them.
+    pub count: u64,
+    /// Their total length [s] (an interval still open counts up to the end of the run).
+    pub total_s: f64,
+    /// Consecutive successes that end an interval of downtime.
+    pub recovery_streak: u64,
+}
+
+/// One interval of downtime (in the order `summary.json` lists it).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DowntimeInterval {
+    /// When it began [s since the start].
+    pub start_s: f64,
+    /// When it ended [s since the start]; `null` if it had not at the end of the run.
+    pub end_s: Option<f64>,
+    /// Its length [s], up to the end of the run if still open.
+    pub duration_s: f64,
+    /// Requests that finished unsuccessfully during it.
+    pub unsuccessful_requests: u64,
+}
+
+/// One failure (in the order `summary.json` lists it).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FailureEventFigures {
+    /// `crash`, `slow`, `errors`, `partition`, `latency`, `crash_data_center` or
+    /// `clock_jump`.
+    pub kind: String,
+    /// What it struck, as the scenario names it.
+    pub target: String,
+    /// The instance it struck; `null` for the whole target.
+    pub instance: Option<u64>,
+    /// When it began [s since the start].
+    pub start_s: f64,
+    /// When it was undone [s since the start]; `null` if still in effect at the end.
+    pub end_s: Option<f64>,
+    /// How long it lasted [s], up to the end of the run if still in effect.
+    pub duration_s: f64,
+    /// The downtime it caused (the first interval that began while it was in effect) [s];
+    /// `null` if clients saw none.
+    pub observed_downtime_s: Option<f64>,
+    /// From its start to the end of that downtime [s]; `null` if none, or not recovered.
+    pub time_to_recover_s: Option<f64>,
+}
+
 const TIMER_SCHEDULED_START: u16 = 0;
 const TIMER_SCHEDULED_END: u16 = 1;
 const TIMER_RANDOM_FAIL: u16 = 2;
@@ -372,47 +432,45 @@ impl Node for Timeline {
             }),
         );
         let secs = |t: SimTime| t.as_secs_f64();
-        let events: Vec<serde_json::Value> = self
+        let events = self
             .events
             .iter()
             .map(|e| {
                 let seen = self.downtime_of(e, end);
-                serde_json::json!({
-                    "kind": e.kind,
-                    "target": e.target,
-                    "instance": e.instance,
-                    "start_s": secs(e.start),
-                    "end_s": e.end.map(secs),
-                    "duration_s": e.end.unwrap_or(end).since(e.start).as_secs_f64(),
-                    "observed_downtime_s": seen.map(|d| d.end.unwrap_or(end).since(d.start).as_secs_f64()),
-                    "time_to_recover_s": seen.and_then(|d| d.end).map(|t| t.since(e.start).as_secs_f64()),
-                })
+                FailureEventFigures {
+                    kind: e.kind.to_string(),
+                    target: e.target.clone(),
+                    instance: e.instance.map(u64::from),
+                    start_s: secs(e.start),
+                    end_s: e.end.map(secs),
+                    duration_s: e.end.unwrap_or(end).since(e.start).as_secs_f64(),
+                    observed_downtime_s: seen
+                        .map(|d| d.end.unwrap_or(end).since(d.start).as_secs_f64()),
+                    time_to_recover_s: seen
+                        .and_then(|d| d.end)
+                        .map(|t| t.since(e.start).as_secs_f64()),
+                }
             })
             .collect();
-        let intervals: Vec<serde_json::Value> = self
+        let intervals = self
             .downtime
             .iter()
-            .map(|d| {
-                serde_json::json!({
-                    "start_s": secs(d.start),
-                    "end_s": d.end.map(secs),
-                    "duration_s": d.end.unwrap_or(end).since(d.start).as_secs_f64(),
-                    "unsuccessful_requests": d.failed,
-                })
+            .map(|d| DowntimeInterval {
+                start_s: secs(d.start),
+                end_s: d.end.map(secs),
+                duration_s: d.end.unwrap_or(end).since(d.start).as_secs_f64(),
+                unsuccessful_requests: d.failed,
             })
             .collect();
-        report.figures.insert(
-            "downtime".into(),
-            serde_json::json!({
-                "intervals": intervals,
-                "count": self.downtime_count,
-                "total_s": self.downtime_total_s,
-                "recovery_streak": RECOVERY_STREAK,
-            }),
-        );
-        report
-            .figures
-            .insert("events".into(), serde_json::Value::Array(events));
+        report.figures = super::figures::Figures::Failures(Box::new(FailuresFigures {
+            downtime: DowntimeFigures {
+                intervals,
+                count: self.downtime_count,
+                total_s: self.downtime_total_s,
+                recovery_streak: u64::from(RECOVERY_STREAK),
+            },
+            events,
+        }));
         if self.network_faults.iter().any(Option::is_some) {
             report
                 .lost

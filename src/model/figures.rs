@@ -124,6 +124,7 @@ figures_of_kinds! {
     LoadBalancer(super::load_balancer::BalancerFigures) = "load_balancer",
     Traffic(super::source::TrafficFigures) = "traffic",
     Dns(super::dns::DnsFigures) = "dns",
+    Failures(super::failures::FailuresFigures) = "failures",
 }
 
 impl Default for Figures {

@@ -112,19 +112,18 @@ pub fn render(r: &RunResult) -> String {
             .collect();
         let _ = writeln!(out, "lost  {}", items.join("  "));
     }
-    let failures = r
-        .components
-        .iter()
-        .filter(|c| c.kind == "failures")
-        .filter_map(|c| c.figures.get("events"))
-        .filter_map(|e| e.as_array())
-        .map(Vec::len)
-        .sum::<usize>();
+    let timelines = || {
+        r.components.iter().filter_map(|c| match &c.figures {
+            Figures::Failures(f) => Some(f),
+            _ => None,
+        })
+    };
+    let failures = timelines().map(|f| f.events.len()).sum::<usize>();
     if failures > 0 {
         let _ = writeln!(out, "failures  {failures} events (see summary.json)");
     }
-    for c in r.components.iter().filter(|c| c.kind == "failures") {
-        let _ = write!(out, "{}", downtime_lines(c));
+    for f in timelines() {
+        let _ = write!(out, "{}", downtime_lines(f));
     }
     let _ = writeln!(out);
     let _ = writeln!(
@@ -284,29 +283,22 @@ fn dns_line(name: &str, f: &crate::model::dns::DnsFigures, out: &mut String) {
 }
 
 /// Observed downtime and each failure's time to recover, from the failure timeline's report.
-fn downtime_lines(c: &crate::model::ComponentReport) -> String {
+fn downtime_lines(f: &crate::model::failures::FailuresFigures) -> String {
     let mut out = String::new();
-    let Some(d) = c.figures.get("downtime") else {
-        return out;
-    };
-    let count = d["count"].as_u64().unwrap_or(0);
-    let total = d["total_s"].as_f64().unwrap_or(0.0);
+    let d = &f.downtime;
     let _ = writeln!(
         out,
-        "downtime  {count} interval(s) seen by clients, {} in all",
-        ms(total * 1000.0)
+        "downtime  {} interval(s) seen by clients, {} in all",
+        d.count,
+        ms(d.total_s * 1000.0)
     );
-    let events = c.figures.get("events").and_then(|e| e.as_array());
-    for e in events.into_iter().flatten().take(10) {
-        let target = e["target"].as_str().unwrap_or("");
-        let instance = match e["instance"].as_u64() {
+    for e in f.events.iter().take(10) {
+        let target = &e.target;
+        let instance = match e.instance {
             Some(i) if !target.ends_with(']') => format!("[{i}]"),
             _ => String::new(),
         };
-        let recovery = match (
-            e["observed_downtime_s"].as_f64(),
-            e["time_to_recover_s"].as_f64(),
-        ) {
+        let recovery = match (e.observed_downtime_s, e.time_to_recover_s) {
             (None, _) => "no downtime seen".to_string(),
             (Some(down), Some(ttr)) => format!(
                 "downtime {}, recovered {} after it began",
@@ -318,8 +310,7 @@ fn downtime_lines(c: &crate::model::ComponentReport) -> String {
         let _ = writeln!(
             out,
             "  {} {target}{instance} at {:.1}s: {recovery}",
-            e["kind"].as_str().unwrap_or("failure"),
-            e["start_s"].as_f64().unwrap_or(0.0)
+            e.kind, e.start_s
         );
     }
     out

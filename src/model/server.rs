@@ -248,7 +248,7 @@ crate::kind_figures! {
 /// One instance of a pool of several (in the order `summary.json` lists them).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct InstanceFigures {
-    /// Requests the instance took (over the whole run).
+    /// Requests the instance took (after the warm-up).
     pub requests: u64,
     /// Mean busy workers out of the instance's workers, over the measured time the instance
     /// existed.

@@ -18,6 +18,7 @@
 
 use serde_json::{json, Value};
 
+use crate::model::figures::Figures;
 use crate::model::ComponentReport;
 
 /// Hours in the month used for monthly figures: 8760 / 12.
@@ -88,10 +89,11 @@ impl CostPlan {
             .iter()
             .map(|p| {
                 let report = reports.iter().find(|r| r.name == p.name);
-                let instances = report
-                    .and_then(|r| r.figures.get("autoscale"))
-                    .and_then(|a| a["instances_in_service_mean"].as_f64())
-                    .unwrap_or(f64::from(p.instances));
+                let instances = match report.map(|r| &r.figures) {
+                    Some(Figures::Server(f)) => f.autoscale.as_ref(),
+                    _ => None,
+                }
+                .map_or(f64::from(p.instances), |a| a.instances_in_service_mean);
                 let requests = report.map_or(0, |r| r.requests);
                 let per_hour = instances * p.price.per_hour + p.memory_gb * p.price.per_gb_hour;
                 let per_request = p.price.per_million_requests / 1e6;

@@ -36,6 +36,7 @@
 use serde::Serialize;
 
 use crate::engine::{SimDuration, SimTime};
+use crate::model::figures::Figures;
 use crate::model::source::Load;
 use crate::results::RunResult;
 use crate::scenario::validate::ComponentPlan;
@@ -317,16 +318,14 @@ pub fn compare(plan: &Plan, e: &Estimate, result: &RunResult) -> Vec<Row> {
     let measured_s = (result.end.as_secs_f64() - result.warmup.as_secs_f64()).max(1e-9);
     let component = |name: &str| result.components.iter().find(|c| c.name == name);
     // Browser caches answering clicks locally: what the classic estimate does not know.
-    let local: u64 = result
-        .components
-        .iter()
-        .filter_map(|c| c.figures.number("client_cache_hits").map(|n| n as u64))
-        .sum();
-    let clicks: u64 = result
-        .components
-        .iter()
-        .filter_map(|c| c.figures.number("clicks").map(|n| n as u64))
-        .sum();
+    let sources = || {
+        result.components.iter().filter_map(|c| match &c.figures {
+            Figures::Traffic(f) => Some(f),
+            _ => None,
+        })
+    };
+    let local: u64 = sources().filter_map(|f| f.client_cache_hits).sum();
+    let clicks: u64 = sources().filter_map(|f| f.clicks).sum();
     let local_share = if clicks > 0 {
         local as f64 / clicks as f64
     } else {

@@ -14,6 +14,7 @@
 //! and queue windows. Windows before the warm-up ends are ignored. Test:
 //! `tests/trouble_detectors.rs` (fires on `scenarios/retry-storm.yaml`, not on its cure).
 
+use crate::model::figures::Figures;
 use crate::results::run::Finding;
 use crate::results::RunResult;
 use crate::stats::Windows;
@@ -123,18 +124,12 @@ fn trigger_windows(r: &RunResult, windows: &[(f64, f64, u64, u64, u64)]) -> Vec<
     let failures: Vec<(f64, f64)> = r
         .components
         .iter()
-        .filter(|c| c.kind == "failures")
-        .filter_map(|c| c.figures.get("events"))
-        .filter_map(|e| e.as_array())
-        .flatten()
-        .filter_map(|e| {
-            let start = e.get("start_s")?.as_f64()?;
-            let end = e
-                .get("end_s")
-                .and_then(|v| v.as_f64())
-                .unwrap_or(r.end.as_secs_f64());
-            Some((start, end))
+        .filter_map(|c| match &c.figures {
+            Figures::Failures(f) => Some(&f.events),
+            _ => None,
         })
+        .flatten()
+        .map(|e| (e.start_s, e.end_s.unwrap_or(r.end.as_secs_f64())))
         .collect();
     windows
         .iter()

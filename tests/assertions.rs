@@ -166,7 +166,7 @@ fn bad_assertions_are_located_with_did_you_mean() {
     let shown = file.display();
     assert!(
         stderr.contains(&format!(
-            "error: {shown}:9:9: unknown metric 'utilisation' of component 'web'"
+            "error: {shown}:9:9: component 'web' does not report 'utilisation'"
         )) && stderr.contains("= help: did you mean 'utilization'?"),
         "{stderr}"
     );

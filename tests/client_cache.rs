@@ -20,8 +20,7 @@ use sim::model::ComponentReport;
 fn figure(report: &ComponentReport, name: &str) -> f64 {
     report
         .figures
-        .get(name)
-        .and_then(|v| v.as_f64())
+        .number(name)
         .unwrap_or_else(|| panic!("no figure {name} on {}", report.name))
 }
 

@@ -5,23 +5,9 @@
 
 use sim::model::figures::Figures;
 
-/// Kinds whose figures are typed.
-const TYPED: &[&str] = &[
-    "cache",
-    "cdn",
-    "database",
-    "fanout",
-    "id_generator",
-    "provider",
-    "queue",
-    "rate_limiter",
-    "realtime",
-    "sharded_database",
-];
-
 #[test]
 fn typed_figures_are_declared_in_alphabetical_order() {
-    for kind in TYPED {
+    for kind in Figures::KINDS {
         let names = Figures::names_of(kind).unwrap_or_else(|| panic!("{kind} is not typed"));
         for pair in names.windows(2) {
             assert!(

@@ -32,6 +32,7 @@ use crate::engine::ComponentId;
 use crate::model::cache::eviction::Policy;
 use crate::model::cache::{theory, CacheConfig, Strategy};
 use crate::model::dist::Distribution;
+use crate::model::figures::Figures;
 use crate::model::keys::{KeyPopularity, KeySampler};
 use crate::model::load_balancer::{Algorithm, BalancerConfig};
 use crate::model::server::{ServerConfig, Step};
@@ -132,11 +133,10 @@ fn simulated(
             let (admitted, rejected) = (count("admitted")?, count("rejected")?);
             (admitted + rejected > 0.0).then(|| admitted / (admitted + rejected))
         }
-        "at_least_one_up" => c
-            .figures
-            .get("time_with_at_least_k_up")
-            .and_then(|v| v.get(1))
-            .and_then(|v| v.as_f64()),
+        "at_least_one_up" => match &c.figures {
+            Figures::Server(f) => f.time_with_at_least_k_up.as_ref()?.get(1).copied(),
+            _ => None,
+        },
         _ => None,
     }
 }

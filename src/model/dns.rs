@@ -26,8 +26,10 @@
 //! `t0 + unhealthy × interval + timeout + ttl` (detection, then one TTL); see the docs and
 //! `tests/geo_dns.rs`, which checks that bound, the routing weights and the region latencies.
 
+use super::figures::dns::{DataCenterFigures, DnsFigures, DnsHealthEvent, RouteFigures};
 use std::collections::HashMap;
 
+use indexmap::IndexMap;
 use rand::Rng;
 
 use super::call::{CallId, Request, ANY_INSTANCE};
@@ -476,19 +478,18 @@ impl Node for Dns {
     }
 
     fn report(&self, end: SimTime) -> ComponentReport {
-        use serde_json::json;
         let mut report = ComponentReport::from_request_stats(&self.config.name, "dns", &self.stats);
         let n = self.config.targets.len();
         let regions = self.sent.len() / n.max(1);
         // Per client region: requests and failures per data center, and each one's share.
-        let mut routing = serde_json::Map::new();
-        let mut served_by = serde_json::Map::new();
+        let mut routing = IndexMap::new();
+        let mut served_by = IndexMap::new();
         for r in 0..regions {
             let total: u64 = (0..n).map(|t| self.sent[r * n + t]).sum();
             if total == 0 {
                 continue;
             }
-            let mut per_dc = serde_json::Map::new();
+            let mut per_dc = IndexMap::new();
             let mut best: Option<(u64, usize)> = None;
             for t in 0..n {
                 let sent = self.sent[r * n + t];
@@ -497,61 +498,48 @@ impl Node for Dns {
                 }
                 per_dc.insert(
                     self.dc_name(t).to_string(),
-                    json!({
-                        "requests": sent,
-                        "failed": self.failed[r * n + t],
-                        "share": sent as f64 / total as f64,
-                    }),
+                    RouteFigures {
+                        requests: sent,
+                        failed: self.failed[r * n + t],
+                        share: sent as f64 / total as f64,
+                    },
                 );
             }
-            routing.insert(self.region_name(r).to_string(), json!(per_dc));
+            routing.insert(self.region_name(r).to_string(), per_dc);
             if let Some((_, t)) = best {
-                served_by.insert(self.region_name(r).to_string(), json!(self.dc_name(t)));
+                served_by.insert(self.region_name(r).to_string(), self.dc_name(t).to_string());
             }
         }
-        report.figures.insert("routing".into(), json!(routing));
-        report.figures.insert("served_by".into(), json!(served_by));
-        report
-            .figures
-            .insert("ttl_s".into(), json!(self.config.ttl.as_secs_f64()));
-        report
-            .figures
-            .insert("resolutions".into(), json!(self.resolutions));
-        report
-            .figures
-            .insert("cache_hits".into(), json!(self.cache_hits));
-        report
-            .figures
-            .insert("sent_to_down_data_center".into(), json!(self.sent_to_down));
-        report.figures.insert(
-            "failed_at_down_data_center".into(),
-            json!(self.failed_at_down),
-        );
-        let events: Vec<serde_json::Value> = self
+        let health_events = self
             .health_events
             .iter()
-            .map(|&(t, target, up)| {
-                json!({
-                    "time_s": t.as_secs_f64(),
-                    "data_center": self.dc_name(target as usize),
-                    "healthy": up,
-                })
+            .map(|&(t, target, up)| DnsHealthEvent {
+                time_s: t.as_secs_f64(),
+                data_center: self.dc_name(target as usize).to_string(),
+                healthy: up,
             })
             .collect();
-        report.figures.insert("health_events".into(), json!(events));
-        let mut data_centers = serde_json::Map::new();
+        let mut data_centers = IndexMap::new();
         for t in 0..n {
             data_centers.insert(
                 self.dc_name(t).to_string(),
-                json!({
-                    "healthy_at_end": self.healthy[t],
-                    "last_sent_while_down_s": self.last_sent_while_down[t].map(|s| s.as_secs_f64()),
-                }),
+                DataCenterFigures {
+                    healthy_at_end: self.healthy[t],
+                    last_sent_while_down_s: self.last_sent_while_down[t].map(|s| s.as_secs_f64()),
+                },
             );
         }
-        report
-            .figures
-            .insert("data_centers".into(), json!(data_centers));
+        report.figures = super::figures::Figures::Dns(Box::new(DnsFigures {
+            cache_hits: self.cache_hits,
+            data_centers,
+            failed_at_down_data_center: self.failed_at_down,
+            health_events,
+            resolutions: self.resolutions,
+            routing,
+            sent_to_down_data_center: self.sent_to_down,
+            served_by,
+            ttl_s: self.config.ttl.as_secs_f64(),
+        }));
         report
             .lost
             .insert("requests_sent_to_down_data_center", self.failed_at_down);

@@ -16,6 +16,9 @@
 
 use super::dist::Distribution;
 use super::downtime::{Interval, RECOVERY_STREAK};
+use super::figures::failures::{
+    DowntimeFigures, DowntimeInterval, FailureEventFigures, FailuresFigures,
+};
 use super::network::FaultKind;
 use super::{ComponentReport, Control, ModelSim, Msg, Node, World, ALL_INSTANCES};
 use crate::engine::rng::{stream, SimRng};
@@ -372,47 +375,45 @@ impl Node for Timeline {
             }),
         );
         let secs = |t: SimTime| t.as_secs_f64();
-        let events: Vec<serde_json::Value> = self
+        let events = self
             .events
             .iter()
             .map(|e| {
                 let seen = self.downtime_of(e, end);
-                serde_json::json!({
-                    "kind": e.kind,
-                    "target": e.target,
-                    "instance": e.instance,
-                    "start_s": secs(e.start),
-                    "end_s": e.end.map(secs),
-                    "duration_s": e.end.unwrap_or(end).since(e.start).as_secs_f64(),
-                    "observed_downtime_s": seen.map(|d| d.end.unwrap_or(end).since(d.start).as_secs_f64()),
-                    "time_to_recover_s": seen.and_then(|d| d.end).map(|t| t.since(e.start).as_secs_f64()),
-                })
+                FailureEventFigures {
+                    kind: e.kind.to_string(),
+                    target: e.target.clone(),
+                    instance: e.instance.map(u64::from),
+                    start_s: secs(e.start),
+                    end_s: e.end.map(secs),
+                    duration_s: e.end.unwrap_or(end).since(e.start).as_secs_f64(),
+                    observed_downtime_s: seen
+                        .map(|d| d.end.unwrap_or(end).since(d.start).as_secs_f64()),
+                    time_to_recover_s: seen
+                        .and_then(|d| d.end)
+                        .map(|t| t.since(e.start).as_secs_f64()),
+                }
             })
             .collect();
-        let intervals: Vec<serde_json::Value> = self
+        let intervals = self
             .downtime
             .iter()
-            .map(|d| {
-                serde_json::json!({
-                    "start_s": secs(d.start),
-                    "end_s": d.end.map(secs),
-                    "duration_s": d.end.unwrap_or(end).since(d.start).as_secs_f64(),
-                    "unsuccessful_requests": d.failed,
-                })
+            .map(|d| DowntimeInterval {
+                start_s: secs(d.start),
+                end_s: d.end.map(secs),
+                duration_s: d.end.unwrap_or(end).since(d.start).as_secs_f64(),
+                unsuccessful_requests: d.failed,
             })
             .collect();
-        report.figures.insert(
-            "downtime".into(),
-            serde_json::json!({
-                "intervals": intervals,
-                "count": self.downtime_count,
-                "total_s": self.downtime_total_s,
-                "recovery_streak": RECOVERY_STREAK,
-            }),
-        );
-        report
-            .figures
-            .insert("events".into(), serde_json::Value::Array(events));
+        report.figures = super::figures::Figures::Failures(Box::new(FailuresFigures {
+            downtime: DowntimeFigures {
+                intervals,
+                count: self.downtime_count,
+                total_s: self.downtime_total_s,
+                recovery_streak: u64::from(RECOVERY_STREAK),
+            },
+            events,
+        }));
         if self.network_faults.iter().any(Option::is_some) {
             report
                 .lost

@@ -20,6 +20,7 @@
 //!
 //! Tests: one unit test per algorithm below; balance and latency in `tests/queueing_theory.rs`.
 
+use super::figures::load_balancer::{BalancerFigures, HealthEvent};
 use rand::Rng;
 
 use super::call::CallId;
@@ -666,36 +667,27 @@ impl Node for LoadBalancer {
     fn report(&self, _end: SimTime) -> ComponentReport {
         let mut report =
             ComponentReport::from_request_stats(&self.config_name, "load_balancer", &self.stats);
-        let per_backend: Vec<u64> = self
+        let requests_per_backend = self
             .groups
             .iter()
             .flat_map(|g| g.state.iter().map(|s| s.requests))
             .collect();
-        report.figures.insert(
-            "requests_per_backend".into(),
-            serde_json::json!(per_backend),
-        );
-        report
-            .figures
-            .insert("ejections".into(), serde_json::json!(self.ejections));
-        if self.active_health.is_some() {
-            let events: Vec<serde_json::Value> = self
-                .health_events
+        let health_events = self.active_health.is_some().then(|| {
+            self.health_events
                 .iter()
-                .map(|&(t, g, b, up)| {
-                    let backend = self.groups[g].backend(b);
-                    serde_json::json!({
-                        "time_s": t.as_secs_f64(),
-                        "group": g,
-                        "instance": backend.instance,
-                        "state": if up { "healthy" } else { "unhealthy" },
-                    })
+                .map(|&(t, g, b, up)| HealthEvent {
+                    time_s: t.as_secs_f64(),
+                    group: g as u64,
+                    instance: u64::from(self.groups[g].backend(b).instance),
+                    state: if up { "healthy" } else { "unhealthy" }.to_string(),
                 })
-                .collect();
-            report
-                .figures
-                .insert("health_events".into(), serde_json::Value::Array(events));
-        }
+                .collect()
+        });
+        report.figures = super::figures::Figures::LoadBalancer(Box::new(BalancerFigures {
+            ejections: self.ejections,
+            health_events,
+            requests_per_backend,
+        }));
         report
     }
 }

@@ -33,8 +33,13 @@
 //! Theory tests: M/M/1, M/M/c (Erlang C), M/D/1 (Pollaczek-Khinchine), M/M/1/K blocking and a
 //! Jackson tandem in `tests/queueing_theory.rs`.
 
+use super::figures::server::{
+    AutoscaleFigures, BreakerFigures, BreakerTransition, InstanceFigures, ScalingEventFigures,
+    ServerFigures,
+};
 use std::collections::VecDeque;
 
+use indexmap::IndexMap;
 use rand::Rng;
 
 use super::autoscale::{Autoscale, Integral, Measured};
@@ -1208,40 +1213,7 @@ impl Node for ServerPool {
         let mut report =
             ComponentReport::from_node_stats(&self.config.name, "server", &self.stats, end);
         let workers = f64::from(self.config.workers);
-        let instances: Vec<serde_json::Value> = self
-            .instances
-            .iter()
-            .map(|inst| {
-                // Out of the time the instance existed, for autoscaled pools.
-                let existed = inst.present_level.as_ref().map_or(1.0, |l| l.mean(end));
-                let busy = inst.busy_level.as_ref().map_or(0.0, |l| l.mean(end));
-                let utilization = if existed > 0.0 {
-                    busy / (workers * existed)
-                } else {
-                    0.0
-                };
-                serde_json::json!({
-                    "requests": inst.requests,
-                    "utilization": utilization,
-                })
-            })
-            .collect();
-        report.figures.insert(
-            "instances".into(),
-            serde_json::Value::from(self.config.instances),
-        );
-        report.figures.insert(
-            "workers".into(),
-            serde_json::Value::from(self.config.workers),
-        );
-        report
-            .figures
-            .insert("crashes".into(), serde_json::Value::from(self.crashes));
-        report.figures.insert(
-            "instances_up_mean".into(),
-            serde_json::json!(self.up.mean(end)),
-        );
-        if let Some(fractions) = self.up.time_fractions(end) {
+        let at_least_k_up = self.up.time_fractions(end).map(|fractions| {
             // at_least[k] = fraction of the time with at least k instances up.
             let mut at_least: Vec<f64> = fractions
                 .iter()
@@ -1252,80 +1224,111 @@ impl Node for ServerPool {
                 })
                 .collect();
             at_least.reverse();
-            report.figures.insert(
-                "time_with_at_least_k_up".into(),
-                serde_json::json!(at_least),
-            );
-        }
+            at_least
+        });
         report
             .lost
             .insert("requests_in_crashed_instances", self.lost_in_crashes);
-        if self.instances.len() > 1 {
-            report
-                .figures
-                .insert("per_instance".into(), serde_json::Value::Array(instances));
-        }
-        if let Some(scaler) = &self.scaler {
-            self.report_scaling(scaler, &mut report, end);
-        }
-        if self.config.call_timeout.is_some() {
-            report.figures.insert(
-                "call_timeouts".into(),
-                serde_json::json!(self.call_timeouts),
-            );
-        }
-        if !self.breakers.is_empty() {
-            self.report_breakers(&mut report, end);
-        }
-        if let Some(sessions) = &self.sessions {
-            sessions.report(&mut report, end);
-        }
+        let per_instance = (self.instances.len() > 1).then(|| {
+            self.instances
+                .iter()
+                .map(|inst| {
+                    // Out of the time the instance existed, for autoscaled pools.
+                    let existed = inst.present_level.as_ref().map_or(1.0, |l| l.mean(end));
+                    let busy = inst.busy_level.as_ref().map_or(0.0, |l| l.mean(end));
+                    let utilization = if existed > 0.0 {
+                        busy / (workers * existed)
+                    } else {
+                        0.0
+                    };
+                    InstanceFigures {
+                        requests: inst.requests,
+                        utilization,
+                    }
+                })
+                .collect()
+        });
+        let (autoscale, scaling_events) = match &self.scaler {
+            Some(scaler) => {
+                let (autoscale, events) = self.report_scaling(scaler, &mut report, end);
+                (Some(autoscale), Some(events))
+            }
+            None => (None, None),
+        };
+        let (circuit_breakers, circuit_breakers_open_mean) = if self.breakers.is_empty() {
+            (None, None)
+        } else {
+            let (breakers, open_mean) = self.report_breakers(&mut report, end);
+            (Some(breakers), Some(open_mean))
+        };
+        let sessions = self
+            .sessions
+            .as_ref()
+            .map(|sessions| sessions.report(&mut report, end));
+        report.figures = super::figures::Figures::Server(Box::new(ServerFigures {
+            autoscale,
+            call_timeouts: self.config.call_timeout.map(|_| self.call_timeouts),
+            circuit_breakers,
+            circuit_breakers_open_mean,
+            crashes: self.crashes,
+            instances: u64::from(self.config.instances),
+            instances_up_mean: self.up.mean(end),
+            per_instance,
+            scaling_events,
+            sessions,
+            time_with_at_least_k_up: at_least_k_up,
+            workers: u64::from(self.config.workers),
+        }));
         report
     }
 }
 
 impl ServerPool {
-    /// Each breaker's figures and state changes, and the open breakers per window.
-    fn report_breakers(&self, report: &mut ComponentReport, end: SimTime) {
-        let breakers: serde_json::Map<String, serde_json::Value> = self
+    /// Each breaker's figures and state changes, and the mean number open; adds the open
+    /// breakers per window to `report`.
+    fn report_breakers(
+        &self,
+        report: &mut ComponentReport,
+        end: SimTime,
+    ) -> (IndexMap<String, BreakerFigures>, f64) {
+        let breakers = self
             .breakers
             .iter()
             .map(|(_, name, b)| {
-                let transitions: Vec<serde_json::Value> = b
+                let transitions = b
                     .transitions
                     .iter()
-                    .map(|(t, state)| {
-                        serde_json::json!({"time_s": t.as_secs_f64(), "state": state.name()})
+                    .map(|(t, state)| BreakerTransition {
+                        time_s: t.as_secs_f64(),
+                        state: state.name().to_string(),
                     })
                     .collect();
                 (
                     name.clone(),
-                    serde_json::json!({
-                        "state_at_end": b.state.name(),
-                        "opened": b.opened,
-                        "fast_failed_calls": b.fast_failed,
-                        "transitions": transitions,
-                    }),
+                    BreakerFigures {
+                        state_at_end: b.state.name().to_string(),
+                        opened: b.opened,
+                        fast_failed_calls: b.fast_failed,
+                        transitions,
+                    },
                 )
             })
             .collect();
-        report.figures.insert(
-            "circuit_breakers".into(),
-            serde_json::Value::Object(breakers),
-        );
-        report.figures.insert(
-            "circuit_breakers_open_mean".into(),
-            serde_json::json!(self.breakers_open.mean(end)),
-        );
         report.extra_windows.push((
             "breakers_open".to_string(),
             WindowSeries::Level(self.breakers_open.windows()),
         ));
+        (breakers, self.breakers_open.mean(end))
     }
 
     /// Autoscaled pools: utilisation out of the capacity that existed, the instance count over
-    /// time and every scaling action.
-    fn report_scaling(&self, scaler: &Scaler, report: &mut ComponentReport, end: SimTime) {
+    /// time (into `report`); the policy's figures and every scaling action.
+    fn report_scaling(
+        &self,
+        scaler: &Scaler,
+        report: &mut ComponentReport,
+        end: SimTime,
+    ) -> (AutoscaleFigures, Vec<ScalingEventFigures>) {
         let capacity = scaler.capacity.mean(end);
         report.utilization = Some(if capacity > 0.0 {
             self.stats.busy.mean(end) / capacity
@@ -1338,33 +1341,27 @@ impl ServerPool {
             WindowSeries::Level(scaler.in_service.windows()),
         ));
         let p = &scaler.policy;
-        let events: Vec<serde_json::Value> = scaler
+        let events = scaler
             .events
             .iter()
-            .map(|e| {
-                serde_json::json!({
-                    "time_s": e.time.as_secs_f64(),
-                    "from": e.from,
-                    "to": e.to,
-                    "reason": e.reason,
-                })
+            .map(|e| ScalingEventFigures {
+                time_s: e.time.as_secs_f64(),
+                from: u64::from(e.from),
+                to: u64::from(e.to),
+                reason: e.reason.clone(),
             })
             .collect();
-        report.figures.insert(
-            "autoscale".into(),
-            serde_json::json!({
-                "metric": p.metric.name(),
-                "target": p.target,
-                "min": p.min,
-                "max": p.max,
-                "instances_in_service_mean": scaler.in_service.mean(end),
-                "instances_in_service_peak": scaler.in_service.peak(),
-                "scale_outs": scaler.events.iter().filter(|e| e.to > e.from).count(),
-                "scale_ins": scaler.events.iter().filter(|e| e.to < e.from).count(),
-            }),
-        );
-        report
-            .figures
-            .insert("scaling_events".into(), serde_json::Value::Array(events));
+        let count = |f: fn(&ScalingEvent) -> bool| scaler.events.iter().filter(|e| f(e)).count();
+        let autoscale = AutoscaleFigures {
+            metric: p.metric.name().to_string(),
+            target: p.target,
+            min: u64::from(p.min),
+            max: u64::from(p.max),
+            instances_in_service_mean: scaler.in_service.mean(end),
+            instances_in_service_peak: scaler.in_service.peak(),
+            scale_outs: count(|e| e.to > e.from) as u64,
+            scale_ins: count(|e| e.to < e.from) as u64,
+        };
+        (autoscale, events)
     }
 }

@@ -29,6 +29,7 @@
 //! sessions logs users out on most requests).
 
 use super::cache::eviction::KeyMap;
+use super::figures::server::SessionsFigures;
 use super::{ComponentReport, WindowSeries};
 use crate::engine::{ComponentId, SimDuration, SimTime};
 use crate::stats::Windows;
@@ -224,18 +225,9 @@ impl Sessions {
             .count() as u64
     }
 
-    pub fn report(&self, report: &mut ComponentReport, end: SimTime) {
-        report.figures.insert(
-            "sessions".into(),
-            serde_json::json!({
-                "store": self.config.store_name,
-                "logins": self.logins,
-                "relogins": self.relogins,
-                "lost": self.lost,
-                "users_logged_out": self.users_logged_out,
-                "active_at_end": self.active(end),
-            }),
-        );
+    /// Adds the pool's lost sessions and its session windows to `report`; returns its
+    /// `sessions` figures.
+    pub fn report(&self, report: &mut ComponentReport, end: SimTime) -> SessionsFigures {
         report.lost.insert("sessions", self.lost);
         report
             .lost
@@ -248,6 +240,14 @@ impl Sessions {
             report
                 .extra_windows
                 .push((name.to_string(), WindowSeries::Count(w.clone())));
+        }
+        SessionsFigures {
+            store: self.config.store_name.clone(),
+            logins: self.logins,
+            relogins: self.relogins,
+            lost: self.lost,
+            users_logged_out: self.users_logged_out,
+            active_at_end: self.active(end),
         }
     }
 }

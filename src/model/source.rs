@@ -12,6 +12,7 @@
 //! With a `timeout`, a request not answered in time counts as timed out and its late reply is
 //! dropped; the work it caused downstream still happens, as in a real system.
 
+use super::figures::source::TrafficFigures;
 use rand::Rng;
 use rand_distr::{Distribution as _, Exp1};
 
@@ -570,37 +571,27 @@ impl Node for Source {
             ),
             None => ComponentReport::from_request_stats(&self.config.name, "traffic", &self.stats),
         };
-        if self.config.retry.is_some() {
-            report
-                .figures
-                .insert("retries".into(), serde_json::json!(self.retries_sent));
-            report.figures.insert(
-                "retries_refused_by_budget".into(),
-                serde_json::json!(self.retries_refused_by_budget),
-            );
-        }
-        if let Some(cache) = &self.client_cache {
-            let ratio = if cache.clicks > 0 {
+        let retries = self.config.retry.is_some();
+        let cache = self.client_cache.as_deref();
+        let ratio = |cache: &ClientCache| {
+            if cache.clicks > 0 {
                 cache.hits as f64 / cache.clicks as f64
             } else {
                 0.0
-            };
-            for (key, value) in [
-                ("clicks", serde_json::json!(cache.clicks)),
-                ("client_cache_hits", serde_json::json!(cache.hits)),
-                ("client_cache_hit_ratio", serde_json::json!(ratio)),
-                ("clicks_unseen_by_origin", serde_json::json!(cache.hits)),
-                ("client_cache_entries", serde_json::json!(cache.len())),
-                ("client_cache_expired", serde_json::json!(cache.expired)),
-                ("client_cache_evictions", serde_json::json!(cache.evictions)),
-                (
-                    "client_cache_not_stored",
-                    serde_json::json!(cache.not_stored),
-                ),
-            ] {
-                report.figures.insert(key.into(), value);
             }
-        }
+        };
+        report.figures = super::figures::Figures::Traffic(Box::new(TrafficFigures {
+            clicks: cache.map(|c| c.clicks),
+            clicks_unseen_by_origin: cache.map(|c| c.hits),
+            client_cache_entries: cache.map(|c| c.len() as u64),
+            client_cache_evictions: cache.map(|c| c.evictions),
+            client_cache_expired: cache.map(|c| c.expired),
+            client_cache_hit_ratio: cache.map(ratio),
+            client_cache_hits: cache.map(|c| c.hits),
+            client_cache_not_stored: cache.map(|c| c.not_stored),
+            retries: retries.then_some(self.retries_sent),
+            retries_refused_by_budget: retries.then_some(self.retries_refused_by_budget),
+        }));
         report
     }
 }

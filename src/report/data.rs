@@ -17,6 +17,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::RunResult;
+use crate::model::figures::Figures;
 use crate::scenario::topology::Topology;
 
 pub const SUMMARY_FILE: &str = "summary.json";
@@ -358,21 +359,21 @@ pub struct Extra {
 fn failure_events(r: &RunResult) -> Vec<FailureEvent> {
     r.components
         .iter()
-        .filter(|c| c.kind == "failures")
-        .filter_map(|c| c.figures.get("events"))
-        .filter_map(serde_json::Value::as_array)
+        .filter_map(|c| match &c.figures {
+            Figures::Failures(f) => Some(&f.events),
+            _ => None,
+        })
         .flatten()
         .map(|e| {
-            let target = e["target"].as_str().unwrap_or("").to_string();
-            let target = match e["instance"].as_u64() {
-                Some(i) if !target.ends_with(']') => format!("{target}[{i}]"),
-                _ => target,
+            let target = match e.instance {
+                Some(i) if !e.target.ends_with(']') => format!("{}[{i}]", e.target),
+                _ => e.target.clone(),
             };
             FailureEvent {
-                start_s: round6(e["start_s"].as_f64().unwrap_or(0.0)),
-                end_s: e["end_s"].as_f64().map(round6),
+                start_s: round6(e.start_s),
+                end_s: e.end_s.map(round6),
                 target,
-                label: e["kind"].as_str().unwrap_or("failure").to_string(),
+                label: e.kind.clone(),
             }
         })
         .collect()

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::RunResult;
 use crate::engine::StopReason;
+use crate::model::figures::Figures;
 use crate::model::ComponentReport;
 use crate::results::summary::{AnalyticRow, Bottleneck, Trouble, WhatIfSummary};
 use crate::results::{
@@ -101,7 +102,10 @@ pub fn summary(r: &RunResult) -> Summary {
             0.0
         }
     };
-    let failures_component = r.components.iter().find(|c| c.kind == "failures");
+    let timeline = r.components.iter().find_map(|c| match &c.figures {
+        Figures::Failures(f) => Some(f),
+        _ => None,
+    });
     Summary {
         scenario: r.scenario.clone(),
         sim_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -171,12 +175,8 @@ pub fn summary(r: &RunResult) -> Summary {
                 message: f.message,
             })
             .collect(),
-        failures: failures_component
-            .and_then(|c| c.figures.get("events"))
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default(),
-        downtime: failures_component.and_then(|c| c.figures.get("downtime").cloned()),
+        failures: timeline.map(|f| f.events.clone()).unwrap_or_default(),
+        downtime: timeline.map(|f| f.downtime.clone()),
         components: r
             .components
             .iter()

@@ -112,19 +112,18 @@ pub fn render(r: &RunResult) -> String {
             .collect();
         let _ = writeln!(out, "lost  {}", items.join("  "));
     }
-    let failures = r
-        .components
-        .iter()
-        .filter(|c| c.kind == "failures")
-        .filter_map(|c| c.figures.get("events"))
-        .filter_map(|e| e.as_array())
-        .map(Vec::len)
-        .sum::<usize>();
+    let timelines = || {
+        r.components.iter().filter_map(|c| match &c.figures {
+            Figures::Failures(f) => Some(f),
+            _ => None,
+        })
+    };
+    let failures = timelines().map(|f| f.events.len()).sum::<usize>();
     if failures > 0 {
         let _ = writeln!(out, "failures  {failures} events (see summary.json)");
     }
-    for c in r.components.iter().filter(|c| c.kind == "failures") {
-        let _ = write!(out, "{}", downtime_lines(c));
+    for f in timelines() {
+        let _ = write!(out, "{}", downtime_lines(f));
     }
     let _ = writeln!(out);
     let _ = writeln!(
@@ -195,39 +194,37 @@ pub fn render(r: &RunResult) -> String {
             c.name, f.busiest_shard_load_ratio
         );
     }
-    for c in r.components.iter().filter(|c| c.kind == "server") {
-        if let Some(a) = c.figures.get("autoscale") {
+    for c in &r.components {
+        let Figures::Server(f) = &c.figures else {
+            continue;
+        };
+        if let Some(a) = &f.autoscale {
             let _ = writeln!(
                 out,
                 "autoscale {}: {} target {}, {}..{} instances, {} scale-outs, {} scale-ins, {:.1} in service on average (peak {})",
                 c.name,
-                a["metric"].as_str().unwrap_or(""),
-                a["target"].as_f64().unwrap_or(0.0),
-                a["min"],
-                a["max"],
-                a["scale_outs"],
-                a["scale_ins"],
-                a["instances_in_service_mean"].as_f64().unwrap_or(0.0),
-                a["instances_in_service_peak"],
+                a.metric,
+                a.target,
+                a.min,
+                a.max,
+                a.scale_outs,
+                a.scale_ins,
+                a.instances_in_service_mean,
+                a.instances_in_service_peak,
             );
         }
-        let breakers = c
-            .figures
-            .get("circuit_breakers")
-            .and_then(|b| b.as_object());
-        for (target, b) in breakers.into_iter().flatten() {
+        for (target, b) in f.circuit_breakers.iter().flatten() {
             let _ = writeln!(
                 out,
                 "circuit breaker {} -> {target}: opened {} times, {} calls failed fast, {} at the end",
-                c.name,
-                b["opened"],
-                b["fast_failed_calls"],
-                b["state_at_end"].as_str().unwrap_or("")
+                c.name, b.opened, b.fast_failed_calls, b.state_at_end
             );
         }
     }
-    for c in r.components.iter().filter(|c| c.kind == "dns") {
-        dns_line(c, &mut out);
+    for c in &r.components {
+        if let Figures::Dns(f) = &c.figures {
+            dns_line(&c.name, f, &mut out);
+        }
     }
     analytic(r, &mut out);
     bottlenecks(r, &mut out);
@@ -250,61 +247,42 @@ pub fn render(r: &RunResult) -> String {
 }
 
 /// `dns geo: us -> dc-us 100%  eu -> dc-eu 43% dc-us 57%  sent to a down data center 3998`.
-fn dns_line(c: &crate::model::ComponentReport, out: &mut String) {
+fn dns_line(name: &str, f: &crate::model::figures::dns::DnsFigures, out: &mut String) {
     let mut regions = String::new();
-    for (region, dcs) in c
-        .figures
-        .get("routing")
-        .and_then(|r| r.as_object())
-        .into_iter()
-        .flatten()
-    {
+    for (region, dcs) in &f.routing {
         let _ = write!(regions, "  {region} ->");
-        for (dc, f) in dcs.as_object().into_iter().flatten() {
-            let share = f["share"].as_f64().unwrap_or(0.0);
-            if share > 0.0 {
-                let _ = write!(regions, " {dc} {}", pct(share));
+        for (dc, route) in dcs {
+            if route.share > 0.0 {
+                let _ = write!(regions, " {dc} {}", pct(route.share));
             }
         }
     }
     let _ = writeln!(
         out,
-        "dns {}: {}  resolutions {}  sent to a down data center {}",
-        c.name,
+        "dns {name}: {}  resolutions {}  sent to a down data center {}",
         regions.trim_start(),
-        c.figures
-            .get("resolutions")
-            .unwrap_or(&serde_json::Value::Null),
-        c.figures
-            .get("sent_to_down_data_center")
-            .unwrap_or(&serde_json::Value::Null),
+        f.resolutions,
+        f.sent_to_down_data_center,
     );
 }
 
 /// Observed downtime and each failure's time to recover, from the failure timeline's report.
-fn downtime_lines(c: &crate::model::ComponentReport) -> String {
+fn downtime_lines(f: &crate::model::figures::failures::FailuresFigures) -> String {
     let mut out = String::new();
-    let Some(d) = c.figures.get("downtime") else {
-        return out;
-    };
-    let count = d["count"].as_u64().unwrap_or(0);
-    let total = d["total_s"].as_f64().unwrap_or(0.0);
+    let d = &f.downtime;
     let _ = writeln!(
         out,
-        "downtime  {count} interval(s) seen by clients, {} in all",
-        ms(total * 1000.0)
+        "downtime  {} interval(s) seen by clients, {} in all",
+        d.count,
+        ms(d.total_s * 1000.0)
     );
-    let events = c.figures.get("events").and_then(|e| e.as_array());
-    for e in events.into_iter().flatten().take(10) {
-        let target = e["target"].as_str().unwrap_or("");
-        let instance = match e["instance"].as_u64() {
+    for e in f.events.iter().take(10) {
+        let target = &e.target;
+        let instance = match e.instance {
             Some(i) if !target.ends_with(']') => format!("[{i}]"),
             _ => String::new(),
         };
-        let recovery = match (
-            e["observed_downtime_s"].as_f64(),
-            e["time_to_recover_s"].as_f64(),
-        ) {
+        let recovery = match (e.observed_downtime_s, e.time_to_recover_s) {
             (None, _) => "no downtime seen".to_string(),
             (Some(down), Some(ttr)) => format!(
                 "downtime {}, recovered {} after it began",
@@ -316,8 +294,7 @@ fn downtime_lines(c: &crate::model::ComponentReport) -> String {
         let _ = writeln!(
             out,
             "  {} {target}{instance} at {:.1}s: {recovery}",
-            e["kind"].as_str().unwrap_or("failure"),
-            e["start_s"].as_f64().unwrap_or(0.0)
+            e.kind, e.start_s
         );
     }
     out

@@ -273,8 +273,10 @@ pub struct Summary {
     pub analytic: Vec<AnalyticRow>,
     pub bottlenecks: Vec<Bottleneck>,
     pub trouble: Vec<Trouble>,
-    pub failures: Vec<Value>,
-    pub downtime: Option<Value>,
+    /// Every failure that started (the failure timeline's `events`).
+    pub failures: Vec<crate::model::figures::failures::FailureEventFigures>,
+    /// Downtime as the clients saw it; `null` without a failure timeline.
+    pub downtime: Option<crate::model::figures::failures::DowntimeFigures>,
     pub components: IndexMap<String, ComponentSummary>,
     pub engine: Engine,
     /// Path overrides of a variant or a sweep point, as `path=value`.

@@ -10,8 +10,20 @@
 //! run.
 
 pub mod cache;
-
-use std::collections::BTreeMap;
+pub mod cdn;
+pub mod database;
+pub mod dns;
+pub mod failures;
+pub mod fanout;
+pub mod id_generator;
+pub mod load_balancer;
+pub mod provider;
+pub mod queue;
+pub mod rate_limiter;
+pub mod realtime;
+pub mod server;
+pub mod shard;
+pub mod source;
 
 use serde::{Serialize, Serializer};
 use serde_json::Value;
@@ -64,20 +76,24 @@ macro_rules! kind_figures {
 macro_rules! figures_of_kinds {
     ($($variant:ident($ty:ty) = $kind:literal),* $(,)?) => {
         /// One component's own figures, by kind.
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, Default, PartialEq)]
         pub enum Figures {
             $($variant(Box<$ty>),)*
-            /// A kind whose figures are not declared as a type yet: name -> value, sorted by
-            /// name.
-            Untyped(BTreeMap<String, Value>),
+            /// No figures of its own (a report before its kind fills them in); written as an
+            /// empty object.
+            #[default]
+            None,
         }
 
         impl Figures {
+            /// Every kind with figures of its own, by its `kind` name in `summary.json`.
+            pub const KINDS: &'static [&'static str] = &[$($kind),*];
+
             /// The figure called `name`, if it is a number.
             pub fn number(&self, name: &str) -> Option<f64> {
                 match self {
                     $(Figures::$variant(f) => f.number(name),)*
-                    Figures::Untyped(map) => map.get(name).and_then(Value::as_f64),
+                    Figures::None => None,
                 }
             }
 
@@ -85,7 +101,7 @@ macro_rules! figures_of_kinds {
             pub fn names(&self) -> Vec<&str> {
                 match self {
                     $(Figures::$variant(_) => <$ty as KindFigures>::NAMES.to_vec(),)*
-                    Figures::Untyped(map) => map.keys().map(String::as_str).collect(),
+                    Figures::None => Vec::new(),
                 }
             }
 
@@ -106,7 +122,10 @@ macro_rules! figures_of_kinds {
                     $($kind => Ok(Figures::$variant(Box::new(serde_json::from_value(
                         Value::Object(figures),
                     )?))),)*
-                    _ => Ok(Figures::Untyped(figures.into_iter().collect())),
+                    _ if figures.is_empty() => Ok(Figures::None),
+                    _ => Err(serde::de::Error::custom(format!(
+                        "a component of kind '{kind}' has no figures of its own"
+                    ))),
                 }
             }
         }
@@ -115,7 +134,7 @@ macro_rules! figures_of_kinds {
             fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 match self {
                     $(Figures::$variant(f) => f.serialize(s),)*
-                    Figures::Untyped(map) => map.serialize(s),
+                    Figures::None => serializer_empty(s),
                 }
             }
         }
@@ -123,46 +142,35 @@ macro_rules! figures_of_kinds {
 }
 
 figures_of_kinds! {
-    Cache(super::cache::CacheFigures) = "cache",
-    Database(super::database::DatabaseFigures) = "database",
-    ShardedDatabase(super::shard::ShardedDatabaseFigures) = "sharded_database",
-    Queue(super::queue::QueueFigures) = "queue",
-    Provider(super::provider::ProviderFigures) = "provider",
-    Realtime(super::realtime::RealtimeFigures) = "realtime",
-    RateLimiter(super::rate_limiter::RateLimiterFigures) = "rate_limiter",
-    Fanout(super::fanout::FanoutFigures) = "fanout",
-    Cdn(super::cdn::CdnFigures) = "cdn",
-    IdGenerator(super::id_generator::IdGeneratorFigures) = "id_generator",
+    Cache(cache::CacheFigures) = "cache",
+    Database(database::DatabaseFigures) = "database",
+    ShardedDatabase(shard::ShardedDatabaseFigures) = "sharded_database",
+    Queue(queue::QueueFigures) = "queue",
+    Provider(provider::ProviderFigures) = "provider",
+    Realtime(realtime::RealtimeFigures) = "realtime",
+    RateLimiter(rate_limiter::RateLimiterFigures) = "rate_limiter",
+    Fanout(fanout::FanoutFigures) = "fanout",
+    Cdn(cdn::CdnFigures) = "cdn",
+    IdGenerator(id_generator::IdGeneratorFigures) = "id_generator",
+    Server(server::ServerFigures) = "server",
+    LoadBalancer(load_balancer::BalancerFigures) = "load_balancer",
+    Traffic(source::TrafficFigures) = "traffic",
+    Dns(dns::DnsFigures) = "dns",
+    Failures(failures::FailuresFigures) = "failures",
 }
 
-impl Default for Figures {
-    fn default() -> Self {
-        Figures::Untyped(BTreeMap::new())
-    }
+/// An empty JSON object.
+fn serializer_empty<S: Serializer>(s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    s.serialize_map(Some(0))?.end()
 }
 
 impl Figures {
-    /// An untyped figure, whatever it is. Only kinds whose figures are not declared yet have
-    /// them; typed kinds are read through their fields.
-    pub fn get(&self, name: &str) -> Option<&Value> {
-        match self {
-            Figures::Untyped(map) => map.get(name),
-            _ => None,
-        }
-    }
-
     /// The figures as a JSON object, in `summary.json`'s order.
     pub fn to_json(&self) -> serde_json::Map<String, Value> {
         match serde_json::to_value(self) {
             Ok(Value::Object(map)) => map,
             _ => serde_json::Map::new(),
-        }
-    }
-
-    /// Adds or replaces an untyped figure (for kinds not declared yet).
-    pub fn insert(&mut self, name: String, value: Value) {
-        if let Figures::Untyped(map) = self {
-            map.insert(name, value);
         }
     }
 }

@@ -555,12 +555,7 @@ fn the_reader_finds_a_circle() {
         "pub struct Widget;\npub fn back() { let _ = crate::high::Gadget; }\n",
     )
     .expect("write");
-    let found = circles_of(src);
-    assert_eq!(found.len(), 1, "{found:?}");
-    assert!(
-        found[0].starts_with("2 files: high.rs, low/thing.rs"),
-        "{found:?}"
-    );
+    expect_one_circle(src, "2 files: high.rs, low/thing.rs");
     // Through a module alias and a `super::` path.
     std::fs::write(src.join("low/thing.rs"), "pub struct Widget;\n").expect("write");
     std::fs::write(
@@ -573,12 +568,7 @@ fn the_reader_finds_a_circle() {
         "use crate::low::thing::Widget;\npub struct Gadget;\npub fn make() -> Widget { super::low::other::f(); Widget }\n",
     )
     .expect("write");
-    let found = circles_of(src);
-    assert_eq!(found.len(), 1, "{found:?}");
-    assert!(
-        found[0].starts_with("2 files: high.rs, low/other.rs"),
-        "{found:?}"
-    );
+    expect_one_circle(src, "2 files: high.rs, low/other.rs");
     // Through a glob import of a parent that uses its child.
     std::fs::write(
         src.join("low/other.rs"),
@@ -620,10 +610,12 @@ fn the_reader_finds_a_circle() {
         "pub struct Widget;\npub fn back() { let _ = crate::high::Gadget {}; }\n",
     )
     .expect("write");
+    expect_one_circle(src, "2 files: high.rs, low/thing.rs");
+}
+
+/// Asserts that the crate under `src` has one circle, of the files `described` starts with.
+fn expect_one_circle(src: &Path, described: &str) {
     let found = circles_of(src);
     assert_eq!(found.len(), 1, "{found:?}");
-    assert!(
-        found[0].starts_with("2 files: high.rs, low/thing.rs"),
-        "{found:?}"
-    );
+    assert!(found[0].starts_with(described), "{found:?}");
 }

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{ProgressFn, RunLimits, SimTime, StopReason};
+use crate::model::dist::Distribution;
 use crate::model::load_balancer::{Algorithm, HashOn};
 use crate::model::server::Step;
 use crate::model::source::Load;
@@ -23,6 +24,8 @@ pub struct Overrides {
     pub breakdown: bool,
     /// Sample this many requests for `trace.json`.
     pub trace: Option<u32>,
+    /// `run.max_memory` [bytes].
+    pub max_memory: Option<u64>,
 }
 
 impl Overrides {
@@ -44,6 +47,9 @@ impl Overrides {
         }
         if let Some(n) = self.trace {
             plan.trace = n;
+        }
+        if let Some(bytes) = self.max_memory {
+            plan.max_memory = bytes;
         }
     }
 }
@@ -227,23 +233,67 @@ pub struct Progress {
     pub requests_started: u64,
 }
 
+/// `stopped_by` of a run whose heap grew beyond `run.max_memory`.
+pub const MAX_MEMORY: &str = "max_memory";
+
 /// Builds and runs `plan`. `progress` is called now and then with the simulated time and the
-/// events so far; returning false stops the run early.
+/// events so far; returning false stops the run early. It is also asked between the phases of
+/// the set-up (the analytic twin, its what-ifs, building the model) and within the long ones,
+/// with no event delivered yet: a run stopped there ends at time 0, its results empty and
+/// marked truncated. A plan estimated to need more memory than `run.max_memory` is refused
+/// (see [`crate::scenario::budget`]); a run whose live heap passes it stops, marked truncated
+/// with `stopped_by: max_memory`.
 pub fn run(
     plan: Plan,
     progress: Option<&mut dyn FnMut(Progress) -> bool>,
 ) -> Result<RunResult, String> {
+    crate::scenario::budget::check(&crate::scenario::budget::estimate(&plan), plan.max_memory)?;
     let until = plan.end();
     let scenario = plan.name.clone();
     let scenario_sha256 = plan.scenario_sha256.clone();
     let max_events = plan.max_events;
+    let max_memory = plan.max_memory;
     let description = plan.description.clone();
     let seed = plan.seed;
     let warmup = plan.warmup;
     let types = plan.request_types.clone();
+    let mut callback = progress;
+    let mut over_memory = false;
+    // The guards of the set-up: memory, then the caller's (a signal, the wall clock).
+    let mut go_on = || {
+        if heap_over(max_memory) {
+            over_memory = true;
+            return false;
+        }
+        match callback.as_mut() {
+            Some(callback) => callback(Progress {
+                now: SimTime::ZERO,
+                events: 0,
+                requests_started: 0,
+            }),
+            None => true,
+        }
+    };
     let topology = topology(&plan);
-    let analytic = crate::analytic::expectations(&plan);
-    let what_ifs = crate::analytic::what_ifs(&plan);
+    let mut stopped = !go_on();
+    let analytic = if stopped {
+        Vec::new()
+    } else {
+        crate::analytic::expectations_until(&plan, &topology, &mut go_on).unwrap_or_else(|| {
+            stopped = true;
+            Vec::new()
+        })
+    };
+    stopped = stopped || !go_on();
+    let what_ifs = if stopped {
+        Vec::new()
+    } else {
+        crate::analytic::what_ifs_until(&plan, &mut go_on).unwrap_or_else(|| {
+            stopped = true;
+            Vec::new()
+        })
+    };
+    stopped = stopped || !go_on();
     let cost_plan = plan.cost.clone();
     let component_roles: Vec<(String, bool)> = plan
         .components
@@ -252,7 +302,7 @@ pub fn run(
         .collect();
     let type_names = plan.request_types.clone();
     let mut engine = build(plan)?;
-    let mut callback = progress;
+    stopped = stopped || !go_on();
     let mut stalled = false;
     let mut hook = |now: SimTime, events: u64, world: &crate::model::World| {
         if world
@@ -260,6 +310,10 @@ pub fn run(
             .is_some_and(|since| now.since(since) > STALL_LIMIT)
         {
             stalled = true;
+            return false;
+        }
+        if heap_over(max_memory) {
+            over_memory = true;
             return false;
         }
         match callback.as_mut() {
@@ -274,12 +328,24 @@ pub fn run(
     let progress: Option<&mut ProgressFn<'_, crate::model::World>> = Some(&mut hook);
     let mut stop_reason = engine.run(RunLimits {
         until,
-        max_events: max_events.unwrap_or(u64::MAX),
+        // Stopped during the set-up: the components start and finish, no event is delivered.
+        max_events: if stopped {
+            0
+        } else {
+            max_events.unwrap_or(u64::MAX)
+        },
         progress,
     });
+    if stopped {
+        stop_reason = StopReason::Aborted;
+    }
     if stalled {
         stop_reason = StopReason::Requested;
         engine.world_mut().stopped_by_guard = Some(STALLED);
+    }
+    if over_memory {
+        stop_reason = StopReason::Requested;
+        engine.world_mut().stopped_by_guard = Some(MAX_MEMORY);
     }
     let end = engine.now();
     let components: Vec<ComponentReport> = engine
@@ -350,6 +416,11 @@ pub fn run(
     })
 }
 
+/// Whether the live heap (counted when the `sim` binary runs; 0 otherwise) is beyond `budget`.
+fn heap_over(budget: u64) -> bool {
+    crate::heap::live_bytes() > budget
+}
+
 fn algorithm_name(a: Algorithm) -> &'static str {
     match a {
         Algorithm::RoundRobin => "round_robin",
@@ -398,22 +469,29 @@ pub fn topology(plan: &Plan) -> Topology {
             .get(id.0 as usize)
             .map_or_else(|| format!("#{}", id.0), |(n, _)| n.clone())
     };
+    // The first link between two components, either way round; looked up, not searched, so
+    // that a model of thousands of components and links lays out in linear time.
+    let mut links: std::collections::HashMap<(u32, u32), &Distribution> =
+        std::collections::HashMap::with_capacity(plan.links.len());
+    for (a, b, d) in &plan.links {
+        links.entry((a.0.min(b.0), a.0.max(b.0))).or_insert(d);
+    }
     let latency = |a: crate::engine::ComponentId, b: crate::engine::ComponentId| {
-        plan.links
-            .iter()
-            .find(|(x, y, _)| (*x == a && *y == b) || (*x == b && *y == a))
-            .map_or_else(String::new, |(_, _, d)| short_duration(d.mean_secs()))
+        links
+            .get(&(a.0.min(b.0), a.0.max(b.0)))
+            .map_or_else(String::new, |d| short_duration(d.mean_secs()))
     };
     let mut nodes = Vec::with_capacity(plan.components.len());
     let mut edges: Vec<TopologyEdge> = Vec::new();
+    // An edge's label follows from its ends, so the ends identify it.
+    let mut seen: std::collections::HashSet<(u32, u32)> = std::collections::HashSet::new();
     let mut add_edge = |from: crate::engine::ComponentId, to: crate::engine::ComponentId| {
-        let edge = TopologyEdge {
-            from: name(from),
-            to: name(to),
-            label: latency(from, to),
-        };
-        if !edges.contains(&edge) {
-            edges.push(edge);
+        if seen.insert((from.0, to.0)) {
+            edges.push(TopologyEdge {
+                from: name(from),
+                to: name(to),
+                label: latency(from, to),
+            });
         }
     };
     for (index, (component, config)) in plan.components.iter().enumerate() {
@@ -702,6 +780,12 @@ impl Study {
     }
 }
 
+/// The memory a study of `runs` runs of `plan` needs: as many models at once as there are
+/// worker threads, and every run's result until the study ends.
+pub fn memory_needed(plan: &Plan, runs: u64) -> crate::scenario::budget::Estimate {
+    crate::scenario::budget::study(plan, runs, rayon::current_num_threads() as u64)
+}
+
 /// Runs `design` once per replication (in parallel; results kept in replication order),
 /// judges the assertions over all of them and returns the first run with the study's sections.
 pub fn study(design: &Design, options: &StudyOptions<'_>) -> Result<Study, StudyError> {
@@ -736,6 +820,15 @@ pub fn study(design: &Design, options: &StudyOptions<'_>) -> Result<Study, Study
         }
     }
     let base_seed = first.seed;
+    // Replication i runs with seed + i: the last seed must exist.
+    if base_seed.checked_add(u64::from(count - 1)).is_none() {
+        return Err(StudyError::Usage(format!(
+            "{}: seed {base_seed} with {count} replications would need seeds beyond {}; give a seed of at most {}",
+            design.path,
+            u64::MAX,
+            u64::MAX - u64::from(count - 1)
+        )));
+    }
     let assertions: Vec<crate::assertions::Assertion> =
         first.assertions.iter().map(|(a, _)| a.clone()).collect();
     let indexes: Vec<u32> = match options.only {
@@ -748,6 +841,9 @@ pub fn study(design: &Design, options: &StudyOptions<'_>) -> Result<Study, Study
             design.path
         )));
     }
+    let needed = memory_needed(&first, indexes.len() as u64);
+    crate::scenario::budget::check(&needed, first.max_memory)
+        .map_err(|e| StudyError::Usage(format!("{}: {e}", design.path)))?;
     drop(first);
     let stopped: std::sync::Mutex<Option<&'static str>> = std::sync::Mutex::new(None);
     let runs: Vec<Result<RunResult, StudyError>> = indexes
@@ -755,7 +851,7 @@ pub fn study(design: &Design, options: &StudyOptions<'_>) -> Result<Study, Study
         .map(|&i| {
             let mut plan = design.plan()?;
             options.overrides.apply(&mut plan);
-            plan.seed = base_seed.wrapping_add(u64::from(i));
+            plan.seed = base_seed.saturating_add(u64::from(i));
             let mut on_progress = |_: Progress| match (options.stop)() {
                 Some(reason) => {
                     if let Ok(mut s) = stopped.lock() {
@@ -781,6 +877,8 @@ pub fn study(design: &Design, options: &StudyOptions<'_>) -> Result<Study, Study
         }
         r.overrides = design.overrides.clone();
     }
+    // A guard that stopped any replication (memory, a stall) cut the study short too.
+    let cut = results.iter().find_map(|r| r.truncated.clone());
     let summaries: Vec<serde_json::Value> = results
         .iter()
         .map(crate::report::summary::to_json)
@@ -788,6 +886,9 @@ pub fn study(design: &Design, options: &StudyOptions<'_>) -> Result<Study, Study
     let refs: Vec<&serde_json::Value> = summaries.iter().collect();
     let mut result = results.swap_remove(0);
     drop(results);
+    if result.truncated.is_none() {
+        result.truncated = cut;
+    }
     if count > 1 {
         let mut section = crate::replications::to_json(&refs, 0.95);
         if let serde_json::Value::Object(m) = &mut section {

@@ -3,6 +3,7 @@
 //! `raw` mirrors the file; `validate` checks it into a [`Plan`], collecting every problem with
 //! its location; `build` turns a plan into an engine ready to run.
 
+pub mod budget;
 pub mod build;
 pub mod diagnostic;
 pub mod raw;
@@ -119,6 +120,9 @@ fn parse_yaml(text: &str) -> Result<raw::Scenario, Diagnostic> {
     let options = || {
         serde_saphyr::options! {
             duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
+            // A tag such as `!custom 1` means something to some program; sim would ignore it.
+            reject_unsupported_tags: true,
+            reject_tagged_field_names: true,
         }
     };
     if text
@@ -214,6 +218,14 @@ fn diagnostic_from_yaml(error: &serde_saphyr::Error, text: &str) -> Diagnostic {
                 column: 1,
             });
         }
+    } else if let serde_saphyr::Error::UnsupportedTag { tag, .. }
+    | serde_saphyr::Error::TaggedStructFieldName { tag, .. } = plain
+    {
+        message = format!("the YAML tag '{tag}' is not supported");
+        help = Some(
+            "sim reads plain values and ignores no tag: remove it, or quote the value if the tag is meant as text"
+                .to_string(),
+        );
     } else if message == "expected mapping start" {
         message = "expected a mapping of 'key: value' pairs here".to_string();
     } else if message == "expected sequence start" {

@@ -80,6 +80,11 @@ pub mod limits {
     /// can raise it with `run.max_in_flight`.
     pub const DEFAULT_MAX_IN_FLIGHT: u64 = 5_000_000;
     pub const MAX_IN_FLIGHT: u64 = 100_000_000;
+    /// `run.max_memory` by default [bytes].
+    pub const DEFAULT_MAX_MEMORY: u64 = 2_000_000_000;
+    /// The smallest `run.max_memory` [bytes]: sim itself, a scenario and the time series of
+    /// the smallest run need about this much.
+    pub const MIN_MAX_MEMORY: u64 = 32_000_000;
 }
 
 /// A traffic source, checked.
@@ -150,6 +155,9 @@ pub struct Plan {
     pub window: SimDuration,
     /// Stop the run, marked truncated, when more calls than this are open at once.
     pub max_in_flight: u64,
+    /// `run.max_memory` [bytes]: the model must be estimated to fit, and a run whose heap
+    /// grows beyond it stops, marked truncated (see [`crate::scenario::budget`]).
+    pub max_memory: u64,
     pub request_types: Vec<String>,
     /// Per request type: does it write data? (Caches and databases treat writes differently.)
     pub write_types: Vec<bool>,
@@ -540,7 +548,29 @@ impl Checker {
 
     fn backends(&mut self, list: &[At<OrMap<raw::BackendSpec>>]) -> Vec<(ComponentId, u32)> {
         let mut out = Vec::new();
+        // Each name once: the first place it is listed, and whether a repeat was reported.
+        let mut seen: HashMap<String, (Loc, bool)> = HashMap::new();
         for entry in list {
+            let listed = backend_name(entry);
+            match seen.get_mut(&listed.value) {
+                Some((_, true)) => continue,
+                Some((first, reported)) => {
+                    *reported = true;
+                    let first = *first;
+                    self.error_help(
+                        listed.loc,
+                        format!("backend '{}' is listed twice", listed.value),
+                        format!(
+                            "first listed at line {}, column {}; each instance of a pool is one backend already: to send it a larger share, give it a weight ({{pool: {}, weight: 2}})",
+                            first.line, first.column, listed.value
+                        ),
+                    );
+                    continue;
+                }
+                None => {
+                    seen.insert(listed.value.clone(), (listed.loc, false));
+                }
+            }
             let (name, weight) = match &entry.value {
                 OrMap::Scalar(s) => (
                     At {
@@ -964,6 +994,7 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
         warmup: run.warmup,
         window: run.window,
         max_in_flight: run.max_in_flight,
+        max_memory: run.max_memory,
         request_types: c.request_types.keys().cloned().collect(),
         write_types,
         regions: regions.keys().cloned().collect(),
@@ -1029,6 +1060,7 @@ struct RunSettings {
     warmup: SimDuration,
     window: SimDuration,
     max_in_flight: u64,
+    max_memory: u64,
     breakdown: bool,
 }
 
@@ -1036,6 +1068,7 @@ fn check_run(c: &mut Checker, r: &raw::RunSpec, loc: Loc) -> RunSettings {
     let mut run = RunSettings {
         window: SimDuration::from_secs(1),
         max_in_flight: limits::DEFAULT_MAX_IN_FLIGHT,
+        max_memory: limits::DEFAULT_MAX_MEMORY,
         breakdown: r.breakdown.as_ref().is_some_and(|b| b.value),
         ..Default::default()
     };
@@ -1074,6 +1107,23 @@ fn check_run(c: &mut Checker, r: &raw::RunSpec, loc: Loc) -> RunSettings {
         let why = "each open call takes about 110 bytes of simulator memory, more with retries";
         if let Some(n) = c.int_in(n, "max_in_flight", 1, limits::MAX_IN_FLIGHT, why) {
             run.max_in_flight = n;
+        }
+    }
+    if let Some(m) = &r.max_memory {
+        if let Some(bytes) = c.parse(m, "max_memory", parse_size) {
+            if bytes < limits::MIN_MAX_MEMORY {
+                c.error_help(
+                    m.loc,
+                    format!(
+                        "max_memory is {}, below the smallest budget of {}",
+                        crate::heap::show_bytes(bytes),
+                        crate::heap::show_bytes(limits::MIN_MAX_MEMORY)
+                    ),
+                    "sim itself and the time series of the smallest run need about that much",
+                );
+            } else {
+                run.max_memory = bytes;
+            }
         }
     }
     run

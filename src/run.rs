@@ -823,8 +823,9 @@ pub fn study(design: &Design, options: &StudyOptions<'_>) -> Result<Study, Study
     // Replication i runs with seed + i: the last seed must exist.
     if base_seed.checked_add(u64::from(count - 1)).is_none() {
         return Err(StudyError::Usage(format!(
-            "{}: seed {base_seed} with {count} replications would need seeds beyond {}; give a seed of at most {}",
+            "{}: seed {base_seed} with {count} replications (seeds seed to seed + {}) goes beyond the largest seed, {}; give a seed of at most {}",
             design.path,
+            count - 1,
             u64::MAX,
             u64::MAX - u64::from(count - 1)
         )));

@@ -222,8 +222,25 @@ fn diagnostic_from_yaml(error: &serde_saphyr::Error, text: &str) -> Diagnostic {
     | serde_saphyr::Error::TaggedStructFieldName { tag, .. } = plain
     {
         message = format!("the YAML tag '{tag}' is not supported");
+        // The parser points at the tagged value; point at the tag, on the same line before it.
+        if let Some(at) = loc {
+            let line = text.lines().nth(at.line.saturating_sub(1) as usize);
+            let before = line.and_then(|l| {
+                let end = l
+                    .char_indices()
+                    .nth(at.column.saturating_sub(1) as usize)
+                    .map_or(l.len(), |(i, _)| i);
+                l[..end].rfind(tag.as_str()).map(|i| l[..i].chars().count())
+            });
+            if let Some(column) = before {
+                loc = Some(Loc {
+                    line: at.line,
+                    column: column as u64 + 1,
+                });
+            }
+        }
         help = Some(
-            "sim reads plain values and ignores no tag: remove it, or quote the value if the tag is meant as text"
+            "tags mean nothing to sim, and it ignores nothing silently: remove the tag, or quote the value if the tag is part of its text"
                 .to_string(),
         );
     } else if message == "expected mapping start" {

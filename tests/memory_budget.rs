@@ -108,9 +108,12 @@ fn called(n: usize, duration: &str, component: impl Fn(usize) -> String) -> Stri
     yaml
 }
 
+/// The two sizes of every case (in items, or hundreds or thousands of them).
+const SIZES: [usize; 2] = [10, 60];
+
 /// Each case at a small and a large size: what grows with it, and the scenario.
 fn cases() -> Vec<(&'static str, Vec<String>)> {
-    let sizes = [20usize, 120];
+    let sizes = SIZES;
     let each = |f: &dyn Fn(usize) -> String| sizes.iter().map(|&n| f(n)).collect::<Vec<_>>();
     vec![
         (
@@ -138,7 +141,7 @@ fn cases() -> Vec<(&'static str, Vec<String>)> {
                 called(20, "600s", |i| {
                     format!("  - server: {{name: c{i}, workers: 4, service_time: 1ms}}\n")
                 })
-                .replace("run: {", &format!("run: {{replications: {}, ", n / 10))
+                .replace("run: {", &format!("run: {{replications: {}, ", n / 5))
             }),
         ),
         (
@@ -326,7 +329,7 @@ fn the_memory_estimate_covers_the_peak_heap_without_being_absurd() {
                 ));
             }
         }
-        let slope = || row[1].0.saturating_sub(row[0].0) as f64 / 100.0;
+        let slope = || row[1].0.saturating_sub(row[0].0) as f64 / (SIZES[1] - SIZES[0]) as f64;
         let _ = writeln!(
             table,
             "{what:<24} peak {:>12} -> {:>12}   estimate {:>12} -> {:>12}   per step {:>10.0}",

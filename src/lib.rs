@@ -16,6 +16,7 @@ pub mod engine;
 pub mod estimate;
 pub mod explain;
 pub mod format;
+pub mod heap;
 pub mod insight;
 pub mod model;
 pub mod output;

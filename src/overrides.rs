@@ -264,6 +264,44 @@ pub fn apply_each<'a>(
     Ok(out)
 }
 
+/// The first two of `paths` that name the same place in the scenario `text` (`web.workers`
+/// and `components[0].workers`, or `web.per_type` and `web.per_type.read.service_time`, where
+/// one holds the other), by index, if any. Each path is set in turn to a value of its own; a
+/// path whose value is gone after a later one was set, or inside whose value a later one
+/// cannot be set, shares its place with that one. Each path alone must be valid.
+pub fn same_place(text: &str, paths: &[&str]) -> Result<Option<(usize, usize)>, String> {
+    let read = || {
+        serde_saphyr::from_str::<Value>(text)
+            .map_err(|e| format!("cannot read the scenario: {}", e.without_snippet()))
+    };
+    let marker = |i: usize| Value::String(format!("\u{0}sim-path-{i}"));
+    fn holds(v: &Value, wanted: &Value) -> bool {
+        match v {
+            Value::Array(items) => items.iter().any(|x| holds(x, wanted)),
+            Value::Object(map) => map.values().any(|x| holds(x, wanted)),
+            other => other == wanted,
+        }
+    }
+    let mut doc = read()?;
+    for (j, path) in paths.iter().enumerate() {
+        if set(&mut doc, path, marker(j)).is_err() {
+            // Path j leads through the value of an earlier one: find which.
+            for (i, earlier) in paths.iter().enumerate().take(j) {
+                let mut pair = read()?;
+                set(&mut pair, earlier, marker(i))?;
+                if set(&mut pair, path, marker(j)).is_err() {
+                    return Ok(Some((i, j)));
+                }
+            }
+            set(&mut read()?, path, marker(j))?;
+        }
+        if let Some(i) = (0..j).find(|&i| !holds(&doc, &marker(i))) {
+            return Ok(Some((i, j)));
+        }
+    }
+    Ok(None)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -280,6 +318,27 @@ components:
 
     fn doc() -> Value {
         serde_saphyr::from_str(DOC).unwrap_or(Value::Null)
+    }
+
+    #[test]
+    fn paths_to_one_place_are_found() {
+        let same = |paths: &[&str]| same_place(DOC, paths).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(same(&["web.instances", "cache.eviction"]), None);
+        assert_eq!(same(&["web.instances", "web.instances"]), Some((0, 1)));
+        assert_eq!(
+            same(&["seed", "web.instances", "components[0].instances"]),
+            Some((1, 2))
+        );
+        assert_eq!(same(&["traffic.rate", "users.rate"]), Some((0, 1)));
+        assert_eq!(
+            same(&["web.per_type", "web.per_type.read.service_time"]),
+            Some((0, 1))
+        );
+        assert_eq!(
+            same(&["web.per_type.read.service_time", "web.per_type"]),
+            Some((0, 1))
+        );
+        assert_eq!(same(&["users.rate", "users.timeout"]), None);
     }
 
     #[test]

@@ -28,23 +28,67 @@ pub struct Progress {
     pub requests_started: u64,
 }
 
+/// `stopped_by` of a run whose heap grew beyond `run.max_memory`.
+pub const MAX_MEMORY: &str = "max_memory";
+
 /// Builds and runs `plan`. `progress` is called now and then with the simulated time and the
-/// events so far; returning false stops the run early.
+/// events so far; returning false stops the run early. It is also asked between the phases of
+/// the set-up (the analytic twin, its what-ifs, building the model) and within the long ones,
+/// with no event delivered yet: a run stopped there ends at time 0, its results empty and
+/// marked truncated. A plan estimated to need more memory than `run.max_memory` is refused
+/// (see [`crate::scenario::budget`]); a run whose live heap passes it stops, marked truncated
+/// with `stopped_by: max_memory`.
 pub fn run(
     plan: Plan,
     progress: Option<&mut dyn FnMut(Progress) -> bool>,
 ) -> Result<RunResult, String> {
+    crate::scenario::budget::check(&crate::scenario::budget::estimate(&plan), plan.max_memory)?;
     let until = plan.end();
     let scenario = plan.name.clone();
     let scenario_sha256 = plan.scenario_sha256.clone();
     let max_events = plan.max_events;
+    let max_memory = plan.max_memory;
     let description = plan.description.clone();
     let seed = plan.seed;
     let warmup = plan.warmup;
     let types = plan.request_types.clone();
+    let mut callback = progress;
+    let mut over_memory = false;
+    // The guards of the set-up: memory, then the caller's (a signal, the wall clock).
+    let mut go_on = || {
+        if heap_over(max_memory) {
+            over_memory = true;
+            return false;
+        }
+        match callback.as_mut() {
+            Some(callback) => callback(Progress {
+                now: SimTime::ZERO,
+                events: 0,
+                requests_started: 0,
+            }),
+            None => true,
+        }
+    };
     let topology = topology(&plan);
-    let expectations = crate::analytic::expectations(&plan);
-    let what_ifs = crate::analytic::what_ifs(&plan);
+    let mut stopped = !go_on();
+    let expectations = if stopped {
+        Vec::new()
+    } else {
+        crate::analytic::expectations_until(&plan, &topology, &mut go_on).unwrap_or_else(|| {
+            stopped = true;
+            Vec::new()
+        })
+    };
+    stopped = stopped || !go_on();
+    let what_ifs = if stopped {
+        Vec::new()
+    } else {
+        crate::analytic::what_ifs_until(&plan, &mut go_on).unwrap_or_else(|| {
+            stopped = true;
+            Vec::new()
+        })
+    };
+    stopped = stopped || !go_on();
     let cost_plan = plan.cost.clone();
     let component_roles: Vec<(String, bool)> = plan
         .components
@@ -53,7 +97,7 @@ pub fn run(
         .collect();
     let type_names = plan.request_types.clone();
     let mut engine = build(plan)?;
-    let mut callback = progress;
+    stopped = stopped || !go_on();
     let mut stalled = false;
     let mut hook = |now: SimTime, events: u64, world: &crate::model::World| {
         if world
@@ -61,6 +105,10 @@ pub fn run(
             .is_some_and(|since| now.since(since) > STALL_LIMIT)
         {
             stalled = true;
+            return false;
+        }
+        if heap_over(max_memory) {
+            over_memory = true;
             return false;
         }
         match callback.as_mut() {
@@ -75,12 +123,24 @@ pub fn run(
     let progress: Option<&mut ProgressFn<'_, crate::model::World>> = Some(&mut hook);
     let mut stop_reason = engine.run(RunLimits {
         until,
-        max_events: max_events.unwrap_or(u64::MAX),
+        // Stopped during the set-up: the components start and finish, no event is delivered.
+        max_events: if stopped {
+            0
+        } else {
+            max_events.unwrap_or(u64::MAX)
+        },
         progress,
     });
+    if stopped {
+        stop_reason = StopReason::Aborted;
+    }
     if stalled {
         stop_reason = StopReason::Requested;
         engine.world_mut().stopped_by_guard = Some(STALLED);
+    }
+    if over_memory {
+        stop_reason = StopReason::Requested;
+        engine.world_mut().stopped_by_guard = Some(MAX_MEMORY);
     }
     let end = engine.now();
     let components: Vec<ComponentReport> = engine
@@ -158,4 +218,9 @@ pub fn run(
         crate::analytic::compare(&expectations, end_to_end_mean_ms, &result.components);
     result.trouble = crate::insight::detect(&result);
     Ok(result)
+}
+
+/// Whether the live heap (counted when the `sim` binary runs; 0 otherwise) is beyond `budget`.
+fn heap_over(budget: u64) -> bool {
+    crate::heap::live_bytes() > budget
 }

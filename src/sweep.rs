@@ -125,6 +125,26 @@ pub fn parse_param(arg: &str) -> Result<Param, String> {
     })
 }
 
+/// Refuses two parameters that set the same value of the scenario `text` (the same path twice,
+/// or two paths to one place): the grid would label points with values that never ran.
+pub fn check_distinct(text: &str, params: &[Param]) -> Result<(), String> {
+    let paths: Vec<&str> = params.iter().map(|p| p.path.as_str()).collect();
+    match crate::overrides::same_place(text, &paths)? {
+        None => Ok(()),
+        Some((i, j)) if paths[i] == paths[j] => Err(format!(
+            "--param {} is given twice; give all its values in one --param (e.g. {}={},{})",
+            paths[i],
+            paths[i],
+            params[i].values.join(","),
+            params[j].values.join(",")
+        )),
+        Some((i, j)) => Err(format!(
+            "--param {} and --param {} set the same value of the scenario; give only one of them",
+            paths[i], paths[j]
+        )),
+    }
+}
+
 /// The grid: for each point, the index of each parameter's value (first parameter slowest).
 pub fn grid(params: &[Param]) -> Result<Vec<Vec<usize>>, String> {
     let total = params

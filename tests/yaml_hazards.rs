@@ -81,3 +81,32 @@ fn binary_garbage_is_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not UTF-8"));
 }
+
+#[test]
+fn custom_tags_are_refused_where_they_are_written() {
+    let base = "name: t\nrun: {duration: 1s}\ntraffic:\n  - {name: u, to: web, rate: 1/s}\ncomponents:\n  - server: {name: web, service_time: 1ms}\n";
+    let (code, stderr) = validate(&base.replace("rate: 1/s", "rate: !custom 1/s"));
+    assert_eq!(code, Some(2));
+    assert_eq!(
+        stderr,
+        "error: hazard.yaml:4:30: the YAML tag '!custom' is not supported\n  |\n4 |   - {name: u, to: web, rate: !custom 1/s}\n  |                              ^\n  \
+         = help: tags mean nothing to sim, and it ignores nothing silently: remove the tag, or quote the value if the tag is part of its text\n"
+    );
+    // On a key, on a mapping, with a global name: all refused.
+    for tagged in [
+        base.replace("run:", "!secret run:"),
+        base.replace("run: {", "run: !x {"),
+        base.replace("rate: 1/s", "rate: !<tag:example.com,2026:rate> 1/s"),
+        base.replace("service_time: 1ms", "service_time: !!binary 1ms"),
+    ] {
+        let (code, stderr) = validate(&tagged);
+        assert_eq!(code, Some(2), "{tagged}");
+        assert!(
+            first_line(&stderr).starts_with("error: hazard.yaml:"),
+            "{tagged}\n{stderr}"
+        );
+    }
+    // YAML's own tags for plain values still read as those values.
+    let (code, stderr) = validate(&base.replace("rate: 1/s", "rate: !!str 1/s"));
+    assert_eq!(code, Some(0), "{stderr}");
+}

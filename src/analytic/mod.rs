@@ -168,43 +168,54 @@ pub struct WhatIf {
 /// entries of a cache) would do to the mean end-to-end latency, best first. Empty where the
 /// twin does not apply to the whole path.
 pub fn what_ifs(plan: &Plan) -> Vec<WhatIf> {
-    let end_to_end = |change| {
-        Twin::new(plan, change)
+    what_ifs_until(plan, &mut || true).unwrap_or_default()
+}
+
+/// [`what_ifs`], asking `go_on` before each change it evaluates (one twin each, so a model of
+/// thousands of components takes long): `None` as soon as it answers false.
+pub fn what_ifs_until(plan: &Plan, go_on: &mut dyn FnMut() -> bool) -> Option<Vec<WhatIf>> {
+    let topology = crate::scenario::topology::topology(plan);
+    let end_to_end = |change, go_on: &mut dyn FnMut() -> bool| {
+        Twin::new(plan, &topology, change)
+            .asking(go_on)
             .run()
-            .into_iter()
-            .find(|e| e.component == END_TO_END)
-            .and_then(|e| e.theory)
+            .map(|out| {
+                out.into_iter()
+                    .find(|e| e.component == END_TO_END)
+                    .and_then(|e| e.theory)
+            })
     };
-    let Some(baseline_ms) = end_to_end(Change::None) else {
-        return Vec::new();
+    let Some(baseline_ms) = end_to_end(Change::None, go_on)? else {
+        return Some(Vec::new());
     };
-    let mut found: Vec<WhatIf> = plan
-        .components
-        .iter()
-        .enumerate()
-        .filter_map(|(id, (name, component))| {
-            let (change, label) = match component {
-                ComponentPlan::Server(_) => (Change::AddInstance(id), "one more instance"),
-                ComponentPlan::Cache(c) if c.limits.entries.is_some() => {
-                    (Change::DoubleCache(id), "twice the cache entries")
-                }
-                _ => return None,
-            };
-            Some(WhatIf {
+    let mut found: Vec<WhatIf> = Vec::new();
+    for (id, (name, component)) in plan.components.iter().enumerate() {
+        let (change, label) = match component {
+            ComponentPlan::Server(_) => (Change::AddInstance(id), "one more instance"),
+            ComponentPlan::Cache(c) if c.limits.entries.is_some() => {
+                (Change::DoubleCache(id), "twice the cache entries")
+            }
+            _ => continue,
+        };
+        if !go_on() {
+            return None;
+        }
+        if let Some(after_ms) = end_to_end(change, go_on)? {
+            found.push(WhatIf {
                 component: name.clone(),
                 change: label,
                 baseline_ms,
-                after_ms: end_to_end(change)?,
-            })
-        })
-        .collect();
+                after_ms,
+            });
+        }
+    }
     found.sort_by(|a, b| a.after_ms.total_cmp(&b.after_ms));
-    found
+    Some(found)
 }
 
 struct Twin<'a> {
     plan: &'a Plan,
-    topology: crate::scenario::topology::Topology,
+    topology: &'a crate::scenario::topology::Topology,
     change: Change,
     types: usize,
     rates: Vec<Rates>,
@@ -229,19 +240,49 @@ struct Twin<'a> {
     /// exactly the sum of the stations' M/M/c times.
     product_form: Vec<bool>,
     out: Vec<Expectation>,
+    /// Asked now and then while the twin works (a model of thousands of components, or of
+    /// caches over millions of keys, takes long): false stops it.
+    go_on: Option<&'a mut dyn FnMut() -> bool>,
+    /// Components worked on since `go_on` was last asked, and whether it said to stop.
+    since_asked: u32,
+    stopped: bool,
 }
+
+/// Components the twin works on between two questions to its `go_on`.
+const ASK_EVERY: u32 = 16;
 
 /// What theory expects of `plan`.
 pub fn expectations(plan: &Plan) -> Vec<Expectation> {
-    Twin::new(plan, Change::None).run()
+    expectations_with(plan, &crate::scenario::topology::topology(plan))
+}
+
+/// [`expectations`] with the plan's topology already at hand.
+pub fn expectations_with(
+    plan: &Plan,
+    topology: &crate::scenario::topology::Topology,
+) -> Vec<Expectation> {
+    expectations_until(plan, topology, &mut || true).unwrap_or_default()
+}
+
+/// [`expectations_with`], asking `go_on` now and then: `None` as soon as it answers false.
+pub fn expectations_until(
+    plan: &Plan,
+    topology: &crate::scenario::topology::Topology,
+    go_on: &mut dyn FnMut() -> bool,
+) -> Option<Vec<Expectation>> {
+    Twin::new(plan, topology, Change::None).asking(go_on).run()
 }
 
 impl<'a> Twin<'a> {
-    fn new(plan: &'a Plan, change: Change) -> Self {
+    fn new(
+        plan: &'a Plan,
+        topology: &'a crate::scenario::topology::Topology,
+        change: Change,
+    ) -> Self {
         let n = plan.components.len();
         Twin {
             plan,
-            topology: crate::scenario::topology::topology(plan),
+            topology,
             change,
             types: plan.request_types.len(),
             rates: vec![vec![0.0; plan.request_types.len()]; n],
@@ -252,10 +293,35 @@ impl<'a> Twin<'a> {
             state_dependent: vec![None; n],
             product_form: vec![false; n],
             out: Vec::new(),
+            go_on: None,
+            since_asked: 0,
+            stopped: false,
         }
     }
 
-    fn run(mut self) -> Vec<Expectation> {
+    /// This twin, asking `go_on` now and then whether to go on.
+    fn asking(mut self, go_on: &'a mut dyn FnMut() -> bool) -> Self {
+        self.go_on = Some(go_on);
+        self
+    }
+
+    /// Whether to go on: asks `go_on` every [`ASK_EVERY`] calls.
+    fn keep_going(&mut self) -> bool {
+        if self.stopped {
+            return false;
+        }
+        self.since_asked += 1;
+        if self.since_asked >= ASK_EVERY {
+            self.since_asked = 0;
+            if let Some(go_on) = self.go_on.as_mut() {
+                self.stopped = !go_on();
+            }
+        }
+        !self.stopped
+    }
+
+    /// What theory expects; `None` when `go_on` stopped the twin.
+    fn run(mut self) -> Option<Vec<Expectation>> {
         let plan = self.plan;
         self.availability();
         if let Some(why) = self.global_obstacle() {
@@ -274,14 +340,20 @@ impl<'a> Twin<'a> {
                     });
                 }
             }
-            return self.out;
+            return Some(self.out);
         }
         self.flow();
         for id in 0..plan.components.len() {
+            if !self.keep_going() {
+                break;
+            }
             self.respond(id);
         }
+        if self.stopped {
+            return None;
+        }
         self.end_to_end();
-        self.out
+        Some(self.out)
     }
 
     /// Instances of a pool, with the change applied.
@@ -378,6 +450,9 @@ impl<'a> Twin<'a> {
     /// Carries the arrival rates seeded at the sources' targets down the call graph.
     fn propagate(&mut self) {
         for id in self.topological_order() {
+            if !self.keep_going() {
+                return;
+            }
             let rates = self.rates[id].clone();
             match &self.plan.components[id].1 {
                 ComponentPlan::Server(server) => self.flow_server(id, server, &rates),
@@ -1108,7 +1183,8 @@ impl<'a> Twin<'a> {
 /// there is one, every request otherwise), whatever the shape of the rate over time. Used by
 /// `sim estimate`.
 pub fn arrival_rates(plan: &Plan, source_rate: impl Fn(usize) -> f64) -> Vec<Vec<f64>> {
-    let mut twin = Twin::new(plan, Change::None);
+    let topology = crate::scenario::topology::topology(plan);
+    let mut twin = Twin::new(plan, &topology, Change::None);
     for (id, (_, component)) in plan.components.iter().enumerate() {
         if let ComponentPlan::Source(s) = component {
             let total: f64 = s.mix.iter().map(|&(_, w)| w).sum();

@@ -32,6 +32,8 @@ pub struct CheapestArgs {
     pub duration: Option<SimDuration>,
     pub replications: Option<u32>,
     pub max_wall: Option<SimDuration>,
+    /// `run.max_memory` [bytes].
+    pub max_memory: Option<u64>,
     pub quiet: bool,
 }
 
@@ -95,6 +97,10 @@ pub fn command(args: CheapestArgs) -> i32 {
     let Some(checks) = super::studies::slo_checks(&plan, &base.path, "--cheapest") else {
         return EXIT_BAD_INPUT;
     };
+    if let Err(e) = crate::sweep::check_distinct(&base.text, &args.params) {
+        say_err!("error: {e}");
+        return EXIT_BAD_INPUT;
+    }
     let dir = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("output").join(format!("cheapest-{}", folder_name(&base.default_name)))
     });
@@ -156,6 +162,7 @@ pub fn command(args: CheapestArgs) -> i32 {
     let overrides = Overrides {
         seed: Some(seed),
         duration: args.duration,
+        max_memory: args.max_memory,
         ..Overrides::default()
     };
     catch_interrupts();

@@ -104,12 +104,17 @@ enum Command {
         #[arg(long, value_parser = parse_requests_arg)]
         requests: Option<u64>,
         /// Stop after this many engine events; the results are written, marked truncated.
-        #[arg(long, value_parser = parse_requests_arg)]
+        #[arg(long, value_parser = parse_events_arg)]
         max_events: Option<u64>,
         /// Stop after this much wall-clock time, e.g. 30s; the results are written, marked
         /// truncated.
         #[arg(long, value_parser = parse_duration_arg)]
         max_wall: Option<SimDuration>,
+        /// The most heap memory a run may use, e.g. 512MB or 8GB (overrides run.max_memory,
+        /// default 2GB): a larger model is refused, a run that outgrows it stops, marked
+        /// truncated.
+        #[arg(long, value_name = "SIZE", value_parser = parse_size_arg)]
+        max_memory: Option<u64>,
         /// Print nothing but errors.
         #[arg(long, short, conflicts_with = "format")]
         quiet: bool,
@@ -158,6 +163,11 @@ enum Command {
         /// Stop after this much wall-clock time; the runs are marked truncated.
         #[arg(long, value_parser = parse_duration_arg)]
         max_wall: Option<SimDuration>,
+        /// The most heap memory a run may use, e.g. 512MB or 8GB (overrides run.max_memory,
+        /// default 2GB): a larger model is refused, a run that outgrows it stops, marked
+        /// truncated.
+        #[arg(long, value_name = "SIZE", value_parser = parse_size_arg)]
+        max_memory: Option<u64>,
     },
     /// Compare designs on the same traffic and failures (common random numbers): several
     /// scenario files, or one with `variants`.
@@ -179,6 +189,11 @@ enum Command {
         /// Stop after this much wall-clock time; the runs are marked truncated.
         #[arg(long, value_parser = parse_duration_arg)]
         max_wall: Option<SimDuration>,
+        /// The most heap memory a run may use, e.g. 512MB or 8GB (overrides run.max_memory,
+        /// default 2GB): a larger model is refused, a run that outgrows it stops, marked
+        /// truncated.
+        #[arg(long, value_name = "SIZE", value_parser = parse_size_arg)]
+        max_memory: Option<u64>,
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
@@ -209,6 +224,11 @@ enum Command {
         /// Stop after this much wall-clock time; the runs are marked truncated.
         #[arg(long, value_parser = parse_duration_arg)]
         max_wall: Option<SimDuration>,
+        /// The most heap memory a run may use, e.g. 512MB or 8GB (overrides run.max_memory,
+        /// default 2GB): a larger model is refused, a run that outgrows it stops, marked
+        /// truncated.
+        #[arg(long, value_name = "SIZE", value_parser = parse_size_arg)]
+        max_memory: Option<u64>,
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
@@ -235,6 +255,11 @@ enum Command {
         /// Stop after this much wall-clock time; the runs are marked truncated.
         #[arg(long, value_parser = parse_duration_arg)]
         max_wall: Option<SimDuration>,
+        /// The most heap memory a run may use, e.g. 512MB or 8GB (overrides run.max_memory,
+        /// default 2GB): a larger model is refused, a run that outgrows it stops, marked
+        /// truncated.
+        #[arg(long, value_name = "SIZE", value_parser = parse_size_arg)]
+        max_memory: Option<u64>,
         /// Print nothing but errors and the answer.
         #[arg(long, short)]
         quiet: bool,
@@ -322,6 +347,19 @@ fn parse_duration_arg(text: &str) -> Result<SimDuration, String> {
     }
 }
 
+fn parse_size_arg(text: &str) -> Result<u64, String> {
+    let bytes = units::parse_size(text)?;
+    let least = scenario::validate::limits::MIN_MAX_MEMORY;
+    if bytes < least {
+        return Err(format!(
+            "{} is below the smallest budget of {}",
+            crate::heap::show_bytes(bytes),
+            crate::heap::show_bytes(least)
+        ));
+    }
+    Ok(bytes)
+}
+
 fn parse_replications_arg(text: &str) -> Result<u32, String> {
     match text.trim().parse::<u32>() {
         Ok(0) => Err("at least 1 replication".to_string()),
@@ -350,6 +388,16 @@ fn parse_requests_arg(text: &str) -> Result<u64, String> {
         Ok(n) => Ok(n),
         Err(_) => Err(format!(
             "'{text}' is not a request count: expected a whole number such as 100000"
+        )),
+    }
+}
+
+fn parse_events_arg(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<u64>() {
+        Ok(0) => Err("the event count must be at least 1".to_string()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!(
+            "'{text}' is not an event count: expected a whole number such as 1000000"
         )),
     }
 }
@@ -393,6 +441,7 @@ fn dispatch() -> i32 {
             requests,
             max_events,
             max_wall,
+            max_memory,
             quiet,
             format,
             replications,
@@ -408,6 +457,7 @@ fn dispatch() -> i32 {
                 max_events,
                 breakdown,
                 trace,
+                max_memory,
             };
             let options = RunOptions {
                 quiet,
@@ -427,10 +477,12 @@ fn dispatch() -> i32 {
             junit,
             out,
             max_wall,
+            max_memory,
         } => {
             let overrides = Overrides {
                 seed,
                 duration,
+                max_memory,
                 ..Overrides::default()
             };
             let options = CheckOptions {
@@ -448,6 +500,7 @@ fn dispatch() -> i32 {
             duration,
             replications,
             max_wall,
+            max_memory,
             quiet,
         } => studies::compare_command(studies::CompareArgs {
             scenarios,
@@ -456,6 +509,7 @@ fn dispatch() -> i32 {
             duration,
             replications,
             max_wall,
+            max_memory,
             quiet,
         }),
         Command::Sweep {
@@ -467,6 +521,7 @@ fn dispatch() -> i32 {
             replications,
             shard,
             max_wall,
+            max_memory,
             quiet,
         } => studies::sweep_command(studies::SweepArgs {
             scenario,
@@ -477,6 +532,7 @@ fn dispatch() -> i32 {
             replications,
             shard,
             max_wall,
+            max_memory,
             quiet,
         }),
         Command::Capacity {
@@ -487,6 +543,7 @@ fn dispatch() -> i32 {
             replications,
             tolerance: _,
             max_wall,
+            max_memory,
             quiet,
             cheapest: true,
             params,
@@ -498,6 +555,7 @@ fn dispatch() -> i32 {
             duration,
             replications,
             max_wall,
+            max_memory,
             quiet,
         }),
         Command::Capacity {
@@ -508,6 +566,7 @@ fn dispatch() -> i32 {
             replications,
             tolerance,
             max_wall,
+            max_memory,
             quiet,
             ..
         } => studies::capacity_command(studies::CapacityArgs {
@@ -518,6 +577,7 @@ fn dispatch() -> i32 {
             replications,
             tolerance,
             max_wall,
+            max_memory,
             quiet,
         }),
         Command::Merge { inputs, out } => studies::merge_command(&inputs, &out),

@@ -37,6 +37,18 @@ fn designs(paths: &[PathBuf]) -> Result<Vec<(String, Design)>, String> {
                     base.path, loc.line, loc.column, variant.name
                 )
             })?;
+            let set: Vec<&str> = variant
+                .overrides
+                .iter()
+                .map(|(p, _, _)| p.as_str())
+                .collect();
+            if let Ok(Some((i, j))) = crate::overrides::same_place(&base.text, &set) {
+                let loc = variant.overrides.get(j).map_or(variant.loc, |o| o.1);
+                return Err(format!(
+                    "error: {}:{}:{}: variant '{}': '{}' sets the same value as '{}'; give it once\n",
+                    base.path, loc.line, loc.column, variant.name, set[j], set[i]
+                ));
+            }
             let name = if paths.len() > 1 {
                 format!("{}-{}", plan.name, variant.name)
             } else {
@@ -86,6 +98,8 @@ pub struct CompareArgs {
     pub duration: Option<SimDuration>,
     pub replications: Option<u32>,
     pub max_wall: Option<SimDuration>,
+    /// `run.max_memory` [bytes].
+    pub max_memory: Option<u64>,
     pub quiet: bool,
 }
 
@@ -124,6 +138,7 @@ pub fn compare_command(args: CompareArgs) -> i32 {
     let overrides = Overrides {
         seed: Some(seed),
         duration: args.duration,
+        max_memory: args.max_memory,
         ..Overrides::default()
     };
     let dir = args
@@ -206,6 +221,8 @@ pub struct SweepArgs {
     pub replications: Option<u32>,
     pub shard: Option<(usize, usize)>,
     pub max_wall: Option<SimDuration>,
+    /// `run.max_memory` [bytes].
+    pub max_memory: Option<u64>,
     pub quiet: bool,
 }
 
@@ -233,6 +250,10 @@ pub fn sweep_command(args: SweepArgs) -> i32 {
             return EXIT_BAD_INPUT;
         }
     }
+    if let Err(e) = sweep::check_distinct(&base.text, &args.params) {
+        say_err!("error: {e}");
+        return EXIT_BAD_INPUT;
+    }
     let grid = match sweep::grid(&args.params) {
         Ok(g) => g,
         Err(e) => {
@@ -254,6 +275,7 @@ pub fn sweep_command(args: SweepArgs) -> i32 {
     let overrides = Overrides {
         seed: Some(seed),
         duration: args.duration,
+        max_memory: args.max_memory,
         ..Overrides::default()
     };
     let dir = args.out.clone().unwrap_or_else(|| {
@@ -459,6 +481,8 @@ pub struct CapacityArgs {
     /// Stop bisecting when the bracket is narrower than this fraction of its low end.
     pub tolerance: f64,
     pub max_wall: Option<SimDuration>,
+    /// `run.max_memory` [bytes].
+    pub max_memory: Option<u64>,
     pub quiet: bool,
 }
 
@@ -524,6 +548,7 @@ pub fn capacity_command(args: CapacityArgs) -> i32 {
     let overrides = Overrides {
         seed: Some(seed),
         duration: args.duration,
+        max_memory: args.max_memory,
         ..Overrides::default()
     };
     drop(plan);

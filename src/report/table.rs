@@ -88,6 +88,20 @@ pub fn render(r: &RunResult) -> String {
             "STOPPED EARLY ({reason}): the figures cover only the {:.1}s simulated before the stop",
             r.end.as_secs_f64()
         );
+        if r.events == 0 {
+            let _ = writeln!(
+                out,
+                "  stopped during the set-up, before the first event: nothing was simulated"
+            );
+        }
+        if reason == crate::run::MAX_MEMORY {
+            let _ = writeln!(
+                out,
+                "  the heap grew beyond run.max_memory: something grows without bound (a cache \
+                 without a capacity, a queue that never drains); bound it, or raise \
+                 run.max_memory (--max-memory) if this machine has the memory"
+            );
+        }
         if reason == crate::run::STALLED {
             let _ = writeln!(
                 out,

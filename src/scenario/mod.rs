@@ -3,6 +3,7 @@
 //! `raw` mirrors the file; `validate` checks it into a [`Plan`], collecting every problem with
 //! its location; `build` turns a plan into an engine ready to run.
 
+pub mod budget;
 pub mod build;
 pub mod diagnostic;
 pub mod raw;
@@ -120,6 +121,9 @@ fn parse_yaml(text: &str) -> Result<raw::Scenario, Diagnostic> {
     let options = || {
         serde_saphyr::options! {
             duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
+            // A tag such as `!custom 1` means something to some program; sim would ignore it.
+            reject_unsupported_tags: true,
+            reject_tagged_field_names: true,
         }
     };
     if text
@@ -215,6 +219,31 @@ fn diagnostic_from_yaml(error: &serde_saphyr::Error, text: &str) -> Diagnostic {
                 column: 1,
             });
         }
+    } else if let serde_saphyr::Error::UnsupportedTag { tag, .. }
+    | serde_saphyr::Error::TaggedStructFieldName { tag, .. } = plain
+    {
+        message = format!("the YAML tag '{tag}' is not supported");
+        // The parser points at the tagged value; point at the tag, on the same line before it.
+        if let Some(at) = loc {
+            let line = text.lines().nth(at.line.saturating_sub(1) as usize);
+            let before = line.and_then(|l| {
+                let end = l
+                    .char_indices()
+                    .nth(at.column.saturating_sub(1) as usize)
+                    .map_or(l.len(), |(i, _)| i);
+                l[..end].rfind(tag.as_str()).map(|i| l[..i].chars().count())
+            });
+            if let Some(column) = before {
+                loc = Some(Loc {
+                    line: at.line,
+                    column: column as u64 + 1,
+                });
+            }
+        }
+        help = Some(
+            "tags mean nothing to sim, and it ignores nothing silently: remove the tag, or quote the value if the tag is part of its text"
+                .to_string(),
+        );
     } else if message == "expected mapping start" {
         message = "expected a mapping of 'key: value' pairs here".to_string();
     } else if message == "expected sequence start" {

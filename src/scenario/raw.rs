@@ -291,6 +291,11 @@ pub struct RunSpec {
     /// Stop the run, marked truncated, when more calls than this are open at once (default
     /// 5000000): a guard against runaway queues and retry storms exhausting memory.
     pub max_in_flight: Option<At<u64>>,
+    /// The most heap memory a run may use, e.g. 512MB or 8GB (default 2GB). Before a run, sim
+    /// estimates what the model needs and refuses one that would not fit; during the run, a
+    /// run whose heap grows beyond it (an unbounded cache, a queue that never drains) stops,
+    /// marked truncated. `sim run --max-memory` overrides it.
+    pub max_memory: Option<At<Scalar>>,
     /// Independent runs with seeds seed, seed+1, ... (default 1); summaries give the mean and a
     /// 95% confidence interval.
     pub replications: Option<At<u64>>,

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::format::short_duration;
+use crate::model::dist::Distribution;
 use crate::model::load_balancer::{Algorithm, HashOn};
 use crate::model::server::Step;
 use crate::model::source::Load;
@@ -50,22 +51,29 @@ pub fn topology(plan: &Plan) -> Topology {
             .get(id.0 as usize)
             .map_or_else(|| format!("#{}", id.0), |(n, _)| n.clone())
     };
+    // The first link between two components, either way round; looked up, not searched, so
+    // that a model of thousands of components and links lays out in linear time.
+    let mut links: std::collections::HashMap<(u32, u32), &Distribution> =
+        std::collections::HashMap::with_capacity(plan.links.len());
+    for (a, b, d) in &plan.links {
+        links.entry((a.0.min(b.0), a.0.max(b.0))).or_insert(d);
+    }
     let latency = |a: crate::engine::ComponentId, b: crate::engine::ComponentId| {
-        plan.links
-            .iter()
-            .find(|(x, y, _)| (*x == a && *y == b) || (*x == b && *y == a))
-            .map_or_else(String::new, |(_, _, d)| short_duration(d.mean_secs()))
+        links
+            .get(&(a.0.min(b.0), a.0.max(b.0)))
+            .map_or_else(String::new, |d| short_duration(d.mean_secs()))
     };
     let mut nodes = Vec::with_capacity(plan.components.len());
     let mut edges: Vec<TopologyEdge> = Vec::new();
+    // An edge's label follows from its ends, so the ends identify it.
+    let mut seen: std::collections::HashSet<(u32, u32)> = std::collections::HashSet::new();
     let mut add_edge = |from: crate::engine::ComponentId, to: crate::engine::ComponentId| {
-        let edge = TopologyEdge {
-            from: name(from),
-            to: name(to),
-            label: latency(from, to),
-        };
-        if !edges.contains(&edge) {
-            edges.push(edge);
+        if seen.insert((from.0, to.0)) {
+            edges.push(TopologyEdge {
+                from: name(from),
+                to: name(to),
+                label: latency(from, to),
+            });
         }
     };
     for (index, (component, config)) in plan.components.iter().enumerate() {

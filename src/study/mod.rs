@@ -16,6 +16,8 @@ pub struct Overrides {
     pub breakdown: bool,
     /// Sample this many requests for `trace.json`.
     pub trace: Option<u32>,
+    /// `run.max_memory` [bytes].
+    pub max_memory: Option<u64>,
 }
 
 impl Overrides {
@@ -37,6 +39,9 @@ impl Overrides {
         }
         if let Some(n) = self.trace {
             plan.trace = n;
+        }
+        if let Some(bytes) = self.max_memory {
+            plan.max_memory = bytes;
         }
     }
 }
@@ -150,6 +155,12 @@ impl Study {
     }
 }
 
+/// The memory a study of `runs` runs of `plan` needs: as many models at once as there are
+/// worker threads, and every run's result until the study ends.
+pub fn memory_needed(plan: &Plan, runs: u64) -> crate::scenario::budget::Estimate {
+    crate::scenario::budget::study(plan, runs, rayon::current_num_threads() as u64)
+}
+
 /// Runs `design` once per replication (in parallel; results kept in replication order),
 /// judges the assertions over all of them and returns the first run with the study's sections.
 pub fn study(design: &Design, options: &StudyOptions<'_>) -> Result<Study, StudyError> {
@@ -184,6 +195,16 @@ pub fn study(design: &Design, options: &StudyOptions<'_>) -> Result<Study, Study
         }
     }
     let base_seed = first.seed;
+    // Replication i runs with seed + i: the last seed must exist.
+    if base_seed.checked_add(u64::from(count - 1)).is_none() {
+        return Err(StudyError::Usage(format!(
+            "{}: seed {base_seed} with {count} replications (seeds seed to seed + {}) goes beyond the largest seed, {}; give a seed of at most {}",
+            design.path,
+            count - 1,
+            u64::MAX,
+            u64::MAX - u64::from(count - 1)
+        )));
+    }
     let assertions: Vec<crate::assertions::Assertion> =
         first.assertions.iter().map(|(a, _)| a.clone()).collect();
     let indexes: Vec<u32> = match options.only {
@@ -196,6 +217,9 @@ pub fn study(design: &Design, options: &StudyOptions<'_>) -> Result<Study, Study
             design.path
         )));
     }
+    let needed = memory_needed(&first, indexes.len() as u64);
+    crate::scenario::budget::check(&needed, first.max_memory)
+        .map_err(|e| StudyError::Usage(format!("{}: {e}", design.path)))?;
     drop(first);
     let stopped: std::sync::Mutex<Option<&'static str>> = std::sync::Mutex::new(None);
     let runs: Vec<Result<RunResult, StudyError>> = indexes
@@ -203,7 +227,7 @@ pub fn study(design: &Design, options: &StudyOptions<'_>) -> Result<Study, Study
         .map(|&i| {
             let mut plan = design.plan()?;
             options.overrides.apply(&mut plan);
-            plan.seed = base_seed.wrapping_add(u64::from(i));
+            plan.seed = base_seed.saturating_add(u64::from(i));
             let mut on_progress = |_: Progress| match (options.stop)() {
                 Some(reason) => {
                     if let Ok(mut s) = stopped.lock() {
@@ -229,6 +253,8 @@ pub fn study(design: &Design, options: &StudyOptions<'_>) -> Result<Study, Study
         }
         r.overrides = design.overrides.clone();
     }
+    // A guard that stopped any replication (memory, a stall) cut the study short too.
+    let cut = results.iter().find_map(|r| r.truncated.clone());
     let summaries: Vec<serde_json::Value> = results
         .iter()
         .map(crate::report::summary::to_json)
@@ -236,6 +262,9 @@ pub fn study(design: &Design, options: &StudyOptions<'_>) -> Result<Study, Study
     let refs: Vec<&serde_json::Value> = summaries.iter().collect();
     let mut result = results.swap_remove(0);
     drop(results);
+    if result.truncated.is_none() {
+        result.truncated = cut;
+    }
     if count > 1 {
         let mut section = crate::replications::to_json(&refs, 0.95);
         if let serde_json::Value::Object(m) = &mut section {

@@ -156,14 +156,3 @@ pub(super) fn check_active_health(c: &mut Checker, h: &raw::HealthSpec) -> Optio
         healthy: healthy as u32,
     })
 }
-
-/// Names a backend entry refers to.
-pub(super) fn backend_name(entry: &At<OrMap<raw::BackendSpec>>) -> At<String> {
-    match &entry.value {
-        OrMap::Scalar(s) => At {
-            value: s.0.clone(),
-            loc: entry.loc,
-        },
-        OrMap::Map(m) => m.pool.clone(),
-    }
-}

@@ -430,7 +430,29 @@ impl Checker {
         list: &[At<OrMap<raw::BackendSpec>>],
     ) -> Vec<(ComponentId, u32)> {
         let mut out = Vec::new();
+        // Each name once: the first place it is listed, and whether a repeat was reported.
+        let mut seen: HashMap<String, (Loc, bool)> = HashMap::new();
         for entry in list {
+            let listed = backend_name(entry);
+            match seen.get_mut(&listed.value) {
+                Some((_, true)) => continue,
+                Some((first, reported)) => {
+                    *reported = true;
+                    let first = *first;
+                    self.error_help(
+                        listed.loc,
+                        format!("backend '{}' is listed twice", listed.value),
+                        format!(
+                            "first listed at line {}, column {}; each instance of a pool is one backend already: to send it a larger share, give it a weight ({{pool: {}, weight: 2}})",
+                            first.line, first.column, listed.value
+                        ),
+                    );
+                    continue;
+                }
+                None => {
+                    seen.insert(listed.value.clone(), (listed.loc, false));
+                }
+            }
             let (name, weight) = match &entry.value {
                 OrMap::Scalar(s) => (
                     At {
@@ -527,5 +549,16 @@ pub(super) fn one_of(items: &[&str]) -> String {
         [] => String::new(),
         [only] => (*only).to_string(),
         [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+/// Names a backend entry refers to.
+pub(super) fn backend_name(entry: &At<OrMap<raw::BackendSpec>>) -> At<String> {
+    match &entry.value {
+        OrMap::Scalar(s) => At {
+            value: s.0.clone(),
+            loc: entry.loc,
+        },
+        OrMap::Map(m) => m.pool.clone(),
     }
 }

@@ -28,7 +28,7 @@ mod server;
 mod sessions;
 mod traffic;
 
-use balancer::{backend_name, check_balancer};
+use balancer::check_balancer;
 use cache::check_cache;
 use cdn::check_cdn;
 use database::{check_database, check_sharded};
@@ -414,6 +414,7 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
         warmup: run.warmup,
         window: run.window,
         max_in_flight: run.max_in_flight,
+        max_memory: run.max_memory,
         request_types: c.request_types.keys().cloned().collect(),
         write_types,
         regions: regions.keys().cloned().collect(),
@@ -441,6 +442,7 @@ struct RunSettings {
     warmup: SimDuration,
     window: SimDuration,
     max_in_flight: u64,
+    max_memory: u64,
     breakdown: bool,
 }
 
@@ -448,6 +450,7 @@ fn check_run(c: &mut Checker, r: &raw::RunSpec, loc: Loc) -> RunSettings {
     let mut run = RunSettings {
         window: SimDuration::from_secs(1),
         max_in_flight: limits::DEFAULT_MAX_IN_FLIGHT,
+        max_memory: limits::DEFAULT_MAX_MEMORY,
         breakdown: r.breakdown.as_ref().is_some_and(|b| b.value),
         ..Default::default()
     };
@@ -486,6 +489,23 @@ fn check_run(c: &mut Checker, r: &raw::RunSpec, loc: Loc) -> RunSettings {
         let why = "each open call takes about 110 bytes of simulator memory, more with retries";
         if let Some(n) = c.int_in(n, "max_in_flight", 1, limits::MAX_IN_FLIGHT, why) {
             run.max_in_flight = n;
+        }
+    }
+    if let Some(m) = &r.max_memory {
+        if let Some(bytes) = c.parse(m, "max_memory", parse_size) {
+            if bytes < limits::MIN_MAX_MEMORY {
+                c.error_help(
+                    m.loc,
+                    format!(
+                        "max_memory is {}, below the smallest budget of {}",
+                        crate::heap::show_bytes(bytes),
+                        crate::heap::show_bytes(limits::MIN_MAX_MEMORY)
+                    ),
+                    "sim itself and the time series of the smallest run need about that much",
+                );
+            } else {
+                run.max_memory = bytes;
+            }
         }
     }
     run

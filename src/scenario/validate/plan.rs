@@ -33,6 +33,11 @@ pub mod limits {
     /// can raise it with `run.max_in_flight`.
     pub const DEFAULT_MAX_IN_FLIGHT: u64 = 5_000_000;
     pub const MAX_IN_FLIGHT: u64 = 100_000_000;
+    /// `run.max_memory` by default [bytes].
+    pub const DEFAULT_MAX_MEMORY: u64 = 2_000_000_000;
+    /// The smallest `run.max_memory` [bytes]: sim itself, a scenario and the time series of
+    /// the smallest run need about this much.
+    pub const MIN_MAX_MEMORY: u64 = 32_000_000;
 }
 
 /// A traffic source, checked.
@@ -103,6 +108,9 @@ pub struct Plan {
     pub window: SimDuration,
     /// Stop the run, marked truncated, when more calls than this are open at once.
     pub max_in_flight: u64,
+    /// `run.max_memory` [bytes]: the model must be estimated to fit, and a run whose heap
+    /// grows beyond it stops, marked truncated (see [`crate::scenario::budget`]).
+    pub max_memory: u64,
     pub request_types: Vec<String>,
     /// Per request type: does it write data? (Caches and databases treat writes differently.)
     pub write_types: Vec<bool>,

@@ -13,6 +13,7 @@ use std::time::Instant;
 
 use serde_json::{json, Value};
 
+use super::args::Limits;
 use super::exit::{output_failed, EXIT_ASSERTION_FAILED, EXIT_BAD_INPUT, EXIT_OK};
 use super::stop::{catch_interrupts, stop_check, stopped_exit_code};
 use crate::assertions::judge_all;
@@ -31,9 +32,8 @@ pub struct CheapestArgs {
     pub seed: Option<u64>,
     pub duration: Option<SimDuration>,
     pub replications: Option<u32>,
-    pub max_wall: Option<SimDuration>,
-    /// `run.max_memory` [bytes].
-    pub max_memory: Option<u64>,
+    /// When to stop early.
+    pub limits: Limits,
     pub quiet: bool,
 }
 
@@ -162,11 +162,11 @@ pub fn command(args: CheapestArgs) -> i32 {
     let overrides = Overrides {
         seed: Some(seed),
         duration: args.duration,
-        max_memory: args.max_memory,
+        max_memory: args.limits.max_memory,
         ..Overrides::default()
     };
     catch_interrupts();
-    let stop = stop_check(Instant::now(), args.max_wall);
+    let stop = stop_check(Instant::now(), args.limits.max_wall);
     let done = || {};
     let mut tried: Vec<Tried> = Vec::new();
     let mut best: Option<usize> = None;

@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::engine::SimDuration;
 use crate::output::{self, OutputFolder};
 use crate::report;
-use crate::scenario::{self, units};
+use crate::scenario;
 use crate::study::{Design, Overrides, StudyOptions};
 
 /// Writes a line to stdout. A failure is remembered and reported when the command ends
@@ -48,6 +48,7 @@ macro_rules! say_err_raw {
     };
 }
 
+mod args;
 mod cheapest;
 mod course;
 mod estimate;
@@ -57,6 +58,10 @@ mod stop;
 mod studies;
 mod terminal;
 
+use args::{
+    parse_duration_arg, parse_events_arg, parse_replications_arg, parse_requests_arg,
+    parse_tolerance_arg, Limits,
+};
 use exit::output_failed;
 pub use exit::{
     EXIT_ASSERTION_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_OUTPUT_FAILED,
@@ -106,15 +111,8 @@ enum Command {
         /// Stop after this many engine events; the results are written, marked truncated.
         #[arg(long, value_parser = parse_events_arg)]
         max_events: Option<u64>,
-        /// Stop after this much wall-clock time, e.g. 30s; the results are written, marked
-        /// truncated.
-        #[arg(long, value_parser = parse_duration_arg)]
-        max_wall: Option<SimDuration>,
-        /// The most heap memory a run may use, e.g. 512MB or 8GB (overrides run.max_memory,
-        /// default 2GB): a larger model is refused, a run that outgrows it stops, marked
-        /// truncated.
-        #[arg(long, value_name = "SIZE", value_parser = parse_size_arg)]
-        max_memory: Option<u64>,
+        #[command(flatten)]
+        limits: Limits,
         /// Print nothing but errors.
         #[arg(long, short, conflicts_with = "format")]
         quiet: bool,
@@ -160,14 +158,8 @@ enum Command {
         /// Also write each scenario's results into DIR/<scenario name>/.
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Stop after this much wall-clock time; the runs are marked truncated.
-        #[arg(long, value_parser = parse_duration_arg)]
-        max_wall: Option<SimDuration>,
-        /// The most heap memory a run may use, e.g. 512MB or 8GB (overrides run.max_memory,
-        /// default 2GB): a larger model is refused, a run that outgrows it stops, marked
-        /// truncated.
-        #[arg(long, value_name = "SIZE", value_parser = parse_size_arg)]
-        max_memory: Option<u64>,
+        #[command(flatten)]
+        limits: Limits,
     },
     /// Compare designs on the same traffic and failures (common random numbers): several
     /// scenario files, or one with `variants`.
@@ -186,14 +178,8 @@ enum Command {
         /// Replications of every design (paired by seed); differences get a significance test.
         #[arg(long, value_parser = parse_replications_arg)]
         replications: Option<u32>,
-        /// Stop after this much wall-clock time; the runs are marked truncated.
-        #[arg(long, value_parser = parse_duration_arg)]
-        max_wall: Option<SimDuration>,
-        /// The most heap memory a run may use, e.g. 512MB or 8GB (overrides run.max_memory,
-        /// default 2GB): a larger model is refused, a run that outgrows it stops, marked
-        /// truncated.
-        #[arg(long, value_name = "SIZE", value_parser = parse_size_arg)]
-        max_memory: Option<u64>,
+        #[command(flatten)]
+        limits: Limits,
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
@@ -221,14 +207,8 @@ enum Command {
         /// the shards with `sim merge`).
         #[arg(long, value_parser = crate::sweep::parse_shard)]
         shard: Option<(usize, usize)>,
-        /// Stop after this much wall-clock time; the runs are marked truncated.
-        #[arg(long, value_parser = parse_duration_arg)]
-        max_wall: Option<SimDuration>,
-        /// The most heap memory a run may use, e.g. 512MB or 8GB (overrides run.max_memory,
-        /// default 2GB): a larger model is refused, a run that outgrows it stops, marked
-        /// truncated.
-        #[arg(long, value_name = "SIZE", value_parser = parse_size_arg)]
-        max_memory: Option<u64>,
+        #[command(flatten)]
+        limits: Limits,
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
@@ -252,14 +232,8 @@ enum Command {
         /// Stop when the bracket is narrower than this, relative to its low end, e.g. 1%.
         #[arg(long, default_value = "1%", value_parser = parse_tolerance_arg)]
         tolerance: f64,
-        /// Stop after this much wall-clock time; the runs are marked truncated.
-        #[arg(long, value_parser = parse_duration_arg)]
-        max_wall: Option<SimDuration>,
-        /// The most heap memory a run may use, e.g. 512MB or 8GB (overrides run.max_memory,
-        /// default 2GB): a larger model is refused, a run that outgrows it stops, marked
-        /// truncated.
-        #[arg(long, value_name = "SIZE", value_parser = parse_size_arg)]
-        max_memory: Option<u64>,
+        #[command(flatten)]
+        limits: Limits,
         /// Print nothing but errors and the answer.
         #[arg(long, short)]
         quiet: bool,
@@ -339,69 +313,6 @@ enum Command {
     },
 }
 
-fn parse_duration_arg(text: &str) -> Result<SimDuration, String> {
-    match units::parse_duration(text) {
-        Ok(d) if !d.is_zero() => Ok(d),
-        Ok(_) => Err("the duration must be greater than 0".to_string()),
-        Err(e) => Err(e),
-    }
-}
-
-fn parse_size_arg(text: &str) -> Result<u64, String> {
-    let bytes = units::parse_size(text)?;
-    let least = scenario::validate::limits::MIN_MAX_MEMORY;
-    if bytes < least {
-        return Err(format!(
-            "{} is below the smallest budget of {}",
-            crate::heap::show_bytes(bytes),
-            crate::heap::show_bytes(least)
-        ));
-    }
-    Ok(bytes)
-}
-
-fn parse_replications_arg(text: &str) -> Result<u32, String> {
-    match text.trim().parse::<u32>() {
-        Ok(0) => Err("at least 1 replication".to_string()),
-        Ok(n) if u64::from(n) > crate::scenario::validate::assertions::MAX_REPLICATIONS => {
-            Err(format!(
-                "at most {} replications in one run; split larger studies with --shard",
-                crate::scenario::validate::assertions::MAX_REPLICATIONS
-            ))
-        }
-        Ok(n) => Ok(n),
-        Err(_) => Err(format!("'{text}' is not a number of replications")),
-    }
-}
-
-fn parse_tolerance_arg(text: &str) -> Result<f64, String> {
-    match units::parse_fraction(text) {
-        Ok(x) if x > 0.0 && x < 1.0 => Ok(x),
-        Ok(_) => Err("the tolerance must be between 0% and 100%, e.g. 1%".to_string()),
-        Err(e) => Err(e),
-    }
-}
-
-fn parse_requests_arg(text: &str) -> Result<u64, String> {
-    match text.trim().parse::<u64>() {
-        Ok(0) => Err("the request count must be at least 1".to_string()),
-        Ok(n) => Ok(n),
-        Err(_) => Err(format!(
-            "'{text}' is not a request count: expected a whole number such as 100000"
-        )),
-    }
-}
-
-fn parse_events_arg(text: &str) -> Result<u64, String> {
-    match text.trim().parse::<u64>() {
-        Ok(0) => Err("the event count must be at least 1".to_string()),
-        Ok(n) => Ok(n),
-        Err(_) => Err(format!(
-            "'{text}' is not an event count: expected a whole number such as 1000000"
-        )),
-    }
-}
-
 /// Entry point; returns the process exit code.
 pub fn main() -> i32 {
     let code = dispatch();
@@ -440,8 +351,7 @@ fn dispatch() -> i32 {
             duration,
             requests,
             max_events,
-            max_wall,
-            max_memory,
+            limits,
             quiet,
             format,
             replications,
@@ -457,12 +367,12 @@ fn dispatch() -> i32 {
                 max_events,
                 breakdown,
                 trace,
-                max_memory,
+                max_memory: limits.max_memory,
             };
             let options = RunOptions {
                 quiet,
                 format,
-                max_wall,
+                max_wall: limits.max_wall,
                 replications,
                 junit,
                 shard,
@@ -476,20 +386,19 @@ fn dispatch() -> i32 {
             replications,
             junit,
             out,
-            max_wall,
-            max_memory,
+            limits,
         } => {
             let overrides = Overrides {
                 seed,
                 duration,
-                max_memory,
+                max_memory: limits.max_memory,
                 ..Overrides::default()
             };
             let options = CheckOptions {
                 replications,
                 junit,
                 out,
-                max_wall,
+                max_wall: limits.max_wall,
             };
             check_command(&scenarios, &overrides, options)
         }
@@ -499,8 +408,7 @@ fn dispatch() -> i32 {
             seed,
             duration,
             replications,
-            max_wall,
-            max_memory,
+            limits,
             quiet,
         } => studies::compare_command(studies::CompareArgs {
             scenarios,
@@ -508,8 +416,7 @@ fn dispatch() -> i32 {
             seed,
             duration,
             replications,
-            max_wall,
-            max_memory,
+            limits,
             quiet,
         }),
         Command::Sweep {
@@ -520,8 +427,7 @@ fn dispatch() -> i32 {
             duration,
             replications,
             shard,
-            max_wall,
-            max_memory,
+            limits,
             quiet,
         } => studies::sweep_command(studies::SweepArgs {
             scenario,
@@ -531,8 +437,7 @@ fn dispatch() -> i32 {
             duration,
             replications,
             shard,
-            max_wall,
-            max_memory,
+            limits,
             quiet,
         }),
         Command::Capacity {
@@ -542,8 +447,7 @@ fn dispatch() -> i32 {
             duration,
             replications,
             tolerance: _,
-            max_wall,
-            max_memory,
+            limits,
             quiet,
             cheapest: true,
             params,
@@ -554,8 +458,7 @@ fn dispatch() -> i32 {
             seed,
             duration,
             replications,
-            max_wall,
-            max_memory,
+            limits,
             quiet,
         }),
         Command::Capacity {
@@ -565,8 +468,7 @@ fn dispatch() -> i32 {
             duration,
             replications,
             tolerance,
-            max_wall,
-            max_memory,
+            limits,
             quiet,
             ..
         } => studies::capacity_command(studies::CapacityArgs {
@@ -576,8 +478,7 @@ fn dispatch() -> i32 {
             duration,
             replications,
             tolerance,
-            max_wall,
-            max_memory,
+            limits,
             quiet,
         }),
         Command::Merge { inputs, out } => studies::merge_command(&inputs, &out),

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
+use super::args::Limits;
 use super::exit::{output_failed, EXIT_ASSERTION_FAILED, EXIT_BAD_INPUT, EXIT_OK};
 use super::stop::{catch_interrupts, stop_check, stopped_exit_code};
 use super::terminal::progress_bar;
@@ -97,9 +98,8 @@ pub struct CompareArgs {
     pub seed: Option<u64>,
     pub duration: Option<SimDuration>,
     pub replications: Option<u32>,
-    pub max_wall: Option<SimDuration>,
-    /// `run.max_memory` [bytes].
-    pub max_memory: Option<u64>,
+    /// When to stop early.
+    pub limits: Limits,
     pub quiet: bool,
 }
 
@@ -138,7 +138,7 @@ pub fn compare_command(args: CompareArgs) -> i32 {
     let overrides = Overrides {
         seed: Some(seed),
         duration: args.duration,
-        max_memory: args.max_memory,
+        max_memory: args.limits.max_memory,
         ..Overrides::default()
     };
     let dir = args
@@ -150,7 +150,7 @@ pub fn compare_command(args: CompareArgs) -> i32 {
         Err(e) => return output_failed(&e, &format!("the comparison to {}", dir.display())),
     };
     catch_interrupts();
-    let stop = stop_check(Instant::now(), args.max_wall);
+    let stop = stop_check(Instant::now(), args.limits.max_wall);
     let replications = args.replications.unwrap_or(1);
     let bar = progress_bar(args.quiet, designs.len() as u64 * u64::from(replications));
     let done = || {
@@ -220,9 +220,8 @@ pub struct SweepArgs {
     pub duration: Option<SimDuration>,
     pub replications: Option<u32>,
     pub shard: Option<(usize, usize)>,
-    pub max_wall: Option<SimDuration>,
-    /// `run.max_memory` [bytes].
-    pub max_memory: Option<u64>,
+    /// When to stop early.
+    pub limits: Limits,
     pub quiet: bool,
 }
 
@@ -275,7 +274,7 @@ pub fn sweep_command(args: SweepArgs) -> i32 {
     let overrides = Overrides {
         seed: Some(seed),
         duration: args.duration,
-        max_memory: args.max_memory,
+        max_memory: args.limits.max_memory,
         ..Overrides::default()
     };
     let dir = args.out.clone().unwrap_or_else(|| {
@@ -293,7 +292,7 @@ pub fn sweep_command(args: SweepArgs) -> i32 {
         .filter(|&i| sweep::in_shard(i, args.shard))
         .collect();
     catch_interrupts();
-    let stop = stop_check(Instant::now(), args.max_wall);
+    let stop = stop_check(Instant::now(), args.limits.max_wall);
     let bar = progress_bar(args.quiet, mine.len() as u64 * u64::from(replications));
     let done = || {
         if let Some(bar) = &bar {
@@ -480,9 +479,8 @@ pub struct CapacityArgs {
     pub replications: Option<u32>,
     /// Stop bisecting when the bracket is narrower than this fraction of its low end.
     pub tolerance: f64,
-    pub max_wall: Option<SimDuration>,
-    /// `run.max_memory` [bytes].
-    pub max_memory: Option<u64>,
+    /// When to stop early.
+    pub limits: Limits,
     pub quiet: bool,
 }
 
@@ -548,12 +546,12 @@ pub fn capacity_command(args: CapacityArgs) -> i32 {
     let overrides = Overrides {
         seed: Some(seed),
         duration: args.duration,
-        max_memory: args.max_memory,
+        max_memory: args.limits.max_memory,
         ..Overrides::default()
     };
     drop(plan);
     catch_interrupts();
-    let stop = stop_check(Instant::now(), args.max_wall);
+    let stop = stop_check(Instant::now(), args.limits.max_wall);
     let done = || {};
     let mut probes: Vec<Probe> = Vec::new();
     // Why the search stopped before its end, if it did: a probe cut short is not judged.

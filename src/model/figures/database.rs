@@ -1,4 +1,4 @@
-//! What a `database` component reports beside the common figures (see the module above).
+//! What a `database` component reports beside the common figures, in `summary.json`'s order (see [`super`]).
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};

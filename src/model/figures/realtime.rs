@@ -1,4 +1,4 @@
-//! What a `realtime` component reports beside the common figures (see the module above).
+//! What a `realtime` component reports beside the common figures, in `summary.json`'s order (see [`super`]).
 
 use serde::{Deserialize, Serialize};
 

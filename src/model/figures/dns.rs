@@ -1,4 +1,5 @@
-//! What a `dns` component reports beside the common figures, in `summary.json`'s order (see [`super`]).
+//! What a `dns` component reports beside the common figures, in `summary.json`'s order
+//! (see [`super`]).
 
 use indexmap::IndexMap;
 

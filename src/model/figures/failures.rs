@@ -1,4 +1,5 @@
-//! What a `failures` component reports beside the common figures, in `summary.json`'s order (see [`super`]).
+//! What a `failures` component reports beside the common figures, in `summary.json`'s order
+//! (see [`super`]).
 
 crate::kind_figures! {
     /// What the failure timeline reports (the `failures` pseudo-component; `summary.json`

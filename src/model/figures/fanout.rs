@@ -1,4 +1,5 @@
-//! What a `fanout` component reports beside the common figures, in `summary.json`'s order (see [`super`]).
+//! What a `fanout` component reports beside the common figures, in `summary.json`'s order
+//! (see [`super`]).
 
 use serde::{Deserialize, Serialize};
 

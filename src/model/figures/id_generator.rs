@@ -1,4 +1,5 @@
-//! What a `id_generator` component reports beside the common figures, in `summary.json`'s order (see [`super`]).
+//! What a `id_generator` component reports beside the common figures, in `summary.json`'s order
+//! (see [`super`]).
 
 use serde::{Deserialize, Serialize};
 

@@ -1,4 +1,5 @@
-//! What a `load_balancer` component reports beside the common figures, in `summary.json`'s order (see [`super`]).
+//! What a `load_balancer` component reports beside the common figures, in `summary.json`'s order
+//! (see [`super`]).
 
 crate::kind_figures! {
     /// What a load balancer reports (`summary.json`'s figures of a `load_balancer` component).

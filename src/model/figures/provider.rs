@@ -1,4 +1,5 @@
-//! What a `provider` component reports beside the common figures, in `summary.json`'s order (see [`super`]).
+//! What a `provider` component reports beside the common figures, in `summary.json`'s order
+//! (see [`super`]).
 
 crate::kind_figures! {
     /// What a third-party provider reports (`summary.json`'s figures of a `provider`

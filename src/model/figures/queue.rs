@@ -1,4 +1,5 @@
-//! What a `queue` component reports beside the common figures, in `summary.json`'s order (see [`super`]).
+//! What a `queue` component reports beside the common figures, in `summary.json`'s order
+//! (see [`super`]).
 
 use indexmap::IndexMap;
 

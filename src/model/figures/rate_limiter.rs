@@ -1,4 +1,5 @@
-//! What a `rate_limiter` component reports beside the common figures, in `summary.json`'s order (see [`super`]).
+//! What a `rate_limiter` component reports beside the common figures, in `summary.json`'s order
+//! (see [`super`]).
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,5 @@
-//! What a `server` component reports beside the common figures, in `summary.json`'s order (see [`super`]).
+//! What a `server` component reports beside the common figures, in `summary.json`'s order
+//! (see [`super`]).
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,5 @@
-//! What a `source` component reports beside the common figures, in `summary.json`'s order (see [`super`]).
+//! What a `source` component reports beside the common figures, in `summary.json`'s order
+//! (see [`super`]).
 
 crate::kind_figures! {
     /// What a traffic source reports (`summary.json`'s figures of a `traffic` component). The

@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 use super::args::Limits;
 use super::exit::{output_failed, EXIT_ASSERTION_FAILED, EXIT_BAD_INPUT, EXIT_OK};
 use super::stop::{catch_interrupts, stop_check, stopped_exit_code};
+use super::studies::design_and_plan;
 use crate::assertions::judge_all;
 use crate::cost::HOURS_PER_MONTH;
 use crate::engine::SimDuration;
@@ -69,19 +70,9 @@ struct Tried {
 }
 
 pub fn command(args: CheapestArgs) -> i32 {
-    let base = match Design::read(&args.scenario) {
-        Ok(d) => d,
-        Err(e) => {
-            say_err_raw!("{}", e.render());
-            return EXIT_BAD_INPUT;
-        }
-    };
-    let plan = match base.plan() {
-        Ok(p) => p,
-        Err(e) => {
-            say_err_raw!("{}", e.render());
-            return EXIT_BAD_INPUT;
-        }
+    let (base, plan) = match design_and_plan(&args.scenario) {
+        Ok(both) => both,
+        Err(code) => return code,
     };
     if plan.cost.is_none() {
         say_err!(

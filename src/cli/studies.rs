@@ -227,19 +227,9 @@ pub struct SweepArgs {
 
 pub fn sweep_command(args: SweepArgs) -> i32 {
     use crate::sweep::{self, Meta, Record, ShardFile};
-    let base = match Design::read(&args.scenario) {
-        Ok(d) => d,
-        Err(e) => {
-            say_err_raw!("{}", e.render());
-            return EXIT_BAD_INPUT;
-        }
-    };
-    let plan = match base.plan() {
-        Ok(p) => p,
-        Err(e) => {
-            say_err_raw!("{}", e.render());
-            return EXIT_BAD_INPUT;
-        }
+    let (base, plan) = match design_and_plan(&args.scenario) {
+        Ok(both) => both,
+        Err(code) => return code,
     };
     // Bad paths are reported before anything runs.
     for p in &args.params {
@@ -502,19 +492,9 @@ const MULTIPLIER_RANGE: (f64, f64) = (1.0 / 1024.0, 1024.0);
 /// seeds (common random numbers), so the answer does not jump with the seed's luck.
 pub fn capacity_command(args: CapacityArgs) -> i32 {
     use crate::assertions::judge_all;
-    let base = match Design::read(&args.scenario) {
-        Ok(d) => d,
-        Err(e) => {
-            say_err_raw!("{}", e.render());
-            return EXIT_BAD_INPUT;
-        }
-    };
-    let plan = match base.plan() {
-        Ok(p) => p,
-        Err(e) => {
-            say_err_raw!("{}", e.render());
-            return EXIT_BAD_INPUT;
-        }
+    let (base, plan) = match design_and_plan(&args.scenario) {
+        Ok(both) => both,
+        Err(code) => return code,
     };
     let Some(checks) = slo_checks(&plan, &base.path, "capacity") else {
         return EXIT_BAD_INPUT;
@@ -818,4 +798,17 @@ pub(super) fn slo_checks(
         return None;
     }
     Some(checks)
+}
+
+/// The scenario at `path` as a design and its checked plan; on a problem, says it and gives
+/// the exit code (2).
+pub(super) fn design_and_plan(path: &Path) -> Result<(Design, crate::scenario::Plan), i32> {
+    let checked = Design::read(path).and_then(|design| {
+        let plan = design.plan()?;
+        Ok((design, plan))
+    });
+    checked.map_err(|e| {
+        say_err_raw!("{}", e.render());
+        EXIT_BAD_INPUT
+    })
 }

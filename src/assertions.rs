@@ -191,7 +191,7 @@ fn error(offset: usize, message: impl Into<String>, help: Option<String>) -> Par
 }
 
 fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str> + Clone) -> String {
-    crate::scenario::diagnostic::suggestion(name, candidates)
+    crate::format::suggestion(name, candidates)
 }
 
 /// Parses `<metric> <op> <value>`.
@@ -318,7 +318,7 @@ fn resolve_metric(lhs: &str, names: &Names<'_>) -> Result<(Scope, String), Parse
             // A component may report figures of its own (a cache's hit_ratio); only a name close
             // to a common one is surely a typo. Unknown names are checked against the results.
             if let Some(close) =
-                crate::scenario::diagnostic::did_you_mean(metric, COMPONENT_METRICS.iter().copied())
+                crate::format::did_you_mean(metric, COMPONENT_METRICS.iter().copied())
             {
                 return Err(error(
                     metric_at,
@@ -346,7 +346,7 @@ fn resolve_metric(lhs: &str, names: &Names<'_>) -> Result<(Scope, String), Parse
         .map(String::as_str)
         .chain(["lost", "slo"])
         .collect();
-    let help = match crate::scenario::diagnostic::did_you_mean(owner, known.iter().copied()) {
+    let help = match crate::format::did_you_mean(owner, known.iter().copied()) {
         Some(best) => format!("did you mean '{best}'?"),
         None => format!(
             "before the '.' give a component or request type ({}), or 'lost' or 'slo'",

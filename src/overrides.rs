@@ -16,7 +16,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::scenario::diagnostic::did_you_mean;
+use crate::format::did_you_mean;
 
 /// Top-level keys of a scenario, for paths and suggestions.
 pub const TOP_LEVEL: &[&str] = &[

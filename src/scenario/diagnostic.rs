@@ -102,35 +102,7 @@ fn window_around(text: &str, column: usize) -> (String, usize) {
     (shown, caret)
 }
 
-/// The closest of `candidates` to `name`, if it is close enough to be a likely typo.
-pub fn did_you_mean<'a>(
-    name: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
-    // One edit for short names, about one per three characters for longer ones.
-    let limit = (name.chars().count().div_ceil(3)).max(1);
-    candidates
-        .into_iter()
-        .map(|c| (strsim::damerau_levenshtein(name, c), c))
-        .filter(|&(distance, _)| distance <= limit)
-        .min_by_key(|&(distance, c)| (distance, c.to_string()))
-        .map(|(_, c)| c)
-}
-
-/// "did you mean 'x'?" or a list of what is allowed.
-pub fn suggestion<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str> + Clone) -> String {
-    match did_you_mean(name, candidates.clone()) {
-        Some(best) => format!("did you mean '{best}'?"),
-        None => {
-            let all: Vec<&str> = candidates.into_iter().collect();
-            if all.is_empty() {
-                "nothing is defined with that role yet".to_string()
-            } else {
-                format!("expected one of: {}", all.join(", "))
-            }
-        }
-    }
-}
+pub use crate::format::{did_you_mean, suggestion};
 
 #[cfg(test)]
 mod tests {

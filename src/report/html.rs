@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use super::charts::{Chart, Section};
 use super::data::{Latency, ReportData};
-use crate::format::{escape, tick};
+use crate::format::{escape, thousands, tick};
 
 /// The page style, shared by the comparison and sweep pages.
 pub const STYLE: &str = r#"
@@ -71,18 +71,6 @@ footer { color: var(--muted); font-size: 0.85rem; margin-top: 3rem;
   @page { size: A4; margin: 14mm; }
 }
 "#;
-
-fn count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
 
 fn ms(x: f64) -> String {
     if !x.is_finite() {
@@ -206,7 +194,7 @@ fn summary_section(out: &mut String, data: &ReportData) {
     card(
         out,
         "requests",
-        &count(r.total),
+        &thousands(r.total),
         "finished after the warm-up",
         false,
     );
@@ -215,7 +203,7 @@ fn summary_section(out: &mut String, data: &ReportData) {
         out,
         "availability",
         &pct(s.availability),
-        &format!("{} did not succeed", count(lost)),
+        &format!("{} did not succeed", thousands(lost)),
         lost > 0,
     );
     card(
@@ -244,22 +232,22 @@ fn summary_section(out: &mut String, data: &ReportData) {
     out.push_str("<h3>Requests</h3>\n");
     let mut rows = vec![vec![
         "end to end".to_string(),
-        count(r.total),
-        count(r.succeeded),
-        count(r.failed),
-        count(r.rejected),
-        count(r.timed_out),
+        thousands(r.total),
+        thousands(r.succeeded),
+        thousands(r.failed),
+        thousands(r.rejected),
+        thousands(r.timed_out),
         pct(s.availability),
     ]];
     if s.request_types.len() > 1 {
         for (name, t) in &s.request_types {
             rows.push(vec![
                 format!("type: {name}"),
-                count(t.total),
-                count(t.succeeded),
-                count(t.failed),
-                count(t.rejected),
-                count(t.timed_out),
+                thousands(t.total),
+                thousands(t.succeeded),
+                thousands(t.failed),
+                thousands(t.rejected),
+                thousands(t.timed_out),
                 pct(t.availability),
             ]);
         }
@@ -283,7 +271,7 @@ fn summary_section(out: &mut String, data: &ReportData) {
         out,
         "<p class=\"meta\">Requests sent after the warm-up and finished by the end; {} were \
          still in flight when the run stopped. Offered load {}, throughput {}.</p>",
-        count(r.in_flight_at_end),
+        thousands(r.in_flight_at_end),
         rate(s.offered_rps),
         rate(s.throughput_rps)
     );
@@ -318,8 +306,8 @@ fn summary_section(out: &mut String, data: &ReportData) {
             vec![
                 name.clone(),
                 c.kind.replace('_', " "),
-                count(c.requests),
-                count(errors),
+                thousands(c.requests),
+                thousands(errors),
                 pct(c.availability),
                 c.utilization
                     .map_or("–".to_string(), |u| format!("{:.1}%", u * 100.0)),
@@ -490,7 +478,7 @@ fn lost_section(out: &mut String, data: &ReportData) {
     } else {
         let rows: Vec<Vec<String>> = lost
             .iter()
-            .map(|(what, n)| vec![(*what).clone(), count(**n)])
+            .map(|(what, n)| vec![(*what).clone(), thousands(**n)])
             .collect();
         table(out, "lost-table", 1, &["what", "count"], &rows);
     }
@@ -627,7 +615,7 @@ fn cost_section(out: &mut String, data: &ReportData) {
                 p.instances
                     .map_or_else(|| "-".to_string(), |v| format!("{v:.2}")),
                 money(p.per_hour),
-                count(p.requests),
+                thousands(p.requests),
                 money(p.run),
                 money(p.per_month),
             ]
@@ -667,11 +655,11 @@ mod tests {
 
     #[test]
     fn numbers_are_readable() {
-        assert_eq!(count(0), "0");
-        assert_eq!(count(999), "999");
-        assert_eq!(count(1000), "1,000");
-        assert_eq!(count(163557), "163,557");
-        assert_eq!(count(1234567), "1,234,567");
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(163557), "163,557");
+        assert_eq!(thousands(1234567), "1,234,567");
         assert_eq!(ms(0.25), "250 µs");
         assert_eq!(ms(87.94), "87.9 ms");
         assert_eq!(ms(1500.0), "1.50 s");

@@ -14,6 +14,7 @@
 //! run-time guard, which stops a run whose live heap passes the budget.
 
 use super::validate::{ComponentPlan, Plan};
+use crate::format::thousands;
 use crate::heap::show_bytes;
 use crate::model::source::Load;
 use crate::stats::MAX_WINDOWS;
@@ -94,19 +95,6 @@ impl Estimate {
             bytes: count.saturating_mul(each),
         });
     }
-}
-
-/// 20000 as "20,000".
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Time windows a run fills: its duration in windows, at most [`MAX_WINDOWS`] (beyond that
@@ -315,18 +303,4 @@ pub fn check(e: &Estimate, budget: u64) -> Result<(), String> {
         show_bytes(total),
         show_bytes(budget)
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn thousands_are_grouped() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1000), "1,000");
-        assert_eq!(thousands(20_000), "20,000");
-        assert_eq!(thousands(1_234_567), "1,234,567");
-    }
 }

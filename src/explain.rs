@@ -16,6 +16,7 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
 
+use crate::model::kind::Kind;
 use crate::scenario::Plan;
 
 /// A value as written in the file: text as is, numbers in their shortest form, maps and
@@ -994,42 +995,28 @@ fn component(out: &mut String, entry: &Value) {
     };
     let mut f = Fields::of(body);
     let name = f.text("name").unwrap_or_default();
-    let text = match kind.as_str() {
-        "server" => server(&mut f),
-        "load_balancer" => balancer(&mut f),
-        "cache" => cache(&mut f),
-        "database" => database(&mut f),
-        "sharded_database" => sharded(&mut f),
-        "rate_limiter" => rate_limiter(&mut f),
-        "queue" => queue(&mut f),
-        "dns" => dns(&mut f),
-        "cdn" => cdn(&mut f),
-        "provider" => provider(&mut f),
-        "fanout" => fanout(&mut f),
-        "id_generator" => id_generator(&mut f),
-        "realtime" => realtime(&mut f),
-        other => format!("a {}", other.replace('_', " ")),
+    let known = Kind::from_name(kind);
+    let text = match known {
+        Some(Kind::Server) => server(&mut f),
+        Some(Kind::LoadBalancer) => balancer(&mut f),
+        Some(Kind::Cache) => cache(&mut f),
+        Some(Kind::Database) => database(&mut f),
+        Some(Kind::ShardedDatabase) => sharded(&mut f),
+        Some(Kind::RateLimiter) => rate_limiter(&mut f),
+        Some(Kind::Queue) => queue(&mut f),
+        Some(Kind::Dns) => dns(&mut f),
+        Some(Kind::Cdn) => cdn(&mut f),
+        Some(Kind::Provider) => provider(&mut f),
+        Some(Kind::Fanout) => fanout(&mut f),
+        Some(Kind::IdGenerator) => id_generator(&mut f),
+        Some(Kind::Realtime) => realtime(&mut f),
+        // Traffic is not written under `components`; a key sim does not know is told as is.
+        Some(Kind::Traffic) | None => format!("a {}", kind.replace('_', " ")),
     };
     let rest = f.rest();
-    let rest = if matches!(
-        kind.as_str(),
-        "server"
-            | "load_balancer"
-            | "cache"
-            | "database"
-            | "sharded_database"
-            | "rate_limiter"
-            | "queue"
-            | "dns"
-            | "cdn"
-            | "provider"
-            | "fanout"
-            | "id_generator"
-            | "realtime"
-    ) {
-        rest
-    } else {
-        rest.replace("; other settings:", ", with")
+    let rest = match known {
+        Some(Kind::Traffic) | None => rest.replace("; other settings:", ", with"),
+        Some(_) => rest,
     };
     let _ = writeln!(out, "- {name}: {text}{rest}.");
 }

@@ -74,7 +74,7 @@ pub fn run(
     let expectations = if stopped {
         Vec::new()
     } else {
-        crate::analytic::expectations_until(&plan, &topology, &mut go_on).unwrap_or_else(|| {
+        crate::analytic::expectations_until(&plan, &mut go_on).unwrap_or_else(|| {
             stopped = true;
             Vec::new()
         })

@@ -174,16 +174,12 @@ pub fn what_ifs(plan: &Plan) -> Vec<WhatIf> {
 /// [`what_ifs`], asking `go_on` before each change it evaluates (one twin each, so a model of
 /// thousands of components takes long): `None` as soon as it answers false.
 pub fn what_ifs_until(plan: &Plan, go_on: &mut dyn FnMut() -> bool) -> Option<Vec<WhatIf>> {
-    let topology = crate::scenario::topology::topology(plan);
     let end_to_end = |change, go_on: &mut dyn FnMut() -> bool| {
-        Twin::new(plan, &topology, change)
-            .asking(go_on)
-            .run()
-            .map(|out| {
-                out.into_iter()
-                    .find(|e| e.component == END_TO_END)
-                    .and_then(|e| e.theory)
-            })
+        Twin::new(plan, change).asking(go_on).run().map(|out| {
+            out.into_iter()
+                .find(|e| e.component == END_TO_END)
+                .and_then(|e| e.theory)
+        })
     };
     let Some(baseline_ms) = end_to_end(Change::None, go_on)? else {
         return Some(Vec::new());
@@ -215,7 +211,6 @@ pub fn what_ifs_until(plan: &Plan, go_on: &mut dyn FnMut() -> bool) -> Option<Ve
 
 struct Twin<'a> {
     plan: &'a Plan,
-    topology: &'a crate::scenario::topology::Topology,
     change: Change,
     types: usize,
     rates: Vec<Rates>,
@@ -253,36 +248,22 @@ const ASK_EVERY: u32 = 16;
 
 /// What theory expects of `plan`.
 pub fn expectations(plan: &Plan) -> Vec<Expectation> {
-    expectations_with(plan, &crate::scenario::topology::topology(plan))
+    expectations_until(plan, &mut || true).unwrap_or_default()
 }
 
-/// [`expectations`] with the plan's topology already at hand.
-pub fn expectations_with(
-    plan: &Plan,
-    topology: &crate::scenario::topology::Topology,
-) -> Vec<Expectation> {
-    expectations_until(plan, topology, &mut || true).unwrap_or_default()
-}
-
-/// [`expectations_with`], asking `go_on` now and then: `None` as soon as it answers false.
+/// [`expectations`], asking `go_on` now and then: `None` as soon as it answers false.
 pub fn expectations_until(
     plan: &Plan,
-    topology: &crate::scenario::topology::Topology,
     go_on: &mut dyn FnMut() -> bool,
 ) -> Option<Vec<Expectation>> {
-    Twin::new(plan, topology, Change::None).asking(go_on).run()
+    Twin::new(plan, Change::None).asking(go_on).run()
 }
 
 impl<'a> Twin<'a> {
-    fn new(
-        plan: &'a Plan,
-        topology: &'a crate::scenario::topology::Topology,
-        change: Change,
-    ) -> Self {
+    fn new(plan: &'a Plan, change: Change) -> Self {
         let n = plan.components.len();
         Twin {
             plan,
-            topology,
             change,
             types: plan.request_types.len(),
             rates: vec![vec![0.0; plan.request_types.len()]; n],
@@ -461,7 +442,14 @@ impl<'a> Twin<'a> {
                 ComponentPlan::Source(_) => {}
                 ComponentPlan::Cdn(cdn) => self.flow_cdn(id, cdn, &rates),
                 ComponentPlan::RateLimiter(limiter) => self.flow_rate_limiter(id, limiter, &rates),
-                _ => {
+                ComponentPlan::Database(_)
+                | ComponentPlan::Sharded(_)
+                | ComponentPlan::Queue(_)
+                | ComponentPlan::Dns(_)
+                | ComponentPlan::Provider(_)
+                | ComponentPlan::Fanout(_)
+                | ComponentPlan::IdGenerator(_)
+                | ComponentPlan::Realtime(_) => {
                     // A kind the twin has no model for: what it passes on is unknown, so
                     // nothing it feeds gets a figure.
                     let why = format!(
@@ -623,37 +611,7 @@ impl<'a> Twin<'a> {
     }
 
     fn callees(&self, id: usize) -> Vec<ComponentId> {
-        match &self.plan.components[id].1 {
-            ComponentPlan::Source(s) => vec![s.target],
-            ComponentPlan::Server(s) => s
-                .profiles
-                .iter()
-                .flat_map(|p| p.calls.iter())
-                .flat_map(|step| match *step {
-                    Step::Call(c) => vec![c],
-                    Step::CacheAside(a) => vec![a.cache, a.store],
-                })
-                .collect(),
-            ComponentPlan::Balancer(b) => b
-                .groups
-                .iter()
-                .flat_map(|g| g.backends.iter().map(|k| k.component))
-                .collect(),
-            ComponentPlan::Cache(c) => c.backing.into_iter().collect(),
-            _ => self.modelled_elsewhere_callees(id),
-        }
-    }
-
-    /// The components a kind the twin does not model calls, from the topology.
-    fn modelled_elsewhere_callees(&self, id: usize) -> Vec<ComponentId> {
-        let name = self.name(id);
-        self.topology
-            .edges
-            .iter()
-            .filter(|e| e.from == name)
-            .filter_map(|e| self.plan.components.iter().position(|(n, _)| *n == e.to))
-            .map(|i| ComponentId(i as u32))
-            .collect()
+        self.plan.components[id].1.callees()
     }
 
     /// Callers before callees (Kahn's algorithm, ties by id for determinism).
@@ -810,7 +768,17 @@ impl<'a> Twin<'a> {
             ComponentPlan::Server(server) => self.respond_server(id, server),
             ComponentPlan::Balancer(b) => self.respond_balancer(id, b),
             ComponentPlan::Cache(cache) => self.respond_cache(id, cache),
-            _ => None,
+            // No response-time model (yet) for these kinds: their callers get no figure.
+            ComponentPlan::Database(_)
+            | ComponentPlan::Sharded(_)
+            | ComponentPlan::RateLimiter(_)
+            | ComponentPlan::Queue(_)
+            | ComponentPlan::Cdn(_)
+            | ComponentPlan::Dns(_)
+            | ComponentPlan::Provider(_)
+            | ComponentPlan::Fanout(_)
+            | ComponentPlan::IdGenerator(_)
+            | ComponentPlan::Realtime(_) => None,
         };
         self.response[id] = Some(response.clone());
         response
@@ -1183,8 +1151,7 @@ impl<'a> Twin<'a> {
 /// there is one, every request otherwise), whatever the shape of the rate over time. Used by
 /// `sim estimate`.
 pub fn arrival_rates(plan: &Plan, source_rate: impl Fn(usize) -> f64) -> Vec<Vec<f64>> {
-    let topology = crate::scenario::topology::topology(plan);
-    let mut twin = Twin::new(plan, &topology, Change::None);
+    let mut twin = Twin::new(plan, Change::None);
     for (id, (_, component)) in plan.components.iter().enumerate() {
         if let ComponentPlan::Source(s) = component {
             let total: f64 = s.mix.iter().map(|&(_, w)| w).sum();

@@ -24,6 +24,7 @@ pub mod figures;
 pub mod id_generator;
 pub mod jobs;
 pub mod keys;
+pub mod kind;
 pub mod load_balancer;
 pub mod network;
 pub mod probe;

@@ -16,6 +16,7 @@ use layout::std_shapes::shapes::{Arrow, Element, LineEndKind, ShapeKind};
 use layout::topo::layout::VisualGraph;
 
 use crate::format::escape;
+use crate::model::kind::Kind;
 use crate::scenario::topology::Topology;
 
 /// Graphs larger than this are not laid out: the diagram would be unreadable anyway, and the
@@ -27,28 +28,36 @@ const MARGIN: f64 = 24.0;
 /// Font size used by layout-rs to size edge labels [px].
 const LABEL_FONT: usize = 16;
 
-/// Fill and border of a box, by component kind (Okabe–Ito tints).
-fn kind_colours(kind: &str) -> (&'static str, &'static str) {
+/// Fill and border of a box, by component kind (Okabe–Ito tints; kinds without a colour of
+/// their own are grey).
+fn kind_colours(kind: Kind) -> (&'static str, &'static str) {
+    const GREY: (&str, &str) = ("#eeeeee", "#555555");
     match kind {
-        "traffic" => ("#fbe9c6", "#b07a00"),
-        "load_balancer" => ("#d5ecf9", "#0072b2"),
-        "server" => ("#cdeee3", "#007a59"),
-        "database" | "sharded_database" => ("#f6dccb", "#d55e00"),
-        "rate_limiter" => ("#f9dccd", "#d55e00"),
-        "queue" => ("#eadff0", "#cc79a7"),
-        _ => ("#eeeeee", "#555555"),
+        Kind::Traffic => ("#fbe9c6", "#b07a00"),
+        Kind::LoadBalancer => ("#d5ecf9", "#0072b2"),
+        Kind::Server => ("#cdeee3", "#007a59"),
+        Kind::Database | Kind::ShardedDatabase => ("#f6dccb", "#d55e00"),
+        Kind::RateLimiter => ("#f9dccd", "#d55e00"),
+        Kind::Queue => ("#eadff0", "#cc79a7"),
+        Kind::Cache
+        | Kind::Cdn
+        | Kind::Dns
+        | Kind::Provider
+        | Kind::Fanout
+        | Kind::IdGenerator
+        | Kind::Realtime => GREY,
     }
 }
 
 /// How a kind is named on its box.
-fn kind_label(kind: &str) -> String {
+fn kind_label(kind: Kind) -> String {
     match kind {
-        "traffic" => "traffic source".to_string(),
-        other => other.replace('_', " "),
+        Kind::Traffic => "traffic source".to_string(),
+        other => other.name().replace('_', " "),
     }
 }
 
-fn node_width(name: &str, kind: &str, detail: &str) -> f64 {
+fn node_width(name: &str, kind: Kind, detail: &str) -> f64 {
     let chars = [
         name.chars().count() as f64 * 12.5,
         kind_label(kind).chars().count() as f64 * 9.5,
@@ -130,7 +139,7 @@ fn lay_out(t: &Topology) -> Recorder {
         .iter()
         .enumerate()
         .map(|(i, n)| {
-            let size = Point::new(node_width(&n.name, &n.kind, &n.detail), NODE_HEIGHT);
+            let size = Point::new(node_width(&n.name, n.kind, &n.detail), NODE_HEIGHT);
             graph.add_node(Element::create_with_properties(
                 ShapeKind::new_box(""),
                 look.clone(),
@@ -286,14 +295,14 @@ pub fn topology_svg(t: &Topology) -> String {
         let Some(node) = t.nodes.get(index) else {
             continue;
         };
-        let (fill, stroke) = kind_colours(&node.kind);
+        let (fill, stroke) = kind_colours(node.kind);
         let c = corner.add(shift);
         let cx = c.x + size.x / 2.0;
         let _ = writeln!(
             svg,
             "<g class=\"node\" data-kind=\"{}\"><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" \
              rx=\"10\" fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"2.5\"/>",
-            escape(&node.kind),
+            escape(node.kind.name()),
             num(c.x),
             num(c.y),
             num(size.x),
@@ -301,7 +310,7 @@ pub fn topology_svg(t: &Topology) -> String {
         );
         let lines = [
             (28.0, "20", "bold", "#111111", node.name.clone()),
-            (54.0, "15", "normal", stroke, kind_label(&node.kind)),
+            (54.0, "15", "normal", stroke, kind_label(node.kind)),
             (76.0, "15", "normal", "#333333", node.detail.clone()),
         ];
         for (dy, size, weight, colour, text) in lines {
@@ -331,7 +340,7 @@ mod tests {
     fn node(name: &str, kind: &str) -> TopologyNode {
         TopologyNode {
             name: name.into(),
-            kind: kind.into(),
+            kind: Kind::from_name(kind).unwrap_or_else(|| panic!("no kind '{kind}'")),
             detail: String::new(),
             backends: Vec::new(),
         }

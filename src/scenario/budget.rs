@@ -16,6 +16,7 @@
 use super::validate::{ComponentPlan, Plan};
 use crate::format::thousands;
 use crate::heap::show_bytes;
+use crate::model::kind::Kind;
 use crate::model::source::Load;
 use crate::stats::MAX_WINDOWS;
 
@@ -109,24 +110,22 @@ fn windows(plan: &Plan) -> u64 {
     }
 }
 
-/// A kind's name in the singular and plural, and what one component of it costs.
-fn kind_cost(kind: &str) -> (&'static str, &'static str, u64) {
+/// What one component of `kind` costs: the kinds that keep per-request tables or per-window
+/// series of their own cost more.
+fn kind_cost(kind: Kind) -> u64 {
     match kind {
-        "traffic" => ("traffic source", "traffic sources", PER_COMPONENT),
-        "server" => ("server pool", "server pools", PER_COMPONENT),
-        "load_balancer" => ("load balancer", "load balancers", PER_COMPONENT),
-        "cache" => ("cache", "caches", PER_COMPONENT),
-        "database" => ("database", "databases", PER_COMPONENT),
-        "sharded_database" => ("sharded database", "sharded databases", PER_COMPONENT),
-        "provider" => ("provider", "providers", PER_COMPONENT),
-        "id_generator" => ("id generator", "id generators", PER_COMPONENT),
-        "rate_limiter" => ("rate limiter", "rate limiters", PER_RICH_COMPONENT),
-        "queue" => ("queue", "queues", PER_RICH_COMPONENT),
-        "cdn" => ("CDN", "CDNs", PER_COMPONENT),
-        "dns" => ("DNS", "DNS", PER_RICH_COMPONENT),
-        "fanout" => ("fan-out service", "fan-out services", PER_RICH_COMPONENT),
-        "realtime" => ("real-time pool", "real-time pools", PER_RICH_COMPONENT),
-        _ => ("component", "components", PER_RICH_COMPONENT),
+        Kind::Traffic
+        | Kind::Server
+        | Kind::LoadBalancer
+        | Kind::Cache
+        | Kind::Database
+        | Kind::ShardedDatabase
+        | Kind::Provider
+        | Kind::IdGenerator
+        | Kind::Cdn => PER_COMPONENT,
+        Kind::RateLimiter | Kind::Queue | Kind::Dns | Kind::Fanout | Kind::Realtime => {
+            PER_RICH_COMPONENT
+        }
     }
 }
 
@@ -140,7 +139,7 @@ pub fn estimate(plan: &Plan) -> Estimate {
         bytes: FIXED.saturating_add(window_count.saturating_mul(PER_END_TO_END_WINDOW)),
     });
     // Components by kind, in order of first appearance.
-    let mut kinds: Vec<(&'static str, u64)> = Vec::new();
+    let mut kinds: Vec<(Kind, u64)> = Vec::new();
     for (_, component) in &plan.components {
         let kind = component.kind();
         match kinds.iter_mut().find(|(k, _)| *k == kind) {
@@ -149,7 +148,8 @@ pub fn estimate(plan: &Plan) -> Estimate {
         }
     }
     for (kind, count) in kinds {
-        let (one, many, each) = kind_cost(kind);
+        let (one, many) = kind.facts().noun;
+        let each = kind_cost(kind);
         e.add(count, one, many, each);
     }
     let series = (plan.components.len() as u64).saturating_mul(window_count);

@@ -13,6 +13,8 @@ use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
+use crate::model::kind::Kind;
+
 /// A value with the place in the file it came from.
 #[derive(Clone, Debug)]
 pub struct At<T> {
@@ -480,6 +482,45 @@ pub enum ComponentSpec {
     Fanout(Box<FanoutSpec>),
     IdGenerator(Box<IdGeneratorSpec>),
     Realtime(Box<RealtimeSpec>),
+}
+
+impl ComponentSpec {
+    /// The component's name, where the file gives it.
+    pub fn name(&self) -> &At<String> {
+        match self {
+            ComponentSpec::Server(s) => &s.name,
+            ComponentSpec::LoadBalancer(b) => &b.name,
+            ComponentSpec::Cache(k) => &k.name,
+            ComponentSpec::Database(d) => &d.name,
+            ComponentSpec::ShardedDatabase(s) => &s.name,
+            ComponentSpec::RateLimiter(l) => &l.name,
+            ComponentSpec::Queue(q) => &q.name,
+            ComponentSpec::Cdn(k) => &k.name,
+            ComponentSpec::Dns(d) => &d.name,
+            ComponentSpec::Provider(p) => &p.name,
+            ComponentSpec::Fanout(f) => &f.name,
+            ComponentSpec::IdGenerator(g) => &g.name,
+            ComponentSpec::Realtime(r) => &r.name,
+        }
+    }
+
+    pub fn kind(&self) -> Kind {
+        match self {
+            ComponentSpec::Server(_) => Kind::Server,
+            ComponentSpec::LoadBalancer(_) => Kind::LoadBalancer,
+            ComponentSpec::Cache(_) => Kind::Cache,
+            ComponentSpec::Database(_) => Kind::Database,
+            ComponentSpec::ShardedDatabase(_) => Kind::ShardedDatabase,
+            ComponentSpec::RateLimiter(_) => Kind::RateLimiter,
+            ComponentSpec::Queue(_) => Kind::Queue,
+            ComponentSpec::Cdn(_) => Kind::Cdn,
+            ComponentSpec::Dns(_) => Kind::Dns,
+            ComponentSpec::Provider(_) => Kind::Provider,
+            ComponentSpec::Fanout(_) => Kind::Fanout,
+            ComponentSpec::IdGenerator(_) => Kind::IdGenerator,
+            ComponentSpec::Realtime(_) => Kind::Realtime,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::format::short_duration;
 use crate::model::dist::Distribution;
+use crate::model::kind::Kind;
 use crate::model::load_balancer::{Algorithm, HashOn};
-use crate::model::server::Step;
 use crate::model::source::Load;
 use crate::scenario::validate::ComponentPlan;
 use crate::scenario::Plan;
@@ -14,8 +14,8 @@ use crate::scenario::Plan;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TopologyNode {
     pub name: String,
-    /// `traffic`, `server`, `load_balancer`, ... as in `summary.json`.
-    pub kind: String,
+    /// Written `traffic`, `server`, `load_balancer`, ... as in `summary.json`.
+    pub kind: Kind,
     /// A short description: "4 x 16 workers", "least_connections", "200 users".
     pub detail: String,
     /// Load balancers: a label per backend instance ("web#0"), in the order of
@@ -79,31 +79,15 @@ pub fn topology(plan: &Plan) -> Topology {
     for (index, (component, config)) in plan.components.iter().enumerate() {
         let id = crate::engine::ComponentId(index as u32);
         let mut backends = Vec::new();
+        for callee in config.callees() {
+            add_edge(id, callee);
+        }
         let detail = match config {
-            ComponentPlan::Source(source) => {
-                add_edge(id, source.target);
-                match &source.load {
-                    Load::Open { .. } => "open loop".to_string(),
-                    Load::Closed { users, .. } => format!("{users} users"),
-                }
-            }
+            ComponentPlan::Source(source) => match &source.load {
+                Load::Open { .. } => "open loop".to_string(),
+                Load::Closed { users, .. } => format!("{users} users"),
+            },
             ComponentPlan::Server(server) => {
-                for profile in &server.profiles {
-                    for step in &profile.calls {
-                        match step {
-                            Step::Call(callee) => add_edge(id, *callee),
-                            Step::CacheAside(aside) => {
-                                add_edge(id, aside.cache);
-                                add_edge(id, aside.store);
-                            }
-                        }
-                    }
-                }
-                if let Some(crate::model::sessions::SessionStore::Shared { store, .. }) =
-                    server.sessions.as_ref().map(|x| x.store)
-                {
-                    add_edge(id, store);
-                }
                 let per = if server.instances > 1 {
                     format!("{} x {}", server.instances, server.workers)
                 } else {
@@ -117,27 +101,12 @@ pub fn topology(plan: &Plan) -> Topology {
                 format!("{per} {workers}")
             }
             ComponentPlan::Cache(cache) => {
-                if let Some(backing) = cache.backing {
-                    add_edge(id, backing);
-                }
                 format!("{:?}, {:?}", cache.strategy, cache.policy).to_lowercase()
             }
-            ComponentPlan::RateLimiter(limiter) => {
-                limiter.callees().for_each(|to| add_edge(id, to));
-                limiter.describe()
-            }
-            ComponentPlan::Queue(queue) => {
-                add_edge(id, queue.consumer);
-                queue.describe()
-            }
-            ComponentPlan::Cdn(cdn) => {
-                add_edge(id, cdn.origin);
-                cdn.describe()
-            }
-            ComponentPlan::Fanout(fanout) => {
-                add_edge(id, fanout.target);
-                fanout.describe()
-            }
+            ComponentPlan::RateLimiter(limiter) => limiter.describe(),
+            ComponentPlan::Queue(queue) => queue.describe(),
+            ComponentPlan::Cdn(cdn) => cdn.describe(),
+            ComponentPlan::Fanout(fanout) => fanout.describe(),
             ComponentPlan::Balancer(balancer) => {
                 let mut algorithms: Vec<&str> = Vec::new();
                 for group in &balancer.groups {
@@ -146,33 +115,21 @@ pub fn topology(plan: &Plan) -> Topology {
                         algorithms.push(algorithm);
                     }
                     for backend in &group.backends {
-                        add_edge(id, backend.component);
                         backends.push(format!("{}#{}", name(backend.component), backend.instance));
                     }
                 }
                 algorithms.join(", ")
             }
-            ComponentPlan::Dns(dns) => {
-                dns.targets.iter().for_each(|t| add_edge(id, t.component));
-                format!("geoDNS, TTL {}s", dns.ttl.as_secs_f64())
-            }
+            ComponentPlan::Dns(dns) => format!("geoDNS, TTL {}s", dns.ttl.as_secs_f64()),
             ComponentPlan::Provider(provider) => provider.describe(),
             ComponentPlan::IdGenerator(ids) => ids.describe(),
-            ComponentPlan::Realtime(rt) => {
-                rt.calls.iter().for_each(|&to| add_edge(id, to));
-                rt.describe()
-            }
-            other => match other.data_tier_topology() {
-                Some((callees, detail)) => {
-                    callees.into_iter().for_each(|callee| add_edge(id, callee));
-                    detail
-                }
-                None => String::new(),
-            },
+            ComponentPlan::Realtime(rt) => rt.describe(),
+            ComponentPlan::Database(database) => database.describe(),
+            ComponentPlan::Sharded(sharded) => sharded.describe(),
         };
         nodes.push(TopologyNode {
             name: component.clone(),
-            kind: config.kind().to_string(),
+            kind: config.kind(),
             detail,
             backends,
         });
@@ -228,7 +185,7 @@ network:
         let nodes: Vec<(&str, &str, &str)> = t
             .nodes
             .iter()
-            .map(|n| (n.name.as_str(), n.kind.as_str(), n.detail.as_str()))
+            .map(|n| (n.name.as_str(), n.kind.name(), n.detail.as_str()))
             .collect();
         assert_eq!(
             nodes,

@@ -1,6 +1,6 @@
 //! Checks the `assert` section, `run.replications` and `variants`.
 
-use super::checker::{valid_name, Checker, Role};
+use super::checker::{valid_name, Checker, Kind};
 use super::plan::Variant;
 use crate::assertions::{self, Assertion, Names};
 use crate::model::figures::Figures;
@@ -22,8 +22,8 @@ pub(super) fn check(c: &mut Checker, scenario: &raw::Scenario) -> Checked {
     let (components, own_figures): (Vec<String>, Vec<_>) = c
         .names
         .iter()
-        .filter(|(_, (_, role, _))| *role != Role::Source)
-        .map(|(n, (_, role, _))| (n.clone(), Figures::names_of(role.kind())))
+        .filter(|(_, (_, kind, _))| *kind != Kind::Traffic)
+        .map(|(n, (_, kind, _))| (n.clone(), Figures::names_of(kind.name())))
         .unzip();
     let types: Vec<String> = c.request_types.keys().cloned().collect();
     let names = Names {

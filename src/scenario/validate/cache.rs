@@ -111,7 +111,7 @@ pub(super) fn check_cache(c: &mut Checker, k: &raw::CacheSpec) -> Option<CacheCo
     let backing = k
         .backing
         .as_ref()
-        .and_then(|b| c.reference(b, "backing store", &CALLABLE));
+        .and_then(|b| c.reference(b, "backing store", Use::Call));
     if let Some(b) = &k.backing {
         if b.value == k.name.value {
             c.error(b.loc, "a cache cannot be its own backing store");

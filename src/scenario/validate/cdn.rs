@@ -14,7 +14,7 @@ pub(super) fn check_cdn(
     regions: &IndexMap<String, ()>,
 ) -> Option<CdnConfig> {
     let errors_before = c.errors.len();
-    let origin = c.reference(&k.origin, "origin", &CALLABLE);
+    let origin = c.reference(&k.origin, "origin", Use::Call);
     let types = c.request_types.len();
     let static_types = match &k.static_types {
         None => vec![true; types],

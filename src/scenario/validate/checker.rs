@@ -15,6 +15,7 @@ pub(super) use crate::model::cache::{CacheConfig, Strategy};
 pub(super) use crate::model::dist::Distribution;
 pub(super) use crate::model::failures::{FailureAction, RandomFailures, ScheduledFailure};
 pub(super) use crate::model::keys::KeyPopularity;
+pub(super) use crate::model::kind::Kind;
 pub(super) use crate::model::load_balancer::{
     ActiveHealth, Algorithm, Backend, BalancerConfig, GroupConfig, PassiveHealth,
 };
@@ -32,112 +33,56 @@ pub(super) use super::plan::{
     limits, ComponentPlan, DataCenterPlan, EstimateSettings, GeoPlan, SourcePlan,
 };
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum Role {
-    Source,
-    Server,
-    Balancer,
-    Cache,
-    Database,
-    Sharded,
-    RateLimiter,
-    Queue,
-    Cdn,
-    Dns,
-    Provider,
-    Fanout,
-    IdGenerator,
-    Realtime,
+/// What a reference to a component is for; the kinds it may name follow from each kind's
+/// [`KindFacts`](crate::model::kind::KindFacts).
+#[derive(Clone, Copy)]
+pub(super) enum Use {
+    /// Called by a server step, a cache, a rate limiter, a CDN, a fan-out, a real-time pool.
+    Call,
+    /// Where a traffic source sends its requests.
+    Entry,
+    /// One end of a network link: any kind.
+    Link,
+    /// A component placed in a data center.
+    Placement,
+    /// The target of a scheduled failure.
+    Failure,
+    /// The target of random failures (MTBF and MTTR).
+    RandomFailure,
+    /// One of these kinds, where the referring component's own rules narrow the choice (a
+    /// queue's consumer is a server).
+    Among(&'static [Kind]),
 }
 
-impl Role {
-    /// The kind's name in `summary.json` (as [`ComponentPlan::kind`] says it).
-    pub(super) fn kind(self) -> &'static str {
+impl Use {
+    pub(super) fn allows(self, kind: Kind) -> bool {
+        let facts = kind.facts();
         match self {
-            Role::Source => "traffic",
-            Role::Server => "server",
-            Role::Balancer => "load_balancer",
-            Role::Cache => "cache",
-            Role::Database => "database",
-            Role::Sharded => "sharded_database",
-            Role::RateLimiter => "rate_limiter",
-            Role::Queue => "queue",
-            Role::Cdn => "cdn",
-            Role::Dns => "dns",
-            Role::Provider => "provider",
-            Role::Fanout => "fanout",
-            Role::IdGenerator => "id_generator",
-            Role::Realtime => "realtime",
+            Use::Call => facts.callable,
+            Use::Entry => facts.entry_point,
+            Use::Link => true,
+            Use::Placement => facts.placeable,
+            Use::Failure => facts.fails,
+            Use::RandomFailure => facts.fails_at_random,
+            Use::Among(kinds) => kinds.contains(&kind),
         }
     }
 
-    pub(super) fn described(self) -> &'static str {
-        match self {
-            Role::Source => "a traffic source",
-            Role::Server => "a server",
-            Role::Balancer => "a load balancer",
-            Role::Cache => "a cache",
-            Role::Database => "a database",
-            Role::Sharded => "a sharded database",
-            Role::RateLimiter => "a rate limiter",
-            Role::Queue => "a queue",
-            Role::Cdn => "a CDN",
-            Role::Dns => "a DNS",
-            Role::Provider => "a provider",
-            Role::Fanout => "a fan-out service",
-            Role::IdGenerator => "an id generator",
-            Role::Realtime => "a pool of real-time servers",
-        }
+    /// The kinds allowed, in the order a message lists them: as the referring rule gives
+    /// them, else in [`Kind::ALL`]'s order.
+    fn kinds(self) -> impl Iterator<Item = Kind> {
+        let listed: &'static [Kind] = match self {
+            Use::Among(kinds) => kinds,
+            _ => &Kind::ALL,
+        };
+        listed.iter().copied().filter(move |&k| self.allows(k))
     }
-}
-
-/// Components a server step, a cache's backing store or a traffic source may call.
-pub(super) const CALLABLE: [Role; 12] = [
-    Role::Server,
-    Role::Balancer,
-    Role::Cache,
-    Role::Database,
-    Role::Sharded,
-    Role::RateLimiter,
-    Role::Queue,
-    Role::Cdn,
-    Role::Provider,
-    Role::Fanout,
-    Role::IdGenerator,
-    Role::Realtime,
-];
-
-/// Components a traffic source may send to: the callable ones and a DNS. Derived from
-/// [`CALLABLE`] so that a new callable kind cannot be forgotten here.
-pub(super) const TRAFFIC_TARGETS: [Role; 13] = joined(CALLABLE, [Role::Dns]);
-
-/// Components a network link may join: every kind.
-pub(super) const LINK_ENDS: [Role; 14] =
-    joined(joined::<1, 12, 13>([Role::Source], CALLABLE), [Role::Dns]);
-
-/// `a` followed by `b`; `N` must be their total length (checked at compile time).
-pub(super) const fn joined<const A: usize, const B: usize, const N: usize>(
-    a: [Role; A],
-    b: [Role; B],
-) -> [Role; N] {
-    assert!(A + B == N, "joined role lists: N must be A + B");
-    let mut out = [Role::Source; N];
-    let mut i = 0;
-    while i < A {
-        out[i] = a[i];
-        i += 1;
-    }
-    while i < N {
-        out[i] = b[i - A];
-        i += 1;
-    }
-    out
 }
 
 pub(super) struct Checker {
     pub(super) errors: Vec<Diagnostic>,
-    /// Name -> (id, role, where it was defined).
-    pub(super) names: IndexMap<String, (ComponentId, Role, Loc)>,
+    /// Name -> (id, kind, where it was defined).
+    pub(super) names: IndexMap<String, (ComponentId, Kind, Loc)>,
     pub(super) request_types: IndexMap<String, ()>,
     /// Instances per server pool, for expanding load-balancer backends.
     pub(super) instances: HashMap<ComponentId, u32>,
@@ -255,18 +200,18 @@ impl Checker {
         &mut self,
         at: &At<String>,
         what: &str,
-        allowed: &[Role],
+        used: Use,
     ) -> Option<ComponentId> {
         match self.names.get(&at.value) {
-            Some(&(id, role, _)) if allowed.contains(&role) => Some(id),
-            Some(&(_, role, _)) => {
-                let allowed: Vec<&str> = allowed.iter().map(|r| r.described()).collect();
+            Some(&(id, kind, _)) if used.allows(kind) => Some(id),
+            Some(&(_, kind, _)) => {
+                let allowed: Vec<&str> = used.kinds().map(|k| k.facts().described).collect();
                 self.error_help(
                     at.loc,
                     format!(
                         "{what} '{}' is {}, which cannot be used here",
                         at.value,
-                        role.described()
+                        kind.facts().described
                     ),
                     format!("a {what} must be {}", one_of(&allowed)),
                 );
@@ -276,7 +221,7 @@ impl Checker {
                 let candidates: Vec<String> = self
                     .names
                     .iter()
-                    .filter(|(_, (_, role, _))| allowed.contains(role))
+                    .filter(|(_, (_, kind, _))| used.allows(*kind))
                     .map(|(n, _)| n.clone())
                     .collect();
                 let help = suggestion(&at.value, candidates.iter().map(String::as_str));
@@ -475,7 +420,11 @@ impl Checker {
                     (b.pool.clone(), weight.unwrap_or(1))
                 }
             };
-            if let Some(id) = self.reference(&name, "backend", &[Role::Server, Role::RateLimiter]) {
+            if let Some(id) = self.reference(
+                &name,
+                "backend",
+                Use::Among(&[Kind::Server, Kind::RateLimiter]),
+            ) {
                 out.push((id, weight as u32));
             }
         }
@@ -536,7 +485,7 @@ pub(super) fn check_write_types(c: &mut Checker, listed: Option<&[At<String>]>) 
 /// Puts checked components in id order (ids were given in declaration order).
 pub(super) fn reorder(
     components: Vec<(String, ComponentPlan)>,
-    names: &IndexMap<String, (ComponentId, Role, Loc)>,
+    names: &IndexMap<String, (ComponentId, Kind, Loc)>,
 ) -> Vec<(String, ComponentPlan)> {
     let mut components = components;
     components.sort_by_key(|(name, _)| names.get(name).map_or(u32::MAX, |(id, _, _)| id.0));

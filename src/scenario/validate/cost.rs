@@ -23,16 +23,18 @@ pub(super) fn check_cost(
     }
     let mut priced = Vec::new();
     for (name, prices) in &spec.components.value {
-        let allowed = [
-            Role::Server,
-            Role::Balancer,
-            Role::Cache,
-            Role::Database,
-            Role::Sharded,
-            Role::RateLimiter,
-            Role::Queue,
+        const PRICED: &[Kind] = &[
+            Kind::Server,
+            Kind::LoadBalancer,
+            Kind::Cache,
+            Kind::Database,
+            Kind::ShardedDatabase,
+            Kind::RateLimiter,
+            Kind::Queue,
         ];
-        if c.reference(name, "priced component", &allowed).is_none() {
+        if c.reference(name, "priced component", Use::Among(PRICED))
+            .is_none()
+        {
             continue;
         }
         let p = &prices.value;

@@ -152,7 +152,7 @@ pub(super) fn check_sharded(
             );
             continue;
         }
-        if let Some(id) = c.reference(shard, "shard", &[Role::Database, Role::Server]) {
+        if let Some(id) = c.reference(shard, "shard", Use::Among(&[Kind::Database, Kind::Server])) {
             shards.push(id);
             shard_names.push(shard.value.clone());
         }
@@ -291,25 +291,21 @@ pub(super) fn check_sharded(
     })
 }
 
-impl ComponentPlan {
-    /// For the topology diagram: the components a database or sharded database calls and a
-    /// short description ("master + 2 replicas, async"); `None` for other kinds.
-    pub fn data_tier_topology(&self) -> Option<(Vec<ComponentId>, String)> {
-        match self {
-            ComponentPlan::Database(d) => Some((
-                Vec::new(),
-                format!(
-                    "master + {} replica{}, {}",
-                    d.replicas,
-                    if d.replicas == 1 { "" } else { "s" },
-                    d.replication.name()
-                ),
-            )),
-            ComponentPlan::Sharded(s) => Some((
-                s.shards.clone(),
-                format!("{} shards, {}", s.initial, s.placement.name()),
-            )),
-            _ => None,
-        }
+impl DatabaseConfig {
+    /// For the topology diagram: "master + 2 replicas, async".
+    pub fn describe(&self) -> String {
+        format!(
+            "master + {} replica{}, {}",
+            self.replicas,
+            if self.replicas == 1 { "" } else { "s" },
+            self.replication.name()
+        )
+    }
+}
+
+impl ShardedConfig {
+    /// For the topology diagram: "4 shards, hash".
+    pub fn describe(&self) -> String {
+        format!("{} shards, {}", self.initial, self.placement.name())
     }
 }

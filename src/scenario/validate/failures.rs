@@ -27,17 +27,7 @@ pub(super) fn failure_target(c: &mut Checker, at: &At<String>) -> Option<(Compon
             loc: at.loc,
         },
         "failure target",
-        &[
-            Role::Server,
-            Role::Cache,
-            Role::Database,
-            Role::RateLimiter,
-            Role::Queue,
-            Role::Cdn,
-            Role::Provider,
-            Role::IdGenerator,
-            Role::Realtime,
-        ],
+        Use::Failure,
     )?;
     let instances = c.instances.get(&id).copied().unwrap_or(1);
     match instance {
@@ -95,7 +85,7 @@ pub(super) fn check_failure(c: &mut Checker, f: &raw::FailureSpec) -> Option<Sch
     let crash_only = c
         .names
         .values()
-        .any(|(id, r, _)| *id == target_id && matches!(r, Role::RateLimiter | Role::Queue));
+        .any(|(id, r, _)| *id == target_id && matches!(r, Kind::RateLimiter | Kind::Queue));
     if crash_only && *kind != "crash" {
         c.error_help(
             target.loc,
@@ -125,7 +115,7 @@ pub(super) fn check_failure(c: &mut Checker, f: &raw::FailureSpec) -> Option<Sch
             }
             if c.names
                 .get(&target.value)
-                .is_some_and(|(_, r, _)| *r == Role::Realtime)
+                .is_some_and(|(_, r, _)| *r == Kind::Realtime)
             {
                 c.error_help(
                     target.loc,
@@ -136,7 +126,7 @@ pub(super) fn check_failure(c: &mut Checker, f: &raw::FailureSpec) -> Option<Sch
             }
             if c.names
                 .get(&target.value)
-                .is_some_and(|(_, r, _)| *r == Role::Cdn)
+                .is_some_and(|(_, r, _)| *r == Kind::Cdn)
             {
                 c.error_help(
                     target.loc,
@@ -147,7 +137,7 @@ pub(super) fn check_failure(c: &mut Checker, f: &raw::FailureSpec) -> Option<Sch
             }
             if c.names
                 .get(&target.value)
-                .is_some_and(|(_, r, _)| *r == Role::Cache)
+                .is_some_and(|(_, r, _)| *r == Kind::Cache)
             {
                 c.error_help(
                     target.loc,
@@ -203,7 +193,8 @@ fn check_network_fault(
     at: SimDuration,
     duration: Option<SimDuration>,
 ) -> Option<ScheduledFailure> {
-    let all = [Role::Source, Role::Server, Role::Balancer, Role::Cache];
+    // Faults sit on the paths between clients, servers, balancers and caches.
+    const SIDES: &[Kind] = &[Kind::Traffic, Kind::Server, Kind::LoadBalancer, Kind::Cache];
     let [a, b] = sides.value.as_slice() else {
         c.error_help(
             sides.loc,
@@ -229,7 +220,7 @@ fn check_network_fault(
         }
         let ids: Vec<Option<ComponentId>> = names
             .iter()
-            .map(|n| c.reference(n, "network fault side", &all))
+            .map(|n| c.reference(n, "network fault side", Use::Among(SIDES)))
             .collect();
         let label = names
             .iter()
@@ -297,20 +288,7 @@ pub(super) fn check_random_failure(
     c: &mut Checker,
     f: &raw::RandomFailureSpec,
 ) -> Option<RandomFailures> {
-    let target = c.reference(
-        &f.target,
-        "failure target",
-        &[
-            Role::Server,
-            Role::Cache,
-            Role::Database,
-            Role::RateLimiter,
-            Role::Queue,
-            Role::Provider,
-            Role::IdGenerator,
-            Role::Realtime,
-        ],
-    );
+    let target = c.reference(&f.target, "failure target", Use::RandomFailure);
     let mtbf = c.distribution(&f.mtbf, "mtbf");
     let mttr = c.distribution(&f.mttr, "mttr");
     for (law, at, what) in [(&mtbf, &f.mtbf, "mtbf"), (&mttr, &f.mttr, "mttr")] {

@@ -59,7 +59,7 @@ impl Checker {
 
 pub(super) fn check_fanout(c: &mut Checker, f: &raw::FanoutSpec) -> Option<FanoutConfig> {
     let errors_before = c.errors.len();
-    let target = c.reference(&f.to, "fan-out target", &CALLABLE);
+    let target = c.reference(&f.to, "fan-out target", Use::Call);
     if f.to.value == f.name.value {
         c.error(f.to.loc, "a fan-out cannot send to itself");
     }

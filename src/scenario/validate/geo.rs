@@ -3,19 +3,6 @@
 use super::checker::*;
 use crate::model::dns::{DnsConfig, DnsHealth, DnsTarget};
 
-/// Roles a data center may hold: everything callable but a CDN, whose edges sit in the
-/// clients' regions rather than in one data center.
-const PLACEABLE: [Role; 8] = [
-    Role::Server,
-    Role::Balancer,
-    Role::Cache,
-    Role::Database,
-    Role::Sharded,
-    Role::RateLimiter,
-    Role::Queue,
-    Role::IdGenerator,
-];
-
 /// Checks `data_centers` and `network.regions`; appends the data centers' regions to `regions`.
 pub(super) fn check_geo(
     c: &mut Checker,
@@ -220,7 +207,7 @@ fn placed_member(c: &mut Checker, at: &At<String>) -> Option<(ComponentId, Optio
         value: name.to_string(),
         loc: at.loc,
     };
-    let id = c.reference(&named, "data center component", &PLACEABLE)?;
+    let id = c.reference(&named, "data center component", Use::Placement)?;
     let Some(i) = node else {
         return Some((id, None));
     };
@@ -228,7 +215,7 @@ fn placed_member(c: &mut Checker, at: &At<String>) -> Option<(ComponentId, Optio
     let is_database = c
         .names
         .get(name)
-        .is_some_and(|(_, role, _)| matches!(*role, Role::Database | Role::IdGenerator));
+        .is_some_and(|(_, role, _)| matches!(*role, Kind::Database | Kind::IdGenerator));
     if !is_database {
         c.error_help(
             at.loc,
@@ -343,10 +330,10 @@ pub(super) fn check_dc_failure(
             continue;
         };
         match role {
-            Role::Server | Role::Cache | Role::RateLimiter | Role::Queue => {
+            Kind::Server | Kind::Cache | Kind::RateLimiter | Kind::Queue => {
                 out.push(failure(id, name, ALL_INSTANCES, FailureAction::Crash));
             }
-            Role::Database | Role::IdGenerator => {
+            Kind::Database | Kind::IdGenerator => {
                 for node in 0..c.instances.get(&id).copied().unwrap_or(1) {
                     out.push(failure(
                         id,
@@ -386,7 +373,11 @@ pub(super) fn check_dns(c: &mut Checker, d: &raw::DnsSpec, geo: &GeoPlan) -> Opt
     }
     let mut targets_ok = !geo.incomplete && !d.targets.value.is_empty();
     for t in &d.targets.value {
-        let Some(id) = c.reference(t, "DNS target", &[Role::Server, Role::Balancer]) else {
+        let Some(id) = c.reference(
+            t,
+            "DNS target",
+            Use::Among(&[Kind::Server, Kind::LoadBalancer]),
+        ) else {
             targets_ok = false;
             continue;
         };

@@ -289,7 +289,7 @@ pub(super) fn check_clock_jump(
     let is_generator = c
         .names
         .get(base)
-        .is_some_and(|(_, role, _)| *role == Role::IdGenerator);
+        .is_some_and(|(_, role, _)| *role == Kind::IdGenerator);
     if c.names.contains_key(base) && !is_generator {
         c.error_help(
             target.loc,

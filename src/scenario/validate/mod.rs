@@ -56,33 +56,19 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
     };
 
     // Names first, so that references can be resolved in any order.
-    let mut declared: Vec<(&At<String>, Role)> = Vec::new();
+    let mut declared: Vec<(&At<String>, Kind)> = Vec::new();
     for spec in &scenario.components.value {
-        match spec {
-            raw::ComponentSpec::Server(s) => declared.push((&s.name, Role::Server)),
-            raw::ComponentSpec::LoadBalancer(b) => declared.push((&b.name, Role::Balancer)),
-            raw::ComponentSpec::Cache(k) => {
-                declared.push((&k.name, Role::Cache));
-                let strategy = match &k.strategy {
-                    Some(s) => Strategy::from_name(&s.value),
-                    None => Some(Strategy::ReadThrough),
-                };
-                c.cache_strategies.insert(k.name.value.clone(), strategy);
-            }
-            raw::ComponentSpec::Database(d) => declared.push((&d.name, Role::Database)),
-            raw::ComponentSpec::ShardedDatabase(s) => declared.push((&s.name, Role::Sharded)),
-            raw::ComponentSpec::RateLimiter(l) => declared.push((&l.name, Role::RateLimiter)),
-            raw::ComponentSpec::Queue(q) => declared.push((&q.name, Role::Queue)),
-            raw::ComponentSpec::Cdn(k) => declared.push((&k.name, Role::Cdn)),
-            raw::ComponentSpec::Dns(d) => declared.push((&d.name, Role::Dns)),
-            raw::ComponentSpec::Provider(p) => declared.push((&p.name, Role::Provider)),
-            raw::ComponentSpec::Fanout(f) => declared.push((&f.name, Role::Fanout)),
-            raw::ComponentSpec::IdGenerator(g) => declared.push((&g.name, Role::IdGenerator)),
-            raw::ComponentSpec::Realtime(r) => declared.push((&r.name, Role::Realtime)),
+        declared.push((spec.name(), spec.kind()));
+        if let raw::ComponentSpec::Cache(k) = spec {
+            let strategy = match &k.strategy {
+                Some(s) => Strategy::from_name(&s.value),
+                None => Some(Strategy::ReadThrough),
+            };
+            c.cache_strategies.insert(k.name.value.clone(), strategy);
         }
     }
     for t in &scenario.traffic.value {
-        declared.push((&t.name, Role::Source));
+        declared.push((&t.name, Kind::Traffic));
     }
     if declared.len() > limits::MAX_COMPONENTS {
         c.error(
@@ -217,26 +203,14 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
     let geo_plan = geo::check_geo(&mut c, scenario, &mut regions);
     let mut components: Vec<(String, ComponentPlan)> = Vec::new();
     for spec in &scenario.components.value {
-        match spec {
-            raw::ComponentSpec::Server(s) => {
-                if let Some(server) = check_server(&mut c, s) {
-                    components.push((s.name.value.clone(), ComponentPlan::Server(server)));
-                }
-            }
+        let checked = match spec {
+            raw::ComponentSpec::Server(s) => check_server(&mut c, s).map(ComponentPlan::Server),
             raw::ComponentSpec::LoadBalancer(b) => {
-                if let Some(balancer) = check_balancer(&mut c, b) {
-                    components.push((b.name.value.clone(), ComponentPlan::Balancer(balancer)));
-                }
+                check_balancer(&mut c, b).map(ComponentPlan::Balancer)
             }
-            raw::ComponentSpec::Cache(k) => {
-                if let Some(cache) = check_cache(&mut c, k) {
-                    components.push((k.name.value.clone(), ComponentPlan::Cache(cache)));
-                }
-            }
+            raw::ComponentSpec::Cache(k) => check_cache(&mut c, k).map(ComponentPlan::Cache),
             raw::ComponentSpec::Database(d) => {
-                if let Some(db) = check_database(&mut c, d) {
-                    components.push((d.name.value.clone(), ComponentPlan::Database(db)));
-                }
+                check_database(&mut c, d).map(ComponentPlan::Database)
             }
             raw::ComponentSpec::ShardedDatabase(s) => {
                 let default_keys = scenario
@@ -246,50 +220,33 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
                     .map(|t| t.keys.as_ref().map_or(1_000_000, |k| k.value.count.value))
                     .max()
                     .unwrap_or(1_000_000);
-                if let Some(sharded) = check_sharded(&mut c, s, default_keys) {
-                    components.push((s.name.value.clone(), ComponentPlan::Sharded(sharded)));
-                }
+                check_sharded(&mut c, s, default_keys).map(ComponentPlan::Sharded)
             }
             raw::ComponentSpec::RateLimiter(l) => {
-                if let Some(limiter) = check_rate_limiter(&mut c, l) {
-                    components.push((l.name.value.clone(), ComponentPlan::RateLimiter(limiter)));
-                }
+                check_rate_limiter(&mut c, l).map(ComponentPlan::RateLimiter)
             }
             raw::ComponentSpec::Queue(q) => {
-                if let Some(queue) = check_queue(&mut c, q, &scenario.components.value) {
-                    components.push((q.name.value.clone(), ComponentPlan::Queue(queue)));
-                }
+                check_queue(&mut c, q, &scenario.components.value).map(ComponentPlan::Queue)
             }
-            raw::ComponentSpec::Cdn(k) => {
-                if let Some(cdn) = check_cdn(&mut c, k, &regions) {
-                    components.push((k.name.value.clone(), ComponentPlan::Cdn(cdn)));
-                }
-            }
+            raw::ComponentSpec::Cdn(k) => check_cdn(&mut c, k, &regions).map(ComponentPlan::Cdn),
             raw::ComponentSpec::Dns(d) => {
-                if let Some(dns) = geo::check_dns(&mut c, d, &geo_plan) {
-                    components.push((d.name.value.clone(), ComponentPlan::Dns(dns)));
-                }
+                geo::check_dns(&mut c, d, &geo_plan).map(ComponentPlan::Dns)
             }
             raw::ComponentSpec::Provider(p) => {
-                if let Some(provider) = check_provider(&mut c, p) {
-                    components.push((p.name.value.clone(), ComponentPlan::Provider(provider)));
-                }
+                check_provider(&mut c, p).map(ComponentPlan::Provider)
             }
             raw::ComponentSpec::Fanout(f) => {
-                if let Some(fanout) = fanout::check_fanout(&mut c, f) {
-                    components.push((f.name.value.clone(), ComponentPlan::Fanout(fanout)));
-                }
+                fanout::check_fanout(&mut c, f).map(ComponentPlan::Fanout)
             }
             raw::ComponentSpec::IdGenerator(g) => {
-                if let Some(ids) = id_generator::check_id_generator(&mut c, g) {
-                    components.push((g.name.value.clone(), ComponentPlan::IdGenerator(ids)));
-                }
+                id_generator::check_id_generator(&mut c, g).map(ComponentPlan::IdGenerator)
             }
             raw::ComponentSpec::Realtime(r) => {
-                if let Some(config) = realtime::check_realtime(&mut c, r) {
-                    components.push((r.name.value.clone(), ComponentPlan::Realtime(config)));
-                }
+                realtime::check_realtime(&mut c, r).map(ComponentPlan::Realtime)
             }
+        };
+        if let Some(plan) = checked {
+            components.push((spec.name().value.clone(), plan));
         }
     }
     id_generator::place_nodes(&mut c, scenario, &mut components, &geo_plan);
@@ -346,8 +303,8 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
                 );
                 continue;
             }
-            let a = c.reference(&link.between.value[0], "link end", &LINK_ENDS);
-            let b = c.reference(&link.between.value[1], "link end", &LINK_ENDS);
+            let a = c.reference(&link.between.value[0], "link end", Use::Link);
+            let b = c.reference(&link.between.value[1], "link end", Use::Link);
             let latency = c.distribution(&link.latency, "link latency");
             if let (Some(a), Some(b), Some(latency)) = (a, b, latency) {
                 links.push((a, b, latency));

@@ -6,8 +6,10 @@ use crate::model::cache::CacheConfig;
 use crate::model::dist::Distribution;
 use crate::model::failures::{RandomFailures, ScheduledFailure};
 use crate::model::keys::KeyPopularity;
+use crate::model::kind::Kind;
 use crate::model::load_balancer::BalancerConfig;
-use crate::model::server::ServerConfig;
+use crate::model::server::{ServerConfig, Step};
+use crate::model::sessions::SessionStore;
 use crate::model::source::{Load, RetryPolicy};
 use crate::model::Slo;
 use crate::scenario::raw::Loc;
@@ -72,22 +74,64 @@ pub enum ComponentPlan {
 }
 
 impl ComponentPlan {
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> Kind {
         match self {
-            ComponentPlan::Source(_) => "traffic",
-            ComponentPlan::Server(_) => "server",
-            ComponentPlan::Balancer(_) => "load_balancer",
-            ComponentPlan::Cache(_) => "cache",
-            ComponentPlan::Database(_) => "database",
-            ComponentPlan::Sharded(_) => "sharded_database",
-            ComponentPlan::RateLimiter(_) => "rate_limiter",
-            ComponentPlan::Queue(_) => "queue",
-            ComponentPlan::Cdn(_) => "cdn",
-            ComponentPlan::Dns(_) => "dns",
-            ComponentPlan::Provider(_) => "provider",
-            ComponentPlan::Fanout(_) => "fanout",
-            ComponentPlan::IdGenerator(_) => "id_generator",
-            ComponentPlan::Realtime(_) => "realtime",
+            ComponentPlan::Source(_) => Kind::Traffic,
+            ComponentPlan::Server(_) => Kind::Server,
+            ComponentPlan::Balancer(_) => Kind::LoadBalancer,
+            ComponentPlan::Cache(_) => Kind::Cache,
+            ComponentPlan::Database(_) => Kind::Database,
+            ComponentPlan::Sharded(_) => Kind::ShardedDatabase,
+            ComponentPlan::RateLimiter(_) => Kind::RateLimiter,
+            ComponentPlan::Queue(_) => Kind::Queue,
+            ComponentPlan::Cdn(_) => Kind::Cdn,
+            ComponentPlan::Dns(_) => Kind::Dns,
+            ComponentPlan::Provider(_) => Kind::Provider,
+            ComponentPlan::Fanout(_) => Kind::Fanout,
+            ComponentPlan::IdGenerator(_) => Kind::IdGenerator,
+            ComponentPlan::Realtime(_) => Kind::Realtime,
+        }
+    }
+
+    /// The components this one sends requests to, in the order its configuration names them
+    /// (repeats included). The one call graph: the topology, the analytic twin's order of
+    /// evaluation and the run's report all read it.
+    pub fn callees(&self) -> Vec<ComponentId> {
+        match self {
+            ComponentPlan::Source(source) => vec![source.target],
+            ComponentPlan::Server(server) => {
+                let mut out: Vec<ComponentId> = Vec::new();
+                for profile in &server.profiles {
+                    for step in &profile.calls {
+                        match *step {
+                            Step::Call(callee) => out.push(callee),
+                            Step::CacheAside(aside) => out.extend([aside.cache, aside.store]),
+                        }
+                    }
+                }
+                if let Some(SessionStore::Shared { store, .. }) =
+                    server.sessions.as_ref().map(|x| x.store)
+                {
+                    out.push(store);
+                }
+                out
+            }
+            ComponentPlan::Balancer(balancer) => balancer
+                .groups
+                .iter()
+                .flat_map(|g| g.backends.iter().map(|b| b.component))
+                .collect(),
+            ComponentPlan::Cache(cache) => cache.backing.into_iter().collect(),
+            ComponentPlan::Database(_) => Vec::new(),
+            ComponentPlan::Sharded(sharded) => sharded.shards.clone(),
+            ComponentPlan::RateLimiter(limiter) => limiter.callees().collect(),
+            ComponentPlan::Queue(queue) => vec![queue.consumer],
+            ComponentPlan::Cdn(cdn) => vec![cdn.origin],
+            ComponentPlan::Dns(dns) => dns.targets.iter().map(|t| t.component).collect(),
+            ComponentPlan::Provider(_) => Vec::new(),
+            ComponentPlan::Fanout(fanout) => vec![fanout.target],
+            ComponentPlan::IdGenerator(_) => Vec::new(),
+            ComponentPlan::Realtime(realtime) => realtime.calls.clone(),
         }
     }
 }

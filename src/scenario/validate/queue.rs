@@ -25,7 +25,7 @@ pub(super) fn check_queue(
             .map(Some),
         None => Some(None),
     };
-    let consumer = c.reference(&q.consumer, "consumer", &[Role::Server]);
+    let consumer = c.reference(&q.consumer, "consumer", Use::Among(&[Kind::Server]));
     // Default concurrency: what the consumer pool can serve at once.
     let pool_capacity = components.iter().find_map(|spec| match spec {
         raw::ComponentSpec::Server(s) if s.name.value == q.consumer.value => Some(

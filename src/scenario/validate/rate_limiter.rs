@@ -164,7 +164,7 @@ pub(super) fn check_rate_limiter(
     let downstream = spec
         .downstream
         .as_ref()
-        .and_then(|d| c.reference(d, "downstream", &CALLABLE));
+        .and_then(|d| c.reference(d, "downstream", Use::Call));
     if let Some(d) = &spec.downstream {
         if d.value == spec.name.value {
             c.error(d.loc, "a rate limiter cannot forward to itself");
@@ -173,7 +173,7 @@ pub(super) fn check_rate_limiter(
     let store = spec
         .store
         .as_ref()
-        .and_then(|s| c.reference(s, "counter store", &[Role::Server]));
+        .and_then(|s| c.reference(s, "counter store", Use::Among(&[Kind::Server])));
     let on_store_failure = match &spec.on_store_failure {
         None => Some(StoreFailure::Open),
         Some(f) => {

@@ -197,7 +197,7 @@ pub(super) fn check_realtime(c: &mut Checker, r: &raw::RealtimeSpec) -> Option<R
         .calls
         .iter()
         .flatten()
-        .map(|name| c.reference(name, "call target", &CALLABLE))
+        .map(|name| c.reference(name, "call target", Use::Call))
         .collect();
     if c.errors.len() > errors_before {
         return None;

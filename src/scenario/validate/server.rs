@@ -177,7 +177,7 @@ pub(super) fn check_step(c: &mut Checker, step: &At<OrMap<raw::StepSpec>>) -> Op
     match &step.value {
         OrMap::Scalar(_) => {
             let name = step_name(step)?;
-            let id = c.reference(&name, "called component", &CALLABLE)?;
+            let id = c.reference(&name, "called component", Use::Call)?;
             if let Some(Some(Strategy::CacheAside)) = c.cache_strategies.get(&name.value) {
                 c.error_help(
                     name.loc,
@@ -192,8 +192,8 @@ pub(super) fn check_step(c: &mut Checker, step: &At<OrMap<raw::StepSpec>>) -> Op
             Some(Step::Call(id))
         }
         OrMap::Map(raw::StepSpec::CacheAside(a)) => {
-            let cache = c.reference(&a.cache, "cache", &[Role::Cache]);
-            let store = c.reference(&a.store, "store", &CALLABLE);
+            let cache = c.reference(&a.cache, "cache", Use::Among(&[Kind::Cache]));
+            let store = c.reference(&a.store, "store", Use::Call);
             let (cache, store) = (cache?, store?);
             if cache == store {
                 c.error(a.store.loc, "the store must differ from the cache");

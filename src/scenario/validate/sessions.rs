@@ -61,11 +61,15 @@ pub(super) fn check_sessions(
         );
         return None;
     }
-    let store = c.reference(name, "session store", &[Role::Cache, Role::Server])?;
+    let store = c.reference(
+        name,
+        "session store",
+        Use::Among(&[Kind::Cache, Kind::Server]),
+    )?;
     let remembers = c
         .names
         .get(&name.value)
-        .is_some_and(|(_, role, _)| *role == Role::Cache);
+        .is_some_and(|(_, role, _)| *role == Kind::Cache);
     Some(Some(SessionsConfig {
         store: SessionStore::Shared { store, remembers },
         store_name: name.value.clone(),

@@ -8,7 +8,7 @@ pub(super) fn check_traffic(
     regions: &IndexMap<String, ()>,
 ) -> Option<SourcePlan> {
     let errors_before = c.errors.len();
-    let target = c.reference(&t.to, "target", &TRAFFIC_TARGETS);
+    let target = c.reference(&t.to, "target", Use::Entry);
     let load = match (&t.rate, &t.users) {
         (Some(rate), None) => {
             for (field, present) in [("think_time", t.think_time.is_some())] {

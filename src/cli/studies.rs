@@ -10,7 +10,7 @@ use super::args::Limits;
 use super::exit::{output_failed, EXIT_ASSERTION_FAILED, EXIT_BAD_INPUT, EXIT_OK};
 use super::stop::{catch_interrupts, stop_check, stopped_exit_code};
 use super::terminal::progress_bar;
-use crate::compare::{self, Compared};
+use crate::compare::Compared;
 use crate::engine::SimDuration;
 use crate::output::file::put;
 use crate::output::{self, folder_name, OutputFolder};
@@ -193,7 +193,7 @@ pub fn compare_command(args: CompareArgs) -> i32 {
         );
         return EXIT_BAD_INPUT;
     }
-    let written = compare::write(&compared, folder.path())
+    let written = crate::report::comparison::write(&compared, folder.path())
         .map_err(|e| output::OutputError::io(&dir, e))
         .and_then(|rows| folder.commit().map(|()| rows));
     let rows = match written {
@@ -201,7 +201,7 @@ pub fn compare_command(args: CompareArgs) -> i32 {
         Err(e) => return output_failed(&e, &format!("the comparison to {}", dir.display())),
     };
     if !args.quiet {
-        say_raw!("{}", compare::table(&compared, &rows));
+        say_raw!("{}", crate::report::comparison::table(&compared, &rows));
         say!(
             "comparison in {} (report: {})",
             dir.display(),
@@ -368,7 +368,7 @@ pub fn sweep_command(args: SweepArgs) -> i32 {
             )
             .map(|p| p.display().to_string())
         }
-        Some(folder) => crate::sweep::write(&meta, &records, interrupted, folder.path())
+        Some(folder) => crate::report::sweep::write(&meta, &records, interrupted, folder.path())
             .map_err(|e| output::OutputError::io(&dir, e))
             .and_then(|()| folder.commit())
             .map(|()| dir.join("sweep.html").display().to_string()),
@@ -445,7 +445,7 @@ pub fn merge_command(inputs: &[PathBuf], out: &Path) -> i32 {
         .iter()
         .any(|r| r.truncated.as_deref() == Some("interrupted"));
     let written = OutputFolder::begin(out, "merge").and_then(|folder| {
-        crate::sweep::write(&meta, &records, interrupted, folder.path())
+        crate::report::sweep::write(&meta, &records, interrupted, folder.path())
             .map_err(|e| output::OutputError::io(out, e))?;
         folder.commit()
     });

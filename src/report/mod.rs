@@ -7,12 +7,15 @@
 
 pub mod breakdown;
 pub mod charts;
+pub mod comparison;
 pub mod csv;
 pub mod data;
 pub mod html;
 pub mod junit;
+pub mod page;
 pub mod render;
 pub mod summary;
+pub mod sweep;
 pub mod table;
 pub mod timeseries;
 pub mod topology;

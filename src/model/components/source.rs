@@ -12,18 +12,18 @@
 //! With a `timeout`, a request not answered in time counts as timed out and its late reply is
 //! dropped; the work it caused downstream still happens, as in a real system.
 
-use super::figures::source::TrafficFigures;
+use crate::model::figures::source::TrafficFigures;
 use rand::Rng;
 use rand_distr::{Distribution as _, Exp1};
 
-use super::call::{CallDetail, CallHandle, CallId, Request, ANY_INSTANCE};
-use super::client_cache::{ClientCache, ClientCacheConfig};
-use super::dist::Distribution;
-use super::keys::KeySampler;
-use super::rate::RateProfile;
-use super::{call, take_reply, ComponentReport, ModelSim, Msg, Node, RequestStats, World};
 use crate::engine::rng::{stream, SimRng};
 use crate::engine::{Component, ComponentId, SimDuration, SimTime};
+use crate::model::support::call::{CallDetail, CallHandle, CallId, Request, ANY_INSTANCE};
+use crate::model::support::client_cache::{ClientCache, ClientCacheConfig};
+use crate::model::support::dist::Distribution;
+use crate::model::support::keys::KeySampler;
+use crate::model::support::rate::RateProfile;
+use crate::model::{call, take_reply, ComponentReport, ModelSim, Msg, Node, RequestStats, World};
 use crate::stats::Outcome;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,7 +57,7 @@ pub struct SourceConfig {
     pub timeout: Option<SimDuration>,
     pub retry: Option<RetryPolicy>,
     /// The clients' browser caches, which answer repeat clicks on a 301 (see
-    /// [`super::client_cache`]).
+    /// [`crate::model::support::client_cache`]).
     pub client_cache: Option<ClientCacheConfig>,
 }
 
@@ -246,7 +246,7 @@ impl Source {
             born: sim.now(),
             slot: match sim.world.breakdown.as_mut() {
                 Some(breakdown) => breakdown.begin(id, me),
-                None => super::breakdown::NO_SLOT,
+                None => crate::model::support::breakdown::NO_SLOT,
             },
         }
     }
@@ -580,7 +580,7 @@ impl Node for Source {
                 0.0
             }
         };
-        report.figures = super::figures::Figures::Traffic(Box::new(TrafficFigures {
+        report.figures = crate::model::figures::Figures::Traffic(Box::new(TrafficFigures {
             clicks: cache.map(|c| c.clicks),
             clicks_unseen_by_origin: cache.map(|c| c.hits),
             client_cache_entries: cache.map(|c| c.len() as u64),

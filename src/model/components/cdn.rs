@@ -46,18 +46,18 @@
 //! per object per edge after a purge and after a deploy, an outage sends every request to the
 //! origin, the shield), and the unit tests below.
 
-use super::figures::cdn::{CdnFigures, RegionLatency, ShieldFigures, TierFigures};
+use crate::model::figures::cdn::{CdnFigures, RegionLatency, ShieldFigures, TierFigures};
 use indexmap::IndexMap;
 
-use super::cache::eviction::{Limits, Orders, Policy, Store};
-use super::call::{CallId, Request, ANY_INSTANCE};
-use super::dist::Distribution;
-use super::{
+use crate::engine::rng::{stream, SimRng};
+use crate::engine::{Component, ComponentId, SimDuration, SimTime};
+use crate::model::components::cache::eviction::{Limits, Orders, Policy, Store};
+use crate::model::support::call::{CallId, Request, ANY_INSTANCE};
+use crate::model::support::dist::Distribution;
+use crate::model::{
     call, reply, take_reply, ComponentReport, Control, ModelSim, Msg, Node, RequestStats,
     WindowSeries, World, ALL_INSTANCES,
 };
-use crate::engine::rng::{stream, SimRng};
-use crate::engine::{Component, ComponentId, SimDuration, SimTime};
 use crate::stats::{LatencyHistogram, Outcome, Windows};
 
 /// Most versioned deploys of one request type (the version is 8 bits of the object's name).
@@ -856,7 +856,7 @@ impl Cdn {
     }
 
     /// The CDN's own figures.
-    fn figures(&self) -> super::figures::Figures {
+    fn figures(&self) -> crate::model::figures::Figures {
         let (hits, misses) = self
             .edges
             .iter()
@@ -894,7 +894,7 @@ impl Cdn {
             );
         }
         let times = |log: &[SimTime]| log.iter().map(|t| t.as_secs_f64()).collect();
-        super::figures::Figures::Cdn(Box::new(CdnFigures {
+        crate::model::figures::Figures::Cdn(Box::new(CdnFigures {
             bypassed: sum(|t| t.bypassed),
             crashes: self.crashes,
             deploys_s: times(&self.deploy_log),

@@ -25,7 +25,7 @@
 //! - Stale reads: a read served by a replica is stale when the replica has not yet applied the
 //!   latest write of its key that the database has acknowledged (answered successfully). A
 //!   position per key (only written keys take memory) and a position per replica suffice, since
-//!   a replica holds exactly the log up to its position. (Unlike [`super::versions`], the
+//!   a replica holds exactly the log up to its position. (Unlike [`crate::model::support::versions`], the
 //!   acknowledgement is taken when the database answers, not when the answer reaches the writer:
 //!   the stricter of the two, by one network delay.)
 //! - Failover: a crash of the master fails the requests inside it and stops the replication
@@ -49,19 +49,23 @@
 //! replication and more with more lag, lost writes on failover equal to an exact count of the
 //! writes inside the replication window, replicas sharing reads as an M/M/c pool predicts).
 
-use super::figures::database::{DatabaseFigures, DbNodeFigures, FailoverFigures, RegionReads};
+use crate::model::figures::database::{
+    DatabaseFigures, DbNodeFigures, FailoverFigures, RegionReads,
+};
 use std::collections::VecDeque;
 
 use rand::Rng;
 
-use super::cache::eviction::KeyMap;
-use super::call::CallId;
-use super::dist::Distribution;
-use super::jobs::Jobs;
-use super::network::NO_REGION;
-use super::{reply, ComponentReport, Control, ModelSim, Msg, Node, NodeStats, WindowSeries, World};
 use crate::engine::rng::{stream, SimRng};
 use crate::engine::{Component, ComponentId, SimDuration, SimTime};
+use crate::model::support::call::CallId;
+use crate::model::support::dist::Distribution;
+use crate::model::support::jobs::Jobs;
+use crate::model::support::key_map::KeyMap;
+use crate::model::support::network::NO_REGION;
+use crate::model::{
+    reply, ComponentReport, Control, ModelSim, Msg, Node, NodeStats, WindowSeries, World,
+};
 use crate::stats::{LatencyHistogram, LevelTracker, Outcome, Windows};
 
 /// When the master answers a write.
@@ -182,7 +186,7 @@ struct Job {
     position: u64,
 }
 
-impl super::jobs::Job for Job {
+impl crate::model::support::jobs::Job for Job {
     fn generation_mut(&mut self) -> &mut u32 {
         &mut self.generation
     }
@@ -757,7 +761,7 @@ impl Database {
     }
 
     fn on_control(&mut self, me: ComponentId, control: Control, sim: &mut ModelSim) {
-        let all = |instance: u32| instance == super::ALL_INSTANCES;
+        let all = |instance: u32| instance == crate::model::ALL_INSTANCES;
         match control {
             Control::Crash { instance } => {
                 let node = if all(instance) {
@@ -982,7 +986,7 @@ impl Component<Msg, World> for Database {
 
 impl Database {
     /// The database's own figures.
-    fn figures(&self, end: SimTime) -> super::figures::Figures {
+    fn figures(&self, end: SimTime) -> crate::model::figures::Figures {
         let c = &self.counters;
         let connections = f64::from(self.config.connections);
         let name = &self.config.name;
@@ -1035,7 +1039,7 @@ impl Database {
                 })
                 .collect()
         });
-        super::figures::Figures::Database(Box::new(DatabaseFigures {
+        crate::model::figures::Figures::Database(Box::new(DatabaseFigures {
             balance: self.config.balance.name().to_string(),
             by_client_region,
             connections: u64::from(self.config.connections),
@@ -1107,7 +1111,7 @@ impl Node for Database {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::network::Network;
+    use crate::model::support::network::Network;
     use crate::model::{RequestBudget, StatsClock};
 
     fn database(replicas: u32, balance: ReplicaChoice, reads_from_master: bool) -> Database {

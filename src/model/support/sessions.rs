@@ -28,10 +28,10 @@
 //! instance, counted per distinct user; a shared store loses none; round robin with local
 //! sessions logs users out on most requests).
 
-use super::cache::eviction::KeyMap;
-use super::figures::server::SessionsFigures;
-use super::{ComponentReport, WindowSeries};
+use super::stats::{ComponentReport, WindowSeries};
 use crate::engine::{ComponentId, SimDuration, SimTime};
+use crate::model::figures::server::SessionsFigures;
+use crate::model::support::key_map::KeyMap;
 use crate::stats::Windows;
 
 /// Session keys sit far above request keys (below 10^12), so a cache shared with data keeps

@@ -20,14 +20,16 @@
 //!
 //! Tests: one unit test per algorithm below; balance and latency in `tests/queueing_theory.rs`.
 
-use super::figures::load_balancer::{BalancerFigures, HealthEvent};
+use crate::model::figures::load_balancer::{BalancerFigures, HealthEvent};
 use rand::Rng;
 
-use super::call::CallId;
-use super::probe::{self, ProbeSchedule, PROBE_KIND, PROBE_TOKEN};
-use super::{call, reply, take_reply, ComponentReport, ModelSim, Msg, Node, RequestStats, World};
 use crate::engine::rng::{splitmix64, SimRng};
 use crate::engine::{Component, ComponentId, SimDuration, SimTime};
+use crate::model::support::call::CallId;
+use crate::model::support::probe::{self, ProbeSchedule, PROBE_KIND, PROBE_TOKEN};
+use crate::model::{
+    call, reply, take_reply, ComponentReport, ModelSim, Msg, Node, RequestStats, World,
+};
 use crate::stats::Outcome;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -584,7 +586,7 @@ impl LoadBalancer {
         let was_ejected = group.state[relay.backend as usize].ejected_until > now;
         // A rate limiter's 429 says the client is over its quota, not that the backend is sick.
         let health_outcome = match carried.detail {
-            super::call::CallDetail::RetryAfter(_) => Outcome::Succeeded,
+            crate::model::support::call::CallDetail::RetryAfter(_) => Outcome::Succeeded,
             _ => outcome,
         };
         group.on_reply(
@@ -683,7 +685,7 @@ impl Node for LoadBalancer {
                 })
                 .collect()
         });
-        report.figures = super::figures::Figures::LoadBalancer(Box::new(BalancerFigures {
+        report.figures = crate::model::figures::Figures::LoadBalancer(Box::new(BalancerFigures {
             ejections: self.ejections,
             health_events,
             requests_per_backend,

@@ -15,7 +15,7 @@
 use super::eviction::{Limits, Orders, Policy, Store};
 use super::theory::{fifo_hit_ratio, lru_hit_ratio, ttl_hit_ratio};
 use crate::engine::rng::stream;
-use crate::model::keys::{KeyPopularity, KeySampler};
+use crate::model::support::keys::{KeyPopularity, KeySampler};
 use rand_distr::{Distribution as _, Exp};
 
 const KEYS: u64 = 10_000;

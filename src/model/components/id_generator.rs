@@ -54,18 +54,20 @@
 //! `ignore`; multi-master congruences; auto-increment against M/M/1 and M/D/1; uuid
 //! uniqueness; scenario errors) and the unit tests below.
 
-use super::figures::id_generator::{IdFailures, IdGeneratorFigures, IdNodeFigures, LayoutFigures};
+use crate::model::figures::id_generator::{
+    IdFailures, IdGeneratorFigures, IdNodeFigures, LayoutFigures,
+};
 use std::collections::VecDeque;
 
 use rand::Rng;
 
-use super::call::CallId;
-use super::dist::Distribution;
-use super::jobs::Jobs;
-use super::network::{Place, NO_REGION};
-use super::{reply, ComponentReport, Control, ModelSim, Msg, Node, NodeStats, World};
 use crate::engine::rng::{stream, SimRng};
 use crate::engine::{Component, ComponentId, SimDuration, SimTime};
+use crate::model::support::call::CallId;
+use crate::model::support::dist::Distribution;
+use crate::model::support::jobs::Jobs;
+use crate::model::support::network::{Place, NO_REGION};
+use crate::model::{reply, ComponentReport, Control, ModelSim, Msg, Node, NodeStats, World};
 use crate::stats::Outcome;
 
 /// Most nodes (masters, instances) of one generator: each keeps its own queue and statistics.
@@ -316,7 +318,7 @@ struct Job {
     clock_hold: bool,
 }
 
-impl super::jobs::Job for Job {
+impl crate::model::support::jobs::Job for Job {
     fn generation_mut(&mut self) -> &mut u32 {
         &mut self.generation
     }
@@ -809,8 +811,9 @@ impl IdGenerator {
     }
 
     fn on_control(&mut self, me: ComponentId, control: Control, sim: &mut ModelSim) {
-        let chosen =
-            |instance: u32, i: usize| instance == super::ALL_INSTANCES || i == instance as usize;
+        let chosen = |instance: u32, i: usize| {
+            instance == crate::model::ALL_INSTANCES || i == instance as usize
+        };
         match control {
             Control::Crash { instance } => {
                 for node in 0..self.nodes.len() {
@@ -930,7 +933,7 @@ impl Component<Msg, World> for IdGenerator {
 
 impl IdGenerator {
     /// The generator's own figures.
-    fn figures(&self) -> super::figures::Figures {
+    fn figures(&self) -> crate::model::figures::Figures {
         let c = &self.counters;
         let name = &self.config.name;
         let scheme = self.config.scheme;
@@ -972,7 +975,7 @@ impl IdGenerator {
             rejected_queue_full: c.rejected_queue_full,
         };
         let l = self.config.layout;
-        super::figures::Figures::IdGenerator(Box::new(IdGeneratorFigures {
+        crate::model::figures::Figures::IdGenerator(Box::new(IdGeneratorFigures {
             ceiling_ids_per_s: self.config.ceiling_per_s(),
             clock_backwards_events: c.clock_backwards_events,
             collision_probability: (scheme == Scheme::Uuid)

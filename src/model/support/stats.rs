@@ -179,7 +179,7 @@ pub struct ComponentReport {
     /// components into the summary's `lost` section.
     pub lost: BTreeMap<&'static str, u64>,
     /// The kind's own figures.
-    pub figures: super::figures::Figures,
+    pub figures: crate::model::figures::Figures,
     /// Per-window request counts.
     pub windows: Windows<WindowRow>,
     /// Per-window utilisation (busy integral / (capacity * width)) and mean queue length.
@@ -245,7 +245,7 @@ impl ComponentReport {
             queue_mean: None,
             queue_peak: None,
             lost: BTreeMap::new(),
-            figures: super::figures::Figures::default(),
+            figures: crate::model::figures::Figures::default(),
             windows: stats.windows.clone(),
             busy_windows: None,
             capacity_windows: None,

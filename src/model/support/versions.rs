@@ -3,10 +3,10 @@
 //!
 //! A component named as the backing store of a cache, or as the store of a cache-aside step, is
 //! *versioned*: for each key it counts the writes it has applied. When it answers a call
-//! successfully ([`super::reply`]), a write is *applied* (the key's version goes up by one) and
+//! successfully ([`crate::model::reply`]), a write is *applied* (the key's version goes up by one) and
 //! the reply carries the key's version as it then stands: the version a read returns, or the
 //! one a write created. When the successful reply to a write reaches its caller
-//! ([`super::take_reply`]), the write is *acknowledged*: the key's acknowledged version becomes
+//! ([`crate::model::take_reply`]), the write is *acknowledged*: the key's acknowledged version becomes
 //! at least the one the reply carries.
 //!
 //! A cache entry remembers the version of the data it holds. A read served from a cache is
@@ -17,8 +17,8 @@
 //!
 //! Only keys that have been written take memory; an unwritten key is at version 0.
 
-use super::cache::eviction::KeyMap;
 use crate::engine::ComponentId;
+use crate::model::support::key_map::KeyMap;
 
 #[derive(Clone, Copy, Debug, Default)]
 struct KeyVersion {

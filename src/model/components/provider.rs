@@ -6,7 +6,7 @@
 //!   (multiplied by a `slow` failure's factor while it lasts). The provider has no queue and no
 //!   concurrency limit of its own: its capacity is what its rate limit admits.
 //! - **Rate limit** (`rate_limit: {rate, burst}`): one global token bucket
-//!   ([`super::rate_limiter::algorithms`]) of `burst` tokens refilled at `rate` [req/s]; a call
+//!   ([`crate::model::components::rate_limiter::algorithms`]) of `burst` tokens refilled at `rate` [req/s]; a call
 //!   finding no token is answered at once "rejected" with a Retry-After (HTTP 429) and counted
 //!   in `rate_limited`.
 //! - **Errors**: `error_rate` of the accepted calls are answered "failed" after their latency,
@@ -20,7 +20,7 @@
 //! - **Outage** (`crash`): calls are answered "failed" at once while the provider is down, and
 //!   calls in progress when it goes down fail at that instant, undelivered.
 //! - **Event ids and duplicates**: a notification is identified by its request's id
-//!   ([`super::call::Request::id`]), which survives every retry (a client's retry of the same
+//!   ([`crate::model::support::call::Request::id`]), which survives every retry (a client's retry of the same
 //!   request, a queue's redelivery of the same message). The provider counts `delivered`
 //!   (deliveries to end users), `unique_events` (distinct ids delivered) and `duplicates`
 //!   (deliveries of an id already delivered): `delivered = unique_events + duplicates`.
@@ -49,18 +49,22 @@
 //! bucket's bound; `error_rate` within a binomial tolerance; no message lost across an outage
 //! with a durable queue; bad input).
 
-use super::figures::provider::ProviderFigures;
+use crate::model::figures::provider::ProviderFigures;
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use rand::Rng;
 
-use super::call::{CallDetail, CallId};
-use super::dist::Distribution;
-use super::rate_limiter::algorithms::{Algorithm, Counters, Decision, KeyBy, Rule};
-use super::{reply, ComponentReport, Control, ModelSim, Msg, Node, RequestStats, WindowSeries};
-use super::{World, ALL_INSTANCES};
 use crate::engine::rng::SimRng;
 use crate::engine::{Component, ComponentId, SimDuration, SimTime};
+use crate::model::components::rate_limiter::algorithms::{
+    Algorithm, Counters, Decision, KeyBy, Rule,
+};
+use crate::model::support::call::{CallDetail, CallId};
+use crate::model::support::dist::Distribution;
+use crate::model::{
+    reply, ComponentReport, Control, ModelSim, Msg, Node, RequestStats, WindowSeries,
+};
+use crate::model::{World, ALL_INSTANCES};
 use crate::stats::{Outcome, Windows};
 
 /// How repeated notifications are suppressed.
@@ -415,7 +419,7 @@ impl Node for Provider {
         let mut report =
             ComponentReport::from_request_stats(&self.config.name, "provider", &self.stats);
         let c = &self.counters;
-        report.figures = super::figures::Figures::Provider(Box::new(ProviderFigures {
+        report.figures = crate::model::figures::Figures::Provider(Box::new(ProviderFigures {
             ack_lost: c.ack_lost,
             crashed_in_flight: c.crashed_in_flight,
             crashes: c.crashes,

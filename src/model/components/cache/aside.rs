@@ -19,9 +19,9 @@
 //! The step's progress needs no state in the server: which call a reply answers follows from
 //! its callee (cache or store) and its detail.
 
-use super::super::call::{CallDetail, CallId, Carried, Request, ANY_INSTANCE};
-use super::super::{call, ModelSim};
 use crate::engine::ComponentId;
+use crate::model::support::call::{CallDetail, CallId, Carried, Request, ANY_INSTANCE};
+use crate::model::{call, ModelSim};
 use crate::stats::Outcome;
 
 /// A cache-aside step: the cache and the store of record it caches.

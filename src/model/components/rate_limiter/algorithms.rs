@@ -30,8 +30,8 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use super::super::call::Request;
 use crate::engine::{SimDuration, SimTime};
+use crate::model::support::call::Request;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Algorithm {
@@ -513,7 +513,7 @@ mod tests {
             client,
             key: 0,
             born: SimTime::ZERO,
-            slot: crate::model::breakdown::NO_SLOT,
+            slot: crate::model::support::breakdown::NO_SLOT,
         }
     }
 

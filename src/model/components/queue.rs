@@ -35,15 +35,15 @@
 //! retries; a broker crash loses exactly the queued messages of a non-durable queue; the
 //! dead-letter queue after N attempts; the visibility timeout; scaling by backlog).
 
-use super::figures::queue::QueueFigures;
+use crate::model::figures::queue::QueueFigures;
 use std::collections::VecDeque;
 
-use super::call::{CallHandle, CallId, Request, ANY_INSTANCE};
-use super::{
+use crate::engine::{Component, ComponentId, SimDuration, SimTime};
+use crate::model::support::call::{CallHandle, CallId, Request, ANY_INSTANCE};
+use crate::model::{
     call, reply, take_reply, ComponentReport, Control, ModelSim, Msg, Node, RequestStats,
     WindowSeries, World,
 };
-use crate::engine::{Component, ComponentId, SimDuration, SimTime};
 use crate::stats::{LatencyHistogram, LevelTracker, Outcome, Windows};
 
 /// Consumers scaled by backlog.
@@ -263,8 +263,8 @@ impl Queue {
         }
         // The consumers' work happens after the producer has its answer: it is not part of
         // the request's latency breakdown.
-        let request = super::call::Request {
-            slot: super::breakdown::NO_SLOT,
+        let request = crate::model::support::call::Request {
+            slot: crate::model::support::breakdown::NO_SLOT,
             ..sim.world.calls.get(id).request
         };
         let message = Message {
@@ -585,7 +585,7 @@ impl Component<Msg, World> for Queue {
 
 impl Queue {
     /// The queue's own figures.
-    fn figures(&self, end: SimTime) -> super::figures::Figures {
+    fn figures(&self, end: SimTime) -> crate::model::figures::Figures {
         let c = &self.counters;
         let measured = end.since(self.warmup_end).as_secs_f64();
         let latency_by_type_ms = (!self.processing_by_type.is_empty()).then(|| {
@@ -597,7 +597,7 @@ impl Queue {
                 .map(|(name, h)| (name.clone(), h.summary()))
                 .collect()
         });
-        super::figures::Figures::Queue(Box::new(QueueFigures {
+        crate::model::figures::Figures::Queue(Box::new(QueueFigures {
             acknowledged: c.acknowledged,
             acknowledged_per_s: if measured > 0.0 {
                 self.processing.count() as f64 / measured

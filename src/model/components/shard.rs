@@ -1,5 +1,5 @@
 //! Sharded database: a router that sends each request to one of its shards by the request's
-//! key. Each shard is a component of its own: a replicated [`super::database`] or a plain
+//! key. Each shard is a component of its own: a replicated [`crate::model::components::database`] or a plain
 //! server pool, so per-shard queueing, utilisation and failures are those components'.
 //!
 //! Model and parameters:
@@ -25,17 +25,17 @@
 //! hashing moves the keys of the arcs the new shard takes, `1 / (n + 1)` in expectation. Tests:
 //! the unit tests below and `tests/sharding.rs`.
 
-use super::figures::shard::{
+use crate::model::figures::shard::{
     KeyMoves, Resharding, ShardFigures, ShardLatency, ShardedDatabaseFigures,
 };
 
-use super::call::{CallId, ANY_INSTANCE};
-use super::{
+use crate::engine::rng::{fnv1a64, splitmix64};
+use crate::engine::{Component, ComponentId, SimDuration, SimTime};
+use crate::model::support::call::{CallId, ANY_INSTANCE};
+use crate::model::{
     call, reply, take_reply, ComponentReport, Control, ModelSim, Msg, Node, RequestStats,
     WindowSeries, World, ALL_INSTANCES,
 };
-use crate::engine::rng::{fnv1a64, splitmix64};
-use crate::engine::{Component, ComponentId, SimDuration, SimTime};
 use crate::stats::Windows;
 
 /// Keys counted one by one when counting moves; larger key spaces are sampled.
@@ -441,7 +441,7 @@ impl Component<Msg, World> for Sharded {
 
 impl Sharded {
     /// The router's own figures.
-    fn figures(&self) -> super::figures::Figures {
+    fn figures(&self) -> crate::model::figures::Figures {
         let total: u64 = self.per_shard.iter().map(|s| s.arrivals).sum();
         let in_use = self.placer.count() as usize;
         let used = &self.per_shard[..in_use.min(self.per_shard.len())];
@@ -503,7 +503,7 @@ impl Sharded {
                 })
                 .collect(),
         });
-        super::figures::Figures::ShardedDatabase(Box::new(ShardedDatabaseFigures {
+        crate::model::figures::Figures::ShardedDatabase(Box::new(ShardedDatabaseFigures {
             busiest_shard_load_ratio: if mean > 0.0 {
                 busiest as f64 / mean
             } else {

@@ -9,7 +9,7 @@
 //! centers it believes healthy, the client caches the answer for `ttl`, and the request goes
 //! there. The DNS then relays the request to the data center's entry component (its target) and
 //! the reply back, like a load balancer; the messages it relays travel from the client's region
-//! (the DNS sits on the client's side, see [`super::network::Place::Client`]), so they take the
+//! (the DNS sits on the client's side, see [`crate::model::support::network::Place::Client`]), so they take the
 //! region latency from the client's region to the data center's.
 //!
 //! Health checks: every `interval` [s] the DNS probes each target (a probe not answered within
@@ -26,20 +26,22 @@
 //! `t0 + unhealthy × interval + timeout + ttl` (detection, then one TTL); see the docs and
 //! `tests/geo_dns.rs`, which checks that bound, the routing weights and the region latencies.
 
-use super::figures::dns::{DataCenterFigures, DnsFigures, DnsHealthEvent, RouteFigures};
+use crate::model::figures::dns::{DataCenterFigures, DnsFigures, DnsHealthEvent, RouteFigures};
 use std::collections::HashMap;
 
 use indexmap::IndexMap;
 use rand::Rng;
 
-use super::call::{CallId, Request, ANY_INSTANCE};
-use super::dist::Distribution;
-use super::network::NO_REGION;
-use super::probe::{self, ProbeSchedule, PROBE_TOKEN};
-use super::{call, reply, take_reply, ComponentReport, ModelSim, Msg, Node, RequestStats, World};
-use super::{StatsClock, WindowSeries};
 use crate::engine::rng::{stream, SimRng};
 use crate::engine::{Component, ComponentId, SimDuration, SimTime};
+use crate::model::support::call::{CallId, Request, ANY_INSTANCE};
+use crate::model::support::dist::Distribution;
+use crate::model::support::network::NO_REGION;
+use crate::model::support::probe::{self, ProbeSchedule, PROBE_TOKEN};
+use crate::model::{
+    call, reply, take_reply, ComponentReport, ModelSim, Msg, Node, RequestStats, World,
+};
+use crate::model::{StatsClock, WindowSeries};
 use crate::stats::{Outcome, Windows};
 
 /// The entry component of one data center.
@@ -529,7 +531,7 @@ impl Node for Dns {
                 },
             );
         }
-        report.figures = super::figures::Figures::Dns(Box::new(DnsFigures {
+        report.figures = crate::model::figures::Figures::Dns(Box::new(DnsFigures {
             cache_hits: self.cache_hits,
             data_centers,
             failed_at_down_data_center: self.failed_at_down,

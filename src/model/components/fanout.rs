@@ -45,16 +45,18 @@
 //! skips exactly the authors above the threshold, the concurrency bound, determinism, and the
 //! validation errors), and `count.rs`'s unit tests for the laws.
 
-use super::figures::fanout::{CelebrityPostFigures, Completion, DirectionFigures, FanoutFigures};
+use crate::model::figures::fanout::{
+    CelebrityPostFigures, Completion, DirectionFigures, FanoutFigures,
+};
 
-use super::call::{CallId, Request, ANY_INSTANCE};
-use super::count::CountLaw;
-use super::{
+use crate::engine::rng::{splitmix64, stream_id};
+use crate::engine::{Component, ComponentId, SimDuration, SimTime};
+use crate::model::support::call::{CallId, Request, ANY_INSTANCE};
+use crate::model::support::count::CountLaw;
+use crate::model::{
     call, reply, take_reply, ComponentReport, ModelSim, Msg, Node, RequestStats, WindowSeries,
     World,
 };
-use crate::engine::rng::{splitmix64, stream_id};
-use crate::engine::{Component, ComponentId, SimDuration, SimTime};
 use crate::stats::{LatencyHistogram, LevelTracker, Outcome, Windows};
 
 /// Which requests fan out; see the module documentation.
@@ -457,7 +459,7 @@ impl Fanout {
             job.in_flight += 1;
             let request = Request {
                 key: job.keys.key(job.request.key, i),
-                slot: crate::model::breakdown::NO_SLOT,
+                slot: crate::model::support::breakdown::NO_SLOT,
                 ..job.request
             };
             let (fan_out, measured, scripted) =
@@ -556,7 +558,7 @@ impl Fanout {
             client: 0,
             key: 0,
             born: now,
-            slot: crate::model::breakdown::NO_SLOT,
+            slot: crate::model::support::breakdown::NO_SLOT,
         };
         self.start(me, None, index, request, true, Some(post.followers), sim);
     }
@@ -606,7 +608,7 @@ impl Component<Msg, World> for Fanout {
 
 impl Fanout {
     /// The service's own figures.
-    fn figures(&self, end: SimTime) -> super::figures::Figures {
+    fn figures(&self, end: SimTime) -> crate::model::figures::Figures {
         let (w, r) = (&self.on_write, &self.on_read);
         let fan_outs = w.fan_outs + r.fan_outs;
         let sub_requests = w.sub_requests + r.sub_requests + self.celebrity_sub_requests;
@@ -643,7 +645,7 @@ impl Fanout {
                 Some(0.0)
             }
         });
-        super::figures::Figures::Fanout(Box::new(FanoutFigures {
+        crate::model::figures::Figures::Fanout(Box::new(FanoutFigures {
             celebrity_delivery_s,
             celebrity_posts,
             celebrity_sub_requests: self.celebrity_sub_requests,

@@ -31,7 +31,7 @@
 //! - `cache_aside`: the cache never calls the store; the caller does (see [`aside`]).
 //!
 //! Stale reads: a hit is stale when the entry's version is older than the latest write to the
-//! key that the backing store has acknowledged to its writer ([`super::versions`]); dirty
+//! key that the backing store has acknowledged to its writer ([`crate::model::support::versions`]); dirty
 //! write-back entries are never stale (they hold the newest data). Fills never replace an entry
 //! holding a newer version. Not counted: with write-back, a read that misses while an evicted
 //! dirty entry's flush is on its way loads the older value from the store, which has not
@@ -58,16 +58,16 @@ pub mod theory;
 #[cfg(test)]
 mod irm_tests;
 
-use super::call::{CallDetail, CallId, Request, ANY_INSTANCE};
-use super::dist::Distribution;
-use super::figures::cache::CacheFigures;
-use super::figures::Figures;
-use super::{
+use crate::engine::rng::{stream, SimRng};
+use crate::engine::{Component, ComponentId, SimDuration, SimTime};
+use crate::model::figures::cache::CacheFigures;
+use crate::model::figures::Figures;
+use crate::model::support::call::{CallDetail, CallId, Request, ANY_INSTANCE};
+use crate::model::support::dist::Distribution;
+use crate::model::{
     call, reply, take_reply, ComponentReport, Control, ModelSim, Msg, Node, RequestStats,
     WindowSeries, World,
 };
-use crate::engine::rng::{stream, SimRng};
-use crate::engine::{Component, ComponentId, SimDuration, SimTime};
 use crate::stats::{LevelTracker, Outcome, Windows};
 use eviction::{Limits, Orders, Policy, Store};
 use size::{SizeLaw, ValueSizes};
@@ -140,7 +140,7 @@ const TIMER_FLUSH: u16 = 1;
 /// What the cache knows about one entry.
 #[derive(Clone, Copy, Debug, Default)]
 struct Entry {
-    /// Version of the data held (see [`super::versions`]).
+    /// Version of the data held (see [`crate::model::support::versions`]).
     version: u64,
     written_at: SimTime,
     read_at: SimTime,
@@ -782,7 +782,7 @@ impl Cache {
             client: 0,
             key,
             born: now,
-            slot: crate::model::breakdown::NO_SLOT,
+            slot: crate::model::support::breakdown::NO_SLOT,
         };
         let phase = Phase::Flush {
             slot,
@@ -1117,7 +1117,7 @@ impl Node for Cache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::network::Network;
+    use crate::model::support::network::Network;
     use crate::model::{RequestBudget, StatsClock};
 
     fn cache(strategy: Strategy) -> Cache {

@@ -41,12 +41,12 @@ pub mod theory;
 use crate::model::figures::rate_limiter::{QuotaFigures, RateLimiterFigures, RuleFigures};
 use algorithms::{Counters, Decision, Rule};
 
-use super::call::{CallDetail, CallId, Request, ANY_INSTANCE};
-use super::{
+use crate::engine::{Component, ComponentId, SimTime};
+use crate::model::support::call::{CallDetail, CallId, Request, ANY_INSTANCE};
+use crate::model::{
     call, reply, take_reply, ComponentReport, Control, ModelSim, Msg, Node, RequestStats,
     WindowSeries, World, ALL_INSTANCES,
 };
-use crate::engine::{Component, ComponentId, SimTime};
 use crate::stats::{LatencyHistogram, Outcome, Windows};
 
 /// What the limiter does when its shared counter store fails.
@@ -328,7 +328,7 @@ impl RateLimiter {
             let c = sim.world.calls.get(id);
             (c.request.kind, c.instance)
         };
-        if kind == super::probe::PROBE_KIND {
+        if kind == crate::model::support::probe::PROBE_KIND {
             match self.up.get(hint as usize) {
                 Some(true) => reply(sim, id, Outcome::Succeeded),
                 _ => sim.world.calls.close(id),
@@ -560,7 +560,7 @@ impl Component<Msg, World> for RateLimiter {
 
 impl RateLimiter {
     /// The limiter's own figures.
-    fn figures(&self) -> super::figures::Figures {
+    fn figures(&self) -> crate::model::figures::Figures {
         let rules = self
             .config
             .rules
@@ -588,7 +588,7 @@ impl RateLimiter {
         } else {
             0.0
         };
-        super::figures::Figures::RateLimiter(Box::new(RateLimiterFigures {
+        crate::model::figures::Figures::RateLimiter(Box::new(RateLimiterFigures {
             admitted: self.admitted,
             admitted_beyond_shared_limit: shadow.then_some(self.admitted_beyond_shared_limit),
             counters: if shared { "shared" } else { "local" }.to_string(),

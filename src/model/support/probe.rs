@@ -5,8 +5,8 @@
 //! a timer for its timeout, and one for the next probe.
 
 use super::call::Request;
-use super::{call, ModelSim, Msg};
 use crate::engine::{ComponentId, SimDuration};
+use crate::model::{call, ModelSim, Msg};
 
 /// The request type of health probes: servers answer them at once, outside their queues and
 /// statistics, if the instance is up, and not at all if it is down.

@@ -3,7 +3,7 @@
 //! per-key state is kept.
 
 use crate::engine::rng::{fnv1a64, splitmix64};
-use crate::model::dist::Z_99;
+use crate::model::support::dist::Z_99;
 
 /// How big values are [bytes].
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -9,31 +9,31 @@
 //! arrived is answered "timed out": if it was still queued it leaves the queue; if it was being
 //! served, the worker finishes its current step and makes no further calls.
 //!
-//! A step may also be a cache-aside step (`super::cache::aside`): read the cache, on a miss
+//! A step may also be a cache-aside step (`crate::model::components::cache::aside`): read the cache, on a miss
 //! read the store and fill the cache; write the store, then invalidate the cache.
 //!
 //! Calls that name an instance (from a load balancer) go there; others are spread round-robin
 //! over the instances that are up. An instance that is down answers "failed" at once, like a
 //! refused connection.
 //!
-//! With `autoscale` (see `super::autoscale`) the pool holds up to `max` instance slots; a slot
+//! With `autoscale` (see `crate::model::support::autoscale`) the pool holds up to `max` instance slots; a slot
 //! is absent, provisioning, in service or draining. Only instances in service take new
 //! requests (load balancers skip the others, through `World::membership`); a draining one
 //! finishes what it holds. Utilisation is measured against the workers of the instances that
 //! existed (in service or draining) over time.
 //!
 //! With `call_timeout`, a plain downstream call not answered in time is abandoned and the
-//! request ends "timed out", freeing its worker. With `circuit_breaker` (see `super::breaker`),
+//! request ends "timed out", freeing its worker. With `circuit_breaker` (see `crate::model::support::breaker`),
 //! each plain downstream call target has a breaker; while it is open, calls to it fail at once.
 //!
-//! With `sessions` (see `super::sessions`), each request uses its client's session: in the
+//! With `sessions` (see `crate::model::support::sessions`), each request uses its client's session: in the
 //! memory of the instance (lost when it crashes) or in a shared store, read before the
 //! request's other calls.
 //!
 //! Theory tests: M/M/1, M/M/c (Erlang C), M/D/1 (Pollaczek-Khinchine), M/M/1/K blocking and a
 //! Jackson tandem in `tests/queueing_theory.rs`.
 
-use super::figures::server::{
+use crate::model::figures::server::{
     AutoscaleFigures, BreakerFigures, BreakerTransition, InstanceFigures, ScalingEventFigures,
     ServerFigures,
 };
@@ -42,16 +42,16 @@ use std::collections::VecDeque;
 use indexmap::IndexMap;
 use rand::Rng;
 
-use super::autoscale::{Autoscale, Integral, Measured};
-use super::breaker::{Breaker, CircuitBreakers};
-use super::cache::aside::{AsideReply, CacheAside, Progress};
-use super::call::{CallDetail, CallHandle, CallId, ANY_INSTANCE};
-use super::dist::Distribution;
-use super::{
-    call, reply, take_reply, ComponentReport, ModelSim, Msg, Node, NodeStats, WindowSeries, World,
-};
 use crate::engine::rng::SimRng;
 use crate::engine::{Component, ComponentId, SimDuration, SimTime};
+use crate::model::components::cache::aside::{AsideReply, CacheAside, Progress};
+use crate::model::support::autoscale::{Autoscale, Integral, Measured};
+use crate::model::support::breaker::{Breaker, CircuitBreakers};
+use crate::model::support::call::{CallDetail, CallHandle, CallId, ANY_INSTANCE};
+use crate::model::support::dist::Distribution;
+use crate::model::{
+    call, reply, take_reply, ComponentReport, ModelSim, Msg, Node, NodeStats, WindowSeries, World,
+};
 use crate::stats::{LevelTracker, Outcome};
 
 /// One downstream step of a request.
@@ -70,7 +70,7 @@ pub struct RequestProfile {
     /// Downstream steps, in order, after the service time.
     pub calls: Vec<Step>,
     /// A successful answer is a permanent redirect (301) the client may keep this long
-    /// (`SimDuration::MAX`: for ever); see `super::client_cache`. `None` for any other answer
+    /// (`SimDuration::MAX`: for ever); see `crate::model::support::client_cache`. `None` for any other answer
     /// (a 302 included: it is never cached).
     pub client_cache_for: Option<SimDuration>,
 }
@@ -90,7 +90,7 @@ pub struct ServerConfig {
     pub call_timeout: Option<SimDuration>,
     pub circuit_breakers: Option<CircuitBreakers>,
     /// Where users' sessions live (`None`: the pool keeps no sessions).
-    pub sessions: Option<super::sessions::SessionsConfig>,
+    pub sessions: Option<crate::model::support::sessions::SessionsConfig>,
 }
 
 /// Pools up to this size report the fraction of time with at least k instances up, for every k.
@@ -232,7 +232,7 @@ pub struct ServerPool {
     breakers_open: LevelTracker,
     /// Downstream calls abandoned after `call_timeout`.
     call_timeouts: u64,
-    sessions: Option<super::sessions::Sessions>,
+    sessions: Option<crate::model::support::sessions::Sessions>,
 }
 
 fn token(index: u32, generation: u32) -> u64 {
@@ -311,10 +311,9 @@ impl ServerPool {
                     .map(|(id, name)| (*id, name.clone(), Breaker::new(b.policy)))
             })
             .collect();
-        let sessions = config
-            .sessions
-            .clone()
-            .map(|c| super::sessions::Sessions::new(c, clock.warmup_end, clock.window_ns));
+        let sessions = config.sessions.clone().map(|c| {
+            crate::model::support::sessions::Sessions::new(c, clock.warmup_end, clock.window_ns)
+        });
         ServerPool {
             config,
             instances,
@@ -576,7 +575,7 @@ impl ServerPool {
 
     /// The instances a control message addresses.
     fn addressed(&self, instance: u32) -> std::ops::Range<usize> {
-        if instance == super::ALL_INSTANCES {
+        if instance == crate::model::ALL_INSTANCES {
             0..self.instances.len()
         } else {
             let i = (instance as usize).min(self.instances.len());
@@ -584,8 +583,8 @@ impl ServerPool {
         }
     }
 
-    fn on_control(&mut self, control: super::Control, sim: &mut ModelSim) {
-        use super::Control;
+    fn on_control(&mut self, control: crate::model::Control, sim: &mut ModelSim) {
+        use crate::model::Control;
         match control {
             Control::Crash { instance } => {
                 for i in self.addressed(instance) {
@@ -663,7 +662,7 @@ impl ServerPool {
             return Some(hint as usize).filter(|&i| self.instances[i].present());
         }
         for _ in 0..n {
-            let i = super::load_balancer::rotate(&mut self.next_instance, n);
+            let i = crate::model::components::load_balancer::rotate(&mut self.next_instance, n);
             if self.instances[i].up && self.instances[i].life == Life::InService {
                 return Some(i);
             }
@@ -711,11 +710,11 @@ impl ServerPool {
             let c = sim.world.calls.get(id);
             (c.request.kind, c.instance)
         };
-        if kind == super::probe::PROBE_KIND {
+        if kind == crate::model::support::probe::PROBE_KIND {
             // Health probes bypass queues and statistics; a dead instance does not answer.
             // A probe for no instance in particular (a DNS checking a pool) is answered if
             // any instance is up.
-            let up = if hint == super::call::ANY_INSTANCE {
+            let up = if hint == crate::model::support::call::ANY_INSTANCE {
                 self.instances.iter().any(|i| i.up && i.present())
             } else {
                 self.instances
@@ -966,7 +965,7 @@ impl ServerPool {
     /// Reads (`SessionStep::Get`) or writes (`SessionStep::Fill`) the job's session in the
     /// shared store.
     fn session_call(&mut self, me: ComponentId, job: u32, step: SessionStep, sim: &mut ModelSim) {
-        let Some(super::sessions::SessionStore::Shared { store, remembers }) =
+        let Some(crate::model::support::sessions::SessionStore::Shared { store, remembers }) =
             self.sessions.as_ref().map(|s| s.config.store)
         else {
             return;
@@ -975,7 +974,7 @@ impl ServerPool {
         j.session = step;
         let (upstream, generation) = (j.upstream, j.generation);
         let mut request = sim.world.calls.get(upstream).request;
-        request.key = super::sessions::session_key(request.client);
+        request.key = crate::model::support::sessions::session_key(request.client);
         let id = call(
             sim,
             me,
@@ -1026,14 +1025,14 @@ impl ServerPool {
         };
         let remembers = matches!(
             sessions.config.store,
-            super::sessions::SessionStore::Shared {
+            crate::model::support::sessions::SessionStore::Shared {
                 remembers: true,
                 ..
             }
         );
         let found = remembers.then(|| detail.is_hit());
         let access = sessions.shared_access(client, found, now);
-        if remembers && access != super::sessions::Access::Found {
+        if remembers && access != crate::model::support::sessions::Access::Found {
             self.session_call(me, job, SessionStep::Fill, sim);
         } else {
             self.jobs[job as usize].session = SessionStep::Done;
@@ -1265,7 +1264,7 @@ impl Node for ServerPool {
             .sessions
             .as_ref()
             .map(|sessions| sessions.report(&mut report, end));
-        report.figures = super::figures::Figures::Server(Box::new(ServerFigures {
+        report.figures = crate::model::figures::Figures::Server(Box::new(ServerFigures {
             autoscale,
             call_timeouts: self.config.call_timeout.map(|_| self.call_timeouts),
             circuit_breakers,

@@ -56,17 +56,17 @@
 //! interval / 2, long-polling load, websocket load, the connection limit, a crash's
 //! reconnects with and without jitter, group deliveries, determinism, errors).
 
-use super::figures::realtime::{RealtimeFigures, RealtimeRates};
+use crate::model::figures::realtime::{RealtimeFigures, RealtimeRates};
 use std::collections::{BTreeMap, VecDeque};
 
-use super::call::{CallId, Request, ANY_INSTANCE};
-use super::dist::Distribution;
-use super::{
+use crate::engine::rng::{splitmix64, stream, SimRng};
+use crate::engine::{Component, ComponentId, SimDuration, SimTime};
+use crate::model::support::call::{CallId, Request, ANY_INSTANCE};
+use crate::model::support::dist::Distribution;
+use crate::model::{
     call, reply, take_reply, ComponentReport, Control, ModelSim, Msg, Node, WindowSeries, World,
     ALL_INSTANCES,
 };
-use crate::engine::rng::{splitmix64, stream, SimRng};
-use crate::engine::{Component, ComponentId, SimDuration, SimTime};
 use crate::stats::{LatencyBrief, LatencyHistogram, LevelTracker, Outcome, Windows};
 use rand::Rng;
 
@@ -256,7 +256,7 @@ pub struct Realtime {
     phase_seed: u64,
     counters: Counters,
     /// Message sends: arrivals and outcomes.
-    stats: super::RequestStats,
+    stats: crate::model::RequestStats,
     latency: LatencyHistogram,
     connections: LevelTracker,
     reconnect_windows: Windows<f64>,
@@ -312,7 +312,7 @@ impl Realtime {
             heartbeat_rng: stream(seed, &name, "heartbeats"),
             phase_seed: crate::engine::rng::stream_id(&name, "phase") ^ seed,
             counters: Counters::default(),
-            stats: super::RequestStats::new(clock),
+            stats: crate::model::RequestStats::new(clock),
             latency: LatencyHistogram::new(),
             connections: LevelTracker::new(clock.warmup_end, clock.window_ns),
             reconnect_windows: Windows::new(clock.window_ns),
@@ -970,7 +970,7 @@ impl Node for Realtime {
             None
         };
         let still_out = self.dropped_out;
-        report.figures = super::figures::Figures::Realtime(Box::new(RealtimeFigures {
+        report.figures = crate::model::figures::Figures::Realtime(Box::new(RealtimeFigures {
             clients: u64::from(self.config.clients),
             connections_at_end: self.connections.level(),
             connections_mean: self.connections.mean(end),

@@ -9,20 +9,20 @@
 //! time up is MTBF / (MTBF + MTTR). Each (target, purpose) pair has its own random stream.
 //!
 //! Network faults (a partition or added latency between two sides) are applied by the timeline
-//! itself to the shared [`super::network::Network`].
+//! itself to the shared [`crate::model::support::network::Network`].
 //!
 //! Test: the fraction of time with at least k of n instances up against the binomial formula in
 //! `tests/failures.rs`; network faults in `tests/network_faults.rs`.
 
-use super::dist::Distribution;
-use super::downtime::{Interval, RECOVERY_STREAK};
-use super::figures::failures::{
-    DowntimeFigures, DowntimeInterval, FailureEventFigures, FailuresFigures,
-};
-use super::network::FaultKind;
-use super::{ComponentReport, Control, ModelSim, Msg, Node, World, ALL_INSTANCES};
 use crate::engine::rng::{stream, SimRng};
 use crate::engine::{Component, ComponentId, SimDuration, SimTime};
+use crate::model::figures::failures::{
+    DowntimeFigures, DowntimeInterval, FailureEventFigures, FailuresFigures,
+};
+use crate::model::support::dist::Distribution;
+use crate::model::support::downtime::{Interval, RECOVERY_STREAK};
+use crate::model::support::network::FaultKind;
+use crate::model::{ComponentReport, Control, ModelSim, Msg, Node, World, ALL_INSTANCES};
 
 /// A failure at a fixed time, undone after `duration` if given.
 #[derive(Clone, Debug)]
@@ -369,7 +369,7 @@ impl Node for Timeline {
         let mut report = ComponentReport::from_request_stats(
             TIMELINE_NAME,
             "failures",
-            &super::RequestStats::new(super::StatsClock {
+            &crate::model::RequestStats::new(crate::model::StatsClock {
                 warmup_end: SimTime::ZERO,
                 window_ns: 1,
             }),
@@ -405,7 +405,7 @@ impl Node for Timeline {
                 unsuccessful_requests: d.failed,
             })
             .collect();
-        report.figures = super::figures::Figures::Failures(Box::new(FailuresFigures {
+        report.figures = crate::model::figures::Figures::Failures(Box::new(FailuresFigures {
             downtime: DowntimeFigures {
                 intervals,
                 count: self.downtime_count,

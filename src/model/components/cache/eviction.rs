@@ -3,7 +3,7 @@
 //!
 //! Entries live in a slab (`Vec<Slot>`) and are chained by index into intrusive doubly-linked
 //! lists, so that in steady state no operation allocates. A `HashMap<u64, u32>` with a fixed
-//! hasher ([`KeyHasher`]) finds a key's slot; it is only ever looked up, never iterated, so
+//! hasher ([`KeyHasher`](crate::model::support::key_map::KeyHasher)) finds a key's slot; it is only ever looked up, never iterated, so
 //! results cannot depend on its internal order.
 //!
 //! Policies ([`Policy`]) and their tie-breaking, which the reference models in the tests copy:
@@ -25,12 +25,10 @@
 //! Tests: property tests against naive `Vec`-based models of each policy (`proptest_*`), and
 //! hit ratios under the independent reference model against theory in `super::theory`.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
 use rand::Rng;
 
-use crate::engine::rng::{splitmix64, SimRng};
+use crate::engine::rng::SimRng;
+use crate::model::support::key_map::KeyMap;
 
 /// Which entry a full cache evicts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,30 +61,6 @@ impl Policy {
         }
     }
 }
-
-/// Hashes a `u64` key with SplitMix64: fixed across runs and platforms, and cheap.
-#[derive(Default, Clone, Copy)]
-pub struct KeyHasher(u64);
-
-impl Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = splitmix64(self.0 ^ u64::from(b));
-        }
-    }
-    fn write_u64(&mut self, x: u64) {
-        self.0 = splitmix64(self.0 ^ x);
-    }
-    fn write_u32(&mut self, x: u32) {
-        self.write_u64(u64::from(x));
-    }
-}
-
-/// A `HashMap` with the fixed [`KeyHasher`].
-pub type KeyMap<K, V> = HashMap<K, V, BuildHasherDefault<KeyHasher>>;
 
 /// No slot / no bucket.
 const NIL: u32 = u32::MAX;
@@ -623,7 +597,7 @@ impl<V: Copy + Default> Store<V> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::rng::stream;
+    use crate::engine::rng::{splitmix64, stream};
     use proptest::prelude::*;
 
     fn store(policy: Policy, entries: Option<u64>, bytes: Option<u64>) -> Store<u64> {

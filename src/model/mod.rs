@@ -35,13 +35,13 @@ pub use support::client_cache;
 pub use support::count;
 pub use support::dist;
 pub use support::downtime;
-pub use support::jobs;
 pub use support::key_map;
 pub use support::keys;
 pub use support::network;
 pub use support::probe;
 pub use support::rate;
 pub use support::sessions;
+pub use support::slab;
 pub use support::stats;
 pub use support::versions;
 

@@ -54,6 +54,7 @@ use crate::engine::{Component, ComponentId, SimDuration, SimTime};
 use crate::model::components::cache::eviction::{Limits, Orders, Policy, Store};
 use crate::model::support::call::{CallId, Request, ANY_INSTANCE};
 use crate::model::support::dist::Distribution;
+use crate::model::support::slab::{Generational, Slab};
 use crate::model::{
     call, reply, take_reply, ComponentReport, Control, ModelSim, Msg, Node, RequestStats,
     WindowSeries, World, ALL_INSTANCES,
@@ -182,6 +183,15 @@ struct Op {
     kind: u16,
 }
 
+impl Generational for Op {
+    fn generation_mut(&mut self) -> &mut u32 {
+        &mut self.generation
+    }
+    fn set_free(&mut self) {
+        self.phase = Phase::Free;
+    }
+}
+
 /// One store of objects (an edge or the shield) with its counters.
 struct Tier {
     store: Store<Object>,
@@ -236,8 +246,7 @@ pub struct Cdn {
     /// Per request type: purge epoch and deployed version.
     purge_epoch: Vec<u32>,
     version: Vec<u8>,
-    ops: Vec<Op>,
-    free_ops: Vec<u32>,
+    ops: Slab<Op>,
     rng: SimRng,
     slowdown: f64,
     warmup_end: SimTime,
@@ -302,8 +311,7 @@ impl Cdn {
             edge_of_region,
             purge_epoch: vec![0; types],
             version: vec![0; types],
-            ops: Vec::new(),
-            free_ops: Vec::new(),
+            ops: Slab::default(),
             rng: stream(seed, &config.name, "latency"),
             slowdown: 1.0,
             warmup_end: clock.warmup_end,
@@ -353,25 +361,14 @@ impl Cdn {
     }
 
     fn new_op(&mut self, op: Op) -> u32 {
-        match self.free_ops.pop() {
-            Some(i) => {
-                let generation = self.ops[i as usize].generation.wrapping_add(1);
-                self.ops[i as usize] = Op { generation, ..op };
-                i
-            }
-            None => {
-                self.ops.push(Op {
-                    generation: 0,
-                    ..op
-                });
-                self.ops.len() as u32 - 1
-            }
-        }
+        self.ops.insert_next_generation(Op {
+            generation: 0,
+            ..op
+        })
     }
 
     fn free_op(&mut self, i: u32) {
-        self.ops[i as usize].phase = Phase::Free;
-        self.free_ops.push(i);
+        self.ops.remove(i);
     }
 
     fn schedule(

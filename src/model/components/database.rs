@@ -60,9 +60,9 @@ use crate::engine::rng::{stream, SimRng};
 use crate::engine::{Component, ComponentId, SimDuration, SimTime};
 use crate::model::support::call::CallId;
 use crate::model::support::dist::Distribution;
-use crate::model::support::jobs::Jobs;
 use crate::model::support::key_map::KeyMap;
 use crate::model::support::network::NO_REGION;
+use crate::model::support::slab::{Generational, Slab};
 use crate::model::{
     reply, ComponentReport, Control, ModelSim, Msg, Node, NodeStats, WindowSeries, World,
 };
@@ -186,7 +186,7 @@ struct Job {
     position: u64,
 }
 
-impl crate::model::support::jobs::Job for Job {
+impl Generational for Job {
     fn generation_mut(&mut self) -> &mut u32 {
         &mut self.generation
     }
@@ -261,7 +261,7 @@ pub struct Database {
     config: DatabaseConfig,
     nodes: Vec<DbNode>,
     master: u32,
-    jobs: Jobs<Job>,
+    jobs: Slab<Job>,
     /// Last log position the master has applied.
     log_end: u64,
     /// Log positions not yet applied by every replica that is up, and whether each was
@@ -335,7 +335,7 @@ impl Database {
         Database {
             nodes,
             master: 0,
-            jobs: Jobs::default(),
+            jobs: Slab::default(),
             log_end: 0,
             window: VecDeque::new(),
             awaiting: VecDeque::new(),
@@ -495,7 +495,7 @@ impl Database {
             self.fail_now(id, now, Outcome::Rejected, sim);
             return;
         }
-        let job = self.jobs.insert(Job {
+        let job = self.jobs.insert_next_generation(Job {
             generation: 0,
             state: JobState::Queued,
             upstream: id,

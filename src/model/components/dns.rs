@@ -38,6 +38,7 @@ use crate::model::support::call::{CallId, Request, ANY_INSTANCE};
 use crate::model::support::dist::Distribution;
 use crate::model::support::network::NO_REGION;
 use crate::model::support::probe::{self, ProbeSchedule, PROBE_TOKEN};
+use crate::model::support::slab::Slab;
 use crate::model::{
     call, reply, take_reply, ComponentReport, ModelSim, Msg, Node, RequestStats, World,
 };
@@ -112,8 +113,7 @@ pub struct Dns {
     pick_rng: SimRng,
     /// (caller, client) -> cached answer. Looked up only, never iterated.
     answers: HashMap<(u32, u32), Answer>,
-    relays: Vec<Relay>,
-    free: Vec<u32>,
+    relays: Slab<Relay>,
     stats: RequestStats,
     clock: StatsClock,
     healthy: Vec<bool>,
@@ -161,8 +161,7 @@ impl Dns {
             dc_names,
             distance,
             answers: HashMap::new(),
-            relays: Vec::new(),
-            free: Vec::new(),
+            relays: Slab::default(),
             stats: RequestStats::new(clock),
             clock,
             healthy: vec![true; n],
@@ -265,16 +264,7 @@ impl Dns {
     }
 
     fn new_relay(&mut self, relay: Relay) -> u32 {
-        match self.free.pop() {
-            Some(slot) => {
-                self.relays[slot as usize] = relay;
-                slot
-            }
-            None => {
-                self.relays.push(relay);
-                self.relays.len() as u32 - 1
-            }
-        }
+        self.relays.insert(relay)
     }
 
     fn on_resolved(&mut self, me: ComponentId, slot: u32, sim: &mut ModelSim) {
@@ -336,7 +326,7 @@ impl Dns {
         let Some(relay) = self.relays.get(slot as usize).copied() else {
             return;
         };
-        self.free.push(slot);
+        self.relays.release(slot);
         if outcome != Outcome::Succeeded {
             if relay.arrived >= self.clock.warmup_end {
                 if let Some(cell) = self.cell(relay.region, relay.target) {

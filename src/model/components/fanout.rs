@@ -53,6 +53,7 @@ use crate::engine::rng::{splitmix64, stream_id};
 use crate::engine::{Component, ComponentId, SimDuration, SimTime};
 use crate::model::support::call::{CallId, Request, ANY_INSTANCE};
 use crate::model::support::count::CountLaw;
+use crate::model::support::slab::{Generational, Slab};
 use crate::model::{
     call, reply, take_reply, ComponentReport, ModelSim, Msg, Node, RequestStats, WindowSeries,
     World,
@@ -192,6 +193,12 @@ struct Job {
     measured: bool,
 }
 
+impl Generational for Job {
+    fn generation_mut(&mut self) -> &mut u32 {
+        &mut self.generation
+    }
+}
+
 #[derive(Clone, Copy, Debug, Default)]
 struct Direction {
     fan_outs: u64,
@@ -216,8 +223,7 @@ pub struct Fanout {
     salt_following: u64,
     salt_celebrities: u64,
     salt_keys: u64,
-    jobs: Vec<Job>,
-    free: Vec<u32>,
+    jobs: Slab<Job>,
     on_write: Direction,
     on_read: Direction,
     direct_calls: u64,
@@ -262,8 +268,7 @@ impl Fanout {
             salt_following: salt(seed, &name, PURPOSE_FOLLOWING),
             salt_celebrities: salt(seed, &name, PURPOSE_CELEBRITIES),
             salt_keys: salt(seed, &name, PURPOSE_KEYS),
-            jobs: Vec::new(),
-            free: Vec::new(),
+            jobs: Slab::default(),
             on_write: Direction::default(),
             on_read: Direction::default(),
             direct_calls: 0,
@@ -327,17 +332,7 @@ impl Fanout {
     }
 
     fn new_job(&mut self, job: Job) -> u32 {
-        match self.free.pop() {
-            Some(i) => {
-                let generation = self.jobs[i as usize].generation.wrapping_add(1);
-                self.jobs[i as usize] = Job { generation, ..job };
-                i
-            }
-            None => {
-                self.jobs.push(job);
-                self.jobs.len() as u32 - 1
-            }
-        }
+        self.jobs.insert_next_generation(job)
     }
 
     fn on_call(&mut self, me: ComponentId, id: CallId, sim: &mut ModelSim) {
@@ -522,7 +517,7 @@ impl Fanout {
         let now = sim.now();
         let job = self.jobs[j as usize];
         self.jobs[j as usize].active = false;
-        self.free.push(j);
+        self.jobs.release(j);
         let needed = (self.config.min_success * job.n as f64).ceil() as u64;
         let ok = job.succeeded >= needed.min(job.n);
         let outcome = if ok {

@@ -65,8 +65,8 @@ use crate::engine::rng::{stream, SimRng};
 use crate::engine::{Component, ComponentId, SimDuration, SimTime};
 use crate::model::support::call::CallId;
 use crate::model::support::dist::Distribution;
-use crate::model::support::jobs::Jobs;
 use crate::model::support::network::{Place, NO_REGION};
+use crate::model::support::slab::{Generational, Slab};
 use crate::model::{reply, ComponentReport, Control, ModelSim, Msg, Node, NodeStats, World};
 use crate::stats::Outcome;
 
@@ -318,7 +318,7 @@ struct Job {
     clock_hold: bool,
 }
 
-impl crate::model::support::jobs::Job for Job {
+impl Generational for Job {
     fn generation_mut(&mut self) -> &mut u32 {
         &mut self.generation
     }
@@ -382,7 +382,7 @@ enum Issued {
 pub struct IdGenerator {
     config: IdGeneratorConfig,
     nodes: Vec<IdNode>,
-    jobs: Jobs<Job>,
+    jobs: Slab<Job>,
     next_node: usize,
     service_rng: SimRng,
     uuid_rng: SimRng,
@@ -440,7 +440,7 @@ impl IdGenerator {
         let name = config.name.clone();
         IdGenerator {
             nodes,
-            jobs: Jobs::default(),
+            jobs: Slab::default(),
             next_node: 0,
             service_rng: stream(seed, &name, "service"),
             uuid_rng: stream(seed, &name, "uuid"),
@@ -533,7 +533,7 @@ impl IdGenerator {
             self.fail_now(id, now, Outcome::Failed, sim);
             return;
         }
-        let job = self.jobs.insert(Job {
+        let job = self.jobs.insert_next_generation(Job {
             generation: 0,
             state: JobState::Arriving,
             upstream: id,

@@ -27,6 +27,7 @@ use crate::engine::rng::{splitmix64, SimRng};
 use crate::engine::{Component, ComponentId, SimDuration, SimTime};
 use crate::model::support::call::CallId;
 use crate::model::support::probe::{self, ProbeSchedule, PROBE_KIND, PROBE_TOKEN};
+use crate::model::support::slab::Slab;
 use crate::model::{
     call, reply, take_reply, ComponentReport, ModelSim, Msg, Node, RequestStats, World,
 };
@@ -367,8 +368,7 @@ pub struct LoadBalancer {
     groups: Vec<Group>,
     route_of_type: Vec<usize>,
     health: Option<PassiveHealth>,
-    relays: Vec<Option<Relay>>,
-    free_relays: Vec<u32>,
+    relays: Slab<Option<Relay>>,
     rng: SimRng,
     stats: RequestStats,
     ejections: u64,
@@ -400,8 +400,7 @@ impl LoadBalancer {
             groups: config.groups.into_iter().map(Group::new).collect(),
             route_of_type: config.route_of_type,
             health: config.health,
-            relays: Vec::new(),
-            free_relays: Vec::new(),
+            relays: Slab::default(),
             rng,
             stats: RequestStats::new(world.clock),
             ejections: 0,
@@ -541,16 +540,7 @@ impl LoadBalancer {
             arrived: now,
             probe,
         };
-        let slot = match self.free_relays.pop() {
-            Some(slot) => {
-                self.relays[slot as usize] = Some(relay);
-                slot
-            }
-            None => {
-                self.relays.push(Some(relay));
-                self.relays.len() as u32 - 1
-            }
-        };
+        let slot = self.relays.insert(Some(relay));
         let carried = sim.world.calls.carried(id);
         let forwarded = call(
             sim,
@@ -581,7 +571,7 @@ impl LoadBalancer {
         let Some(relay) = self.relays.get_mut(slot as usize).and_then(Option::take) else {
             return;
         };
-        self.free_relays.push(slot);
+        self.relays.release(slot);
         let group = &mut self.groups[relay.group as usize];
         let was_ejected = group.state[relay.backend as usize].ejected_until > now;
         // A rate limiter's 429 says the client is over its quota, not that the backend is sick.

@@ -61,6 +61,7 @@ use crate::model::components::rate_limiter::algorithms::{
 };
 use crate::model::support::call::{CallDetail, CallId};
 use crate::model::support::dist::Distribution;
+use crate::model::support::slab::Slab;
 use crate::model::{
     reply, ComponentReport, Control, ModelSim, Msg, Node, RequestStats, WindowSeries,
 };
@@ -184,8 +185,7 @@ pub struct Provider {
     slowdown: f64,
     injected_error_fraction: f64,
     limiter: Option<Counters>,
-    slots: Vec<Slot>,
-    free: Vec<u32>,
+    slots: Slab<Slot>,
     /// Every event id delivered at least once (membership only; never iterated).
     delivered_ids: HashSet<u64>,
     /// `idempotency_key`: when each remembered id was first delivered; expired ids leave in
@@ -215,8 +215,7 @@ impl Provider {
             slowdown: 1.0,
             injected_error_fraction: 0.0,
             limiter: config.rate_limit.map(bucket),
-            slots: Vec::new(),
-            free: Vec::new(),
+            slots: Slab::default(),
             delivered_ids: HashSet::new(),
             remembered: HashMap::new(),
             remembered_order: VecDeque::new(),
@@ -272,16 +271,13 @@ impl Provider {
                 return;
             }
         }
-        let index = match self.free.pop() {
-            Some(index) => index,
-            None => {
-                self.slots.push(Slot {
-                    generation: 0,
-                    call: None,
-                });
-                self.slots.len() as u32 - 1
-            }
-        };
+        let index = self.slots.insert_with(
+            || Slot {
+                generation: 0,
+                call: None,
+            },
+            |_| {},
+        );
         let slot = &mut self.slots[index as usize];
         slot.generation = slot.generation.wrapping_add(1);
         slot.call = Some(id);
@@ -307,7 +303,7 @@ impl Provider {
         let slot = &mut self.slots[index as usize];
         let call = slot.call.take()?;
         slot.generation = slot.generation.wrapping_add(1);
-        self.free.push(index);
+        self.slots.release(index);
         Some(call)
     }
 

@@ -40,6 +40,7 @@ use std::collections::VecDeque;
 
 use crate::engine::{Component, ComponentId, SimDuration, SimTime};
 use crate::model::support::call::{CallHandle, CallId, Request, ANY_INSTANCE};
+use crate::model::support::slab::Slab;
 use crate::model::{
     call, reply, take_reply, ComponentReport, Control, ModelSim, Msg, Node, RequestStats,
     WindowSeries, World,
@@ -142,8 +143,7 @@ struct Counters {
 
 pub struct Queue {
     config: QueueConfig,
-    messages: Vec<Message>,
-    free: Vec<u32>,
+    messages: Slab<Message>,
     ready: VecDeque<(u32, u32)>,
     ready_count: u32,
     delayed_count: u32,
@@ -180,8 +180,7 @@ impl Queue {
         let mut consumers_level = level();
         consumers_level.set(SimTime::ZERO, u64::from(consumers));
         Queue {
-            messages: Vec::new(),
-            free: Vec::new(),
+            messages: Slab::default(),
             ready: VecDeque::new(),
             ready_count: 0,
             delayed_count: 0,
@@ -244,7 +243,7 @@ impl Queue {
         m.generation = m.generation.wrapping_add(1);
         m.state = State::Free;
         m.delivery = None;
-        self.free.push(index);
+        self.messages.release(index);
     }
 
     fn on_publish(&mut self, me: ComponentId, id: CallId, sim: &mut ModelSim) {
@@ -275,20 +274,16 @@ impl Queue {
             attempts: 0,
             delivery: None,
         };
-        let index = match self.free.pop() {
-            Some(index) => {
-                let generation = self.messages[index as usize].generation;
-                self.messages[index as usize] = Message {
-                    generation,
+        // A freed message's generation was moved on when it was freed: keep it.
+        let index = self.messages.insert_with(
+            || message,
+            |m| {
+                *m = Message {
+                    generation: m.generation,
                     ..message
-                };
-                index
-            }
-            None => {
-                self.messages.push(message);
-                self.messages.len() as u32 - 1
-            }
-        };
+                }
+            },
+        );
         self.make_ready(index);
         self.counters.published += 1;
         *self.published_windows.at(now) += 1.0;

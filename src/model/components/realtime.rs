@@ -63,6 +63,7 @@ use crate::engine::rng::{splitmix64, stream, SimRng};
 use crate::engine::{Component, ComponentId, SimDuration, SimTime};
 use crate::model::support::call::{CallId, Request, ANY_INSTANCE};
 use crate::model::support::dist::Distribution;
+use crate::model::support::slab::{Generational, Slab};
 use crate::model::{
     call, reply, take_reply, ComponentReport, Control, ModelSim, Msg, Node, WindowSeries, World,
     ALL_INSTANCES,
@@ -215,6 +216,12 @@ struct Send {
     request: Request,
 }
 
+impl Generational for Send {
+    fn generation_mut(&mut self) -> &mut u32 {
+        &mut self.generation
+    }
+}
+
 /// Counts after the warm-up.
 #[derive(Default, Debug)]
 struct Counters {
@@ -244,8 +251,7 @@ pub struct Realtime {
     warmup_end: SimTime,
     clients: Vec<Client>,
     instances: Vec<Instance>,
-    sends: Vec<Send>,
-    free_sends: Vec<u32>,
+    sends: Slab<Send>,
     /// Deliveries waiting for their client to reconnect: client -> send times.
     offline: BTreeMap<u32, Vec<SimTime>>,
     next_send_instance: usize,
@@ -302,8 +308,7 @@ impl Realtime {
             warmup_end: clock.warmup_end,
             clients,
             instances,
-            sends: Vec::new(),
-            free_sends: Vec::new(),
+            sends: Slab::default(),
             offline: BTreeMap::new(),
             next_send_instance: 0,
             service_rng: stream(seed, &name, "service"),
@@ -668,20 +673,7 @@ impl Realtime {
             arrived: now,
             request: sim.world.calls.get(id).request,
         };
-        let index = match self.free_sends.pop() {
-            Some(index) => {
-                let slot = &mut self.sends[index as usize];
-                *slot = Send {
-                    generation: slot.generation.wrapping_add(1),
-                    ..send
-                };
-                index
-            }
-            None => {
-                self.sends.push(send);
-                (self.sends.len() - 1) as u32
-            }
-        };
+        let index = self.sends.insert_next_generation(send);
         let generation = self.sends[index as usize].generation;
         sim.schedule_at(
             finish,
@@ -698,7 +690,7 @@ impl Realtime {
         let send = &mut self.sends[index as usize];
         send.live = false;
         let (upstream, arrived) = (send.upstream, send.arrived);
-        self.free_sends.push(index);
+        self.sends.release(index);
         self.stats.finish(arrived, sim.now(), outcome);
         if outcome != Outcome::Succeeded && self.counting(sim.now()) {
             self.counters.sends_failed += 1;

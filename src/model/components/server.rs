@@ -49,6 +49,7 @@ use crate::model::support::autoscale::{Autoscale, Integral, Measured};
 use crate::model::support::breaker::{Breaker, CircuitBreakers};
 use crate::model::support::call::{CallDetail, CallHandle, CallId, ANY_INSTANCE};
 use crate::model::support::dist::Distribution;
+use crate::model::support::slab::{Generational, Slab};
 use crate::model::{
     call, reply, take_reply, ComponentReport, ModelSim, Msg, Node, NodeStats, WindowSeries, World,
 };
@@ -140,6 +141,15 @@ struct Job {
     session: SessionStep,
 }
 
+impl Generational for Job {
+    fn generation_mut(&mut self) -> &mut u32 {
+        &mut self.generation
+    }
+    fn set_free(&mut self) {
+        self.state = JobState::Free;
+    }
+}
+
 /// A request's session read from a shared store, before its other calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum SessionStep {
@@ -211,8 +221,7 @@ struct Scaler {
 pub struct ServerPool {
     config: ServerConfig,
     instances: Vec<Instance>,
-    jobs: Vec<Job>,
-    free_jobs: Vec<u32>,
+    jobs: Slab<Job>,
     service_rng: SimRng,
     next_instance: usize,
     stats: NodeStats,
@@ -317,8 +326,7 @@ impl ServerPool {
         ServerPool {
             config,
             instances,
-            jobs: Vec::new(),
-            free_jobs: Vec::new(),
+            jobs: Slab::default(),
             service_rng,
             next_instance: 0,
             stats: NodeStats::new(clock, capacity),
@@ -675,8 +683,8 @@ impl ServerPool {
             Some(s) if !s.is_local() => SessionStep::Pending,
             _ => SessionStep::Done,
         };
-        let fill = |generation| Job {
-            generation,
+        self.jobs.insert_next_generation(Job {
+            generation: 0,
             state: JobState::Queued,
             upstream,
             kind,
@@ -685,23 +693,11 @@ impl ServerPool {
             next_call: 0,
             timed_out: false,
             session,
-        };
-        match self.free_jobs.pop() {
-            Some(index) => {
-                let job = &mut self.jobs[index as usize];
-                *job = fill(job.generation.wrapping_add(1));
-                index
-            }
-            None => {
-                self.jobs.push(fill(0));
-                self.jobs.len() as u32 - 1
-            }
-        }
+        })
     }
 
     fn free_job(&mut self, index: u32) {
-        self.jobs[index as usize].state = JobState::Free;
-        self.free_jobs.push(index);
+        self.jobs.remove(index);
     }
 
     fn on_call(&mut self, me: ComponentId, id: CallId, sim: &mut ModelSim) {

@@ -23,6 +23,7 @@ use crate::model::support::client_cache::{ClientCache, ClientCacheConfig};
 use crate::model::support::dist::Distribution;
 use crate::model::support::keys::KeySampler;
 use crate::model::support::rate::RateProfile;
+use crate::model::support::slab::Slab;
 use crate::model::{call, take_reply, ComponentReport, ModelSim, Msg, Node, RequestStats, World};
 use crate::stats::Outcome;
 
@@ -134,8 +135,7 @@ pub struct Source {
     /// skips the general rate inversion.
     constant_interval: Option<f64>,
     retry_rng: SimRng,
-    pending_retries: Vec<Option<PendingRetry>>,
-    free_retry_slots: Vec<u32>,
+    pending_retries: Slab<Option<PendingRetry>>,
     retry_tokens: f64,
     retries_sent: u64,
     retries_refused_by_budget: u64,
@@ -179,8 +179,7 @@ impl Source {
             key_rng: stream(seed, &name, "keys"),
             think_rng: stream(seed, &name, "think-time"),
             retry_rng: stream(seed, &name, "retry-jitter"),
-            pending_retries: Vec::new(),
-            free_retry_slots: Vec::new(),
+            pending_retries: Slab::default(),
             retry_tokens: RETRY_BUDGET_START,
             retries_sent: 0,
             retries_refused_by_budget: 0,
@@ -443,16 +442,7 @@ impl Source {
             Some(wait) => wait + backoff,
             None => backoff,
         };
-        let slot = match self.free_retry_slots.pop() {
-            Some(slot) => {
-                self.pending_retries[slot as usize] = Some(retry);
-                slot
-            }
-            None => {
-                self.pending_retries.push(Some(retry));
-                self.pending_retries.len() as u32 - 1
-            }
-        };
+        let slot = self.pending_retries.insert(Some(retry));
         sim.schedule_in(
             delay,
             me,
@@ -472,7 +462,7 @@ impl Source {
         else {
             return;
         };
-        self.free_retry_slots.push(slot);
+        self.pending_retries.release(slot);
         self.retries_sent += 1;
         self.send_attempt(me, retry.request, retry.user, retry.attempt, sim);
     }

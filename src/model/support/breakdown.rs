@@ -44,6 +44,7 @@
 use std::collections::BTreeMap;
 
 use super::call::Call;
+use super::slab::Slab;
 use crate::engine::rng::splitmix64;
 use crate::engine::{ComponentId, SimTime};
 use crate::stats::Outcome;
@@ -118,8 +119,7 @@ pub struct Breakdown {
     /// Rows of requests in flight, `stride` values per slot.
     rows: Vec<i64>,
     /// Per slot: the owning request's id (0 when free) and its source.
-    owners: Vec<(u64, ComponentId)>,
-    free: Vec<u32>,
+    owners: Slab<(u64, ComponentId)>,
     /// Per request type and bucket: requests, sum of latencies, and the summed row (allocated
     /// on first use).
     tables: Vec<Table>,
@@ -175,8 +175,7 @@ impl Breakdown {
             stride,
             warmup_end,
             rows: Vec::new(),
-            owners: Vec::new(),
-            free: Vec::new(),
+            owners: Slab::default(),
             tables: (0..types.max(1))
                 .map(|_| Table {
                     counts: vec![0; BUCKETS],
@@ -195,22 +194,7 @@ impl Breakdown {
 
     /// Gives a new request (`id` > 0) from `source` a slot.
     pub fn begin(&mut self, id: u64, source: ComponentId) -> u32 {
-        let slot = match self.free.pop() {
-            Some(slot) => {
-                let start = slot as usize * self.stride;
-                self.rows[start..start + self.stride].fill(0);
-                self.owners[slot as usize] = (id, source);
-                slot
-            }
-            None => {
-                self.rows.resize(self.rows.len() + self.stride, 0);
-                self.owners.push((id, source));
-                if let Some(t) = &mut self.trace {
-                    t.spans.push(None);
-                }
-                self.owners.len() as u32 - 1
-            }
-        };
+        let slot = self.take_slot(id, source);
         if let Some(t) = &mut self.trace {
             let sampled = t.wants(t.hash(id));
             let spans = &mut t.spans[slot as usize];
@@ -234,31 +218,34 @@ impl Breakdown {
             return;
         }
         let source = self.owners[old as usize].1;
-        let new = match self.free.pop() {
-            Some(slot) => {
-                self.owners[slot as usize] = (request.id, source);
-                slot
-            }
-            None => {
-                self.rows.resize(self.rows.len() + self.stride, 0);
-                self.owners.push((request.id, source));
-                if let Some(t) = &mut self.trace {
-                    t.spans.push(None);
-                }
-                self.owners.len() as u32 - 1
-            }
-        };
         // The abandoned attempt may have charged calls that finished before the timeout: the
         // new row starts empty, and the time so far becomes client time at the finish.
-        let to = new as usize * self.stride;
-        self.rows[to..to + self.stride].fill(0);
+        let new = self.take_slot(request.id, source);
         if let Some(t) = &mut self.trace {
             let spans = t.spans[old as usize].take();
             t.spans[new as usize] = spans;
         }
         self.owners[old as usize].0 = 0;
-        self.free.push(old);
+        self.owners.release(old);
         request.slot = new;
+    }
+
+    /// A slot for request `id` from `source`, with an empty row: a released slot, or a new one
+    /// (the rows and the trace's spans grow with it).
+    fn take_slot(&mut self, id: u64, source: ComponentId) -> u32 {
+        let slot = self.owners.insert_with(
+            || {
+                self.rows.resize(self.rows.len() + self.stride, 0);
+                if let Some(t) = &mut self.trace {
+                    t.spans.push(None);
+                }
+                (id, source)
+            },
+            |owner| *owner = (id, source),
+        );
+        let start = slot as usize * self.stride;
+        self.rows[start..start + self.stride].fill(0);
+        slot
     }
 
     fn owns(&self, slot: u32, id: u64) -> bool {
@@ -361,7 +348,7 @@ impl Breakdown {
             }
         }
         self.owners[slot as usize].0 = 0;
-        self.free.push(slot);
+        self.owners.release(slot);
     }
 
     /// The sampled requests, in order of request id.

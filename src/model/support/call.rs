@@ -6,6 +6,7 @@
 //! only a small [`CallId`]; a slot is reused after the caller has read the reply, and a generation
 //! number lets timers recognise a slot that has been reused since they were set.
 
+use super::slab::{Generational, Slab};
 use crate::engine::{ComponentId, SimDuration, SimTime};
 use crate::stats::Outcome;
 
@@ -109,6 +110,12 @@ pub struct Call {
     pub served_by: u32,
 }
 
+impl Generational for Call {
+    fn generation_mut(&mut self) -> &mut u32 {
+        &mut self.generation
+    }
+}
+
 /// Index of a live call in the [`CallTable`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct CallId(pub u32);
@@ -123,8 +130,7 @@ pub struct CallHandle {
 /// Slab of live calls.
 #[derive(Default)]
 pub struct CallTable {
-    slots: Vec<Call>,
-    free: Vec<u32>,
+    slots: Slab<Call>,
     live: usize,
     peak: usize,
 }
@@ -140,8 +146,8 @@ impl CallTable {
     ) -> CallId {
         self.live += 1;
         self.peak = self.peak.max(self.live);
-        let fresh = |generation| Call {
-            generation,
+        let index = self.slots.insert_next_generation(Call {
+            generation: 0,
             open: true,
             caller,
             callee,
@@ -158,18 +164,8 @@ impl CallTable {
             started: SimTime::ZERO,
             answered: SimTime::ZERO,
             served_by: ANY_INSTANCE,
-        };
-        match self.free.pop() {
-            Some(index) => {
-                let slot = &mut self.slots[index as usize];
-                *slot = fresh(slot.generation.wrapping_add(1));
-                CallId(index)
-            }
-            None => {
-                self.slots.push(fresh(0));
-                CallId(self.slots.len() as u32 - 1)
-            }
-        }
+        });
+        CallId(index)
     }
 
     pub fn get(&self, id: CallId) -> &Call {
@@ -218,7 +214,7 @@ impl CallTable {
         }
         slot.open = false;
         self.live -= 1;
-        self.free.push(id.0);
+        self.slots.release(id.0);
     }
 
     /// Calls currently open.

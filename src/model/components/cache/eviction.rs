@@ -1,7 +1,7 @@
 //! The cache's storage: a keyed slab of entries with a capacity (entries and/or bytes) and an
 //! eviction policy, every operation O(1).
 //!
-//! Entries live in a slab (`Vec<Slot>`) and are chained by index into intrusive doubly-linked
+//! Entries live in a [`Slab`] of slots and are chained by index into intrusive doubly-linked
 //! lists, so that in steady state no operation allocates. A `HashMap<u64, u32>` with a fixed
 //! hasher ([`KeyHasher`](crate::model::support::key_map::KeyHasher)) finds a key's slot; it is only ever looked up, never iterated, so
 //! results cannot depend on its internal order.
@@ -29,6 +29,7 @@ use rand::Rng;
 
 use crate::engine::rng::SimRng;
 use crate::model::support::key_map::KeyMap;
+use crate::model::support::slab::Slab;
 
 /// Which entry a full cache evicts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -214,15 +215,13 @@ pub struct Store<V> {
     limits: Limits,
     orders: Orders,
     map: KeyMap<u64, u32>,
-    slots: Vec<Slot<V>>,
-    free: Vec<u32>,
+    slots: Slab<Slot<V>>,
     len: u64,
     used_bytes: u64,
     /// LRU and FIFO order.
     queue: List,
     /// LFU buckets in increasing count, and their slab.
-    buckets: Vec<Bucket>,
-    free_buckets: Vec<u32>,
+    buckets: Slab<Bucket>,
     bucket_list: List,
     /// Random: the live slots, densely.
     dense: Vec<u32>,
@@ -239,13 +238,11 @@ impl<V: Copy + Default> Store<V> {
             limits,
             orders,
             map: KeyMap::default(),
-            slots: Vec::new(),
-            free: Vec::new(),
+            slots: Slab::default(),
             len: 0,
             used_bytes: 0,
             queue: EMPTY,
-            buckets: Vec::new(),
-            free_buckets: Vec::new(),
+            buckets: Slab::default(),
             bucket_list: EMPTY,
             dense: Vec::new(),
             written: EMPTY,
@@ -384,31 +381,27 @@ impl<V: Copy + Default> Store<V> {
     /// [`Store::needs_room`]). Counts as the entry's first access and write.
     pub fn insert(&mut self, key: u64, size: u64, value: V) -> u32 {
         debug_assert!(!self.map.contains_key(&key), "key {key} inserted twice");
-        let slot = match self.free.pop() {
-            Some(slot) => {
-                let s = &mut self.slots[slot as usize];
+        let slot = self.slots.insert_with(
+            || Slot {
+                key,
+                size,
+                generation: 0,
+                live: true,
+                policy: UNLINKED,
+                bucket: NIL,
+                written: UNLINKED,
+                accessed: UNLINKED,
+                value,
+            },
+            // A freed slot's links were undone when it was removed.
+            |s| {
                 s.generation = s.generation.wrapping_add(1);
                 s.key = key;
                 s.size = size;
                 s.live = true;
                 s.value = value;
-                slot
-            }
-            None => {
-                self.slots.push(Slot {
-                    key,
-                    size,
-                    generation: 0,
-                    live: true,
-                    policy: UNLINKED,
-                    bucket: NIL,
-                    written: UNLINKED,
-                    accessed: UNLINKED,
-                    value,
-                });
-                self.slots.len() as u32 - 1
-            }
-        };
+            },
+        );
         self.map.insert(key, slot);
         self.len += 1;
         self.used_bytes += size;
@@ -467,7 +460,7 @@ impl<V: Copy + Default> Store<V> {
         let s = &mut self.slots[slot as usize];
         s.live = false;
         s.value = V::default();
-        self.free.push(slot);
+        self.slots.release(slot);
         self.len -= 1;
         self.used_bytes -= size;
         (key, value)
@@ -483,8 +476,7 @@ impl<V: Copy + Default> Store<V> {
         }
         // Keep the allocations: a restarted node fills up again.
         self.map.clear();
-        self.free.clear();
-        for (i, s) in self.slots.iter_mut().enumerate().rev() {
+        for s in self.slots.iter_mut() {
             if s.live {
                 s.generation = s.generation.wrapping_add(1);
             }
@@ -494,11 +486,9 @@ impl<V: Copy + Default> Store<V> {
             s.written = UNLINKED;
             s.accessed = UNLINKED;
             s.bucket = NIL;
-            self.free.push(i as u32);
         }
-        self.free.reverse();
+        self.slots.release_all();
         self.buckets.clear();
-        self.free_buckets.clear();
         self.bucket_list = EMPTY;
         self.dense.clear();
         self.queue = EMPTY;
@@ -514,16 +504,7 @@ impl<V: Copy + Default> Store<V> {
             entries: EMPTY,
             link: UNLINKED,
         };
-        match self.free_buckets.pop() {
-            Some(b) => {
-                self.buckets[b as usize] = bucket;
-                b
-            }
-            None => {
-                self.buckets.push(bucket);
-                self.buckets.len() as u32 - 1
-            }
-        }
+        self.buckets.insert(bucket)
     }
 
     fn lfu_insert(&mut self, slot: u32) {
@@ -559,7 +540,7 @@ impl<V: Copy + Default> Store<V> {
             let before = self.buckets[bucket as usize].link.prev;
             self.bucket_list
                 .unlink(&mut self.buckets, bucket, bucket_link);
-            self.free_buckets.push(bucket);
+            self.buckets.release(bucket);
             (before, true)
         } else {
             (bucket, false)

@@ -64,6 +64,7 @@ use crate::model::figures::cache::CacheFigures;
 use crate::model::figures::Figures;
 use crate::model::support::call::{CallDetail, CallId, Request, ANY_INSTANCE};
 use crate::model::support::dist::Distribution;
+use crate::model::support::slab::{Generational, Slab};
 use crate::model::{
     call, reply, take_reply, ComponentReport, Control, ModelSim, Msg, Node, RequestStats,
     WindowSeries, World,
@@ -203,6 +204,15 @@ struct Op {
     epoch: u32,
 }
 
+impl Generational for Op {
+    fn generation_mut(&mut self) -> &mut u32 {
+        &mut self.generation
+    }
+    fn set_free(&mut self) {
+        self.phase = Phase::Free;
+    }
+}
+
 /// Counts over the measured period (after the warm-up).
 #[derive(Clone, Copy, Debug, Default)]
 struct Counters {
@@ -238,8 +248,7 @@ pub struct Cache {
     config: CacheConfig,
     store: Store<Entry>,
     value_sizes: ValueSizes,
-    ops: Vec<Op>,
-    free_ops: Vec<u32>,
+    ops: Slab<Op>,
     service_rng: SimRng,
     up: bool,
     epoch: u32,
@@ -288,8 +297,7 @@ impl Cache {
             value_sizes: ValueSizes::new(config.value_size, seed),
             service_rng: stream(seed, &config.name, "service"),
             config,
-            ops: Vec::new(),
-            free_ops: Vec::new(),
+            ops: Slab::default(),
             up: true,
             epoch: 0,
             slowdown: 1.0,
@@ -426,34 +434,17 @@ impl Cache {
 
     fn new_op(&mut self, phase: Phase, upstream: CallId, arrived: SimTime) -> u32 {
         let epoch = self.epoch;
-        match self.free_ops.pop() {
-            Some(i) => {
-                let op = &mut self.ops[i as usize];
-                *op = Op {
-                    generation: op.generation.wrapping_add(1),
-                    phase,
-                    upstream,
-                    arrived,
-                    epoch,
-                };
-                i
-            }
-            None => {
-                self.ops.push(Op {
-                    generation: 0,
-                    phase,
-                    upstream,
-                    arrived,
-                    epoch,
-                });
-                self.ops.len() as u32 - 1
-            }
-        }
+        self.ops.insert_next_generation(Op {
+            generation: 0,
+            phase,
+            upstream,
+            arrived,
+            epoch,
+        })
     }
 
     fn free_op(&mut self, i: u32) {
-        self.ops[i as usize].phase = Phase::Free;
-        self.free_ops.push(i);
+        self.ops.remove(i);
     }
 
     /// Answers the caller's call now.

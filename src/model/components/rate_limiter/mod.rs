@@ -43,6 +43,7 @@ use algorithms::{Counters, Decision, Rule};
 
 use crate::engine::{Component, ComponentId, SimTime};
 use crate::model::support::call::{CallDetail, CallId, Request, ANY_INSTANCE};
+use crate::model::support::slab::{Generational, Slab};
 use crate::model::{
     call, reply, take_reply, ComponentReport, Control, ModelSim, Msg, Node, RequestStats,
     WindowSeries, World, ALL_INSTANCES,
@@ -120,6 +121,15 @@ struct Pending {
     upstream: CallId,
     instance: u32,
     arrived: SimTime,
+}
+
+impl Generational for Pending {
+    fn generation_mut(&mut self) -> &mut u32 {
+        &mut self.generation
+    }
+    fn set_free(&mut self) {
+        self.stage = Stage::Free;
+    }
 }
 
 fn token(index: u32, generation: u32) -> u64 {
@@ -200,8 +210,7 @@ pub struct RateLimiter {
     shadow: Option<Counters>,
     up: Vec<bool>,
     next_instance: usize,
-    pending: Vec<Pending>,
-    free: Vec<u32>,
+    pending: Slab<Pending>,
     stats: RequestStats,
     warmup_end: SimTime,
     admitted: u64,
@@ -248,8 +257,7 @@ impl RateLimiter {
             counters,
             shadow,
             next_instance: 0,
-            pending: Vec::new(),
-            free: Vec::new(),
+            pending: Slab::default(),
             stats: RequestStats::new(clock),
             warmup_end: clock.warmup_end,
             admitted: 0,
@@ -284,34 +292,17 @@ impl RateLimiter {
     }
 
     fn new_pending(&mut self, upstream: CallId, instance: u32, now: SimTime, stage: Stage) -> u32 {
-        match self.free.pop() {
-            Some(index) => {
-                let p = &mut self.pending[index as usize];
-                *p = Pending {
-                    generation: p.generation.wrapping_add(1),
-                    stage,
-                    upstream,
-                    instance,
-                    arrived: now,
-                };
-                index
-            }
-            None => {
-                self.pending.push(Pending {
-                    generation: 0,
-                    stage,
-                    upstream,
-                    instance,
-                    arrived: now,
-                });
-                self.pending.len() as u32 - 1
-            }
-        }
+        self.pending.insert_next_generation(Pending {
+            generation: 0,
+            stage,
+            upstream,
+            instance,
+            arrived: now,
+        })
     }
 
     fn free_pending(&mut self, index: u32) {
-        self.pending[index as usize].stage = Stage::Free;
-        self.free.push(index);
+        self.pending.remove(index);
     }
 
     /// Answers the upstream call and frees the request's slot.

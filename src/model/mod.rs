@@ -43,6 +43,7 @@ pub use support::rate;
 pub use support::sessions;
 pub use support::slab;
 pub use support::stats;
+pub use support::timer;
 pub use support::versions;
 
 use crate::engine::{Component, ComponentId, Sim, SimDuration, SimTime};
@@ -50,6 +51,7 @@ use crate::stats::Outcome;
 use call::{CallId, CallTable, Request};
 use network::Network;
 pub use stats::{ComponentReport, NodeStats, RequestStats, StatsClock, WindowSeries};
+use timer::TimerKind;
 use versions::Versions;
 
 /// Every event in the model.
@@ -62,10 +64,65 @@ pub enum Msg {
     /// A failure or repair applied to the component (from the scenario's failure schedule).
     Control(Control),
     /// A component's own timer; `kind`, `index` and `generation` mean what the component says.
+    /// Components build it with [`Msg::timer`] and read it with [`Msg::typed`].
     Timer {
         kind: u16,
         index: u32,
         generation: u32,
+    },
+}
+
+impl Msg {
+    /// A timer of one of the component's own kinds (see [`timer::timer_kinds!`]).
+    #[inline]
+    pub fn timer<K: TimerKind>(kind: K, index: u32, generation: u32) -> Msg {
+        Msg::Timer {
+            kind: kind.tag(),
+            index,
+            generation,
+        }
+    }
+
+    /// The message as a component with timer kinds `K` reads it: its timer's tag typed.
+    #[inline]
+    pub fn typed<K: TimerKind>(self) -> Event<K> {
+        match self {
+            Msg::Call(id) => Event::Call(id),
+            Msg::Reply(id) => Event::Reply(id),
+            Msg::Control(control) => Event::Control(control),
+            Msg::Timer {
+                kind,
+                index,
+                generation,
+            } => match K::from_tag(kind) {
+                Some(kind) => Event::Timer {
+                    kind,
+                    index,
+                    generation,
+                },
+                None => Event::UnknownTimer { kind },
+            },
+        }
+    }
+}
+
+/// A [`Msg`] as one component reads it, its own timer kinds typed, so that its handler
+/// matches every kind by name and the compiler names a kind without an arm.
+#[derive(Clone, Copy, Debug)]
+pub enum Event<K> {
+    Call(CallId),
+    Reply(CallId),
+    Control(Control),
+    Timer {
+        kind: K,
+        index: u32,
+        generation: u32,
+    },
+    /// A timer whose tag is none of the component's kinds. A component receives only the
+    /// timers it set, so this does not happen; handlers ignore it, as they always ignored an
+    /// unknown tag.
+    UnknownTimer {
+        kind: u16,
     },
 }
 

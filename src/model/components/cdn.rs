@@ -47,6 +47,8 @@
 //! origin, the shield), and the unit tests below.
 
 use crate::model::figures::cdn::{CdnFigures, RegionLatency, ShieldFigures, TierFigures};
+use crate::model::support::timer::timer_kinds;
+use crate::model::Event;
 use indexmap::IndexMap;
 
 use crate::engine::rng::{stream, SimRng};
@@ -125,9 +127,14 @@ impl CdnConfig {
     }
 }
 
-const TIMER_OP: u16 = 0;
-const TIMER_PURGE: u16 = 1;
-const TIMER_DEPLOY: u16 = 2;
+timer_kinds! {
+    /// The timers this component sets; each tag is the `kind` of its `Msg::Timer`.
+    enum CdnTimer {
+        Op = 0,
+        Purge = 1,
+        Deploy = 2,
+    }
+}
 
 /// What an edge or the shield knows about a stored object.
 #[derive(Clone, Copy, Debug, Default)]
@@ -383,11 +390,7 @@ impl Cdn {
         sim.schedule_in(
             delay,
             me,
-            Msg::Timer {
-                kind: TIMER_OP,
-                index: op,
-                generation: self.ops[op as usize].generation,
-            },
+            Msg::timer(CdnTimer::Op, op, self.ops[op as usize].generation),
         );
     }
 
@@ -794,50 +797,34 @@ impl Cdn {
 impl Component<Msg, World> for Cdn {
     fn start(&mut self, me: ComponentId, sim: &mut ModelSim) {
         for (i, p) in self.config.purges.iter().enumerate() {
-            sim.schedule_at(
-                p.at,
-                me,
-                Msg::Timer {
-                    kind: TIMER_PURGE,
-                    index: i as u32,
-                    generation: 0,
-                },
-            );
+            sim.schedule_at(p.at, me, Msg::timer(CdnTimer::Purge, i as u32, 0));
         }
         for (i, d) in self.config.deploys.iter().enumerate() {
-            sim.schedule_at(
-                d.at,
-                me,
-                Msg::Timer {
-                    kind: TIMER_DEPLOY,
-                    index: i as u32,
-                    generation: 0,
-                },
-            );
+            sim.schedule_at(d.at, me, Msg::timer(CdnTimer::Deploy, i as u32, 0));
         }
     }
 
     fn handle(&mut self, me: ComponentId, msg: Msg, sim: &mut ModelSim) {
-        match msg {
-            Msg::Call(id) => self.on_call(me, id, sim),
-            Msg::Reply(id) => self.on_reply(me, id, sim),
-            Msg::Timer {
-                kind: TIMER_OP,
+        match msg.typed::<CdnTimer>() {
+            Event::Call(id) => self.on_call(me, id, sim),
+            Event::Reply(id) => self.on_reply(me, id, sim),
+            Event::Timer {
+                kind: CdnTimer::Op,
                 index,
                 generation,
             } => self.on_op_timer(me, index, generation, sim),
-            Msg::Timer {
-                kind: TIMER_PURGE,
+            Event::Timer {
+                kind: CdnTimer::Purge,
                 index,
                 ..
             } => self.on_purge(index, sim),
-            Msg::Timer {
-                kind: TIMER_DEPLOY,
+            Event::Timer {
+                kind: CdnTimer::Deploy,
                 index,
                 ..
             } => self.on_deploy(index, sim),
-            Msg::Control(control) => self.on_control(control, sim),
-            Msg::Timer { .. } => {}
+            Event::Control(control) => self.on_control(control, sim),
+            Event::UnknownTimer { .. } => {}
         }
     }
 }

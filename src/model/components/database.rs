@@ -63,6 +63,8 @@ use crate::model::support::dist::Distribution;
 use crate::model::support::key_map::KeyMap;
 use crate::model::support::network::NO_REGION;
 use crate::model::support::slab::{Generational, Slab};
+use crate::model::support::timer::timer_kinds;
+use crate::model::Event;
 use crate::model::{
     reply, ComponentReport, Control, ModelSim, Msg, Node, NodeStats, WindowSeries, World,
 };
@@ -157,10 +159,15 @@ pub struct DatabaseConfig {
     pub node_data_centers: Vec<Option<u16>>,
 }
 
-const TIMER_SERVICE_DONE: u16 = 0;
-const TIMER_APPLY: u16 = 1;
-const TIMER_DETECTED: u16 = 2;
-const TIMER_PROMOTE: u16 = 3;
+timer_kinds! {
+    /// The timers this component sets; each tag is the `kind` of its `Msg::Timer`.
+    enum DatabaseTimer {
+        ServiceDone = 0,
+        Apply = 1,
+        Detected = 2,
+        Promote = 3,
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum JobState {
@@ -546,11 +553,7 @@ impl Database {
         sim.schedule_in(
             service,
             me,
-            Msg::Timer {
-                kind: TIMER_SERVICE_DONE,
-                index: job,
-                generation,
-            },
+            Msg::timer(DatabaseTimer::ServiceDone, job, generation),
         );
     }
 
@@ -648,15 +651,7 @@ impl Database {
                 applied_at_master: now,
                 due,
             });
-            sim.schedule_at(
-                due,
-                me,
-                Msg::Timer {
-                    kind: TIMER_APPLY,
-                    index: r as u32,
-                    generation: 0,
-                },
-            );
+            sim.schedule_at(due, me, Msg::timer(DatabaseTimer::Apply, r as u32, 0));
         }
         if self.acks_needed() == 0 {
             self.acknowledge(me, job, sim);
@@ -842,11 +837,7 @@ impl Database {
             sim.schedule_in(
                 self.config.failover_detection,
                 me,
-                Msg::Timer {
-                    kind: TIMER_DETECTED,
-                    index: node as u32,
-                    generation: self.failover_epoch,
-                },
+                Msg::timer(DatabaseTimer::Detected, node as u32, self.failover_epoch),
             );
         } else {
             self.trim_window();
@@ -887,11 +878,7 @@ impl Database {
         sim.schedule_in(
             self.config.failover_promotion,
             me,
-            Msg::Timer {
-                kind: TIMER_PROMOTE,
-                index: 0,
-                generation: epoch,
-            },
+            Msg::timer(DatabaseTimer::Promote, 0, epoch),
         );
     }
 
@@ -938,11 +925,11 @@ impl Database {
 
 impl Component<Msg, World> for Database {
     fn handle(&mut self, me: ComponentId, msg: Msg, sim: &mut ModelSim) {
-        match msg {
-            Msg::Call(id) => self.on_call(me, id, sim),
-            Msg::Reply(_) => {}
-            Msg::Timer {
-                kind: TIMER_SERVICE_DONE,
+        match msg.typed::<DatabaseTimer>() {
+            Event::Call(id) => self.on_call(me, id, sim),
+            Event::Reply(_) => {}
+            Event::Timer {
+                kind: DatabaseTimer::ServiceDone,
                 index,
                 generation,
             } => {
@@ -954,23 +941,23 @@ impl Component<Msg, World> for Database {
                     self.on_service_done(me, index, sim);
                 }
             }
-            Msg::Timer {
-                kind: TIMER_APPLY,
+            Event::Timer {
+                kind: DatabaseTimer::Apply,
                 index,
                 ..
             } => self.on_apply(me, index as usize, sim),
-            Msg::Timer {
-                kind: TIMER_DETECTED,
+            Event::Timer {
+                kind: DatabaseTimer::Detected,
                 generation,
                 ..
             } => self.on_detected(me, generation, sim),
-            Msg::Timer {
-                kind: TIMER_PROMOTE,
+            Event::Timer {
+                kind: DatabaseTimer::Promote,
                 generation,
                 ..
             } => self.on_promote(generation, sim),
-            Msg::Control(control) => self.on_control(me, control, sim),
-            Msg::Timer { .. } => {}
+            Event::Control(control) => self.on_control(me, control, sim),
+            Event::UnknownTimer { .. } => {}
         }
     }
 

@@ -27,6 +27,8 @@
 //! `tests/geo_dns.rs`, which checks that bound, the routing weights and the region latencies.
 
 use crate::model::figures::dns::{DataCenterFigures, DnsFigures, DnsHealthEvent, RouteFigures};
+use crate::model::support::timer::timer_kinds;
+use crate::model::Event;
 use std::collections::HashMap;
 
 use indexmap::IndexMap;
@@ -99,9 +101,14 @@ struct Probe {
     successes: u32,
 }
 
-const TIMER_RESOLVED: u16 = 0;
-const TIMER_PROBE_SEND: u16 = 1;
-const TIMER_PROBE_TIMEOUT: u16 = 2;
+timer_kinds! {
+    /// The timers this component sets; each tag is the `kind` of its `Msg::Timer`.
+    enum DnsTimer {
+        Resolved = 0,
+        ProbeSend = 1,
+        ProbeTimeout = 2,
+    }
+}
 
 pub struct Dns {
     config: DnsConfig,
@@ -250,15 +257,7 @@ impl Dns {
                     self.resolutions += 1;
                 }
                 let delay = self.config.resolution_time.sample(&mut self.resolution_rng);
-                sim.schedule_in(
-                    delay,
-                    me,
-                    Msg::Timer {
-                        kind: TIMER_RESOLVED,
-                        index: slot,
-                        generation: 0,
-                    },
-                );
+                sim.schedule_in(delay, me, Msg::timer(DnsTimer::Resolved, slot, 0));
             }
         }
     }
@@ -420,12 +419,12 @@ fn draw(rng: &mut SimRng, n: usize, total: f64, weight: impl Fn(usize) -> f64) -
 }
 
 /// How the DNS paces its health probes, with its own timer kinds.
-fn probe_schedule(health: DnsHealth) -> ProbeSchedule {
+fn probe_schedule(health: DnsHealth) -> ProbeSchedule<DnsTimer> {
     ProbeSchedule {
         interval: health.interval,
         timeout: health.timeout,
-        send_timer: TIMER_PROBE_SEND,
-        timeout_timer: TIMER_PROBE_TIMEOUT,
+        send_timer: DnsTimer::ProbeSend,
+        timeout_timer: DnsTimer::ProbeTimeout,
     }
 }
 
@@ -436,21 +435,21 @@ impl Component<Msg, World> for Dns {
     }
 
     fn handle(&mut self, me: ComponentId, msg: Msg, sim: &mut ModelSim) {
-        match msg {
-            Msg::Call(id) => self.on_call(me, id, sim),
-            Msg::Reply(id) => self.on_reply(id, sim),
-            Msg::Timer {
-                kind: TIMER_RESOLVED,
+        match msg.typed::<DnsTimer>() {
+            Event::Call(id) => self.on_call(me, id, sim),
+            Event::Reply(id) => self.on_reply(id, sim),
+            Event::Timer {
+                kind: DnsTimer::Resolved,
                 index,
                 ..
             } => self.on_resolved(me, index, sim),
-            Msg::Timer {
-                kind: TIMER_PROBE_SEND,
+            Event::Timer {
+                kind: DnsTimer::ProbeSend,
                 index,
                 ..
             } => self.send_probe(me, index as usize, sim),
-            Msg::Timer {
-                kind: TIMER_PROBE_TIMEOUT,
+            Event::Timer {
+                kind: DnsTimer::ProbeTimeout,
                 index,
                 generation,
             } => {
@@ -459,7 +458,7 @@ impl Component<Msg, World> for Dns {
                     self.probe_result(index as usize, false, sim.now());
                 }
             }
-            Msg::Timer { .. } | Msg::Control(_) => {}
+            Event::UnknownTimer { .. } | Event::Control(_) => {}
         }
     }
 }

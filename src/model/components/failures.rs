@@ -22,6 +22,8 @@ use crate::model::figures::failures::{
 use crate::model::support::dist::Distribution;
 use crate::model::support::downtime::{Interval, RECOVERY_STREAK};
 use crate::model::support::network::FaultKind;
+use crate::model::support::timer::timer_kinds;
+use crate::model::Event;
 use crate::model::{ComponentReport, Control, ModelSim, Msg, Node, World, ALL_INSTANCES};
 
 /// A failure at a fixed time, undone after `duration` if given.
@@ -134,10 +136,15 @@ pub struct FailureEvent {
     pub kind: &'static str,
 }
 
-const TIMER_SCHEDULED_START: u16 = 0;
-const TIMER_SCHEDULED_END: u16 = 1;
-const TIMER_RANDOM_FAIL: u16 = 2;
-const TIMER_RANDOM_REPAIR: u16 = 3;
+timer_kinds! {
+    /// The timers this component sets; each tag is the `kind` of its `Msg::Timer`.
+    enum FailuresTimer {
+        ScheduledStart = 0,
+        ScheduledEnd = 1,
+        RandomFail = 2,
+        RandomRepair = 3,
+    }
+}
 
 pub struct Timeline {
     scheduled: Vec<ScheduledFailure>,
@@ -191,30 +198,26 @@ impl Timeline {
         &self.events
     }
 
-    fn timer(kind: u16, index: usize, instance: u32) -> Msg {
-        Msg::Timer {
-            kind,
-            index: index as u32,
-            generation: instance,
-        }
+    fn timer(kind: FailuresTimer, index: usize, instance: u32) -> Msg {
+        Msg::timer(kind, index as u32, instance)
     }
 
     fn schedule_random(
         &mut self,
         me: ComponentId,
-        kind: u16,
+        kind: FailuresTimer,
         index: usize,
         instance: u32,
         sim: &mut ModelSim,
     ) {
-        if kind == TIMER_RANDOM_FAIL && sim.world.requests_done() {
+        if kind == FailuresTimer::RandomFail && sim.world.requests_done() {
             // A request-count run whose requests have all finished: no further failures, or
             // the crash-repair cycle would keep the run from ever ending (see
             // `World::requests_done`).
             return;
         }
         let spec = &self.random[index];
-        let law = if kind == TIMER_RANDOM_FAIL {
+        let law = if kind == FailuresTimer::RandomFail {
             &spec.time_to_failure
         } else {
             &spec.time_to_repair
@@ -230,28 +233,32 @@ impl Component<Msg, World> for Timeline {
             if let Some(n) = &failure.network {
                 self.network_faults[i] = Some(sim.world.network.add_fault(n.kind, &n.a, &n.b));
             }
-            sim.schedule_at(failure.at, me, Self::timer(TIMER_SCHEDULED_START, i, 0));
+            sim.schedule_at(
+                failure.at,
+                me,
+                Self::timer(FailuresTimer::ScheduledStart, i, 0),
+            );
         }
         for index in 0..self.random.len() {
             for instance in 0..self.random[index].instances {
-                self.schedule_random(me, TIMER_RANDOM_FAIL, index, instance, sim);
+                self.schedule_random(me, FailuresTimer::RandomFail, index, instance, sim);
             }
         }
     }
 
     fn handle(&mut self, me: ComponentId, msg: Msg, sim: &mut ModelSim) {
-        let Msg::Timer {
+        let Event::Timer {
             kind,
             index,
             generation: instance,
-        } = msg
+        } = msg.typed::<FailuresTimer>()
         else {
             return;
         };
         let index = index as usize;
         let now = sim.now();
         match kind {
-            TIMER_SCHEDULED_START => {
+            FailuresTimer::ScheduledStart => {
                 let Some(f) = self.scheduled.get(index) else {
                     return;
                 };
@@ -265,7 +272,7 @@ impl Component<Msg, World> for Timeline {
                     }
                 }
                 if let Some(d) = f.duration {
-                    sim.schedule_in(d, me, Self::timer(TIMER_SCHEDULED_END, index, 0));
+                    sim.schedule_in(d, me, Self::timer(FailuresTimer::ScheduledEnd, index, 0));
                 }
                 self.scheduled_events[index] = Some(self.events.len());
                 self.events.push(FailureEvent {
@@ -283,7 +290,7 @@ impl Component<Msg, World> for Timeline {
                     },
                 });
             }
-            TIMER_SCHEDULED_END => {
+            FailuresTimer::ScheduledEnd => {
                 let Some(f) = self.scheduled.get(index) else {
                     return;
                 };
@@ -300,7 +307,7 @@ impl Component<Msg, World> for Timeline {
                     e.end = Some(now);
                 }
             }
-            TIMER_RANDOM_FAIL => {
+            FailuresTimer::RandomFail => {
                 let Some(spec) = self.random.get(index) else {
                     return;
                 };
@@ -308,7 +315,7 @@ impl Component<Msg, World> for Timeline {
                 // fail: draw the next time to failure instead (memoryless for exponential
                 // laws, so in-service instances still fail at the MTBF rate).
                 if !sim.world.membership.accepts(spec.target, instance) {
-                    self.schedule_random(me, TIMER_RANDOM_FAIL, index, instance, sim);
+                    self.schedule_random(me, FailuresTimer::RandomFail, index, instance, sim);
                     return;
                 }
                 sim.schedule_at(now, spec.target, Msg::Control(Control::Crash { instance }));
@@ -320,9 +327,9 @@ impl Component<Msg, World> for Timeline {
                     instance: Some(instance),
                     kind: "crash",
                 });
-                self.schedule_random(me, TIMER_RANDOM_REPAIR, index, instance, sim);
+                self.schedule_random(me, FailuresTimer::RandomRepair, index, instance, sim);
             }
-            TIMER_RANDOM_REPAIR => {
+            FailuresTimer::RandomRepair => {
                 let Some(spec) = self.random.get(index) else {
                     return;
                 };
@@ -334,9 +341,8 @@ impl Component<Msg, World> for Timeline {
                 if let Some(e) = self.random_open[index][instance as usize].take() {
                     self.events[e].end = Some(now);
                 }
-                self.schedule_random(me, TIMER_RANDOM_FAIL, index, instance, sim);
+                self.schedule_random(me, FailuresTimer::RandomFail, index, instance, sim);
             }
-            _ => {}
         }
     }
 

@@ -54,6 +54,8 @@ use crate::engine::{Component, ComponentId, SimDuration, SimTime};
 use crate::model::support::call::{CallId, Request, ANY_INSTANCE};
 use crate::model::support::count::CountLaw;
 use crate::model::support::slab::{Generational, Slab};
+use crate::model::support::timer::timer_kinds;
+use crate::model::Event;
 use crate::model::{
     call, reply, take_reply, ComponentReport, ModelSim, Msg, Node, RequestStats, WindowSeries,
     World,
@@ -134,7 +136,12 @@ impl FanoutConfig {
     }
 }
 
-const TIMER_CELEBRITY: u16 = 0;
+timer_kinds! {
+    /// The timers this component sets; each tag is the `kind` of its `Msg::Timer`.
+    enum FanoutTimer {
+        Celebrity = 0,
+    }
+}
 /// No scripted post.
 const NO_SCRIPT: u32 = u32::MAX;
 
@@ -570,29 +577,21 @@ fn job_on_write(job: &Job, world: &World) -> bool {
 impl Component<Msg, World> for Fanout {
     fn start(&mut self, me: ComponentId, sim: &mut ModelSim) {
         for (i, post) in self.config.celebrity_posts.iter().enumerate() {
-            sim.schedule_at(
-                post.at,
-                me,
-                Msg::Timer {
-                    kind: TIMER_CELEBRITY,
-                    index: i as u32,
-                    generation: 0,
-                },
-            );
+            sim.schedule_at(post.at, me, Msg::timer(FanoutTimer::Celebrity, i as u32, 0));
         }
     }
 
     fn handle(&mut self, me: ComponentId, msg: Msg, sim: &mut ModelSim) {
-        match msg {
-            Msg::Call(id) => self.on_call(me, id, sim),
-            Msg::Reply(id) => self.on_reply(me, id, sim),
-            Msg::Timer {
-                kind: TIMER_CELEBRITY,
+        match msg.typed::<FanoutTimer>() {
+            Event::Call(id) => self.on_call(me, id, sim),
+            Event::Reply(id) => self.on_reply(me, id, sim),
+            Event::Timer {
+                kind: FanoutTimer::Celebrity,
                 index,
                 ..
             } => self.on_celebrity_post(me, index, sim),
             // The service itself does not fail: faults go to its target.
-            Msg::Timer { .. } | Msg::Control(_) => {}
+            Event::UnknownTimer { .. } | Event::Control(_) => {}
         }
     }
 

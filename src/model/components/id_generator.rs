@@ -67,6 +67,8 @@ use crate::model::support::call::CallId;
 use crate::model::support::dist::Distribution;
 use crate::model::support::network::{Place, NO_REGION};
 use crate::model::support::slab::{Generational, Slab};
+use crate::model::support::timer::timer_kinds;
+use crate::model::Event;
 use crate::model::{reply, ComponentReport, Control, ModelSim, Msg, Node, NodeStats, World};
 use crate::stats::Outcome;
 
@@ -282,10 +284,15 @@ impl IdGeneratorConfig {
     }
 }
 
-const TIMER_ARRIVED: u16 = 0;
-const TIMER_RETRY: u16 = 1;
-const TIMER_DONE: u16 = 2;
-const TIMER_RETURNED: u16 = 3;
+timer_kinds! {
+    /// The timers this component sets; each tag is the `kind` of its `Msg::Timer`.
+    enum IdGeneratorTimer {
+        Arrived = 0,
+        Retry = 1,
+        Done = 2,
+        Returned = 3,
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum JobState {
@@ -464,12 +471,8 @@ impl IdGenerator {
         &self.config
     }
 
-    fn timer(&self, kind: u16, job: u32) -> Msg {
-        Msg::Timer {
-            kind,
-            index: job,
-            generation: self.jobs[job as usize].generation,
-        }
+    fn timer(&self, kind: IdGeneratorTimer, job: u32) -> Msg {
+        Msg::timer(kind, job, self.jobs[job as usize].generation)
     }
 
     fn fail_now(&mut self, id: CallId, now: SimTime, outcome: Outcome, sim: &mut ModelSim) {
@@ -549,7 +552,7 @@ impl IdGenerator {
             self.admit(me, job, sim);
         } else {
             self.counters.cross_region_calls += 1;
-            let msg = self.timer(TIMER_ARRIVED, job);
+            let msg = self.timer(IdGeneratorTimer::Arrived, job);
             sim.schedule_in(delay, me, msg);
         }
     }
@@ -711,7 +714,7 @@ impl IdGenerator {
             self.finish(me, job, Outcome::Succeeded, sim);
         } else {
             self.jobs[job as usize].state = JobState::Running;
-            let msg = self.timer(TIMER_DONE, job);
+            let msg = self.timer(IdGeneratorTimer::Done, job);
             sim.schedule_in(service, me, msg);
         }
     }
@@ -721,7 +724,7 @@ impl IdGenerator {
         let j = &mut self.jobs[job as usize];
         j.state = JobState::Waiting;
         j.wake_at = until;
-        let msg = self.timer(TIMER_RETRY, job);
+        let msg = self.timer(IdGeneratorTimer::Retry, job);
         sim.schedule_at(until, me, msg);
     }
 
@@ -777,12 +780,19 @@ impl IdGenerator {
         } else {
             self.jobs[job as usize].state = JobState::Returning;
             self.jobs[job as usize].outcome = outcome;
-            let msg = self.timer(TIMER_RETURNED, job);
+            let msg = self.timer(IdGeneratorTimer::Returned, job);
             sim.schedule_in(delay, me, msg);
         }
     }
 
-    fn on_timer(&mut self, me: ComponentId, kind: u16, job: u32, gen: u32, sim: &mut ModelSim) {
+    fn on_timer(
+        &mut self,
+        me: ComponentId,
+        kind: IdGeneratorTimer,
+        job: u32,
+        gen: u32,
+        sim: &mut ModelSim,
+    ) {
         let Some(j) = self.jobs.get(job as usize).copied() else {
             return;
         };
@@ -791,16 +801,16 @@ impl IdGenerator {
         }
         let node = j.node as usize;
         match (kind, j.state) {
-            (TIMER_ARRIVED, JobState::Arriving) => self.admit(me, job, sim),
-            (TIMER_RETRY, JobState::Waiting) if j.wake_at == sim.now() => {
+            (IdGeneratorTimer::Arrived, JobState::Arriving) => self.admit(me, job, sim),
+            (IdGeneratorTimer::Retry, JobState::Waiting) if j.wake_at == sim.now() => {
                 self.issue(me, job, sim);
                 self.pump(me, node, sim);
             }
-            (TIMER_DONE, JobState::Running) => {
+            (IdGeneratorTimer::Done, JobState::Running) => {
                 self.finish(me, job, Outcome::Succeeded, sim);
                 self.pump(me, node, sim);
             }
-            (TIMER_RETURNED, JobState::Returning) => {
+            (IdGeneratorTimer::Returned, JobState::Returning) => {
                 let now = sim.now();
                 self.jobs.remove(job);
                 self.stats.requests.finish(j.arrived, now, j.outcome);
@@ -854,7 +864,7 @@ impl IdGenerator {
                         let j = self.jobs[job as usize];
                         if j.state == JobState::Waiting && j.node as usize == node {
                             self.jobs[job as usize].wake_at = now;
-                            let msg = self.timer(TIMER_RETRY, job);
+                            let msg = self.timer(IdGeneratorTimer::Retry, job);
                             sim.schedule_at(now, me, msg);
                         }
                     }
@@ -902,15 +912,16 @@ impl IdGenerator {
 
 impl Component<Msg, World> for IdGenerator {
     fn handle(&mut self, me: ComponentId, msg: Msg, sim: &mut ModelSim) {
-        match msg {
-            Msg::Call(id) => self.on_call(me, id, sim),
-            Msg::Reply(_) => {}
-            Msg::Timer {
+        match msg.typed::<IdGeneratorTimer>() {
+            Event::Call(id) => self.on_call(me, id, sim),
+            Event::Reply(_) => {}
+            Event::Timer {
                 kind,
                 index,
                 generation,
             } => self.on_timer(me, kind, index, generation, sim),
-            Msg::Control(control) => self.on_control(me, control, sim),
+            Event::UnknownTimer { .. } => {}
+            Event::Control(control) => self.on_control(me, control, sim),
         }
     }
 

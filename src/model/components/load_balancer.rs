@@ -21,6 +21,8 @@
 //! Tests: one unit test per algorithm below; balance and latency in `tests/queueing_theory.rs`.
 
 use crate::model::figures::load_balancer::{BalancerFigures, HealthEvent};
+use crate::model::support::timer::timer_kinds;
+use crate::model::Event;
 use rand::Rng;
 
 use crate::engine::rng::{splitmix64, SimRng};
@@ -390,8 +392,13 @@ struct Probe {
     successes: u32,
 }
 
-const TIMER_PROBE_SEND: u16 = 0;
-const TIMER_PROBE_TIMEOUT: u16 = 1;
+timer_kinds! {
+    /// The timers this component sets; each tag is the `kind` of its `Msg::Timer`.
+    enum LoadBalancerTimer {
+        ProbeSend = 0,
+        ProbeTimeout = 1,
+    }
+}
 
 impl LoadBalancer {
     pub fn new(config: BalancerConfig, rng: SimRng, world: &World) -> Self {
@@ -438,11 +445,7 @@ impl LoadBalancer {
             sim.schedule_in(
                 health.interval,
                 me,
-                Msg::Timer {
-                    kind: TIMER_PROBE_SEND,
-                    index: index as u32,
-                    generation: 0,
-                },
+                Msg::timer(LoadBalancerTimer::ProbeSend, index as u32, 0),
             );
             return;
         }
@@ -598,12 +601,12 @@ impl LoadBalancer {
 }
 
 /// How the balancer paces its active health probes, with its own timer kinds.
-fn probe_schedule(health: ActiveHealth) -> ProbeSchedule {
+fn probe_schedule(health: ActiveHealth) -> ProbeSchedule<LoadBalancerTimer> {
     ProbeSchedule {
         interval: health.interval,
         timeout: health.timeout,
-        send_timer: TIMER_PROBE_SEND,
-        timeout_timer: TIMER_PROBE_TIMEOUT,
+        send_timer: LoadBalancerTimer::ProbeSend,
+        timeout_timer: LoadBalancerTimer::ProbeTimeout,
     }
 }
 
@@ -628,14 +631,14 @@ impl Component<Msg, World> for LoadBalancer {
     }
 
     fn handle(&mut self, me: ComponentId, msg: Msg, sim: &mut ModelSim) {
-        match msg {
-            Msg::Timer {
-                kind: TIMER_PROBE_SEND,
+        match msg.typed::<LoadBalancerTimer>() {
+            Event::Timer {
+                kind: LoadBalancerTimer::ProbeSend,
                 index,
                 ..
             } => self.send_probe(me, index as usize, sim),
-            Msg::Timer {
-                kind: TIMER_PROBE_TIMEOUT,
+            Event::Timer {
+                kind: LoadBalancerTimer::ProbeTimeout,
                 index,
                 generation,
             } => {
@@ -644,9 +647,9 @@ impl Component<Msg, World> for LoadBalancer {
                     self.probe_result(index as usize, false, sim.now());
                 }
             }
-            Msg::Call(id) => self.on_call(me, id, sim),
-            Msg::Reply(id) => self.on_reply(id, sim),
-            Msg::Timer { .. } | Msg::Control(_) => {}
+            Event::Call(id) => self.on_call(me, id, sim),
+            Event::Reply(id) => self.on_reply(id, sim),
+            Event::UnknownTimer { .. } | Event::Control(_) => {}
         }
     }
 }

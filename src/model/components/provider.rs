@@ -50,6 +50,8 @@
 //! with a durable queue; bad input).
 
 use crate::model::figures::provider::ProviderFigures;
+use crate::model::support::timer::timer_kinds;
+use crate::model::Event;
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use rand::Rng;
@@ -156,7 +158,12 @@ fn bucket(limit: RateLimit) -> Counters {
     }])
 }
 
-const TIMER_ANSWER: u16 = 0;
+timer_kinds! {
+    /// The timers this component sets; each tag is the `kind` of its `Msg::Timer`.
+    enum ProviderTimer {
+        Answer = 0,
+    }
+}
 
 /// A call in progress (between its arrival and the provider's answer).
 #[derive(Clone, Copy, Debug)]
@@ -291,11 +298,7 @@ impl Provider {
         sim.schedule_in(
             latency,
             me,
-            Msg::Timer {
-                kind: TIMER_ANSWER,
-                index,
-                generation,
-            },
+            Msg::timer(ProviderTimer::Answer, index, generation),
         );
     }
 
@@ -393,15 +396,15 @@ impl Provider {
 
 impl Component<Msg, World> for Provider {
     fn handle(&mut self, me: ComponentId, msg: Msg, sim: &mut ModelSim) {
-        match msg {
-            Msg::Call(id) => self.on_call(me, id, sim),
-            Msg::Timer {
-                kind: TIMER_ANSWER,
+        match msg.typed::<ProviderTimer>() {
+            Event::Call(id) => self.on_call(me, id, sim),
+            Event::Timer {
+                kind: ProviderTimer::Answer,
                 index,
                 generation,
             } => self.on_answer(index, generation, sim),
-            Msg::Timer { .. } | Msg::Reply(_) => {}
-            Msg::Control(control) => self.on_control(control, sim),
+            Event::UnknownTimer { .. } | Event::Reply(_) => {}
+            Event::Control(control) => self.on_control(control, sim),
         }
     }
 }

@@ -36,6 +36,8 @@
 //! dead-letter queue after N attempts; the visibility timeout; scaling by backlog).
 
 use crate::model::figures::queue::QueueFigures;
+use crate::model::support::timer::timer_kinds;
+use crate::model::Event;
 use std::collections::VecDeque;
 
 use crate::engine::{Component, ComponentId, SimDuration, SimTime};
@@ -94,10 +96,15 @@ impl QueueConfig {
     }
 }
 
-const TIMER_VISIBILITY: u16 = 0;
-const TIMER_RETRY: u16 = 1;
-const TIMER_SCALE: u16 = 2;
-const TIMER_CONSUMERS_READY: u16 = 3;
+timer_kinds! {
+    /// The timers this component sets; each tag is the `kind` of its `Msg::Timer`.
+    enum QueueTimer {
+        Visibility = 0,
+        Retry = 1,
+        Scale = 2,
+        ConsumersReady = 3,
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
@@ -326,11 +333,7 @@ impl Queue {
             sim.schedule_in(
                 self.config.visibility_timeout,
                 me,
-                Msg::Timer {
-                    kind: TIMER_VISIBILITY,
-                    index,
-                    generation,
-                },
+                Msg::timer(QueueTimer::Visibility, index, generation),
             );
         }
         self.note_levels(now);
@@ -399,11 +402,7 @@ impl Queue {
         sim.schedule_in(
             backoff,
             me,
-            Msg::Timer {
-                kind: TIMER_RETRY,
-                index,
-                generation,
-            },
+            Msg::timer(QueueTimer::Retry, index, generation),
         );
     }
 
@@ -492,11 +491,7 @@ impl Queue {
             sim.schedule_in(
                 s.startup,
                 me,
-                Msg::Timer {
-                    kind: TIMER_CONSUMERS_READY,
-                    index: more,
-                    generation: 0,
-                },
+                Msg::timer(QueueTimer::ConsumersReady, more, 0),
             );
         } else if wanted < self.consumers && self.starting == 0 {
             self.set_consumers(wanted, now);
@@ -506,38 +501,22 @@ impl Queue {
         if sim.world.budget.exhausted() && self.stored() == 0 && self.starting == 0 {
             return;
         }
-        sim.schedule_in(
-            s.interval,
-            me,
-            Msg::Timer {
-                kind: TIMER_SCALE,
-                index: 0,
-                generation: 0,
-            },
-        );
+        sim.schedule_in(s.interval, me, Msg::timer(QueueTimer::Scale, 0, 0));
     }
 }
 
 impl Component<Msg, World> for Queue {
     fn start(&mut self, me: ComponentId, sim: &mut ModelSim) {
         if let Some(s) = self.config.scaling {
-            sim.schedule_in(
-                s.interval,
-                me,
-                Msg::Timer {
-                    kind: TIMER_SCALE,
-                    index: 0,
-                    generation: 0,
-                },
-            );
+            sim.schedule_in(s.interval, me, Msg::timer(QueueTimer::Scale, 0, 0));
         }
     }
 
     fn handle(&mut self, me: ComponentId, msg: Msg, sim: &mut ModelSim) {
-        match msg {
-            Msg::Call(id) => self.on_publish(me, id, sim),
-            Msg::Reply(id) => self.on_reply(me, id, sim),
-            Msg::Timer {
+        match msg.typed::<QueueTimer>() {
+            Event::Call(id) => self.on_publish(me, id, sim),
+            Event::Reply(id) => self.on_reply(me, id, sim),
+            Event::Timer {
                 kind,
                 index,
                 generation,
@@ -548,16 +527,16 @@ impl Component<Msg, World> for Queue {
                         .is_some_and(|m| m.generation == generation && m.state == state)
                 };
                 match kind {
-                    TIMER_VISIBILITY if live(State::InFlight) && self.up => {
+                    QueueTimer::Visibility if live(State::InFlight) && self.up => {
                         self.on_visibility_timeout(me, index, sim)
                     }
-                    TIMER_RETRY if live(State::Delayed) => {
+                    QueueTimer::Retry if live(State::Delayed) => {
                         self.delayed_count -= 1;
                         self.make_ready(index);
                         self.dispatch(me, sim);
                     }
-                    TIMER_SCALE => self.on_scale_check(me, sim),
-                    TIMER_CONSUMERS_READY => {
+                    QueueTimer::Scale => self.on_scale_check(me, sim),
+                    QueueTimer::ConsumersReady => {
                         self.starting -= index.min(self.starting);
                         let n = self.consumers + index;
                         self.set_consumers(n, sim.now());
@@ -566,7 +545,8 @@ impl Component<Msg, World> for Queue {
                     _ => {}
                 }
             }
-            Msg::Control(control) => self.on_control(me, control, sim),
+            Event::UnknownTimer { .. } => {}
+            Event::Control(control) => self.on_control(me, control, sim),
         }
     }
 

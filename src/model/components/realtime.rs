@@ -57,6 +57,8 @@
 //! reconnects with and without jitter, group deliveries, determinism, errors).
 
 use crate::model::figures::realtime::{RealtimeFigures, RealtimeRates};
+use crate::model::support::timer::timer_kinds;
+use crate::model::Event;
 use std::collections::{BTreeMap, VecDeque};
 
 use crate::engine::rng::{splitmix64, stream, SimRng};
@@ -158,8 +160,13 @@ impl RealtimeConfig {
     }
 }
 
-const TIMER_CLIENT: u16 = 0;
-const TIMER_SEND: u16 = 1;
+timer_kinds! {
+    /// The timers this component sets; each tag is the `kind` of its `Msg::Timer`.
+    enum RealtimeTimer {
+        Client = 0,
+        Send = 1,
+    }
+}
 
 const NO_INSTANCE: u32 = u32::MAX;
 const NEVER_SEEN: u32 = u32::MAX;
@@ -366,11 +373,7 @@ impl Realtime {
         sim.schedule_at(
             at,
             me,
-            Msg::Timer {
-                kind: TIMER_CLIENT,
-                index: client,
-                generation: c.generation,
-            },
+            Msg::timer(RealtimeTimer::Client, client, c.generation),
         );
     }
 
@@ -678,11 +681,7 @@ impl Realtime {
         sim.schedule_at(
             finish,
             me,
-            Msg::Timer {
-                kind: TIMER_SEND,
-                index,
-                generation,
-            },
+            Msg::timer(RealtimeTimer::Send, index, generation),
         );
     }
 
@@ -831,11 +830,11 @@ impl Component<Msg, World> for Realtime {
     }
 
     fn handle(&mut self, me: ComponentId, msg: Msg, sim: &mut ModelSim) {
-        match msg {
-            Msg::Call(id) => self.on_send(me, id, sim),
-            Msg::Reply(id) => self.on_reply(me, id, sim),
-            Msg::Timer {
-                kind: TIMER_CLIENT,
+        match msg.typed::<RealtimeTimer>() {
+            Event::Call(id) => self.on_send(me, id, sim),
+            Event::Reply(id) => self.on_reply(me, id, sim),
+            Event::Timer {
+                kind: RealtimeTimer::Client,
                 index,
                 generation,
             } => {
@@ -852,13 +851,13 @@ impl Component<Msg, World> for Realtime {
                     self.on_client_timer(me, index, sim);
                 }
             }
-            Msg::Timer {
-                kind: TIMER_SEND,
+            Event::Timer {
+                kind: RealtimeTimer::Send,
                 index,
                 generation,
             } => self.on_send_timer(me, index, generation, sim),
-            Msg::Timer { .. } => {}
-            Msg::Control(control) => {
+            Event::UnknownTimer { .. } => {}
+            Event::Control(control) => {
                 let n = self.instances.len();
                 let pick = |instance: u32| -> Vec<usize> {
                     if instance == ALL_INSTANCES {

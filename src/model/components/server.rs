@@ -50,6 +50,8 @@ use crate::model::support::breaker::{Breaker, CircuitBreakers};
 use crate::model::support::call::{CallDetail, CallHandle, CallId, ANY_INSTANCE};
 use crate::model::support::dist::Distribution;
 use crate::model::support::slab::{Generational, Slab};
+use crate::model::support::timer::timer_kinds;
+use crate::model::Event;
 use crate::model::{
     call, reply, take_reply, ComponentReport, ModelSim, Msg, Node, NodeStats, WindowSeries, World,
 };
@@ -97,13 +99,18 @@ pub struct ServerConfig {
 /// Pools up to this size report the fraction of time with at least k instances up, for every k.
 const MAX_INSTANCES_FOR_UP_FRACTIONS: u32 = 64;
 
-const TIMER_SERVICE_DONE: u16 = 0;
-const TIMER_DEADLINE: u16 = 1;
-const TIMER_EVALUATE: u16 = 2;
-/// `index` is the instance slot, `generation` its allocation number.
-const TIMER_PROVISIONED: u16 = 3;
-/// `index` and `generation` are the downstream call's handle.
-const TIMER_CALL_TIMEOUT: u16 = 4;
+timer_kinds! {
+    /// The timers this component sets; each tag is the `kind` of its `Msg::Timer`.
+    enum ServerTimer {
+        ServiceDone = 0,
+        Deadline = 1,
+        Evaluate = 2,
+        /// `index` is the instance slot, `generation` its allocation number.
+        Provisioned = 3,
+        /// `index` and `generation` are the downstream call's handle.
+        CallTimeout = 4,
+    }
+}
 
 /// Where an instance slot is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -454,15 +461,7 @@ impl ServerPool {
             arrivals: std::mem::take(&mut scaler.arrivals),
         };
         let policy = scaler.policy;
-        sim.schedule_in(
-            policy.interval,
-            me,
-            Msg::Timer {
-                kind: TIMER_EVALUATE,
-                index: 0,
-                generation: 0,
-            },
-        );
+        sim.schedule_in(policy.interval, me, Msg::timer(ServerTimer::Evaluate, 0, 0));
         let value = policy.metric_value(&measured, workers);
         let Some(decision) =
             policy.decide(value, in_service_up, allocated, now, scaler.last_action)
@@ -505,11 +504,7 @@ impl ServerPool {
             sim.schedule_in(
                 policy.provisioning,
                 me,
-                Msg::Timer {
-                    kind: TIMER_PROVISIONED,
-                    index: i as u32,
-                    generation: instance.allocation,
-                },
+                Msg::timer(ServerTimer::Provisioned, i as u32, instance.allocation),
             );
         }
     }
@@ -757,11 +752,7 @@ impl ServerPool {
             sim.schedule_in(
                 timeout,
                 me,
-                Msg::Timer {
-                    kind: TIMER_DEADLINE,
-                    index: job,
-                    generation,
-                },
+                Msg::timer(ServerTimer::Deadline, job, generation),
             );
         }
         if workers_free {
@@ -814,11 +805,7 @@ impl ServerPool {
         sim.schedule_in(
             service,
             me,
-            Msg::Timer {
-                kind: TIMER_SERVICE_DONE,
-                index: job,
-                generation,
-            },
+            Msg::timer(ServerTimer::ServiceDone, job, generation),
         );
     }
 
@@ -859,11 +846,11 @@ impl ServerPool {
                             sim.schedule_in(
                                 timeout,
                                 me,
-                                Msg::Timer {
-                                    kind: TIMER_CALL_TIMEOUT,
-                                    index: handle.id.0,
-                                    generation: handle.generation,
-                                },
+                                Msg::timer(
+                                    ServerTimer::CallTimeout,
+                                    handle.id.0,
+                                    handle.generation,
+                                ),
                             );
                         }
                     }
@@ -1116,23 +1103,15 @@ impl Component<Msg, World> for ServerPool {
         for i in 0..self.instances.len() {
             self.publish(me, i, sim);
         }
-        sim.schedule_in(
-            interval,
-            me,
-            Msg::Timer {
-                kind: TIMER_EVALUATE,
-                index: 0,
-                generation: 0,
-            },
-        );
+        sim.schedule_in(interval, me, Msg::timer(ServerTimer::Evaluate, 0, 0));
     }
 
     fn handle(&mut self, me: ComponentId, msg: Msg, sim: &mut ModelSim) {
-        match msg {
-            Msg::Call(id) => self.on_call(me, id, sim),
-            Msg::Reply(id) => self.on_reply(me, id, sim),
-            Msg::Timer {
-                kind: TIMER_SERVICE_DONE,
+        match msg.typed::<ServerTimer>() {
+            Event::Call(id) => self.on_call(me, id, sim),
+            Event::Reply(id) => self.on_reply(me, id, sim),
+            Event::Timer {
+                kind: ServerTimer::ServiceDone,
                 index,
                 generation,
             } => {
@@ -1148,23 +1127,23 @@ impl Component<Msg, World> for ServerPool {
                     self.next_step(me, index, sim);
                 }
             }
-            Msg::Timer {
-                kind: TIMER_DEADLINE,
+            Event::Timer {
+                kind: ServerTimer::Deadline,
                 index,
                 generation,
             } => self.on_deadline(index, generation, sim),
-            Msg::Control(control) => self.on_control(control, sim),
-            Msg::Timer {
-                kind: TIMER_EVALUATE,
+            Event::Control(control) => self.on_control(control, sim),
+            Event::Timer {
+                kind: ServerTimer::Evaluate,
                 ..
             } => self.evaluate(me, sim),
-            Msg::Timer {
-                kind: TIMER_PROVISIONED,
+            Event::Timer {
+                kind: ServerTimer::Provisioned,
                 index,
                 generation,
             } => self.on_provisioned(me, index as usize, generation, sim),
-            Msg::Timer {
-                kind: TIMER_CALL_TIMEOUT,
+            Event::Timer {
+                kind: ServerTimer::CallTimeout,
                 index,
                 generation,
             } => self.on_call_timeout(
@@ -1175,7 +1154,7 @@ impl Component<Msg, World> for ServerPool {
                 },
                 sim,
             ),
-            Msg::Timer { .. } => {}
+            Event::UnknownTimer { .. } => {}
         }
     }
 

@@ -32,6 +32,8 @@ use crate::model::figures::shard::{
 use crate::engine::rng::{fnv1a64, splitmix64};
 use crate::engine::{Component, ComponentId, SimDuration, SimTime};
 use crate::model::support::call::{CallId, ANY_INSTANCE};
+use crate::model::support::timer::timer_kinds;
+use crate::model::Event;
 use crate::model::{
     call, reply, take_reply, ComponentReport, Control, ModelSim, Msg, Node, RequestStats,
     WindowSeries, World, ALL_INSTANCES,
@@ -225,8 +227,13 @@ pub struct ShardedConfig {
     pub reshard: Option<Reshard>,
 }
 
-const TIMER_RESHARD: u16 = 0;
-const TIMER_MIGRATION_DONE: u16 = 1;
+timer_kinds! {
+    /// The timers this component sets; each tag is the `kind` of its `Msg::Timer`.
+    enum ShardTimer {
+        Reshard = 0,
+        MigrationDone = 1,
+    }
+}
 
 pub struct Sharded {
     config: ShardedConfig,
@@ -385,11 +392,7 @@ impl Sharded {
         sim.schedule_in(
             self.migration,
             me,
-            Msg::Timer {
-                kind: TIMER_MIGRATION_DONE,
-                index: 0,
-                generation: 0,
-            },
+            Msg::timer(ShardTimer::MigrationDone, 0, 0),
         );
     }
 
@@ -410,31 +413,23 @@ impl Sharded {
 impl Component<Msg, World> for Sharded {
     fn start(&mut self, me: ComponentId, sim: &mut ModelSim) {
         if let Some(r) = &self.config.reshard {
-            sim.schedule_at(
-                r.at,
-                me,
-                Msg::Timer {
-                    kind: TIMER_RESHARD,
-                    index: 0,
-                    generation: 0,
-                },
-            );
+            sim.schedule_at(r.at, me, Msg::timer(ShardTimer::Reshard, 0, 0));
         }
     }
 
     fn handle(&mut self, me: ComponentId, msg: Msg, sim: &mut ModelSim) {
-        match msg {
-            Msg::Call(id) => self.on_call(me, id, sim),
-            Msg::Reply(id) => self.on_reply(id, sim),
-            Msg::Timer {
-                kind: TIMER_RESHARD,
+        match msg.typed::<ShardTimer>() {
+            Event::Call(id) => self.on_call(me, id, sim),
+            Event::Reply(id) => self.on_reply(id, sim),
+            Event::Timer {
+                kind: ShardTimer::Reshard,
                 ..
             } => self.on_reshard(me, sim),
-            Msg::Timer {
-                kind: TIMER_MIGRATION_DONE,
+            Event::Timer {
+                kind: ShardTimer::MigrationDone,
                 ..
             } => self.on_migration_done(sim),
-            Msg::Timer { .. } | Msg::Control(_) => {}
+            Event::UnknownTimer { .. } | Event::Control(_) => {}
         }
     }
 }

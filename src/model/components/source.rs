@@ -13,6 +13,8 @@
 //! dropped; the work it caused downstream still happens, as in a real system.
 
 use crate::model::figures::source::TrafficFigures;
+use crate::model::support::timer::timer_kinds;
+use crate::model::Event;
 use rand::Rng;
 use rand_distr::{Distribution as _, Exp1};
 
@@ -88,10 +90,15 @@ pub struct RetryPolicy {
 const RETRY_BUDGET_START: f64 = 10.0;
 const RETRY_BUDGET_CAP: f64 = 100.0;
 
-const TIMER_ARRIVAL: u16 = 0;
-const TIMER_THINK_DONE: u16 = 1;
-const TIMER_TIMEOUT: u16 = 2;
-const TIMER_RETRY: u16 = 3;
+timer_kinds! {
+    /// The timers this component sets; each tag is the `kind` of its `Msg::Timer`.
+    enum SourceTimer {
+        Arrival = 0,
+        ThinkDone = 1,
+        Timeout = 2,
+        Retry = 3,
+    }
+}
 
 /// Tokens carry the closed-loop user in the low 32 bits and the attempt number above.
 fn token(user: u32, attempt: u32) -> u64 {
@@ -292,11 +299,7 @@ impl Source {
         );
         if let Some(timeout) = self.config.timeout {
             let handle = sim.world.calls.handle(id);
-            let timer = Msg::Timer {
-                kind: TIMER_TIMEOUT,
-                index: handle.id.0,
-                generation: handle.generation,
-            };
+            let timer = Msg::timer(SourceTimer::Timeout, handle.id.0, handle.generation);
             sim.schedule_in(timeout, me, timer);
         }
     }
@@ -315,15 +318,7 @@ impl Source {
         };
         if let Some(next) = next {
             if next < sim.world.budget.stop_issuing_at {
-                sim.schedule_at(
-                    next,
-                    me,
-                    Msg::Timer {
-                        kind: TIMER_ARRIVAL,
-                        index: 0,
-                        generation: 0,
-                    },
-                );
+                sim.schedule_at(next, me, Msg::timer(SourceTimer::Arrival, 0, 0));
             }
         }
     }
@@ -331,15 +326,7 @@ impl Source {
     fn think_then_send(&mut self, me: ComponentId, user: u32, sim: &mut ModelSim) {
         if let Load::Closed { think_time, .. } = &self.config.load {
             let pause = think_time.sample(&mut self.think_rng);
-            sim.schedule_in(
-                pause,
-                me,
-                Msg::Timer {
-                    kind: TIMER_THINK_DONE,
-                    index: user,
-                    generation: 0,
-                },
-            );
+            sim.schedule_in(pause, me, Msg::timer(SourceTimer::ThinkDone, user, 0));
         }
     }
 
@@ -443,15 +430,7 @@ impl Source {
             None => backoff,
         };
         let slot = self.pending_retries.insert(Some(retry));
-        sim.schedule_in(
-            delay,
-            me,
-            Msg::Timer {
-                kind: TIMER_RETRY,
-                index: slot,
-                generation: 0,
-            },
-        );
+        sim.schedule_in(delay, me, Msg::timer(SourceTimer::Retry, slot, 0));
     }
 
     fn on_retry_due(&mut self, me: ComponentId, slot: u32, sim: &mut ModelSim) {
@@ -499,10 +478,10 @@ impl Component<Msg, World> for Source {
     }
 
     fn handle(&mut self, me: ComponentId, msg: Msg, sim: &mut ModelSim) {
-        match msg {
-            Msg::Reply(id) => self.on_reply(me, id, sim),
-            Msg::Timer {
-                kind: TIMER_ARRIVAL,
+        match msg.typed::<SourceTimer>() {
+            Event::Reply(id) => self.on_reply(me, id, sim),
+            Event::Timer {
+                kind: SourceTimer::Arrival,
                 ..
             } => {
                 if sim.world.budget.take(sim.now()) {
@@ -512,8 +491,8 @@ impl Component<Msg, World> for Source {
                     }
                 }
             }
-            Msg::Timer {
-                kind: TIMER_THINK_DONE,
+            Event::Timer {
+                kind: SourceTimer::ThinkDone,
                 index,
                 ..
             } => {
@@ -521,8 +500,8 @@ impl Component<Msg, World> for Source {
                     self.send(me, Some(index), sim);
                 }
             }
-            Msg::Timer {
-                kind: TIMER_TIMEOUT,
+            Event::Timer {
+                kind: SourceTimer::Timeout,
                 index,
                 generation,
             } => self.on_timeout(
@@ -533,12 +512,12 @@ impl Component<Msg, World> for Source {
                 },
                 sim,
             ),
-            Msg::Timer {
-                kind: TIMER_RETRY,
+            Event::Timer {
+                kind: SourceTimer::Retry,
                 index,
                 ..
             } => self.on_retry_due(me, index, sim),
-            Msg::Timer { .. } | Msg::Call(_) | Msg::Control(_) => {}
+            Event::UnknownTimer { .. } | Event::Call(_) | Event::Control(_) => {}
         }
     }
 }

@@ -19,4 +19,5 @@ pub mod rate;
 pub mod sessions;
 pub mod slab;
 pub mod stats;
+pub mod timer;
 pub mod versions;

@@ -5,6 +5,7 @@
 //! a timer for its timeout, and one for the next probe.
 
 use super::call::Request;
+use super::timer::TimerKind;
 use crate::engine::{ComponentId, SimDuration};
 use crate::model::{call, ModelSim, Msg};
 
@@ -17,19 +18,19 @@ pub const PROBE_TOKEN: u64 = 1 << 63;
 
 /// How a prober paces its probes, and which of its own timer kinds it uses for them.
 #[derive(Clone, Copy, Debug)]
-pub struct ProbeSchedule {
+pub struct ProbeSchedule<K> {
     pub interval: SimDuration,
     pub timeout: SimDuration,
     /// Timer kind that sends the next probe (its `index` is the probe's, `generation` 0).
-    pub send_timer: u16,
+    pub send_timer: K,
     /// Timer kind that ends a probe unanswered (its `generation` is the probe's sequence).
-    pub timeout_timer: u16,
+    pub timeout_timer: K,
 }
 
 /// Sends probe `index` (its `sequence`th) to `target` (`instance` of it, or any), from a
 /// client in `region`, and sets the timers of its timeout and of the next probe.
 #[allow(clippy::too_many_arguments)]
-pub fn send(
+pub fn send<K: TimerKind>(
     sim: &mut ModelSim,
     me: ComponentId,
     target: ComponentId,
@@ -37,7 +38,7 @@ pub fn send(
     region: u16,
     index: usize,
     sequence: u32,
-    schedule: ProbeSchedule,
+    schedule: ProbeSchedule<K>,
 ) {
     let request = Request {
         id: 0,
@@ -59,37 +60,26 @@ pub fn send(
     sim.schedule_in(
         schedule.timeout,
         me,
-        Msg::Timer {
-            kind: schedule.timeout_timer,
-            index: index as u32,
-            generation: sequence,
-        },
+        Msg::timer(schedule.timeout_timer, index as u32, sequence),
     );
     sim.schedule_in(
         schedule.interval,
         me,
-        Msg::Timer {
-            kind: schedule.send_timer,
-            index: index as u32,
-            generation: 0,
-        },
+        Msg::timer(schedule.send_timer, index as u32, 0),
     );
 }
 
 /// Sets the timers of the first probe of each of `probes` targets, staggered evenly over one
 /// interval so that they do not all leave at once.
-pub fn schedule_first(sim: &mut ModelSim, me: ComponentId, probes: usize, schedule: ProbeSchedule) {
+pub fn schedule_first<K: TimerKind>(
+    sim: &mut ModelSim,
+    me: ComponentId,
+    probes: usize,
+    schedule: ProbeSchedule<K>,
+) {
     let n = probes.max(1) as u64;
     for index in 0..probes {
         let offset = SimDuration::from_nanos(schedule.interval.as_nanos() / n * index as u64);
-        sim.schedule_in(
-            offset,
-            me,
-            Msg::Timer {
-                kind: schedule.send_timer,
-                index: index as u32,
-                generation: 0,
-            },
-        );
+        sim.schedule_in(offset, me, Msg::timer(schedule.send_timer, index as u32, 0));
     }
 }

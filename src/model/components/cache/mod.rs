@@ -65,6 +65,8 @@ use crate::model::figures::Figures;
 use crate::model::support::call::{CallDetail, CallId, Request, ANY_INSTANCE};
 use crate::model::support::dist::Distribution;
 use crate::model::support::slab::{Generational, Slab};
+use crate::model::support::timer::timer_kinds;
+use crate::model::Event;
 use crate::model::{
     call, reply, take_reply, ComponentReport, Control, ModelSim, Msg, Node, RequestStats,
     WindowSeries, World,
@@ -135,8 +137,13 @@ pub struct CacheConfig {
     pub flush_delay: SimDuration,
 }
 
-const TIMER_OP: u16 = 0;
-const TIMER_FLUSH: u16 = 1;
+timer_kinds! {
+    /// The timers this component sets; each tag is the `kind` of its `Msg::Timer`.
+    enum CacheTimer {
+        Op = 0,
+        Flush = 1,
+    }
+}
 
 /// What the cache knows about one entry.
 #[derive(Clone, Copy, Debug, Default)]
@@ -485,11 +492,7 @@ impl Cache {
         sim.schedule_in(
             delay,
             me,
-            Msg::Timer {
-                kind: TIMER_OP,
-                index: op,
-                generation: self.ops[op as usize].generation,
-            },
+            Msg::timer(CacheTimer::Op, op, self.ops[op as usize].generation),
         );
     }
 
@@ -739,11 +742,7 @@ impl Cache {
             sim.schedule_in(
                 self.config.flush_delay,
                 me,
-                Msg::Timer {
-                    kind: TIMER_FLUSH,
-                    index: slot,
-                    generation,
-                },
+                Msg::timer(CacheTimer::Flush, slot, generation),
             );
         }
         true
@@ -842,15 +841,7 @@ impl Cache {
         }
         // Still dirty: flush when its delay is up.
         let at = (e.dirty_since + flush_delay).max(now);
-        sim.schedule_at(
-            at,
-            me,
-            Msg::Timer {
-                kind: TIMER_FLUSH,
-                index: slot,
-                generation,
-            },
-        );
+        sim.schedule_at(at, me, Msg::timer(CacheTimer::Flush, slot, generation));
     }
 
     fn on_call(&mut self, me: ComponentId, id: CallId, sim: &mut ModelSim) {
@@ -1004,21 +995,21 @@ impl Cache {
 
 impl Component<Msg, World> for Cache {
     fn handle(&mut self, me: ComponentId, msg: Msg, sim: &mut ModelSim) {
-        match msg {
-            Msg::Call(id) => self.on_call(me, id, sim),
-            Msg::Reply(id) => self.on_reply(me, id, sim),
-            Msg::Timer {
-                kind: TIMER_OP,
+        match msg.typed::<CacheTimer>() {
+            Event::Call(id) => self.on_call(me, id, sim),
+            Event::Reply(id) => self.on_reply(me, id, sim),
+            Event::Timer {
+                kind: CacheTimer::Op,
                 index,
                 generation,
             } => self.on_op_timer(me, index, generation, sim),
-            Msg::Timer {
-                kind: TIMER_FLUSH,
+            Event::Timer {
+                kind: CacheTimer::Flush,
                 index,
                 generation,
             } => self.on_flush_timer(me, index, generation, sim),
-            Msg::Control(control) => self.on_control(control, sim),
-            Msg::Timer { .. } => {}
+            Event::Control(control) => self.on_control(control, sim),
+            Event::UnknownTimer { .. } => {}
         }
     }
 

@@ -39,6 +39,8 @@ pub mod algorithms;
 pub mod theory;
 
 use crate::model::figures::rate_limiter::{QuotaFigures, RateLimiterFigures, RuleFigures};
+use crate::model::support::timer::timer_kinds;
+use crate::model::Event;
 use algorithms::{Counters, Decision, Rule};
 
 use crate::engine::{Component, ComponentId, SimTime};
@@ -95,7 +97,12 @@ impl RateLimiterConfig {
     }
 }
 
-const TIMER_RELEASE: u16 = 0;
+timer_kinds! {
+    /// The timers this component sets; each tag is the `kind` of its `Msg::Timer`.
+    enum RateLimiterTimer {
+        Release = 0,
+    }
+}
 
 /// Remaining quotas above this many buckets share buckets of equal width.
 const QUOTA_BUCKETS: u64 = 1024;
@@ -413,11 +420,7 @@ impl RateLimiter {
                     sim.schedule_in(
                         delay,
                         me,
-                        Msg::Timer {
-                            kind: TIMER_RELEASE,
-                            index,
-                            generation,
-                        },
+                        Msg::timer(RateLimiterTimer::Release, index, generation),
                     );
                 }
             }
@@ -527,11 +530,11 @@ impl RateLimiter {
 
 impl Component<Msg, World> for RateLimiter {
     fn handle(&mut self, me: ComponentId, msg: Msg, sim: &mut ModelSim) {
-        match msg {
-            Msg::Call(id) => self.on_call(me, id, sim),
-            Msg::Reply(id) => self.on_reply(me, id, sim),
-            Msg::Timer {
-                kind: TIMER_RELEASE,
+        match msg.typed::<RateLimiterTimer>() {
+            Event::Call(id) => self.on_call(me, id, sim),
+            Event::Reply(id) => self.on_reply(me, id, sim),
+            Event::Timer {
+                kind: RateLimiterTimer::Release,
                 index,
                 generation,
             } => {
@@ -543,8 +546,8 @@ impl Component<Msg, World> for RateLimiter {
                     self.forward(me, index, sim);
                 }
             }
-            Msg::Control(control) => self.on_control(control, sim),
-            Msg::Timer { .. } => {}
+            Event::Control(control) => self.on_control(control, sim),
+            Event::UnknownTimer { .. } => {}
         }
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! - Hit ratios against theory through the whole simulator (LRU against Che's approximation,
 //!   a TTL-only cache against the exact renewal formula), with the tolerances of
-//!   `src/model/cache/irm_tests.rs`: 4.5 standard errors from 40 batch means (here batches of
+//!   `src/model/components/cache/irm_tests.rs`: 4.5 standard errors from 40 batch means (here batches of
 //!   consecutive time windows of the cache's hit-ratio series), plus 1% of the predicted value
 //!   where theory is an approximation. Run with `--nocapture` for the rows of
 //!   docs/validation.md.

@@ -20,7 +20,7 @@ use serde_json::{json, Map, Value};
 
 use crate::format::escape;
 use crate::output::file::put;
-use crate::replications::{higher_is_better, Interval, HEADLINE};
+use crate::replications::{higher_is_better, Interval, Read, Reading, HEADLINE};
 use crate::report::charts::{self, Series, TimeChart};
 use crate::report::data::{ReportData, SavedFiles};
 use crate::report::html::{inline_svg, STYLE};
@@ -41,11 +41,11 @@ fn round6(x: f64) -> Value {
     }
 }
 
-fn values_of(study: &Study, pointer: &str) -> Option<Vec<f64>> {
+fn values_of(study: &Study, read: Read) -> Option<Vec<f64>> {
     study
         .summaries
         .iter()
-        .map(|s| s.pointer(pointer).and_then(Value::as_f64))
+        .map(|s| read(s).map(Reading::value))
         .collect()
 }
 
@@ -100,10 +100,10 @@ pub fn stopped_note(designs: &[Compared]) -> Option<String> {
 pub fn rows(designs: &[Compared]) -> Vec<Row> {
     let fair = stopped_by(designs).is_none();
     let mut out = Vec::new();
-    for &(metric, pointer) in HEADLINE {
+    for &(metric, read) in HEADLINE {
         let Some(all) = designs
             .iter()
-            .map(|d| values_of(&d.study, pointer))
+            .map(|d| values_of(&d.study, read))
             .collect::<Option<Vec<Vec<f64>>>>()
         else {
             continue;
@@ -163,7 +163,7 @@ pub fn to_json(designs: &[Compared], rows: &[Row]) -> Value {
                 "scenario": r.scenario,
                 "scenario_sha256": r.scenario_sha256,
                 "overrides": r.overrides,
-                "seeds": d.study.summaries.iter().map(|s| s["seed"].clone()).collect::<Vec<_>>(),
+                "seeds": d.study.summaries.iter().map(|s| s.seed).collect::<Vec<_>>(),
                 "truncated": r.truncated.is_some(),
                 "assertions_passed": r.assertions.iter().filter(|v| v.passed).count(),
                 "assertions_failed": r.assertions.iter().filter(|v| !v.passed).count(),
@@ -431,7 +431,7 @@ fn page(designs: &[Compared], rows: &[Row], charts: &[(String, String, String)])
         d.study
             .summaries
             .iter()
-            .map(|s| s["seed"].to_string())
+            .map(|s| s.seed.to_string())
             .collect::<Vec<_>>()
             .join(", ")
     });

@@ -10,7 +10,10 @@
 //! Everything here is sequential: replications run in parallel but their figures are reduced
 //! here in replication order, so the result does not depend on the number of threads.
 
+use serde::Serialize;
 use serde_json::{json, Value};
+
+use crate::results::{Figure, Summary};
 
 /// The arithmetic mean (0 for no values), summed in order.
 pub fn mean(values: &[f64]) -> f64 {
@@ -78,24 +81,51 @@ pub fn student_t_quantile(p: f64, df: f64) -> f64 {
     }
 }
 
-/// Headline figures of a `summary.json`, as (name, pointer into the JSON), in table order.
-pub const HEADLINE: &[(&str, &str)] = &[
-    ("availability", "/availability"),
-    ("throughput_rps", "/throughput_rps"),
-    ("offered_rps", "/offered_rps"),
-    ("latency_mean_ms", "/latency_ms/mean"),
-    ("latency_p50_ms", "/latency_ms/p50"),
-    ("latency_p90_ms", "/latency_ms/p90"),
-    ("latency_p95_ms", "/latency_ms/p95"),
-    ("latency_p99_ms", "/latency_ms/p99"),
-    ("latency_p999_ms", "/latency_ms/p999"),
-    ("latency_max_ms", "/latency_ms/max"),
-    ("requests", "/requests/total"),
-    ("failed", "/requests/failed"),
-    ("rejected", "/requests/rejected"),
-    ("timed_out", "/requests/timed_out"),
-    ("slo_good_fraction", "/slo/good_fraction"),
-    ("cost_per_month", "/cost/per_month"),
+/// A headline figure as `summary.json` shows it: a count stays a whole number.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Reading {
+    Count(u64),
+    Measure(f64),
+}
+
+impl Reading {
+    pub fn value(self) -> f64 {
+        match self {
+            Reading::Count(n) => n as f64,
+            Reading::Measure(x) => x,
+        }
+    }
+}
+
+/// Reads one headline figure of a summary; `None` where it has none (no SLO, no prices, no
+/// request measured).
+pub type Read = fn(&Summary) -> Option<Reading>;
+
+fn measure(f: Figure) -> Option<Reading> {
+    f.written().map(Reading::Measure)
+}
+
+/// Headline figures of a summary, as (name, how to read it), in table order.
+pub const HEADLINE: &[(&str, Read)] = &[
+    ("availability", |s| measure(s.availability)),
+    ("throughput_rps", |s| measure(s.throughput_rps)),
+    ("offered_rps", |s| measure(s.offered_rps)),
+    ("latency_mean_ms", |s| measure(s.latency_ms.mean)),
+    ("latency_p50_ms", |s| measure(s.latency_ms.p50)),
+    ("latency_p90_ms", |s| measure(s.latency_ms.p90)),
+    ("latency_p95_ms", |s| measure(s.latency_ms.p95)),
+    ("latency_p99_ms", |s| measure(s.latency_ms.p99)),
+    ("latency_p999_ms", |s| measure(s.latency_ms.p999)),
+    ("latency_max_ms", |s| measure(s.latency_ms.max)),
+    ("requests", |s| Some(Reading::Count(s.requests.total))),
+    ("failed", |s| Some(Reading::Count(s.requests.failed))),
+    ("rejected", |s| Some(Reading::Count(s.requests.rejected))),
+    ("timed_out", |s| Some(Reading::Count(s.requests.timed_out))),
+    ("slo_good_fraction", |s| {
+        measure(s.slo.as_ref()?.good_fraction)
+    }),
+    ("cost_per_month", |s| measure(s.cost.as_ref()?.per_month)),
 ];
 
 /// Whether a larger value of a headline figure is better (for "winner" columns).
@@ -107,12 +137,12 @@ pub fn higher_is_better(name: &str) -> Option<bool> {
     }
 }
 
-/// The headline figures of one summary (figures that are null, such as the SLO of a scenario
+/// The headline figures of one summary (figures it has none of, such as the SLO of a scenario
 /// without one, are left out).
-pub fn headline(summary: &Value) -> Vec<(&'static str, f64)> {
+pub fn headline(summary: &Summary) -> Vec<(&'static str, f64)> {
     HEADLINE
         .iter()
-        .filter_map(|&(name, pointer)| summary.pointer(pointer)?.as_f64().map(|x| (name, x)))
+        .filter_map(|&(name, read)| read(summary).map(|r| (name, r.value())))
         .collect()
 }
 
@@ -124,38 +154,38 @@ fn round6(x: f64) -> Value {
     }
 }
 
-/// Interval per headline figure over the replications' summaries, in [`HEADLINE`] order.
-pub fn intervals(summaries: &[&Value], level: f64) -> Vec<(&'static str, Interval)> {
+/// Every replication's reading of each headline figure that all of them have, in
+/// [`HEADLINE`] order.
+fn readings(summaries: &[Summary]) -> Vec<(&'static str, Vec<Reading>)> {
     HEADLINE
         .iter()
-        .filter_map(|&(name, pointer)| {
-            let values: Option<Vec<f64>> = summaries
-                .iter()
-                .map(|s| s.pointer(pointer).and_then(Value::as_f64))
-                .collect();
-            values.map(|v| (name, Interval::of(&v, level)))
+        .filter_map(|&(name, read)| {
+            let values: Option<Vec<Reading>> = summaries.iter().map(read).collect();
+            values.map(|v| (name, v))
+        })
+        .collect()
+}
+
+/// Interval per headline figure over the replications' summaries, in [`HEADLINE`] order.
+pub fn intervals(summaries: &[Summary], level: f64) -> Vec<(&'static str, Interval)> {
+    readings(summaries)
+        .into_iter()
+        .map(|(name, values)| {
+            let values: Vec<f64> = values.into_iter().map(Reading::value).collect();
+            (name, Interval::of(&values, level))
         })
         .collect()
 }
 
 /// `summary.json`'s `replications` section: seeds, and per headline figure the mean, the
 /// interval and every replication's value.
-pub fn to_json(summaries: &[&Value], level: f64) -> Value {
-    let seeds: Vec<Value> = summaries.iter().map(|s| s["seed"].clone()).collect();
-    let figures: serde_json::Map<String, Value> = intervals(summaries, level)
+pub fn to_json(summaries: &[Summary], level: f64) -> Value {
+    let seeds: Vec<u64> = summaries.iter().map(|s| s.seed).collect();
+    let figures: serde_json::Map<String, Value> = readings(summaries)
         .into_iter()
-        .map(|(name, ci)| {
-            let values: Vec<Value> = summaries
-                .iter()
-                .map(|s| {
-                    HEADLINE
-                        .iter()
-                        .find(|(n, _)| *n == name)
-                        .and_then(|(_, p)| s.pointer(p))
-                        .cloned()
-                        .unwrap_or(Value::Null)
-                })
-                .collect();
+        .map(|(name, values)| {
+            let numbers: Vec<f64> = values.iter().map(|r| r.value()).collect();
+            let ci = Interval::of(&numbers, level);
             (
                 name.to_string(),
                 json!({

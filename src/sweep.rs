@@ -12,7 +12,6 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::format::{escape, tick};
 use crate::output::file::put;
@@ -220,8 +219,7 @@ fn finite(x: f64) -> Option<f64> {
 
 impl Record {
     pub fn of(index: usize, params: Vec<String>, study: &Study) -> Self {
-        let refs: Vec<&Value> = study.summaries.iter().collect();
-        let figures = intervals(&refs, 0.95)
+        let figures = intervals(&study.summaries, 0.95)
             .into_iter()
             .map(|(name, ci)| (name.to_string(), (finite(ci.mean), finite(ci.half_width))))
             .collect();

@@ -190,14 +190,13 @@ pub fn command(args: CheapestArgs) -> i32 {
             stopped_by = Some(reason.clone());
             break;
         }
-        let refs: Vec<&Value> = s.summaries.iter().collect();
         let mut verdicts = s.result.assertions.clone();
-        verdicts.extend(judge_all(&checks, &refs));
+        verdicts.extend(judge_all(&checks, &s.summaries));
         let failed = verdicts.iter().find(|v| !v.passed);
         let cost = crate::replications::mean(
-            &refs
+            &s.summaries
                 .iter()
-                .filter_map(|s| s.pointer("/cost/per_month").and_then(Value::as_f64))
+                .filter_map(|s| s.cost.as_ref()?.per_month.written())
                 .collect::<Vec<_>>(),
         );
         let t = Tried {

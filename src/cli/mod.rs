@@ -715,15 +715,11 @@ fn run_command(path: &Path, overrides: &Overrides, out: Option<&Path>, options: 
         if let Some(section) = &result.replications {
             say_raw!("{}", replications_table(section));
         }
-        let events: u64 = study
-            .summaries
-            .iter()
-            .filter_map(|s| s["engine"]["events"].as_u64())
-            .sum();
+        let events: u64 = study.summaries.iter().map(|s| s.engine.events).sum();
         let requests: u64 = study
             .summaries
             .iter()
-            .filter_map(|s| s["engine"]["requests_started"].as_u64())
+            .map(|s| s.engine.requests_started)
             .sum();
         let per_sec = |n: u64| if wall > 0.0 { n as f64 / wall } else { 0.0 };
         say!();

@@ -568,23 +568,22 @@ pub fn capacity_command(args: CapacityArgs) -> i32 {
             stopped_by = Some(reason.clone());
             return Err(stopped_exit_code(reason));
         }
-        let refs: Vec<&serde_json::Value> = s.summaries.iter().collect();
         let mut verdicts = s.result.assertions.clone();
-        verdicts.extend(judge_all(&checks, &refs));
+        verdicts.extend(judge_all(&checks, &s.summaries));
         let failed = verdicts.iter().find(|v| !v.passed);
-        let mean = |pointer: &str| {
+        let mean = |figure: fn(&crate::results::Summary) -> crate::results::Figure| {
             crate::replications::mean(
-                &refs
+                &s.summaries
                     .iter()
-                    .filter_map(|s| s.pointer(pointer).and_then(serde_json::Value::as_f64))
+                    .filter_map(|s| figure(s).written())
                     .collect::<Vec<_>>(),
             )
         };
         let p = Probe {
             multiplier: m,
             passed: failed.is_none(),
-            offered_rps: mean("/offered_rps"),
-            p99_ms: mean("/latency_ms/p99"),
+            offered_rps: mean(|s| s.offered_rps),
+            p99_ms: mean(|s| s.latency_ms.p99),
             failure: failed.map_or(String::new(), |v| format!("{}: {}", v.text, v.message)),
         };
         if !args.quiet {
@@ -778,13 +777,13 @@ pub(super) fn slo_checks(
     path: &str,
     command: &str,
 ) -> Option<Vec<crate::assertions::Assertion>> {
-    use crate::assertions::{Assertion, Op, Quantity, Scope};
+    use crate::assertions::{Assertion, Metric, Op, Quantity, Scope};
     let mut checks: Vec<Assertion> = Vec::new();
     if let Some(slo) = &plan.slo {
         checks.push(Assertion {
             text: format!("slo.good_fraction >= {}%", slo.target * 100.0),
             scope: Scope::Run,
-            metric: "slo.good_fraction".to_string(),
+            metric: Metric::SloGoodFraction,
             op: Op::Ge,
             limit: slo.target,
             quantity: Quantity::Ratio,

@@ -1,7 +1,7 @@
 //! Studies: one design run once or over several replications, with the assertions judged over
 //! all of them. Compare, sweep, capacity, cheapest and shards are studies of many designs.
 
-use crate::results::RunResult;
+use crate::results::{RunResult, Summary};
 use crate::run::{run, Progress};
 use crate::scenario::Plan;
 
@@ -143,8 +143,9 @@ pub struct StudyOptions<'a> {
 pub struct Study {
     /// The first replication run, with the study's `assertions` and `replications` sections.
     pub result: RunResult,
-    /// Every replication's `summary.json`, in replication order.
-    pub summaries: Vec<serde_json::Value>,
+    /// Every replication's summary (its `summary.json` before the study's sections), in
+    /// replication order.
+    pub summaries: Vec<Summary>,
     /// The replication indexes run, in order.
     pub indexes: Vec<u32>,
 }
@@ -255,25 +256,24 @@ pub fn study(design: &Design, options: &StudyOptions<'_>) -> Result<Study, Study
     }
     // A guard that stopped any replication (memory, a stall) cut the study short too.
     let cut = results.iter().find_map(|r| r.truncated.clone());
-    let summaries: Vec<serde_json::Value> = results
+    let summaries: Vec<Summary> = results
         .iter()
-        .map(crate::report::summary::to_json)
+        .map(crate::report::summary::summary)
         .collect();
-    let refs: Vec<&serde_json::Value> = summaries.iter().collect();
     let mut result = results.swap_remove(0);
     drop(results);
     if result.truncated.is_none() {
         result.truncated = cut;
     }
     if count > 1 {
-        let mut section = crate::replications::to_json(&refs, 0.95);
+        let mut section = crate::replications::to_json(&summaries, 0.95);
         if let serde_json::Value::Object(m) = &mut section {
             m.insert("count".into(), serde_json::json!(count));
             m.insert("run".into(), serde_json::json!(indexes));
         }
         result.replications = Some(section);
     }
-    result.assertions = crate::assertions::judge_all(&assertions, &refs);
+    result.assertions = crate::assertions::judge_all(&assertions, &summaries);
     Ok(Study {
         result,
         summaries,

@@ -474,30 +474,20 @@ pub struct CapacityArgs {
     pub quiet: bool,
 }
 
-/// One probe of the capacity search.
-struct Probe {
-    multiplier: f64,
-    passed: bool,
-    offered_rps: f64,
-    p99_ms: f64,
-    /// The first failed check, or empty.
-    failure: String,
-}
-
-/// Largest and smallest multipliers tried when looking for a bracket.
-const MULTIPLIER_RANGE: (f64, f64) = (1.0 / 1024.0, 1024.0);
-
-/// `sim capacity`: the highest traffic multiplier at which every assertion (and the SLO) still
-/// holds, by doubling or halving to a bracket and then bisection. Every probe uses the same
-/// seeds (common random numbers), so the answer does not jump with the seed's luck.
+/// `sim capacity`: the highest traffic multiplier at which every check still holds
+/// ([`crate::study::capacity::search`]).
 pub fn capacity_command(args: CapacityArgs) -> i32 {
-    use crate::assertions::judge_all;
+    use crate::study::capacity;
     let (base, plan) = match design_and_plan(&args.scenario) {
         Ok(both) => both,
         Err(code) => return code,
     };
-    let Some(checks) = slo_checks(&plan, &base.path, "capacity") else {
-        return EXIT_BAD_INPUT;
+    let checks = match capacity::checks(&plan, &base.path, "capacity") {
+        Ok(checks) => checks,
+        Err(e) => {
+            say_err!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
     };
     let dir = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("output").join(format!("capacity-{}", folder_name(&base.default_name)))
@@ -506,22 +496,6 @@ pub fn capacity_command(args: CapacityArgs) -> i32 {
         Ok(f) => f,
         Err(e) => return output_failed(&e, &format!("to {}", dir.display())),
     };
-    // Each traffic source's own multiplier (1 unless given) is scaled.
-    let doc: serde_json::Value = serde_saphyr::from_str(&base.text).unwrap_or_default();
-    let sources: Vec<(String, f64)> = doc["traffic"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|t| {
-            let name = t["name"].as_str()?.to_string();
-            let own = match &t["multiplier"] {
-                serde_json::Value::Null => 1.0,
-                v => crate::scenario::units::parse_multiplier(&crate::overrides::show(v))
-                    .unwrap_or(1.0),
-            };
-            Some((name, own))
-        })
-        .collect();
     let seed = args.seed.unwrap_or(plan.seed);
     let overrides = Overrides {
         seed: Some(seed),
@@ -532,60 +506,14 @@ pub fn capacity_command(args: CapacityArgs) -> i32 {
     drop(plan);
     catch_interrupts();
     let stop = stop_check(Instant::now(), args.limits.max_wall);
-    let done = || {};
-    let mut probes: Vec<Probe> = Vec::new();
-    // Why the search stopped before its end, if it did: a probe cut short is not judged.
-    let mut stopped_by: Option<String> = None;
-    let mut probe = |m: f64| -> Result<bool, i32> {
-        let changes: Vec<(String, serde_json::Value)> = sources
-            .iter()
-            .map(|(name, own)| {
-                (
-                    format!("{name}.multiplier"),
-                    serde_json::Value::String(format!("{}x", own * m)),
-                )
-            })
-            .collect();
-        let s = base
-            .with(&format!("x{m}"), &changes)
-            .and_then(|design| {
-                study(
-                    &design,
-                    &StudyOptions {
-                        overrides: &overrides,
-                        replications: args.replications,
-                        only: None,
-                        stop: &stop,
-                        done: &done,
-                    },
-                )
-            })
-            .map_err(|e| {
-                say_err_raw!("{}", e.render());
-                EXIT_BAD_INPUT
-            })?;
-        if let Some(reason) = &s.result.truncated {
-            stopped_by = Some(reason.clone());
-            return Err(stopped_exit_code(reason));
-        }
-        let mut verdicts = s.result.assertions.clone();
-        verdicts.extend(judge_all(&checks, &s.summaries));
-        let failed = verdicts.iter().find(|v| !v.passed);
-        let mean = |figure: fn(&crate::results::Summary) -> crate::results::Figure| {
-            crate::replications::mean(
-                &s.summaries
-                    .iter()
-                    .filter_map(|s| figure(s).written())
-                    .collect::<Vec<_>>(),
-            )
-        };
-        let p = Probe {
-            multiplier: m,
-            passed: failed.is_none(),
-            offered_rps: mean(|s| s.offered_rps),
-            p99_ms: mean(|s| s.latency_ms.p99),
-            failure: failed.map_or(String::new(), |v| format!("{}: {}", v.text, v.message)),
-        };
+    let options = StudyOptions {
+        overrides: &overrides,
+        replications: args.replications,
+        only: None,
+        stop: &stop,
+        done: &|| {},
+    };
+    let mut print_probe = |p: &capacity::Probe| {
         if !args.quiet {
             say!(
                 "multiplier {:>9.4}x  offered {:>10.1}/s  p99 {:>10.2}ms  {}{}",
@@ -596,117 +524,31 @@ pub fn capacity_command(args: CapacityArgs) -> i32 {
                 p.failure
             );
         }
-        let passed = p.passed;
-        probes.push(p);
-        Ok(passed)
     };
-    let (lowest, highest) = MULTIPLIER_RANGE;
-    let outcome = (|| -> Result<(f64, f64), i32> {
-        let (mut lo, mut hi);
-        if probe(1.0)? {
-            lo = 1.0;
-            hi = 2.0;
-            while probe(hi)? {
-                lo = hi;
-                if hi >= highest {
-                    return Ok((lo, f64::INFINITY));
-                }
-                hi *= 2.0;
-            }
-        } else {
-            hi = 1.0;
-            lo = 0.5;
-            while !probe(lo)? {
-                hi = lo;
-                if lo <= lowest {
-                    return Ok((0.0, hi));
-                }
-                lo /= 2.0;
-            }
+    let found = match capacity::search(&base, &checks, args.tolerance, &options, &mut print_probe) {
+        Ok(found) => found,
+        Err(e) => {
+            say_err_raw!("{}", e.render());
+            return EXIT_BAD_INPUT;
         }
-        while (hi - lo) / lo > args.tolerance {
-            let mid = (lo + hi) / 2.0;
-            if probe(mid)? {
-                lo = mid;
-            } else {
-                hi = mid;
-            }
-        }
-        Ok((lo, hi))
-    })();
-    let (lo, hi) = match outcome {
-        Ok(bracket) => bracket,
-        // Stopped by a signal or a limit: the bracket found so far, marked as such.
-        Err(_) if stopped_by.is_some() => {
-            let lo = probes
-                .iter()
-                .filter(|p| p.passed)
-                .map(|p| p.multiplier)
-                .fold(0.0, f64::max);
-            let hi = probes
-                .iter()
-                .filter(|p| !p.passed)
-                .map(|p| p.multiplier)
-                .fold(f64::INFINITY, f64::min);
-            (lo, hi)
-        }
-        Err(code) => return code,
     };
-    let offered_at = |m: f64| {
-        probes
-            .iter()
-            .find(|p| p.multiplier == m)
-            .map_or(f64::NAN, |p| p.offered_rps)
-    };
-    let json = serde_json::json!({
-        "sim_version": env!("CARGO_PKG_VERSION"),
-        "scenario": base.path,
-        "seed": seed,
-        "replications": args.replications.unwrap_or(1),
-        "capacity_multiplier": if lo > 0.0 { serde_json::json!(lo) } else { serde_json::Value::Null },
-        "capacity_offered_rps": if lo > 0.0 { serde_json::json!(offered_at(lo)) } else { serde_json::Value::Null },
-        "first_failing_multiplier": if hi.is_finite() { serde_json::json!(hi) } else { serde_json::Value::Null },
-        "truncated": stopped_by,
-        "probes": probes.iter().map(|p| serde_json::json!({
-            "multiplier": p.multiplier,
-            "passed": p.passed,
-            "offered_rps": p.offered_rps,
-            "p99_ms": p.p99_ms,
-            "failure": p.failure,
-        })).collect::<Vec<_>>(),
-    });
-    let mut table = crate::report::csv::Table::new([
-        "multiplier",
-        "passed",
-        "offered_rps",
-        "p99_ms",
-        "failure",
-    ]);
-    for p in &probes {
-        table.row([
-            p.multiplier.to_string(),
-            p.passed.to_string(),
-            p.offered_rps.to_string(),
-            p.p99_ms.to_string(),
-            p.failure.clone(),
-        ]);
-    }
-    let csv = table.finish();
+    let report = found.report(&base.path, seed, args.replications.unwrap_or(1));
     let written = (|| {
-        let mut text = serde_json::to_string_pretty(&json).map_err(std::io::Error::other)?;
+        let mut text = serde_json::to_string_pretty(&report).map_err(std::io::Error::other)?;
         text.push('\n');
         put(&folder.path().join("capacity.json"), text.as_bytes())?;
-        put(&folder.path().join("capacity.csv"), csv.as_bytes())
+        put(&folder.path().join("capacity.csv"), found.csv().as_bytes())
     })()
     .map_err(|e| output::OutputError::io(&dir, e))
     .and_then(|()| folder.commit());
     if let Err(e) = written {
         return output_failed(&e, &format!("to {}", dir.display()));
     }
-    if let Some(reason) = &stopped_by {
+    let (lo, hi) = (found.highest_passing, found.lowest_failing);
+    if let Some(reason) = &found.stopped_by {
         say_err!(
             "capacity: the search stopped early ({reason}) after {} probes: {}",
-            probes.len(),
+            found.probes.len(),
             match (lo > 0.0, hi.is_finite()) {
                 (true, true) => format!("{lo:.4}x meets every check and {hi:.4}x does not; the capacity is between them"),
                 (true, false) => format!("at least {lo:.4}x meets every check"),
@@ -731,7 +573,7 @@ pub fn capacity_command(args: CapacityArgs) -> i32 {
         if hi.is_finite() {
             say!(
                 "capacity: {lo:.4}x the scenario's traffic (offered {:.1} req/s) meets every check; {hi:.4}x does not",
-                offered_at(lo)
+                found.offered_at(lo)
             );
         } else {
             say!("capacity: at least {lo}x the scenario's traffic (the largest tried)");
@@ -768,35 +610,6 @@ fn merge_replications(inputs: &[PathBuf], out: &Path) -> i32 {
     } else {
         EXIT_OK
     }
-}
-
-/// What a capacity search must meet besides the scenario's own assertions: the SLO, if there
-/// is one. `None` (after saying so on stderr) when there is nothing to meet at all.
-pub(super) fn slo_checks(
-    plan: &crate::scenario::Plan,
-    path: &str,
-    command: &str,
-) -> Option<Vec<crate::assertions::Assertion>> {
-    use crate::assertions::{Assertion, Metric, Op, Quantity, Scope};
-    let mut checks: Vec<Assertion> = Vec::new();
-    if let Some(slo) = &plan.slo {
-        checks.push(Assertion {
-            text: format!("slo.good_fraction >= {}%", slo.target * 100.0),
-            scope: Scope::Run,
-            metric: Metric::SloGoodFraction,
-            op: Op::Ge,
-            limit: slo.target,
-            quantity: Quantity::Ratio,
-            confidence: None,
-        });
-    }
-    if checks.is_empty() && plan.assertions.is_empty() {
-        say_err!(
-            "error: {path}: {command} needs something to meet: an 'assert' section or an 'slo'"
-        );
-        return None;
-    }
-    Some(checks)
 }
 
 /// The scenario at `path` as a design and its checked plan; on a problem, says it and gives

@@ -1,6 +1,9 @@
 //! Studies: one design run once or over several replications, with the assertions judged over
 //! all of them. Compare, sweep, capacity, cheapest and shards are studies of many designs.
 
+pub mod capacity;
+pub mod cheapest;
+
 use crate::results::{RunResult, Summary};
 use crate::run::{run, Progress};
 use crate::scenario::Plan;
@@ -46,14 +49,17 @@ impl Overrides {
     }
 }
 
-/// Why a study could not run.
-#[derive(Debug)]
+/// Why a study could not run. [`StudyError::render`] is how the CLI shows it.
+#[derive(Debug, thiserror::Error)]
 pub enum StudyError {
-    /// The scenario (or an override of it) does not check.
+    /// The scenario (or an override of it) does not check: every error, with its place.
+    #[error("{}", .0.render())]
     Load(crate::scenario::LoadError),
     /// The scenario checks but cannot be run as asked (no stop condition, ...).
+    #[error("{0}")]
     Usage(String),
     /// The simulation could not be built.
+    #[error("{0}")]
     Run(String),
 }
 

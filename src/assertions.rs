@@ -2,7 +2,8 @@
 //!
 //! An assertion is `<metric> <op> <value>`, e.g. `p99 < 250ms`, `availability >= 99.9%`,
 //! `lost.writes == 0`, `web.utilization < 0.8`, `read.p99 < 100ms`. The metric is a typed
-//! [`Metric`], read from the run's typed [`Summary`] as `summary.json` shows it. Parsing happens during validation (with the names of the scenario's components and
+//! [`Metric`]; the study reads it from the run's typed summary, as `summary.json` shows it
+//! (`study::judge`), and [`judge`] judges the values. Parsing happens during validation (with the names of the scenario's components and
 //! request types, for did-you-mean help); judging happens after the run.
 //!
 //! With replications an assertion is judged on the mean over the replications, or, when it asks
@@ -12,11 +13,38 @@
 
 use serde_json::Value;
 
-use crate::results::{ComponentSummary, Figure, LatencyFigure, Summary};
 use crate::scenario::units::{parse_duration, parse_rate};
 
+/// One of the latency figures (`latency_ms` of `summary.json`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LatencyFigure {
+    Mean,
+    P50,
+    P90,
+    P95,
+    P99,
+    P999,
+    Max,
+}
+
+impl LatencyFigure {
+    /// Its name in `latency_ms`.
+    pub fn name(self) -> &'static str {
+        match self {
+            LatencyFigure::Mean => "mean",
+            LatencyFigure::P50 => "p50",
+            LatencyFigure::P90 => "p90",
+            LatencyFigure::P95 => "p95",
+            LatencyFigure::P99 => "p99",
+            LatencyFigure::P999 => "p999",
+            LatencyFigure::Max => "max",
+        }
+    }
+}
+
 /// A figure an assertion names. [`parse`] turns a name into one of these through the name
-/// tables below, and [`measure`] reads each from its typed field of [`Summary`]: a name
+/// tables below, and `study::judge::measure` reads each from its typed field of the run's
+/// `results::Summary`: a name
 /// accepted when the scenario is checked is one the run can answer, and a renamed field is a
 /// compile error here rather than an assertion that can never pass.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -132,7 +160,7 @@ fn named(table: &[(&str, Metric)], name: &str) -> Option<Metric> {
 }
 
 /// The names of a table, for help text.
-fn names_of<'a>(
+pub fn names_of<'a>(
     table: &'a [(&'static str, Metric)],
 ) -> impl Iterator<Item = &'static str> + Clone + 'a {
     table.iter().map(|(n, _)| *n)
@@ -490,138 +518,6 @@ fn parse_limit(
     }
 }
 
-/// Reads the figure an assertion is about from a run's summary, as `summary.json` shows it.
-pub fn measure(summary: &Summary, scope: &Scope, metric: &Metric) -> Result<f64, String> {
-    let whose = match scope {
-        Scope::Run => "the run".to_string(),
-        Scope::Type(t) => format!("request type '{t}'"),
-        Scope::Component(c) => format!("component '{c}'"),
-    };
-    let no_value = || format!("{whose} has no value for '{metric}' (no requests measured?)");
-    let written = |f: Figure| f.written().ok_or_else(no_value);
-    let count = |n: u64| Ok(n as f64);
-    // What lost is counted over the whole run, whatever the scope.
-    if let Metric::Lost(category) = metric {
-        let lost = summary
-            .lost
-            .iter()
-            .filter(|(name, _)| match category.as_str() {
-                "total" => true,
-                "writes" => name.as_str() == "writes" || name.ends_with("_writes"),
-                c => name.as_str() == c,
-            });
-        return Ok(lost.map(|(_, &n)| n as f64).sum());
-    }
-    match scope {
-        Scope::Run => {
-            let s = summary;
-            match metric {
-                Metric::Latency(l) => written(s.latency_ms.figure(*l)),
-                Metric::Availability => written(s.availability),
-                Metric::ErrorRate => written(s.availability).map(|a| 1.0 - a),
-                Metric::Throughput => written(s.throughput_rps),
-                Metric::Offered => written(s.offered_rps),
-                Metric::Requests => count(s.requests.total),
-                Metric::Succeeded => count(s.requests.succeeded),
-                Metric::Failed => count(s.requests.failed),
-                Metric::Rejected => count(s.requests.rejected),
-                Metric::TimedOut => count(s.requests.timed_out),
-                Metric::InFlightAtEnd => count(s.requests.in_flight_at_end),
-                Metric::SloGoodFraction => s
-                    .slo
-                    .as_ref()
-                    .map_or_else(|| Err(no_value()), |slo| written(slo.good_fraction)),
-                Metric::SloBudgetUsed => s
-                    .slo
-                    .as_ref()
-                    .map_or_else(|| Err(no_value()), |slo| written(slo.error_budget.used)),
-                Metric::Utilization
-                | Metric::QueueMean
-                | Metric::QueuePeak
-                | Metric::Lost(_)
-                | Metric::Own(_) => Err(no_value()),
-            }
-        }
-        Scope::Type(t) => {
-            let Some(s) = summary.request_types.get(t) else {
-                return Err(format!("{whose} has no results"));
-            };
-            match metric {
-                Metric::Latency(l) => written(s.latency_ms.figure(*l)),
-                Metric::Availability => written(s.availability),
-                Metric::ErrorRate => written(s.availability).map(|a| 1.0 - a),
-                Metric::Requests => count(s.total),
-                Metric::Succeeded => count(s.succeeded),
-                Metric::Failed => count(s.failed),
-                Metric::Rejected => count(s.rejected),
-                Metric::TimedOut => count(s.timed_out),
-                other => Err(format!(
-                    "{whose} does not report '{other}'; {}",
-                    suggest(&other.to_string(), names_of(TYPE_METRICS))
-                )),
-            }
-        }
-        Scope::Component(c) => {
-            let Some(s) = summary.components.get(c) else {
-                return Err(format!("{whose} has no results"));
-            };
-            let does_not_report = || {
-                let reported = reported_by(s);
-                Err(format!(
-                    "{whose} does not report '{metric}'; {}",
-                    suggest(&metric.to_string(), reported.iter().copied())
-                ))
-            };
-            match metric {
-                Metric::Latency(l) => written(s.latency_ms.figure(*l)),
-                Metric::Availability => written(s.availability),
-                Metric::ErrorRate => written(s.availability).map(|a| 1.0 - a),
-                Metric::Throughput => written(s.throughput_rps),
-                Metric::Requests => count(s.requests),
-                Metric::Succeeded => count(s.succeeded),
-                Metric::Failed => count(s.failed),
-                Metric::Rejected => count(s.rejected),
-                Metric::TimedOut => count(s.timed_out),
-                Metric::Utilization => s.utilization.map_or_else(|| Err(no_value()), written),
-                Metric::QueueMean => s.queue_mean.map_or_else(does_not_report, written),
-                Metric::QueuePeak => s.queue_peak.map_or_else(does_not_report, count),
-                Metric::Own(name) => match s.figures.number(name) {
-                    Some(x) => Ok(x),
-                    None if s.figures.names().contains(&name.as_str()) => Err(no_value()),
-                    None => does_not_report(),
-                },
-                Metric::Offered
-                | Metric::InFlightAtEnd
-                | Metric::SloGoodFraction
-                | Metric::SloBudgetUsed
-                | Metric::Lost(_) => does_not_report(),
-            }
-        }
-    }
-}
-
-/// The figures a component's summary has a number for, in `summary.json`'s order, then the
-/// names that stand for figures under another name: what a "did you mean" may offer.
-fn reported_by(c: &ComponentSummary) -> Vec<&str> {
-    let present = |f: Option<Figure>, name: &'static str| f.and_then(Figure::value).map(|_| name);
-    let mut names: Vec<&str> =
-        ["requests", "succeeded", "failed", "rejected", "timed_out"].to_vec();
-    names.extend(present(Some(c.availability), "availability"));
-    names.extend(present(Some(c.throughput_rps), "throughput_rps"));
-    names.extend(present(c.utilization, "utilization"));
-    names.extend(present(c.queue_mean, "queue_mean"));
-    names.extend(c.queue_peak.map(|_| "queue_peak"));
-    names.extend(
-        c.figures
-            .names()
-            .into_iter()
-            .filter(|n| c.figures.number(n).is_some()),
-    );
-    names.extend(LatencyFigure::ALL.map(LatencyFigure::name));
-    names.extend(["error_rate", "throughput"]);
-    names
-}
-
 /// How an assertion did.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Verdict {
@@ -684,7 +580,7 @@ pub fn judge(assertion: &Assertion, values: &[Result<f64, String>]) -> Verdict {
         (0, _) => return fail("no results".to_string()),
         (1, None) => (numbers[0], "value".to_string()),
         (_, None) => (
-            crate::replications::mean(&numbers),
+            crate::stats::mean(&numbers),
             format!("mean of {n} replications"),
         ),
         (1, Some(_)) => return fail(
@@ -692,7 +588,7 @@ pub fn judge(assertion: &Assertion, values: &[Result<f64, String>]) -> Verdict {
                 .to_string(),
         ),
         (_, Some(level)) => {
-            let ci = crate::replications::Interval::of(&numbers, level);
+            let ci = crate::stats::Interval::of(&numbers, level);
             let pct = trim(level * 100.0, 2);
             match assertion.op {
                 Op::Lt | Op::Le => (ci.high, format!("upper {pct}% bound over {n} replications")),
@@ -752,20 +648,6 @@ fn show_gap(q: Quantity, gap: f64) -> String {
         Quantity::Ratio => format!("{} points", trim(gap * 100.0, 4)),
         other => show(other, gap),
     }
-}
-
-/// Judges every assertion on the summaries of one or more replications.
-pub fn judge_all(assertions: &[Assertion], summaries: &[Summary]) -> Vec<Verdict> {
-    assertions
-        .iter()
-        .map(|a| {
-            let values: Vec<Result<f64, String>> = summaries
-                .iter()
-                .map(|s| measure(s, &a.scope, &a.metric))
-                .collect();
-            judge(a, &values)
-        })
-        .collect()
 }
 
 /// `summary.json`'s `assertions` section.

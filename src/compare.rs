@@ -20,11 +20,12 @@ use serde_json::{json, Map, Value};
 
 use crate::format::escape;
 use crate::output::file::put;
-use crate::replications::{higher_is_better, Interval, Read, Reading, HEADLINE};
 use crate::report::charts::{self, Series, TimeChart};
 use crate::report::data::{ReportData, SavedFiles};
 use crate::report::html::{inline_svg, STYLE};
 use crate::report::render::column_series;
+use crate::stats::Interval;
+use crate::study::replications::{higher_is_better, Read, Reading, HEADLINE};
 use crate::study::Study;
 
 /// One design's study, with its label.

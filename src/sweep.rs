@@ -15,9 +15,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::format::{escape, tick};
 use crate::output::file::put;
-use crate::replications::intervals;
 use crate::report::charts::{self, Series};
 use crate::report::html::{inline_svg, STYLE};
+use crate::study::replications::intervals;
 use crate::study::Study;
 
 /// Most grid points of one sweep.
@@ -128,7 +128,7 @@ pub fn parse_param(arg: &str) -> Result<Param, String> {
 /// or two paths to one place): the grid would label points with values that never ran.
 pub fn check_distinct(text: &str, params: &[Param]) -> Result<(), String> {
     let paths: Vec<&str> = params.iter().map(|p| p.path.as_str()).collect();
-    match crate::overrides::same_place(text, &paths)? {
+    match crate::study::overrides::same_place(text, &paths)? {
         None => Ok(()),
         Some((i, j)) if paths[i] == paths[j] => Err(format!(
             "--param {} is given twice; give all its values in one --param (e.g. {}={},{})",

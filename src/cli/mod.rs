@@ -664,7 +664,7 @@ fn run_command(path: &Path, overrides: &Overrides, out: Option<&Path>, options: 
             .truncated
             .as_deref()
             .map_or(EXIT_OK, stopped_exit_code);
-        return match crate::shards::write(&study, &design, count, shard, &out_dir) {
+        return match crate::study::shards::write(&study, &design, count, shard, &out_dir) {
             Ok(file) => {
                 if !quiet {
                     say!(

@@ -27,7 +27,7 @@ fn designs(paths: &[PathBuf]) -> Result<Vec<(String, Design)>, String> {
             continue;
         }
         for variant in &plan.variants {
-            let text = crate::overrides::apply_each(
+            let text = crate::study::overrides::apply_each(
                 &base.text,
                 variant.overrides.iter().map(|(p, _, v)| (p.as_str(), v)),
             )
@@ -43,7 +43,7 @@ fn designs(paths: &[PathBuf]) -> Result<Vec<(String, Design)>, String> {
                 .iter()
                 .map(|(p, _, _)| p.as_str())
                 .collect();
-            if let Ok(Some((i, j))) = crate::overrides::same_place(&base.text, &set) {
+            if let Ok(Some((i, j))) = crate::study::overrides::same_place(&base.text, &set) {
                 let loc = variant.overrides.get(j).map_or(variant.loc, |o| o.1);
                 return Err(format!(
                     "error: {}:{}:{}: variant '{}': '{}' sets the same value as '{}'; give it once\n",
@@ -64,7 +64,7 @@ fn designs(paths: &[PathBuf]) -> Result<Vec<(String, Design)>, String> {
                     overrides: variant
                         .overrides
                         .iter()
-                        .map(|(p, _, v)| format!("{p}={}", crate::overrides::show(v)))
+                        .map(|(p, _, v)| format!("{p}={}", crate::study::overrides::show(v)))
                         .collect(),
                 },
             ));
@@ -233,8 +233,8 @@ pub fn sweep_command(args: SweepArgs) -> i32 {
     };
     // Bad paths are reported before anything runs.
     for p in &args.params {
-        let value = crate::overrides::parse_value(&p.values[0]);
-        if let Err(e) = crate::overrides::apply(&base.text, &[(p.path.clone(), value)]) {
+        let value = crate::study::overrides::parse_value(&p.values[0]);
+        if let Err(e) = crate::study::overrides::apply(&base.text, &[(p.path.clone(), value)]) {
             say_err!("error: --param {}: {e}", p.path);
             return EXIT_BAD_INPUT;
         }
@@ -305,7 +305,7 @@ pub fn sweep_command(args: SweepArgs) -> i32 {
                 .params
                 .iter()
                 .zip(&values)
-                .map(|(p, v)| (p.path.clone(), crate::overrides::parse_value(v)))
+                .map(|(p, v)| (p.path.clone(), crate::study::overrides::parse_value(v)))
                 .collect();
             let label = format!(
                 "point {i}: {}",
@@ -430,7 +430,7 @@ fn print_points(meta: &crate::sweep::Meta, records: &[crate::sweep::Record]) {
 pub fn merge_command(inputs: &[PathBuf], out: &Path) -> i32 {
     if inputs
         .iter()
-        .any(|p| crate::shards::is_replication_input(p))
+        .any(|p| crate::study::shards::is_replication_input(p))
     {
         return merge_replications(inputs, out);
     }
@@ -585,7 +585,7 @@ pub fn capacity_command(args: CapacityArgs) -> i32 {
 
 /// `sim merge` of `sim run --replications N --shard K/N` outputs.
 fn merge_replications(inputs: &[PathBuf], out: &Path) -> i32 {
-    let (files, verdicts) = match crate::shards::merge(inputs) {
+    let (files, verdicts) = match crate::study::shards::merge(inputs) {
         Ok(m) => m,
         Err(e) => {
             say_err_raw!("error: {}", e);
@@ -596,7 +596,7 @@ fn merge_replications(inputs: &[PathBuf], out: &Path) -> i32 {
         }
     };
     let written = OutputFolder::begin(out, "merge").and_then(|folder| {
-        crate::shards::write_merged(&files, folder.path())
+        crate::study::shards::write_merged(&files, folder.path())
             .map_err(|e| output::OutputError::io(out, e))?;
         folder.commit()
     });

@@ -12,5 +12,5 @@ pub use run::RunResult;
 
 pub use summary::{
     ComponentCostSummary, ComponentSummary, CostSummary, Engine, ErrorBudget, Figure, Latency,
-    LatencyFigure, Requests, SloSummary, Summary, TypeSummary,
+    Requests, SloSummary, Summary, TypeSummary,
 };

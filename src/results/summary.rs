@@ -73,64 +73,19 @@ impl From<&LatencySummary> for Latency {
     }
 }
 
-/// One of the figures of [`Latency`], as an assertion or a table names it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LatencyFigure {
-    Mean,
-    P50,
-    P90,
-    P95,
-    P99,
-    P999,
-    Max,
-}
-
-impl LatencyFigure {
-    /// In `summary.json`'s order.
-    pub const ALL: [LatencyFigure; 7] = [
-        LatencyFigure::Mean,
-        LatencyFigure::P50,
-        LatencyFigure::P90,
-        LatencyFigure::P95,
-        LatencyFigure::P99,
-        LatencyFigure::P999,
-        LatencyFigure::Max,
-    ];
-
-    /// Its field's name in `latency_ms`.
-    pub fn name(self) -> &'static str {
-        match self {
-            LatencyFigure::Mean => "mean",
-            LatencyFigure::P50 => "p50",
-            LatencyFigure::P90 => "p90",
-            LatencyFigure::P95 => "p95",
-            LatencyFigure::P99 => "p99",
-            LatencyFigure::P999 => "p999",
-            LatencyFigure::Max => "max",
-        }
-    }
-
-    pub fn named(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|f| f.name() == name)
-    }
-}
-
 impl Latency {
-    pub fn figure(&self, which: LatencyFigure) -> Figure {
-        match which {
-            LatencyFigure::Mean => self.mean,
-            LatencyFigure::P50 => self.p50,
-            LatencyFigure::P90 => self.p90,
-            LatencyFigure::P95 => self.p95,
-            LatencyFigure::P99 => self.p99,
-            LatencyFigure::P999 => self.p999,
-            LatencyFigure::Max => self.max,
-        }
-    }
-
     /// The figure an assertion or a table names (`p99`, `mean`, ...).
     pub fn get(&self, name: &str) -> Option<Figure> {
-        LatencyFigure::named(name).map(|f| self.figure(f))
+        Some(match name {
+            "mean" => self.mean,
+            "p50" => self.p50,
+            "p90" => self.p90,
+            "p95" => self.p95,
+            "p99" => self.p99,
+            "p999" => self.p999,
+            "max" => self.max,
+            _ => return None,
+        })
     }
 }
 

@@ -4,8 +4,9 @@
 
 use serde::Serialize;
 
+use super::judge::judge_all;
 use super::{study, Design, StudyError, StudyOptions};
-use crate::assertions::{judge_all, Assertion, Metric, Op, Quantity, Scope};
+use crate::assertions::{Assertion, Metric, Op, Quantity, Scope};
 use crate::results::{Figure, Summary};
 use crate::scenario::Plan;
 
@@ -62,7 +63,7 @@ pub fn mean_of(summaries: &[Summary], figure: impl Fn(&Summary) -> Option<Figure
         .iter()
         .filter_map(|s| figure(s)?.written())
         .collect();
-    crate::replications::mean(&values)
+    crate::stats::mean(&values)
 }
 
 /// One probe of the capacity search (a row of `capacity.csv`, an entry of `capacity.json`).
@@ -102,7 +103,7 @@ pub fn traffic_sources(design: &Design) -> Vec<(String, f64)> {
             let name = t["name"].as_str()?.to_string();
             let own = match &t["multiplier"] {
                 serde_json::Value::Null => 1.0,
-                v => crate::scenario::units::parse_multiplier(&crate::overrides::show(v))
+                v => crate::scenario::units::parse_multiplier(&crate::study::overrides::show(v))
                     .unwrap_or(1.0),
             };
             Some((name, own))

@@ -102,7 +102,7 @@ pub fn candidates(base: &Design, params: &[Param]) -> Result<Vec<Candidate>, Che
         let changes: Vec<(String, serde_json::Value)> = params
             .iter()
             .zip(&values)
-            .map(|(p, v)| (p.path.clone(), crate::overrides::parse_value(v)))
+            .map(|(p, v)| (p.path.clone(), crate::study::overrides::parse_value(v)))
             .collect();
         let label: Vec<String> = params
             .iter()

@@ -3,6 +3,10 @@
 
 pub mod capacity;
 pub mod cheapest;
+pub mod judge;
+pub mod overrides;
+pub mod replications;
+pub mod shards;
 
 use crate::results::{RunResult, Summary};
 use crate::run::{run, Progress};
@@ -109,13 +113,13 @@ impl Design {
         label: &str,
         overrides: &[(String, serde_json::Value)],
     ) -> Result<Self, StudyError> {
-        let text = crate::overrides::apply(&self.text, overrides)
+        let text = crate::study::overrides::apply(&self.text, overrides)
             .map_err(|e| StudyError::Usage(format!("{} ({label}): {e}", self.path)))?;
         let mut shown: Vec<String> = self.overrides.clone();
         shown.extend(
             overrides
                 .iter()
-                .map(|(p, v)| format!("{p}={}", crate::overrides::show(v))),
+                .map(|(p, v)| format!("{p}={}", crate::study::overrides::show(v))),
         );
         Ok(Design {
             path: format!("{} [{label}]", self.path),
@@ -272,14 +276,14 @@ pub fn study(design: &Design, options: &StudyOptions<'_>) -> Result<Study, Study
         result.truncated = cut;
     }
     if count > 1 {
-        let mut section = crate::replications::to_json(&summaries, 0.95);
+        let mut section = crate::study::replications::to_json(&summaries, 0.95);
         if let serde_json::Value::Object(m) = &mut section {
             m.insert("count".into(), serde_json::json!(count));
             m.insert("run".into(), serde_json::json!(indexes));
         }
         result.replications = Some(section);
     }
-    result.assertions = crate::assertions::judge_all(&assertions, &summaries);
+    result.assertions = judge::judge_all(&assertions, &summaries);
     Ok(Study {
         result,
         summaries,

@@ -4,24 +4,22 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use super::args::Limits;
+use super::args::{Limits, StudyFlags};
 use super::exit::{output_failed, EXIT_ASSERTION_FAILED, EXIT_BAD_INPUT, EXIT_OK};
 use super::stop::{catch_interrupts, stop_check, stopped_exit_code};
 use super::studies::design_and_plan;
-use crate::engine::SimDuration;
 use crate::output::file::put;
 use crate::output::{folder_name, OutputError, OutputFolder};
 use crate::study::cheapest::{self, Candidate, CheapestError, Tried};
-use crate::study::{Overrides, StudyOptions};
+use crate::study::StudyOptions;
 use crate::sweep::Param;
 
 pub struct CheapestArgs {
     pub scenario: PathBuf,
     pub params: Vec<Param>,
     pub out: Option<PathBuf>,
-    pub seed: Option<u64>,
-    pub duration: Option<SimDuration>,
-    pub replications: Option<u32>,
+    /// Seed, simulated time, replications.
+    pub study: StudyFlags,
     /// When to stop early.
     pub limits: Limits,
     pub quiet: bool,
@@ -48,23 +46,18 @@ pub fn command(args: CheapestArgs) -> i32 {
         Ok(c) => c,
         Err(e) => return refused(&e),
     };
-    let seed = args.seed.unwrap_or(plan.seed);
+    let seed = args.study.seed.unwrap_or(plan.seed);
     let currency = plan
         .cost
         .as_ref()
         .map_or_else(String::new, |c| c.currency.clone());
     drop(plan);
-    let overrides = Overrides {
-        seed: Some(seed),
-        duration: args.duration,
-        max_memory: args.limits.max_memory,
-        ..Overrides::default()
-    };
+    let overrides = args.study.overrides(seed, &args.limits);
     catch_interrupts();
     let stop = stop_check(Instant::now(), args.limits.max_wall);
     let options = StudyOptions {
         overrides: &overrides,
-        replications: args.replications,
+        replications: args.study.replications,
         only: None,
         stop: &stop,
         done: &|| {},
@@ -91,7 +84,7 @@ pub fn command(args: CheapestArgs) -> i32 {
     let report = found.report(
         &base.path,
         seed,
-        args.replications.unwrap_or(1),
+        args.study.replications.unwrap_or(1),
         &currency,
         &args.params,
         designs,

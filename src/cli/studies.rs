@@ -6,15 +6,14 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use super::args::Limits;
+use super::args::{Limits, StudyFlags};
 use super::exit::{output_failed, EXIT_ASSERTION_FAILED, EXIT_BAD_INPUT, EXIT_OK};
 use super::stop::{catch_interrupts, stop_check, stopped_exit_code};
 use super::terminal::progress_bar;
 use crate::compare::{self, Compared};
-use crate::engine::SimDuration;
 use crate::output::file::put;
 use crate::output::{self, folder_name, OutputFolder};
-use crate::study::{study, Design, Overrides, Study, StudyError, StudyOptions};
+use crate::study::{study, Design, Study, StudyError, StudyOptions};
 
 /// The designs of a comparison: each file as it is, or each of its `variants`.
 fn designs(paths: &[PathBuf]) -> Result<Vec<(String, Design)>, String> {
@@ -95,9 +94,8 @@ fn designs(paths: &[PathBuf]) -> Result<Vec<(String, Design)>, String> {
 pub struct CompareArgs {
     pub scenarios: Vec<PathBuf>,
     pub out: Option<PathBuf>,
-    pub seed: Option<u64>,
-    pub duration: Option<SimDuration>,
-    pub replications: Option<u32>,
+    /// Seed, simulated time, replications.
+    pub study: StudyFlags,
     /// When to stop early.
     pub limits: Limits,
     pub quiet: bool,
@@ -125,7 +123,7 @@ pub fn compare_command(args: CompareArgs) -> i32 {
         }
     };
     // Common random numbers: every design runs with the same seed(s).
-    let seed = match args.seed {
+    let seed = match args.study.seed {
         Some(s) => s,
         None => match designs[0].1.plan() {
             Ok(plan) => plan.seed,
@@ -135,12 +133,7 @@ pub fn compare_command(args: CompareArgs) -> i32 {
             }
         },
     };
-    let overrides = Overrides {
-        seed: Some(seed),
-        duration: args.duration,
-        max_memory: args.limits.max_memory,
-        ..Overrides::default()
-    };
+    let overrides = args.study.overrides(seed, &args.limits);
     let dir = args
         .out
         .clone()
@@ -151,7 +144,7 @@ pub fn compare_command(args: CompareArgs) -> i32 {
     };
     catch_interrupts();
     let stop = stop_check(Instant::now(), args.limits.max_wall);
-    let replications = args.replications.unwrap_or(1);
+    let replications = args.study.replications.unwrap_or(1);
     let bar = progress_bar(args.quiet, designs.len() as u64 * u64::from(replications));
     let done = || {
         if let Some(bar) = &bar {
@@ -165,7 +158,7 @@ pub fn compare_command(args: CompareArgs) -> i32 {
                 design,
                 &StudyOptions {
                     overrides: &overrides,
-                    replications: args.replications,
+                    replications: args.study.replications,
                     only: None,
                     stop: &stop,
                     done: &done,
@@ -216,9 +209,8 @@ pub struct SweepArgs {
     pub scenario: PathBuf,
     pub params: Vec<crate::sweep::Param>,
     pub out: Option<PathBuf>,
-    pub seed: Option<u64>,
-    pub duration: Option<SimDuration>,
-    pub replications: Option<u32>,
+    /// Seed, simulated time, replications.
+    pub study: StudyFlags,
     pub shard: Option<(usize, usize)>,
     /// When to stop early.
     pub limits: Limits,
@@ -250,8 +242,8 @@ pub fn sweep_command(args: SweepArgs) -> i32 {
             return EXIT_BAD_INPUT;
         }
     };
-    let seed = args.seed.unwrap_or(plan.seed);
-    let replications = args.replications.unwrap_or(plan.replications).max(1);
+    let seed = args.study.seed.unwrap_or(plan.seed);
+    let replications = args.study.replications.unwrap_or(plan.replications).max(1);
     let meta = Meta {
         scenario: plan.name.clone(),
         scenario_sha256: plan.scenario_sha256.clone(),
@@ -261,12 +253,7 @@ pub fn sweep_command(args: SweepArgs) -> i32 {
         points: grid.len(),
     };
     drop(plan);
-    let overrides = Overrides {
-        seed: Some(seed),
-        duration: args.duration,
-        max_memory: args.limits.max_memory,
-        ..Overrides::default()
-    };
+    let overrides = args.study.overrides(seed, &args.limits);
     let dir = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("output").join(format!("sweep-{}", folder_name(&meta.scenario)))
     });
@@ -464,9 +451,8 @@ pub fn merge_command(inputs: &[PathBuf], out: &Path) -> i32 {
 pub struct CapacityArgs {
     pub scenario: PathBuf,
     pub out: Option<PathBuf>,
-    pub seed: Option<u64>,
-    pub duration: Option<SimDuration>,
-    pub replications: Option<u32>,
+    /// Seed, simulated time, replications.
+    pub study: StudyFlags,
     /// Stop bisecting when the bracket is narrower than this fraction of its low end.
     pub tolerance: f64,
     /// When to stop early.
@@ -496,19 +482,14 @@ pub fn capacity_command(args: CapacityArgs) -> i32 {
         Ok(f) => f,
         Err(e) => return output_failed(&e, &format!("to {}", dir.display())),
     };
-    let seed = args.seed.unwrap_or(plan.seed);
-    let overrides = Overrides {
-        seed: Some(seed),
-        duration: args.duration,
-        max_memory: args.limits.max_memory,
-        ..Overrides::default()
-    };
+    let seed = args.study.seed.unwrap_or(plan.seed);
+    let overrides = args.study.overrides(seed, &args.limits);
     drop(plan);
     catch_interrupts();
     let stop = stop_check(Instant::now(), args.limits.max_wall);
     let options = StudyOptions {
         overrides: &overrides,
-        replications: args.replications,
+        replications: args.study.replications,
         only: None,
         stop: &stop,
         done: &|| {},
@@ -532,7 +513,7 @@ pub fn capacity_command(args: CapacityArgs) -> i32 {
             return EXIT_BAD_INPUT;
         }
     };
-    let report = found.report(&base.path, seed, args.replications.unwrap_or(1));
+    let report = found.report(&base.path, seed, args.study.replications.unwrap_or(1));
     let written = (|| {
         let mut text = serde_json::to_string_pretty(&report).map_err(std::io::Error::other)?;
         text.push('\n');

@@ -1,9 +1,9 @@
 //! Assertions: checks of a run's results for CI (`assert:` in the scenario).
 //!
 //! An assertion is `<metric> <op> <value>`, e.g. `p99 < 250ms`, `availability >= 99.9%`,
-//! `lost.writes == 0`, `web.utilization < 0.8`, `read.p99 < 100ms`. The metric is read from the
-//! run's `summary.json` value, so every figure there can be asserted on the same way the file
-//! shows it. Parsing happens during validation (with the names of the scenario's components and
+//! `lost.writes == 0`, `web.utilization < 0.8`, `read.p99 < 100ms`. The metric is a typed
+//! [`Metric`]; the study reads it from the run's typed summary, as `summary.json` shows it
+//! (`study::judge`), and [`judge`] judges the values. Parsing happens during validation (with the names of the scenario's components and
 //! request types, for did-you-mean help); judging happens after the run.
 //!
 //! With replications an assertion is judged on the mean over the replications, or, when it asks
@@ -15,73 +15,175 @@ use serde_json::Value;
 
 use crate::scenario::units::{parse_duration, parse_rate};
 
-/// Latency figures, as in `latency_ms` of `summary.json`.
-pub const LATENCY_METRICS: &[&str] = &["mean", "p50", "p90", "p95", "p99", "p999", "max"];
+/// One of the latency figures (`latency_ms` of `summary.json`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LatencyFigure {
+    Mean,
+    P50,
+    P90,
+    P95,
+    P99,
+    P999,
+    Max,
+}
+
+impl LatencyFigure {
+    /// Its name in `latency_ms`.
+    pub fn name(self) -> &'static str {
+        match self {
+            LatencyFigure::Mean => "mean",
+            LatencyFigure::P50 => "p50",
+            LatencyFigure::P90 => "p90",
+            LatencyFigure::P95 => "p95",
+            LatencyFigure::P99 => "p99",
+            LatencyFigure::P999 => "p999",
+            LatencyFigure::Max => "max",
+        }
+    }
+}
+
+/// A figure an assertion names. [`parse`] turns a name into one of these through the name
+/// tables below, and `study::judge::measure` reads each from its typed field of the run's
+/// `results::Summary`: a name
+/// accepted when the scenario is checked is one the run can answer, and a renamed field is a
+/// compile error here rather than an assertion that can never pass.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Metric {
+    /// A latency figure [ms] of the run, a request type or a component.
+    Latency(LatencyFigure),
+    Availability,
+    /// 1 - availability.
+    ErrorRate,
+    /// Succeeded requests per second.
+    Throughput,
+    /// Arrivals per second (the run's).
+    Offered,
+    Requests,
+    Succeeded,
+    Failed,
+    Rejected,
+    TimedOut,
+    /// Requests sent but not answered when the run stopped (the run's).
+    InFlightAtEnd,
+    Utilization,
+    QueueMean,
+    QueuePeak,
+    /// `slo.good_fraction`.
+    SloGoodFraction,
+    /// `slo.budget_used`: the share of the error budget used.
+    SloBudgetUsed,
+    /// `lost.<category>`: `total`, `writes` (every category that is or ends in `writes`) or
+    /// one category of `summary.json`'s `lost`.
+    Lost(String),
+    /// A figure of a component's kind of its own (`cache.hit_ratio`).
+    Own(String),
+}
+
+const fn latency(name: &'static str, figure: LatencyFigure) -> (&'static str, Metric) {
+    (name, Metric::Latency(figure))
+}
 
 /// Metrics of the whole run (besides `lost.<category>` and `slo.<figure>`).
-pub const RUN_METRICS: &[&str] = &[
-    "mean",
-    "p50",
-    "p90",
-    "p95",
-    "p99",
-    "p999",
-    "max",
-    "availability",
-    "error_rate",
-    "throughput",
-    "offered",
-    "requests",
-    "succeeded",
-    "failed",
-    "rejected",
-    "timed_out",
-    "in_flight_at_end",
+pub const RUN_METRICS: &[(&str, Metric)] = &[
+    latency("mean", LatencyFigure::Mean),
+    latency("p50", LatencyFigure::P50),
+    latency("p90", LatencyFigure::P90),
+    latency("p95", LatencyFigure::P95),
+    latency("p99", LatencyFigure::P99),
+    latency("p999", LatencyFigure::P999),
+    latency("max", LatencyFigure::Max),
+    ("availability", Metric::Availability),
+    ("error_rate", Metric::ErrorRate),
+    ("throughput", Metric::Throughput),
+    ("offered", Metric::Offered),
+    ("requests", Metric::Requests),
+    ("succeeded", Metric::Succeeded),
+    ("failed", Metric::Failed),
+    ("rejected", Metric::Rejected),
+    ("timed_out", Metric::TimedOut),
+    ("in_flight_at_end", Metric::InFlightAtEnd),
 ];
 
 /// Metrics of one request type (`read.p99`).
-pub const TYPE_METRICS: &[&str] = &[
-    "mean",
-    "p50",
-    "p90",
-    "p95",
-    "p99",
-    "p999",
-    "max",
-    "availability",
-    "error_rate",
-    "requests",
-    "succeeded",
-    "failed",
-    "rejected",
-    "timed_out",
+pub const TYPE_METRICS: &[(&str, Metric)] = &[
+    latency("mean", LatencyFigure::Mean),
+    latency("p50", LatencyFigure::P50),
+    latency("p90", LatencyFigure::P90),
+    latency("p95", LatencyFigure::P95),
+    latency("p99", LatencyFigure::P99),
+    latency("p999", LatencyFigure::P999),
+    latency("max", LatencyFigure::Max),
+    ("availability", Metric::Availability),
+    ("error_rate", Metric::ErrorRate),
+    ("requests", Metric::Requests),
+    ("succeeded", Metric::Succeeded),
+    ("failed", Metric::Failed),
+    ("rejected", Metric::Rejected),
+    ("timed_out", Metric::TimedOut),
 ];
 
-/// Metrics every component reports (`web.utilization`); a component may report more (a cache's
-/// `hit_ratio`, ...): any number in its `summary.json` entry can be asserted on.
-pub const COMPONENT_METRICS: &[&str] = &[
-    "mean",
-    "p50",
-    "p90",
-    "p95",
-    "p99",
-    "p999",
-    "max",
-    "availability",
-    "error_rate",
-    "throughput",
-    "utilization",
-    "queue_mean",
-    "queue_peak",
-    "requests",
-    "succeeded",
-    "failed",
-    "rejected",
-    "timed_out",
+/// Metrics every component reports (`web.utilization`); its kind's own figures (a cache's
+/// `hit_ratio`, ...) come on top ([`crate::model::figures::Figures::names_of`]).
+pub const COMPONENT_METRICS: &[(&str, Metric)] = &[
+    latency("mean", LatencyFigure::Mean),
+    latency("p50", LatencyFigure::P50),
+    latency("p90", LatencyFigure::P90),
+    latency("p95", LatencyFigure::P95),
+    latency("p99", LatencyFigure::P99),
+    latency("p999", LatencyFigure::P999),
+    latency("max", LatencyFigure::Max),
+    ("availability", Metric::Availability),
+    ("error_rate", Metric::ErrorRate),
+    ("throughput", Metric::Throughput),
+    ("utilization", Metric::Utilization),
+    ("queue_mean", Metric::QueueMean),
+    ("queue_peak", Metric::QueuePeak),
+    ("requests", Metric::Requests),
+    ("succeeded", Metric::Succeeded),
+    ("failed", Metric::Failed),
+    ("rejected", Metric::Rejected),
+    ("timed_out", Metric::TimedOut),
 ];
 
 /// Figures of the service-level objective (`slo.good_fraction`).
-pub const SLO_METRICS: &[&str] = &["good_fraction", "budget_used"];
+pub const SLO_METRICS: &[(&str, Metric)] = &[
+    ("good_fraction", Metric::SloGoodFraction),
+    ("budget_used", Metric::SloBudgetUsed),
+];
+
+/// The metric a table calls `name`.
+fn named(table: &[(&str, Metric)], name: &str) -> Option<Metric> {
+    table
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, m)| m.clone())
+}
+
+/// The names of a table, for help text.
+pub fn names_of<'a>(
+    table: &'a [(&'static str, Metric)],
+) -> impl Iterator<Item = &'static str> + Clone + 'a {
+    table.iter().map(|(n, _)| *n)
+}
+
+impl std::fmt::Display for Metric {
+    /// The metric's name as an assertion writes it (`p99`, `slo.good_fraction`, `lost.writes`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = match self {
+            Metric::Latency(l) => l.name(),
+            Metric::SloGoodFraction => "slo.good_fraction",
+            Metric::SloBudgetUsed => "slo.budget_used",
+            Metric::Lost(category) => return write!(f, "lost.{category}"),
+            Metric::Own(name) => name,
+            other => RUN_METRICS
+                .iter()
+                .chain(COMPONENT_METRICS)
+                .find(|(_, m)| m == other)
+                .map_or("?", |(n, _)| n),
+        };
+        f.write_str(name)
+    }
+}
 
 /// A comparison.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -145,8 +247,8 @@ pub struct Assertion {
     /// As written: "p99 < 250ms".
     pub text: String,
     pub scope: Scope,
-    /// The figure within the scope: "p99", "availability", "lost.writes", "hit_ratio".
-    pub metric: String,
+    /// The figure within the scope: p99, availability, lost.writes, hit_ratio.
+    pub metric: Metric,
     pub op: Op,
     /// The limit in the metric's unit (milliseconds for latencies, a fraction for ratios).
     pub limit: f64,
@@ -266,29 +368,29 @@ fn canonical(metric: &str) -> &str {
 
 /// Splits `web.p99` into (component web, p99), `p99` into (run, p99), `lost.writes` into
 /// (run, lost.writes).
-fn resolve_metric(lhs: &str, names: &Names<'_>) -> Result<(Scope, String), ParseError> {
+fn resolve_metric(lhs: &str, names: &Names<'_>) -> Result<(Scope, Metric), ParseError> {
     let whole = canonical(lhs);
-    if RUN_METRICS.contains(&whole) {
-        return Ok((Scope::Run, whole.to_string()));
+    if let Some(metric) = named(RUN_METRICS, whole) {
+        return Ok((Scope::Run, metric));
     }
     if let Some(category) = lhs.strip_prefix("lost.") {
         if category.is_empty() {
             return Err(error(5, "name what was lost: lost.writes, lost.total or a category of summary.json's 'lost'", None));
         }
-        return Ok((Scope::Run, lhs.to_string()));
+        return Ok((Scope::Run, Metric::Lost(category.to_string())));
     }
     if let Some(figure) = lhs.strip_prefix("slo.") {
-        if !SLO_METRICS.contains(&figure) {
+        let Some(metric) = named(SLO_METRICS, figure) else {
             return Err(error(
                 4,
                 format!("unknown SLO figure '{figure}'"),
-                Some(suggest(figure, SLO_METRICS.iter().copied())),
+                Some(suggest(figure, names_of(SLO_METRICS))),
             ));
-        }
-        return Ok((Scope::Run, lhs.to_string()));
+        };
+        return Ok((Scope::Run, metric));
     }
     let Some((owner, metric)) = lhs.split_once('.') else {
-        let help = suggest(lhs, RUN_METRICS.iter().copied());
+        let help = suggest(lhs, names_of(RUN_METRICS));
         let help = if names.components.iter().any(|c| c == lhs) {
             format!("'{lhs}' is a component: name one of its figures, e.g. '{lhs}.utilization' or '{lhs}.p99'")
         } else if names.types.iter().any(|t| t == lhs) {
@@ -302,24 +404,21 @@ fn resolve_metric(lhs: &str, names: &Names<'_>) -> Result<(Scope, String), Parse
     let metric = canonical(metric);
     if let Some(index) = names.components.iter().position(|c| c == owner) {
         let own = names.own_figures.get(index).copied().flatten();
-        if let Some(own) =
-            own.filter(|own| !COMPONENT_METRICS.contains(&metric) && !own.contains(&metric))
-        {
+        let common = named(COMPONENT_METRICS, metric);
+        if let Some(own) = own.filter(|own| common.is_none() && !own.contains(&metric)) {
             return Err(error(
                 metric_at,
                 format!("component '{owner}' does not report '{metric}'"),
                 Some(suggest(
                     metric,
-                    COMPONENT_METRICS.iter().chain(own.iter()).copied(),
+                    names_of(COMPONENT_METRICS).chain(own.iter().copied()),
                 )),
             ));
         }
-        if own.is_none() && !COMPONENT_METRICS.contains(&metric) {
+        if own.is_none() && common.is_none() {
             // A component may report figures of its own (a cache's hit_ratio); only a name close
             // to a common one is surely a typo. Unknown names are checked against the results.
-            if let Some(close) =
-                crate::format::did_you_mean(metric, COMPONENT_METRICS.iter().copied())
-            {
+            if let Some(close) = crate::format::did_you_mean(metric, names_of(COMPONENT_METRICS)) {
                 return Err(error(
                     metric_at,
                     format!("unknown metric '{metric}' of component '{owner}'"),
@@ -327,17 +426,18 @@ fn resolve_metric(lhs: &str, names: &Names<'_>) -> Result<(Scope, String), Parse
                 ));
             }
         }
-        return Ok((Scope::Component(owner.to_string()), metric.to_string()));
+        let metric = common.unwrap_or_else(|| Metric::Own(metric.to_string()));
+        return Ok((Scope::Component(owner.to_string()), metric));
     }
     if names.types.iter().any(|t| t == owner) {
-        if !TYPE_METRICS.contains(&metric) {
+        let Some(metric) = named(TYPE_METRICS, metric) else {
             return Err(error(
                 metric_at,
                 format!("unknown metric '{metric}' of request type '{owner}'"),
-                Some(suggest(metric, TYPE_METRICS.iter().copied())),
+                Some(suggest(metric, names_of(TYPE_METRICS))),
             ));
-        }
-        return Ok((Scope::Type(owner.to_string()), metric.to_string()));
+        };
+        return Ok((Scope::Type(owner.to_string()), metric));
     }
     let known: Vec<&str> = names
         .components
@@ -360,19 +460,16 @@ fn resolve_metric(lhs: &str, names: &Names<'_>) -> Result<(Scope, String), Parse
     ))
 }
 
-fn quantity_of(metric: &str) -> Quantity {
-    if LATENCY_METRICS.contains(&metric) {
-        Quantity::Latency
-    } else if matches!(
-        metric,
-        "availability" | "error_rate" | "utilization" | "slo.good_fraction"
-    ) || metric.ends_with("_ratio")
-    {
-        Quantity::Ratio
-    } else if metric == "throughput" || metric == "offered" {
-        Quantity::Rate
-    } else {
-        Quantity::Number
+fn quantity_of(metric: &Metric) -> Quantity {
+    match metric {
+        Metric::Latency(_) => Quantity::Latency,
+        Metric::Availability
+        | Metric::ErrorRate
+        | Metric::Utilization
+        | Metric::SloGoodFraction => Quantity::Ratio,
+        Metric::Own(name) | Metric::Lost(name) if name.ends_with("_ratio") => Quantity::Ratio,
+        Metric::Throughput | Metric::Offered => Quantity::Rate,
+        _ => Quantity::Number,
     }
 }
 
@@ -418,72 +515,6 @@ fn parse_limit(
                 Some("write a number (0, 0.8, 1000) or a percentage (80%)".to_string()),
             )
         }),
-    }
-}
-
-/// Reads the figure an assertion is about from a run's `summary.json` value.
-pub fn measure(summary: &Value, scope: &Scope, metric: &str) -> Result<f64, String> {
-    let (base, whose) = match scope {
-        Scope::Run => (summary, "the run".to_string()),
-        Scope::Type(t) => (
-            &summary["request_types"][t.as_str()],
-            format!("request type '{t}'"),
-        ),
-        Scope::Component(c) => (
-            &summary["components"][c.as_str()],
-            format!("component '{c}'"),
-        ),
-    };
-    if base.is_null() {
-        return Err(format!("{whose} has no results"));
-    }
-    let number = |v: &Value, what: &str| {
-        v.as_f64()
-            .ok_or_else(|| format!("{whose} has no value for '{what}' (no requests measured?)"))
-    };
-    if LATENCY_METRICS.contains(&metric) {
-        return number(&base["latency_ms"][metric], metric);
-    }
-    if let Some(category) = metric.strip_prefix("lost.") {
-        let lost = summary["lost"].as_object();
-        let sum = lost
-            .into_iter()
-            .flatten()
-            .filter(|(name, _)| match category {
-                "total" => true,
-                "writes" => name.as_str() == "writes" || name.ends_with("_writes"),
-                c => name.as_str() == c,
-            });
-        return Ok(sum.filter_map(|(_, v)| v.as_f64()).sum());
-    }
-    match (scope, metric) {
-        (_, "availability") => number(&base["availability"], metric),
-        (_, "error_rate") => number(&base["availability"], metric).map(|a| 1.0 - a),
-        (Scope::Run, "slo.good_fraction") => number(&summary["slo"]["good_fraction"], metric),
-        (Scope::Run, "slo.budget_used") => number(&summary["slo"]["error_budget"]["used"], metric),
-        (Scope::Run | Scope::Component(_), "throughput") => number(&base["throughput_rps"], metric),
-        (Scope::Run, "offered") => number(&base["offered_rps"], metric),
-        (Scope::Run, "requests") => number(&base["requests"]["total"], metric),
-        (Scope::Run, m) => number(&base["requests"][m], m),
-        (Scope::Type(_), "requests") => number(&base["total"], metric),
-        (_, m) => match base.get(m) {
-            Some(v) => number(v, m),
-            None => {
-                let figures: Vec<&str> = base
-                    .as_object()
-                    .into_iter()
-                    .flatten()
-                    .filter(|(_, v)| v.is_number())
-                    .map(|(k, _)| k.as_str())
-                    .chain(LATENCY_METRICS.iter().copied())
-                    .chain(["error_rate", "throughput"])
-                    .collect();
-                Err(format!(
-                    "{whose} does not report '{m}'; {}",
-                    suggest(m, figures.iter().copied())
-                ))
-            }
-        },
     }
 }
 
@@ -549,7 +580,7 @@ pub fn judge(assertion: &Assertion, values: &[Result<f64, String>]) -> Verdict {
         (0, _) => return fail("no results".to_string()),
         (1, None) => (numbers[0], "value".to_string()),
         (_, None) => (
-            crate::replications::mean(&numbers),
+            crate::stats::mean(&numbers),
             format!("mean of {n} replications"),
         ),
         (1, Some(_)) => return fail(
@@ -557,7 +588,7 @@ pub fn judge(assertion: &Assertion, values: &[Result<f64, String>]) -> Verdict {
                 .to_string(),
         ),
         (_, Some(level)) => {
-            let ci = crate::replications::Interval::of(&numbers, level);
+            let ci = crate::stats::Interval::of(&numbers, level);
             let pct = trim(level * 100.0, 2);
             match assertion.op {
                 Op::Lt | Op::Le => (ci.high, format!("upper {pct}% bound over {n} replications")),
@@ -619,20 +650,6 @@ fn show_gap(q: Quantity, gap: f64) -> String {
     }
 }
 
-/// Judges every assertion on the `summary.json` values of one or more replications.
-pub fn judge_all(assertions: &[Assertion], summaries: &[&Value]) -> Vec<Verdict> {
-    assertions
-        .iter()
-        .map(|a| {
-            let values: Vec<Result<f64, String>> = summaries
-                .iter()
-                .map(|s| measure(s, &a.scope, &a.metric))
-                .collect();
-            judge(a, &values)
-        })
-        .collect()
-}
-
 /// `summary.json`'s `assertions` section.
 pub fn to_json(verdicts: &[Verdict]) -> Value {
     let round = |x: f64| (x * 1e6).round() / 1e6;
@@ -680,24 +697,51 @@ mod tests {
     fn parses_the_documented_forms() {
         let a = p("p99 < 250ms").unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(
-            (a.scope, a.metric.as_str(), a.op, a.limit),
-            (Scope::Run, "p99", Op::Lt, 250.0)
+            (a.scope, a.metric, a.op, a.limit),
+            (
+                Scope::Run,
+                Metric::Latency(LatencyFigure::P99),
+                Op::Lt,
+                250.0
+            )
         );
         let a = p("availability >= 99.9%").unwrap_or_else(|e| panic!("{e:?}"));
         assert!((a.limit - 0.999).abs() < 1e-12);
         let a = p("lost.writes == 0").unwrap_or_else(|e| panic!("{e:?}"));
-        assert_eq!((a.metric.as_str(), a.op), ("lost.writes", Op::Eq));
+        assert_eq!(
+            (a.metric.to_string(), a.op),
+            ("lost.writes".to_string(), Op::Eq)
+        );
         let a = p("db.utilization < 0.8").unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(a.scope, Scope::Component("db".into()));
         let a = p("read.p99.9 <= 1s").unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(
-            (a.scope, a.metric.as_str(), a.limit),
-            (Scope::Type("read".into()), "p999", 1000.0)
+            (a.scope, a.metric, a.limit),
+            (
+                Scope::Type("read".into()),
+                Metric::Latency(LatencyFigure::P999),
+                1000.0
+            )
         );
         let a = p("throughput > 1000/s").unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(a.limit, 1000.0);
         let a = p("cache.hit_ratio > 80%").unwrap_or_else(|e| panic!("{e:?}"));
         assert!((a.limit - 0.8).abs() < 1e-12);
+        assert_eq!(a.metric, Metric::Own("hit_ratio".into()));
+        let a = p("slo.budget_used < 1").unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!((a.scope, a.metric), (Scope::Run, Metric::SloBudgetUsed));
+    }
+
+    #[test]
+    fn every_metric_is_named_as_its_table_names_it() {
+        for table in [RUN_METRICS, TYPE_METRICS, COMPONENT_METRICS] {
+            for (name, metric) in table {
+                assert_eq!(metric.to_string(), *name);
+            }
+        }
+        for (name, metric) in SLO_METRICS {
+            assert_eq!(metric.to_string(), format!("slo.{name}"));
+        }
     }
 
     #[test]

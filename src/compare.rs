@@ -11,9 +11,8 @@
 //! This file works out the comparison ([`rows`]); `report/comparison.rs` writes it. Everything
 //! is reduced in design order, so the bytes do not depend on the number of threads.
 
-use serde_json::Value;
-
-use crate::replications::{higher_is_better, Interval, HEADLINE};
+use crate::stats::Interval;
+use crate::study::replications::{higher_is_better, Read, Reading, HEADLINE};
 use crate::study::Study;
 
 /// One design's study, with its label.
@@ -22,11 +21,11 @@ pub struct Compared {
     pub study: Study,
 }
 
-fn values_of(study: &Study, pointer: &str) -> Option<Vec<f64>> {
+fn values_of(study: &Study, read: Read) -> Option<Vec<f64>> {
     study
         .summaries
         .iter()
-        .map(|s| s.pointer(pointer).and_then(Value::as_f64))
+        .map(|s| read(s).map(Reading::value))
         .collect()
 }
 
@@ -81,10 +80,10 @@ pub fn stopped_note(designs: &[Compared]) -> Option<String> {
 pub fn rows(designs: &[Compared]) -> Vec<Row> {
     let fair = stopped_by(designs).is_none();
     let mut out = Vec::new();
-    for &(metric, pointer) in HEADLINE {
+    for &(metric, read) in HEADLINE {
         let Some(all) = designs
             .iter()
-            .map(|d| values_of(&d.study, pointer))
+            .map(|d| values_of(&d.study, read))
             .collect::<Option<Vec<Vec<f64>>>>()
         else {
             continue;

@@ -9,14 +9,12 @@
 //! - `per_million_requests` [currency / 10^6 requests]: requests the component received (a CDN
 //!   or an API gateway billed per request).
 //!
-//! Figures: the cost of the measured period (after the warm-up), and a month's cost at the same
-//! rates and request rate (a month is 730 hours, 8760 / 12). A design's cost is the sum over its
-//! priced components.
+//! Figures (`summary.json`'s `cost`, typed as [`crate::results::CostSummary`]): the cost of the
+//! measured period (after the warm-up), and a month's cost at the same rates and request rate
+//! (a month is 730 hours, 8760 / 12). A design's cost is the sum over its priced components.
 //!
 //! Tests: `tests/cost.rs` (hand-computed figures for each kind of price, an autoscaled pool,
 //! validation errors, `sim capacity --cheapest`).
-
-use serde_json::{json, Value};
 
 use crate::model::figures::Figures;
 use crate::model::ComponentReport;
@@ -124,36 +122,7 @@ impl CostPlan {
     }
 }
 
-/// Rounds to 6 significant decimals, like the rest of `summary.json`.
-fn number(x: f64) -> Value {
-    if x.is_finite() {
-        json!((x * 1e6).round() / 1e6)
-    } else {
-        Value::Null
-    }
-}
-
 impl Cost {
-    /// `summary.json`'s `cost` section.
-    pub fn to_json(&self) -> Value {
-        json!({
-            "currency": self.currency,
-            "measured_hours": number(self.hours),
-            "per_hour": number(self.per_hour),
-            "run": number(self.run),
-            "per_month": number(self.per_month),
-            "hours_per_month": HOURS_PER_MONTH,
-            "components": self.components.iter().map(|c| json!({
-                "component": c.name,
-                "instances": number(c.instances),
-                "per_hour": number(c.per_hour),
-                "requests": c.requests,
-                "run": number(c.run),
-                "per_month": number(c.per_month),
-            })).collect::<Vec<_>>(),
-        })
-    }
-
     /// A short figure for tables: "412.50 USD/month".
     pub fn monthly_text(&self) -> String {
         format!("{:.2} {}/month", self.per_month, self.currency)

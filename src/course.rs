@@ -33,7 +33,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
+use crate::results::Summary;
 
 /// Where a course step sits: `05b-...` is number 5, part "b".
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -206,8 +206,8 @@ pub struct StepReport {
     pub file: String,
     pub stem: String,
     pub header: Header,
-    /// The run's `summary.json`.
-    pub summary: Value,
+    /// The run's summary (its `summary.json`).
+    pub summary: Summary,
     pub assertions: Vec<crate::assertions::Verdict>,
     /// Chart files shown, relative to the course's image folder (`01-single-server/x.svg`).
     pub images: Vec<String>,
@@ -260,16 +260,16 @@ fn ms(x: Option<f64>) -> String {
 }
 
 /// The headline figures of a run, as one Markdown table row's cells.
-fn headline(summary: &Value) -> [String; 5] {
-    let f = |v: &Value| v.as_f64();
+fn headline(summary: &Summary) -> [String; 5] {
     [
-        summary["requests"]["total"]
-            .as_u64()
-            .map_or_else(|| "-".to_string(), |n| n.to_string()),
-        pct(f(&summary["availability"])),
-        f(&summary["throughput_rps"]).map_or_else(|| "-".to_string(), |v| format!("{v:.1}/s")),
-        ms(f(&summary["latency_ms"]["p50"])),
-        ms(f(&summary["latency_ms"]["p99"])),
+        summary.requests.total.to_string(),
+        pct(summary.availability.written()),
+        summary
+            .throughput_rps
+            .written()
+            .map_or_else(|| "-".to_string(), |v| format!("{v:.1}/s")),
+        ms(summary.latency_ms.p50.written()),
+        ms(summary.latency_ms.p99.written()),
     ]
 }
 
@@ -336,12 +336,12 @@ pub fn markdown(steps: &[StepReport], images: &str) -> String {
         for p in &s.header.paragraphs {
             let _ = writeln!(out, "{}\n", paragraph_markdown(p));
         }
-        let duration = s.summary["duration_s"].as_f64().unwrap_or(0.0);
-        let warmup = s.summary["warmup_s"].as_f64().unwrap_or(0.0);
+        let duration = s.summary.duration_s.written().unwrap_or(0.0);
+        let warmup = s.summary.warmup_s.written().unwrap_or(0.0);
         let _ = writeln!(
             out,
             "**The numbers** (seed {}, {} simulated{}):\n",
-            s.summary["seed"],
+            s.summary.seed,
             crate::format::clock(duration),
             if warmup > 0.0 {
                 format!(
@@ -358,32 +358,25 @@ pub fn markdown(steps: &[StepReport], images: &str) -> String {
             "| requests | availability | throughput | p50 | p99 |\n|---:|---:|---:|---:|---:|\n\
              | {requests} | {availability} | {throughput} | {p50} | {p99} |\n"
         );
-        let lost: Vec<String> = s.summary["lost"]
-            .as_object()
-            .into_iter()
-            .flatten()
-            .filter(|(_, v)| v.as_f64().is_some_and(|x| x > 0.0))
-            .map(|(k, v)| format!("{k} {v}"))
+        let lost: Vec<String> = s
+            .summary
+            .lost
+            .iter()
+            .filter(|(_, &n)| n > 0)
+            .map(|(k, n)| format!("{k} {n}"))
             .collect();
         if !lost.is_empty() {
             let _ = writeln!(out, "Lost: {}.\n", lost.join(", "));
         }
-        if let Some(slo) = s.summary["slo"].as_object() {
+        if let Some(slo) = &s.summary.slo {
             let _ = writeln!(
                 out,
                 "SLO: {} of requests within {}: {} ({}), error budget used {}.\n",
-                pct(slo.get("target").and_then(Value::as_f64)),
-                ms(slo.get("latency_ms").and_then(Value::as_f64)),
-                pct(slo.get("good_fraction").and_then(Value::as_f64)),
-                if slo.get("met").and_then(Value::as_bool) == Some(true) {
-                    "met"
-                } else {
-                    "missed"
-                },
-                pct(slo
-                    .get("error_budget")
-                    .and_then(|b| b.get("used"))
-                    .and_then(Value::as_f64)),
+                pct(slo.target.written()),
+                ms(slo.latency_ms.written()),
+                pct(slo.good_fraction.written()),
+                if slo.met { "met" } else { "missed" },
+                pct(slo.error_budget.used.written()),
             );
         }
         if !s.assertions.is_empty() {

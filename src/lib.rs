@@ -1,9 +1,10 @@
 //! sim: a deterministic discrete-event simulator of scale-out web architectures.
 //!
 //! Layers, from the bottom: [`engine`] (time, events, random streams; no web concepts),
-//! [`model`] (requests, servers, load balancers, traffic), [`stats`] (streaming histograms and
-//! windows), [`scenario`] (YAML in, checked plan, built engine), [`report`] (results out) and
-//! [`cli`]. Everything written to disk or stdout goes through [`output`], which keeps sim from
+//! [`model`] (requests, servers, load balancers, traffic), [`stats`] (streaming histograms,
+//! windows, confidence intervals), [`scenario`] (YAML in, checked plan, built engine),
+//! [`report`] (results out), [`study`] (replications, overrides, shards, the capacity and
+//! cheapest-design searches) and [`cli`]. Everything written to disk or stdout goes through [`output`], which keeps sim from
 //! deleting or replacing what it did not write.
 
 pub mod analytic;
@@ -20,13 +21,10 @@ pub mod heap;
 pub mod insight;
 pub mod model;
 pub mod output;
-pub mod overrides;
-pub mod replications;
 pub mod report;
 pub mod results;
 pub mod run;
 pub mod scenario;
-pub mod shards;
 pub mod stats;
 pub mod study;
 pub mod sweep;

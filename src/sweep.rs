@@ -11,9 +11,8 @@
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
-use crate::replications::intervals;
+use crate::study::replications::intervals;
 use crate::study::Study;
 
 /// Most grid points of one sweep.
@@ -124,7 +123,7 @@ pub fn parse_param(arg: &str) -> Result<Param, String> {
 /// or two paths to one place): the grid would label points with values that never ran.
 pub fn check_distinct(text: &str, params: &[Param]) -> Result<(), String> {
     let paths: Vec<&str> = params.iter().map(|p| p.path.as_str()).collect();
-    match crate::overrides::same_place(text, &paths)? {
+    match crate::study::overrides::same_place(text, &paths)? {
         None => Ok(()),
         Some((i, j)) if paths[i] == paths[j] => Err(format!(
             "--param {} is given twice; give all its values in one --param (e.g. {}={},{})",
@@ -215,8 +214,7 @@ fn finite(x: f64) -> Option<f64> {
 
 impl Record {
     pub fn of(index: usize, params: Vec<String>, study: &Study) -> Self {
-        let refs: Vec<&Value> = study.summaries.iter().collect();
-        let figures = intervals(&refs, 0.95)
+        let figures = intervals(&study.summaries, 0.95)
             .into_iter()
             .map(|(name, ci)| (name.to_string(), (finite(ci.mean), finite(ci.half_width))))
             .collect();

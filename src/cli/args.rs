@@ -1,5 +1,6 @@
-//! What several commands accept alike: the parsers of their flags' values, and the limits
-//! that stop a study (flattened into each command with `#[command(flatten)]`).
+//! What several commands accept alike: the parsers of their flags' values, the limits that
+//! stop a study and the flags of a study's runs (flattened into each command with
+//! `#[command(flatten)]`).
 
 use crate::engine::SimDuration;
 use crate::scenario::{self, units};
@@ -17,6 +18,36 @@ pub struct Limits {
     /// truncated.
     #[arg(long, value_name = "SIZE", value_parser = parse_size_arg)]
     pub max_memory: Option<u64>,
+}
+
+/// The seed, the simulated time and the replications of a study's runs: `check`, `compare`,
+/// `sweep` and `capacity` take them alike. What they mean differs a little from command to
+/// command (the seed of every design, of every point, of every probe), so each command words
+/// their help itself (`mut_arg` on the command); the help below is the default.
+#[derive(clap::Args, Clone, Copy, Debug, Default)]
+pub struct StudyFlags {
+    /// Seed of every random stream (default: the scenario's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Simulated time to run (overrides the scenario's).
+    #[arg(long, value_parser = parse_duration_arg)]
+    pub duration: Option<SimDuration>,
+    /// Replications of every run (overrides run.replications).
+    #[arg(long, value_parser = parse_replications_arg)]
+    pub replications: Option<u32>,
+}
+
+impl StudyFlags {
+    /// The overrides of a study of several designs, every one with `seed` (common random
+    /// numbers) and this simulated time, within `limits`' memory.
+    pub fn overrides(&self, seed: u64, limits: &Limits) -> crate::study::Overrides {
+        crate::study::Overrides {
+            seed: Some(seed),
+            duration: self.duration,
+            max_memory: limits.max_memory,
+            ..crate::study::Overrides::default()
+        }
+    }
 }
 
 pub(super) fn parse_duration_arg(text: &str) -> Result<SimDuration, String> {

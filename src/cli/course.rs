@@ -276,7 +276,9 @@ fn run_step(
         number: 0,
         part: String::new(),
     });
-    let summary = study.summaries.first().cloned().unwrap_or_default();
+    let Some(summary) = study.summaries.into_iter().next() else {
+        return Err(format!("error: {shown}: the step ran no replication\n"));
+    };
     Ok((
         StepReport {
             step,

@@ -60,7 +60,7 @@ mod terminal;
 
 use args::{
     parse_duration_arg, parse_events_arg, parse_replications_arg, parse_requests_arg,
-    parse_tolerance_arg, Limits,
+    parse_tolerance_arg, Limits, StudyFlags,
 };
 use exit::output_failed;
 pub use exit::{
@@ -140,18 +140,16 @@ enum Command {
         trace: Option<u32>,
     },
     /// Run many scenarios (in parallel) and judge their assertions; exit 1 if any fails.
+    #[command(
+        mut_arg("seed", |a| a.help("Seed of every random stream (overrides each scenario's)")),
+        mut_arg("duration", |a| a.help("Simulated time to run (overrides each scenario's)")),
+        mut_arg("replications", |a| a.help("Replications of each scenario (overrides run.replications)"))
+    )]
     Check {
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
-        /// Seed of every random stream (overrides each scenario's).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Simulated time to run (overrides each scenario's).
-        #[arg(long, value_parser = parse_duration_arg)]
-        duration: Option<SimDuration>,
-        /// Replications of each scenario (overrides run.replications).
-        #[arg(long, value_parser = parse_replications_arg)]
-        replications: Option<u32>,
+        #[command(flatten)]
+        study: StudyFlags,
         /// Write the verdicts as JUnit XML to this file (one test case per assertion).
         #[arg(long)]
         junit: Option<PathBuf>,
@@ -163,21 +161,19 @@ enum Command {
     },
     /// Compare designs on the same traffic and failures (common random numbers): several
     /// scenario files, or one with `variants`.
+    #[command(
+        mut_arg("seed", |a| a.help("Seed of every design (default: the first design's)")),
+        mut_arg("duration", |a| a.help("Simulated time to run (overrides the scenarios')")),
+        mut_arg("replications", |a| a.help("Replications of every design (paired by seed); differences get a significance test"))
+    )]
     Compare {
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
         /// Output directory (default: output/compare-<first design>/).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Seed of every design (default: the first design's).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Simulated time to run (overrides the scenarios').
-        #[arg(long, value_parser = parse_duration_arg)]
-        duration: Option<SimDuration>,
-        /// Replications of every design (paired by seed); differences get a significance test.
-        #[arg(long, value_parser = parse_replications_arg)]
-        replications: Option<u32>,
+        #[command(flatten)]
+        study: StudyFlags,
         #[command(flatten)]
         limits: Limits,
         /// Print nothing but errors.
@@ -185,6 +181,11 @@ enum Command {
         quiet: bool,
     },
     /// Run a grid of parameter values (in parallel); write sweep.csv, charts and sweep.html.
+    #[command(
+        mut_arg("seed", |a| a.help("Seed of every point (default: the scenario's)")),
+        mut_arg("duration", |a| a.help("Simulated time to run (overrides the scenario's)")),
+        mut_arg("replications", |a| a.help("Replications of every point"))
+    )]
     Sweep {
         scenario: PathBuf,
         /// PATH=VALUES: 2..12 (step 1), 1000/s..8000/s:8 (8 values), lru,lfu (a list).
@@ -194,15 +195,8 @@ enum Command {
         /// Output directory (default: output/sweep-<scenario>/).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Seed of every point (default: the scenario's).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Simulated time to run (overrides the scenario's).
-        #[arg(long, value_parser = parse_duration_arg)]
-        duration: Option<SimDuration>,
-        /// Replications of every point.
-        #[arg(long, value_parser = parse_replications_arg)]
-        replications: Option<u32>,
+        #[command(flatten)]
+        study: StudyFlags,
         /// Run only the K-th of N shares of the points and write shard-K-of-N.json (combine
         /// the shards with `sim merge`).
         #[arg(long, value_parser = crate::sweep::parse_shard)]
@@ -215,20 +209,18 @@ enum Command {
     },
     /// Find the highest traffic multiplier that still meets the assertions and the SLO
     /// (doubling or halving, then bisection; every probe with the same seeds).
+    #[command(
+        mut_arg("seed", |a| a.help("Seed of every probe (default: the scenario's)")),
+        mut_arg("duration", |a| a.help("Simulated time to run (overrides the scenario's)")),
+        mut_arg("replications", |a| a.help("Replications of every probe (use with `confidence:` assertions for a stable answer)"))
+    )]
     Capacity {
         scenario: PathBuf,
         /// Output directory for capacity.json and capacity.csv (default: output/capacity-<file>/).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Seed of every probe (default: the scenario's).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Simulated time to run (overrides the scenario's).
-        #[arg(long, value_parser = parse_duration_arg)]
-        duration: Option<SimDuration>,
-        /// Replications of every probe (use with `confidence:` assertions for a stable answer).
-        #[arg(long, value_parser = parse_replications_arg)]
-        replications: Option<u32>,
+        #[command(flatten)]
+        study: StudyFlags,
         /// Stop when the bracket is narrower than this, relative to its low end, e.g. 1%.
         #[arg(long, default_value = "1%", value_parser = parse_tolerance_arg)]
         tolerance: f64,
@@ -381,21 +373,19 @@ fn dispatch() -> i32 {
         }
         Command::Check {
             scenarios,
-            seed,
-            duration,
-            replications,
+            study,
             junit,
             out,
             limits,
         } => {
             let overrides = Overrides {
-                seed,
-                duration,
+                seed: study.seed,
+                duration: study.duration,
                 max_memory: limits.max_memory,
                 ..Overrides::default()
             };
             let options = CheckOptions {
-                replications,
+                replications: study.replications,
                 junit,
                 out,
                 max_wall: limits.max_wall,
@@ -405,17 +395,13 @@ fn dispatch() -> i32 {
         Command::Compare {
             scenarios,
             out,
-            seed,
-            duration,
-            replications,
+            study,
             limits,
             quiet,
         } => studies::compare_command(studies::CompareArgs {
             scenarios,
             out,
-            seed,
-            duration,
-            replications,
+            study,
             limits,
             quiet,
         }),
@@ -423,9 +409,7 @@ fn dispatch() -> i32 {
             scenario,
             params,
             out,
-            seed,
-            duration,
-            replications,
+            study,
             shard,
             limits,
             quiet,
@@ -433,9 +417,7 @@ fn dispatch() -> i32 {
             scenario,
             params,
             out,
-            seed,
-            duration,
-            replications,
+            study,
             shard,
             limits,
             quiet,
@@ -443,9 +425,7 @@ fn dispatch() -> i32 {
         Command::Capacity {
             scenario,
             out,
-            seed,
-            duration,
-            replications,
+            study,
             tolerance: _,
             limits,
             quiet,
@@ -455,18 +435,14 @@ fn dispatch() -> i32 {
             scenario,
             params,
             out,
-            seed,
-            duration,
-            replications,
+            study,
             limits,
             quiet,
         }),
         Command::Capacity {
             scenario,
             out,
-            seed,
-            duration,
-            replications,
+            study,
             tolerance,
             limits,
             quiet,
@@ -474,9 +450,7 @@ fn dispatch() -> i32 {
         } => studies::capacity_command(studies::CapacityArgs {
             scenario,
             out,
-            seed,
-            duration,
-            replications,
+            study,
             tolerance,
             limits,
             quiet,
@@ -664,7 +638,7 @@ fn run_command(path: &Path, overrides: &Overrides, out: Option<&Path>, options: 
             .truncated
             .as_deref()
             .map_or(EXIT_OK, stopped_exit_code);
-        return match crate::shards::write(&study, &design, count, shard, &out_dir) {
+        return match crate::study::shards::write(&study, &design, count, shard, &out_dir) {
             Ok(file) => {
                 if !quiet {
                     say!(
@@ -715,15 +689,11 @@ fn run_command(path: &Path, overrides: &Overrides, out: Option<&Path>, options: 
         if let Some(section) = &result.replications {
             say_raw!("{}", replications_table(section));
         }
-        let events: u64 = study
-            .summaries
-            .iter()
-            .filter_map(|s| s["engine"]["events"].as_u64())
-            .sum();
+        let events: u64 = study.summaries.iter().map(|s| s.engine.events).sum();
         let requests: u64 = study
             .summaries
             .iter()
-            .filter_map(|s| s["engine"]["requests_started"].as_u64())
+            .map(|s| s.engine.requests_started)
             .sum();
         let per_sec = |n: u64| if wall > 0.0 { n as f64 / wall } else { 0.0 };
         say!();

@@ -6,15 +6,14 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use super::args::Limits;
+use super::args::{Limits, StudyFlags};
 use super::exit::{output_failed, EXIT_ASSERTION_FAILED, EXIT_BAD_INPUT, EXIT_OK};
 use super::stop::{catch_interrupts, stop_check, stopped_exit_code};
 use super::terminal::progress_bar;
 use crate::compare::Compared;
-use crate::engine::SimDuration;
 use crate::output::file::put;
 use crate::output::{self, folder_name, OutputFolder};
-use crate::study::{study, Design, Overrides, Study, StudyError, StudyOptions};
+use crate::study::{study, Design, Study, StudyError, StudyOptions};
 
 /// The designs of a comparison: each file as it is, or each of its `variants`.
 fn designs(paths: &[PathBuf]) -> Result<Vec<(String, Design)>, String> {
@@ -27,7 +26,7 @@ fn designs(paths: &[PathBuf]) -> Result<Vec<(String, Design)>, String> {
             continue;
         }
         for variant in &plan.variants {
-            let text = crate::overrides::apply_each(
+            let text = crate::study::overrides::apply_each(
                 &base.text,
                 variant.overrides.iter().map(|(p, _, v)| (p.as_str(), v)),
             )
@@ -43,7 +42,7 @@ fn designs(paths: &[PathBuf]) -> Result<Vec<(String, Design)>, String> {
                 .iter()
                 .map(|(p, _, _)| p.as_str())
                 .collect();
-            if let Ok(Some((i, j))) = crate::overrides::same_place(&base.text, &set) {
+            if let Ok(Some((i, j))) = crate::study::overrides::same_place(&base.text, &set) {
                 let loc = variant.overrides.get(j).map_or(variant.loc, |o| o.1);
                 return Err(format!(
                     "error: {}:{}:{}: variant '{}': '{}' sets the same value as '{}'; give it once\n",
@@ -64,7 +63,7 @@ fn designs(paths: &[PathBuf]) -> Result<Vec<(String, Design)>, String> {
                     overrides: variant
                         .overrides
                         .iter()
-                        .map(|(p, _, v)| format!("{p}={}", crate::overrides::show(v)))
+                        .map(|(p, _, v)| format!("{p}={}", crate::study::overrides::show(v)))
                         .collect(),
                 },
             ));
@@ -95,9 +94,8 @@ fn designs(paths: &[PathBuf]) -> Result<Vec<(String, Design)>, String> {
 pub struct CompareArgs {
     pub scenarios: Vec<PathBuf>,
     pub out: Option<PathBuf>,
-    pub seed: Option<u64>,
-    pub duration: Option<SimDuration>,
-    pub replications: Option<u32>,
+    /// Seed, simulated time, replications.
+    pub study: StudyFlags,
     /// When to stop early.
     pub limits: Limits,
     pub quiet: bool,
@@ -125,7 +123,7 @@ pub fn compare_command(args: CompareArgs) -> i32 {
         }
     };
     // Common random numbers: every design runs with the same seed(s).
-    let seed = match args.seed {
+    let seed = match args.study.seed {
         Some(s) => s,
         None => match designs[0].1.plan() {
             Ok(plan) => plan.seed,
@@ -135,12 +133,7 @@ pub fn compare_command(args: CompareArgs) -> i32 {
             }
         },
     };
-    let overrides = Overrides {
-        seed: Some(seed),
-        duration: args.duration,
-        max_memory: args.limits.max_memory,
-        ..Overrides::default()
-    };
+    let overrides = args.study.overrides(seed, &args.limits);
     let dir = args
         .out
         .clone()
@@ -151,7 +144,7 @@ pub fn compare_command(args: CompareArgs) -> i32 {
     };
     catch_interrupts();
     let stop = stop_check(Instant::now(), args.limits.max_wall);
-    let replications = args.replications.unwrap_or(1);
+    let replications = args.study.replications.unwrap_or(1);
     let bar = progress_bar(args.quiet, designs.len() as u64 * u64::from(replications));
     let done = || {
         if let Some(bar) = &bar {
@@ -165,7 +158,7 @@ pub fn compare_command(args: CompareArgs) -> i32 {
                 design,
                 &StudyOptions {
                     overrides: &overrides,
-                    replications: args.replications,
+                    replications: args.study.replications,
                     only: None,
                     stop: &stop,
                     done: &done,
@@ -216,9 +209,8 @@ pub struct SweepArgs {
     pub scenario: PathBuf,
     pub params: Vec<crate::sweep::Param>,
     pub out: Option<PathBuf>,
-    pub seed: Option<u64>,
-    pub duration: Option<SimDuration>,
-    pub replications: Option<u32>,
+    /// Seed, simulated time, replications.
+    pub study: StudyFlags,
     pub shard: Option<(usize, usize)>,
     /// When to stop early.
     pub limits: Limits,
@@ -233,8 +225,8 @@ pub fn sweep_command(args: SweepArgs) -> i32 {
     };
     // Bad paths are reported before anything runs.
     for p in &args.params {
-        let value = crate::overrides::parse_value(&p.values[0]);
-        if let Err(e) = crate::overrides::apply(&base.text, &[(p.path.clone(), value)]) {
+        let value = crate::study::overrides::parse_value(&p.values[0]);
+        if let Err(e) = crate::study::overrides::apply(&base.text, &[(p.path.clone(), value)]) {
             say_err!("error: --param {}: {e}", p.path);
             return EXIT_BAD_INPUT;
         }
@@ -250,8 +242,8 @@ pub fn sweep_command(args: SweepArgs) -> i32 {
             return EXIT_BAD_INPUT;
         }
     };
-    let seed = args.seed.unwrap_or(plan.seed);
-    let replications = args.replications.unwrap_or(plan.replications).max(1);
+    let seed = args.study.seed.unwrap_or(plan.seed);
+    let replications = args.study.replications.unwrap_or(plan.replications).max(1);
     let meta = Meta {
         scenario: plan.name.clone(),
         scenario_sha256: plan.scenario_sha256.clone(),
@@ -261,12 +253,7 @@ pub fn sweep_command(args: SweepArgs) -> i32 {
         points: grid.len(),
     };
     drop(plan);
-    let overrides = Overrides {
-        seed: Some(seed),
-        duration: args.duration,
-        max_memory: args.limits.max_memory,
-        ..Overrides::default()
-    };
+    let overrides = args.study.overrides(seed, &args.limits);
     let dir = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("output").join(format!("sweep-{}", folder_name(&meta.scenario)))
     });
@@ -305,7 +292,7 @@ pub fn sweep_command(args: SweepArgs) -> i32 {
                 .params
                 .iter()
                 .zip(&values)
-                .map(|(p, v)| (p.path.clone(), crate::overrides::parse_value(v)))
+                .map(|(p, v)| (p.path.clone(), crate::study::overrides::parse_value(v)))
                 .collect();
             let label = format!(
                 "point {i}: {}",
@@ -430,7 +417,7 @@ fn print_points(meta: &crate::sweep::Meta, records: &[crate::sweep::Record]) {
 pub fn merge_command(inputs: &[PathBuf], out: &Path) -> i32 {
     if inputs
         .iter()
-        .any(|p| crate::shards::is_replication_input(p))
+        .any(|p| crate::study::shards::is_replication_input(p))
     {
         return merge_replications(inputs, out);
     }
@@ -464,9 +451,8 @@ pub fn merge_command(inputs: &[PathBuf], out: &Path) -> i32 {
 pub struct CapacityArgs {
     pub scenario: PathBuf,
     pub out: Option<PathBuf>,
-    pub seed: Option<u64>,
-    pub duration: Option<SimDuration>,
-    pub replications: Option<u32>,
+    /// Seed, simulated time, replications.
+    pub study: StudyFlags,
     /// Stop bisecting when the bracket is narrower than this fraction of its low end.
     pub tolerance: f64,
     /// When to stop early.
@@ -474,30 +460,20 @@ pub struct CapacityArgs {
     pub quiet: bool,
 }
 
-/// One probe of the capacity search.
-struct Probe {
-    multiplier: f64,
-    passed: bool,
-    offered_rps: f64,
-    p99_ms: f64,
-    /// The first failed check, or empty.
-    failure: String,
-}
-
-/// Largest and smallest multipliers tried when looking for a bracket.
-const MULTIPLIER_RANGE: (f64, f64) = (1.0 / 1024.0, 1024.0);
-
-/// `sim capacity`: the highest traffic multiplier at which every assertion (and the SLO) still
-/// holds, by doubling or halving to a bracket and then bisection. Every probe uses the same
-/// seeds (common random numbers), so the answer does not jump with the seed's luck.
+/// `sim capacity`: the highest traffic multiplier at which every check still holds
+/// ([`crate::study::capacity::search`]).
 pub fn capacity_command(args: CapacityArgs) -> i32 {
-    use crate::assertions::judge_all;
+    use crate::study::capacity;
     let (base, plan) = match design_and_plan(&args.scenario) {
         Ok(both) => both,
         Err(code) => return code,
     };
-    let Some(checks) = slo_checks(&plan, &base.path, "capacity") else {
-        return EXIT_BAD_INPUT;
+    let checks = match capacity::checks(&plan, &base.path, "capacity") {
+        Ok(checks) => checks,
+        Err(e) => {
+            say_err!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
     };
     let dir = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("output").join(format!("capacity-{}", folder_name(&base.default_name)))
@@ -506,87 +482,19 @@ pub fn capacity_command(args: CapacityArgs) -> i32 {
         Ok(f) => f,
         Err(e) => return output_failed(&e, &format!("to {}", dir.display())),
     };
-    // Each traffic source's own multiplier (1 unless given) is scaled.
-    let doc: serde_json::Value = serde_saphyr::from_str(&base.text).unwrap_or_default();
-    let sources: Vec<(String, f64)> = doc["traffic"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|t| {
-            let name = t["name"].as_str()?.to_string();
-            let own = match &t["multiplier"] {
-                serde_json::Value::Null => 1.0,
-                v => crate::scenario::units::parse_multiplier(&crate::overrides::show(v))
-                    .unwrap_or(1.0),
-            };
-            Some((name, own))
-        })
-        .collect();
-    let seed = args.seed.unwrap_or(plan.seed);
-    let overrides = Overrides {
-        seed: Some(seed),
-        duration: args.duration,
-        max_memory: args.limits.max_memory,
-        ..Overrides::default()
-    };
+    let seed = args.study.seed.unwrap_or(plan.seed);
+    let overrides = args.study.overrides(seed, &args.limits);
     drop(plan);
     catch_interrupts();
     let stop = stop_check(Instant::now(), args.limits.max_wall);
-    let done = || {};
-    let mut probes: Vec<Probe> = Vec::new();
-    // Why the search stopped before its end, if it did: a probe cut short is not judged.
-    let mut stopped_by: Option<String> = None;
-    let mut probe = |m: f64| -> Result<bool, i32> {
-        let changes: Vec<(String, serde_json::Value)> = sources
-            .iter()
-            .map(|(name, own)| {
-                (
-                    format!("{name}.multiplier"),
-                    serde_json::Value::String(format!("{}x", own * m)),
-                )
-            })
-            .collect();
-        let s = base
-            .with(&format!("x{m}"), &changes)
-            .and_then(|design| {
-                study(
-                    &design,
-                    &StudyOptions {
-                        overrides: &overrides,
-                        replications: args.replications,
-                        only: None,
-                        stop: &stop,
-                        done: &done,
-                    },
-                )
-            })
-            .map_err(|e| {
-                say_err_raw!("{}", e.render());
-                EXIT_BAD_INPUT
-            })?;
-        if let Some(reason) = &s.result.truncated {
-            stopped_by = Some(reason.clone());
-            return Err(stopped_exit_code(reason));
-        }
-        let refs: Vec<&serde_json::Value> = s.summaries.iter().collect();
-        let mut verdicts = s.result.assertions.clone();
-        verdicts.extend(judge_all(&checks, &refs));
-        let failed = verdicts.iter().find(|v| !v.passed);
-        let mean = |pointer: &str| {
-            crate::replications::mean(
-                &refs
-                    .iter()
-                    .filter_map(|s| s.pointer(pointer).and_then(serde_json::Value::as_f64))
-                    .collect::<Vec<_>>(),
-            )
-        };
-        let p = Probe {
-            multiplier: m,
-            passed: failed.is_none(),
-            offered_rps: mean("/offered_rps"),
-            p99_ms: mean("/latency_ms/p99"),
-            failure: failed.map_or(String::new(), |v| format!("{}: {}", v.text, v.message)),
-        };
+    let options = StudyOptions {
+        overrides: &overrides,
+        replications: args.study.replications,
+        only: None,
+        stop: &stop,
+        done: &|| {},
+    };
+    let mut print_probe = |p: &capacity::Probe| {
         if !args.quiet {
             say!(
                 "multiplier {:>9.4}x  offered {:>10.1}/s  p99 {:>10.2}ms  {}{}",
@@ -597,117 +505,31 @@ pub fn capacity_command(args: CapacityArgs) -> i32 {
                 p.failure
             );
         }
-        let passed = p.passed;
-        probes.push(p);
-        Ok(passed)
     };
-    let (lowest, highest) = MULTIPLIER_RANGE;
-    let outcome = (|| -> Result<(f64, f64), i32> {
-        let (mut lo, mut hi);
-        if probe(1.0)? {
-            lo = 1.0;
-            hi = 2.0;
-            while probe(hi)? {
-                lo = hi;
-                if hi >= highest {
-                    return Ok((lo, f64::INFINITY));
-                }
-                hi *= 2.0;
-            }
-        } else {
-            hi = 1.0;
-            lo = 0.5;
-            while !probe(lo)? {
-                hi = lo;
-                if lo <= lowest {
-                    return Ok((0.0, hi));
-                }
-                lo /= 2.0;
-            }
+    let found = match capacity::search(&base, &checks, args.tolerance, &options, &mut print_probe) {
+        Ok(found) => found,
+        Err(e) => {
+            say_err_raw!("{}", e.render());
+            return EXIT_BAD_INPUT;
         }
-        while (hi - lo) / lo > args.tolerance {
-            let mid = (lo + hi) / 2.0;
-            if probe(mid)? {
-                lo = mid;
-            } else {
-                hi = mid;
-            }
-        }
-        Ok((lo, hi))
-    })();
-    let (lo, hi) = match outcome {
-        Ok(bracket) => bracket,
-        // Stopped by a signal or a limit: the bracket found so far, marked as such.
-        Err(_) if stopped_by.is_some() => {
-            let lo = probes
-                .iter()
-                .filter(|p| p.passed)
-                .map(|p| p.multiplier)
-                .fold(0.0, f64::max);
-            let hi = probes
-                .iter()
-                .filter(|p| !p.passed)
-                .map(|p| p.multiplier)
-                .fold(f64::INFINITY, f64::min);
-            (lo, hi)
-        }
-        Err(code) => return code,
     };
-    let offered_at = |m: f64| {
-        probes
-            .iter()
-            .find(|p| p.multiplier == m)
-            .map_or(f64::NAN, |p| p.offered_rps)
-    };
-    let json = serde_json::json!({
-        "sim_version": env!("CARGO_PKG_VERSION"),
-        "scenario": base.path,
-        "seed": seed,
-        "replications": args.replications.unwrap_or(1),
-        "capacity_multiplier": if lo > 0.0 { serde_json::json!(lo) } else { serde_json::Value::Null },
-        "capacity_offered_rps": if lo > 0.0 { serde_json::json!(offered_at(lo)) } else { serde_json::Value::Null },
-        "first_failing_multiplier": if hi.is_finite() { serde_json::json!(hi) } else { serde_json::Value::Null },
-        "truncated": stopped_by,
-        "probes": probes.iter().map(|p| serde_json::json!({
-            "multiplier": p.multiplier,
-            "passed": p.passed,
-            "offered_rps": p.offered_rps,
-            "p99_ms": p.p99_ms,
-            "failure": p.failure,
-        })).collect::<Vec<_>>(),
-    });
-    let mut table = crate::report::csv::Table::new([
-        "multiplier",
-        "passed",
-        "offered_rps",
-        "p99_ms",
-        "failure",
-    ]);
-    for p in &probes {
-        table.row([
-            p.multiplier.to_string(),
-            p.passed.to_string(),
-            p.offered_rps.to_string(),
-            p.p99_ms.to_string(),
-            p.failure.clone(),
-        ]);
-    }
-    let csv = table.finish();
+    let report = found.report(&base.path, seed, args.study.replications.unwrap_or(1));
     let written = (|| {
-        let mut text = serde_json::to_string_pretty(&json).map_err(std::io::Error::other)?;
+        let mut text = serde_json::to_string_pretty(&report).map_err(std::io::Error::other)?;
         text.push('\n');
         put(&folder.path().join("capacity.json"), text.as_bytes())?;
-        put(&folder.path().join("capacity.csv"), csv.as_bytes())
+        put(&folder.path().join("capacity.csv"), found.csv().as_bytes())
     })()
     .map_err(|e| output::OutputError::io(&dir, e))
     .and_then(|()| folder.commit());
     if let Err(e) = written {
         return output_failed(&e, &format!("to {}", dir.display()));
     }
-    if let Some(reason) = &stopped_by {
+    let (lo, hi) = (found.highest_passing, found.lowest_failing);
+    if let Some(reason) = &found.stopped_by {
         say_err!(
             "capacity: the search stopped early ({reason}) after {} probes: {}",
-            probes.len(),
+            found.probes.len(),
             match (lo > 0.0, hi.is_finite()) {
                 (true, true) => format!("{lo:.4}x meets every check and {hi:.4}x does not; the capacity is between them"),
                 (true, false) => format!("at least {lo:.4}x meets every check"),
@@ -732,7 +554,7 @@ pub fn capacity_command(args: CapacityArgs) -> i32 {
         if hi.is_finite() {
             say!(
                 "capacity: {lo:.4}x the scenario's traffic (offered {:.1} req/s) meets every check; {hi:.4}x does not",
-                offered_at(lo)
+                found.offered_at(lo)
             );
         } else {
             say!("capacity: at least {lo}x the scenario's traffic (the largest tried)");
@@ -744,7 +566,7 @@ pub fn capacity_command(args: CapacityArgs) -> i32 {
 
 /// `sim merge` of `sim run --replications N --shard K/N` outputs.
 fn merge_replications(inputs: &[PathBuf], out: &Path) -> i32 {
-    let (files, verdicts) = match crate::shards::merge(inputs) {
+    let (files, verdicts) = match crate::study::shards::merge(inputs) {
         Ok(m) => m,
         Err(e) => {
             say_err_raw!("error: {}", e);
@@ -755,7 +577,7 @@ fn merge_replications(inputs: &[PathBuf], out: &Path) -> i32 {
         }
     };
     let written = OutputFolder::begin(out, "merge").and_then(|folder| {
-        crate::shards::write_merged(&files, folder.path())
+        crate::study::shards::write_merged(&files, folder.path())
             .map_err(|e| output::OutputError::io(out, e))?;
         folder.commit()
     });
@@ -769,35 +591,6 @@ fn merge_replications(inputs: &[PathBuf], out: &Path) -> i32 {
     } else {
         EXIT_OK
     }
-}
-
-/// What a capacity search must meet besides the scenario's own assertions: the SLO, if there
-/// is one. `None` (after saying so on stderr) when there is nothing to meet at all.
-pub(super) fn slo_checks(
-    plan: &crate::scenario::Plan,
-    path: &str,
-    command: &str,
-) -> Option<Vec<crate::assertions::Assertion>> {
-    use crate::assertions::{Assertion, Op, Quantity, Scope};
-    let mut checks: Vec<Assertion> = Vec::new();
-    if let Some(slo) = &plan.slo {
-        checks.push(Assertion {
-            text: format!("slo.good_fraction >= {}%", slo.target * 100.0),
-            scope: Scope::Run,
-            metric: "slo.good_fraction".to_string(),
-            op: Op::Ge,
-            limit: slo.target,
-            quantity: Quantity::Ratio,
-            confidence: None,
-        });
-    }
-    if checks.is_empty() && plan.assertions.is_empty() {
-        say_err!(
-            "error: {path}: {command} needs something to meet: an 'assert' section or an 'slo'"
-        );
-        return None;
-    }
-    Some(checks)
 }
 
 /// The scenario at `path` as a design and its checked plan; on a problem, says it and gives

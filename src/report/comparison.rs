@@ -14,7 +14,7 @@ use super::render::column_series;
 use crate::compare::{rows, stopped_by, stopped_note, Compared, Row};
 use crate::format::escape;
 use crate::output::file::put;
-use crate::replications::higher_is_better;
+use crate::study::replications::higher_is_better;
 
 fn round6(x: f64) -> Value {
     if x.is_finite() {
@@ -35,7 +35,7 @@ pub fn to_json(designs: &[Compared], rows: &[Row]) -> Value {
                 "scenario": r.scenario,
                 "scenario_sha256": r.scenario_sha256,
                 "overrides": r.overrides,
-                "seeds": d.study.summaries.iter().map(|s| s["seed"].clone()).collect::<Vec<_>>(),
+                "seeds": d.study.summaries.iter().map(|s| s.seed).collect::<Vec<_>>(),
                 "truncated": r.truncated.is_some(),
                 "assertions_passed": r.assertions.iter().filter(|v| v.passed).count(),
                 "assertions_failed": r.assertions.iter().filter(|v| !v.passed).count(),
@@ -299,7 +299,7 @@ fn page(designs: &[Compared], rows: &[Row], charts: &[(String, String, String)])
         d.study
             .summaries
             .iter()
-            .map(|s| s["seed"].to_string())
+            .map(|s| s.seed.to_string())
             .collect::<Vec<_>>()
             .join(", ")
     });

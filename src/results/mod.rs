@@ -11,6 +11,6 @@ pub mod summary;
 pub use run::RunResult;
 
 pub use summary::{
-    ComponentSummary, Engine, ErrorBudget, Figure, Latency, Requests, SloSummary, Summary,
-    TypeSummary,
+    ComponentCostSummary, ComponentSummary, CostSummary, Engine, ErrorBudget, Figure, Latency,
+    Requests, SloSummary, Summary, TypeSummary,
 };

@@ -16,6 +16,13 @@ impl Figure {
     pub fn value(self) -> Option<f64> {
         self.0.is_finite().then_some(self.0)
     }
+
+    /// The figure as `summary.json` shows it: rounded to 6 decimals, `None` for `null`. What a
+    /// study reads (assertions, intervals over replications, searches), so that a study of runs
+    /// and a study of their saved files give the same verdicts to the last digit.
+    pub fn written(self) -> Option<f64> {
+        self.value().map(|x| (x * 1e6).round() / 1e6)
+    }
 }
 
 impl Serialize for Figure {
@@ -249,6 +256,60 @@ impl<'de> Deserialize<'de> for ComponentSummary {
     }
 }
 
+/// What a run cost (`summary.json`'s `cost`), from [`crate::cost::Cost`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CostSummary {
+    pub currency: String,
+    /// Length of the measured period [h].
+    pub measured_hours: Figure,
+    /// Instance and memory prices of every priced component [currency / h].
+    pub per_hour: Figure,
+    /// Cost of the measured period.
+    pub run: Figure,
+    /// Cost of a month at the run's rates.
+    pub per_month: Figure,
+    pub hours_per_month: f64,
+    pub components: Vec<ComponentCostSummary>,
+}
+
+/// One priced component's cost.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ComponentCostSummary {
+    pub component: String,
+    /// Instances paid for: as configured, or an autoscaled pool's time-average in service.
+    pub instances: Figure,
+    pub per_hour: Figure,
+    /// Requests it received in the measured period.
+    pub requests: u64,
+    pub run: Figure,
+    pub per_month: Figure,
+}
+
+impl From<&crate::cost::Cost> for CostSummary {
+    fn from(c: &crate::cost::Cost) -> Self {
+        CostSummary {
+            currency: c.currency.clone(),
+            measured_hours: c.hours.into(),
+            per_hour: c.per_hour.into(),
+            run: c.run.into(),
+            per_month: c.per_month.into(),
+            hours_per_month: crate::cost::HOURS_PER_MONTH,
+            components: c
+                .components
+                .iter()
+                .map(|c| ComponentCostSummary {
+                    component: c.name.clone(),
+                    instances: c.instances.into(),
+                    per_hour: c.per_hour.into(),
+                    requests: c.requests,
+                    run: c.run.into(),
+                    per_month: c.per_month.into(),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// `summary.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
@@ -289,5 +350,5 @@ pub struct Summary {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub breakdown: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cost: Option<Value>,
+    pub cost: Option<CostSummary>,
 }

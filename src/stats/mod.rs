@@ -4,13 +4,16 @@
 //! - [`Windows`]: fixed-width time windows that merge pairwise when there would be too many, so
 //!   a run of any length keeps at most [`MAX_WINDOWS`] rows.
 //! - [`LevelTracker`]: time-weighted averages (busy workers, queue length), overall and per window.
+//! - [`Interval`]: the Student-t confidence interval of a mean of independent estimates.
 
 mod buckets;
 mod histogram;
+mod interval;
 mod level;
 mod window;
 
 pub use histogram::{LatencyBrief, LatencyHistogram, LatencySummary, WindowHistogram};
+pub use interval::{mean, std_dev, student_t_quantile, Interval};
 pub use level::LevelTracker;
 pub use window::{Mergeable, Windows, MAX_WINDOWS};
 

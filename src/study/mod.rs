@@ -1,7 +1,14 @@
 //! Studies: one design run once or over several replications, with the assertions judged over
 //! all of them. Compare, sweep, capacity, cheapest and shards are studies of many designs.
 
-use crate::results::RunResult;
+pub mod capacity;
+pub mod cheapest;
+pub mod judge;
+pub mod overrides;
+pub mod replications;
+pub mod shards;
+
+use crate::results::{RunResult, Summary};
 use crate::run::{run, Progress};
 use crate::scenario::Plan;
 
@@ -46,14 +53,17 @@ impl Overrides {
     }
 }
 
-/// Why a study could not run.
-#[derive(Debug)]
+/// Why a study could not run. [`StudyError::render`] is how the CLI shows it.
+#[derive(Debug, thiserror::Error)]
 pub enum StudyError {
-    /// The scenario (or an override of it) does not check.
+    /// The scenario (or an override of it) does not check: every error, with its place.
+    #[error("{}", .0.render())]
     Load(crate::scenario::LoadError),
     /// The scenario checks but cannot be run as asked (no stop condition, ...).
+    #[error("{0}")]
     Usage(String),
     /// The simulation could not be built.
+    #[error("{0}")]
     Run(String),
 }
 
@@ -103,13 +113,13 @@ impl Design {
         label: &str,
         overrides: &[(String, serde_json::Value)],
     ) -> Result<Self, StudyError> {
-        let text = crate::overrides::apply(&self.text, overrides)
+        let text = crate::study::overrides::apply(&self.text, overrides)
             .map_err(|e| StudyError::Usage(format!("{} ({label}): {e}", self.path)))?;
         let mut shown: Vec<String> = self.overrides.clone();
         shown.extend(
             overrides
                 .iter()
-                .map(|(p, v)| format!("{p}={}", crate::overrides::show(v))),
+                .map(|(p, v)| format!("{p}={}", crate::study::overrides::show(v))),
         );
         Ok(Design {
             path: format!("{} [{label}]", self.path),
@@ -143,8 +153,9 @@ pub struct StudyOptions<'a> {
 pub struct Study {
     /// The first replication run, with the study's `assertions` and `replications` sections.
     pub result: RunResult,
-    /// Every replication's `summary.json`, in replication order.
-    pub summaries: Vec<serde_json::Value>,
+    /// Every replication's summary (its `summary.json` before the study's sections), in
+    /// replication order.
+    pub summaries: Vec<Summary>,
     /// The replication indexes run, in order.
     pub indexes: Vec<u32>,
 }
@@ -255,25 +266,24 @@ pub fn study(design: &Design, options: &StudyOptions<'_>) -> Result<Study, Study
     }
     // A guard that stopped any replication (memory, a stall) cut the study short too.
     let cut = results.iter().find_map(|r| r.truncated.clone());
-    let summaries: Vec<serde_json::Value> = results
+    let summaries: Vec<Summary> = results
         .iter()
-        .map(crate::report::summary::to_json)
+        .map(crate::report::summary::summary)
         .collect();
-    let refs: Vec<&serde_json::Value> = summaries.iter().collect();
     let mut result = results.swap_remove(0);
     drop(results);
     if result.truncated.is_none() {
         result.truncated = cut;
     }
     if count > 1 {
-        let mut section = crate::replications::to_json(&refs, 0.95);
+        let mut section = crate::study::replications::to_json(&summaries, 0.95);
         if let serde_json::Value::Object(m) = &mut section {
             m.insert("count".into(), serde_json::json!(count));
             m.insert("run".into(), serde_json::json!(indexes));
         }
         result.replications = Some(section);
     }
-    result.assertions = crate::assertions::judge_all(&assertions, &refs);
+    result.assertions = judge::judge_all(&assertions, &summaries);
     Ok(Study {
         result,
         summaries,

@@ -8,11 +8,11 @@
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
+use super::{Design, Study};
 use crate::output::{OutputError, OutputFolder};
 use crate::report::data::{AssertionResult, Extra, ReportData, SavedFiles};
-use crate::study::{Design, Study};
+use crate::results::Summary;
 
 /// A shard's file.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -27,8 +27,8 @@ pub struct ReplicationShard {
     /// Replications in the whole study.
     pub count: u32,
     pub shard: (usize, usize),
-    /// (replication index, its summary.json value).
-    pub summaries: Vec<(u32, Value)>,
+    /// (replication index, its summary).
+    pub summaries: Vec<(u32, Summary)>,
 }
 
 /// The directory, inside a shard's output directory, holding replication 0's own files.
@@ -127,7 +127,7 @@ pub fn merge(inputs: &[PathBuf]) -> Result<(SavedFiles, Vec<crate::assertions::V
         }
     }
     let mut head: Option<ReplicationShard> = None;
-    let mut summaries: Vec<Option<Value>> = Vec::new();
+    let mut summaries: Vec<Option<Summary>> = Vec::new();
     let mut first_dir: Option<PathBuf> = None;
     for file in &files {
         let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
@@ -177,7 +177,7 @@ pub fn merge(inputs: &[PathBuf]) -> Result<(SavedFiles, Vec<crate::assertions::V
             missing.join(", ")
         ));
     }
-    let summaries: Vec<Value> = summaries.into_iter().flatten().collect();
+    let summaries: Vec<Summary> = summaries.into_iter().flatten().collect();
     let first_dir = first_dir.ok_or("no shard holds replication 0")?;
     let read = |name: &str| {
         std::fs::read_to_string(first_dir.join(name))
@@ -195,28 +195,23 @@ pub fn merge(inputs: &[PathBuf]) -> Result<(SavedFiles, Vec<crate::assertions::V
     let plan = design.plan().map_err(|e| e.render())?;
     let assertions: Vec<crate::assertions::Assertion> =
         plan.assertions.into_iter().map(|(a, _)| a).collect();
-    let refs: Vec<&Value> = summaries.iter().collect();
-    let verdicts = crate::assertions::judge_all(&assertions, &refs);
-    // The same sections, in the same order, as report::summary::to_json gives a study.
+    let verdicts = super::judge::judge_all(&assertions, &summaries);
+    // The same sections as report::summary::summary gives a study.
     let mut summary = summaries[0].clone();
-    if let Value::Object(m) = &mut summary {
-        if !head.overrides.is_empty() {
-            m.insert("overrides".into(), serde_json::json!(head.overrides));
+    summary.overrides = head.overrides.clone();
+    if head.count > 1 {
+        let mut section = crate::study::replications::to_json(&summaries, 0.95);
+        if let serde_json::Value::Object(s) = &mut section {
+            s.insert("count".into(), serde_json::json!(head.count));
+            s.insert(
+                "run".into(),
+                serde_json::json!((0..head.count).collect::<Vec<u32>>()),
+            );
         }
-        if head.count > 1 {
-            let mut section = crate::replications::to_json(&refs, 0.95);
-            if let Value::Object(s) = &mut section {
-                s.insert("count".into(), serde_json::json!(head.count));
-                s.insert(
-                    "run".into(),
-                    serde_json::json!((0..head.count).collect::<Vec<u32>>()),
-                );
-            }
-            m.insert("replications".into(), section);
-        }
-        if !verdicts.is_empty() {
-            m.insert("assertions".into(), crate::assertions::to_json(&verdicts));
-        }
+        summary.replications = Some(section);
+    }
+    if !verdicts.is_empty() {
+        summary.assertions = Some(crate::assertions::to_json(&verdicts));
     }
     let mut summary_text = serde_json::to_string_pretty(&summary).map_err(|e| e.to_string())?;
     summary_text.push('\n');

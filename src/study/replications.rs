@@ -1,0 +1,144 @@
+//! A study's replications: the headline figures of each replication's summary, and
+//! `summary.json`'s `replications` section (their means and Student-t confidence intervals,
+//! [`crate::stats::Interval`]).
+//!
+//! Replication `i` (0-based) runs with seed `seed + i`; each seeds ChaCha8 through
+//! `seed_from_u64`, so the streams are independent. The figures of one replication are already
+//! free of the warm-up (requests born before it are left out of every summary figure), so the
+//! replication means are independent, identically distributed estimates and the interval
+//! `mean ± t(1 - α/2, n - 1) · s / √n` has coverage 1 - α when they are close to normal
+//! (checked for M/M/1 in `tests/replications.rs`).
+//!
+//! Everything here is sequential: replications run in parallel but their figures are reduced
+//! here in replication order, so the result does not depend on the number of threads.
+
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::results::{Figure, Summary};
+use crate::stats::Interval;
+
+/// A headline figure as `summary.json` shows it: a count stays a whole number.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Reading {
+    Count(u64),
+    Measure(f64),
+}
+
+impl Reading {
+    pub fn value(self) -> f64 {
+        match self {
+            Reading::Count(n) => n as f64,
+            Reading::Measure(x) => x,
+        }
+    }
+}
+
+/// Reads one headline figure of a summary; `None` where it has none (no SLO, no prices, no
+/// request measured).
+pub type Read = fn(&Summary) -> Option<Reading>;
+
+fn measure(f: Figure) -> Option<Reading> {
+    f.written().map(Reading::Measure)
+}
+
+/// Headline figures of a summary, as (name, how to read it), in table order.
+pub const HEADLINE: &[(&str, Read)] = &[
+    ("availability", |s| measure(s.availability)),
+    ("throughput_rps", |s| measure(s.throughput_rps)),
+    ("offered_rps", |s| measure(s.offered_rps)),
+    ("latency_mean_ms", |s| measure(s.latency_ms.mean)),
+    ("latency_p50_ms", |s| measure(s.latency_ms.p50)),
+    ("latency_p90_ms", |s| measure(s.latency_ms.p90)),
+    ("latency_p95_ms", |s| measure(s.latency_ms.p95)),
+    ("latency_p99_ms", |s| measure(s.latency_ms.p99)),
+    ("latency_p999_ms", |s| measure(s.latency_ms.p999)),
+    ("latency_max_ms", |s| measure(s.latency_ms.max)),
+    ("requests", |s| Some(Reading::Count(s.requests.total))),
+    ("failed", |s| Some(Reading::Count(s.requests.failed))),
+    ("rejected", |s| Some(Reading::Count(s.requests.rejected))),
+    ("timed_out", |s| Some(Reading::Count(s.requests.timed_out))),
+    ("slo_good_fraction", |s| {
+        measure(s.slo.as_ref()?.good_fraction)
+    }),
+    ("cost_per_month", |s| measure(s.cost.as_ref()?.per_month)),
+];
+
+/// Whether a larger value of a headline figure is better (for "winner" columns).
+pub fn higher_is_better(name: &str) -> Option<bool> {
+    match name {
+        "availability" | "throughput_rps" | "slo_good_fraction" => Some(true),
+        "offered_rps" | "requests" => None,
+        _ => Some(false),
+    }
+}
+
+/// The headline figures of one summary (figures it has none of, such as the SLO of a scenario
+/// without one, are left out).
+pub fn headline(summary: &Summary) -> Vec<(&'static str, f64)> {
+    HEADLINE
+        .iter()
+        .filter_map(|&(name, read)| read(summary).map(|r| (name, r.value())))
+        .collect()
+}
+
+fn round6(x: f64) -> Value {
+    if x.is_finite() {
+        json!((x * 1e6).round() / 1e6)
+    } else {
+        Value::Null
+    }
+}
+
+/// Every replication's reading of each headline figure that all of them have, in
+/// [`HEADLINE`] order.
+fn readings(summaries: &[Summary]) -> Vec<(&'static str, Vec<Reading>)> {
+    HEADLINE
+        .iter()
+        .filter_map(|&(name, read)| {
+            let values: Option<Vec<Reading>> = summaries.iter().map(read).collect();
+            values.map(|v| (name, v))
+        })
+        .collect()
+}
+
+/// Interval per headline figure over the replications' summaries, in [`HEADLINE`] order.
+pub fn intervals(summaries: &[Summary], level: f64) -> Vec<(&'static str, Interval)> {
+    readings(summaries)
+        .into_iter()
+        .map(|(name, values)| {
+            let values: Vec<f64> = values.into_iter().map(Reading::value).collect();
+            (name, Interval::of(&values, level))
+        })
+        .collect()
+}
+
+/// `summary.json`'s `replications` section: seeds, and per headline figure the mean, the
+/// interval and every replication's value.
+pub fn to_json(summaries: &[Summary], level: f64) -> Value {
+    let seeds: Vec<u64> = summaries.iter().map(|s| s.seed).collect();
+    let figures: serde_json::Map<String, Value> = readings(summaries)
+        .into_iter()
+        .map(|(name, values)| {
+            let numbers: Vec<f64> = values.iter().map(|r| r.value()).collect();
+            let ci = Interval::of(&numbers, level);
+            (
+                name.to_string(),
+                json!({
+                    "mean": round6(ci.mean),
+                    "ci_low": round6(ci.low),
+                    "ci_high": round6(ci.high),
+                    "half_width": round6(ci.half_width),
+                    "values": values,
+                }),
+            )
+        })
+        .collect();
+    json!({
+        "count": summaries.len(),
+        "confidence": level,
+        "seeds": seeds,
+        "metrics": figures,
+    })
+}

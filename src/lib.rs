@@ -10,7 +10,6 @@
 pub mod analytic;
 pub mod assertions;
 pub mod cli;
-pub mod compare;
 pub mod cost;
 pub mod course;
 pub mod engine;
@@ -27,4 +26,3 @@ pub mod run;
 pub mod scenario;
 pub mod stats;
 pub mod study;
-pub mod sweep;

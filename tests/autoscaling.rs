@@ -195,11 +195,11 @@ failures:
 
 #[test]
 fn autoscaling_is_deterministic() {
-    let a = sim::report::summary::to_json(&run_yaml(WAVES)).to_string();
-    let b = sim::report::summary::to_json(&run_yaml(WAVES)).to_string();
+    let a = sim::results::summarize::to_json(&run_yaml(WAVES)).to_string();
+    let b = sim::results::summarize::to_json(&run_yaml(WAVES)).to_string();
     assert_eq!(a, b);
     let c = WAVES.replace("seed: 3", "seed: 4");
-    let c = sim::report::summary::to_json(&run_yaml(&c)).to_string();
+    let c = sim::results::summarize::to_json(&run_yaml(&c)).to_string();
     assert_ne!(a, c, "another seed gives another run");
 }
 

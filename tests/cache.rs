@@ -463,8 +463,8 @@ fn shipped_cache_scenarios_run_and_are_deterministic() {
         let a = sim::run::run(shortened(), None).expect("runs");
         let b = sim::run::run(shortened(), None).expect("runs");
         let (ja, jb) = (
-            sim::report::summary::to_json(&a),
-            sim::report::summary::to_json(&b),
+            sim::results::summarize::to_json(&a),
+            sim::results::summarize::to_json(&b),
         );
         assert_eq!(ja, jb, "{file} is not deterministic");
         assert_eq!(

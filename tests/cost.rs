@@ -66,7 +66,7 @@ fn cost_is_the_hand_computed_sum() {
     );
     let db = cost.components.iter().find(|c| c.name == "db").expect("db");
     assert_eq!(db.instances, 2.0);
-    let summary = sim::report::summary::to_json(&r);
+    let summary = sim::results::summarize::to_json(&r);
     assert_eq!(summary["cost"]["currency"], "EUR");
     assert!(summary["cost"]["per_month"].as_f64().is_some());
     assert!(sim::report::table::render(&r).contains("EUR/month"));

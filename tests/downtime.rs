@@ -23,7 +23,7 @@ failures:
   - {failure}
 "
     );
-    sim::report::summary::to_json(&run_yaml(&yaml))
+    sim::results::summarize::to_json(&run_yaml(&yaml))
 }
 
 fn within(x: f64, lo: f64, hi: f64) -> bool {

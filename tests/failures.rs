@@ -182,7 +182,7 @@ failures:
         "{}",
         slo.budget_used()
     );
-    let summary = sim::report::summary::to_json(&r);
+    let summary = sim::results::summarize::to_json(&r);
     assert_eq!(summary["slo"]["met"], false);
     assert_eq!(summary["slo"]["error_budget"]["misses"], 11);
 }

@@ -8,7 +8,7 @@ use common::{component, run_file, run_yaml};
 use serde_json::Value;
 
 fn summary(r: &sim::results::RunResult) -> Value {
-    sim::report::summary::to_json(r)
+    sim::results::summarize::to_json(r)
 }
 
 #[test]
@@ -278,7 +278,7 @@ fn the_geo_outage_scenario_shows_what_its_header_says() {
 
 #[test]
 fn the_geo_scenario_is_deterministic() {
-    let a = sim::report::summary::to_json(&run_file("scenarios/08-geo-dns.yaml"));
-    let b = sim::report::summary::to_json(&run_file("scenarios/08-geo-dns.yaml"));
+    let a = sim::results::summarize::to_json(&run_file("scenarios/08-geo-dns.yaml"));
+    let b = sim::results::summarize::to_json(&run_file("scenarios/08-geo-dns.yaml"));
     assert_eq!(a.to_string(), b.to_string());
 }

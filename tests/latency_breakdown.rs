@@ -96,7 +96,7 @@ fn aggregated_sums_equal_total_latency() {
     let mean_ms = f.all.latency_ns() as f64 / f.all.requests() as f64 / 1e6;
     assert!((mean_ms - r.end_to_end.latency.mean).abs() / r.end_to_end.latency.mean < 0.01);
     // The summary section carries the same integers.
-    let summary = sim::report::summary::to_json(&r);
+    let summary = sim::results::summarize::to_json(&r);
     let b = &summary["breakdown"];
     let total = b["latency_ns_total"].as_i64().expect("total");
     let charged: i64 = b["components"]
@@ -120,7 +120,9 @@ fn without_the_option_there_is_no_section() {
     let r = run(PATH, false, 0);
     assert!(r.breakdown.is_none());
     assert!(r.traces.is_empty());
-    assert!(sim::report::summary::to_json(&r).get("breakdown").is_none());
+    assert!(sim::results::summarize::to_json(&r)
+        .get("breakdown")
+        .is_none());
 }
 
 /// M/M/1 with lambda = 0.5/s and mu = 1/s (rho = 0.5), 200 000 requests.

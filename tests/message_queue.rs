@@ -90,7 +90,7 @@ fn a_broker_crash_loses_exactly_the_queued_messages_of_a_non_durable_queue() {
     let q = component(&result, "jobs");
     assert_eq!(count(q, "lost"), 90);
     assert_eq!(count(q, "forgotten_in_flight"), 1);
-    let lost = sim::report::summary::lost(&result);
+    let lost = sim::results::summarize::lost(&result);
     assert_eq!(lost["queue_messages"], 90, "summary.json lost section");
     assert_conserved(q);
 }

@@ -31,7 +31,7 @@ fn a_partition_drops_exactly_the_messages_sent_across_it() {
         "every request sent across the partition times out"
     );
     assert_eq!(o.succeeded, 250);
-    let summary = sim::report::summary::to_json(&r);
+    let summary = sim::results::summarize::to_json(&r);
     assert_eq!(summary["lost"]["messages_dropped_by_partitions"], 50);
     let failure = &summary["failures"][0];
     assert_eq!(failure["kind"], "partition");

@@ -619,3 +619,67 @@ fn expect_one_circle(src: &Path, described: &str) {
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(found[0].starts_with(described), "{found:?}");
 }
+
+/// Layers that must never reach up (docs/architecture.md): studies compute and `report/`
+/// writes, so nothing in `study/` uses `report/`; and nothing below a run (results, model,
+/// engine, stats, scenario, output) uses a study or an exporter.
+#[test]
+fn lower_layers_never_use_higher_ones() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let files = read_crate(&src);
+    let graph = edges(&files);
+    let rules: [(&str, &[&str]); 7] = [
+        ("study", &["report", "cli"]),
+        ("results", &["report", "study", "cli", "run"]),
+        (
+            "model",
+            &["report", "study", "cli", "run", "results", "scenario"],
+        ),
+        (
+            "engine",
+            &[
+                "report", "study", "cli", "run", "results", "scenario", "model",
+            ],
+        ),
+        (
+            "stats",
+            &[
+                "report", "study", "cli", "run", "results", "scenario", "model",
+            ],
+        ),
+        ("scenario", &["report", "study", "cli", "run", "results"]),
+        (
+            "output",
+            &[
+                "report", "study", "cli", "run", "results", "scenario", "model",
+            ],
+        ),
+    ];
+    // The reader must see the allowed direction, or an empty graph would pass.
+    let top = |m: &Vec<String>| m.first().cloned().unwrap_or_default();
+    assert!(
+        graph
+            .iter()
+            .any(|(from, to)| top(from) == "report" && to.keys().any(|t| top(t) == "study")),
+        "the reader should see report/ using study/"
+    );
+    let mut wrong = Vec::new();
+    for (from, targets) in &graph {
+        for (lower, higher) in &rules {
+            if from.first().map(String::as_str) != Some(*lower) {
+                continue;
+            }
+            for (to, names) in targets {
+                if let Some(top) = to.first().filter(|t| higher.contains(&t.as_str())) {
+                    wrong.push(format!(
+                        "{} uses {} ({top} is a higher layer): {}",
+                        from.join("::"),
+                        to.join("::"),
+                        names.iter().cloned().collect::<Vec<_>>().join(", ")
+                    ));
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

@@ -48,7 +48,7 @@ failures:
 }
 
 fn lost(result: &RunResult, what: &str) -> u64 {
-    sim::report::summary::lost(result)
+    sim::results::summarize::lost(result)
         .get(what)
         .copied()
         .unwrap_or_else(|| panic!("no lost.{what}"))

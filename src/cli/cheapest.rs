@@ -11,8 +11,8 @@ use super::studies::design_and_plan;
 use crate::output::file::put;
 use crate::output::{folder_name, OutputError, OutputFolder};
 use crate::study::cheapest::{self, Candidate, CheapestError, Tried};
+use crate::study::sweep::Param;
 use crate::study::StudyOptions;
-use crate::sweep::Param;
 
 pub struct CheapestArgs {
     pub scenario: PathBuf,

@@ -128,7 +128,7 @@ enum Command {
         junit: Option<PathBuf>,
         /// Run only the replications whose index modulo N is K-1 and write
         /// replications-shard-K-of-N.json into --out (combine the shards with `sim merge`).
-        #[arg(long, value_parser = crate::sweep::parse_shard, requires = "replications")]
+        #[arg(long, value_parser = crate::study::sweep::parse_shard, requires = "replications")]
         shard: Option<(usize, usize)>,
         /// Keep the per-hop latency breakdown (as `run: {breakdown: true}` does): summary.json's
         /// `breakdown`, the report's waterfall chart, each bottleneck's share of p99.
@@ -190,8 +190,8 @@ enum Command {
         scenario: PathBuf,
         /// PATH=VALUES: 2..12 (step 1), 1000/s..8000/s:8 (8 values), lru,lfu (a list).
         /// Repeat for a grid; the first varies slowest.
-        #[arg(long = "param", required = true, value_parser = crate::sweep::parse_param)]
-        params: Vec<crate::sweep::Param>,
+        #[arg(long = "param", required = true, value_parser = crate::study::sweep::parse_param)]
+        params: Vec<crate::study::sweep::Param>,
         /// Output directory (default: output/sweep-<scenario>/).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -199,7 +199,7 @@ enum Command {
         study: StudyFlags,
         /// Run only the K-th of N shares of the points and write shard-K-of-N.json (combine
         /// the shards with `sim merge`).
-        #[arg(long, value_parser = crate::sweep::parse_shard)]
+        #[arg(long, value_parser = crate::study::sweep::parse_shard)]
         shard: Option<(usize, usize)>,
         #[command(flatten)]
         limits: Limits,
@@ -235,8 +235,8 @@ enum Command {
         cheapest: bool,
         /// With --cheapest: PATH=VALUES, as in `sim sweep` (e.g. web.instances=1..8); repeat
         /// for a grid.
-        #[arg(long = "param", value_parser = crate::sweep::parse_param, requires = "cheapest")]
-        params: Vec<crate::sweep::Param>,
+        #[arg(long = "param", value_parser = crate::study::sweep::parse_param, requires = "cheapest")]
+        params: Vec<crate::study::sweep::Param>,
     },
     /// Combine the shard files of `sim sweep --shard` into the outputs of an unsharded sweep.
     Merge {
@@ -638,7 +638,7 @@ fn run_command(path: &Path, overrides: &Overrides, out: Option<&Path>, options: 
             .truncated
             .as_deref()
             .map_or(EXIT_OK, stopped_exit_code);
-        return match crate::study::shards::write(&study, &design, count, shard, &out_dir) {
+        return match crate::report::shards::write(&study, &design, count, shard, &out_dir) {
             Ok(file) => {
                 if !quiet {
                     say!(
@@ -672,7 +672,7 @@ fn run_command(path: &Path, overrides: &Overrides, out: Option<&Path>, options: 
         }
     }
     if format == Format::Json {
-        let summary = report::summary::to_json(result);
+        let summary = crate::results::summarize::to_json(result);
         return match serde_json::to_string_pretty(&summary) {
             Ok(text) => {
                 say!("{text}");

@@ -10,9 +10,9 @@ use super::args::{Limits, StudyFlags};
 use super::exit::{output_failed, EXIT_ASSERTION_FAILED, EXIT_BAD_INPUT, EXIT_OK};
 use super::stop::{catch_interrupts, stop_check, stopped_exit_code};
 use super::terminal::progress_bar;
-use crate::compare::Compared;
 use crate::output::file::put;
 use crate::output::{self, folder_name, OutputFolder};
+use crate::study::compare::Compared;
 use crate::study::{study, Design, Study, StudyError, StudyOptions};
 
 /// The designs of a comparison: each file as it is, or each of its `variants`.
@@ -207,7 +207,7 @@ pub fn compare_command(args: CompareArgs) -> i32 {
 /// What `sim sweep` is asked.
 pub struct SweepArgs {
     pub scenario: PathBuf,
-    pub params: Vec<crate::sweep::Param>,
+    pub params: Vec<crate::study::sweep::Param>,
     pub out: Option<PathBuf>,
     /// Seed, simulated time, replications.
     pub study: StudyFlags,
@@ -218,7 +218,7 @@ pub struct SweepArgs {
 }
 
 pub fn sweep_command(args: SweepArgs) -> i32 {
-    use crate::sweep::{self, Meta, Record, ShardFile};
+    use crate::study::sweep::{self, Meta, Record, ShardFile};
     let (base, plan) = match design_and_plan(&args.scenario) {
         Ok(both) => both,
         Err(code) => return code,
@@ -345,7 +345,7 @@ pub fn sweep_command(args: SweepArgs) -> i32 {
     let written = match folder {
         None => {
             let (k, n) = args.shard.unwrap_or((1, 1));
-            crate::sweep::write_shard(
+            crate::study::sweep::write_shard(
                 &ShardFile {
                     meta: meta.clone(),
                     shard: (k, n),
@@ -386,7 +386,7 @@ pub fn sweep_command(args: SweepArgs) -> i32 {
 }
 
 /// One line per point: its parameters, p99, availability and assertions.
-fn print_points(meta: &crate::sweep::Meta, records: &[crate::sweep::Record]) {
+fn print_points(meta: &crate::study::sweep::Meta, records: &[crate::study::sweep::Record]) {
     for r in records {
         let params: Vec<String> = meta
             .params
@@ -417,11 +417,11 @@ fn print_points(meta: &crate::sweep::Meta, records: &[crate::sweep::Record]) {
 pub fn merge_command(inputs: &[PathBuf], out: &Path) -> i32 {
     if inputs
         .iter()
-        .any(|p| crate::study::shards::is_replication_input(p))
+        .any(|p| crate::report::shards::is_replication_input(p))
     {
         return merge_replications(inputs, out);
     }
-    let (meta, records) = match crate::sweep::merge(inputs) {
+    let (meta, records) = match crate::study::sweep::merge(inputs) {
         Ok(m) => m,
         Err(e) => {
             say_err!("error: {e}");
@@ -566,7 +566,7 @@ pub fn capacity_command(args: CapacityArgs) -> i32 {
 
 /// `sim merge` of `sim run --replications N --shard K/N` outputs.
 fn merge_replications(inputs: &[PathBuf], out: &Path) -> i32 {
-    let (files, verdicts) = match crate::study::shards::merge(inputs) {
+    let (files, verdicts) = match crate::report::shards::merge(inputs) {
         Ok(m) => m,
         Err(e) => {
             say_err_raw!("error: {}", e);
@@ -577,7 +577,7 @@ fn merge_replications(inputs: &[PathBuf], out: &Path) -> i32 {
         }
     };
     let written = OutputFolder::begin(out, "merge").and_then(|folder| {
-        crate::study::shards::write_merged(&files, folder.path())
+        crate::report::shards::write_merged(&files, folder.path())
             .map_err(|e| output::OutputError::io(out, e))?;
         folder.commit()
     });

@@ -19,6 +19,7 @@
 //! This module knows nothing of simulations: it is the floor the report and study layers write
 //! through.
 
+pub mod csv;
 pub mod file;
 pub mod folder;
 pub mod stdout;

@@ -11,9 +11,9 @@ use super::charts::{self, Series, TimeChart};
 use super::data::{ReportData, SavedFiles};
 use super::html::inline_svg;
 use super::render::column_series;
-use crate::compare::{rows, stopped_by, stopped_note, Compared, Row};
 use crate::format::escape;
 use crate::output::file::put;
+use crate::study::compare::{rows, stopped_by, stopped_note, Compared, Row};
 use crate::study::replications::higher_is_better;
 
 fn round6(x: f64) -> Value {
@@ -96,7 +96,7 @@ fn number(x: f64) -> String {
 
 /// `comparison.csv`: one row per (metric, design).
 pub fn to_csv(designs: &[Compared], rows: &[Row]) -> String {
-    let mut table = crate::report::csv::Table::new([
+    let mut table = crate::output::csv::Table::new([
         "metric",
         "design",
         "mean",

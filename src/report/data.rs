@@ -396,7 +396,7 @@ impl Extra {
                 .collect(),
             topology: r.topology.clone(),
             failures: failure_events(r),
-            lost: super::summary::lost(r).into_iter().collect(),
+            lost: crate::results::summarize::lost(r).into_iter().collect(),
             assertions: r
                 .assertions
                 .iter()
@@ -558,7 +558,7 @@ pub struct SavedFiles {
 
 impl SavedFiles {
     pub fn of(r: &RunResult) -> Result<Self, serde_json::Error> {
-        let mut summary = serde_json::to_string_pretty(&super::summary::to_json(r))?;
+        let mut summary = serde_json::to_string_pretty(&crate::results::summarize::to_json(r))?;
         summary.push('\n');
         Ok(SavedFiles {
             summary,

@@ -5,16 +5,14 @@
 //! The charts and the page are drawn from the saved files' text ([`data::ReportData`]), so
 //! `sim report DIR` redraws them byte for byte without running the scenario again.
 
-pub mod breakdown;
 pub mod charts;
 pub mod comparison;
-pub mod csv;
 pub mod data;
 pub mod html;
 pub mod junit;
 pub mod page;
 pub mod render;
-pub mod summary;
+pub mod shards;
 pub mod sweep;
 pub mod table;
 pub mod timeseries;

@@ -7,7 +7,7 @@ use super::charts::{self, Series};
 use super::html::inline_svg;
 use crate::format::{escape, tick};
 use crate::output::file::put;
-use crate::sweep::{split_number, Meta, Param, Record};
+use crate::study::sweep::{split_number, Meta, Param, Record};
 
 fn number(x: Option<f64>) -> String {
     x.map_or(String::new(), |x| format!("{x}"))
@@ -29,7 +29,7 @@ pub fn to_csv(meta: &Meta, records: &[Record]) -> String {
         }
     }
     header.extend(["assertions_passed", "assertions_total", "truncated"].map(String::from));
-    let mut table = crate::report::csv::Table::new(header);
+    let mut table = crate::output::csv::Table::new(header);
     for r in records {
         let mut cells = vec![r.index.to_string()];
         cells.extend(r.params.iter().cloned());

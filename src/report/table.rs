@@ -3,8 +3,8 @@
 use crate::model::figures::Figures;
 use std::fmt::Write as _;
 
-use super::summary::stopped_by;
 use super::RunResult;
+use crate::results::summarize::stopped_by;
 
 fn pct(x: f64) -> String {
     format!("{:.3}%", x * 100.0)
@@ -116,7 +116,7 @@ pub fn render(r: &RunResult) -> String {
     for finding in &r.trouble {
         let _ = writeln!(out, "TROUBLE {}", finding.message);
     }
-    let lost = super::summary::lost(r);
+    let lost = crate::results::summarize::lost(r);
     // Only what was actually lost; summary.json lists every category, zeros included.
     if lost.values().any(|&v| v != 0) {
         let items: Vec<String> = lost
@@ -242,7 +242,7 @@ pub fn render(r: &RunResult) -> String {
     }
     analytic(r, &mut out);
     bottlenecks(r, &mut out);
-    if let Some(line) = super::breakdown::table_line(r) {
+    if let Some(line) = crate::results::breakdown::table_line(r) {
         let _ = writeln!(out, "{line}");
     }
     if let Some(cost) = &r.cost {

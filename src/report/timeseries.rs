@@ -127,7 +127,7 @@ pub fn to_csv(r: &RunResult) -> String {
             header.push(format!("{}.{suffix}", c.name));
         }
     }
-    let mut table = super::csv::Table::new(&header);
+    let mut table = crate::output::csv::Table::new(&header);
     let width_s = width as f64 / 1e9;
     for i in 0..count {
         let start = i as f64 * width_s;

@@ -5,7 +5,9 @@
 //!
 //! Figures are rounded to 6 decimals where they are written ([`Figure`]); counts are integers.
 
+pub mod breakdown;
 pub mod run;
+pub mod summarize;
 pub mod summary;
 
 pub use run::RunResult;

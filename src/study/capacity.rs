@@ -139,7 +139,7 @@ impl Capacity {
 
     /// `capacity.csv`: one row per probe.
     pub fn csv(&self) -> String {
-        let mut table = crate::report::csv::Table::new([
+        let mut table = crate::output::csv::Table::new([
             "multiplier",
             "passed",
             "offered_rps",

@@ -15,7 +15,7 @@ use super::{study, Design, StudyError, StudyOptions};
 use crate::assertions::Assertion;
 use crate::cost::HOURS_PER_MONTH;
 use crate::scenario::validate::{ComponentPlan, Plan};
-use crate::sweep::Param;
+use crate::study::sweep::Param;
 
 /// How the search goes, as `cheapest.json` states it.
 pub const METHOD: &str = "branch and bound over the grid: designs run in order of their price floor (instance and memory prices, autoscaled pools at min); the search stops at the first design whose floor is at or above the cheapest passing design's monthly cost";
@@ -76,7 +76,7 @@ pub fn checks(
         return Err(CheapestError::NoDesigns);
     }
     let checks = super::capacity::checks(plan, &base.path, "--cheapest")?;
-    crate::sweep::check_distinct(&base.text, params).map_err(CheapestError::Grid)?;
+    crate::study::sweep::check_distinct(&base.text, params).map_err(CheapestError::Grid)?;
     Ok(checks)
 }
 
@@ -91,7 +91,7 @@ pub struct Candidate {
 
 /// Every design of the grid `params` spans over `base`.
 pub fn candidates(base: &Design, params: &[Param]) -> Result<Vec<Candidate>, CheapestError> {
-    let grid = crate::sweep::grid(params).map_err(CheapestError::Grid)?;
+    let grid = crate::study::sweep::grid(params).map_err(CheapestError::Grid)?;
     let mut out: Vec<Candidate> = Vec::with_capacity(grid.len());
     for point in &grid {
         let values: Vec<String> = point

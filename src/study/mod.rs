@@ -3,10 +3,11 @@
 
 pub mod capacity;
 pub mod cheapest;
+pub mod compare;
 pub mod judge;
 pub mod overrides;
 pub mod replications;
-pub mod shards;
+pub mod sweep;
 
 use crate::results::{RunResult, Summary};
 use crate::run::{run, Progress};
@@ -268,7 +269,7 @@ pub fn study(design: &Design, options: &StudyOptions<'_>) -> Result<Study, Study
     let cut = results.iter().find_map(|r| r.truncated.clone());
     let summaries: Vec<Summary> = results
         .iter()
-        .map(crate::report::summary::summary)
+        .map(crate::results::summarize::summary)
         .collect();
     let mut result = results.swap_remove(0);
     drop(results);

@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Design, Study};
 use crate::output::{OutputError, OutputFolder};
 use crate::report::data::{AssertionResult, Extra, ReportData, SavedFiles};
 use crate::results::Summary;
+use crate::study::{Design, Study};
 
 /// A shard's file.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -195,8 +195,8 @@ pub fn merge(inputs: &[PathBuf]) -> Result<(SavedFiles, Vec<crate::assertions::V
     let plan = design.plan().map_err(|e| e.render())?;
     let assertions: Vec<crate::assertions::Assertion> =
         plan.assertions.into_iter().map(|(a, _)| a).collect();
-    let verdicts = super::judge::judge_all(&assertions, &summaries);
-    // The same sections as report::summary::summary gives a study.
+    let verdicts = crate::study::judge::judge_all(&assertions, &summaries);
+    // The same sections as crate::results::summarize::summary gives a study.
     let mut summary = summaries[0].clone();
     summary.overrides = head.overrides.clone();
     if head.count > 1 {

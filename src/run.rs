@@ -28,6 +28,19 @@ pub struct Progress {
     pub requests_started: u64,
 }
 
+/// Why a plan could not be run at all (a run cut short is not an error: its result says so).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The model is estimated to need more memory than `run.max_memory`: the message names
+    /// the largest part and the knob.
+    #[error("{0}")]
+    OverMemory(String),
+    /// The model could not be built from a checked plan (not expected: the checker validates
+    /// what the build uses).
+    #[error("{0}")]
+    Build(String),
+}
+
 /// `stopped_by` of a run whose heap grew beyond `run.max_memory`.
 pub const MAX_MEMORY: &str = "max_memory";
 
@@ -41,8 +54,9 @@ pub const MAX_MEMORY: &str = "max_memory";
 pub fn run(
     plan: Plan,
     progress: Option<&mut dyn FnMut(Progress) -> bool>,
-) -> Result<RunResult, String> {
-    crate::scenario::budget::check(&crate::scenario::budget::estimate(&plan), plan.max_memory)?;
+) -> Result<RunResult, RunError> {
+    crate::scenario::budget::check(&crate::scenario::budget::estimate(&plan), plan.max_memory)
+        .map_err(RunError::OverMemory)?;
     let until = plan.end();
     let scenario = plan.name.clone();
     let scenario_sha256 = plan.scenario_sha256.clone();
@@ -96,7 +110,7 @@ pub fn run(
         .map(|(n, c)| (n.clone(), matches!(c, ComponentPlan::Source(_))))
         .collect();
     let type_names = plan.request_types.clone();
-    let mut engine = build(plan)?;
+    let mut engine = build(plan).map_err(RunError::Build)?;
     stopped = stopped || !go_on();
     let mut stalled = false;
     let mut hook = |now: SimTime, events: u64, world: &crate::model::World| {

@@ -63,16 +63,17 @@ pub enum StudyError {
     /// The scenario checks but cannot be run as asked (no stop condition, ...).
     #[error("{0}")]
     Usage(String),
-    /// The simulation could not be built.
+    /// The simulation could not be run (too big for its memory budget, or not buildable).
     #[error("{0}")]
-    Run(String),
+    Run(#[from] crate::run::RunError),
 }
 
 impl StudyError {
     pub fn render(&self) -> String {
         match self {
             StudyError::Load(e) => e.render(),
-            StudyError::Usage(m) | StudyError::Run(m) => format!("error: {m}\n"),
+            StudyError::Usage(m) => format!("error: {m}\n"),
+            StudyError::Run(e) => format!("error: {e}\n"),
         }
     }
 }

@@ -382,8 +382,11 @@ fn database(d: &raw::DatabaseSpec) -> Sentence {
         failover_detection,
         failover_promotion,
     } = d;
-    // Replication, lag, apply time and failover mean something only with replicas: told with
-    // them, listed as written without.
+    // Replication, lag, apply time, where reads go and failover mean something only with
+    // replicas: told with them, listed as written without (as is the balance of reads that go
+    // to the master).
+    let mut reads = reads.as_ref();
+    let mut balance = balance.as_ref();
     let mut replication = replication.as_ref();
     let mut lag = lag.as_ref();
     let mut apply_time = apply_time.as_ref();
@@ -427,14 +430,13 @@ fn database(d: &raw::DatabaseSpec) -> Sentence {
                 distribution(&a.value)
             );
         }
-        if reads.as_ref().is_some_and(|r| r.value == "master") {
+        if reads.take().is_some_and(|r| r.value == "master") {
             text.push_str("; reads go to the master");
         } else {
-            let _ = write!(
-                text,
-                "; reads go to the replicas ({})",
-                or(balance, "round_robin")
-            );
+            let balance = balance
+                .take()
+                .map_or_else(|| "round_robin".into(), Written::written);
+            let _ = write!(text, "; reads go to the replicas ({balance})");
         }
         let detection = failover_detection
             .take()
@@ -452,7 +454,9 @@ fn database(d: &raw::DatabaseSpec) -> Sentence {
         .with("lag", lag)
         .with("apply_time", apply_time)
         .with("failover_detection", failover_detection)
-        .with("failover_promotion", failover_promotion);
+        .with("failover_promotion", failover_promotion)
+        .with("reads", reads)
+        .with("balance", balance);
     (
         text.replace("semi_synchronously", "semi-synchronously"),
         rest,

@@ -345,14 +345,11 @@ pub fn explain(scenario: &raw::Scenario, plan: &Plan, shown: &str) -> String {
         );
         for a in &asserts.value {
             let text = match &a.value {
-                raw::OrMap::Map(raw::AssertSpec { that, confidence }) => format!(
-                    "{} (on the {} confidence bound)",
-                    that.value,
-                    confidence
-                        .as_ref()
-                        .map(Written::written)
-                        .unwrap_or_default()
-                ),
+                raw::OrMap::Map(raw::AssertSpec { that, confidence }) => match confidence {
+                    Some(c) => format!("{} (on the {} confidence bound)", that.value, c.written()),
+                    // Judged on the mean, as a plain assertion.
+                    None => that.value.clone(),
+                },
                 raw::OrMap::Scalar(s) => s.written(),
             };
             let _ = writeln!(out, "- {text}");
@@ -463,10 +460,34 @@ mod tests {
             "{out}"
         );
         let out = explained(
-            "{database: {name: db, replicas: 0, lag: 5ms, read_time: 1ms, replication: sync}}",
+            "{database: {name: db, replicas: 0, lag: 5ms, read_time: 1ms, reads: master, replication: sync, balance: random}}",
         );
         assert!(
-            out.ends_with("; other settings: lag: 5ms, replication: sync.\n"),
+            out.ends_with(
+                "; other settings: lag: 5ms, reads: master, replication: sync, balance: random.\n"
+            ),
+            "{out}"
+        );
+        let out =
+            explained("{database: {name: db, balance: random, read_time: 1ms, reads: master}}");
+        assert!(
+            out.ends_with("; reads go to the master; if the master crashes, the crash is detected after 10s and a replica promoted 1s later; other settings: balance: random.\n"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn an_assertion_without_a_confidence_reads_as_written() {
+        let yaml = "run: {duration: 1m}\ntraffic: [{name: u, to: web, rate: 1/s}]\n\
+                    components: [{server: {name: web, service_time: 1ms}}]\n\
+                    assert: [{that: p99 < 1s}, {that: p50 < 1s, confidence: 95%}]\n";
+        let plan = match crate::scenario::load_str(yaml, "t.yaml", "t") {
+            Ok(plan) => plan,
+            Err(e) => panic!("{}", e.render()),
+        };
+        let out = super::explain(&typed(yaml), &plan, "t.yaml");
+        assert!(
+            out.contains("\n- p99 < 1s\n- p50 < 1s (on the 95% confidence bound)\n"),
             "{out}"
         );
     }

@@ -212,8 +212,9 @@ fn explain_names_the_charts_every_shipped_scenario_draws() {
         .filter_map(|path| {
             let plan = sim::scenario::load(path).unwrap_or_else(|e| panic!("{}", e.render()));
             let text = std::fs::read_to_string(path).expect("read");
-            let doc: serde_json::Value = serde_saphyr::from_str(&text).expect("yaml");
-            let expected = sim::explain::expected_charts(&doc, &plan);
+            let scenario: sim::scenario::raw::Scenario =
+                serde_saphyr::from_str(&text).expect("the typed scenario");
+            let expected = sim::explain::expected_charts(&scenario, &plan);
             let mut short = plan;
             // 40 s past the warm-up: long enough for every component to see traffic.
             short.duration = Some(short.warmup + sim::engine::SimDuration::from_secs(40));

@@ -96,17 +96,17 @@ pub fn explain_command(path: &Path) -> i32 {
             return EXIT_BAD_INPUT;
         }
     };
-    // The file loaded, so it is readable YAML.
-    let doc = std::fs::read_to_string(path)
+    // The file loaded, so it parses into the typed scenario as written.
+    let scenario = std::fs::read_to_string(path)
         .ok()
-        .and_then(|text| serde_saphyr::from_str::<serde_json::Value>(&text).ok());
-    let Some(doc) = doc else {
+        .and_then(|text| serde_saphyr::from_str::<crate::scenario::raw::Scenario>(&text).ok());
+    let Some(scenario) = scenario else {
         say_err!("error: {}: cannot read the scenario", path.display());
         return EXIT_BAD_INPUT;
     };
     say_raw!(
         "{}",
-        crate::explain::explain(&doc, &plan, &path.display().to_string())
+        crate::explain::explain(&scenario, &plan, &path.display().to_string())
     );
     EXIT_OK
 }

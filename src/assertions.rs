@@ -11,8 +11,6 @@
 //! meet: the upper bound for `<`/`<=`, the lower bound for `>`/`>=`. So a capacity test that
 //! passes says "with 95% confidence the true p99 is below 250ms", and does not flake.
 
-use serde_json::Value;
-
 use crate::scenario::units::{parse_duration, parse_rate};
 
 /// One of the latency figures (`latency_ms` of `summary.json`).
@@ -648,26 +646,6 @@ fn show_gap(q: Quantity, gap: f64) -> String {
         Quantity::Ratio => format!("{} points", trim(gap * 100.0, 4)),
         other => show(other, gap),
     }
-}
-
-/// `summary.json`'s `assertions` section.
-pub fn to_json(verdicts: &[Verdict]) -> Value {
-    let round = |x: f64| (x * 1e6).round() / 1e6;
-    Value::Array(
-        verdicts
-            .iter()
-            .map(|v| {
-                serde_json::json!({
-                    "assert": v.text,
-                    "passed": v.passed,
-                    "value": v.value.filter(|x| x.is_finite()).map(round),
-                    "limit": round(v.limit),
-                    "judged_on": v.judged_on,
-                    "message": v.message,
-                })
-            })
-            .collect(),
-    )
 }
 
 #[cfg(test)]

@@ -211,7 +211,7 @@ pub fn merge(inputs: &[PathBuf]) -> Result<(SavedFiles, Vec<crate::assertions::V
         summary.replications = Some(section);
     }
     if !verdicts.is_empty() {
-        summary.assertions = Some(crate::assertions::to_json(&verdicts));
+        summary.assertions = Some(crate::results::summary::AssertionSummary::of(&verdicts));
     }
     let mut summary_text = serde_json::to_string_pretty(&summary).map_err(|e| e.to_string())?;
     summary_text.push('\n');

@@ -191,7 +191,8 @@ pub fn summary(r: &RunResult) -> Summary {
         // Sections only studies have, so plain runs keep their exact bytes.
         overrides: r.overrides.clone(),
         replications: r.replications.clone(),
-        assertions: (!r.assertions.is_empty()).then(|| crate::assertions::to_json(&r.assertions)),
+        assertions: (!r.assertions.is_empty())
+            .then(|| crate::results::summary::AssertionSummary::of(&r.assertions)),
         // Sections of optional features: absent when the run did not ask for them.
         breakdown: super::breakdown::to_json(r),
         cost: r.cost.as_ref().map(crate::results::CostSummary::from),

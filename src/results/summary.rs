@@ -346,9 +346,40 @@ pub struct Summary {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replications: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assertions: Option<Value>,
+    pub assertions: Option<Vec<AssertionSummary>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub breakdown: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost: Option<CostSummary>,
+}
+
+/// One assertion's verdict, as `summary.json` writes it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AssertionSummary {
+    /// The assertion as written.
+    pub assert: String,
+    pub passed: bool,
+    /// The figure judged; `null` when it could not be read.
+    pub value: Figure,
+    pub limit: Figure,
+    /// What `value` is: "value", "mean of 10", "upper 95% bound of 10".
+    pub judged_on: String,
+    pub message: String,
+}
+
+impl AssertionSummary {
+    /// The verdicts as `summary.json` lists them, in the scenario's order.
+    pub fn of(verdicts: &[crate::assertions::Verdict]) -> Vec<Self> {
+        verdicts
+            .iter()
+            .map(|v| AssertionSummary {
+                assert: v.text.clone(),
+                passed: v.passed,
+                value: Figure(v.value.unwrap_or(f64::NAN)),
+                limit: Figure(v.limit),
+                judged_on: v.judged_on.clone(),
+                message: v.message.clone(),
+            })
+            .collect()
+    }
 }

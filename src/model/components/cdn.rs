@@ -47,6 +47,7 @@
 //! origin, the shield), and the unit tests below.
 
 use crate::model::figures::cdn::{CdnFigures, RegionLatency, ShieldFigures, TierFigures};
+use crate::model::kind::Kind;
 use crate::model::support::timer::timer_kinds;
 use crate::model::Event;
 use indexmap::IndexMap;
@@ -913,7 +914,8 @@ impl Node for Cdn {
     }
 
     fn report(&self, _end: SimTime) -> ComponentReport {
-        let mut report = ComponentReport::from_request_stats(&self.config.name, "cdn", &self.stats);
+        let mut report =
+            ComponentReport::from_request_stats(&self.config.name, Kind::Cdn.name(), &self.stats);
         report.figures = self.figures();
         report
             .lost

@@ -52,6 +52,7 @@
 use crate::model::figures::database::{
     DatabaseFigures, DbNodeFigures, FailoverFigures, RegionReads,
 };
+use crate::model::kind::Kind;
 use std::collections::VecDeque;
 
 use rand::Rng;
@@ -1060,8 +1061,12 @@ impl Node for Database {
     }
 
     fn report(&self, end: SimTime) -> ComponentReport {
-        let mut report =
-            ComponentReport::from_node_stats(&self.config.name, "database", &self.stats, end);
+        let mut report = ComponentReport::from_node_stats(
+            &self.config.name,
+            Kind::Database.name(),
+            &self.stats,
+            end,
+        );
         report.figures = self.figures(end);
         let c = &self.counters;
         report

@@ -27,6 +27,7 @@
 //! `tests/geo_dns.rs`, which checks that bound, the routing weights and the region latencies.
 
 use crate::model::figures::dns::{DataCenterFigures, DnsFigures, DnsHealthEvent, RouteFigures};
+use crate::model::kind::Kind;
 use crate::model::support::timer::timer_kinds;
 use crate::model::Event;
 use std::collections::HashMap;
@@ -469,7 +470,8 @@ impl Node for Dns {
     }
 
     fn report(&self, end: SimTime) -> ComponentReport {
-        let mut report = ComponentReport::from_request_stats(&self.config.name, "dns", &self.stats);
+        let mut report =
+            ComponentReport::from_request_stats(&self.config.name, Kind::Dns.name(), &self.stats);
         let n = self.config.targets.len();
         let regions = self.sent.len() / n.max(1);
         // Per client region: requests and failures per data center, and each one's share.

@@ -48,6 +48,7 @@
 use crate::model::figures::fanout::{
     CelebrityPostFigures, Completion, DirectionFigures, FanoutFigures,
 };
+use crate::model::kind::Kind;
 
 use crate::engine::rng::{splitmix64, stream_id};
 use crate::engine::{Component, ComponentId, SimDuration, SimTime};
@@ -681,8 +682,11 @@ impl Node for Fanout {
     }
 
     fn report(&self, end: SimTime) -> ComponentReport {
-        let mut report =
-            ComponentReport::from_request_stats(&self.config.name, "fanout", &self.stats);
+        let mut report = ComponentReport::from_request_stats(
+            &self.config.name,
+            Kind::Fanout.name(),
+            &self.stats,
+        );
         report.figures = self.figures(end);
         report.extra_windows = vec![
             (

@@ -57,6 +57,7 @@
 use crate::model::figures::id_generator::{
     IdFailures, IdGeneratorFigures, IdNodeFigures, LayoutFigures,
 };
+use crate::model::kind::Kind;
 use std::collections::VecDeque;
 
 use rand::Rng;
@@ -1026,8 +1027,12 @@ impl Node for IdGenerator {
     }
 
     fn report(&self, end: SimTime) -> ComponentReport {
-        let mut report =
-            ComponentReport::from_node_stats(&self.config.name, "id_generator", &self.stats, end);
+        let mut report = ComponentReport::from_node_stats(
+            &self.config.name,
+            Kind::IdGenerator.name(),
+            &self.stats,
+            end,
+        );
         report.figures = self.figures();
         let c = &self.counters;
         if c.failed_in_crashes > 0 {

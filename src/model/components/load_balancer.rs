@@ -21,6 +21,7 @@
 //! Tests: one unit test per algorithm below; balance and latency in `tests/queueing_theory.rs`.
 
 use crate::model::figures::load_balancer::{BalancerFigures, HealthEvent};
+use crate::model::kind::Kind;
 use crate::model::support::timer::timer_kinds;
 use crate::model::Event;
 use rand::Rng;
@@ -660,8 +661,11 @@ impl Node for LoadBalancer {
     }
 
     fn report(&self, _end: SimTime) -> ComponentReport {
-        let mut report =
-            ComponentReport::from_request_stats(&self.config_name, "load_balancer", &self.stats);
+        let mut report = ComponentReport::from_request_stats(
+            &self.config_name,
+            Kind::LoadBalancer.name(),
+            &self.stats,
+        );
         let requests_per_backend = self
             .groups
             .iter()

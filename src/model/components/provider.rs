@@ -50,6 +50,7 @@
 //! with a durable queue; bad input).
 
 use crate::model::figures::provider::ProviderFigures;
+use crate::model::kind::Kind;
 use crate::model::support::timer::timer_kinds;
 use crate::model::Event;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -415,8 +416,11 @@ impl Node for Provider {
     }
 
     fn report(&self, _end: SimTime) -> ComponentReport {
-        let mut report =
-            ComponentReport::from_request_stats(&self.config.name, "provider", &self.stats);
+        let mut report = ComponentReport::from_request_stats(
+            &self.config.name,
+            Kind::Provider.name(),
+            &self.stats,
+        );
         let c = &self.counters;
         report.figures = crate::model::figures::Figures::Provider(Box::new(ProviderFigures {
             ack_lost: c.ack_lost,

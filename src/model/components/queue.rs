@@ -36,6 +36,7 @@
 //! dead-letter queue after N attempts; the visibility timeout; scaling by backlog).
 
 use crate::model::figures::queue::QueueFigures;
+use crate::model::kind::Kind;
 use crate::model::support::timer::timer_kinds;
 use crate::model::Event;
 use std::collections::VecDeque;
@@ -608,7 +609,7 @@ impl Node for Queue {
 
     fn report(&self, end: SimTime) -> ComponentReport {
         let mut report =
-            ComponentReport::from_request_stats(&self.config.name, "queue", &self.stats);
+            ComponentReport::from_request_stats(&self.config.name, Kind::Queue.name(), &self.stats);
         report.latency = self.processing.summary();
         report.queue_mean = Some(self.backlog.mean(end));
         report.queue_peak = Some(self.backlog.peak());

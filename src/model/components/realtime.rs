@@ -57,6 +57,7 @@
 //! reconnects with and without jitter, group deliveries, determinism, errors).
 
 use crate::model::figures::realtime::{RealtimeFigures, RealtimeRates};
+use crate::model::kind::Kind;
 use crate::model::support::timer::timer_kinds;
 use crate::model::Event;
 use std::collections::{BTreeMap, VecDeque};
@@ -922,8 +923,11 @@ impl Node for Realtime {
     }
 
     fn report(&self, end: SimTime) -> ComponentReport {
-        let mut report =
-            ComponentReport::from_request_stats(&self.config.name, "realtime", &self.stats);
+        let mut report = ComponentReport::from_request_stats(
+            &self.config.name,
+            Kind::Realtime.name(),
+            &self.stats,
+        );
         let c = &self.counters;
         let measured = end.since(self.warmup_end).as_secs_f64();
         let per_s = |n: u64| {

@@ -28,6 +28,7 @@
 use crate::model::figures::shard::{
     KeyMoves, Resharding, ShardFigures, ShardLatency, ShardedDatabaseFigures,
 };
+use crate::model::kind::Kind;
 
 use crate::engine::rng::{fnv1a64, splitmix64};
 use crate::engine::{Component, ComponentId, SimDuration, SimTime};
@@ -520,8 +521,11 @@ impl Node for Sharded {
     }
 
     fn report(&self, _end: SimTime) -> ComponentReport {
-        let mut report =
-            ComponentReport::from_request_stats(&self.config.name, "sharded_database", &self.all);
+        let mut report = ComponentReport::from_request_stats(
+            &self.config.name,
+            Kind::ShardedDatabase.name(),
+            &self.all,
+        );
         report.figures = self.figures();
         report.extra_windows = self
             .config

@@ -13,6 +13,7 @@
 //! dropped; the work it caused downstream still happens, as in a real system.
 
 use crate::model::figures::source::TrafficFigures;
+use crate::model::kind::Kind;
 use crate::model::support::timer::timer_kinds;
 use crate::model::Event;
 use rand::Rng;
@@ -535,10 +536,14 @@ impl Node for Source {
         let mut report = match world.filter(|_| self.shares_end_to_end) {
             Some(world) => ComponentReport::from_request_stats_without_window_latency(
                 &self.config.name,
-                "traffic",
+                Kind::Traffic.name(),
                 &world.end_to_end.all,
             ),
-            None => ComponentReport::from_request_stats(&self.config.name, "traffic", &self.stats),
+            None => ComponentReport::from_request_stats(
+                &self.config.name,
+                Kind::Traffic.name(),
+                &self.stats,
+            ),
         };
         let retries = self.config.retry.is_some();
         let cache = self.client_cache.as_deref();

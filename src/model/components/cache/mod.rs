@@ -62,6 +62,7 @@ use crate::engine::rng::{stream, SimRng};
 use crate::engine::{Component, ComponentId, SimDuration, SimTime};
 use crate::model::figures::cache::CacheFigures;
 use crate::model::figures::Figures;
+use crate::model::kind::Kind;
 use crate::model::support::call::{CallDetail, CallId, Request, ANY_INSTANCE};
 use crate::model::support::dist::Distribution;
 use crate::model::support::slab::{Generational, Slab};
@@ -1028,7 +1029,7 @@ impl Node for Cache {
 
     fn report(&self, end: SimTime) -> ComponentReport {
         let mut report =
-            ComponentReport::from_request_stats(&self.config.name, "cache", &self.stats);
+            ComponentReport::from_request_stats(&self.config.name, Kind::Cache.name(), &self.stats);
         let c = &self.counters;
         let limits = self.store.limits();
         report.figures = Figures::Cache(Box::new(CacheFigures {

@@ -39,6 +39,7 @@ pub mod algorithms;
 pub mod theory;
 
 use crate::model::figures::rate_limiter::{QuotaFigures, RateLimiterFigures, RuleFigures};
+use crate::model::kind::Kind;
 use crate::model::support::timer::timer_kinds;
 use crate::model::Event;
 use algorithms::{Counters, Decision, Rule};
@@ -604,8 +605,11 @@ impl Node for RateLimiter {
     }
 
     fn report(&self, _end: SimTime) -> ComponentReport {
-        let mut report =
-            ComponentReport::from_request_stats(&self.config.name, "rate_limiter", &self.stats);
+        let mut report = ComponentReport::from_request_stats(
+            &self.config.name,
+            Kind::RateLimiter.name(),
+            &self.stats,
+        );
         report.figures = self.figures();
         report
             .lost

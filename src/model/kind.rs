@@ -194,14 +194,6 @@ impl Kind {
     pub fn from_name(name: &str) -> Option<Kind> {
         Kind::ALL.into_iter().find(|k| k.name() == name)
     }
-
-    /// The kinds for which `allowed` holds, in [`Kind::ALL`]'s order.
-    pub fn all_where(allowed: impl Fn(KindFacts) -> bool) -> Vec<Kind> {
-        Kind::ALL
-            .into_iter()
-            .filter(|k| allowed(k.facts()))
-            .collect()
-    }
 }
 
 impl std::fmt::Display for Kind {

@@ -61,8 +61,10 @@ pub enum Metric {
     Failed,
     Rejected,
     TimedOut,
-    /// Requests sent but not answered when the run stopped (the run's).
-    InFlightAtEnd,
+    /// Requests sent after the warm-up but not answered when the run stopped.
+    Unfinished,
+    /// Of those, the ones older than the run's patience (counted against availability).
+    UnfinishedOverdue,
     Utilization,
     QueueMean,
     QueuePeak,
@@ -99,8 +101,12 @@ pub const RUN_METRICS: &[(&str, Metric)] = &[
     ("failed", Metric::Failed),
     ("rejected", Metric::Rejected),
     ("timed_out", Metric::TimedOut),
-    ("in_flight_at_end", Metric::InFlightAtEnd),
+    ("unfinished", Metric::Unfinished),
+    ("unfinished_overdue", Metric::UnfinishedOverdue),
 ];
+
+/// Former names of run metrics, still read so that existing assertions keep working.
+const RENAMED_RUN_METRICS: &[(&str, Metric)] = &[("in_flight_at_end", Metric::Unfinished)];
 
 /// Metrics of one request type (`read.p99`).
 pub const TYPE_METRICS: &[(&str, Metric)] = &[
@@ -118,6 +124,8 @@ pub const TYPE_METRICS: &[(&str, Metric)] = &[
     ("failed", Metric::Failed),
     ("rejected", Metric::Rejected),
     ("timed_out", Metric::TimedOut),
+    ("unfinished", Metric::Unfinished),
+    ("unfinished_overdue", Metric::UnfinishedOverdue),
 ];
 
 /// Metrics every component reports (`web.utilization`); its kind's own figures (a cache's
@@ -368,7 +376,7 @@ fn canonical(metric: &str) -> &str {
 /// (run, lost.writes).
 fn resolve_metric(lhs: &str, names: &Names<'_>) -> Result<(Scope, Metric), ParseError> {
     let whole = canonical(lhs);
-    if let Some(metric) = named(RUN_METRICS, whole) {
+    if let Some(metric) = named(RUN_METRICS, whole).or_else(|| named(RENAMED_RUN_METRICS, whole)) {
         return Ok((Scope::Run, metric));
     }
     if let Some(category) = lhs.strip_prefix("lost.") {

@@ -2,7 +2,12 @@
 //! the evidence in numbers.
 //!
 //! - **Saturation**: a component's utilisation stays near 1 over the last quarter of the run
-//!   while its queue grows: it cannot keep up, and waiting times grow without bound.
+//!   while its queue grows: it cannot keep up, and waiting times grow without bound. The queue
+//!   grows if its level rose by a fifth within the last quarter, or if it rises steadily over
+//!   the last half (a slope test on batch means, see [`steady_rise`]): a backlog that has grown
+//!   linearly since the start rises by less than a fifth within any late quarter.
+//! - **Unfinished backlog**: requests still unanswered at the end that had waited longer than
+//!   the run's patience: the system did not keep up, whatever the queues show.
 //! - **Metastable failure**: a trigger (a load surge, or a failure) ends, yet availability does
 //!   not come back: the system is stuck in a bad state that sustains itself (a retry storm, a
 //!   queue of work whose clients have left), and stays there longer than the trigger lasted.
@@ -34,7 +39,8 @@ const GRACE_SECS: f64 = 10.0;
 
 /// Everything the detectors find, in a fixed order.
 pub fn detect(r: &RunResult) -> Vec<Finding> {
-    let mut found = saturation(r);
+    let mut found = unfinished_backlog(r).into_iter().collect::<Vec<_>>();
+    found.extend(saturation(r));
     found.extend(metastable(r));
     found.extend(goodput_collapse(r));
     found
@@ -94,7 +100,8 @@ fn saturation(r: &RunResult) -> Vec<Finding> {
         let half = q_tail.len() / 2;
         let mean = |s: &[(f64, f64)]| s.iter().map(|(_, q)| q).sum::<f64>() / s.len().max(1) as f64;
         let (early, late) = (mean(&q_tail[..half]), mean(&q_tail[half..]));
-        if mean_util >= SATURATED && late > early * 1.2 && late >= 1.0 {
+        let grows = late > early * 1.2 || steady_rise(&queue[queue.len() / 2..]);
+        if mean_util >= SATURATED && grows && late >= 1.0 {
             found.push(Finding {
                 kind: "saturation",
                 component: Some(c.name.clone()),
@@ -111,6 +118,78 @@ fn saturation(r: &RunResult) -> Vec<Finding> {
         }
     }
     found
+}
+
+/// Batches the rise test averages the windows into: their means are close to independent when
+/// a batch is much longer than the queue's memory, which a linear trend over the run is not.
+const BATCHES: usize = 8;
+/// Student's t quantile for a one-sided 0.5% test with `BATCHES - 2` = 6 degrees of freedom.
+const T_995_6: f64 = 3.707;
+
+/// Whether a level (queue length) rises steadily over `series` (`(start, level)` windows): the
+/// least-squares slope of its batch means is positive at the 0.5% level (a t test on the
+/// slope, batch means standing in for the autocorrelated windows) and the fitted rise over the
+/// series is at least a tenth of its last level. A stable queue, however busy, wanders without
+/// a trend; a backlog that grows by the excess arrival rate rises in a straight line.
+fn steady_rise(series: &[(f64, f64)]) -> bool {
+    if series.len() < BATCHES {
+        return false;
+    }
+    let size = series.len() / BATCHES;
+    let points: Vec<(f64, f64)> = series
+        .chunks_exact(size)
+        .take(BATCHES)
+        .map(|batch| {
+            let n = batch.len() as f64;
+            (
+                batch.iter().map(|p| p.0).sum::<f64>() / n,
+                batch.iter().map(|p| p.1).sum::<f64>() / n,
+            )
+        })
+        .collect();
+    let n = points.len() as f64;
+    let (mx, my) = (
+        points.iter().map(|p| p.0).sum::<f64>() / n,
+        points.iter().map(|p| p.1).sum::<f64>() / n,
+    );
+    let sxx: f64 = points.iter().map(|p| (p.0 - mx).powi(2)).sum();
+    if sxx <= 0.0 {
+        return false;
+    }
+    let slope = points.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum::<f64>() / sxx;
+    let residual: f64 = points
+        .iter()
+        .map(|p| (p.1 - my - slope * (p.0 - mx)).powi(2))
+        .sum();
+    let standard_error = (residual / (n - 2.0) / sxx).sqrt();
+    let span = points[points.len() - 1].0 - points[0].0;
+    let last = points[points.len() - 1].1;
+    slope > 0.0 && slope > T_995_6 * standard_error && slope * span >= 0.1 * last
+}
+
+/// Requests still unanswered at the end after waiting longer than the run's patience.
+fn unfinished_backlog(r: &RunResult) -> Option<Finding> {
+    let u = &r.end_to_end.unfinished;
+    if u.overdue == 0 {
+        return None;
+    }
+    let sent = r.end_to_end.arrivals.max(1) as f64;
+    Some(Finding {
+        kind: "unfinished_backlog",
+        component: None,
+        at_s: r.end.as_secs_f64() - u.oldest_ns as f64 / 1e9,
+        message: format!(
+            "{} requests ({:.1}% of those sent after the warm-up) were unanswered at the end, {} \
+             of them for longer than {:.1}s (the oldest for {:.1}s): the system did not keep up \
+             with its load, and availability counts those {} as failed",
+            u.count,
+            u.count as f64 / sent * 100.0,
+            u.overdue,
+            r.patience.as_secs_f64(),
+            u.oldest_ns as f64 / 1e9,
+            u.overdue
+        ),
+    })
 }
 
 /// Windows (by index into `windows`) during which a trigger acts: offered load well above its
@@ -256,4 +335,55 @@ fn goodput_collapse(r: &RunResult) -> Option<Finding> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::Rng;
+
+    /// A level that wanders like a busy stable queue: an AR(1) process around `mean` whose
+    /// windows remember `memory` of the previous one, kept at zero or above.
+    fn wandering(seed: u64, windows: usize, mean: f64, memory: f64) -> Vec<(f64, f64)> {
+        let mut rng = crate::engine::rng::stream(seed, "test", "queue");
+        let mut level = mean;
+        (0..windows)
+            .map(|i| {
+                let shock: f64 = rng.random_range(-1.0..1.0) * mean;
+                level = (memory * level + (1.0 - memory) * mean + shock * 0.5).max(0.0);
+                (i as f64, level)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_backlog_growing_in_a_straight_line_rises_steadily() {
+        // Linear growth since the start of the run: within the last quarter the level rises by
+        // only 1/7 (from 7/8 to 1 of its end value on average), under the relative test's
+        // fifth; the trend is plain.
+        for seed in 1..=5 {
+            let noisy: Vec<(f64, f64)> = wandering(seed, 300, 20.0, 0.9)
+                .into_iter()
+                .map(|(t, q)| (t, q + 50.0 * t))
+                .collect();
+            assert!(steady_rise(&noisy[150..]), "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn a_stable_queue_does_not_rise_steadily() {
+        // 200 seeds of a level with strong memory (what a queue at 90–99% load looks like from
+        // window to window): a 0.5% one-sided test on 8 batch means should fire about once,
+        // and the rise must also be a tenth of the last level.
+        let fired = (1..=200)
+            .filter(|&seed| steady_rise(&wandering(seed, 300, 50.0, 0.8)[150..]))
+            .count();
+        assert!(fired <= 3, "fired on {fired} of 200 stable series");
+    }
+
+    #[test]
+    fn too_few_windows_say_nothing() {
+        let rising: Vec<(f64, f64)> = (0..7).map(|i| (i as f64, i as f64 * 10.0)).collect();
+        assert!(!steady_rise(&rising));
+    }
 }

@@ -2,7 +2,7 @@
 
 use crate::engine::{ProgressFn, RunLimits, SimTime, StopReason};
 use crate::model::ComponentReport;
-use crate::results::run::{RequestFigures, SloFigures, CDF_POINTS};
+use crate::results::run::{RequestFigures, SloFigures, Unfinished, CDF_POINTS};
 use crate::results::RunResult;
 use crate::scenario::build::build;
 use crate::scenario::topology::topology;
@@ -39,6 +39,55 @@ pub enum RunError {
     /// what the build uses).
     #[error("{0}")]
     Build(String),
+}
+
+/// How long a request may wait unanswered at the end before it counts against availability:
+/// the objective's latency, else the longest client timeout, else the documented default.
+fn patience_of(plan: &Plan) -> crate::engine::SimDuration {
+    if let Some(slo) = &plan.slo {
+        return slo.latency;
+    }
+    plan.components
+        .iter()
+        .filter_map(|(_, c)| match c {
+            ComponentPlan::Source(s) => s.timeout,
+            _ => None,
+        })
+        .max()
+        .unwrap_or(crate::results::run::DEFAULT_PATIENCE)
+}
+
+/// The requests born after the warm-up that no one had answered when the run stopped, overall
+/// and per request type: the attempts still open (a source's calls, not abandoned on a
+/// timeout) and the retries waiting for their back-off.
+fn unfinished_requests(
+    engine: &crate::scenario::build::ModelEngine,
+    is_source: &[bool],
+    warmup_end: SimTime,
+    end: SimTime,
+    patience: crate::engine::SimDuration,
+    types: usize,
+) -> (Unfinished, Vec<Unfinished>) {
+    let mut waiting: Vec<crate::model::call::Request> = engine
+        .world()
+        .calls
+        .open_calls()
+        .filter(|c| !c.abandoned && is_source.get(c.caller.index()).copied().unwrap_or(false))
+        .map(|c| c.request)
+        .collect();
+    for c in engine.components() {
+        c.requests_between_attempts(&mut waiting);
+    }
+    let mut all = Unfinished::default();
+    // With one type there are no per-type figures: the end-to-end ones are that type's.
+    let mut by_type = vec![Unfinished::default(); if types > 1 { types } else { 0 }];
+    for r in waiting.iter().filter(|r| r.born >= warmup_end) {
+        all.add(r.born, end, patience);
+        if let Some(t) = by_type.get_mut(r.kind as usize) {
+            t.add(r.born, end, patience);
+        }
+    }
+    (all, by_type)
 }
 
 /// `stopped_by` of a run whose heap grew beyond `run.max_memory`.
@@ -104,6 +153,7 @@ pub fn run(
     };
     stopped = stopped || !go_on();
     let cost_plan = plan.cost.clone();
+    let patience = patience_of(&plan);
     let component_roles: Vec<(String, bool)> = plan
         .components
         .iter()
@@ -172,9 +222,15 @@ pub fn run(
     };
     let world = engine.world();
     let e2e = &world.end_to_end;
-    let rows = end_to_end_windows.rows();
-    let finished = rows.iter().map(|r| r.outcomes.total()).sum::<u64>();
-    let started = rows.iter().map(|r| r.arrivals).sum::<u64>();
+    let is_source: Vec<bool> = component_roles.iter().map(|r| r.1).collect();
+    let (unfinished, unfinished_by_type) = unfinished_requests(
+        &engine,
+        &is_source,
+        SimTime::ZERO + warmup,
+        end,
+        patience,
+        types.len(),
+    );
     let mut result = RunResult {
         scenario,
         scenario_sha256,
@@ -190,19 +246,32 @@ pub fn run(
         end,
         stop_reason,
         requests_issued: world.budget.issued,
-        in_flight: started.saturating_sub(finished),
-        end_to_end: RequestFigures::of(&e2e.all),
+        patience,
+        end_to_end: RequestFigures {
+            unfinished,
+            ..RequestFigures::of(&e2e.all)
+        },
         end_to_end_windows,
         request_types: types
             .into_iter()
             .zip(e2e.by_type.iter().map(RequestFigures::of))
+            .zip(unfinished_by_type)
+            .map(|((name, figures), unfinished)| {
+                (
+                    name,
+                    RequestFigures {
+                        unfinished,
+                        ..figures
+                    },
+                )
+            })
             .collect(),
         components,
         events: engine.events(),
         slo: e2e.slo.map(|slo| SloFigures {
             slo,
             good: e2e.slo_good,
-            total: e2e.all.outcomes.total(),
+            total: e2e.all.outcomes.total() + unfinished.overdue,
             good_windows: e2e.slo_good_windows.clone(),
         }),
         peak_calls: world.calls.peak(),

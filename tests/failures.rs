@@ -27,7 +27,7 @@ failures:
     assert_eq!(web.outcomes.failed, 46 + 30);
     assert_eq!(r.end_to_end.outcomes.failed, 76);
     assert_eq!(
-        r.in_flight, 0,
+        r.end_to_end.unfinished.count, 0,
         "nothing left inside after the crash and no arrival since the recovery"
     );
 }

@@ -191,7 +191,7 @@ fn a_request_count_run_ends_despite_periodic_events() {
     let s = summary(&dir.path().join("out"));
     assert_eq!(s["stopped_by"], "all_requests_done");
     assert_eq!(s["requests"]["total"], 300);
-    assert_eq!(s["requests"]["in_flight_at_end"], 0);
+    assert_eq!(s["requests"]["unfinished"], 0);
     // 300 requests at 50/s take 6 s and the last upload's processing (2 s exponential, 30 of
     // them) ends within a minute; timers already pending when the last request finished still
     // fire (doing nothing): a probe or evaluation within one interval, a failure within one
@@ -221,7 +221,7 @@ fn a_stalled_request_count_run_stops_with_an_explanation() {
     let s = summary(&dir.path().join("out"));
     assert_eq!(s["stopped_by"], "stalled");
     assert_eq!(s["truncated"], true);
-    assert!(s["requests"]["in_flight_at_end"].as_u64().expect("count") > 0);
+    assert!(s["requests"]["unfinished"].as_u64().expect("count") > 0);
     // Stopped by the guard (24 h without progress), not by the event limit.
     assert!(s["engine"]["events"].as_u64().expect("events") < 10_000_000);
     let stdout = String::from_utf8_lossy(&out.stdout);

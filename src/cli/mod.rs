@@ -754,11 +754,13 @@ fn junit_suite(
         Ok(r) => report::junit::Suite {
             name: r.scenario.clone(),
             file: file.to_string(),
+            properties: report::junit::properties(r),
             outcome: report::junit::SuiteOutcome::Ran(r.assertions.clone()),
         },
         Err(message) => report::junit::Suite {
             name: file.to_string(),
             file: file.to_string(),
+            properties: Vec::new(),
             outcome: report::junit::SuiteOutcome::Error(message),
         },
     }

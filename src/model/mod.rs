@@ -36,6 +36,7 @@ pub use support::client_cache;
 pub use support::count;
 pub use support::dist;
 pub use support::downtime;
+pub use support::impact;
 pub use support::key_map;
 pub use support::keys;
 pub use support::network;
@@ -158,6 +159,11 @@ pub trait Node: Component<Msg, World> {
     fn report_in(&self, end: SimTime, _world: Option<&World>) -> ComponentReport {
         self.report(end)
     }
+
+    /// Requests this component holds between two attempts (a traffic source's retries waiting
+    /// for their back-off): not in any open call, yet not finished. The run's end counts them
+    /// as unfinished; only traffic sources hold any.
+    fn requests_between_attempts(&self, _out: &mut Vec<Request>) {}
 }
 
 /// How many requests the sources may still start.
@@ -261,6 +267,8 @@ pub struct World {
     next_request_id: u64,
     /// Per-hop latency breakdown and sampled traces, when the run keeps them.
     pub breakdown: Option<Box<breakdown::Breakdown>>,
+    /// Each failure's impact, when the scenario has failures.
+    pub impact: Option<Box<impact::ImpactTracker>>,
 }
 
 impl World {
@@ -297,6 +305,7 @@ impl World {
             membership: autoscale::Membership::default(),
             next_request_id: 0,
             breakdown: None,
+            impact: None,
         }
     }
 
@@ -381,6 +390,11 @@ pub fn reply(sim: &mut ModelSim, id: CallId, outcome: Outcome) {
     call.replied = true;
     call.outcome = outcome;
     call.answered = now;
+    if outcome != Outcome::Succeeded {
+        if let Some(impact) = world.impact.as_mut() {
+            impact.blame(&call.request, call.callee);
+        }
+    }
     if outcome == Outcome::Succeeded && world.versions.is_versioned(call.callee) {
         let write = is_write_kind(&world.write_types, call.request.kind);
         call.version = world

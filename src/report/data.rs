@@ -60,7 +60,11 @@ pub struct Requests {
     pub rejected: u64,
     pub timed_out: u64,
     #[serde(default)]
-    pub in_flight_at_end: u64,
+    pub unfinished: u64,
+    #[serde(default)]
+    pub unfinished_overdue: u64,
+    #[serde(default, deserialize_with = "nullable")]
+    pub patience_ms: f64,
 }
 
 /// One request type in `summary.json`.
@@ -71,6 +75,8 @@ pub struct RequestType {
     pub failed: u64,
     pub rejected: u64,
     pub timed_out: u64,
+    #[serde(default)]
+    pub unfinished: u64,
     #[serde(deserialize_with = "nullable")]
     pub availability: f64,
     pub latency_ms: Latency,

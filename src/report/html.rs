@@ -175,6 +175,7 @@ fn summary_section(out: &mut String, data: &ReportData) {
         thousands(r.failed),
         thousands(r.rejected),
         thousands(r.timed_out),
+        thousands(r.unfinished),
         pct(s.availability),
     ]];
     if s.request_types.len() > 1 {
@@ -186,6 +187,7 @@ fn summary_section(out: &mut String, data: &ReportData) {
                 thousands(t.failed),
                 thousands(t.rejected),
                 thousands(t.timed_out),
+                thousands(t.unfinished),
                 pct(t.availability),
             ]);
         }
@@ -201,15 +203,19 @@ fn summary_section(out: &mut String, data: &ReportData) {
             "failed",
             "rejected",
             "timed out",
+            "unfinished",
             "availability",
         ],
         &rows,
     );
     let _ = writeln!(
         out,
-        "<p class=\"meta\">Requests sent after the warm-up and finished by the end; {} were \
-         still in flight when the run stopped. Offered load {}, throughput {}.</p>",
-        thousands(r.in_flight_at_end),
+        "<p class=\"meta\">Requests sent after the warm-up: finished by the end (succeeded, \
+         failed, rejected, timed out) or still unfinished when the run stopped. Availability \
+         counts the {} unfinished requests that had waited longer than {} as failed. Offered \
+         load {}, throughput {}.</p>",
+        thousands(r.unfinished_overdue),
+        ms(r.patience_ms),
         rate(s.offered_rps),
         rate(s.throughput_rps)
     );

@@ -4,6 +4,35 @@
 //! `quick-junit` (the crate cargo-nextest writes its JUnit reports with).
 
 use crate::assertions::Verdict;
+use crate::results::RunResult;
+
+/// A run's request counts and availability, as a suite's properties: what finished by outcome,
+/// what was still unfinished at the end (and how much of it past the patience).
+pub fn properties(r: &RunResult) -> Vec<(String, String)> {
+    let e = &r.end_to_end;
+    let o = &e.outcomes;
+    let availability = e.availability();
+    [
+        ("requests", o.total().to_string()),
+        ("succeeded", o.succeeded.to_string()),
+        ("failed", o.failed.to_string()),
+        ("rejected", o.rejected.to_string()),
+        ("timed_out", o.timed_out.to_string()),
+        ("unfinished", e.unfinished.count.to_string()),
+        ("unfinished_overdue", e.unfinished.overdue.to_string()),
+        (
+            "availability",
+            if availability.is_finite() {
+                format!("{availability:.6}")
+            } else {
+                "unknown".to_string()
+            },
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
 
 /// One scenario's part of the report.
 pub struct Suite {
@@ -11,6 +40,9 @@ pub struct Suite {
     pub name: String,
     /// The file, for the `file` attribute.
     pub file: String,
+    /// Figures of the run a CI log should show beside the verdicts (requests by outcome,
+    /// unfinished, availability), as the suite's properties.
+    pub properties: Vec<(String, String)>,
     pub outcome: SuiteOutcome,
 }
 
@@ -28,6 +60,9 @@ pub fn to_xml(suites: &[Suite]) -> String {
     let mut report = Report::new("sim");
     for suite in suites {
         let mut test_suite = TestSuite::new(suite.name.as_str());
+        for (name, value) in &suite.properties {
+            test_suite.add_property(quick_junit::Property::new(name.as_str(), value.as_str()));
+        }
         let case = |name: &str, status: TestCaseStatus| {
             let mut case = TestCase::new(name, status);
             case.set_classname(suite.name.as_str());
@@ -89,11 +124,13 @@ mod tests {
             Suite {
                 name: "a".into(),
                 file: "a.yaml".into(),
+                properties: vec![("unfinished".into(), "3".into())],
                 outcome: SuiteOutcome::Ran(vec![verdict(false), verdict(true)]),
             },
             Suite {
                 name: "b".into(),
                 file: "b.yaml".into(),
+                properties: Vec::new(),
                 outcome: SuiteOutcome::Error("bad & broken".into()),
             },
         ]);
@@ -104,5 +141,9 @@ mod tests {
         assert!(xml.contains("<testcase name=\"p99 &lt; 250ms\" classname=\"a\""));
         assert!(xml.contains("<failure message=\"300ms is 50ms (20%) over the limit 250ms\""));
         assert!(xml.contains("bad &amp; broken"));
+        assert!(
+            xml.contains("<property name=\"unfinished\" value=\"3\"/>"),
+            "{xml}"
+        );
     }
 }

@@ -7,7 +7,11 @@ use super::RunResult;
 use crate::results::summarize::stopped_by;
 
 fn pct(x: f64) -> String {
-    format!("{:.3}%", x * 100.0)
+    if x.is_finite() {
+        format!("{:.3}%", x * 100.0)
+    } else {
+        "unknown".to_string()
+    }
 }
 
 fn ms(x: f64) -> String {
@@ -18,6 +22,24 @@ fn ms(x: f64) -> String {
     } else {
         format!("{:.0}us", x * 1000.0)
     }
+}
+
+/// What the unfinished requests mean for the figures: those that waited longer than the
+/// patience count as failed in availability; the others are not judged.
+fn unfinished_note(
+    e: &crate::results::run::RequestFigures,
+    patience: crate::engine::SimDuration,
+) -> String {
+    let u = &e.unfinished;
+    if u.count == 0 {
+        return String::new();
+    }
+    format!(
+        " ({} waiting longer than {}, counted as failed; oldest {})",
+        u.overdue,
+        ms(patience.as_millis_f64()),
+        ms(u.oldest_ns as f64 / 1e6)
+    )
 }
 
 pub fn render(r: &RunResult) -> String {
@@ -35,13 +57,14 @@ pub fn render(r: &RunResult) -> String {
     );
     let _ = writeln!(
         out,
-        "requests {}  succeeded {}  failed {}  rejected {}  timed out {}  in flight at end {}",
+        "requests {}  succeeded {}  failed {}  rejected {}  timed out {}  unfinished {}{}",
         o.total(),
         o.succeeded,
         o.failed,
         o.rejected,
         o.timed_out,
-        r.in_flight
+        e.unfinished.count,
+        unfinished_note(e, r.patience)
     );
     let measured = r.measured_secs();
     let throughput = if measured > 0.0 {
@@ -51,8 +74,13 @@ pub fn render(r: &RunResult) -> String {
     };
     let _ = writeln!(
         out,
-        "availability {}  throughput {:.1} req/s",
-        pct(o.availability()),
+        "availability {}{}  throughput {:.1} req/s",
+        pct(e.availability()),
+        if e.judged() == 0 {
+            " (no request finished)"
+        } else {
+            ""
+        },
         throughput
     );
     let l = &e.latency;
@@ -74,8 +102,10 @@ pub fn render(r: &RunResult) -> String {
             pct(s.slo.target),
             ms(s.slo.latency.as_millis_f64()),
             pct(s.good_fraction()),
-            if s.good_fraction() >= s.slo.target {
+            if s.met() {
                 "met"
+            } else if s.total == 0 {
+                "unknown"
             } else {
                 "MISSED"
             },
@@ -109,7 +139,7 @@ pub fn render(r: &RunResult) -> String {
                  on: {} request(s) in flight that nothing answers (give the traffic a timeout) \
                  or periodic events after the last request",
                 crate::run::STALL_LIMIT.as_secs_f64() / 3600.0,
-                r.in_flight
+                e.unfinished.count
             );
         }
     }
@@ -296,22 +326,56 @@ fn downtime_lines(f: &crate::model::figures::failures::FailuresFigures) -> Strin
             Some(i) if !target.ends_with(']') => format!("[{i}]"),
             _ => String::new(),
         };
-        let recovery = match (e.observed_downtime_s, e.time_to_recover_s) {
-            (None, _) => "no downtime seen".to_string(),
-            (Some(down), Some(ttr)) => format!(
-                "downtime {}, recovered {} after it began",
-                ms(down * 1000.0),
-                ms(ttr * 1000.0)
-            ),
-            (Some(down), None) => format!("downtime {}, not recovered", ms(down * 1000.0)),
+        let lasted = match e.end_s {
+            Some(_) => format!("for {:.1}s", e.duration_s),
+            None => "to the end".to_string(),
         };
         let _ = writeln!(
             out,
-            "  {} {target}{instance} at {:.1}s: {recovery}",
-            e.kind, e.start_s
+            "  {} {target}{instance} at {:.1}s {lasted}: {}",
+            e.kind,
+            e.start_s,
+            impact_text(&e.impact)
         );
     }
     out
+}
+
+/// One failure's impact in words: what it affected, by outcome and type, and when.
+fn impact_text(i: &crate::model::figures::failures::ImpactFigures) -> String {
+    let c = &i.counts;
+    if c.affected == 0 {
+        let slow = if c.slow.is_some() {
+            ", timed out or was slower than the objective"
+        } else {
+            " or timed out"
+        };
+        return format!("no impact (no request failed, was rejected{slow} because of it)");
+    }
+    let parts: Vec<String> = [
+        (c.failed, "failed"),
+        (c.rejected, "rejected"),
+        (c.timed_out, "timed out"),
+        (c.slow.unwrap_or(0), "slower than the objective"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}"))
+    .collect();
+    let mut text = format!("{} requests affected ({})", c.affected, parts.join(", "));
+    if let (Some(first), Some(last)) = (i.first_s, i.last_s) {
+        let _ = write!(text, " from {first:.1}s to {last:.1}s");
+    }
+    let types: Vec<String> = i
+        .by_type
+        .iter()
+        .filter(|(_, t)| t.affected > 0)
+        .map(|(name, t)| format!("{name} {}", t.affected))
+        .collect();
+    if !types.is_empty() {
+        let _ = write!(text, "; by type: {}", types.join(", "));
+    }
+    text
 }
 
 /// The three busiest components, with what the twin says would help.

@@ -13,17 +13,66 @@ pub struct RequestFigures {
     pub arrivals: u64,
     pub outcomes: Outcomes,
     pub latency: LatencySummary,
+    /// Requests of the group still unanswered when the run stopped.
+    pub unfinished: Unfinished,
 }
 
 impl RequestFigures {
+    /// The finished requests' figures; [`RequestFigures::unfinished`] is counted apart, at the
+    /// end of the run.
     pub fn of(stats: &RequestStats) -> Self {
         RequestFigures {
             arrivals: stats.arrivals,
             outcomes: stats.outcomes,
             latency: stats.latency.summary(),
+            unfinished: Unfinished::default(),
         }
     }
+
+    /// Succeeded over the requests judged: those that finished, and those unfinished past the
+    /// run's patience (a request nobody answered in that long is not a success). `NaN`
+    /// (written `null`, shown "–") when there is nothing to judge: no request finished and none
+    /// waited that long, so availability is unknown, not 100%.
+    pub fn availability(&self) -> f64 {
+        match self.judged() {
+            0 => f64::NAN,
+            judged => self.outcomes.succeeded as f64 / judged as f64,
+        }
+    }
+
+    /// Requests availability is judged on: finished, plus unfinished past the patience.
+    pub fn judged(&self) -> u64 {
+        self.outcomes.total() + self.unfinished.overdue
+    }
 }
+
+/// Requests born after the warm-up and not answered when the run stopped.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Unfinished {
+    pub count: u64,
+    /// Of `count`, those older than the run's patience ([`RunResult::patience`]): they count
+    /// against availability and the objective.
+    pub overdue: u64,
+    /// Age of the oldest one at the end [ns]; 0 when there is none.
+    pub oldest_ns: u64,
+}
+
+impl Unfinished {
+    /// Counts one request born at `born`, at the end `end`, with the run's `patience`.
+    pub fn add(&mut self, born: SimTime, end: SimTime, patience: crate::engine::SimDuration) {
+        let age = end.since(born);
+        self.count += 1;
+        if age > patience {
+            self.overdue += 1;
+        }
+        self.oldest_ns = self.oldest_ns.max(age.as_nanos());
+    }
+}
+
+/// How long an unanswered request may wait before the end counts it against availability,
+/// when the scenario has neither an objective nor a client timeout: what people tolerate
+/// before giving up on a page is of this order (and HTTP clients commonly wait 10–30 s).
+pub const DEFAULT_PATIENCE: crate::engine::SimDuration = crate::engine::SimDuration::from_secs(10);
 
 /// Points kept of the end-to-end latency distribution (see [`RunResult::end_to_end_cdf`]).
 pub const CDF_POINTS: usize = 200;
@@ -42,8 +91,10 @@ pub struct RunResult {
     pub end: SimTime,
     pub stop_reason: StopReason,
     pub requests_issued: u64,
-    /// Requests sent but not answered when the run stopped.
-    pub in_flight: u64,
+    /// How long a request may have waited unanswered at the end and still not count against
+    /// availability: the objective's latency, else the longest client timeout, else
+    /// [`DEFAULT_PATIENCE`].
+    pub patience: crate::engine::SimDuration,
     pub end_to_end: RequestFigures,
     pub end_to_end_windows: Windows<WindowRow>,
     pub request_types: Vec<(String, RequestFigures)>,
@@ -98,7 +149,7 @@ impl RunResult {
 /// A trouble found in a run.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Finding {
-    /// `saturation`, `metastable_failure` or `goodput_collapse`.
+    /// `unfinished_backlog`, `saturation`, `metastable_failure` or `goodput_collapse`.
     pub kind: &'static str,
     /// The component concerned, for saturation.
     pub component: Option<String>,
@@ -114,18 +165,25 @@ pub struct SloFigures {
     pub slo: crate::model::Slo,
     /// Requests (born after the warm-up, finished) that met the objective.
     pub good: u64,
+    /// Requests judged: finished, and unfinished past the patience (which cannot have met it).
     pub total: u64,
     /// Requests that met it, per window.
     pub good_windows: Windows<u64>,
 }
 
 impl SloFigures {
+    /// Good over judged; `NaN` when nothing was judged (unknown, not met).
     pub fn good_fraction(&self) -> f64 {
         if self.total == 0 {
-            1.0
+            f64::NAN
         } else {
             self.good as f64 / self.total as f64
         }
+    }
+
+    /// Whether the objective was met; false when nothing was judged (not shown to be met).
+    pub fn met(&self) -> bool {
+        self.good_fraction() >= self.slo.target
     }
 
     /// Requests allowed to miss the objective: (1 - target) of the total.

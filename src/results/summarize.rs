@@ -121,22 +121,25 @@ pub fn summary(r: &RunResult) -> Summary {
             failed: e2e.outcomes.failed,
             rejected: e2e.outcomes.rejected,
             timed_out: e2e.outcomes.timed_out,
-            in_flight_at_end: r.in_flight,
+            unfinished: e2e.unfinished.count,
+            unfinished_overdue: e2e.unfinished.overdue,
+            unfinished_oldest_ms: (e2e.unfinished.oldest_ns as f64 / 1e6).into(),
+            patience_ms: r.patience.as_millis_f64().into(),
         },
-        availability: e2e.outcomes.availability().into(),
+        availability: e2e.availability().into(),
         throughput_rps: per_second(e2e.outcomes.succeeded).into(),
         offered_rps: per_second(e2e.arrivals).into(),
         latency_ms: (&e2e.latency).into(),
         request_types: r
             .request_types
             .iter()
-            .map(|(name, f)| (name.clone(), TypeSummary::of(&f.outcomes, &f.latency)))
+            .map(|(name, f)| (name.clone(), TypeSummary::of(f)))
             .collect(),
         slo: r.slo.as_ref().map(|s| SloSummary {
             latency_ms: s.slo.latency.as_millis_f64().into(),
             target: s.slo.target.into(),
             good_fraction: s.good_fraction().into(),
-            met: s.good_fraction() >= s.slo.target,
+            met: s.met(),
             error_budget: ErrorBudget {
                 allowed_misses: s.error_budget().into(),
                 misses: s.total - s.good,

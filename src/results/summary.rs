@@ -4,7 +4,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
-use crate::stats::{LatencySummary, Outcomes};
+use crate::stats::LatencySummary;
 
 /// A measured figure, written rounded to 6 decimals (of a millisecond, of a ratio) so that the
 /// file stays readable; NaN and infinities — a figure with nothing to measure — are written
@@ -97,8 +97,15 @@ pub struct Requests {
     pub failed: u64,
     pub rejected: u64,
     pub timed_out: u64,
-    /// Sent but not answered when the run stopped.
-    pub in_flight_at_end: u64,
+    /// Sent after the warm-up but not answered when the run stopped: not counted in `total`.
+    pub unfinished: u64,
+    /// Of `unfinished`, those older than `patience_ms` at the end: counted against
+    /// availability (and the objective) as failures.
+    pub unfinished_overdue: u64,
+    /// How long the oldest unfinished request had waited at the end; 0 when none.
+    pub unfinished_oldest_ms: Figure,
+    /// The run's patience: the objective's latency, else the longest client timeout, else 10 s.
+    pub patience_ms: Figure,
 }
 
 /// One request type's figures.
@@ -109,20 +116,25 @@ pub struct TypeSummary {
     pub failed: u64,
     pub rejected: u64,
     pub timed_out: u64,
+    pub unfinished: u64,
+    pub unfinished_overdue: u64,
     pub availability: Figure,
     pub latency_ms: Latency,
 }
 
 impl TypeSummary {
-    pub fn of(outcomes: &Outcomes, latency: &LatencySummary) -> Self {
+    pub fn of(f: &crate::results::run::RequestFigures) -> Self {
+        let o = &f.outcomes;
         TypeSummary {
-            total: outcomes.total(),
-            succeeded: outcomes.succeeded,
-            failed: outcomes.failed,
-            rejected: outcomes.rejected,
-            timed_out: outcomes.timed_out,
-            availability: outcomes.availability().into(),
-            latency_ms: latency.into(),
+            total: o.total(),
+            succeeded: o.succeeded,
+            failed: o.failed,
+            rejected: o.rejected,
+            timed_out: o.timed_out,
+            unfinished: f.unfinished.count,
+            unfinished_overdue: f.unfinished.overdue,
+            availability: f.availability().into(),
+            latency_ms: (&f.latency).into(),
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use super::validate::{ComponentPlan, Plan};
 use crate::engine::rng::stream;
-use crate::engine::{Engine, SimTime};
+use crate::engine::{ComponentId, Engine, SimTime};
 use crate::model::cache::Cache;
 use crate::model::database::Database;
 use crate::model::failures::Timeline;
@@ -49,6 +49,22 @@ pub fn build(plan: Plan) -> Result<ModelEngine, String> {
             plan.request_types.len(),
             clock.warmup_end,
             Some((plan.trace as usize, seed)),
+        )));
+    }
+    if !plan.failures.is_empty() || !plan.random_failures.is_empty() {
+        let callees: Vec<Vec<ComponentId>> =
+            plan.components.iter().map(|(_, c)| c.callees()).collect();
+        let is_source = plan
+            .components
+            .iter()
+            .map(|(_, c)| matches!(c, ComponentPlan::Source(_)))
+            .collect();
+        world.impact = Some(Box::new(crate::model::impact::ImpactTracker::new(
+            &callees,
+            is_source,
+            plan.slo.map(|s| s.latency),
+            clock.warmup_end,
+            plan.request_types.clone(),
         )));
     }
     let mut engine: ModelEngine = Engine::new(world);

@@ -55,10 +55,11 @@ impl Outcomes {
         self.succeeded + self.failed + self.rejected + self.timed_out
     }
 
-    /// Succeeded / total; 1 when nothing finished (no request was refused).
+    /// Succeeded / total; `NaN` when nothing finished: availability is then unknown, and
+    /// reading it as 100% would claim what no request showed.
     pub fn availability(&self) -> f64 {
         match self.total() {
-            0 => 1.0,
+            0 => f64::NAN,
             total => self.succeeded as f64 / total as f64,
         }
     }
@@ -120,6 +121,6 @@ mod tests {
         }
         assert_eq!(o.total(), 5);
         assert!((o.availability() - 0.4).abs() < 1e-12);
-        assert_eq!(Outcomes::default().availability(), 1.0);
+        assert!(Outcomes::default().availability().is_nan());
     }
 }

@@ -54,7 +54,8 @@ pub fn measure(summary: &Summary, scope: &Scope, metric: &Metric) -> Result<f64,
                 Metric::Failed => count(s.requests.failed),
                 Metric::Rejected => count(s.requests.rejected),
                 Metric::TimedOut => count(s.requests.timed_out),
-                Metric::InFlightAtEnd => count(s.requests.in_flight_at_end),
+                Metric::Unfinished => count(s.requests.unfinished),
+                Metric::UnfinishedOverdue => count(s.requests.unfinished_overdue),
                 Metric::SloGoodFraction => s
                     .slo
                     .as_ref()
@@ -83,6 +84,8 @@ pub fn measure(summary: &Summary, scope: &Scope, metric: &Metric) -> Result<f64,
                 Metric::Failed => count(s.failed),
                 Metric::Rejected => count(s.rejected),
                 Metric::TimedOut => count(s.timed_out),
+                Metric::Unfinished => count(s.unfinished),
+                Metric::UnfinishedOverdue => count(s.unfinished_overdue),
                 other => Err(format!(
                     "{whose} does not report '{other}'; {}",
                     crate::format::suggestion(&other.to_string(), names_of(TYPE_METRICS))
@@ -119,7 +122,8 @@ pub fn measure(summary: &Summary, scope: &Scope, metric: &Metric) -> Result<f64,
                     None => does_not_report(),
                 },
                 Metric::Offered
-                | Metric::InFlightAtEnd
+                | Metric::Unfinished
+                | Metric::UnfinishedOverdue
                 | Metric::SloGoodFraction
                 | Metric::SloBudgetUsed
                 | Metric::Lost(_) => does_not_report(),

@@ -59,6 +59,9 @@ pub const HEADLINE: &[(&str, Read)] = &[
     ("failed", |s| Some(Reading::Count(s.requests.failed))),
     ("rejected", |s| Some(Reading::Count(s.requests.rejected))),
     ("timed_out", |s| Some(Reading::Count(s.requests.timed_out))),
+    ("unfinished", |s| {
+        Some(Reading::Count(s.requests.unfinished))
+    }),
     ("slo_good_fraction", |s| {
         measure(s.slo.as_ref()?.good_fraction)
     }),

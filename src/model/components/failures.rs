@@ -17,11 +17,14 @@
 use crate::engine::rng::{stream, SimRng};
 use crate::engine::{Component, ComponentId, SimDuration, SimTime};
 use crate::model::figures::failures::{
-    DowntimeFigures, DowntimeInterval, FailureEventFigures, FailuresFigures,
+    DowntimeFigures, DowntimeInterval, FailureEventFigures, FailuresFigures, ImpactCounts,
+    ImpactFigures,
 };
 use crate::model::support::dist::Distribution;
 use crate::model::support::downtime::{Interval, RECOVERY_STREAK};
-use crate::model::support::network::FaultKind;
+use crate::model::support::impact::Struck;
+use crate::model::support::impact::{Affected, Counts, EventImpact};
+use crate::model::support::network::{FaultKind, Place};
 use crate::model::support::timer::timer_kinds;
 use crate::model::Event;
 use crate::model::{ComponentReport, Control, ModelSim, Msg, Node, World, ALL_INSTANCES};
@@ -275,6 +278,28 @@ impl Component<Msg, World> for Timeline {
                     sim.schedule_in(d, me, Self::timer(FailuresTimer::ScheduledEnd, index, 0));
                 }
                 self.scheduled_events[index] = Some(self.events.len());
+                if let Some(impact) = sim.world.impact.as_mut() {
+                    let network = &sim.world.network;
+                    let (struck, sides) = match (&f.network, f.action) {
+                        (Some(n), _) => (Struck::NetworkFault(index), Some(n)),
+                        (None, FailureAction::DataCenter { dc }) => (Struck::DataCenter(dc), None),
+                        (None, _) => (Struck::Component(f.target), None),
+                    };
+                    impact.begin(now, struck, || match (sides, struck) {
+                        (Some(n), _) => n.a.iter().chain(&n.b).copied().collect(),
+                        (None, Struck::DataCenter(dc)) => (0..network.components())
+                            .map(|i| ComponentId(i as u32))
+                            .filter(|&c| {
+                                matches!(network.place(c), Place::DataCenter { dc: d, .. } if d == dc)
+                            })
+                            .collect(),
+                        _ => Vec::new(),
+                    });
+                    if matches!(f.action, FailureAction::ClockJump { .. }) {
+                        // Instantaneous: what it did later is not "while it was in effect".
+                        impact.end(self.events.len(), now);
+                    }
+                }
                 self.events.push(FailureEvent {
                     start: now,
                     end: None,
@@ -303,8 +328,13 @@ impl Component<Msg, World> for Timeline {
                         sim.schedule_at(now, f.target, Msg::Control(f.action.end(f.instance)))
                     }
                 }
-                if let Some(e) = self.scheduled_events[index].and_then(|e| self.events.get_mut(e)) {
-                    e.end = Some(now);
+                if let Some(i) = self.scheduled_events[index] {
+                    if let Some(e) = self.events.get_mut(i) {
+                        e.end = Some(now);
+                    }
+                    if let Some(impact) = sim.world.impact.as_mut() {
+                        impact.end(i, now);
+                    }
                 }
             }
             FailuresTimer::RandomFail => {
@@ -320,6 +350,9 @@ impl Component<Msg, World> for Timeline {
                 }
                 sim.schedule_at(now, spec.target, Msg::Control(Control::Crash { instance }));
                 self.random_open[index][instance as usize] = Some(self.events.len());
+                if let Some(impact) = sim.world.impact.as_mut() {
+                    impact.begin(now, Struck::Component(spec.target), Vec::new);
+                }
                 self.events.push(FailureEvent {
                     start: now,
                     end: None,
@@ -340,6 +373,9 @@ impl Component<Msg, World> for Timeline {
                 );
                 if let Some(e) = self.random_open[index][instance as usize].take() {
                     self.events[e].end = Some(now);
+                    if let Some(impact) = sim.world.impact.as_mut() {
+                        impact.end(e, now);
+                    }
                 }
                 self.schedule_random(me, FailuresTimer::RandomFail, index, instance, sim);
             }
@@ -356,6 +392,42 @@ impl Component<Msg, World> for Timeline {
 }
 
 impl Timeline {
+    /// The impact figures of event `index`, from the tracker.
+    fn impact_of(
+        impacts: &[EventImpact],
+        type_names: &[String],
+        index: usize,
+        slow_counted: bool,
+    ) -> ImpactFigures {
+        let Some(i) = impacts.get(index) else {
+            return ImpactFigures::default();
+        };
+        let total = |row: &Counts| ImpactCounts {
+            affected: row.iter().sum(),
+            failed: row[Affected::Failed as usize],
+            rejected: row[Affected::Rejected as usize],
+            timed_out: row[Affected::TimedOut as usize],
+            slow: slow_counted.then_some(row[Affected::Slow as usize]),
+        };
+        let mut all: Counts = [0; 4];
+        for row in &i.by_type {
+            for (a, x) in all.iter_mut().zip(row) {
+                *a += x;
+            }
+        }
+        let secs = |t: SimTime| t.as_secs_f64();
+        ImpactFigures {
+            counts: total(&all),
+            first_s: i.first.map(secs),
+            last_s: i.last.map(secs),
+            by_type: type_names
+                .iter()
+                .zip(&i.by_type)
+                .map(|(name, row)| (name.clone(), total(row)))
+                .collect(),
+        }
+    }
+
     /// The downtime a failure caused: the first interval that started while it was in effect.
     fn downtime_of(&self, e: &FailureEvent, end: SimTime) -> Option<Interval> {
         let until = e.end.unwrap_or(end);
@@ -372,6 +444,14 @@ impl Node for Timeline {
     }
 
     fn report(&self, end: SimTime) -> ComponentReport {
+        self.report_in(end, None)
+    }
+
+    fn report_in(&self, end: SimTime, world: Option<&World>) -> ComponentReport {
+        let tracker = world.and_then(|w| w.impact.as_deref());
+        let impacts = tracker.map(|t| t.impacts()).unwrap_or_default();
+        let type_names = tracker.map(|t| t.type_names()).unwrap_or_default();
+        let slow_counted = tracker.is_some_and(|t| t.counts_slow());
         let mut report = ComponentReport::from_request_stats(
             TIMELINE_NAME,
             "failures",
@@ -384,7 +464,8 @@ impl Node for Timeline {
         let events = self
             .events
             .iter()
-            .map(|e| {
+            .enumerate()
+            .map(|(index, e)| {
                 let seen = self.downtime_of(e, end);
                 FailureEventFigures {
                     kind: e.kind.to_string(),
@@ -398,6 +479,7 @@ impl Node for Timeline {
                     time_to_recover_s: seen
                         .and_then(|d| d.end)
                         .map(|t| t.since(e.start).as_secs_f64()),
+                    impact: Self::impact_of(&impacts, type_names, index, slow_counted),
                 }
             })
             .collect();

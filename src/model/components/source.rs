@@ -268,7 +268,7 @@ impl Source {
         if let Some(cache) = &mut self.client_cache {
             if cache.click(request.client, request.kind, request.key, request.born) {
                 // The browser answers from its cache: no request leaves, latency 0.
-                self.finish_request(&request, Outcome::Succeeded, sim);
+                self.finish_request(me, &request, Outcome::Succeeded, sim);
                 if let Some(user) = user {
                     self.think_then_send(me, user, sim);
                 }
@@ -331,8 +331,17 @@ impl Source {
         }
     }
 
-    fn finish_request(&mut self, request: &Request, outcome: Outcome, sim: &mut ModelSim) {
+    fn finish_request(
+        &mut self,
+        me: ComponentId,
+        request: &Request,
+        outcome: Outcome,
+        sim: &mut ModelSim,
+    ) {
         let now = sim.now();
+        if let Some(impact) = sim.world.impact.as_mut() {
+            impact.finish(me, request, now, outcome);
+        }
         if !self.shares_end_to_end {
             self.stats.finish(request.born, now, outcome);
         }
@@ -400,7 +409,7 @@ impl Source {
                 }
             }
         }
-        self.finish_request(&request, outcome, sim);
+        self.finish_request(me, &request, outcome, sim);
         if matches!(self.config.load, Load::Closed { .. }) {
             self.think_then_send(me, user, sim);
         }
@@ -530,6 +539,10 @@ impl Node for Source {
 
     fn report(&self, end: SimTime) -> ComponentReport {
         self.report_in(end, None)
+    }
+
+    fn requests_between_attempts(&self, out: &mut Vec<Request>) {
+        out.extend(self.pending_retries.iter().flatten().map(|r| r.request));
     }
 
     fn report_in(&self, _end: SimTime, world: Option<&World>) -> ComponentReport {

@@ -59,4 +59,34 @@ pub struct FailureEventFigures {
     pub observed_downtime_s: Option<f64>,
     /// From its start to the end of that downtime [s]; `null` if none, or not recovered.
     pub time_to_recover_s: Option<f64>,
+    /// The requests it affected (see [`crate::model::support::impact`]).
+    pub impact: ImpactFigures,
+}
+
+/// The requests one failure affected, attributed to it (in the order `summary.json` lists
+/// them): requests born after the warm-up that failed, were rejected, timed out, or (with an
+/// `slo`) succeeded slower than its latency.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ImpactFigures {
+    #[serde(flatten)]
+    pub counts: ImpactCounts,
+    /// When the first affected request ended [s since the start]; `null` if none.
+    pub first_s: Option<f64>,
+    /// When the last one ended [s since the start]; `null` if none.
+    pub last_s: Option<f64>,
+    /// The same counts per request type (only when the scenario has several).
+    #[serde(default, skip_serializing_if = "indexmap::IndexMap::is_empty")]
+    pub by_type: indexmap::IndexMap<String, ImpactCounts>,
+}
+
+/// Affected requests by outcome.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ImpactCounts {
+    /// All of them.
+    pub affected: u64,
+    pub failed: u64,
+    pub rejected: u64,
+    pub timed_out: u64,
+    /// Succeeded slower than the objective's latency; `null` without an `slo`.
+    pub slow: Option<u64>,
 }

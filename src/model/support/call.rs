@@ -217,6 +217,11 @@ impl CallTable {
         self.slots.release(id.0);
     }
 
+    /// The calls open now, in slot order.
+    pub fn open_calls(&self) -> impl Iterator<Item = &Call> {
+        self.slots.iter().filter(|c| c.open)
+    }
+
     /// Calls currently open.
     pub fn live(&self) -> usize {
         self.live

@@ -11,6 +11,7 @@ pub mod client_cache;
 pub mod count;
 pub mod dist;
 pub mod downtime;
+pub mod impact;
 pub mod key_map;
 pub mod keys;
 pub mod network;

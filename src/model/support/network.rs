@@ -152,6 +152,11 @@ impl Network {
         (self.geo.dc_names.len() - 1) as u16
     }
 
+    /// Components the network knows (every component of the scenario).
+    pub fn components(&self) -> usize {
+        self.adjacency.len()
+    }
+
     /// Places a component (in a data center, or on the client's side).
     pub fn set_place(&mut self, component: ComponentId, place: Place) {
         self.zero_latency = false;

@@ -194,7 +194,7 @@ pub fn summary(r: &RunResult) -> Summary {
         assertions: (!r.assertions.is_empty())
             .then(|| crate::results::summary::AssertionSummary::of(&r.assertions)),
         // Sections of optional features: absent when the run did not ask for them.
-        breakdown: super::breakdown::to_json(r),
+        breakdown: super::breakdown::section(r),
         cost: r.cost.as_ref().map(crate::results::CostSummary::from),
     }
 }

@@ -372,9 +372,8 @@ impl Node for Timeline {
     }
 
     fn report(&self, end: SimTime) -> ComponentReport {
-        let mut report = ComponentReport::from_request_stats(
+        let mut report = ComponentReport::failure_timeline(
             TIMELINE_NAME,
-            "failures",
             &crate::model::RequestStats::new(crate::model::StatsClock {
                 warmup_end: SimTime::ZERO,
                 window_ns: 1,

@@ -140,7 +140,8 @@ mod tests {
             warmup_end: SimTime::ZERO,
             window_ns: 1_000_000_000,
         });
-        let mut r = ComponentReport::from_request_stats(name, "server", &stats);
+        let mut r =
+            ComponentReport::from_request_stats(name, crate::model::kind::Kind::Server, &stats);
         r.requests = requests;
         r
     }

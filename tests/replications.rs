@@ -52,10 +52,13 @@ fn mean_interval(seed: u64, replications: u32) -> (f64, f64) {
     )
     .unwrap_or_else(|e| panic!("{}", e.render()));
     let section = s.result.replications.expect("a replications section");
-    let m = &section["metrics"]["latency_mean_ms"];
+    let m = section
+        .metrics
+        .latency_mean_ms
+        .expect("an interval of the mean latency");
     (
-        m["ci_low"].as_f64().expect("ci_low"),
-        m["ci_high"].as_f64().expect("ci_high"),
+        m.ci_low.written().expect("ci_low"),
+        m.ci_high.written().expect("ci_high"),
     )
 }
 

@@ -713,34 +713,27 @@ fn run_command(path: &Path, overrides: &Overrides, out: Option<&Path>, options: 
 }
 
 /// Mean and 95% interval of each headline figure, as a terminal table.
-fn replications_table(section: &serde_json::Value) -> String {
+fn replications_table(section: &crate::results::replications::Replications) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
+    let seeds: Vec<String> = section.seeds.iter().map(ToString::to_string).collect();
     let _ = writeln!(
         out,
         "\nover {} replications (seeds {}): mean and 95% confidence interval",
-        section["count"],
-        section["seeds"]
-            .as_array()
-            .map(|s| s
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", "))
-            .unwrap_or_default()
+        section.count,
+        seeds.join(", ")
     );
-    if let Some(metrics) = section["metrics"].as_object() {
-        for (name, m) in metrics {
-            let f = |k: &str| m[k].as_f64().unwrap_or(f64::NAN);
-            let _ = writeln!(
-                out,
-                "  {name:<20} {:>14.6} ± {:<12.6} [{:.6}, {:.6}]",
-                f("mean"),
-                f("half_width"),
-                f("ci_low"),
-                f("ci_high")
-            );
-        }
+    for (name, m) in section.metrics.iter() {
+        // As summary.json writes them (rounded; NaN where it writes null).
+        let f = |x: crate::results::Figure| x.written().unwrap_or(f64::NAN);
+        let _ = writeln!(
+            out,
+            "  {name:<20} {:>14.6} ± {:<12.6} [{:.6}, {:.6}]",
+            f(m.mean),
+            f(m.half_width),
+            f(m.ci_low),
+            f(m.ci_high)
+        );
     }
     out
 }

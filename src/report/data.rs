@@ -138,43 +138,13 @@ pub struct Summary {
     /// What the trouble detectors found.
     #[serde(default)]
     pub trouble: Vec<TroubleRow>,
-    /// Where the time goes (when the run kept the breakdown).
+    /// Where the time goes (when the run kept the breakdown): the section as the run wrote
+    /// it, the one type for writing and reading it.
     #[serde(default)]
-    pub breakdown: Option<BreakdownSection>,
+    pub breakdown: Option<crate::results::breakdown::Breakdown>,
     /// What the design cost (when the scenario gives prices).
     #[serde(default)]
     pub cost: Option<CostSection>,
-}
-
-/// `summary.json`'s `breakdown`, as far as the report reads it.
-#[derive(Clone, Debug, Deserialize)]
-pub struct BreakdownSection {
-    pub components: Vec<BreakdownComponent>,
-    pub bands: Vec<BreakdownBand>,
-}
-
-#[derive(Clone, Debug, Deserialize)]
-pub struct BreakdownComponent {
-    pub component: String,
-    #[serde(default)]
-    pub role: Option<String>,
-    #[serde(default)]
-    pub share: Option<f64>,
-}
-
-#[derive(Clone, Debug, Deserialize)]
-pub struct BreakdownBand {
-    pub band: String,
-    pub mean_latency_ms: Option<f64>,
-    pub components: Vec<BreakdownPart>,
-}
-
-#[derive(Clone, Debug, Deserialize)]
-pub struct BreakdownPart {
-    pub component: String,
-    pub queue_ms: Option<f64>,
-    pub service_ms: Option<f64>,
-    pub network_ms: Option<f64>,
 }
 
 /// `summary.json`'s `cost`, as far as the report reads it.

@@ -487,8 +487,14 @@ fn waterfall_charts(data: &ReportData, out: &mut Vec<Chart>) -> Result<(), Chart
     let Some(b) = &data.summary.breakdown else {
         return Ok(());
     };
-    let names: Vec<String> = b.components.iter().map(|c| c.component.clone()).collect();
+    let names: Vec<String> = b
+        .all
+        .components
+        .iter()
+        .map(|c| c.component.clone())
+        .collect();
     let rows: Vec<(String, Vec<charts::Segment>)> = b
+        .all
         .bands
         .iter()
         .map(|band| {
@@ -506,7 +512,7 @@ fn waterfall_charts(data: &ReportData, out: &mut Vec<Chart>) -> Result<(), Chart
                     segments.push(charts::Segment {
                         component,
                         phase,
-                        ms: ms.unwrap_or(0.0),
+                        ms: ms.value().unwrap_or(0.0),
                     });
                 }
             }

@@ -200,15 +200,12 @@ pub fn merge(inputs: &[PathBuf]) -> Result<(SavedFiles, Vec<crate::assertions::V
     let mut summary = summaries[0].clone();
     summary.overrides = head.overrides.clone();
     if head.count > 1 {
-        let mut section = crate::study::replications::to_json(&summaries, 0.95);
-        if let serde_json::Value::Object(s) = &mut section {
-            s.insert("count".into(), serde_json::json!(head.count));
-            s.insert(
-                "run".into(),
-                serde_json::json!((0..head.count).collect::<Vec<u32>>()),
-            );
-        }
-        summary.replications = Some(section);
+        summary.replications = Some(crate::study::replications::section(
+            &summaries,
+            0.95,
+            head.count,
+            (0..head.count).collect(),
+        ));
     }
     if !verdicts.is_empty() {
         summary.assertions = Some(crate::results::summary::AssertionSummary::of(&verdicts));

@@ -175,7 +175,8 @@ pub fn render(r: &RunResult) -> String {
         "{:<20} {:<14} {:>10} {:>9} {:>8} {:>9} {:>9} {:>9}",
         "component", "kind", "requests", "errors", "util", "queue", "p50", "p99"
     );
-    for c in r.components.iter().filter(|c| c.kind != "failures") {
+    // Not the failure timeline (no kind): its events have their own lines above.
+    for (c, kind) in r.components.iter().filter_map(|c| Some((c, c.kind?))) {
         let errors = c.outcomes.total() - c.outcomes.succeeded;
         let util = c
             .utilization
@@ -185,7 +186,7 @@ pub fn render(r: &RunResult) -> String {
             out,
             "{:<20} {:<14} {:>10} {:>9} {:>8} {:>9} {:>9} {:>9}",
             c.name,
-            c.kind,
+            kind.name(),
             c.requests,
             errors,
             util,

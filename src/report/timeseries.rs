@@ -10,6 +10,7 @@
 use std::borrow::Cow;
 
 use super::RunResult;
+use crate::model::kind::Kind;
 use crate::model::WindowSeries;
 use crate::stats::{WindowRow, Windows};
 
@@ -64,7 +65,7 @@ pub fn to_csv(r: &RunResult) -> String {
     let servers: Vec<_> = r
         .components
         .iter()
-        .filter(|c| c.kind != "traffic" && c.kind != "failures")
+        .filter(|c| c.kind.is_some_and(|k| k != Kind::Traffic))
         .collect();
     let per_component: Vec<ComponentSeries> = servers
         .iter()

@@ -1,8 +1,10 @@
-//! Where the time goes: `summary.json`'s `breakdown` section and its terminal line, from the
-//! run's per-hop latency breakdown (see [`crate::model::breakdown`]).
+//! Where the time goes: `summary.json`'s `breakdown` section ([`Breakdown`]) and its terminal
+//! line, from the run's per-hop latency breakdown (see [`crate::model::breakdown`]).
 
-use serde_json::{json, Map, Value};
+use indexmap::IndexMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::figure::Figure;
 use super::RunResult;
 use crate::model::breakdown::{Figures, TypeTable, BANDS, FIELDS};
 
@@ -15,25 +17,117 @@ latency buckets; a percentile band takes the buckets its ranks cover, splitting 
 bucket in proportion (within a bucket, latencies differ by at most 19% and are assumed to be \
 spent alike).";
 
-fn number(x: f64) -> Value {
-    if x.is_finite() {
-        json!((x * 1e6).round() / 1e6)
-    } else {
-        Value::Null
+/// `summary.json`'s `breakdown`: the figures of all requests, how they are made, and (with
+/// more than one request type) the same figures per type.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Breakdown {
+    /// All succeeded requests after the warm-up; its fields open the section.
+    #[serde(flatten)]
+    pub all: BreakdownGroup,
+    /// [`METHOD`].
+    pub method: String,
+    /// Per request type, in the scenario's order; absent with a single type.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub by_type: IndexMap<String, BreakdownGroup>,
+}
+
+/// One group of requests (all of them, or one type): totals, means and percentile bands.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BreakdownGroup {
+    pub requests: u64,
+    /// Sum of the group's end-to-end latencies [ns].
+    pub latency_ns_total: NsTotal,
+    pub mean_latency_ms: Figure,
+    /// Every component on the requests' paths, in path order.
+    pub components: Vec<BreakdownComponent>,
+    /// One per band of [`BANDS`], fastest first.
+    pub bands: Vec<BreakdownBand>,
+}
+
+/// What a component added to a group's latency: per request on average [ms], in total [ns],
+/// and its share of the group's total latency.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BreakdownComponent {
+    pub component: String,
+    /// `client` for a traffic source (its service is client time); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    pub queue_ms: Figure,
+    pub service_ms: Figure,
+    pub network_ms: Figure,
+    pub queue_ns_total: NsTotal,
+    pub service_ns_total: NsTotal,
+    pub network_ns_total: NsTotal,
+    pub share: Figure,
+}
+
+/// What a component's `service` means in the breakdown, where it is not its own work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// A traffic source: its service is client time (retry backoff, abandoned attempts).
+    Client,
+}
+
+/// One percentile band of a group (`p99-100`: the slowest 1%).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BreakdownBand {
+    pub band: String,
+    /// Requests in the band (a boundary bucket is split in proportion, so not whole).
+    pub requests: Figure,
+    pub mean_latency_ms: Figure,
+    /// Each component's mean time per request of the band, in the group's component order.
+    pub components: Vec<BandPart>,
+}
+
+/// A component's mean time per request of a band [ms].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BandPart {
+    pub component: String,
+    pub queue_ms: Figure,
+    pub service_ms: Figure,
+    pub network_ms: Figure,
+}
+
+/// A total of nanoseconds, written as an integer while it fits an `i64` (292 years) and as a
+/// float beyond, as JSON readers that parse numbers as `i64` or `f64` expect.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NsTotal(pub i128);
+
+impl Serialize for NsTotal {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match i64::try_from(self.0) {
+            Ok(v) => s.serialize_i64(v),
+            Err(_) => s.serialize_f64(self.0 as f64),
+        }
     }
 }
 
-fn integer(x: i128) -> Value {
-    match i64::try_from(x) {
-        Ok(v) => json!(v),
-        Err(_) => json!(x as f64),
+impl<'de> Deserialize<'de> for NsTotal {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl serde::de::Visitor<'_> for Visit {
+            type Value = NsTotal;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a number of nanoseconds")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<NsTotal, E> {
+                Ok(NsTotal(i128::from(v)))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<NsTotal, E> {
+                Ok(NsTotal(i128::from(v)))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<NsTotal, E> {
+                // Written as a float only beyond i64, where it is a whole number.
+                Ok(NsTotal(v as i128))
+            }
+        }
+        d.deserialize_any(Visit)
     }
 }
-
-const NAMES: [&str; FIELDS] = ["queue", "service", "network"];
 
 /// One group (all requests, or one type): totals, means and bands.
-fn group(f: &Figures, table: &TypeTable) -> Value {
+fn group(f: &Figures, table: &TypeTable) -> BreakdownGroup {
     let order = f.order(table);
     let requests = table.requests();
     let latency = table.latency_ns();
@@ -45,81 +139,73 @@ fn group(f: &Figures, table: &TypeTable) -> Value {
             0.0
         }
     };
-    let components: Vec<Value> = order
+    let components = order
         .iter()
         .map(|&i| {
             let t = totals[i];
-            let mut m = Map::new();
-            m.insert("component".into(), json!(f.components[i].0));
-            if f.components[i].1 {
-                m.insert("role".into(), json!("client"));
-            }
-            for (k, name) in NAMES.iter().enumerate() {
-                m.insert(format!("{name}_ms"), number(per(t[k] as f64)));
-            }
-            for (k, name) in NAMES.iter().enumerate() {
-                m.insert(format!("{name}_ns_total"), integer(t[k]));
-            }
             let all: i128 = t.iter().sum();
             let share = if latency > 0 {
                 all as f64 / latency as f64
             } else {
                 0.0
             };
-            m.insert("share".into(), number(share));
-            Value::Object(m)
+            BreakdownComponent {
+                component: f.components[i].0.clone(),
+                role: f.components[i].1.then_some(Role::Client),
+                queue_ms: Figure(per(t[0] as f64)),
+                service_ms: Figure(per(t[1] as f64)),
+                network_ms: Figure(per(t[2] as f64)),
+                queue_ns_total: NsTotal(t[0]),
+                service_ns_total: NsTotal(t[1]),
+                network_ns_total: NsTotal(t[2]),
+                share: Figure(share),
+            }
         })
         .collect();
-    let bands: Vec<Value> = BANDS
+    let bands = BANDS
         .iter()
         .map(|&(from, to, label)| {
             let band = table.band(from, to);
-            let parts: Vec<Value> = order
-                .iter()
-                .map(|&i| {
-                    let m = band.means[i];
-                    json!({
-                        "component": f.components[i].0,
-                        "queue_ms": number(m[0] / 1e6),
-                        "service_ms": number(m[1] / 1e6),
-                        "network_ms": number(m[2] / 1e6),
+            BreakdownBand {
+                band: label.to_string(),
+                requests: Figure(band.requests),
+                mean_latency_ms: Figure(band.mean_latency_ns / 1e6),
+                components: order
+                    .iter()
+                    .map(|&i| {
+                        let m = band.means[i];
+                        BandPart {
+                            component: f.components[i].0.clone(),
+                            queue_ms: Figure(m[0] / 1e6),
+                            service_ms: Figure(m[1] / 1e6),
+                            network_ms: Figure(m[2] / 1e6),
+                        }
                     })
-                })
-                .collect();
-            json!({
-                "band": label,
-                "requests": number(band.requests),
-                "mean_latency_ms": number(band.mean_latency_ns / 1e6),
-                "components": parts,
-            })
+                    .collect(),
+            }
         })
         .collect();
-    json!({
-        "requests": requests,
-        "latency_ns_total": integer(latency as i128),
-        "mean_latency_ms": number(per(latency as f64)),
-        "components": components,
-        "bands": bands,
-    })
+    BreakdownGroup {
+        requests,
+        latency_ns_total: NsTotal(latency as i128),
+        mean_latency_ms: Figure(per(latency as f64)),
+        components,
+        bands,
+    }
 }
 
 /// The `breakdown` section, or `None` when the run did not keep one.
-pub fn to_json(r: &RunResult) -> Option<Value> {
+pub fn section(r: &RunResult) -> Option<Breakdown> {
     let f = r.breakdown.as_ref()?;
-    let mut section = match group(f, &f.all) {
-        Value::Object(m) => m,
-        _ => Map::new(),
-    };
-    section.insert("method".into(), json!(METHOD));
-    if !f.by_type.is_empty() {
-        let by_type: Map<String, Value> = f
+    Some(Breakdown {
+        all: group(f, &f.all),
+        method: METHOD.to_string(),
+        by_type: f
             .by_type
             .iter()
             .map(|(name, table)| (name.clone(), group(f, table)))
-            .collect();
-        section.insert("by_type".into(), Value::Object(by_type));
-    }
-    Some(Value::Object(section))
+            .collect(),
+    })
 }
 
 /// Terminal line: where the slowest 1% spend their time, biggest share first.

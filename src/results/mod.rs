@@ -6,13 +6,16 @@
 //! Figures are rounded to 6 decimals where they are written ([`Figure`]); counts are integers.
 
 pub mod breakdown;
+pub mod figure;
+pub mod replications;
 pub mod run;
 pub mod summarize;
 pub mod summary;
 
 pub use run::RunResult;
 
+pub use figure::Figure;
 pub use summary::{
-    ComponentCostSummary, ComponentSummary, CostSummary, Engine, ErrorBudget, Figure, Latency,
-    Requests, SloSummary, Summary, TypeSummary,
+    ComponentCostSummary, ComponentSummary, CostSummary, Engine, ErrorBudget, Latency, Requests,
+    SloSummary, Summary, TypeSummary,
 };

@@ -117,7 +117,7 @@ pub struct RunResult {
     /// How the scenario's assertions did (empty when it has none).
     pub assertions: Vec<crate::assertions::Verdict>,
     /// With replications: `summary.json`'s `replications` section (means, intervals, values).
-    pub replications: Option<serde_json::Value>,
+    pub replications: Option<super::replications::Replications>,
     /// Path overrides this run was made with (a variant, a sweep point), as `path=value`.
     pub overrides: Vec<String>,
     /// Where the time goes: the per-hop latency breakdown, when the run kept it.

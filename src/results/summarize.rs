@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::RunResult;
 use crate::engine::StopReason;
 use crate::model::figures::Figures;
+use crate::model::kind::Kind;
 use crate::model::ComponentReport;
 use crate::results::summary::{AnalyticRow, Bottleneck, Trouble, WhatIfSummary};
 use crate::results::{
@@ -32,14 +33,14 @@ pub fn stop_reason_name(reason: StopReason) -> &'static str {
     }
 }
 
-fn component(c: &ComponentReport, measured_secs: f64) -> ComponentSummary {
+fn component(c: &ComponentReport, kind: Kind, measured_secs: f64) -> ComponentSummary {
     let throughput = if measured_secs > 0.0 {
         c.outcomes.succeeded as f64 / measured_secs
     } else {
         0.0
     };
     ComponentSummary {
-        kind: c.kind.to_string(),
+        kind: kind.name().to_string(),
         requests: c.requests,
         succeeded: c.outcomes.succeeded,
         failed: c.outcomes.failed,
@@ -183,8 +184,8 @@ pub fn summary(r: &RunResult) -> Summary {
         components: r
             .components
             .iter()
-            .filter(|c| c.kind != "failures")
-            .map(|c| (c.name.clone(), component(c, measured)))
+            // The failure timeline (no kind) is the `failures` and `downtime` sections above.
+            .filter_map(|c| Some((c.name.clone(), component(c, c.kind?, measured))))
             .collect(),
         engine: Engine {
             events: r.events,
@@ -197,7 +198,7 @@ pub fn summary(r: &RunResult) -> Summary {
         assertions: (!r.assertions.is_empty())
             .then(|| crate::results::summary::AssertionSummary::of(&r.assertions)),
         // Sections of optional features: absent when the run did not ask for them.
-        breakdown: super::breakdown::to_json(r),
+        breakdown: super::breakdown::section(r),
         cost: r.cost.as_ref().map(crate::results::CostSummary::from),
     }
 }

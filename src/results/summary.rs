@@ -1,51 +1,11 @@
 //! `summary.json` as types. Field order is the file's order.
 
 use indexmap::IndexMap;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
+use super::figure::Figure;
 use crate::stats::LatencySummary;
-
-/// A measured figure, written rounded to 6 decimals (of a millisecond, of a ratio) so that the
-/// file stays readable; NaN and infinities — a figure with nothing to measure — are written
-/// `null` and read back as NaN.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Figure(pub f64);
-
-impl Figure {
-    pub fn value(self) -> Option<f64> {
-        self.0.is_finite().then_some(self.0)
-    }
-
-    /// The figure as `summary.json` shows it: rounded to 6 decimals, `None` for `null`. What a
-    /// study reads (assertions, intervals over replications, searches), so that a study of runs
-    /// and a study of their saved files give the same verdicts to the last digit.
-    pub fn written(self) -> Option<f64> {
-        self.value().map(|x| (x * 1e6).round() / 1e6)
-    }
-}
-
-impl Serialize for Figure {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if self.0.is_finite() {
-            s.serialize_f64((self.0 * 1e6).round() / 1e6)
-        } else {
-            s.serialize_none()
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for Figure {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(Figure(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN)))
-    }
-}
-
-impl From<f64> for Figure {
-    fn from(x: f64) -> Self {
-        Figure(x)
-    }
-}
 
 /// Latency percentiles of succeeded requests [ms].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -355,12 +315,14 @@ pub struct Summary {
     /// Path overrides of a variant or a sweep point, as `path=value`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub overrides: Vec<String>,
+    /// With replications: their means, intervals and values (see [`crate::study::replications`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub replications: Option<Value>,
+    pub replications: Option<super::replications::Replications>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assertions: Option<Vec<AssertionSummary>>,
+    /// Where the time goes, when the run kept the per-hop breakdown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub breakdown: Option<Value>,
+    pub breakdown: Option<super::breakdown::Breakdown>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost: Option<CostSummary>,
 }

@@ -278,12 +278,12 @@ pub fn study(design: &Design, options: &StudyOptions<'_>) -> Result<Study, Study
         result.truncated = cut;
     }
     if count > 1 {
-        let mut section = crate::study::replications::to_json(&summaries, 0.95);
-        if let serde_json::Value::Object(m) = &mut section {
-            m.insert("count".into(), serde_json::json!(count));
-            m.insert("run".into(), serde_json::json!(indexes));
-        }
-        result.replications = Some(section);
+        result.replications = Some(crate::study::replications::section(
+            &summaries,
+            0.95,
+            count,
+            indexes.clone(),
+        ));
     }
     result.assertions = judge::judge_all(&assertions, &summaries);
     Ok(Study {

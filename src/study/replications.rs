@@ -12,28 +12,11 @@
 //! Everything here is sequential: replications run in parallel but their figures are reduced
 //! here in replication order, so the result does not depend on the number of threads.
 
-use serde::Serialize;
-use serde_json::{json, Value};
-
+use crate::results::replications::{MetricInterval, Metrics, Replications};
 use crate::results::{Figure, Summary};
 use crate::stats::Interval;
 
-/// A headline figure as `summary.json` shows it: a count stays a whole number.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-#[serde(untagged)]
-pub enum Reading {
-    Count(u64),
-    Measure(f64),
-}
-
-impl Reading {
-    pub fn value(self) -> f64 {
-        match self {
-            Reading::Count(n) => n as f64,
-            Reading::Measure(x) => x,
-        }
-    }
-}
+pub use crate::results::replications::Reading;
 
 /// Reads one headline figure of a summary; `None` where it has none (no SLO, no prices, no
 /// request measured).
@@ -86,14 +69,6 @@ pub fn headline(summary: &Summary) -> Vec<(&'static str, f64)> {
         .collect()
 }
 
-fn round6(x: f64) -> Value {
-    if x.is_finite() {
-        json!((x * 1e6).round() / 1e6)
-    } else {
-        Value::Null
-    }
-}
-
 /// Every replication's reading of each headline figure that all of them have, in
 /// [`HEADLINE`] order.
 fn readings(summaries: &[Summary]) -> Vec<(&'static str, Vec<Reading>)> {
@@ -118,30 +93,44 @@ pub fn intervals(summaries: &[Summary], level: f64) -> Vec<(&'static str, Interv
 }
 
 /// `summary.json`'s `replications` section: seeds, and per headline figure the mean, the
-/// interval and every replication's value.
-pub fn to_json(summaries: &[Summary], level: f64) -> Value {
-    let seeds: Vec<u64> = summaries.iter().map(|s| s.seed).collect();
-    let figures: serde_json::Map<String, Value> = readings(summaries)
-        .into_iter()
-        .map(|(name, values)| {
-            let numbers: Vec<f64> = values.iter().map(|r| r.value()).collect();
-            let ci = Interval::of(&numbers, level);
-            (
-                name.to_string(),
-                json!({
-                    "mean": round6(ci.mean),
-                    "ci_low": round6(ci.low),
-                    "ci_high": round6(ci.high),
-                    "half_width": round6(ci.half_width),
-                    "values": values,
-                }),
-            )
-        })
-        .collect();
-    json!({
-        "count": summaries.len(),
-        "confidence": level,
-        "seeds": seeds,
-        "metrics": figures,
-    })
+/// interval and every replication's value. `count` is the study's number of replications and
+/// `run` the indexes of those `summaries` are of (a shard runs some of them).
+pub fn section(summaries: &[Summary], level: f64, count: u32, run: Vec<u32>) -> Replications {
+    let mut metrics = Metrics::default();
+    for (name, values) in readings(summaries) {
+        let numbers: Vec<f64> = values.iter().map(|r| r.value()).collect();
+        let ci = Interval::of(&numbers, level);
+        // Every HEADLINE name has its field (tests below), so none is dropped here.
+        if let Some(slot) = metrics.slot(name) {
+            *slot = Some(MetricInterval {
+                mean: Figure(ci.mean),
+                ci_low: Figure(ci.low),
+                ci_high: Figure(ci.high),
+                half_width: Figure(ci.half_width),
+                values,
+            });
+        }
+    }
+    Replications {
+        count,
+        confidence: level,
+        seeds: summaries.iter().map(|s| s.seed).collect(),
+        metrics,
+        run,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_headline_figure_has_its_field_in_the_same_order() {
+        let names: Vec<&str> = HEADLINE.iter().map(|&(name, _)| name).collect();
+        assert_eq!(names, Metrics::NAMES);
+        let mut metrics = Metrics::default();
+        for name in &names {
+            assert!(metrics.slot(name).is_some(), "{name} has no field");
+        }
+    }
 }

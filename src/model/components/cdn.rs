@@ -915,7 +915,7 @@ impl Node for Cdn {
 
     fn report(&self, _end: SimTime) -> ComponentReport {
         let mut report =
-            ComponentReport::from_request_stats(&self.config.name, Kind::Cdn.name(), &self.stats);
+            ComponentReport::from_request_stats(&self.config.name, Kind::Cdn, &self.stats);
         report.figures = self.figures();
         report
             .lost

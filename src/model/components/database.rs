@@ -1061,12 +1061,8 @@ impl Node for Database {
     }
 
     fn report(&self, end: SimTime) -> ComponentReport {
-        let mut report = ComponentReport::from_node_stats(
-            &self.config.name,
-            Kind::Database.name(),
-            &self.stats,
-            end,
-        );
+        let mut report =
+            ComponentReport::from_node_stats(&self.config.name, Kind::Database, &self.stats, end);
         report.figures = self.figures(end);
         let c = &self.counters;
         report

@@ -471,7 +471,7 @@ impl Node for Dns {
 
     fn report(&self, end: SimTime) -> ComponentReport {
         let mut report =
-            ComponentReport::from_request_stats(&self.config.name, Kind::Dns.name(), &self.stats);
+            ComponentReport::from_request_stats(&self.config.name, Kind::Dns, &self.stats);
         let n = self.config.targets.len();
         let regions = self.sent.len() / n.max(1);
         // Per client region: requests and failures per data center, and each one's share.

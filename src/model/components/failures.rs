@@ -452,9 +452,8 @@ impl Node for Timeline {
         let impacts = tracker.map(|t| t.impacts()).unwrap_or_default();
         let type_names = tracker.map(|t| t.type_names()).unwrap_or_default();
         let slow_counted = tracker.is_some_and(|t| t.counts_slow());
-        let mut report = ComponentReport::from_request_stats(
+        let mut report = ComponentReport::failure_timeline(
             TIMELINE_NAME,
-            "failures",
             &crate::model::RequestStats::new(crate::model::StatsClock {
                 warmup_end: SimTime::ZERO,
                 window_ns: 1,

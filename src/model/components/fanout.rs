@@ -682,11 +682,8 @@ impl Node for Fanout {
     }
 
     fn report(&self, end: SimTime) -> ComponentReport {
-        let mut report = ComponentReport::from_request_stats(
-            &self.config.name,
-            Kind::Fanout.name(),
-            &self.stats,
-        );
+        let mut report =
+            ComponentReport::from_request_stats(&self.config.name, Kind::Fanout, &self.stats);
         report.figures = self.figures(end);
         report.extra_windows = vec![
             (

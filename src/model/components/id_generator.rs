@@ -1029,7 +1029,7 @@ impl Node for IdGenerator {
     fn report(&self, end: SimTime) -> ComponentReport {
         let mut report = ComponentReport::from_node_stats(
             &self.config.name,
-            Kind::IdGenerator.name(),
+            Kind::IdGenerator,
             &self.stats,
             end,
         );

@@ -661,11 +661,8 @@ impl Node for LoadBalancer {
     }
 
     fn report(&self, _end: SimTime) -> ComponentReport {
-        let mut report = ComponentReport::from_request_stats(
-            &self.config_name,
-            Kind::LoadBalancer.name(),
-            &self.stats,
-        );
+        let mut report =
+            ComponentReport::from_request_stats(&self.config_name, Kind::LoadBalancer, &self.stats);
         let requests_per_backend = self
             .groups
             .iter()

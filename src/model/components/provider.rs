@@ -416,11 +416,8 @@ impl Node for Provider {
     }
 
     fn report(&self, _end: SimTime) -> ComponentReport {
-        let mut report = ComponentReport::from_request_stats(
-            &self.config.name,
-            Kind::Provider.name(),
-            &self.stats,
-        );
+        let mut report =
+            ComponentReport::from_request_stats(&self.config.name, Kind::Provider, &self.stats);
         let c = &self.counters;
         report.figures = crate::model::figures::Figures::Provider(Box::new(ProviderFigures {
             ack_lost: c.ack_lost,

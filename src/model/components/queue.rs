@@ -609,7 +609,7 @@ impl Node for Queue {
 
     fn report(&self, end: SimTime) -> ComponentReport {
         let mut report =
-            ComponentReport::from_request_stats(&self.config.name, Kind::Queue.name(), &self.stats);
+            ComponentReport::from_request_stats(&self.config.name, Kind::Queue, &self.stats);
         report.latency = self.processing.summary();
         report.queue_mean = Some(self.backlog.mean(end));
         report.queue_peak = Some(self.backlog.peak());

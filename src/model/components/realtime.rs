@@ -923,11 +923,8 @@ impl Node for Realtime {
     }
 
     fn report(&self, end: SimTime) -> ComponentReport {
-        let mut report = ComponentReport::from_request_stats(
-            &self.config.name,
-            Kind::Realtime.name(),
-            &self.stats,
-        );
+        let mut report =
+            ComponentReport::from_request_stats(&self.config.name, Kind::Realtime, &self.stats);
         let c = &self.counters;
         let measured = end.since(self.warmup_end).as_secs_f64();
         let per_s = |n: u64| {

@@ -1185,12 +1185,8 @@ impl Node for ServerPool {
     }
 
     fn report(&self, end: SimTime) -> ComponentReport {
-        let mut report = ComponentReport::from_node_stats(
-            &self.config.name,
-            Kind::Server.name(),
-            &self.stats,
-            end,
-        );
+        let mut report =
+            ComponentReport::from_node_stats(&self.config.name, Kind::Server, &self.stats, end);
         let workers = f64::from(self.config.workers);
         let at_least_k_up = self.up.time_fractions(end).map(|fractions| {
             // at_least[k] = fraction of the time with at least k instances up.

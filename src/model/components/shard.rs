@@ -523,7 +523,7 @@ impl Node for Sharded {
     fn report(&self, _end: SimTime) -> ComponentReport {
         let mut report = ComponentReport::from_request_stats(
             &self.config.name,
-            Kind::ShardedDatabase.name(),
+            Kind::ShardedDatabase,
             &self.all,
         );
         report.figures = self.figures();

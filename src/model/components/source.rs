@@ -549,14 +549,12 @@ impl Node for Source {
         let mut report = match world.filter(|_| self.shares_end_to_end) {
             Some(world) => ComponentReport::from_request_stats_without_window_latency(
                 &self.config.name,
-                Kind::Traffic.name(),
+                Kind::Traffic,
                 &world.end_to_end.all,
             ),
-            None => ComponentReport::from_request_stats(
-                &self.config.name,
-                Kind::Traffic.name(),
-                &self.stats,
-            ),
+            None => {
+                ComponentReport::from_request_stats(&self.config.name, Kind::Traffic, &self.stats)
+            }
         };
         let retries = self.config.retry.is_some();
         let cache = self.client_cache.as_deref();

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::engine::SimTime;
+use crate::model::kind::Kind;
 use crate::stats::{
     LatencyHistogram, LatencySummary, LevelTracker, Outcome, Outcomes, WindowRow, Windows,
 };
@@ -165,7 +166,10 @@ impl WindowSeries {
 /// What a component reports after a run.
 pub struct ComponentReport {
     pub name: String,
-    pub kind: &'static str,
+    /// The component's kind; `None` for the failure timeline, which drives the scenario's
+    /// failures and reports what they did (`summary.json`'s `failures` and `downtime`) but is
+    /// not a component: tables, columns and `components` leave it out.
+    pub kind: Option<Kind>,
     /// Requests that arrived after the warm-up.
     pub requests: u64,
     pub outcomes: Outcomes,
@@ -200,12 +204,7 @@ impl ComponentReport {
     }
 
     /// The common part of a report for a component with [`NodeStats`].
-    pub fn from_node_stats(
-        name: &str,
-        kind: &'static str,
-        stats: &NodeStats,
-        end: SimTime,
-    ) -> Self {
+    pub fn from_node_stats(name: &str, kind: Kind, stats: &NodeStats, end: SimTime) -> Self {
         let mut report = Self::from_request_stats(name, kind, &stats.requests);
         report.utilization = Some(stats.utilization(end));
         report.queue_mean = Some(stats.queue.mean(end));
@@ -219,7 +218,7 @@ impl ComponentReport {
     /// histograms (a component's windows count requests only).
     pub fn from_request_stats_without_window_latency(
         name: &str,
-        kind: &'static str,
+        kind: Kind,
         stats: &RequestStats,
     ) -> Self {
         let mut report = Self::from_request_stats(name, kind, &RequestStats::new(stats.clock));
@@ -234,7 +233,16 @@ impl ComponentReport {
         report
     }
 
-    pub fn from_request_stats(name: &str, kind: &'static str, stats: &RequestStats) -> Self {
+    pub fn from_request_stats(name: &str, kind: Kind, stats: &RequestStats) -> Self {
+        Self::blank(name, Some(kind), stats)
+    }
+
+    /// The failure timeline's report (see [`ComponentReport::kind`]), to fill with its figures.
+    pub fn failure_timeline(name: &str, stats: &RequestStats) -> Self {
+        Self::blank(name, None, stats)
+    }
+
+    fn blank(name: &str, kind: Option<Kind>, stats: &RequestStats) -> Self {
         ComponentReport {
             name: name.to_string(),
             kind,

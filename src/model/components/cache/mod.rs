@@ -1029,7 +1029,7 @@ impl Node for Cache {
 
     fn report(&self, end: SimTime) -> ComponentReport {
         let mut report =
-            ComponentReport::from_request_stats(&self.config.name, Kind::Cache.name(), &self.stats);
+            ComponentReport::from_request_stats(&self.config.name, Kind::Cache, &self.stats);
         let c = &self.counters;
         let limits = self.store.limits();
         report.figures = Figures::Cache(Box::new(CacheFigures {

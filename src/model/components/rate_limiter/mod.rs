@@ -605,11 +605,8 @@ impl Node for RateLimiter {
     }
 
     fn report(&self, _end: SimTime) -> ComponentReport {
-        let mut report = ComponentReport::from_request_stats(
-            &self.config.name,
-            Kind::RateLimiter.name(),
-            &self.stats,
-        );
+        let mut report =
+            ComponentReport::from_request_stats(&self.config.name, Kind::RateLimiter, &self.stats);
         report.figures = self.figures();
         report
             .lost

@@ -151,10 +151,10 @@ pub fn higher_is_better(name: &str) -> Option<bool> {
         "availability" | "throughput" | "good_fraction" => Some(true),
         _ if last.ends_with("hit_ratio") => Some(true),
         "mean" | "p50" | "p90" | "p95" | "p99" | "p999" | "max" => Some(false),
-        "failed" | "rejected" | "timed_out" | "in_flight_at_end" | "unfinished" | "error_rate"
-        | "budget_used" | "queue_mean" | "queue_peak" | "stale_reads" | "relogins" | "lost"
-        | "users_logged_out" | "call_timeouts" | "fast_failed_calls" | "dropped"
-        | "dead_lettered" => Some(false),
+        "failed" | "rejected" | "timed_out" | "in_flight_at_end" | "unfinished"
+        | "unfinished_overdue" | "error_rate" | "budget_used" | "queue_mean" | "queue_peak"
+        | "stale_reads" | "relogins" | "lost" | "users_logged_out" | "call_timeouts"
+        | "fast_failed_calls" | "dropped" | "dead_lettered" => Some(false),
         _ => None,
     }
 }

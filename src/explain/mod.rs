@@ -397,7 +397,7 @@ pub fn explain(scenario: &raw::Scenario, plan: &Plan, shown: &str) -> String {
         if !expected.is_empty() {
             let _ = writeln!(
                 out,
-                "Meant to fail the assertions (sim compare shows their failures as expected and still exits 0): {expected}."
+                "Meant to fail the assertions (sim compare shows their failures as expected, and they do not make it exit 1): {expected}."
             );
         }
     }

@@ -372,6 +372,33 @@ fn canonical(metric: &str) -> &str {
     }
 }
 
+/// Parses a metric name alone, as an assertion's left side writes it (`p99`, `web.utilization`,
+/// `lost.sessions`): what `compare: {headline: [...]}` names. The error's offset is into `name`.
+pub fn parse_metric(name: &str, names: &Names<'_>) -> Result<(Scope, Metric), ParseError> {
+    let trimmed = name.trim();
+    if trimmed.is_empty() {
+        return Err(error(
+            0,
+            "the metric is missing",
+            Some("e.g. 'p99' or 'web.utilization'".to_string()),
+        ));
+    }
+    let offset = name.len() - name.trim_start().len();
+    resolve_metric(trimmed, names).map_err(|mut e| {
+        e.offset += offset;
+        e
+    })
+}
+
+/// The name a metric goes by in a comparison's rows: its assertion name, after the component
+/// or request type it belongs to (`p99`, `web.p99`, `read.availability`, `lost.sessions`).
+pub fn metric_name(scope: &Scope, metric: &Metric) -> String {
+    match scope {
+        Scope::Run => metric.to_string(),
+        Scope::Type(owner) | Scope::Component(owner) => format!("{owner}.{metric}"),
+    }
+}
+
 /// Splits `web.p99` into (component web, p99), `p99` into (run, p99), `lost.writes` into
 /// (run, lost.writes).
 fn resolve_metric(lhs: &str, names: &Names<'_>) -> Result<(Scope, Metric), ParseError> {

@@ -179,6 +179,15 @@ enum Command {
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
+        /// Write each design's assertion verdicts as JUnit XML to this file (one suite per
+        /// design; an expected failure is written as skipped).
+        #[arg(long)]
+        junit: Option<PathBuf>,
+        /// A design meant to fail the assertions (repeatable): its failures are shown, marked
+        /// expected, and do not make the comparison exit 1 (as the scenario's
+        /// `compare: {expect_fail: [...]}`).
+        #[arg(long = "expect-fail", value_name = "DESIGN")]
+        expect_fail: Vec<String>,
     },
     /// Run a grid of parameter values (in parallel); write sweep.csv, charts and sweep.html.
     #[command(
@@ -398,12 +407,16 @@ fn dispatch() -> i32 {
             study,
             limits,
             quiet,
+            junit,
+            expect_fail,
         } => studies::compare_command(studies::CompareArgs {
             scenarios,
             out,
             study,
             limits,
             quiet,
+            junit,
+            expect_fail,
         }),
         Command::Sweep {
             scenario,
@@ -749,17 +762,19 @@ fn junit_suite(
             file: file.to_string(),
             properties: report::junit::properties(r),
             outcome: report::junit::SuiteOutcome::Ran(r.assertions.clone()),
+            expected_to_fail: false,
         },
         Err(message) => report::junit::Suite {
             name: file.to_string(),
             file: file.to_string(),
             properties: Vec::new(),
             outcome: report::junit::SuiteOutcome::Error(message),
+            expected_to_fail: false,
         },
     }
 }
 
-fn write_junit(file: &Path, suites: &[report::junit::Suite]) -> Result<(), i32> {
+pub(super) fn write_junit(file: &Path, suites: &[report::junit::Suite]) -> Result<(), i32> {
     let xml = report::junit::to_xml(suites);
     output::write_file(file, xml.as_bytes())
         .map_err(|e| output_failed(&e, &file.display().to_string()))

@@ -12,17 +12,31 @@ use super::stop::{catch_interrupts, stop_check, stopped_exit_code};
 use super::terminal::progress_bar;
 use crate::output::file::put;
 use crate::output::{self, folder_name, OutputFolder};
+use crate::scenario::validate::HeadlineFigure;
 use crate::study::compare::Compared;
 use crate::study::{study, Design, Study, StudyError, StudyOptions};
 
+/// The designs of a comparison, as (label, design, meant to fail), and the headline figures
+/// their scenarios name (each once, in the order of the files).
+struct Designs {
+    list: Vec<(String, Design, bool)>,
+    headline: Vec<HeadlineFigure>,
+}
+
 /// The designs of a comparison: each file as it is, or each of its `variants`.
-fn designs(paths: &[PathBuf]) -> Result<Vec<(String, Design)>, String> {
-    let mut out: Vec<(String, Design)> = Vec::new();
+fn designs(paths: &[PathBuf]) -> Result<Designs, String> {
+    let mut out: Vec<(String, Design, bool)> = Vec::new();
+    let mut headline: Vec<HeadlineFigure> = Vec::new();
     for path in paths {
         let base = Design::read(path).map_err(|e| e.render())?;
         let plan = base.plan().map_err(|e| e.render())?;
+        for h in &plan.compare.headline {
+            if !headline.iter().any(|k| k.name == h.name) {
+                headline.push(h.clone());
+            }
+        }
         if plan.variants.is_empty() {
-            out.push((folder_name(&plan.name), base));
+            out.push((folder_name(&plan.name), base, false));
             continue;
         }
         for variant in &plan.variants {
@@ -66,12 +80,13 @@ fn designs(paths: &[PathBuf]) -> Result<Vec<(String, Design)>, String> {
                         .map(|(p, _, v)| format!("{p}={}", crate::study::overrides::show(v)))
                         .collect(),
                 },
+                plan.compare.expect_fail.contains(&variant.name),
             ));
         }
     }
     // Two designs with one name would write into one directory.
     let mut seen: Vec<String> = Vec::new();
-    for (name, _) in &mut out {
+    for (name, _, _) in &mut out {
         let mut unique = name.clone();
         let mut n = 2;
         while seen.contains(&unique) {
@@ -87,7 +102,10 @@ fn designs(paths: &[PathBuf]) -> Result<Vec<(String, Design)>, String> {
                 .to_string(),
         );
     }
-    Ok(out)
+    Ok(Designs {
+        list: out,
+        headline,
+    })
 }
 
 /// What `sim compare` is asked.
@@ -99,6 +117,10 @@ pub struct CompareArgs {
     /// When to stop early.
     pub limits: Limits,
     pub quiet: bool,
+    /// Write the assertions' verdicts as JUnit XML here.
+    pub junit: Option<PathBuf>,
+    /// Designs meant to fail their assertions.
+    pub expect_fail: Vec<String>,
 }
 
 /// Exit code of studies that ran: a signal, then a limit, else success.
@@ -115,13 +137,30 @@ fn stopped_code<'a>(studies: impl IntoIterator<Item = &'a Study>) -> i32 {
 }
 
 pub fn compare_command(args: CompareArgs) -> i32 {
-    let designs = match designs(&args.scenarios) {
+    let Designs {
+        list: mut designs,
+        headline,
+    } = match designs(&args.scenarios) {
         Ok(d) => d,
         Err(e) => {
             say_err_raw!("{e}");
             return EXIT_BAD_INPUT;
         }
     };
+    // `--expect-fail` names designs as the comparison labels them.
+    for name in &args.expect_fail {
+        match designs.iter_mut().find(|(label, _, _)| label == name) {
+            Some(design) => design.2 = true,
+            None => {
+                let labels: Vec<&str> = designs.iter().map(|(l, _, _)| l.as_str()).collect();
+                say_err!(
+                    "error: --expect-fail {name}: no design is called '{name}'\nhelp: {}",
+                    crate::format::suggestion(name, labels.iter().copied())
+                );
+                return EXIT_BAD_INPUT;
+            }
+        }
+    }
     // Common random numbers: every design runs with the same seed(s).
     let seed = match args.study.seed {
         Some(s) => s,
@@ -142,6 +181,11 @@ pub fn compare_command(args: CompareArgs) -> i32 {
         Ok(f) => f,
         Err(e) => return output_failed(&e, &format!("the comparison to {}", dir.display())),
     };
+    if let Some(file) = &args.junit {
+        if let Err(e) = output::check_file_target(file) {
+            return output_failed(&e, &file.display().to_string());
+        }
+    }
     catch_interrupts();
     let stop = stop_check(Instant::now(), args.limits.max_wall);
     let replications = args.study.replications.unwrap_or(1);
@@ -153,7 +197,7 @@ pub fn compare_command(args: CompareArgs) -> i32 {
     };
     let studies: Vec<Result<Study, StudyError>> = designs
         .par_iter()
-        .map(|(_, design)| {
+        .map(|(_, design, _)| {
             study(
                 design,
                 &StudyOptions {
@@ -170,9 +214,13 @@ pub fn compare_command(args: CompareArgs) -> i32 {
         bar.finish_and_clear();
     }
     let mut compared = Vec::with_capacity(studies.len());
-    for ((name, _), s) in designs.into_iter().zip(studies) {
+    for ((name, _, expected_to_fail), s) in designs.into_iter().zip(studies) {
         match s {
-            Ok(study) => compared.push(Compared { label: name, study }),
+            Ok(study) => compared.push(Compared {
+                label: name,
+                study,
+                expected_to_fail,
+            }),
             Err(e) => {
                 say_err_raw!("{}", e.render());
                 return EXIT_BAD_INPUT;
@@ -186,22 +234,40 @@ pub fn compare_command(args: CompareArgs) -> i32 {
         );
         return EXIT_BAD_INPUT;
     }
-    let written = crate::report::comparison::write(&compared, folder.path())
+    let written = crate::report::comparison::write(&compared, &headline, folder.path())
         .map_err(|e| output::OutputError::io(&dir, e))
-        .and_then(|rows| folder.commit().map(|()| rows));
-    let rows = match written {
-        Ok(rows) => rows,
+        .and_then(|cmp| folder.commit().map(|()| cmp));
+    let cmp = match written {
+        Ok(cmp) => cmp,
         Err(e) => return output_failed(&e, &format!("the comparison to {}", dir.display())),
     };
+    if let Some(file) = &args.junit {
+        let xml = crate::report::comparison::junit(&compared);
+        if let Err(e) = output::write_file(file, xml.as_bytes()) {
+            return output_failed(&e, &file.display().to_string());
+        }
+    }
     if !args.quiet {
-        say_raw!("{}", crate::report::comparison::table(&compared, &rows));
+        say_raw!("{}", crate::report::comparison::table(&compared, &cmp));
         say!(
             "comparison in {} (report: {})",
             dir.display(),
             dir.join("comparison.html").display()
         );
     }
-    stopped_code(compared.iter().map(|c| &c.study))
+    // Failures no design was meant to have, on stderr even when quiet, as `sim check` does.
+    for c in &compared {
+        if c.expected_to_fail {
+            continue;
+        }
+        for v in c.study.result.assertions.iter().filter(|v| !v.passed) {
+            say_err!("assertion FAILED  {}: {}: {}", c.label, v.text, v.message);
+        }
+    }
+    match stopped_code(compared.iter().map(|c| &c.study)) {
+        EXIT_OK if compared.iter().any(|c| c.unexpected_failures() > 0) => EXIT_ASSERTION_FAILED,
+        code => code,
+    }
 }
 
 /// What `sim sweep` is asked.

@@ -276,6 +276,7 @@ pub fn explain(scenario: &raw::Scenario, plan: &Plan, shown: &str) -> String {
         write_types: _,
         assertions,
         variants,
+        compare,
         data_centers,
         cost: _,
         estimate: _,
@@ -375,6 +376,28 @@ pub fn explain(scenario: &raw::Scenario, plan: &Plan, shown: &str) -> String {
                 } else {
                     set.join(", ")
                 }
+            );
+        }
+    }
+    if let Some(compare) = compare {
+        let list = |l: &Option<raw::At<Vec<raw::At<String>>>>| {
+            l.as_ref().map_or(String::new(), |l| {
+                l.value
+                    .iter()
+                    .map(|n| n.value.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+        };
+        let headline = list(&compare.value.headline);
+        if !headline.is_empty() {
+            let _ = writeln!(out, "sim compare shows first: {headline}.");
+        }
+        let expected = list(&compare.value.expect_fail);
+        if !expected.is_empty() {
+            let _ = writeln!(
+                out,
+                "Meant to fail the assertions (sim compare shows their failures as expected, and they do not make it exit 1): {expected}."
             );
         }
     }

@@ -1,6 +1,8 @@
 //! JUnit XML for CI systems: one test suite per scenario, one test case per assertion, a
 //! `<failure>` with the message for each failed assertion and an `<error>` for a scenario that
-//! could not be run. No timestamps or durations, so the file is deterministic. Written with
+//! could not be run; a design of `sim compare` meant to fail (`--expect-fail`) has its failed
+//! assertions written as skipped, with the message, the way test runners write an expected
+//! failure (pytest's xfail). No timestamps or durations, so the file is deterministic. Written with
 //! `quick-junit` (the crate cargo-nextest writes its JUnit reports with).
 
 use crate::assertions::Verdict;
@@ -44,6 +46,8 @@ pub struct Suite {
     /// unfinished, availability), as the suite's properties.
     pub properties: Vec<(String, String)>,
     pub outcome: SuiteOutcome,
+    /// Meant to fail its assertions: a failed one is written as skipped ("expected to fail").
+    pub expected_to_fail: bool,
 }
 
 pub enum SuiteOutcome {
@@ -87,6 +91,12 @@ pub fn to_xml(suites: &[Suite]) -> String {
                         let mut passed = case(&v.text, TestCaseStatus::success());
                         passed.set_system_out(v.message.as_str());
                         test_suite.add_test_case(passed);
+                    } else if suite.expected_to_fail {
+                        let mut status = TestCaseStatus::skipped();
+                        status
+                            .set_message(format!("expected to fail: {}", v.message))
+                            .set_type("expected failure");
+                        test_suite.add_test_case(case(&v.text, status));
                     } else {
                         let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
                         status
@@ -126,16 +136,25 @@ mod tests {
                 file: "a.yaml".into(),
                 properties: vec![("unfinished".into(), "3".into())],
                 outcome: SuiteOutcome::Ran(vec![verdict(false), verdict(true)]),
+                expected_to_fail: false,
             },
             Suite {
                 name: "b".into(),
                 file: "b.yaml".into(),
                 properties: Vec::new(),
                 outcome: SuiteOutcome::Error("bad & broken".into()),
+                expected_to_fail: false,
+            },
+            Suite {
+                name: "c".into(),
+                file: "c.yaml".into(),
+                properties: Vec::new(),
+                outcome: SuiteOutcome::Ran(vec![verdict(false)]),
+                expected_to_fail: true,
             },
         ]);
         assert!(
-            xml.contains("tests=\"3\" skipped=\"0\" failures=\"1\" errors=\"1\""),
+            xml.contains("tests=\"4\" skipped=\"1\" failures=\"1\" errors=\"1\""),
             "{xml}"
         );
         assert!(xml.contains("<testcase name=\"p99 &lt; 250ms\" classname=\"a\""));
@@ -143,6 +162,10 @@ mod tests {
         assert!(xml.contains("bad &amp; broken"));
         assert!(
             xml.contains("<property name=\"unfinished\" value=\"3\"/>"),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("<skipped message=\"expected to fail: 300ms"),
             "{xml}"
         );
     }

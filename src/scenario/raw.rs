@@ -192,6 +192,9 @@ pub struct Scenario {
     /// Named designs inside one scenario, each a set of overrides by path, e.g.
     /// {lru: {cache.eviction: lru}, lfu: {cache.eviction: lfu}}, for `sim compare`.
     pub variants: Option<At<IndexMap<At<String>, At<VariantSpec>>>>,
+    /// What `sim compare` puts first and which designs are meant to fail, e.g.
+    /// {headline: [web.sessions, p99], expect_fail: [no-cache]}.
+    pub compare: Option<At<CompareSpec>>,
     /// Data centers: each a name, a region and the components in it (`db[1]` places one node
     /// of a database). Messages between data centers and from clients take the region latency
     /// of `network.regions`.
@@ -1012,6 +1015,19 @@ pub struct AssertSpec {
     /// Judge the bound of this two-sided confidence interval (e.g. 95%) over the replications:
     /// the upper bound for `<`/`<=`, the lower bound for `>`/`>=`.
     pub confidence: Option<At<Scalar>>,
+}
+
+/// The `compare` section: how `sim compare` presents this scenario's designs.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompareSpec {
+    /// Figures the comparison is about, shown first with a one-line verdict each; metric names
+    /// as assertions write them (`p99`, `availability`, `lost.sessions`, `cache.hit_ratio`), a
+    /// component's group of figures (`web.sessions`), or `cost.per_month`.
+    pub headline: Option<At<Vec<At<String>>>>,
+    /// Variants meant to fail the scenario's assertions: their failures are shown, marked
+    /// expected, and do not make `sim compare` exit 1 (as `--expect-fail` does).
+    pub expect_fail: Option<At<Vec<At<String>>>>,
 }
 
 /// One variant: override paths and their values, e.g. {cache.eviction: lfu, web.instances: 8}.

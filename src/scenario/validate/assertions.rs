@@ -1,7 +1,7 @@
-//! Checks the `assert` section, `run.replications` and `variants`.
+//! Checks the `assert` section, `run.replications`, `variants` and `compare`.
 
 use super::checker::{valid_name, Checker, Kind};
-use super::plan::Variant;
+use super::plan::{ComparePlan, HeadlineFigure, Variant};
 use crate::assertions::{self, Assertion, Names};
 use crate::model::figures::Figures;
 use crate::scenario::raw::{self, At, Loc, OrMap};
@@ -16,6 +16,7 @@ pub struct Checked {
     pub assertions: Vec<(Assertion, Loc)>,
     pub replications: u32,
     pub variants: Vec<Variant>,
+    pub compare: ComparePlan,
 }
 
 pub(super) fn check(c: &mut Checker, scenario: &raw::Scenario) -> Checked {
@@ -35,6 +36,7 @@ pub(super) fn check(c: &mut Checker, scenario: &raw::Scenario) -> Checked {
         assertions: Vec::new(),
         replications: 1,
         variants: Vec::new(),
+        compare: ComparePlan::default(),
     };
     if let Some(r) = scenario
         .run
@@ -79,10 +81,7 @@ pub(super) fn check(c: &mut Checker, scenario: &raw::Scenario) -> Checked {
             }
             Err(e) => {
                 // The location of a plain scalar is its first character.
-                let loc = Loc {
-                    line: text.loc.line,
-                    column: text.loc.column + text.value[..e.offset].chars().count() as u64,
-                };
+                let loc = inside(text.loc, &text.value, e.offset);
                 match e.help {
                     Some(help) => c.error_help(loc, e.message, help),
                     None => c.error(loc, e.message),
@@ -117,5 +116,109 @@ pub(super) fn check(c: &mut Checker, scenario: &raw::Scenario) -> Checked {
             });
         }
     }
+    if let Some(compare) = &scenario.compare {
+        // A comparison also shows what the traffic sources report (a browser cache's hits).
+        let (all, all_figures): (Vec<String>, Vec<_>) = c
+            .names
+            .iter()
+            .map(|(n, (_, kind, _))| (n.clone(), Figures::names_of(kind.name())))
+            .unzip();
+        let names = Names {
+            components: &all,
+            types: &types,
+            own_figures: &all_figures,
+        };
+        out.compare = check_compare(c, &compare.value, &names, &out.variants);
+    }
     out
+}
+
+/// Figures of a run's cost a comparison can put first (`cost.per_month`), and `cost` for all.
+const COST_FIGURES: [&str; 2] = ["per_hour", "per_month"];
+
+/// The location `offset` bytes into a plain scalar written at `at`.
+fn inside(at: Loc, text: &str, offset: usize) -> Loc {
+    Loc {
+        line: at.line,
+        column: at.column + text.get(..offset).map_or(0, |t| t.chars().count()) as u64,
+    }
+}
+
+/// `compare: {headline: [...], expect_fail: [...]}`: every headline name is a metric an
+/// assertion could read (or a cost figure), every expected failure a variant.
+fn check_compare(
+    c: &mut Checker,
+    spec: &raw::CompareSpec,
+    names: &Names<'_>,
+    variants: &[Variant],
+) -> ComparePlan {
+    let mut plan = ComparePlan::default();
+    for item in spec.headline.iter().flat_map(|h| &h.value) {
+        let text = item.value.trim();
+        if let Some(rest) = text.strip_prefix("cost") {
+            let figure = rest.strip_prefix('.');
+            match figure {
+                None if rest.is_empty() => {}
+                Some(f) if COST_FIGURES.contains(&f) => {}
+                _ => {
+                    let f = figure.unwrap_or(rest);
+                    c.error_help(
+                        item.loc,
+                        format!("unknown cost figure '{f}'"),
+                        crate::format::suggestion(f, COST_FIGURES),
+                    );
+                    continue;
+                }
+            }
+            plan.headline.push(HeadlineFigure {
+                name: text.to_string(),
+                metric: None,
+            });
+            continue;
+        }
+        match assertions::parse_metric(&item.value, names) {
+            Ok((scope, metric)) => {
+                let name = assertions::metric_name(&scope, &metric);
+                if plan.headline.iter().any(|h| h.name == name) {
+                    c.error(
+                        item.loc,
+                        format!("'{name}' is named twice in compare.headline"),
+                    );
+                    continue;
+                }
+                plan.headline.push(HeadlineFigure {
+                    name,
+                    metric: Some((scope, metric)),
+                });
+            }
+            Err(e) => {
+                let loc = inside(item.loc, &item.value, e.offset);
+                match e.help {
+                    Some(help) => c.error_help(loc, e.message, help),
+                    None => c.error(loc, e.message),
+                }
+            }
+        }
+    }
+    let known: Vec<&str> = variants.iter().map(|v| v.name.as_str()).collect();
+    for name in spec.expect_fail.iter().flat_map(|e| &e.value) {
+        if known.contains(&name.value.as_str()) {
+            if !plan.expect_fail.contains(&name.value) {
+                plan.expect_fail.push(name.value.clone());
+            }
+        } else if known.is_empty() {
+            c.error_help(
+                name.loc,
+                format!("compare.expect_fail names '{}', but the scenario has no variants", name.value),
+                "name variants of this file; for designs given as files use sim compare --expect-fail DESIGN",
+            );
+        } else {
+            c.error_help(
+                name.loc,
+                format!("'{}' is not a variant", name.value),
+                crate::format::suggestion(&name.value, known.iter().copied()),
+            );
+        }
+    }
+    plan
 }

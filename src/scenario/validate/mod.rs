@@ -40,7 +40,8 @@ use server::{check_server, step_targets};
 use traffic::check_traffic;
 
 pub use plan::{
-    limits, ComponentPlan, DataCenterPlan, EstimateSettings, GeoPlan, Plan, SourcePlan, Variant,
+    limits, ComparePlan, ComponentPlan, DataCenterPlan, EstimateSettings, GeoPlan, HeadlineFigure,
+    Plan, SourcePlan, Variant,
 };
 
 /// Checks `scenario`; `default_name` is used when the file has no `name`.
@@ -384,6 +385,7 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
         assertions: checked.assertions,
         replications: checked.replications,
         variants: checked.variants,
+        compare: checked.compare,
         geo: geo_plan,
         breakdown: run.breakdown,
         trace: 0,

@@ -172,6 +172,8 @@ pub struct Plan {
     pub replications: u32,
     /// Named designs (`variants`), for `sim compare`.
     pub variants: Vec<Variant>,
+    /// The `compare` section: headline figures and designs meant to fail.
+    pub compare: ComparePlan,
     /// Data centers and the region latency matrix (empty without `data_centers`).
     pub geo: GeoPlan,
     /// `run.breakdown`: keep the per-hop latency breakdown.
@@ -227,6 +229,27 @@ impl GeoPlan {
             .position(|d| d.components.contains(&id))
             .map(|i| i as u16)
     }
+}
+
+/// The `compare` section, checked.
+#[derive(Clone, Debug, Default)]
+pub struct ComparePlan {
+    /// The figures the comparison is about, in the order written, each by the name a
+    /// comparison's rows give it (`p99`, `web.sessions`, `cost.per_month`).
+    pub headline: Vec<HeadlineFigure>,
+    /// Variants meant to fail the assertions.
+    pub expect_fail: Vec<String>,
+}
+
+/// One headline figure of `compare`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HeadlineFigure {
+    /// The canonical name: a row of the comparison with this name, or every row under it
+    /// (`web.sessions` stands for `web.sessions.relogins`, ...).
+    pub name: String,
+    /// The metric as an assertion reads it, when it is one (`cost.*` is not): read from the
+    /// summaries when no row carries the name (`lost.total`, `error_rate`).
+    pub metric: Option<(crate::assertions::Scope, crate::assertions::Metric)>,
 }
 
 /// One named design of `variants`: overrides by path.

@@ -7,6 +7,8 @@
 //!   per request type.
 //! - On M/M/1 the server's mean service and mean queueing match theory.
 
+mod common;
+
 use sim::model::breakdown::{Figures, FIELDS};
 use sim::results::RunResult;
 
@@ -20,31 +22,14 @@ fn run(yaml: &str, breakdown: bool, trace: u32) -> RunResult {
 
 /// A path with everything that moves time around: links with random latency, a queueing
 /// pool, a database behind it, a client timeout with retries and backoff.
-const PATH: &str = "
+const PATH: &str = concat!(
+    "
 name: path
 seed: 7
 run: {duration: 30s, warmup: 2s}
-traffic:
-  - name: users
-    to: lb
-    rate: 180/s
-    mix: {read: 0.8, write: 0.2}
-    timeout: 60ms
-    retry: {attempts: 3, backoff: 5ms}
-components:
-  - load_balancer: {name: lb, backends: [web], algorithm: least_connections}
-  - server:
-      name: web
-      instances: 2
-      workers: 2
-      service_time: {exponential: 8ms}
-      calls: [db]
-  - server: {name: db, workers: 4, service_time: {lognormal: {median: 3ms, p99: 30ms}}}
-network:
-  links:
-    - {between: [users, lb], latency: {uniform: {min: 5ms, max: 15ms}}}
-    - {between: [web, db], latency: 1ms}
-";
+",
+    crate::retrying_two_tier_path!()
+);
 
 #[test]
 fn every_sampled_request_sums_to_its_latency_exactly() {

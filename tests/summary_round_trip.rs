@@ -3,41 +3,27 @@
 //! read as a typed `Summary` and written again, gives the same bytes. `sim merge` relies on
 //! this: it rebuilds a study's files from the summaries the shards wrote.
 
+mod common;
+
 use sim::results::Summary;
 use sim::study::{study, Design, Overrides, StudyOptions};
 
 /// Two request types (so the breakdown has `by_type`), a client timeout with retries (client
 /// time at the source, its `role`), network links, prices (a `cost` section) and an assertion.
-const SCENARIO: &str = "
+const SCENARIO: &str = concat!(
+    "
 name: round-trip
 seed: 7
 run: {duration: 8s, warmup: 2s, breakdown: true}
-traffic:
-  - name: users
-    to: lb
-    rate: 180/s
-    mix: {read: 0.8, write: 0.2}
-    timeout: 60ms
-    retry: {attempts: 3, backoff: 5ms}
-components:
-  - load_balancer: {name: lb, backends: [web], algorithm: least_connections}
-  - server:
-      name: web
-      instances: 2
-      workers: 2
-      service_time: {exponential: 8ms}
-      calls: [db]
-  - server: {name: db, workers: 4, service_time: {lognormal: {median: 3ms, p99: 30ms}}}
-network:
-  links:
-    - {between: [users, lb], latency: {uniform: {min: 5ms, max: 15ms}}}
-    - {between: [web, db], latency: 1ms}
-cost:
+",
+    crate::retrying_two_tier_path!(),
+    "cost:
   components:
     web: {per_hour: 0.10}
 assert:
   - p99 < 500ms
-";
+"
+);
 
 #[test]
 fn a_summary_with_every_section_reads_back_to_the_same_bytes() {

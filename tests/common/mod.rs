@@ -194,3 +194,34 @@ pub fn refusal_of_edit(valid: &str, from: &str, to: &str) -> (String, Vec<String
         .collect();
     (first, helps)
 }
+
+/// A path with everything that moves time around, as scenario text to append to a header: two
+/// request types, links with random latency, a queueing pool behind a balancer, a database
+/// behind it, a client timeout with retries and backoff. A macro, so that a test can build a
+/// `const` with `concat!`.
+#[macro_export]
+macro_rules! retrying_two_tier_path {
+    () => {
+        "traffic:
+  - name: users
+    to: lb
+    rate: 180/s
+    mix: {read: 0.8, write: 0.2}
+    timeout: 60ms
+    retry: {attempts: 3, backoff: 5ms}
+components:
+  - load_balancer: {name: lb, backends: [web], algorithm: least_connections}
+  - server:
+      name: web
+      instances: 2
+      workers: 2
+      service_time: {exponential: 8ms}
+      calls: [db]
+  - server: {name: db, workers: 4, service_time: {lognormal: {median: 3ms, p99: 30ms}}}
+network:
+  links:
+    - {between: [users, lb], latency: {uniform: {min: 5ms, max: 15ms}}}
+    - {between: [web, db], latency: 1ms}
+"
+    };
+}

@@ -486,6 +486,157 @@ fn validate_reports_every_error_in_line_order_then_a_count() {
     assert_eq!(out.stderr.lines().last(), Some("4 errors in scenario.yaml"));
 }
 
+/// Issue #26's example: in a copy of scenarios/02-separate-tiers.yaml, `workers:` misspelled
+/// twice and a call to a component that does not exist. All three are reported, in file order,
+/// by every command that loads a scenario.
+#[test]
+fn unknown_keys_do_not_hide_the_errors_after_them() {
+    let shipped = include_str!("../scenarios/02-separate-tiers.yaml");
+    assert_eq!(shipped.matches("      workers: ").count(), 2);
+    assert_eq!(shipped.matches("calls: [db]").count(), 1);
+    let broken = shipped
+        .replace("      workers: ", "      wokers: ")
+        .replace("calls: [db]", "calls: [dbb]");
+    let scratch = Scratch::with(&broken);
+    let line_of = |needle: &str, nth: usize| {
+        broken
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| l.contains(needle))
+            .nth(nth)
+            .map(|(i, _)| i + 1)
+            .expect("the edited line")
+    };
+    let expected = [
+        format!(
+            "error: scenario.yaml:{}:7: unknown key 'wokers'",
+            line_of("wokers:", 0)
+        ),
+        format!(
+            "error: scenario.yaml:{}:15: called component 'dbb' is not defined",
+            line_of("calls: [dbb]", 0)
+        ),
+        format!(
+            "error: scenario.yaml:{}:7: unknown key 'wokers'",
+            line_of("wokers:", 1)
+        ),
+    ];
+    for args in [
+        &["validate", "scenario.yaml"][..],
+        &["run", "scenario.yaml", "--out", "out"],
+        &["check", "scenario.yaml"],
+        &["explain", "scenario.yaml"],
+        &["estimate", "scenario.yaml"],
+    ] {
+        let out = scratch.sim(args);
+        assert_eq!(out.code, Some(2), "{args:?}: {}", out.stderr);
+        assert_eq!(out.errors(), expected, "{args:?}");
+        assert_eq!(
+            out.helps(),
+            [
+                "did you mean 'workers'?",
+                "did you mean 'db'?",
+                "did you mean 'workers'?"
+            ],
+            "{args:?}"
+        );
+        assert_eq!(
+            out.stderr.lines().last(),
+            Some("3 errors in scenario.yaml"),
+            "{args:?}"
+        );
+    }
+    assert!(!scratch.path("out").exists());
+}
+
+/// A misspelled key is read as the key it is closest to, so what follows from it being absent
+/// (no rate, so no traffic; `mix` gone, so request types in no mix) is not reported as well.
+#[test]
+fn a_misspelled_key_is_checked_as_the_key_it_is_closest_to() {
+    assert_rejected(
+        &edit("    rate: 100/s", "    rat: 100/s"),
+        "error: scenario.yaml:11:5: unknown key 'rat'",
+        Some("did you mean 'rate'?"),
+    );
+    assert_rejected(
+        &edit(
+            "    mix: {read: 9, write: 1}",
+            "    mixx: {read: 9, write: 1}",
+        ),
+        "error: scenario.yaml:12:5: unknown key 'mixx'",
+        Some("did you mean 'mix'?"),
+    );
+    // ... and its value is checked as that key's would be.
+    let out = Scratch::with(&edit("      workers: 4", "      wrokers: 0"))
+        .sim(&["validate", "scenario.yaml"]);
+    assert_eq!(
+        out.errors(),
+        [
+            "error: scenario.yaml:22:7: unknown key 'wrokers'",
+            "error: scenario.yaml:22:16: workers must be at least 1, got 0",
+        ]
+    );
+}
+
+/// Unknown keys are found at every depth, in maps that may also be written as a plain value
+/// (`backends: [{name: web, weight: 2}]`), and before a value of the wrong type, which still
+/// stops the reading.
+#[test]
+fn unknown_keys_anywhere_then_the_error_that_stops_the_parse() {
+    let yaml = edit(
+        "      backends: [web]",
+        "      backends: [{pool: web, wieght: 2}]",
+    )
+    .replace("    keys: {count: 1000,", "    keys: {cuont: 1000,")
+    .replace("      instances: 2", "      instances: [2]");
+    let out = Scratch::with(&yaml).sim(&["validate", "scenario.yaml"]);
+    assert_eq!(out.code, Some(2));
+    let errors = out.errors();
+    assert_eq!(errors.len(), 3, "{}", out.stderr);
+    assert_eq!(errors[0], "error: scenario.yaml:13:12: unknown key 'cuont'");
+    assert_eq!(
+        errors[1],
+        "error: scenario.yaml:18:30: unknown key 'wieght'"
+    );
+    assert!(
+        errors[2].starts_with("error: scenario.yaml:21:18: "),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        out.helps()[..2],
+        ["did you mean 'count'?", "did you mean 'weight'?"]
+    );
+}
+
+/// A file with very many errors shows the first 50 in file order, then how many more.
+#[test]
+fn many_errors_are_capped() {
+    let mut yaml = BASE.to_string();
+    for i in 0..100 {
+        yaml.push_str(&format!("      zz{i:03}: 1\n"));
+    }
+    let out = Scratch::with(&yaml).sim(&["validate", "scenario.yaml"]);
+    assert_eq!(out.code, Some(2));
+    let errors = out.errors();
+    assert_eq!(errors.len(), 50);
+    for (i, error) in errors.iter().enumerate() {
+        assert_eq!(
+            *error,
+            format!("error: scenario.yaml:{}:7: unknown key 'zz{i:03}'", 31 + i)
+        );
+    }
+    let tail: Vec<&str> = out.stderr.lines().rev().take(3).collect();
+    assert_eq!(
+        tail,
+        [
+            "100 errors in scenario.yaml",
+            "",
+            "... and 50 more errors, not shown"
+        ]
+    );
+}
+
 #[test]
 fn validate_checks_every_file_it_is_given() {
     let scratch = Scratch::with(SEVERAL_ERRORS);

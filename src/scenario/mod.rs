@@ -7,6 +7,7 @@ pub mod budget;
 pub mod build;
 pub mod diagnostic;
 pub mod raw;
+mod tolerant;
 pub mod topology;
 pub mod units;
 pub mod validate;
@@ -20,6 +21,10 @@ use raw::Loc;
 
 /// Largest scenario file accepted [bytes]: real scenarios are a few KiB.
 pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Errors shown for one file: the first ones in file order, then how many more there are (a
+/// file in the wrong format can hold thousands, and the first few say what is wrong).
+pub const MAX_SHOWN_ERRORS: usize = 50;
 
 /// A scenario that could not be loaded, with everything needed to show why.
 #[derive(Debug)]
@@ -38,14 +43,21 @@ impl LoadError {
         }
     }
 
-    /// Every diagnostic, rendered against the file, followed by a count.
+    /// The diagnostics, rendered against the file (the first [`MAX_SHOWN_ERRORS`], then how
+    /// many more there are), followed by a count.
     pub fn render(&self) -> String {
         let mut out: String = self
             .diagnostics
             .iter()
+            .take(MAX_SHOWN_ERRORS)
             .map(|d| d.render(&self.path, &self.source))
             .collect::<Vec<_>>()
             .join("\n");
+        let hidden = self.diagnostics.len().saturating_sub(MAX_SHOWN_ERRORS);
+        if hidden > 0 {
+            let s = if hidden == 1 { "" } else { "s" };
+            out.push_str(&format!("\n... and {hidden} more error{s}, not shown\n"));
+        }
         if self.diagnostics.len() > 1 {
             out.push_str(&format!(
                 "\n{} errors in {}\n",
@@ -91,20 +103,36 @@ pub fn load(path: &Path) -> Result<Plan, LoadError> {
 }
 
 /// Checks a scenario given as text; `path` is only used in messages.
+///
+/// Every error found in one pass is reported: each unknown key (the parse reads past them),
+/// then, if the file could be read, every error of the checker. A YAML syntax error or a value
+/// the types cannot hold (a list where a number belongs, an unknown component kind) stops the
+/// parse there, since what follows cannot be read reliably.
 pub fn load_str(text: &str, path: &str, default_name: &str) -> Result<Plan, LoadError> {
-    let fail = |diagnostics| LoadError {
-        path: path.to_string(),
-        source: text.to_string(),
-        diagnostics,
-    };
-    let raw: raw::Scenario = parse_yaml(text).map_err(|d| fail(vec![d]))?;
-    let mut plan = validate::check(&raw, default_name).map_err(|mut diagnostics| {
+    let fail = |mut diagnostics: Vec<Diagnostic>| {
         // Report in file order, whatever order the checks ran in.
         diagnostics.sort_by_key(|d| d.loc.map(|l| (l.line, l.column)));
-        fail(diagnostics)
-    })?;
-    plan.scenario_sha256 = sha256_hex(text.as_bytes());
-    Ok(plan)
+        LoadError {
+            path: path.to_string(),
+            source: text.to_string(),
+            diagnostics,
+        }
+    };
+    let (raw, mut diagnostics) = parse_yaml(text);
+    let Some(raw) = raw else {
+        return Err(fail(diagnostics));
+    };
+    match validate::check(&raw, default_name) {
+        Ok(mut plan) if diagnostics.is_empty() => {
+            plan.scenario_sha256 = sha256_hex(text.as_bytes());
+            Ok(plan)
+        }
+        Ok(_) => Err(fail(diagnostics)),
+        Err(checked) => {
+            diagnostics.extend(checked);
+            Err(fail(diagnostics))
+        }
+    }
 }
 
 /// Lower-case hexadecimal SHA-256 of `bytes`.
@@ -116,8 +144,9 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// Parses YAML into the raw types, turning parser errors into diagnostics.
-fn parse_yaml(text: &str) -> Result<raw::Scenario, Diagnostic> {
+/// Parses YAML into the raw types, reading past unknown keys: the scenario if the rest could
+/// be read, and a diagnostic for each unknown key and for the error that stopped the parse.
+fn parse_yaml(text: &str) -> (Option<raw::Scenario>, Vec<Diagnostic>) {
     let options = || {
         serde_saphyr::options! {
             duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
@@ -130,19 +159,66 @@ fn parse_yaml(text: &str) -> Result<raw::Scenario, Diagnostic> {
         .lines()
         .all(|line| line.trim().is_empty() || line.trim_start().starts_with('#'))
     {
-        return Err(Diagnostic::whole_file("the file is empty").with_help(
+        let empty = Diagnostic::whole_file("the file is empty").with_help(
             "a scenario needs at least 'run', 'traffic' and 'components'; `sim schema` lists every key",
-        ));
+        );
+        return (None, vec![empty]);
     }
-    serde_saphyr::from_str_with_options(text, options()).map_err(|typed| {
-        // A file that is not valid YAML is reported as such, even where the typed parse stopped
-        // earlier on a value that only looked mistyped because of the syntax error (an unclosed
-        // '[' reads as "invalid type: sequence").
-        match serde_saphyr::from_str_with_options::<serde::de::IgnoredAny>(text, options()) {
-            Err(syntax) => diagnostic_from_yaml(&syntax, text),
-            Ok(_) => diagnostic_from_yaml(&typed, text),
+    // `from_str_with_options` is this same call with `T::deserialize`: the tolerant parse
+    // differs only in reading past unknown keys.
+    let mut unknown = Vec::new();
+    let typed =
+        serde_saphyr::with_deserializer_from_str_with_options(text, options(), |deserializer| {
+            let (typed, found) = tolerant::deserialize::<raw::Scenario, _>(deserializer);
+            unknown = found;
+            typed
+        });
+    let mut diagnostics: Vec<Diagnostic> = unknown.iter().map(unknown_key).collect();
+    match typed {
+        Ok(scenario) => (Some(scenario), diagnostics),
+        Err(typed) => {
+            // A file that is not valid YAML is reported as such, and only that: the parse may
+            // have stopped earlier on a value that only looked mistyped because of the syntax
+            // error (an unclosed '[' reads as "invalid type: sequence"), and keys read before
+            // it may belong elsewhere once it is fixed.
+            if let Err(syntax) =
+                serde_saphyr::from_str_with_options::<serde::de::IgnoredAny>(text, options())
+            {
+                return (None, vec![diagnostic_from_yaml(&syntax, text)]);
+            }
+            diagnostics.push(diagnostic_from_yaml(&typed, text));
+            (None, diagnostics)
         }
-    })
+    }
+}
+
+/// The diagnostic of a key that its mapping does not accept, worded as serde's own error for
+/// it would be (see `unknown_name`), so that one unknown key reads the same either way.
+fn unknown_key(key: &tolerant::UnknownKey) -> Diagnostic {
+    let loc = Loc {
+        line: key.line,
+        column: key.column,
+    };
+    // Control characters are escaped as the YAML library escapes them in its messages, so
+    // that a key cannot move the cursor or colour the terminal.
+    let name: String = key
+        .name
+        .chars()
+        .flat_map(|c| {
+            let escape = c.is_control() || matches!(c, '\u{2028}' | '\u{2029}');
+            let escaped: Vec<char> = if escape {
+                c.escape_debug().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect();
+    let diagnostic = Diagnostic::at(loc, format!("unknown key '{name}'"));
+    if key.expected.is_empty() {
+        return diagnostic;
+    }
+    diagnostic.with_help(diagnostic::suggestion(&name, key.expected.iter().copied()))
 }
 
 fn diagnostic_from_yaml(error: &serde_saphyr::Error, text: &str) -> Diagnostic {

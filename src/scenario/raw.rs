@@ -140,7 +140,8 @@ impl<'de, M: Deserialize<'de>> Deserialize<'de> for OrMap<M> {
                 ScalarVisitor.visit_f64(v).map(OrMap::Scalar)
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                M::deserialize(de::value::MapAccessDeserializer::new(map)).map(OrMap::Map)
+                // Through `map_into`, so that a tolerant parse knows the struct's keys here too.
+                super::tolerant::map_into(map).map(OrMap::Map)
             }
         }
         deserializer.deserialize_any(V(PhantomData))

@@ -74,3 +74,49 @@ fn a_summary_with_every_section_reads_back_to_the_same_bytes() {
         .expect("summary serialises");
     assert_eq!(written, via_value);
 }
+
+/// A kind may report a figure under a common name: a rate limiter's own `rejected` is written
+/// once, in the common figure's place, and both read it back.
+#[test]
+fn a_rate_limiters_own_rejected_reads_back() {
+    let design = Design {
+        path: "limiter.yaml".into(),
+        text: "
+name: limiter
+run: {duration: 20s}
+traffic:
+  - {name: users, to: gate, rate: 40/s, clients: 4}
+components:
+  - rate_limiter:
+      name: gate
+      downstream: api
+      rules:
+        - {name: per-client, algorithm: token_bucket, limit: 5, per: 1s, burst: 2, key: client}
+  - server: {name: api, service_time: 5ms}
+"
+        .into(),
+        default_name: "limiter".into(),
+        overrides: Vec::new(),
+    };
+    let s = study(
+        &design,
+        &StudyOptions {
+            overrides: &Overrides::default(),
+            replications: None,
+            only: None,
+            stop: &|| None,
+            done: &|| {},
+        },
+    )
+    .unwrap_or_else(|e| panic!("{}", e.render()));
+    let written = serde_json::to_string_pretty(&sim::results::summarize::summary(&s.result))
+        .expect("summary serialises");
+    let read: Summary = serde_json::from_str(&written).expect("summary.json reads back");
+    let gate = &read.components["gate"];
+    assert!(gate.rejected > 0, "the limiter rejected requests");
+    assert_eq!(gate.figures.number("rejected"), Some(gate.rejected as f64));
+    assert_eq!(
+        serde_json::to_string_pretty(&read).expect("summary serialises"),
+        written
+    );
+}

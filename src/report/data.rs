@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 use super::RunResult;
 use crate::model::figures::Figures;
@@ -27,167 +27,8 @@ pub const REPORT_DATA_FILE: &str = "report-data.json";
 /// Version of the `report-data.json` layout; bumped when a field changes meaning.
 pub const REPORT_DATA_FORMAT: u32 = 1;
 
-/// A number that may be `null` in JSON (a figure that could not be computed): read as NaN.
-fn nullable<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
-}
-
-/// Latency figures [ms].
-#[derive(Clone, Debug, Default, Deserialize)]
-pub struct Latency {
-    #[serde(deserialize_with = "nullable")]
-    pub mean: f64,
-    #[serde(deserialize_with = "nullable")]
-    pub p50: f64,
-    #[serde(deserialize_with = "nullable")]
-    pub p90: f64,
-    #[serde(deserialize_with = "nullable")]
-    pub p95: f64,
-    #[serde(deserialize_with = "nullable")]
-    pub p99: f64,
-    #[serde(deserialize_with = "nullable")]
-    pub p999: f64,
-    #[serde(deserialize_with = "nullable")]
-    pub max: f64,
-}
-
-/// `summary.json`'s `requests`.
-#[derive(Clone, Debug, Default, Deserialize)]
-pub struct Requests {
-    pub total: u64,
-    pub succeeded: u64,
-    pub failed: u64,
-    pub rejected: u64,
-    pub timed_out: u64,
-    #[serde(default)]
-    pub unfinished: u64,
-    #[serde(default)]
-    pub unfinished_overdue: u64,
-    #[serde(default, deserialize_with = "nullable")]
-    pub patience_ms: f64,
-}
-
-/// One request type in `summary.json`.
-#[derive(Clone, Debug, Deserialize)]
-pub struct RequestType {
-    pub total: u64,
-    pub succeeded: u64,
-    pub failed: u64,
-    pub rejected: u64,
-    pub timed_out: u64,
-    #[serde(default)]
-    pub unfinished: u64,
-    #[serde(deserialize_with = "nullable")]
-    pub availability: f64,
-    pub latency_ms: Latency,
-}
-
-/// One component in `summary.json`. Kind-specific figures the report does not use are kept in
-/// `other`.
-#[derive(Clone, Debug, Deserialize)]
-pub struct Component {
-    pub kind: String,
-    pub requests: u64,
-    pub succeeded: u64,
-    pub failed: u64,
-    pub rejected: u64,
-    pub timed_out: u64,
-    #[serde(deserialize_with = "nullable")]
-    pub availability: f64,
-    #[serde(deserialize_with = "nullable")]
-    pub throughput_rps: f64,
-    #[serde(default)]
-    pub utilization: Option<f64>,
-    #[serde(default)]
-    pub queue_mean: Option<f64>,
-    #[serde(default)]
-    pub queue_peak: Option<u64>,
-    pub latency_ms: Latency,
-    #[serde(default)]
-    pub requests_per_backend: Option<Vec<u64>>,
-    #[serde(flatten)]
-    pub other: BTreeMap<String, serde_json::Value>,
-}
-
-/// `summary.json`, as far as the report reads it.
-#[derive(Clone, Debug, Deserialize)]
-pub struct Summary {
-    pub scenario: String,
-    pub sim_version: String,
-    pub seed: u64,
-    #[serde(deserialize_with = "nullable")]
-    pub duration_s: f64,
-    #[serde(deserialize_with = "nullable")]
-    pub warmup_s: f64,
-    pub stopped_by: String,
-    pub requests: Requests,
-    #[serde(deserialize_with = "nullable")]
-    pub availability: f64,
-    #[serde(deserialize_with = "nullable")]
-    pub throughput_rps: f64,
-    #[serde(deserialize_with = "nullable")]
-    pub offered_rps: f64,
-    pub latency_ms: Latency,
-    #[serde(default)]
-    pub request_types: IndexMap<String, RequestType>,
-    #[serde(default)]
-    pub components: IndexMap<String, Component>,
-    /// The analytic twin: theory next to the simulation.
-    #[serde(default)]
-    pub analytic: Vec<AnalyticRow>,
-    /// What the trouble detectors found.
-    #[serde(default)]
-    pub trouble: Vec<TroubleRow>,
-    /// Where the time goes (when the run kept the breakdown): the section as the run wrote
-    /// it, the one type for writing and reading it.
-    #[serde(default)]
-    pub breakdown: Option<crate::results::breakdown::Breakdown>,
-    /// What the design cost (when the scenario gives prices).
-    #[serde(default)]
-    pub cost: Option<CostSection>,
-}
-
-/// `summary.json`'s `cost`, as far as the report reads it.
-#[derive(Clone, Debug, Deserialize)]
-pub struct CostSection {
-    pub currency: String,
-    pub per_hour: Option<f64>,
-    pub run: Option<f64>,
-    pub per_month: Option<f64>,
-    pub measured_hours: Option<f64>,
-    pub components: Vec<CostComponent>,
-}
-
-#[derive(Clone, Debug, Deserialize)]
-pub struct CostComponent {
-    pub component: String,
-    pub instances: Option<f64>,
-    pub per_hour: Option<f64>,
-    pub requests: u64,
-    pub run: Option<f64>,
-    pub per_month: Option<f64>,
-}
-
-/// One finding of the trouble detectors, as `summary.json` gives it.
-#[derive(Clone, Debug, Deserialize)]
-pub struct TroubleRow {
-    pub kind: String,
-    pub message: String,
-}
-
-/// One figure of the analytic twin, as `summary.json` gives it.
-#[derive(Clone, Debug, Deserialize)]
-pub struct AnalyticRow {
-    pub component: String,
-    pub metric: String,
-    pub model: String,
-    pub theory: Option<f64>,
-    pub simulated: Option<f64>,
-    pub tolerance: f64,
-    pub agrees: Option<bool>,
-    #[serde(default)]
-    pub note: Option<String>,
-}
+/// `summary.json`, read back as the one typed result the run wrote it from.
+pub use crate::results::summary::Summary;
 
 /// `timeseries.csv`: every column by name; empty cells are NaN.
 #[derive(Clone, Debug, Default)]
@@ -594,8 +435,16 @@ impl ReportData {
             path: dir.join(file),
             message,
         };
-        let summary: Summary = serde_json::from_str(&files.summary)
-            .map_err(|e| invalid(SUMMARY_FILE, e.to_string()))?;
+        let summary: Summary = serde_json::from_str(&files.summary).map_err(|e| {
+            invalid(
+                SUMMARY_FILE,
+                format!(
+                    "{e}; not a summary this sim ({}) writes: run the scenario again to \
+                     rewrite it",
+                    env!("CARGO_PKG_VERSION")
+                ),
+            )
+        })?;
         let series =
             TimeSeries::parse(&files.timeseries).map_err(|e| invalid(TIMESERIES_FILE, e))?;
         let extra: Extra = serde_json::from_str(&files.report_data)
@@ -643,7 +492,7 @@ impl ReportData {
 
     /// The end of the time axis [s]: the run's end, or the end of the last window.
     pub fn end_s(&self) -> f64 {
-        let d = self.summary.duration_s;
+        let d = self.summary.duration_s.0;
         if d.is_finite() && d > 0.0 {
             return d;
         }

@@ -7,10 +7,12 @@
 use std::fmt::Write as _;
 
 use super::charts::{Chart, Section};
-use super::data::{Latency, ReportData};
+use super::data::ReportData;
 use crate::format::{escape, thousands, tick};
+use crate::results::summary::Latency;
 
-fn ms(x: f64) -> String {
+fn ms(x: impl Into<f64>) -> String {
+    let x: f64 = x.into();
     if !x.is_finite() {
         "–".to_string()
     } else if x >= 1000.0 {
@@ -22,7 +24,8 @@ fn ms(x: f64) -> String {
     }
 }
 
-fn pct(x: f64) -> String {
+fn pct(x: impl Into<f64>) -> String {
+    let x: f64 = x.into();
     if x.is_finite() {
         format!("{:.3}%", x * 100.0)
     } else {
@@ -30,7 +33,8 @@ fn pct(x: f64) -> String {
     }
 }
 
-fn rate(x: f64) -> String {
+fn rate(x: impl Into<f64>) -> String {
+    let x: f64 = x.into();
     if x.is_finite() {
         format!("{x:.1}/s")
     } else {
@@ -38,7 +42,8 @@ fn rate(x: f64) -> String {
     }
 }
 
-fn secs(x: f64) -> String {
+fn secs(x: impl Into<f64>) -> String {
+    let x: f64 = x.into();
     if !x.is_finite() {
         "–".to_string()
     } else if x >= 3600.0 {
@@ -254,8 +259,9 @@ fn summary_section(out: &mut String, data: &ReportData) {
                 thousands(errors),
                 pct(c.availability),
                 c.utilization
-                    .map_or("–".to_string(), |u| format!("{:.1}%", u * 100.0)),
-                c.queue_mean.map_or("–".to_string(), |q| format!("{q:.2}")),
+                    .map_or("–".to_string(), |u| format!("{:.1}%", u.0 * 100.0)),
+                c.queue_mean
+                    .map_or("–".to_string(), |q| format!("{:.2}", q.0)),
                 ms(c.latency_ms.p50),
                 ms(c.latency_ms.p99),
             ]
@@ -380,16 +386,16 @@ fn analytic_section(out: &mut String, data: &ReportData) {
             .iter()
             .map(|r| {
                 let check = match r.agrees {
-                    Some(true) => format!("agrees (within {:.0}%)", r.tolerance * 100.0),
-                    Some(false) => format!("diverges (tolerance {:.0}%)", r.tolerance * 100.0),
+                    Some(true) => format!("agrees (within {:.0}%)", r.tolerance.0 * 100.0),
+                    Some(false) => format!("diverges (tolerance {:.0}%)", r.tolerance.0 * 100.0),
                     None => "n/a".to_string(),
                 };
                 vec![
                     r.component.clone(),
                     r.metric.clone(),
                     r.model.clone(),
-                    show(&r.metric, r.theory),
-                    show(&r.metric, r.simulated),
+                    show(&r.metric, r.theory.value()),
+                    show(&r.metric, r.simulated.value()),
                     check,
                     r.note.clone().unwrap_or_default(),
                 ]
@@ -537,11 +543,11 @@ fn cost_section(out: &mut String, data: &ReportData) {
         out,
         "<p>{} {} per month ({} per hour of instances and memory; {} for the {:.2} h measured). \
          A month is 730 hours at the measured request rate.</p>",
-        money(c.per_month),
+        money(c.per_month.value()),
         escape(&c.currency),
-        money(c.per_hour),
-        money(c.run),
-        c.measured_hours.unwrap_or(0.0)
+        money(c.per_hour.value()),
+        money(c.run.value()),
+        c.measured_hours.value().unwrap_or(0.0)
     );
     let cells: Vec<Vec<String>> = c
         .components
@@ -550,11 +556,12 @@ fn cost_section(out: &mut String, data: &ReportData) {
             vec![
                 p.component.clone(),
                 p.instances
+                    .value()
                     .map_or_else(|| "-".to_string(), |v| format!("{v:.2}")),
-                money(p.per_hour),
+                money(p.per_hour.value()),
                 thousands(p.requests),
-                money(p.run),
-                money(p.per_month),
+                money(p.run.value()),
+                money(p.per_month.value()),
             ]
         })
         .collect();

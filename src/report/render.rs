@@ -5,6 +5,7 @@ use std::path::Path;
 use super::charts::{self, Chart, ChartError, Section, Series, Shade, TimeChart, MAX_SERIES};
 use super::data::ReportData;
 use super::{html, topology};
+use crate::model::figures::Figures;
 use crate::output::file::put;
 
 pub const CHARTS_DIR: &str = "charts";
@@ -187,7 +188,7 @@ pub const MAX_BARS: usize = 40;
 /// Shaded intervals of the time charts: the warm-up and every scheduled failure.
 pub fn shades(data: &ReportData) -> Vec<Shade> {
     let mut out = Vec::new();
-    let warmup = data.summary.warmup_s;
+    let warmup = data.summary.warmup_s.0;
     if warmup.is_finite() && warmup > 0.0 {
         out.push(Shade {
             start_s: 0.0,
@@ -347,9 +348,9 @@ fn distribution_charts(data: &ReportData, out: &mut Vec<Chart>) -> Result<(), Ch
     };
     let l = &data.summary.latency_ms;
     let marks = [
-        ("p50".to_string(), l.p50),
-        ("p95".to_string(), l.p95),
-        ("p99".to_string(), l.p99),
+        ("p50".to_string(), l.p50.0),
+        ("p95".to_string(), l.p95.0),
+        ("p99".to_string(), l.p99.0),
     ];
     let title = "Latency distribution (CDF)";
     out.push(Chart {
@@ -422,9 +423,10 @@ fn component_charts(data: &ReportData, out: &mut Vec<Chart>) -> Result<(), Chart
         }
     }
     for (name, component) in &data.summary.components {
-        let Some(per_backend) = &component.requests_per_backend else {
+        let Figures::LoadBalancer(balancer) = &component.figures else {
             continue;
         };
+        let per_backend = &balancer.requests_per_backend;
         if count >= MAX_COMPONENT_CHARTS {
             return Ok(());
         }

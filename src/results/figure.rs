@@ -39,6 +39,13 @@ impl<'de> Deserialize<'de> for Figure {
     }
 }
 
+impl From<Figure> for f64 {
+    /// The figure as a number: NaN for `null`.
+    fn from(f: Figure) -> Self {
+        f.0
+    }
+}
+
 impl From<f64> for Figure {
     fn from(x: f64) -> Self {
         Figure(x)

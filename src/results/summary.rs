@@ -186,6 +186,22 @@ pub struct ComponentSummary {
     pub figures: crate::model::figures::Figures,
 }
 
+/// The figures every component reports, as [`ComponentSummary`] names them in `summary.json`.
+const COMMON_FIGURES: &[&str] = &[
+    "kind",
+    "requests",
+    "succeeded",
+    "failed",
+    "rejected",
+    "timed_out",
+    "availability",
+    "throughput_rps",
+    "utilization",
+    "queue_mean",
+    "queue_peak",
+    "latency_ms",
+];
+
 impl<'de> Deserialize<'de> for ComponentSummary {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -204,12 +220,18 @@ impl<'de> Deserialize<'de> for ComponentSummary {
             #[serde(default)]
             queue_peak: Option<u64>,
             latency_ms: Latency,
-            #[serde(flatten)]
-            figures: serde_json::Map<String, Value>,
         }
-        let r = Read::deserialize(d)?;
-        let figures = crate::model::figures::Figures::from_json(&r.kind, r.figures)
-            .map_err(serde::de::Error::custom)?;
+        use crate::model::figures::Figures;
+        // Read whole first: a kind may report a figure under a common name (a rate limiter's
+        // own `rejected`, written once, in the common figure's place), which a flattened read
+        // would hand to the common field only.
+        let mut all = serde_json::Map::<String, Value>::deserialize(d)?;
+        let r = Read::deserialize(Value::Object(all.clone())).map_err(serde::de::Error::custom)?;
+        let own = Figures::names_of(&r.kind).unwrap_or_default();
+        all.retain(|name, _| {
+            own.contains(&name.as_str()) || !COMMON_FIGURES.contains(&name.as_str())
+        });
+        let figures = Figures::from_json(&r.kind, all).map_err(serde::de::Error::custom)?;
         Ok(ComponentSummary {
             kind: r.kind,
             requests: r.requests,
@@ -355,5 +377,41 @@ impl AssertionSummary {
                 message: v.message.clone(),
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `COMMON_FIGURES` names exactly what a component without figures of its own writes.
+    #[test]
+    fn the_common_figures_are_what_every_component_writes() {
+        // A kind with no figures of its own (none is shipped; a report before its kind fills
+        // them in).
+        let c = ComponentSummary {
+            kind: "new_kind".to_string(),
+            requests: 3,
+            succeeded: 2,
+            failed: 1,
+            rejected: 0,
+            timed_out: 0,
+            availability: Figure(0.5),
+            throughput_rps: Figure(1.0),
+            utilization: Some(Figure(0.25)),
+            queue_mean: Some(Figure(0.5)),
+            queue_peak: Some(2),
+            latency_ms: Latency::default(),
+            figures: crate::model::figures::Figures::None,
+        };
+        let written = serde_json::to_value(&c).unwrap_or_default();
+        let names: Vec<&str> = written
+            .as_object()
+            .map(|o| o.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        assert_eq!(names, COMMON_FIGURES);
+        let back: ComponentSummary =
+            serde_json::from_value(written.clone()).unwrap_or_else(|e| panic!("reads back: {e}"));
+        assert_eq!(back, c);
     }
 }

@@ -29,7 +29,10 @@ assert:
 fn a_summary_with_every_section_reads_back_to_the_same_bytes() {
     let design = Design {
         path: "round-trip.yaml".into(),
-        text: SCENARIO.into(),
+        // At 180/s the path saturates in a retry storm on some seeds, and a replication in
+        // which nothing succeeded has no latency to average; 100/s keeps every replication
+        // measured, so that every section is written.
+        text: SCENARIO.replace("rate: 180/s", "rate: 100/s"),
         default_name: "round-trip".into(),
         overrides: Vec::new(),
     };

@@ -103,6 +103,51 @@ components:
     assert!(terminal.contains("availability unknown"), "{terminal}");
     // A component that finished nothing has no availability either.
     assert!(s.components["web"].availability.value().is_none());
+    // Nor a latency: nothing was timed, which is not 0 ms.
+    assert_eq!(s.latency_ms.p99.value(), None);
+    assert!(json["latency_ms"]["p50"].is_null());
+    assert_eq!(s.components["web"].latency_ms.mean.value(), None);
+    assert!(
+        terminal.contains("latency  unknown (no request succeeded)"),
+        "{terminal}"
+    );
+    assert!(!terminal.contains("0us"), "{terminal}");
+}
+
+/// An assertion on a latency the run could not measure fails; it does not pass on a 0.
+#[test]
+fn an_assertion_on_an_unmeasured_latency_fails() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = dir.path().join("nothing.yaml");
+    std::fs::write(
+        &file,
+        "name: nothing
+run: {duration: 5s}
+traffic:
+  - {name: users, to: web, rate: 10/s}
+components:
+  - server: {name: web, workers: 1000, service_time: 100s}
+assert:
+  - p99 < 1s
+  - web.p50 < 1s
+",
+    )
+    .expect("write");
+    let out = common::sim()
+        .arg("check")
+        .arg(&file)
+        .output()
+        .expect("run sim");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("p99 < 1s: the run has no value for 'p99'"),
+        "{err}"
+    );
+    assert!(
+        err.contains("web.p50 < 1s: component 'web' has no value for 'p50'"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -150,4 +195,47 @@ fn every_request_sent_is_finished_or_unfinished_in_shipped_scenarios() {
             );
         }
     }
+}
+
+/// Replications of a path that saturates in a retry storm on some seeds: seed 8 serves
+/// nothing, so it has no latency, and the replications table says so instead of dropping the
+/// latency figures silently (or, as before, averaging in a p99 of 0 ms).
+#[test]
+fn replications_say_which_seed_measured_nothing() {
+    let text = concat!(
+        "name: storm\nseed: 7\nrun: {duration: 8s, warmup: 2s}\n",
+        crate::retrying_two_tier_path!()
+    );
+    let design = sim::study::Design {
+        path: "storm.yaml".into(),
+        text: text.into(),
+        default_name: "storm".into(),
+        overrides: Vec::new(),
+    };
+    let s = sim::study::study(
+        &design,
+        &sim::study::StudyOptions {
+            overrides: &sim::study::Overrides::default(),
+            replications: Some(3),
+            only: None,
+            stop: &|| None,
+            done: &|| {},
+        },
+    )
+    .unwrap_or_else(|e| panic!("{}", e.render()));
+    let succeeded: Vec<u64> = s.summaries.iter().map(|x| x.requests.succeeded).collect();
+    assert_eq!(succeeded[1], 0, "seed 8 serves nothing: {succeeded:?}");
+    assert!(succeeded[0] > 0 && succeeded[2] > 0, "{succeeded:?}");
+    let section = s.result.replications.expect("a replications section");
+    assert!(section.metrics.latency_p99_ms.is_none());
+    let partly: Vec<(&str, &[u64])> = section
+        .not_in_every_replication
+        .iter()
+        .map(|p| (p.metric.as_str(), p.missing_in_seeds.as_slice()))
+        .collect();
+    assert!(partly.contains(&("latency_p99_ms", &[8][..])), "{partly:?}");
+    assert!(
+        partly.iter().all(|(m, _)| m.starts_with("latency_")),
+        "{partly:?}"
+    );
 }

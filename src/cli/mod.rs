@@ -748,6 +748,15 @@ fn replications_table(section: &crate::results::replications::Replications) -> S
             f(m.ci_high)
         );
     }
+    for partly in &section.not_in_every_replication {
+        let seeds: Vec<String> = partly.missing_in_seeds.iter().map(u64::to_string).collect();
+        let _ = writeln!(
+            out,
+            "  {:<20} no interval: nothing to measure with seed {}",
+            partly.metric,
+            seeds.join(", ")
+        );
+    }
     out
 }
 

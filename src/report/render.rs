@@ -571,16 +571,22 @@ mod tests {
     use crate::report::data::{AssertionResult, FailureEvent, SavedFiles, Slo};
 
     const SUMMARY: &str = r#"{
-      "scenario": "s", "sim_version": "0", "seed": 1, "duration_s": 4.0, "warmup_s": 1.0,
-      "stopped_by": "duration",
-      "requests": {"total": 10, "succeeded": 9, "failed": 1, "rejected": 0, "timed_out": 0},
+      "scenario": "s", "sim_version": "0", "scenario_sha256": "", "seed": 1,
+      "duration_s": 4.0, "warmup_s": 1.0, "stopped_by": "duration", "truncated": false,
+      "requests": {"total": 10, "succeeded": 9, "failed": 1, "rejected": 0, "timed_out": 0,
+                   "unfinished": 0, "unfinished_overdue": 0, "unfinished_oldest_ms": 0,
+                   "patience_ms": 10000},
+      "request_types": {}, "slo": null, "lost": {}, "analytic": [], "bottlenecks": [],
+      "trouble": [], "failures": [], "downtime": null,
+      "engine": {"events": 0, "requests_started": 10, "peak_calls_in_flight": 1},
       "availability": 0.9, "throughput_rps": 3.0, "offered_rps": 3.5,
       "latency_ms": {"mean": 1, "p50": 1, "p90": 2, "p95": 2, "p99": 3, "p999": 3, "max": 3},
       "components": {
         "web": {"kind": "server", "requests": 10, "succeeded": 9, "failed": 1, "rejected": 0,
                 "timed_out": 0, "availability": 0.9, "throughput_rps": 3.0, "utilization": 0.5,
                 "latency_ms": {"mean": 1, "p50": 1, "p90": 2, "p95": 2, "p99": 3, "p999": 3,
-                               "max": null}}
+                               "max": null},
+                "crashes": 0, "instances": 1, "instances_up_mean": 1.0, "workers": 1}
       }
     }"#;
 

@@ -15,7 +15,10 @@ fn pct(x: f64) -> String {
 }
 
 fn ms(x: f64) -> String {
-    if x >= 1000.0 {
+    if !x.is_finite() {
+        // Nothing measured: no succeeded request to time.
+        "-".to_string()
+    } else if x >= 1000.0 {
         format!("{:.2}s", x / 1000.0)
     } else if x >= 1.0 {
         format!("{x:.1}ms")
@@ -84,17 +87,22 @@ pub fn render(r: &RunResult) -> String {
         throughput
     );
     let l = &e.latency;
-    let _ = writeln!(
-        out,
-        "latency  mean {}  p50 {}  p90 {}  p95 {}  p99 {}  p99.9 {}  max {}",
-        ms(l.mean),
-        ms(l.p50),
-        ms(l.p90),
-        ms(l.p95),
-        ms(l.p99),
-        ms(l.p999),
-        ms(l.max)
-    );
+    if e.outcomes.succeeded == 0 {
+        // A latency of nothing is unknown, not zero.
+        let _ = writeln!(out, "latency  unknown (no request succeeded)");
+    } else {
+        let _ = writeln!(
+            out,
+            "latency  mean {}  p50 {}  p90 {}  p95 {}  p99 {}  p99.9 {}  max {}",
+            ms(l.mean),
+            ms(l.p50),
+            ms(l.p90),
+            ms(l.p95),
+            ms(l.p99),
+            ms(l.p999),
+            ms(l.max)
+        );
+    }
     if let Some(s) = &r.slo {
         let _ = writeln!(
             out,

@@ -38,6 +38,18 @@ pub struct Replications {
     pub metrics: Metrics,
     /// Indexes (0-based) of the replications the figures are over.
     pub run: Vec<u32>,
+    /// Headline figures some replications measured and others could not (a latency where
+    /// nothing succeeded): no interval is given for them, and here is why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_in_every_replication: Vec<PartlyMeasured>,
+}
+
+/// A headline figure missing from some replications (`not_in_every_replication`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PartlyMeasured {
+    pub metric: String,
+    /// The seeds of the replications that have no value for it.
+    pub missing_in_seeds: Vec<u64>,
 }
 
 /// One headline figure over the replications: the mean, its Student-t interval and every

@@ -21,15 +21,23 @@ pub struct LatencyHistogram {
     max_ns: u64,
 }
 
-/// Latency figures in milliseconds.
+/// Latency figures in milliseconds; NaN (written `null`) when no value was recorded, since a
+/// latency of nothing is not zero.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LatencySummary {
+    #[serde(deserialize_with = "nan_if_null")]
     pub mean: f64,
+    #[serde(deserialize_with = "nan_if_null")]
     pub p50: f64,
+    #[serde(deserialize_with = "nan_if_null")]
     pub p90: f64,
+    #[serde(deserialize_with = "nan_if_null")]
     pub p95: f64,
+    #[serde(deserialize_with = "nan_if_null")]
     pub p99: f64,
+    #[serde(deserialize_with = "nan_if_null")]
     pub p999: f64,
+    #[serde(deserialize_with = "nan_if_null")]
     pub max: f64,
 }
 
@@ -37,10 +45,32 @@ pub struct LatencySummary {
 /// and maximum [ms].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LatencyBrief {
+    #[serde(deserialize_with = "nan_if_null")]
     pub mean: f64,
+    #[serde(deserialize_with = "nan_if_null")]
     pub p50: f64,
+    #[serde(deserialize_with = "nan_if_null")]
     pub p99: f64,
+    #[serde(deserialize_with = "nan_if_null")]
     pub max: f64,
+}
+
+/// Reads a figure written as `null` (NaN, or nothing measured) back as NaN.
+pub fn nan_if_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+}
+
+impl LatencySummary {
+    /// The figures of no value at all: unknown, not zero.
+    pub const NOTHING: LatencySummary = LatencySummary {
+        mean: f64::NAN,
+        p50: f64::NAN,
+        p90: f64::NAN,
+        p95: f64::NAN,
+        p99: f64::NAN,
+        p999: f64::NAN,
+        max: f64::NAN,
+    };
 }
 
 impl From<LatencySummary> for LatencyBrief {
@@ -138,7 +168,11 @@ impl LatencyHistogram {
         (self.values.histogram.value_at_quantile(q).min(self.max_ns)) as f64 / 1e6
     }
 
+    /// Every figure NaN when nothing was recorded.
     pub fn summary(&self) -> LatencySummary {
+        if self.count() == 0 {
+            return LatencySummary::NOTHING;
+        }
         LatencySummary {
             mean: self.mean_ms(),
             p50: self.quantile_ms(0.50),

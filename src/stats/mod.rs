@@ -12,7 +12,7 @@ mod interval;
 mod level;
 mod window;
 
-pub use histogram::{LatencyBrief, LatencyHistogram, LatencySummary, WindowHistogram};
+pub use histogram::{nan_if_null, LatencyBrief, LatencyHistogram, LatencySummary, WindowHistogram};
 pub use interval::{mean, std_dev, student_t_quantile, Interval};
 pub use level::LevelTracker;
 pub use window::{Mergeable, Windows, MAX_WINDOWS};

@@ -12,7 +12,7 @@
 //! Everything here is sequential: replications run in parallel but their figures are reduced
 //! here in replication order, so the result does not depend on the number of threads.
 
-use crate::results::replications::{MetricInterval, Metrics, Replications};
+use crate::results::replications::{MetricInterval, Metrics, PartlyMeasured, Replications};
 use crate::results::{Figure, Summary};
 use crate::stats::Interval;
 
@@ -111,12 +111,29 @@ pub fn section(summaries: &[Summary], level: f64, count: u32, run: Vec<u32>) -> 
             });
         }
     }
+    // A figure some replications have and others not (not one no replication has, such as the
+    // objective of a scenario without one) would otherwise vanish from the table unexplained.
+    let not_in_every_replication = HEADLINE
+        .iter()
+        .filter_map(|&(name, read)| {
+            let missing: Vec<u64> = summaries
+                .iter()
+                .filter(|s| read(s).is_none())
+                .map(|s| s.seed)
+                .collect();
+            (!missing.is_empty() && missing.len() < summaries.len()).then(|| PartlyMeasured {
+                metric: name.to_string(),
+                missing_in_seeds: missing,
+            })
+        })
+        .collect();
     Replications {
         count,
         confidence: level,
         seeds: summaries.iter().map(|s| s.seed).collect(),
         metrics,
         run,
+        not_in_every_replication,
     }
 }
 

@@ -42,8 +42,11 @@ pub struct ShardFigures {
 /// Mean, median and 99th percentile [ms].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ShardLatency {
+    #[serde(deserialize_with = "crate::stats::nan_if_null")]
     pub mean: f64,
+    #[serde(deserialize_with = "crate::stats::nan_if_null")]
     pub p50: f64,
+    #[serde(deserialize_with = "crate::stats::nan_if_null")]
     pub p99: f64,
 }
 

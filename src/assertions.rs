@@ -11,6 +11,7 @@
 //! meet: the upper bound for `<`/`<=`, the lower bound for `>`/`>=`. So a capacity test that
 //! passes says "with 95% confidence the true p99 is below 250ms", and does not flake.
 
+use crate::engine::SimDuration;
 use crate::scenario::units::{parse_duration, parse_rate};
 
 /// One of the latency figures (`latency_ms` of `summary.json`).
@@ -261,6 +262,59 @@ pub struct Assertion {
     pub quantity: Quantity,
     /// Judge this two-sided confidence bound (0.95) over replications instead of the mean.
     pub confidence: Option<f64>,
+    /// The name the scenario gives this assertion (`id: web-crash-dip`), so that a course
+    /// step's header can point at the assertion that checks each of its claims.
+    pub id: Option<String>,
+    /// Judge the metric over this span of simulated time only (`during: [60s, 75s]`), from
+    /// the run's time windows, instead of over the whole run.
+    pub during: Option<Span>,
+}
+
+/// A span of simulated time an assertion is judged over, from the start of the run
+/// (warm-up included: the time windows cover it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    pub from: SimDuration,
+    pub to: SimDuration,
+}
+
+impl std::fmt::Display for Span {
+    /// `[60s, 75s]`, in seconds, as `during:` is usually written.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = |d: SimDuration| trim(d.as_secs_f64(), 3);
+        write!(f, "[{}s, {}s]", s(self.from), s(self.to))
+    }
+}
+
+/// Whether a metric can be judged over a span of time (`during:`): only the figures the run
+/// keeps per time window can. `Err` says why not, and what can.
+pub fn per_window(scope: &Scope, metric: &Metric) -> Result<(), String> {
+    const RUN: &str = "over a span, the run's mean, p50, p90, p95, p99, p999, max, availability, error_rate, throughput, offered, requests, succeeded, failed, rejected and timed_out can be judged";
+    const COMPONENT: &str = "over a span, a component's utilization, queue_mean, availability, error_rate, throughput, requests, succeeded, failed, rejected, timed_out and the series timeseries.csv shows for it (e.g. cache.hit_ratio, web.instances) can be judged";
+    match (scope, metric) {
+        (Scope::Type(t), _) => Err(format!(
+            "request type '{t}' is not kept per time window, so '{t}.{metric}' cannot be judged over a span; {RUN}"
+        )),
+        (_, Metric::Lost(_)) => Err(format!(
+            "'{metric}' is counted over the whole run only; {RUN}"
+        )),
+        (_, Metric::SloGoodFraction | Metric::SloBudgetUsed) => Err(format!(
+            "'{metric}' is a figure of the whole run; {RUN}"
+        )),
+        (_, Metric::Unfinished | Metric::UnfinishedOverdue) => Err(format!(
+            "'{metric}' is counted at the end of the run, not per time window; {RUN}"
+        )),
+        (Scope::Run, Metric::Utilization | Metric::QueueMean | Metric::QueuePeak | Metric::Own(_)) => {
+            Err(format!("'{metric}' is not a figure of the run; {RUN}"))
+        }
+        (Scope::Component(c), Metric::Latency(_)) => Err(format!(
+            "a component's latency is kept for the whole run only, so '{c}.{metric}' cannot be judged over a span; judge the run's ('{metric}') instead"
+        )),
+        (Scope::Component(c), Metric::QueuePeak | Metric::Offered) => Err(format!(
+            "'{c}.{metric}' is not kept per time window; {COMPONENT}"
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// A problem in an assertion's text, at a byte offset into it.
@@ -360,6 +414,8 @@ pub fn parse(text: &str, names: &Names<'_>) -> Result<Assertion, ParseError> {
         limit,
         quantity,
         confidence: None,
+        id: None,
+        during: None,
     })
 }
 
@@ -555,6 +611,8 @@ fn parse_limit(
 #[derive(Clone, Debug, PartialEq)]
 pub struct Verdict {
     pub text: String,
+    /// The assertion's `id`, when the scenario gives one.
+    pub id: Option<String>,
     pub passed: bool,
     /// The figure judged (the value, the mean, or a confidence bound), if it could be read.
     pub value: Option<f64>,
@@ -563,6 +621,17 @@ pub struct Verdict {
     pub judged_on: String,
     /// One line: what was measured against what, and by how much it missed or held.
     pub message: String,
+}
+
+impl Verdict {
+    /// The assertion as the terminal and JUnit name it: its text, after its id when it has one
+    /// (`web-crash-dip: availability < 99% during [60s, 75s]`).
+    pub fn named(&self) -> String {
+        match &self.id {
+            Some(id) => format!("{id}: {}", self.text),
+            None => self.text.clone(),
+        }
+    }
 }
 
 /// A figure in the metric's unit, for messages.
@@ -595,6 +664,7 @@ fn trim(x: f64, decimals: usize) -> String {
 pub fn judge(assertion: &Assertion, values: &[Result<f64, String>]) -> Verdict {
     let fail = |message: String| Verdict {
         text: assertion.text.clone(),
+        id: assertion.id.clone(),
         passed: false,
         value: None,
         limit: assertion.limit,
@@ -668,6 +738,7 @@ pub fn judge(assertion: &Assertion, values: &[Result<f64, String>]) -> Verdict {
     };
     Verdict {
         text: assertion.text.clone(),
+        id: assertion.id.clone(),
         passed,
         value: Some(value),
         limit: assertion.limit,

@@ -29,6 +29,13 @@
 //! shows; a chart drawn in parts (`utilisation-1.svg`, `utilisation-2.svg`) is shown whole by
 //! its base name. Every other paragraph goes into the course as Markdown, its leading
 //! `Label:` in bold. Tested in `tests/course.rs`.
+//!
+//! A header says only what its run shows: every claim in it that names a number, a direction
+//! or a visible effect carries a marker naming the assertion that checks it,
+//! `... a visible p99 bump [claim: p99-bump]` (several ids: `[claim: a, b]`), and the step's
+//! `assert` section has an assertion with that `id` (`{that: p99 > 250ms, during: [120s,
+//! 140s], id: p99-bump}`). `sim course` refuses a step whose header names an id no assertion
+//! has ([`unmatched_claims`]); `docs/course.md` shows each verdict beside its id.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -164,10 +171,154 @@ pub fn header(text: &str) -> Header {
     header
 }
 
+/// A `[claim: id]` marker in a step's header: the id of the assertion that checks the claim
+/// before it, and where the id is written (1-based line and column in the file).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClaimMarker {
+    pub id: String,
+    pub line: u64,
+    pub column: u64,
+}
+
+const CLAIM_OPEN: &str = "[claim:";
+
+/// The claim markers of the comment block at the top of a scenario file (the header), in
+/// order; an empty id stands for a marker that names none (`[claim: ]`) or is not closed. A
+/// marker may break across comment lines, as wrapped text does.
+pub fn claim_markers(text: &str) -> Vec<ClaimMarker> {
+    // The header's comment text, joined with spaces, and where each line's text starts in the
+    // joined string and in the file (line, byte offset in the line).
+    let mut joined = String::new();
+    let mut starts: Vec<(usize, u64, &str, usize)> = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start();
+        let Some(rest) = trimmed.strip_prefix('#') else {
+            if trimmed.is_empty() {
+                continue;
+            }
+            break;
+        };
+        let content_at = line.len() - rest.len();
+        starts.push((joined.len(), index as u64 + 1, line, content_at));
+        joined.push_str(rest);
+        joined.push(' ');
+    }
+    // Line and column (1-based, in characters) of a byte offset into `joined`.
+    let place = |at: usize| -> (u64, u64) {
+        let i = starts.partition_point(|s| s.0 <= at).saturating_sub(1);
+        let Some(&(start, line, original, content_at)) = starts.get(i) else {
+            return (1, 1);
+        };
+        let byte = (content_at + (at - start)).min(original.len());
+        let column = original.get(..byte).map_or(byte, |t| t.chars().count()) as u64 + 1;
+        (line, column)
+    };
+    let mut markers = Vec::new();
+    let mut from = 0;
+    while let Some(at) = joined[from..].find(CLAIM_OPEN).map(|i| from + i) {
+        let inside_start = at + CLAIM_OPEN.len();
+        let close = joined[inside_start..]
+            .find(']')
+            .map(|i| inside_start + i)
+            // A marker is closed before the next one opens.
+            .filter(|&c| !joined[inside_start..c].contains(CLAIM_OPEN));
+        let mut any = false;
+        if let Some(close) = close {
+            let mut offset = inside_start;
+            for part in joined[inside_start..close].split(',') {
+                let lead = part.len() - part.trim_start().len();
+                let id = part.trim();
+                if !id.is_empty() {
+                    any = true;
+                    let (line, column) = place(offset + lead);
+                    markers.push(ClaimMarker {
+                        id: id.to_string(),
+                        line,
+                        column,
+                    });
+                }
+                offset += part.len() + 1;
+            }
+        }
+        if !any {
+            let (line, column) = place(at);
+            markers.push(ClaimMarker {
+                id: String::new(),
+                line,
+                column,
+            });
+        }
+        from = close.map_or(inside_start, |c| c + 1);
+    }
+    markers
+}
+
+/// The errors of a step whose header names claims no assertion checks: every marker whose id
+/// is not among `ids` (the ids of the step's assertions), each as a diagnostic at the marker
+/// with the closest id to suggest.
+pub fn unmatched_claims(text: &str, ids: &[&str]) -> Vec<crate::scenario::Diagnostic> {
+    use crate::scenario::raw::Loc;
+    claim_markers(text)
+        .into_iter()
+        .filter(|m| !ids.contains(&m.id.as_str()))
+        .map(|m| {
+            let loc = Loc {
+                line: m.line,
+                column: m.column,
+            };
+            if m.id.is_empty() {
+                return crate::scenario::Diagnostic::at(loc, "a claim marker names no assertion id")
+                    .with_help("write [claim: ID], ID the id of the assertion that checks the claim");
+            }
+            let help = match crate::format::did_you_mean(&m.id, ids.iter().copied()) {
+                Some(close) => format!("did you mean '{close}'?"),
+                None if ids.is_empty() => format!(
+                    "no assertion of this step has an id: give the one that checks this claim `id: {}`",
+                    m.id
+                ),
+                None => format!(
+                    "the step's assertion ids are {}; give the one that checks this claim `id: {}`",
+                    ids.join(", "),
+                    m.id
+                ),
+            };
+            crate::scenario::Diagnostic::at(
+                loc,
+                format!("the header claims '{}', but no assertion has that id", m.id),
+            )
+            .with_help(help)
+        })
+        .collect()
+}
+
+/// A header's text with its claim markers as the course shows them: `[claim: a, b]` becomes
+/// `[claim: `a`, `b`]`, the ids set as code so they read as the names in the verdict table.
+fn claims_as_code(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(CLAIM_OPEN) {
+        let inside = &rest[at + CLAIM_OPEN.len()..];
+        let Some(close) = inside.find(']') else {
+            break;
+        };
+        out.push_str(&rest[..at]);
+        let ids: Vec<String> = inside[..close]
+            .split(',')
+            .map(str::trim)
+            .filter(|id| !id.is_empty())
+            .map(|id| format!("`{id}`"))
+            .collect();
+        out.push_str(&format!("[claim: {}]", ids.join(", ")));
+        rest = &inside[close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// A paragraph of a header as Markdown: a leading `Label:` in bold, `<` and `>` outside code
-/// spans escaped (so `components.<cache>` is not read as an HTML tag).
+/// spans escaped (so `components.<cache>` is not read as an HTML tag), claim ids as code.
 pub fn paragraph_markdown(paragraph: &str) -> String {
-    let escaped = escape_outside_code(paragraph);
+    let escaped = escape_outside_code(&claims_as_code(paragraph));
     let label_end = escaped.find(':').filter(|&i| {
         let label = &escaped[..i];
         i <= 40
@@ -308,9 +459,10 @@ pub fn markdown(steps: &[StepReport], images: &str) -> String {
          Each step is one scenario in `scenarios/`: run it with `sim run FILE`, open\n\
          `output/<step>/report.html`, and `sim explain FILE` says in plain words what it\n\
          simulates. Every step states what changed from the previous one, what to look at in the\n\
-         charts, a question for the room and the answer the numbers give; its `assert` section\n\
-         checks that claim on every CI run (`sim check`), so the course cannot silently stop\n\
-         teaching what it says. The figures and charts below come from the runs that generated\n\
+         charts, a question for the room and the answer the numbers give; each claim it makes\n\
+         carries the id of the assertion that checks it (`[claim: id]`), and its `assert` section\n\
+         checks them on every CI run (`sim check`), so the course cannot silently stop teaching\n\
+         what it says. The figures and charts below come from the runs that generated\n\
          this page (the scenario's seed and duration).\n"
     );
     let _ = writeln!(
@@ -382,12 +534,14 @@ pub fn markdown(steps: &[StepReport], images: &str) -> String {
         if !s.assertions.is_empty() {
             let _ = writeln!(
                 out,
-                "**The claims, checked** (the scenario's `assert` section):\n\n| claim | verdict | measured |\n|---|---|---|"
+                "**The claims, checked** (the scenario's `assert` section):\n\n| id | assertion | verdict | measured |\n|---|---|---|---|"
             );
             for v in &s.assertions {
                 let _ = writeln!(
                     out,
-                    "| `{}` | {} | {} |",
+                    "| {} | `{}` | {} | {} |",
+                    v.id.as_deref()
+                        .map_or_else(String::new, |id| format!("`{id}`")),
                     v.text.replace('|', "\\|"),
                     if v.passed { "ok" } else { "**FAILED**" },
                     cell(&v.message)
@@ -454,6 +608,41 @@ mod tests {
         assert_eq!(
             paragraph_markdown("see `a <b>` and x: y"),
             "see `a <b>` and x: y"
+        );
+    }
+
+    #[test]
+    fn claim_markers_are_found_in_the_header_only() {
+        let text = "# Step 1: x.\n#\n# a dip [claim: dip] and a bump [claim: bump, p99-x]\n# none [claim: ] or [claim: open\nname: x # [claim: after]\n";
+        // A marker broken over two comment lines, as wrapped text breaks it.
+        let wrapped = claim_markers("# a dip [claim:\n#   dip, bump]\n");
+        assert_eq!(
+            wrapped
+                .iter()
+                .map(|m| (m.id.as_str(), m.line, m.column))
+                .collect::<Vec<_>>(),
+            [("dip", 2, 5), ("bump", 2, 10)]
+        );
+        let found: Vec<(String, u64, u64)> = claim_markers(text)
+            .into_iter()
+            .map(|m| (m.id, m.line, m.column))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("dip".to_string(), 3, 17),
+                ("bump".to_string(), 3, 41),
+                ("p99-x".to_string(), 3, 47),
+                (String::new(), 4, 8),
+                (String::new(), 4, 21),
+            ]
+        );
+        let errors = unmatched_claims(text, &["dip", "bump", "p99-y"]);
+        assert_eq!(errors.len(), 3);
+        assert_eq!(errors[0].help.as_deref(), Some("did you mean 'p99-y'?"));
+        assert_eq!(
+            claims_as_code("a [claim: x, y] b [claim: z]"),
+            "a [claim: `x`, `y`] b [claim: `z`]"
         );
     }
 

@@ -115,6 +115,18 @@ pub fn run(
     let seed = plan.seed;
     let warmup = plan.warmup;
     let types = plan.request_types.clone();
+    // What the assertions judge over a span of time is measured from the windows, which only
+    // the run has: summaries (and so replications, comparisons, merged shards) carry the
+    // figures, not the windows.
+    let spans_wanted: Vec<(
+        crate::assertions::Scope,
+        crate::assertions::Metric,
+        crate::assertions::Span,
+    )> = plan
+        .assertions
+        .iter()
+        .filter_map(|(a, _)| Some((a.scope.clone(), a.metric.clone(), a.during?)))
+        .collect();
     let mut callback = progress;
     let mut over_memory = false;
     // The guards of the set-up: memory, then the caller's (a signal, the wall clock).
@@ -279,6 +291,7 @@ pub fn run(
         topology,
         analytic: Vec::new(),
         what_ifs,
+        spans: Vec::new(),
         assertions: Vec::new(),
         replications: None,
         overrides: Vec::new(),
@@ -300,6 +313,13 @@ pub fn run(
     result.analytic =
         crate::analytic::compare(&expectations, end_to_end_mean_ms, &result.components);
     result.trouble = crate::insight::detect(&result);
+    for (scope, metric, span) in &spans_wanted {
+        let name = crate::assertions::metric_name(scope, metric);
+        if !result.spans.iter().any(|s| s.is(&name, *span)) {
+            let figure = crate::results::spans::measure(&result, scope, metric, *span);
+            result.spans.push(figure);
+        }
+    }
     Ok(result)
 }
 

@@ -254,3 +254,125 @@ assert:
         "{stderr}"
     );
 }
+
+/// A scenario with a crash from 10 s to 15 s of a single server: nothing else fails.
+fn crashing(assertions: &str) -> String {
+    format!(
+        "
+name: span-test
+run: {{duration: 30s}}
+traffic:
+  - {{name: users, to: web, rate: 200/s}}
+components:
+  - server: {{name: web, workers: 4, service_time: {{exponential: 5ms}}}}
+failures:
+  - {{at: 10s, crash: web, for: 5s}}
+assert:
+{assertions}"
+    )
+}
+
+/// `during: [from, to]` judges a metric over a span of the run, from its time windows: the
+/// availability while the only server is down is 0, and 100% before and after, while the
+/// whole run's is in between; the verdicts name the span and the assertion's id.
+#[test]
+fn an_assertion_can_be_judged_during_a_span_of_the_run() {
+    let dir = TempDir::new().expect("a temporary directory");
+    let file = write(
+        dir.path(),
+        "span.yaml",
+        &crashing(
+            "  - {that: availability < 1%, during: [10s, 15s], id: down}\n  \
+             - {that: availability == 100%, during: [0s, 10s], id: before}\n  \
+             - {that: availability == 100%, during: [16s, 30s], id: after}\n  \
+             - {that: failed > 900, during: [10s, 15s]}\n  \
+             - {that: web.requests > 900, during: [10s, 15s]}\n  \
+             - {that: web.utilization < 1%, during: [11s, 14s], id: idle-while-down}\n  \
+             - {that: availability < 90%, id: whole-run}\n  \
+             - {that: availability > 1%, during: [10s, 15s], id: meant-to-fail}\n",
+        ),
+    );
+    let out = sim()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("sim runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    for line in [
+        "assertion ok      down: availability < 1% during [10s, 15s]: 0%, 1 points (100%) within the limit 1%",
+        "assertion ok      before: availability == 100% during [0s, 10s]: 100%",
+        "assertion ok      after: availability == 100% during [16s, 30s]: 100%",
+        "assertion ok      idle-while-down: web.utilization < 1% during [11s, 14s]: 0%",
+    ] {
+        assert!(stdout.contains(line), "{line}\n{stdout}");
+    }
+    assert!(
+        stdout.contains("assertion ok      failed > 900 during [10s, 15s]: "),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("assertion ok      whole-run: availability < 90%: "),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("assertion FAILED  ")
+            && stderr.contains(": meant-to-fail: availability > 1% during [10s, 15s]: 0% is 1 points (100%) under the limit 1%"),
+        "{stderr}"
+    );
+    let summary: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("out/summary.json")).expect("summary.json"),
+    )
+    .expect("JSON");
+    assert_eq!(summary["assertions"][0]["id"], "down");
+    assert_eq!(summary["assertions"][3].get("id"), None);
+    assert_eq!(summary["spans"][0]["metric"], "availability");
+    assert_eq!(summary["spans"][0]["from_s"], 10.0);
+    assert_eq!(summary["spans"][0]["measured_to_s"], 15.0);
+    assert_eq!(summary["spans"][0]["value"], 0.0);
+}
+
+/// What cannot be judged over a span is refused before the run, each error at its place: a
+/// figure not kept per time window, a span past the run's end or backwards, a list of the
+/// wrong length, and an id given twice.
+#[test]
+fn spans_and_ids_are_checked_before_the_run() {
+    let dir = TempDir::new().expect("a temporary directory");
+    let file = write(
+        dir.path(),
+        "bad.yaml",
+        &crashing(
+            "  - {that: lost.total == 0, during: [0s, 10s]}\n  \
+             - {that: availability > 99%, during: [20s, 40s]}\n  \
+             - {that: availability > 99%, during: [20s, 10s]}\n  \
+             - {that: availability > 99%, during: [20s]}\n  \
+             - {that: web.p99 < 1s, during: [0s, 10s], id: dip}\n  \
+             - {that: p99 < 1s, id: dip}\n  \
+             - {that: p99 < 1s, id: 'no good'}\n",
+        ),
+    );
+    let out = sim().arg("validate").arg(&file).output().expect("sim runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let shown = file.display();
+    for expected in [
+        format!("error: {shown}:11:12: 'lost.total == 0' cannot be judged during a span of time"),
+        "= help: 'lost.total' is counted over the whole run only; over a span, the run's"
+            .to_string(),
+        format!("error: {shown}:12:46: the span ends at 40s, after the run's end at 30s"),
+        "= help: the run lasts 30s (run.duration): end the span by then".to_string(),
+        format!("error: {shown}:13:46: the span ends at 10s, not after its start 20s"),
+        format!("error: {shown}:14:40: during needs two times, a start and an end; 1 given"),
+        format!("error: {shown}:15:12: 'web.p99 < 1s' cannot be judged during a span of time"),
+        "= help: a component's latency is kept for the whole run only".to_string(),
+        format!("error: {shown}:16:26: assertion id 'dip' is used twice"),
+        "= help: it is first given at line 15, column 49".to_string(),
+        format!("error: {shown}:17:26: 'no good' is not a valid assertion id"),
+    ] {
+        assert!(stderr.contains(&expected), "{expected}\n---\n{stderr}");
+    }
+}

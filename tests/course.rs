@@ -328,7 +328,7 @@ fn sim_course_writes_the_steps_of_a_folder_and_their_charts() {
     assert_eq!(
         stdout(&out).lines().take(3).collect::<Vec<_>>(),
         [
-            "step   1  tests/fixtures/course/01-one-server.yaml: ok (2 assertions)",
+            "step   1  tests/fixtures/course/01-one-server.yaml: ok (3 assertions)",
             "step  1b  tests/fixtures/course/01b-two-servers.yaml: ok (1 assertions)",
             "step   2  tests/fixtures/course/02-bigger.yaml: ok (0 assertions)",
         ]
@@ -345,12 +345,14 @@ fn sim_course_writes_the_steps_of_a_folder_and_their_charts() {
     );
     assert!(!text.contains("topic.yaml"), "{text}");
     assert!(
-        text.contains("**Look at:**\n- the latency chart, &lt;p99&gt; in particular.\n"),
+        text.contains(
+            "**Look at:**\n- the latency chart, &lt;p99&gt; in particular: it stays low [claim: `p99-low`].\n"
+        ),
         "{text}"
     );
     assert!(
         text.contains(
-            "| `availability >= 99.9%` | ok | 100%, 0.1 points (0.1%) within the limit 99.9% |"
+            "|  | `availability >= 99.9%` | ok | 100%, 0.1 points (0.1%) within the limit 99.9% |"
         ),
         "{text}"
     );
@@ -399,10 +401,14 @@ fn sim_course_fails_on_a_failed_claim_or_an_unknown_chart() {
     );
     let text = std::fs::read_to_string(&md).expect("written");
     assert!(
-        text.contains("| `web.utilization > 0.5` | **FAILED** |"),
+        text.contains("|  | `web.utilization > 0.5` | **FAILED** |"),
         "{text}"
     );
-    assert!(text.contains("| 1 of 2 |"), "{text}");
+    assert!(text.contains("| 2 of 3 |"), "{text}");
+    assert!(
+        text.contains("| `p99-low` | `p99 < 100ms during [5s, 15s]` | ok |"),
+        "{text}"
+    );
     // A chart the run does not draw: exit 2, with the charts it does draw.
     std::fs::write(
         steps.join("01-one-server.yaml"),
@@ -420,4 +426,81 @@ fn sim_course_fails_on_a_failed_claim_or_an_unknown_chart() {
         err.contains("01-one-server.yaml: the header's 'Charts:' names 'cache-hit-ratio' that the run does not draw\nhelp: charts drawn: latency, throughput, errors, availability, latency-cdf, latency-histogram, utilisation, queue, component-requests\n"),
         "{err}"
     );
+}
+
+/// A step's header may claim only what an assertion checks: a `[claim: ID]` marker whose id no
+/// assertion of the step has fails the course (exit 2) before anything runs, naming the file,
+/// the place and the closest id.
+#[test]
+fn sim_course_fails_on_a_header_claim_that_no_assertion_checks() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let steps = dir.path().join("steps");
+    std::fs::create_dir_all(&steps).expect("mkdir");
+    let one = std::fs::read_to_string(root().join("tests/fixtures/course/01-one-server.yaml"))
+        .expect("fixture");
+    let course = |text: &str| {
+        std::fs::write(steps.join("01-one-server.yaml"), text).expect("write");
+        sim()
+            .current_dir(dir.path())
+            .env("NO_COLOR", "1")
+            .args(["course", "steps", "--out", "course.md", "-q"])
+            .output()
+            .expect("run sim")
+    };
+    // A claim with a typo in its id: the closest id is suggested.
+    let out = course(&one.replace("[claim: p99-low]", "[claim: p99-lwo]"));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "error: steps/01-one-server.yaml:6:66: the header claims 'p99-lwo', but no assertion has that id\n  \
+         |\n\
+         6 | # - the latency chart, <p99> in particular: it stays low [claim: p99-lwo].\n  \
+         |                                                                  ^\n  \
+         = help: did you mean 'p99-low'?\n"
+    );
+    assert!(!dir.path().join("course.md").exists());
+    // A second claim in the same marker that nothing checks, and an empty marker.
+    let out = course(&one.replace("[claim: p99-low]", "[claim: p99-low, fast] [claim: ]"));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("the header claims 'fast', but no assertion has that id")
+            && err.contains("help: the step's assertion ids are p99-low; give the one that checks this claim `id: fast`")
+            && err.contains("a claim marker names no assertion id"),
+        "{err}"
+    );
+    // Without the marker's assertion the claim is unchecked too.
+    let out = course(&one.replace(", id: p99-low", ""));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no assertion of this step has an id"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// Every claim marker in the shipped course has its assertion (the test above shows a missing
+/// one fails `sim course`; this one names every shipped step whose header has no claim at all,
+/// which would mean its claims went unmarked).
+#[test]
+fn every_shipped_course_step_marks_its_claims() {
+    let files = sim::course::scenario_files(&root().join("scenarios")).expect("scenarios/");
+    let mut problems = Vec::new();
+    for f in files.iter().filter(|f| f.step.is_some()) {
+        let text = std::fs::read_to_string(&f.path).expect("read");
+        let markers = sim::course::claim_markers(&text);
+        if markers.is_empty() {
+            problems.push(format!("{}: no [claim: ID] marker in the header", f.stem));
+        }
+        let plan = sim::scenario::load(&f.path).unwrap_or_else(|e| panic!("{}", e.render()));
+        let ids: Vec<&str> = plan
+            .assertions
+            .iter()
+            .filter_map(|(a, _)| a.id.as_deref())
+            .collect();
+        for d in sim::course::unmatched_claims(&text, &ids) {
+            problems.push(d.render(&f.path.display().to_string(), &text));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

@@ -186,7 +186,7 @@ pub fn course_command(dir: &Path, out: &Path, quiet: bool) -> i32 {
                     say_err!(
                         "assertion FAILED  {}: {}: {}",
                         report.file,
-                        v.text,
+                        v.named(),
                         v.message
                     );
                     code = code.max(EXIT_ASSERTION_FAILED);
@@ -235,6 +235,19 @@ fn run_step(
     let shown = f.path.display().to_string();
     let design = Design::read(&f.path).map_err(|e| e.render())?;
     let text = design.text.clone();
+    // A claim of the header that no assertion checks is refused before the run: the course
+    // says only what its runs show.
+    let plan = design.plan().map_err(|e| e.render())?;
+    let ids: Vec<&str> = plan
+        .assertions
+        .iter()
+        .filter_map(|(a, _)| a.id.as_deref())
+        .collect();
+    let unmatched = course::unmatched_claims(&text, &ids);
+    if !unmatched.is_empty() {
+        return Err(unmatched.iter().map(|d| d.render(&shown, &text)).collect());
+    }
+    drop(plan);
     let study = crate::study::study(
         &design,
         &StudyOptions {

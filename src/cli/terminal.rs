@@ -7,9 +7,9 @@ use std::io::IsTerminal;
 pub(super) fn print_verdicts(path: &str, verdicts: &[crate::assertions::Verdict]) {
     for v in verdicts {
         if v.passed {
-            say!("assertion ok      {}: {}", v.text, v.message);
+            say!("assertion ok      {}: {}", v.named(), v.message);
         } else {
-            say_err!("assertion FAILED  {path}: {}: {}", v.text, v.message);
+            say_err!("assertion FAILED  {path}: {}: {}", v.named(), v.message);
         }
     }
 }

@@ -346,11 +346,29 @@ pub fn explain(scenario: &raw::Scenario, plan: &Plan, shown: &str) -> String {
         );
         for a in &asserts.value {
             let text = match &a.value {
-                raw::OrMap::Map(raw::AssertSpec { that, confidence }) => match confidence {
-                    Some(c) => format!("{} (on the {} confidence bound)", that.value, c.written()),
-                    // Judged on the mean, as a plain assertion.
-                    None => that.value.clone(),
-                },
+                raw::OrMap::Map(raw::AssertSpec {
+                    that,
+                    confidence,
+                    id,
+                    during,
+                }) => {
+                    let mut text = that.value.clone();
+                    if let Some(d) = during {
+                        let times: Vec<String> = d.value.iter().map(|t| t.written()).collect();
+                        text = format!(
+                            "{text}, from {} to {}",
+                            times.first().map_or("?", |t| t),
+                            times.get(1).map_or("?", |t| t)
+                        );
+                    }
+                    if let Some(c) = confidence {
+                        text = format!("{text} (on the {} confidence bound)", c.written());
+                    }
+                    match id {
+                        Some(id) => format!("{}: {text}", id.value),
+                        None => text,
+                    }
+                }
                 raw::OrMap::Scalar(s) => s.written(),
             };
             let _ = writeln!(out, "- {text}");

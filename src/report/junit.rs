@@ -88,7 +88,7 @@ pub fn to_xml(suites: &[Suite]) -> String {
                 }
                 for v in verdicts {
                     if v.passed {
-                        let mut passed = case(&v.text, TestCaseStatus::success());
+                        let mut passed = case(&v.named(), TestCaseStatus::success());
                         passed.set_system_out(v.message.as_str());
                         test_suite.add_test_case(passed);
                     } else if suite.expected_to_fail {
@@ -96,14 +96,14 @@ pub fn to_xml(suites: &[Suite]) -> String {
                         status
                             .set_message(format!("expected to fail: {}", v.message))
                             .set_type("expected failure");
-                        test_suite.add_test_case(case(&v.text, status));
+                        test_suite.add_test_case(case(&v.named(), status));
                     } else {
                         let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
                         status
                             .set_message(v.message.as_str())
                             .set_type("assertion")
-                            .set_description(format!("{}: {}", v.text, v.message));
-                        test_suite.add_test_case(case(&v.text, status));
+                            .set_description(format!("{}: {}", v.named(), v.message));
+                        test_suite.add_test_case(case(&v.named(), status));
                     }
                 }
             }
@@ -124,6 +124,7 @@ mod tests {
     fn failures_carry_the_message_and_text_is_escaped() {
         let verdict = |passed: bool| Verdict {
             text: "p99 < 250ms".into(),
+            id: None,
             passed,
             value: Some(300.0),
             limit: 250.0,

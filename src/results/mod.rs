@@ -9,6 +9,8 @@ pub mod breakdown;
 pub mod figure;
 pub mod replications;
 pub mod run;
+pub mod span_figure;
+pub mod spans;
 pub mod summarize;
 pub mod summary;
 

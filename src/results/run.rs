@@ -114,6 +114,9 @@ pub struct RunResult {
     pub what_ifs: Vec<WhatIf>,
     /// Patterns in the time series a person should be told about (see [`crate::insight`]).
     pub trouble: Vec<Finding>,
+    /// The figures over a span of time the scenario's assertions ask for (`during:`), one per
+    /// metric and span, in the order of the assertions.
+    pub spans: Vec<super::span_figure::SpanFigure>,
     /// How the scenario's assertions did (empty when it has none).
     pub assertions: Vec<crate::assertions::Verdict>,
     /// With replications: `summary.json`'s `replications` section (means, intervals, values).

@@ -195,6 +195,7 @@ pub fn summary(r: &RunResult) -> Summary {
         // Sections only studies have, so plain runs keep their exact bytes.
         overrides: r.overrides.clone(),
         replications: r.replications.clone(),
+        spans: r.spans.clone(),
         assertions: (!r.assertions.is_empty())
             .then(|| crate::results::summary::AssertionSummary::of(&r.assertions)),
         // Sections of optional features: absent when the run did not ask for them.

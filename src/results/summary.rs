@@ -340,6 +340,9 @@ pub struct Summary {
     /// With replications: their means, intervals and values (see [`crate::study::replications`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replications: Option<super::replications::Replications>,
+    /// Figures over a span of time that assertions ask for (`during:`), when they do.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub spans: Vec<super::span_figure::SpanFigure>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assertions: Option<Vec<AssertionSummary>>,
     /// Where the time goes, when the run kept the per-hop breakdown.
@@ -354,6 +357,9 @@ pub struct Summary {
 pub struct AssertionSummary {
     /// The assertion as written.
     pub assert: String,
+    /// Its `id`, when the scenario gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     pub passed: bool,
     /// The figure judged; `null` when it could not be read.
     pub value: Figure,
@@ -370,6 +376,7 @@ impl AssertionSummary {
             .iter()
             .map(|v| AssertionSummary {
                 assert: v.text.clone(),
+                id: v.id.clone(),
                 passed: v.passed,
                 value: Figure(v.value.unwrap_or(f64::NAN)),
                 limit: Figure(v.limit),

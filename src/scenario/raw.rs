@@ -1016,6 +1016,13 @@ pub struct AssertSpec {
     /// Judge the bound of this two-sided confidence interval (e.g. 95%) over the replications:
     /// the upper bound for `<`/`<=`, the lower bound for `>`/`>=`.
     pub confidence: Option<At<Scalar>>,
+    /// A name for this assertion, unique in the scenario, e.g. `web-crash-dip`: shown beside
+    /// its verdict, and what a course step's header names in a `[claim: web-crash-dip]` marker.
+    pub id: Option<At<String>>,
+    /// Judge the metric over this span of simulated time only, from the run's time windows:
+    /// `[60s, 75s]` (from the start of the run, warm-up included), e.g. the availability
+    /// during an outage.
+    pub during: Option<At<Vec<At<Scalar>>>>,
 }
 
 /// The `compare` section: how `sim compare` presents this scenario's designs.

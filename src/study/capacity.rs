@@ -35,6 +35,8 @@ pub fn checks(plan: &Plan, path: &str, command: &str) -> Result<Vec<Assertion>, 
             limit: slo.target,
             quantity: Quantity::Ratio,
             confidence: None,
+            id: None,
+            during: None,
         });
     }
     if checks.is_empty() && plan.assertions.is_empty() {

@@ -154,15 +154,32 @@ fn reported_by(c: &ComponentSummary) -> Vec<&str> {
     names
 }
 
+/// Reads the figure an assertion judges from a run's summary: over the whole run, or over its
+/// span (`during:`) from the summary's `spans`, which the run measured from its windows.
+pub fn measure_assertion(summary: &Summary, a: &Assertion) -> Result<f64, String> {
+    let Some(span) = a.during else {
+        return measure(summary, &a.scope, &a.metric);
+    };
+    let name = crate::assertions::metric_name(&a.scope, &a.metric);
+    let Some(figure) = summary.spans.iter().find(|s| s.is(&name, span)) else {
+        return Err(format!(
+            "the run did not measure '{name}' during {span} (a summary from another version of sim?)"
+        ));
+    };
+    match (figure.value.written(), &figure.note) {
+        (Some(x), _) => Ok(x),
+        (None, Some(note)) => Err(format!("'{name}' during {span}: {note}")),
+        (None, None) => Err(format!("'{name}' has no value during {span}")),
+    }
+}
+
 /// Judges every assertion on the summaries of one or more replications.
 pub fn judge_all(assertions: &[Assertion], summaries: &[Summary]) -> Vec<Verdict> {
     assertions
         .iter()
         .map(|a| {
-            let values: Vec<Result<f64, String>> = summaries
-                .iter()
-                .map(|s| measure(s, &a.scope, &a.metric))
-                .collect();
+            let values: Vec<Result<f64, String>> =
+                summaries.iter().map(|s| measure_assertion(s, a)).collect();
             judge(a, &values)
         })
         .collect()

@@ -2,7 +2,8 @@
 
 use super::checker::{valid_name, Checker, Kind};
 use super::plan::{ComparePlan, HeadlineFigure, Variant};
-use crate::assertions::{self, Assertion, Names};
+use crate::assertions::{self, Assertion, Names, Span};
+use crate::engine::SimDuration;
 use crate::model::figures::Figures;
 use crate::scenario::raw::{self, At, Loc, OrMap};
 use crate::scenario::units::parse_fraction;
@@ -19,11 +20,22 @@ pub struct Checked {
     pub compare: ComparePlan,
 }
 
-pub(super) fn check(c: &mut Checker, scenario: &raw::Scenario) -> Checked {
+pub(super) fn check(
+    c: &mut Checker,
+    scenario: &raw::Scenario,
+    duration: Option<SimDuration>,
+) -> Checked {
+    // Traffic sources come last, so that a "did you mean" prefers a component; a source's
+    // figures (what its clients saw: availability, latency) can be asserted too.
     let (components, own_figures): (Vec<String>, Vec<_>) = c
         .names
         .iter()
         .filter(|(_, (_, kind, _))| *kind != Kind::Traffic)
+        .chain(
+            c.names
+                .iter()
+                .filter(|(_, (_, kind, _))| *kind == Kind::Traffic),
+        )
         .map(|(n, (_, kind, _))| (n.clone(), Figures::names_of(kind.name())))
         .unzip();
     let types: Vec<String> = c.request_types.keys().cloned().collect();
@@ -31,6 +43,11 @@ pub(super) fn check(c: &mut Checker, scenario: &raw::Scenario) -> Checked {
         components: &components,
         types: &types,
         own_figures: &own_figures,
+    };
+    let windowed = Names {
+        components: &components,
+        types: &types,
+        own_figures: &[],
     };
     let mut out = Checked {
         assertions: Vec::new(),
@@ -53,8 +70,10 @@ pub(super) fn check(c: &mut Checker, scenario: &raw::Scenario) -> Checked {
             out.replications = n as u32;
         }
     }
+    // Ids seen so far, with where: an id names one assertion.
+    let mut ids: Vec<(String, Loc)> = Vec::new();
     for item in scenario.assertions.iter().flat_map(|a| &a.value) {
-        let (text, confidence) = match &item.value {
+        let (text, spec) = match &item.value {
             OrMap::Scalar(s) => (
                 At {
                     value: s.0.clone(),
@@ -62,9 +81,20 @@ pub(super) fn check(c: &mut Checker, scenario: &raw::Scenario) -> Checked {
                 },
                 None,
             ),
-            OrMap::Map(spec) => (spec.that.clone(), spec.confidence.as_ref()),
+            OrMap::Map(spec) => (spec.that.clone(), Some(spec)),
         };
-        match assertions::parse(&text.value, &names) {
+        let confidence = spec.and_then(|s| s.confidence.as_ref());
+        let id = spec
+            .and_then(|s| s.id.as_ref())
+            .and_then(|id| check_id(c, id, &mut ids));
+        let during = spec
+            .and_then(|s| s.during.as_ref())
+            .map(|d| check_span(c, d, duration));
+        // Over a span, a component's figure of its own is one of the series it keeps per time
+        // window (`timeseries.csv`'s `geo.eu.dc-eu`), which its kind does not declare: such a
+        // name is looked up in the run's windows, where a typo gets its did-you-mean.
+        let names = if during.is_some() { &windowed } else { &names };
+        match assertions::parse(&text.value, names) {
             Ok(mut a) => {
                 if let Some(level) = confidence {
                     match parse_fraction(&level.value.0) {
@@ -75,6 +105,19 @@ pub(super) fn check(c: &mut Checker, scenario: &raw::Scenario) -> Checked {
                             "e.g. 95%",
                         ),
                         Err(e) => c.error(level.loc, format!("confidence: {e}")),
+                    }
+                }
+                a.id = id;
+                if let Some(span) = during {
+                    if let Err(why) = assertions::per_window(&a.scope, &a.metric) {
+                        c.error_help(
+                            text.loc,
+                            format!("'{}' cannot be judged during a span of time", a.text),
+                            why,
+                        );
+                    } else if let Some(span) = span {
+                        a.text = format!("{} during {span}", a.text);
+                        a.during = Some(span);
                     }
                 }
                 out.assertions.push((a, text.loc));
@@ -131,6 +174,84 @@ pub(super) fn check(c: &mut Checker, scenario: &raw::Scenario) -> Checked {
         out.compare = check_compare(c, &compare.value, &names, &out.variants);
     }
     out
+}
+
+/// An assertion's `id`: a valid name, not used by another assertion of the scenario.
+fn check_id(c: &mut Checker, id: &At<String>, seen: &mut Vec<(String, Loc)>) -> Option<String> {
+    if !valid_name(&id.value) {
+        c.error_help(
+            id.loc,
+            format!("'{}' is not a valid assertion id", id.value),
+            "ids start with a letter or digit and contain only letters, digits, '-' and '_', e.g. web-crash-dip",
+        );
+        return None;
+    }
+    if let Some((_, first)) = seen.iter().find(|(n, _)| *n == id.value) {
+        c.error_help(
+            id.loc,
+            format!("assertion id '{}' is used twice", id.value),
+            format!(
+                "it is first given at line {}, column {}; each assertion needs its own id",
+                first.line, first.column
+            ),
+        );
+        return None;
+    }
+    seen.push((id.value.clone(), id.loc));
+    Some(id.value.clone())
+}
+
+/// `during: [from, to]`: two durations from the start of the run, the first before the
+/// second, the second no later than the run's end. `None` when it is wrong (the errors are
+/// recorded).
+fn check_span(
+    c: &mut Checker,
+    during: &At<Vec<At<raw::Scalar>>>,
+    duration: Option<SimDuration>,
+) -> Option<Span> {
+    let help =
+        "write during: [from, to], two times from the start of the run, e.g. during: [60s, 75s]";
+    let [from, to] = during.value.as_slice() else {
+        c.error_help(
+            during.loc,
+            format!(
+                "during needs two times, a start and an end; {} given",
+                during.value.len()
+            ),
+            help,
+        );
+        return None;
+    };
+    let (Some(start), Some(end)) = (c.duration(from, "during"), c.duration(to, "during")) else {
+        return None;
+    };
+    if start >= end {
+        c.error_help(
+            to.loc,
+            format!(
+                "the span ends at {}, not after its start {}",
+                to.value.0, from.value.0
+            ),
+            help,
+        );
+        return None;
+    }
+    if let Some(d) = duration.filter(|&d| end > d) {
+        let run = assertions::show(assertions::Quantity::Latency, d.as_millis_f64());
+        c.error_help(
+            to.loc,
+            format!(
+                "the span ends at {}, after the run's end at {run}",
+                to.value.0
+            ),
+            format!("the run lasts {run} (run.duration): end the span by then"),
+        );
+        return None;
+    }
+    Some(Span {
+        from: start,
+        to: end,
+    })
 }
 
 /// Figures of a run's cost a comparison can put first (`cost.per_month`), and `cost` for all.

@@ -348,7 +348,7 @@ pub fn check(scenario: &raw::Scenario, default_name: &str) -> Result<Plan, Vec<D
         .collect();
     let write_types = check_write_types(&mut c, scenario.write_types.as_deref());
     fanout::set_post_kinds(&mut c, scenario, &mut components, &write_types);
-    let checked = assertions::check(&mut c, scenario);
+    let checked = assertions::check(&mut c, scenario, run.duration);
     let estimate = scenario
         .estimate
         .as_ref()

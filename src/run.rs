@@ -292,6 +292,7 @@ pub fn run(
             .unwrap_or_default(),
         cost,
         trouble: Vec::new(),
+        bottlenecks: Vec::new(),
     };
     // What theory and the detectors say is part of the result, worked out once here, so every
     // later reader (summary, report, studies) shows the same thing and only reads.
@@ -300,6 +301,7 @@ pub fn run(
     result.analytic =
         crate::analytic::compare(&expectations, end_to_end_mean_ms, &result.components);
     result.trouble = crate::insight::detect(&result);
+    result.bottlenecks = crate::insight::bottlenecks(&result);
     Ok(result)
 }
 

@@ -14,6 +14,11 @@
 //! - **Goodput collapse**: the rate of successful requests falls to less than half its best
 //!   while the offered load is as high as when that best was reached: more load, less work done.
 //!
+//! - **Stale cache from unseen writes**: a cache served stale reads because of writes that
+//!   reached its store by a path that neither updates nor invalidates it (another region's
+//!   cache, a server writing past it): each stale read is blamed on the component the newer
+//!   write was acknowledged to, and a writer that does not call the cache cannot have told it.
+//!
 //! The detectors read only the run's results. They use the end-to-end windows (offered load is
 //! the requests born per window, retries excluded) and, for saturation, each component's busy
 //! and queue windows. Windows before the warm-up ends are ignored. Test:
@@ -44,6 +49,7 @@ pub fn detect(r: &RunResult) -> Vec<Finding> {
     found.extend(saturation(r));
     found.extend(metastable(r));
     found.extend(goodput_collapse(r));
+    found.extend(unseen_writes(r));
     found
 }
 
@@ -493,6 +499,67 @@ fn goodput_collapse(r: &RunResult) -> Option<Finding> {
         }
     }
     None
+}
+
+/// Stale reads a cache must owe to writers that do not call it before
+/// [`unseen_writes`] reports them: a few are a coincidence of timing, not a pattern.
+const UNSEEN_MIN_READS: u64 = 10;
+/// ... and the share of the cache's hits they must make up.
+const UNSEEN_MIN_SHARE: f64 = 0.001;
+
+/// Caches left stale by writes they never saw: a cache's stale reads blamed on writers (the
+/// store's callers the newer writes were acknowledged to) that are neither the cache itself
+/// nor call it, so their writes change the store without updating or invalidating this copy.
+/// Fires when those stale reads are at least [`UNSEEN_MIN_READS`] and
+/// [`UNSEEN_MIN_SHARE`] of the cache's hits.
+fn unseen_writes(r: &RunResult) -> Vec<Finding> {
+    let calls = |from: &str, to: &str| {
+        r.topology
+            .edges
+            .iter()
+            .any(|e| e.from == from && e.to == to)
+    };
+    let mut found = Vec::new();
+    for c in &r.components {
+        let Figures::Cache(f) = &c.figures else {
+            continue;
+        };
+        let unseen: Vec<(&String, u64)> = f
+            .stale_reads_by_writer
+            .iter()
+            .filter(|(writer, _)| **writer != c.name && !calls(writer, &c.name))
+            .map(|(writer, &n)| (writer, n))
+            .collect();
+        let stale: u64 = unseen.iter().map(|(_, n)| n).sum();
+        if stale < UNSEEN_MIN_READS || (stale as f64) < UNSEEN_MIN_SHARE * f.hits as f64 {
+            continue;
+        }
+        let store = f.store.as_deref().unwrap_or("its store");
+        let writers: Vec<String> = unseen.iter().map(|(w, n)| format!("{w} ({n})")).collect();
+        let names: Vec<&str> = unseen.iter().map(|(w, _)| w.as_str()).collect();
+        found.push(Finding {
+            kind: "stale_cache_unseen_writes",
+            component: Some(c.name.clone()),
+            at_s: r.warmup.as_secs_f64(),
+            message: format!(
+                "{} served {} stale reads ({:.1}% of its {} hits) because writes by {} changed \
+                 {store} without updating or invalidating {}: make every writer of {store} \
+                 invalidate (or update) each cache of it, e.g. {} also invalidating {}, or put \
+                 one shared cache in front of {store} (write-through), or shorten {}'s ttl to \
+                 bound how long a copy stays stale",
+                c.name,
+                stale,
+                stale as f64 / f.hits.max(1) as f64 * 100.0,
+                f.hits,
+                writers.join(", "),
+                c.name,
+                names.join(" and "),
+                c.name,
+                c.name
+            ),
+        });
+    }
+    found
 }
 
 #[cfg(test)]

@@ -158,9 +158,10 @@ pub struct Bottleneck {
 /// A trouble found in a run.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Finding {
-    /// `unfinished_backlog`, `saturation`, `metastable_failure` or `goodput_collapse`.
+    /// `unfinished_backlog`, `saturation`, `metastable_failure`, `goodput_collapse` or
+    /// `stale_cache_unseen_writes`.
     pub kind: &'static str,
-    /// The component concerned, for saturation.
+    /// The component concerned, for saturation and a stale cache.
     pub component: Option<String>,
     /// When it starts [s of simulated time].
     pub at_s: f64,

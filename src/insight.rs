@@ -14,13 +14,19 @@
 //! - **Goodput collapse**: the rate of successful requests falls to less than half its best
 //!   while the offered load is as high as when that best was reached: more load, less work done.
 //!
+//! - **Stale cache from unseen writes**: a cache served stale reads because of writes that
+//!   reached its store by a path that neither updates nor invalidates it (another region's
+//!   cache, a server writing past it): each stale read is blamed on the component the newer
+//!   write was acknowledged to, and a writer that does not call the cache cannot have told it.
+//!
 //! The detectors read only the run's results. They use the end-to-end windows (offered load is
 //! the requests born per window, retries excluded) and, for saturation, each component's busy
 //! and queue windows. Windows before the warm-up ends are ignored. Test:
 //! `tests/trouble_detectors.rs` (fires on `scenarios/retry-storm.yaml`, not on its cure).
 
 use crate::model::figures::Figures;
-use crate::results::run::Finding;
+use crate::model::kind::Kind;
+use crate::results::run::{Bottleneck, Finding};
 use crate::results::RunResult;
 use crate::stats::Windows;
 
@@ -43,6 +49,7 @@ pub fn detect(r: &RunResult) -> Vec<Finding> {
     found.extend(saturation(r));
     found.extend(metastable(r));
     found.extend(goodput_collapse(r));
+    found.extend(unseen_writes(r));
     found
 }
 
@@ -69,6 +76,44 @@ fn measured_windows(r: &RunResult) -> Vec<(f64, f64, u64, u64, u64)> {
         .collect()
 }
 
+/// A per-window level series (`area` per window, divided by `per` and the window's width)
+/// over the measured windows: `(start [s], level)`, leaving out the warm-up and a last window
+/// cut short.
+fn levels(r: &RunResult, w: &Windows<f64>, per: f64) -> Vec<(f64, f64)> {
+    let width = w.width_ns() as f64 / 1e9;
+    w.rows()
+        .iter()
+        .enumerate()
+        .map(|(i, area)| (i as f64 * width, area / (width * per)))
+        .filter(|&(start, _)| {
+            start >= r.warmup.as_secs_f64() && start + width <= r.end.as_secs_f64() + 1e-9
+        })
+        .collect()
+}
+
+/// How a queue's level moved over the end of the run: the mean level in the earlier and the
+/// later half of the last quarter, and whether it grows: by a fifth within that quarter, or
+/// steadily over the last half ([`steady_rise`]). `None` with fewer than 8 windows.
+fn queue_trend(queue: &[(f64, f64)]) -> Option<(f64, f64, bool)> {
+    if queue.len() < 8 {
+        return None;
+    }
+    let q_tail = &queue[queue.len() * 3 / 4..];
+    let half = q_tail.len() / 2;
+    let mean = |s: &[(f64, f64)]| s.iter().map(|(_, q)| q).sum::<f64>() / s.len().max(1) as f64;
+    let (early, late) = (mean(&q_tail[..half]), mean(&q_tail[half..]));
+    let grows = late > early * 1.2 || steady_rise(&queue[queue.len() / 2..]);
+    Some((early, late, grows))
+}
+
+/// A component's queue grows over the end of the run, to at least one waiting request on
+/// average: `(earlier, later)` mean levels, as [`queue_trend`] finds them.
+fn queue_growth(r: &RunResult, c: &crate::model::ComponentReport) -> Option<(f64, f64)> {
+    let queue = levels(r, c.queue_windows.as_ref()?, 1.0);
+    let (early, late, grows) = queue_trend(&queue)?;
+    (grows && late >= 1.0).then_some((early, late))
+}
+
 fn saturation(r: &RunResult) -> Vec<Finding> {
     let mut found = Vec::new();
     for c in &r.components {
@@ -78,29 +123,16 @@ fn saturation(r: &RunResult) -> Vec<Finding> {
         if *capacity == 0 {
             continue;
         }
-        let levels = |w: &Windows<f64>, per: f64| -> Vec<(f64, f64)> {
-            let width = w.width_ns() as f64 / 1e9;
-            w.rows()
-                .iter()
-                .enumerate()
-                .map(|(i, area)| (i as f64 * width, area / (width * per)))
-                .filter(|&(start, _)| {
-                    start >= r.warmup.as_secs_f64() && start + width <= r.end.as_secs_f64() + 1e-9
-                })
-                .collect()
-        };
-        let util = levels(busy, *capacity as f64);
-        let queue = levels(queue, 1.0);
-        if util.len() < 8 || queue.len() < 8 {
+        let util = levels(r, busy, *capacity as f64);
+        let queue = levels(r, queue, 1.0);
+        if util.len() < 8 {
             continue;
         }
+        let Some((early, late, grows)) = queue_trend(&queue) else {
+            continue;
+        };
         let tail = &util[util.len() * 3 / 4..];
         let mean_util = tail.iter().map(|(_, u)| u).sum::<f64>() / tail.len() as f64;
-        let q_tail = &queue[queue.len() * 3 / 4..];
-        let half = q_tail.len() / 2;
-        let mean = |s: &[(f64, f64)]| s.iter().map(|(_, q)| q).sum::<f64>() / s.len().max(1) as f64;
-        let (early, late) = (mean(&q_tail[..half]), mean(&q_tail[half..]));
-        let grows = late > early * 1.2 || steady_rise(&queue[queue.len() / 2..]);
         if mean_util >= SATURATED && grows && late >= 1.0 {
             found.push(Finding {
                 kind: "saturation",
@@ -118,6 +150,138 @@ fn saturation(r: &RunResult) -> Vec<Finding> {
         }
     }
     found
+}
+
+/// A node or instance this much busier than its component's mean is named beside it: a mean
+/// over a master and its replicas, or over unevenly loaded instances, hides the one that
+/// limits.
+const BUSIEST_ABOVE_MEAN: f64 = 0.10;
+/// A mean queue at least this long is a reason to list a component even when it does not grow.
+const LONG_QUEUE: f64 = 1.0;
+
+/// What limits the system, most limiting first. A component that turns requests away itself
+/// (a full queue, a rate limit: [`crate::model::RequestStats::refuse`]) or whose queue grows
+/// over the end of the run ([`queue_trend`]) caps what the system serves, and comes before any
+/// that is merely busy: ranked by the share of its requests it refused, then by a growing
+/// queue, then by its mean queue. The others follow by utilisation (of their busiest node or
+/// instance where that is markedly busier than the mean), then by name. Components a
+/// rejection only passes through (a caller of the full one) are not refusing anything, and
+/// rank by how busy they are. Each carries why it is listed, in words.
+pub fn bottlenecks(r: &RunResult) -> Vec<Bottleneck> {
+    let mut ranked: Vec<Bottleneck> = r
+        .components
+        .iter()
+        .filter(|c| c.kind.is_some() && (c.utilization.is_some() || c.refused > 0))
+        .map(|c| {
+            let refused_share = if c.requests > 0 {
+                c.refused as f64 / c.requests as f64
+            } else {
+                0.0
+            };
+            let queue_growth = queue_growth(r, c);
+            let busiest = busiest_part(c);
+            let mut why = Vec::new();
+            if c.refused > 0 {
+                let cause = match c.kind {
+                    Some(Kind::RateLimiter | Kind::Provider) => "at its rate limit",
+                    _ => "its queue full",
+                };
+                why.push(format!(
+                    "rejects {} of its requests ({} turned away, {cause})",
+                    share(refused_share),
+                    c.refused
+                ));
+            }
+            if let Some((early, late)) = queue_growth {
+                why.push(format!(
+                    "queue growing ({early:.1} -> {late:.1} waiting over the last quarter)"
+                ));
+            } else if let Some(q) = c.queue_mean.filter(|&q| q >= LONG_QUEUE) {
+                why.push(match c.queue_peak {
+                    Some(peak) => format!("queue {q:.1} mean (peak {peak})"),
+                    None => format!("queue {q:.1} mean"),
+                });
+            }
+            if let Some(u) = c.utilization {
+                why.push(match &busiest {
+                    Some((part, b)) => {
+                        format!("{} busy ({part} {} busy)", share(u), share(*b))
+                    }
+                    None => format!("{} busy", share(u)),
+                });
+            }
+            Bottleneck {
+                component: c.name.clone(),
+                limits: c.refused > 0 || queue_growth.is_some(),
+                refused: c.refused,
+                refused_share,
+                queue_mean: c.queue_mean,
+                queue_peak: c.queue_peak,
+                queue_growth,
+                utilization: c.utilization,
+                busiest,
+                why,
+            }
+        })
+        .collect();
+    let busy = |b: &Bottleneck| {
+        b.busiest
+            .as_ref()
+            .map_or(0.0, |(_, u)| *u)
+            .max(b.utilization.unwrap_or(0.0))
+    };
+    ranked.sort_by(|a, b| {
+        b.limits
+            .cmp(&a.limits)
+            .then(b.refused_share.total_cmp(&a.refused_share))
+            .then(b.queue_growth.is_some().cmp(&a.queue_growth.is_some()))
+            .then(if a.limits {
+                b.queue_mean
+                    .unwrap_or(0.0)
+                    .total_cmp(&a.queue_mean.unwrap_or(0.0))
+            } else {
+                std::cmp::Ordering::Equal
+            })
+            .then(busy(b).total_cmp(&busy(a)))
+            .then(a.component.cmp(&b.component))
+    });
+    ranked
+}
+
+/// A share as a percentage with one decimal, or with more where one would round a nonzero
+/// share to 0.0%.
+fn share(x: f64) -> String {
+    if x > 0.0 && x < 0.0005 {
+        format!("{:.3}%", x * 100.0)
+    } else {
+        format!("{:.1}%", x * 100.0)
+    }
+}
+
+/// The busiest node of a replicated database, or instance of a pool, where it is busier than
+/// the component's mean by [`BUSIEST_ABOVE_MEAN`] or more.
+fn busiest_part(c: &crate::model::ComponentReport) -> Option<(String, f64)> {
+    let mean = c.utilization?;
+    let parts: Vec<(String, f64)> = match &c.figures {
+        Figures::Database(f) => f
+            .nodes
+            .iter()
+            .map(|n| (n.node.clone(), n.utilization))
+            .collect(),
+        Figures::Server(f) => f
+            .per_instance
+            .iter()
+            .flatten()
+            .enumerate()
+            .map(|(i, p)| (format!("{}[{i}]", c.name), p.utilization))
+            .collect(),
+        _ => Vec::new(),
+    };
+    parts
+        .into_iter()
+        .filter(|(_, u)| u.is_finite())
+        .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
+        .filter(|(_, u)| *u >= mean + BUSIEST_ABOVE_MEAN)
 }
 
 /// Batches the rise test averages the windows into: their means are close to independent when
@@ -335,6 +499,67 @@ fn goodput_collapse(r: &RunResult) -> Option<Finding> {
         }
     }
     None
+}
+
+/// Stale reads a cache must owe to writers that do not call it before
+/// [`unseen_writes`] reports them: a few are a coincidence of timing, not a pattern.
+const UNSEEN_MIN_READS: u64 = 10;
+/// ... and the share of the cache's hits they must make up.
+const UNSEEN_MIN_SHARE: f64 = 0.001;
+
+/// Caches left stale by writes they never saw: a cache's stale reads blamed on writers (the
+/// store's callers the newer writes were acknowledged to) that are neither the cache itself
+/// nor call it, so their writes change the store without updating or invalidating this copy.
+/// Fires when those stale reads are at least [`UNSEEN_MIN_READS`] and
+/// [`UNSEEN_MIN_SHARE`] of the cache's hits.
+fn unseen_writes(r: &RunResult) -> Vec<Finding> {
+    let calls = |from: &str, to: &str| {
+        r.topology
+            .edges
+            .iter()
+            .any(|e| e.from == from && e.to == to)
+    };
+    let mut found = Vec::new();
+    for c in &r.components {
+        let Figures::Cache(f) = &c.figures else {
+            continue;
+        };
+        let unseen: Vec<(&String, u64)> = f
+            .stale_reads_by_writer
+            .iter()
+            .filter(|(writer, _)| **writer != c.name && !calls(writer, &c.name))
+            .map(|(writer, &n)| (writer, n))
+            .collect();
+        let stale: u64 = unseen.iter().map(|(_, n)| n).sum();
+        if stale < UNSEEN_MIN_READS || (stale as f64) < UNSEEN_MIN_SHARE * f.hits as f64 {
+            continue;
+        }
+        let store = f.store.as_deref().unwrap_or("its store");
+        let writers: Vec<String> = unseen.iter().map(|(w, n)| format!("{w} ({n})")).collect();
+        let names: Vec<&str> = unseen.iter().map(|(w, _)| w.as_str()).collect();
+        found.push(Finding {
+            kind: "stale_cache_unseen_writes",
+            component: Some(c.name.clone()),
+            at_s: r.warmup.as_secs_f64(),
+            message: format!(
+                "{} served {} stale reads ({:.1}% of its {} hits) because writes by {} changed \
+                 {store} without updating or invalidating {}: make every writer of {store} \
+                 invalidate (or update) each cache of it, e.g. {} also invalidating {}, or put \
+                 one shared cache in front of {store} (write-through), or shorten {}'s ttl to \
+                 bound how long a copy stays stale",
+                c.name,
+                stale,
+                stale as f64 / f.hits.max(1) as f64 * 100.0,
+                f.hits,
+                writers.join(", "),
+                c.name,
+                names.join(" and "),
+                c.name,
+                c.name
+            ),
+        });
+    }
+    found
 }
 
 #[cfg(test)]

@@ -305,6 +305,7 @@ pub fn run(
             .unwrap_or_default(),
         cost,
         trouble: Vec::new(),
+        bottlenecks: Vec::new(),
     };
     // What theory and the detectors say is part of the result, worked out once here, so every
     // later reader (summary, report, studies) shows the same thing and only reads.
@@ -320,6 +321,7 @@ pub fn run(
             result.spans.push(figure);
         }
     }
+    result.bottlenecks = crate::insight::bottlenecks(&result);
     Ok(result)
 }
 

@@ -92,3 +92,44 @@ failures:
         .sum();
     assert_eq!(late_failures, 0);
 }
+
+#[test]
+fn a_health_event_names_the_backend_pool_not_only_its_instance() {
+    // Two pools of one instance each: both are instance 0 of their pool, so only the pool's
+    // name tells which one the balancer marked down.
+    let yaml = "run: {duration: 30s}
+traffic:
+  - {name: users, to: lb, rate: 20/s}
+components:
+  - load_balancer:
+      name: lb
+      backends: [cpu1, cpu2]
+      health: {enabled: false, interval: 1s, timeout: 200ms, unhealthy: 2, healthy: 2}
+  - server: {name: cpu1, workers: 4, service_time: 5ms}
+  - server: {name: cpu2, workers: 4, service_time: 5ms}
+failures:
+  - {at: 10s, crash: cpu2, for: 10s}
+";
+    let result = run_yaml(yaml);
+    let lb = component(&result, "lb");
+    let events: Vec<(String, u64, u64, String)> = lb.figures_json()["health_events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| {
+            (
+                e["backend"].as_str().unwrap_or("").to_string(),
+                e["group"].as_u64().unwrap_or(99),
+                e["instance"].as_u64().unwrap_or(99),
+                e["state"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        events,
+        [
+            ("cpu2".to_string(), 0, 0, "unhealthy".to_string()),
+            ("cpu2".to_string(), 0, 0, "healthy".to_string()),
+        ]
+    );
+}

@@ -431,7 +431,7 @@ pub fn take_reply(sim: &mut ModelSim, id: CallId) -> Option<(u64, Request, Outco
     }) {
         world
             .versions
-            .on_acknowledged(call.callee, call.request.key, call.version);
+            .on_acknowledged(call.callee, call.request.key, call.version, call.caller);
     }
     world.calls.close(id);
     result

@@ -228,6 +228,9 @@ pub fn render(r: &RunResult) -> String {
             f.failovers.len(),
             f.writes_failed_no_master,
         );
+        if let Some(why) = f.stale_reads_explained(r.measured_secs()) {
+            let _ = writeln!(out, "  stale reads: {why}");
+        }
     }
     for c in &r.components {
         let Figures::ShardedDatabase(f) = &c.figures else {
@@ -387,34 +390,44 @@ fn impact_text(i: &crate::model::figures::failures::ImpactFigures) -> String {
     text
 }
 
-/// The three busiest components, with what the twin says would help.
+/// The three components that limit the system most, each with why it is listed and what the
+/// twin says would help.
 fn bottlenecks(r: &RunResult, out: &mut String) {
-    let ranked = r.bottlenecks();
+    let ranked = &r.bottlenecks;
     if ranked.is_empty() {
         return;
     }
-    let items: Vec<String> = ranked
-        .iter()
-        .take(3)
-        .map(|(name, u, what_if)| {
-            let p99 = r
-                .breakdown
-                .as_ref()
-                .and_then(|b| b.share_of_p99(name))
-                .map_or_else(String::new, |s| format!(", {} of p99", pct(s)));
-            match what_if {
-                Some(w) => format!(
-                    "{name} {} busy{p99} ({}: mean {} -> {})",
-                    pct(*u),
+    for (i, b) in ranked.iter().take(3).enumerate() {
+        let name = &b.component;
+        let p99 = r
+            .breakdown
+            .as_ref()
+            .and_then(|br| br.share_of_p99(name))
+            .map_or_else(String::new, |s| format!("; {} of p99", pct(s)));
+        let what_if = r
+            .what_ifs
+            .iter()
+            .find(|w| w.component == *name)
+            .map_or_else(String::new, |w| {
+                format!(
+                    " ({}: mean {} -> {})",
                     w.change,
                     ms(w.baseline_ms),
                     ms(w.after_ms)
-                ),
-                None => format!("{name} {} busy{p99}", pct(*u)),
-            }
-        })
-        .collect();
-    let _ = writeln!(out, "bottlenecks  {}", items.join("  "));
+                )
+            });
+        let head = if i == 0 {
+            "bottlenecks "
+        } else {
+            "            "
+        };
+        let _ = writeln!(
+            out,
+            "{head} {}. {name}: {}{p99}{what_if}",
+            i + 1,
+            b.why.join("; ")
+        );
+    }
 }
 
 /// Theory next to the simulation, with a flag where they diverge.

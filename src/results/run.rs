@@ -117,6 +117,8 @@ pub struct RunResult {
     /// The figures over a span of time the scenario's assertions ask for (`during:`), one per
     /// metric and span, in the order of the assertions.
     pub spans: Vec<super::span_figure::SpanFigure>,
+    /// What limits the system, most limiting first (see [`crate::insight::bottlenecks`]).
+    pub bottlenecks: Vec<Bottleneck>,
     /// How the scenario's assertions did (empty when it has none).
     pub assertions: Vec<crate::assertions::Verdict>,
     /// With replications: `summary.json`'s `replications` section (means, intervals, values).
@@ -131,30 +133,38 @@ pub struct RunResult {
     pub cost: Option<crate::cost::Cost>,
 }
 
-impl RunResult {
-    /// Components ranked as bottlenecks: by utilisation, busiest first, each with what the
-    /// twin says one simple change to it would do.
-    pub fn bottlenecks(&self) -> Vec<(&str, f64, Option<&WhatIf>)> {
-        let mut ranked: Vec<(&str, f64, Option<&WhatIf>)> = self
-            .components
-            .iter()
-            .filter_map(|c| {
-                let u = c.utilization?;
-                let what_if = self.what_ifs.iter().find(|w| w.component == c.name);
-                Some((c.name.as_str(), u, what_if))
-            })
-            .collect();
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
-        ranked
-    }
+/// A component that limits what the system serves, or is busy enough to, with why it is
+/// listed (see [`crate::insight::bottlenecks`] for the ranking).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bottleneck {
+    pub component: String,
+    /// It turns requests away itself, or its queue grows: it caps what the system serves.
+    pub limits: bool,
+    /// Requests it turned away itself (full, or at its limit), after the warm-up.
+    pub refused: u64,
+    /// `refused` over its requests.
+    pub refused_share: f64,
+    pub queue_mean: Option<f64>,
+    pub queue_peak: Option<u64>,
+    /// Where its queue rose over the end of the run (as [`crate::insight`]'s saturation test
+    /// finds it): the mean waiting requests in the earlier and the later half of the last
+    /// quarter.
+    pub queue_growth: Option<(f64, f64)>,
+    pub utilization: Option<f64>,
+    /// Its busiest node or instance, where that is markedly busier than the mean: `name[i]`
+    /// and its utilisation.
+    pub busiest: Option<(String, f64)>,
+    /// Why it is listed, most limiting reason first, in words.
+    pub why: Vec<String>,
 }
 
 /// A trouble found in a run.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Finding {
-    /// `unfinished_backlog`, `saturation`, `metastable_failure` or `goodput_collapse`.
+    /// `unfinished_backlog`, `saturation`, `metastable_failure`, `goodput_collapse` or
+    /// `stale_cache_unseen_writes`.
     pub kind: &'static str,
-    /// The component concerned, for saturation.
+    /// The component concerned, for saturation and a stale cache.
     pub component: Option<String>,
     /// When it starts [s of simulated time].
     pub at_s: f64,

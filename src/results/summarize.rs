@@ -10,7 +10,7 @@ use crate::engine::StopReason;
 use crate::model::figures::Figures;
 use crate::model::kind::Kind;
 use crate::model::ComponentReport;
-use crate::results::summary::{AnalyticRow, Bottleneck, Trouble, WhatIfSummary};
+use crate::results::summary::{AnalyticRow, Bottleneck, BusiestPart, Trouble, WhatIfSummary};
 use crate::results::{
     ComponentSummary, Engine, ErrorBudget, Figure, Requests, SloSummary, Summary, TypeSummary,
 };
@@ -150,22 +150,36 @@ pub fn summary(r: &RunResult) -> Summary {
         lost: lost(r),
         analytic: analytic(r),
         bottlenecks: r
-            .bottlenecks()
-            .into_iter()
-            .map(|(name, utilization, what_if)| Bottleneck {
-                component: name.to_string(),
-                utilization: utilization.into(),
+            .bottlenecks
+            .iter()
+            .map(|b| Bottleneck {
+                component: b.component.clone(),
+                why: b.why.clone(),
+                limits: b.limits,
+                refused: b.refused,
+                refused_share: b.refused_share.into(),
+                queue_mean: Figure(b.queue_mean.unwrap_or(f64::NAN)),
+                queue_growing: b.queue_growth.is_some(),
+                utilization: Figure(b.utilization.unwrap_or(f64::NAN)),
+                busiest: b.busiest.as_ref().map(|(part, u)| BusiestPart {
+                    part: part.clone(),
+                    utilization: (*u).into(),
+                }),
                 share_of_p99: Figure(
                     r.breakdown
                         .as_ref()
-                        .and_then(|b| b.share_of_p99(name))
+                        .and_then(|br| br.share_of_p99(&b.component))
                         .unwrap_or(f64::NAN),
                 ),
-                what_if: what_if.map(|w| WhatIfSummary {
-                    change: w.change.to_string(),
-                    end_to_end_mean_ms: w.baseline_ms.into(),
-                    after_ms: w.after_ms.into(),
-                }),
+                what_if: r
+                    .what_ifs
+                    .iter()
+                    .find(|w| w.component == b.component)
+                    .map(|w| WhatIfSummary {
+                        change: w.change.to_string(),
+                        end_to_end_mean_ms: w.baseline_ms.into(),
+                        after_ms: w.after_ms.into(),
+                    }),
             })
             .collect(),
         trouble: r

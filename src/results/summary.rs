@@ -129,13 +129,37 @@ pub struct AnalyticRow {
     pub note: Option<String>,
 }
 
-/// A component ranked as a bottleneck, with what the twin says one change would do.
+/// A component ranked as a bottleneck (most limiting first), why, and what the twin says one
+/// change would do.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Bottleneck {
     pub component: String,
+    /// Why it is listed, most limiting reason first: "rejects 5.9% of its requests ...",
+    /// "queue 184.3 mean (peak 200)", "55.9% busy (shard-d[1] 99.9% busy)".
+    pub why: Vec<String>,
+    /// It turns requests away itself or its queue grows: it caps what the system serves.
+    pub limits: bool,
+    /// Requests it turned away itself (full, or at its limit), after the warm-up.
+    pub refused: u64,
+    /// `refused` over its requests.
+    pub refused_share: Figure,
+    /// Mean waiting requests; `null` for kinds without a queue.
+    pub queue_mean: Figure,
+    /// Whether its queue grew over the end of the run.
+    pub queue_growing: bool,
+    /// `null` for kinds without a capacity (a rate limiter).
     pub utilization: Figure,
+    /// Its busiest node or instance (`name[i]`), where markedly busier than the mean.
+    pub busiest: Option<BusiestPart>,
     pub share_of_p99: Figure,
     pub what_if: Option<WhatIfSummary>,
+}
+
+/// A bottleneck's busiest node or instance.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BusiestPart {
+    pub part: String,
+    pub utilization: Figure,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

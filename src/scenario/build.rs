@@ -117,7 +117,9 @@ pub fn build(plan: Plan) -> Result<ModelEngine, String> {
                 if let Some(store) = config.backing {
                     engine.world_mut().versions.set_versioned(store);
                 }
-                Box::new(Cache::new(config, seed, engine.world()))
+                Box::new(
+                    Cache::new(config, seed, engine.world()).with_component_names(names.clone()),
+                )
             }
             ComponentPlan::Database(config) => {
                 Box::new(Database::new(config, seed, engine.world()))

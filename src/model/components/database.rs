@@ -28,6 +28,10 @@
 //!   a replica holds exactly the log up to its position. (Unlike [`crate::model::support::versions`], the
 //!   acknowledgement is taken when the database answers, not when the answer reaches the writer:
 //!   the stricter of the two, by one network delay.)
+//!   The keys read stale most often and written most often are counted in fixed memory
+//!   ([`crate::model::support::top_keys`]): `stale_reads_top_key` names the key most stale
+//!   reads were of, with lower bounds of its stale reads and writes, since a key written more
+//!   often than the replication lag is stale on almost every replica read.
 //! - Failover: a crash of the master fails the requests inside it and stops the replication
 //!   stream (writes not yet applied by a replica never will be). `failover_detection` later the
 //!   failure is detected, and `failover_promotion` after that the most advanced replica that is
@@ -50,7 +54,7 @@
 //! writes inside the replication window, replicas sharing reads as an M/M/c pool predicts).
 
 use crate::model::figures::database::{
-    DatabaseFigures, DbNodeFigures, FailoverFigures, RegionReads,
+    DatabaseFigures, DbNodeFigures, FailoverFigures, RegionReads, StaleKey,
 };
 use crate::model::kind::Kind;
 use std::collections::VecDeque;
@@ -250,6 +254,10 @@ struct Counters {
     reads: u64,
     writes: u64,
     stale_reads: u64,
+    /// The keys read stale most often, and written most often (after the warm-up): where the
+    /// stale reads come from.
+    stale_keys: crate::model::support::top_keys::TopKeys,
+    written_keys: crate::model::support::top_keys::TopKeys,
     writes_failed_no_master: u64,
     reads_failed_no_node: u64,
     lost_in_crashes: u64,
@@ -500,7 +508,8 @@ impl Database {
                 .queue_capacity
                 .is_some_and(|cap| n.queued >= cap)
         {
-            self.fail_now(id, now, Outcome::Rejected, sim);
+            self.stats.requests.refuse(now, now);
+            reply(sim, id, Outcome::Rejected);
             return;
         }
         let job = self.jobs.insert_next_generation(Job {
@@ -606,6 +615,9 @@ impl Database {
                 }
                 self.counters.reads += 1;
                 self.counters.stale_reads += u64::from(stale);
+                if stale {
+                    self.counters.stale_keys.add(j.key);
+                }
                 self.nodes[node].reads += 1;
                 self.nodes[node].stale_reads += u64::from(stale);
             }
@@ -616,6 +628,7 @@ impl Database {
         // every replica that is up.
         if measured {
             self.counters.writes += 1;
+            self.counters.written_keys.add(j.key);
             self.nodes[node].writes += 1;
         }
         self.log_end += 1;
@@ -1047,6 +1060,11 @@ impl Database {
             replication_lag_ms: (self.lag.count() > 0).then(|| self.lag.summary().into()),
             stale_read_ratio: (c.reads > 0).then(|| c.stale_reads as f64 / c.reads as f64),
             stale_reads: c.stale_reads,
+            stale_reads_top_key: c.stale_keys.top().map(|(key, stale)| StaleKey {
+                key,
+                stale_reads_at_least: stale,
+                writes_at_least: c.written_keys.at_least(key),
+            }),
             unacknowledged_writes_discarded: c.discarded_writes,
             unreplicated_writes_lost: c.lost_writes,
             writes: c.writes,

@@ -586,9 +586,7 @@ impl IdGenerator {
         {
             self.jobs.remove(job);
             self.counters.rejected_queue_full += 1;
-            self.stats
-                .requests
-                .finish(j.arrived, now, Outcome::Rejected);
+            self.stats.requests.refuse(j.arrived, now);
             reply(sim, j.upstream, Outcome::Rejected);
             return;
         }

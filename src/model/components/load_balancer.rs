@@ -120,6 +120,9 @@ pub struct BalancerConfig {
     pub route_of_type: Vec<usize>,
     pub health: Option<PassiveHealth>,
     pub active_health: Option<ActiveHealth>,
+    /// The name of each pool among the backends, by component index: what the report names a
+    /// backend by (an instance index alone is the same for every pool).
+    pub backend_names: std::collections::BTreeMap<u32, String>,
 }
 
 /// Per-backend state kept by the balancer.
@@ -379,6 +382,8 @@ pub struct LoadBalancer {
     probes: Vec<Probe>,
     /// (time, group, backend, up) for every health-check transition.
     health_events: Vec<(SimTime, usize, usize, bool)>,
+    /// See [`BalancerConfig::backend_names`].
+    backend_names: std::collections::BTreeMap<u32, String>,
 }
 
 /// Active health-check state of one backend of one group.
@@ -415,6 +420,7 @@ impl LoadBalancer {
             active_health: config.active_health,
             probes: Vec::new(),
             health_events: Vec::new(),
+            backend_names: config.backend_names,
         }
     }
 
@@ -673,6 +679,11 @@ impl Node for LoadBalancer {
                 .iter()
                 .map(|&(t, g, b, up)| HealthEvent {
                     time_s: t.as_secs_f64(),
+                    backend: self
+                        .backend_names
+                        .get(&self.groups[g].backend(b).component.0)
+                        .cloned()
+                        .unwrap_or_else(|| format!("#{}", self.groups[g].backend(b).component.0)),
                     group: g as u64,
                     instance: u64::from(self.groups[g].backend(b).instance),
                     state: if up { "healthy" } else { "unhealthy" }.to_string(),

@@ -275,7 +275,9 @@ impl Provider {
                 self.counters.rate_limited += 1;
                 *self.rate_limited_windows.at(now) += 1.0;
                 sim.world.calls.get_mut(id).detail = CallDetail::RetryAfter(retry_after);
-                self.answer(sim, id, Outcome::Rejected);
+                let born = sim.world.calls.get(id).arrived.min(now);
+                self.stats.refuse(born, now);
+                reply(sim, id, Outcome::Rejected);
                 return;
             }
         }

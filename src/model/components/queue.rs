@@ -264,7 +264,7 @@ impl Queue {
         }
         if self.config.capacity.is_some_and(|c| self.stored() >= c) {
             self.counters.refused += 1;
-            self.stats.finish(now, now, Outcome::Rejected);
+            self.stats.refuse(now, now);
             reply(sim, id, Outcome::Rejected);
             return;
         }

@@ -743,7 +743,7 @@ impl ServerPool {
             .queue_capacity
             .is_some_and(|cap| self.instances[i].queued >= cap);
         if !workers_free && queue_full {
-            self.stats.requests.finish(now, now, Outcome::Rejected);
+            self.stats.requests.refuse(now, now);
             reply(sim, id, Outcome::Rejected);
             return;
         }

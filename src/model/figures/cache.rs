@@ -33,6 +33,12 @@ crate::kind_figures! {
         pub misses: u64,
         /// Hits that returned an older version than the store of record held.
         pub stale_reads: u64,
+        /// Of `stale_reads`, by the component the newer write was acknowledged to (the
+        /// store's caller that wrote it: this cache itself, a server writing past it, another
+        /// cache of the same store), in the order first seen.
+        pub stale_reads_by_writer: indexmap::IndexMap<String, u64>,
+        /// The store of record the cache holds data of (`null` if none).
+        pub store: Option<String>,
         /// `read_through`, `cache_aside`, `write_through`, `write_back`.
         pub strategy: String,
         /// Values larger than the whole cache, never stored.

@@ -22,9 +22,11 @@ crate::kind_figures! {
 pub struct HealthEvent {
     /// When [s since the start].
     pub time_s: f64,
-    /// Index of the backend group (one per route).
+    /// The backend's pool (a component named in `backends` or a route's `backends`).
+    pub backend: String,
+    /// Index of the backend group (`backends`, if given, first, then one per route, in order).
     pub group: u64,
-    /// The backend's instance in its pool.
+    /// The backend's instance in its pool (`backend[instance]` in a failure's target).
     pub instance: u64,
     /// `healthy` or `unhealthy`.
     pub state: String,

@@ -21,4 +21,5 @@ pub mod sessions;
 pub mod slab;
 pub mod stats;
 pub mod timer;
+pub mod top_keys;
 pub mod versions;

@@ -28,6 +28,9 @@ pub struct RequestStats {
     window_latency: bool,
     pub arrivals: u64,
     pub outcomes: Outcomes,
+    /// Of `outcomes.rejected`, those this place turned away itself ([`RequestStats::refuse`]):
+    /// it was full or at its limit. The others are rejections its callees returned through it.
+    pub refused: u64,
     /// Latency of succeeded requests.
     pub latency: LatencyHistogram,
     pub windows: Windows<WindowRow>,
@@ -41,6 +44,7 @@ impl RequestStats {
             window_latency: false,
             arrivals: 0,
             outcomes: Outcomes::default(),
+            refused: 0,
             latency: LatencyHistogram::new(),
             windows: Windows::new(clock.window_ns),
         }
@@ -78,6 +82,19 @@ impl RequestStats {
             if outcome == Outcome::Succeeded {
                 self.latency.record(latency);
             }
+        }
+    }
+}
+
+impl RequestStats {
+    /// Records a request (arrived at `arrived`) this place turned away itself at `now`,
+    /// because it was full (a full queue) or at its limit (a rate limit): rejected, and counted
+    /// in [`RequestStats::refused`], which tells what limits the system from what only passes
+    /// a rejection on.
+    pub fn refuse(&mut self, arrived: SimTime, now: SimTime) {
+        self.finish(arrived, now, Outcome::Rejected);
+        if arrived >= self.clock.warmup_end {
+            self.refused += 1;
         }
     }
 }
@@ -173,6 +190,9 @@ pub struct ComponentReport {
     /// Requests that arrived after the warm-up.
     pub requests: u64,
     pub outcomes: Outcomes,
+    /// Of `outcomes.rejected`, the requests the component turned away itself (full, or at its
+    /// limit), after the warm-up; see [`RequestStats::refuse`].
+    pub refused: u64,
     pub latency: LatencySummary,
     /// Mean fraction of capacity in use, where the component has a capacity.
     pub utilization: Option<f64>,
@@ -224,6 +244,7 @@ impl ComponentReport {
         let mut report = Self::from_request_stats(name, kind, &RequestStats::new(stats.clock));
         report.requests = stats.arrivals;
         report.outcomes = stats.outcomes;
+        report.refused = stats.refused;
         report.latency = stats.latency.summary();
         report.windows = stats.windows.map(|row| WindowRow {
             arrivals: row.arrivals,
@@ -248,6 +269,7 @@ impl ComponentReport {
             kind,
             requests: stats.arrivals,
             outcomes: stats.outcomes,
+            refused: stats.refused,
             latency: stats.latency.summary(),
             utilization: None,
             queue_mean: None,

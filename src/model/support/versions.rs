@@ -24,6 +24,9 @@ use crate::model::support::key_map::KeyMap;
 struct KeyVersion {
     applied: u64,
     acknowledged: u64,
+    /// The component the latest acknowledged write was acknowledged to (the store's caller):
+    /// who made older copies stale.
+    writer: u32,
 }
 
 /// Per (store, key) write counts; see the module documentation.
@@ -62,10 +65,27 @@ impl Versions {
         }
     }
 
-    /// A successful write's reply, carrying `version`, reached its caller.
-    pub fn on_acknowledged(&mut self, store: ComponentId, key: u64, version: u64) {
+    /// A successful write's reply, carrying `version`, reached its caller, `writer`.
+    pub fn on_acknowledged(
+        &mut self,
+        store: ComponentId,
+        key: u64,
+        version: u64,
+        writer: ComponentId,
+    ) {
         let v = self.keys.entry((store.0, key)).or_default();
-        v.acknowledged = v.acknowledged.max(version);
+        if version > v.acknowledged {
+            v.acknowledged = version;
+            v.writer = writer.0;
+        }
+    }
+
+    /// The component the latest acknowledged write of `key` was acknowledged to, if any.
+    pub fn writer(&self, store: ComponentId, key: u64) -> Option<ComponentId> {
+        self.keys
+            .get(&(store.0, key))
+            .filter(|v| v.acknowledged > 0)
+            .map(|v| ComponentId(v.writer))
     }
 
     /// Writes to `key` the store has applied.
@@ -97,9 +117,15 @@ mod tests {
         assert_eq!(v.on_answer(db, 7, false), 2);
         assert_eq!(v.acknowledged(db, 7), 0);
         // Acknowledgements may arrive out of order; the latest stands.
-        v.on_acknowledged(db, 7, 2);
-        v.on_acknowledged(db, 7, 1);
+        assert_eq!(v.writer(db, 7), None);
+        v.on_acknowledged(db, 7, 2, ComponentId(5));
+        v.on_acknowledged(db, 7, 1, ComponentId(6));
         assert_eq!(v.acknowledged(db, 7), 2);
+        assert_eq!(
+            v.writer(db, 7),
+            Some(ComponentId(5)),
+            "the latest write's writer stands"
+        );
         assert_eq!(v.applied(db, 8), 0);
     }
 }

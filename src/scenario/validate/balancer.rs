@@ -99,8 +99,20 @@ pub(super) fn check_balancer(c: &mut Checker, b: &raw::BalancerSpec) -> Option<B
     if c.errors.len() > errors_before {
         return None;
     }
+    // Each pool's name, so that what the balancer reports of a backend names it.
+    let pools: std::collections::BTreeSet<ComponentId> = groups
+        .iter()
+        .flat_map(|g| g.backends.iter().map(|b| b.component))
+        .collect();
+    let backend_names = c
+        .names
+        .iter()
+        .filter(|(_, (id, ..))| pools.contains(id))
+        .map(|(name, (id, ..))| (id.0, name.clone()))
+        .collect();
     Some(BalancerConfig {
         name: b.name.value.clone(),
+        backend_names,
         groups,
         route_of_type: route_of_type.into_iter().map(|r| r.unwrap_or(0)).collect(),
         health,

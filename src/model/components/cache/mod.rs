@@ -270,6 +270,11 @@ pub struct Cache {
     memory: LevelTracker,
     entries: LevelTracker,
     dirty: LevelTracker,
+    /// Measured stale reads by the component the newer write was acknowledged to (by id), in
+    /// the order first seen: who left this cache's copies stale.
+    stale_by_writer: Vec<(u32, u64)>,
+    /// Every component's name, by id, to name those writers in the report.
+    component_names: Vec<String>,
 }
 
 fn token(index: u32, generation: u32) -> u64 {
@@ -291,6 +296,21 @@ enum Removal {
 impl Cache {
     /// Random streams come from the scenario `seed` and the cache's name: "service" for hit
     /// and miss times, "eviction" for the RANDOM policy; value sizes from the seed alone.
+    /// Gives the cache every component's name (by id), so that its report names the writers
+    /// that left its copies stale (`stale_reads_by_writer`) instead of numbering them.
+    pub fn with_component_names(mut self, names: Vec<String>) -> Self {
+        self.component_names = names;
+        self
+    }
+
+    /// A component's name by id (`#id` if the cache was not given the names).
+    fn component_name(&self, id: u32) -> String {
+        self.component_names
+            .get(id as usize)
+            .cloned()
+            .unwrap_or_else(|| format!("#{id}"))
+    }
+
     pub fn new(config: CacheConfig, seed: u64, world: &World) -> Self {
         let clock = world.clock;
         let orders = Orders {
@@ -324,6 +344,8 @@ impl Cache {
             memory: level(),
             entries: level(),
             dirty: level(),
+            stale_by_writer: Vec::new(),
+            component_names: Vec::new(),
         }
     }
 
@@ -656,6 +678,18 @@ impl Cache {
             if measured {
                 self.counters.hits += 1;
                 self.counters.stale_reads += u64::from(stale);
+                if stale {
+                    let writer = self
+                        .config
+                        .backing
+                        .and_then(|store| sim.world.versions.writer(store, request.key));
+                    if let Some(writer) = writer {
+                        match self.stale_by_writer.iter_mut().find(|w| w.0 == writer.0) {
+                            Some(w) => w.1 += 1,
+                            None => self.stale_by_writer.push((writer.0, 1)),
+                        }
+                    }
+                }
             }
             let detail = if stale {
                 CallDetail::Stale
@@ -1055,6 +1089,12 @@ impl Node for Cache {
             memory_bytes_peak: self.memory.peak(),
             misses: c.misses,
             stale_reads: c.stale_reads,
+            stale_reads_by_writer: self
+                .stale_by_writer
+                .iter()
+                .map(|&(id, n)| (self.component_name(id), n))
+                .collect(),
+            store: self.config.backing.map(|s| self.component_name(s.0)),
             strategy: self.config.strategy.name().to_string(),
             too_large: c.too_large,
             writes: c.writes,

@@ -321,6 +321,14 @@ impl RateLimiter {
         reply(sim, p.upstream, outcome);
     }
 
+    /// Turns the pending request away at its limit: rejected, and counted as refused here.
+    fn refuse(&mut self, index: u32, sim: &mut ModelSim) {
+        let p = self.pending[index as usize];
+        self.free_pending(index);
+        self.stats.refuse(p.arrived, sim.now());
+        reply(sim, p.upstream, Outcome::Rejected);
+    }
+
     fn on_call(&mut self, me: ComponentId, id: CallId, sim: &mut ModelSim) {
         let now = sim.now();
         let (kind, hint) = {
@@ -406,7 +414,7 @@ impl RateLimiter {
                     self.rejected += 1;
                 }
                 sim.world.calls.get_mut(p.upstream).detail = CallDetail::RetryAfter(retry_after);
-                self.answer(index, Outcome::Rejected, sim);
+                self.refuse(index, sim);
             }
             Decision::Admit { delay } => {
                 *self.admitted_windows.at(now) += 1.0;

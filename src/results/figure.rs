@@ -35,7 +35,7 @@ impl Serialize for Figure {
 
 impl<'de> Deserialize<'de> for Figure {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(Figure(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN)))
+        crate::stats::nan_if_null(d).map(Figure)
     }
 }
 

@@ -105,6 +105,21 @@ fn per_second(n: f64, from: f64, to: f64) -> f64 {
     }
 }
 
+/// The figures of the requests that finished in a span, which the run and a component keep
+/// alike; `None` for any other metric.
+fn outcome_figure(metric: &Metric, o: &crate::stats::Outcomes, from: f64, to: f64) -> Option<f64> {
+    Some(match metric {
+        Metric::Availability => o.availability(),
+        Metric::ErrorRate => 1.0 - o.availability(),
+        Metric::Throughput => per_second(o.succeeded as f64, from, to),
+        Metric::Succeeded => o.succeeded as f64,
+        Metric::Failed => o.failed as f64,
+        Metric::Rejected => o.rejected as f64,
+        Metric::TimedOut => o.timed_out as f64,
+        _ => return None,
+    })
+}
+
 fn run_figure(r: &RunResult, metric: &Metric, span: Span, end_ns: u64) -> Measured {
     let w = &r.end_to_end_windows;
     let (first, last, from, to) = covering(w.width_ns(), span, end_ns);
@@ -125,16 +140,10 @@ fn run_figure(r: &RunResult, metric: &Metric, span: Span, end_ns: u64) -> Measur
                 LatencyFigure::Max => h.quantile_ms(1.0),
             }
         }
-        Metric::Availability => o.availability(),
-        Metric::ErrorRate => 1.0 - o.availability(),
-        Metric::Throughput => per_second(o.succeeded as f64, from, to),
         Metric::Offered => per_second(row.arrivals as f64, from, to),
         Metric::Requests => o.total() as f64,
-        Metric::Succeeded => o.succeeded as f64,
-        Metric::Failed => o.failed as f64,
-        Metric::Rejected => o.rejected as f64,
-        Metric::TimedOut => o.timed_out as f64,
-        other => return Err(format!("'{other}' is not kept per time window")),
+        other => outcome_figure(other, &o, from, to)
+            .ok_or_else(|| format!("'{other}' is not kept per time window"))?,
     };
     Ok((value, from, to))
 }
@@ -207,15 +216,9 @@ fn component_figure(
             let row = merged(w, first, last);
             let o = row.outcomes;
             let value = match metric {
-                Metric::Availability => o.availability(),
-                Metric::ErrorRate => 1.0 - o.availability(),
-                Metric::Throughput => per_second(o.succeeded as f64, from, to),
                 Metric::Requests => row.arrivals as f64,
-                Metric::Succeeded => o.succeeded as f64,
-                Metric::Failed => o.failed as f64,
-                Metric::Rejected => o.rejected as f64,
-                Metric::TimedOut => o.timed_out as f64,
-                other => return Err(format!("'{whose}.{other}' is not kept per time window")),
+                other => outcome_figure(other, &o, from, to)
+                    .ok_or_else(|| format!("'{whose}.{other}' is not kept per time window"))?,
             };
             Ok((value, from, to))
         }

@@ -12,6 +12,7 @@
 //! passes says "with 95% confidence the true p99 is below 250ms", and does not flake.
 
 use crate::engine::SimDuration;
+use crate::format::decimals;
 use crate::scenario::units::{parse_duration, parse_rate};
 
 /// One of the latency figures (`latency_ms` of `summary.json`).
@@ -281,7 +282,7 @@ pub struct Span {
 impl std::fmt::Display for Span {
     /// `[60s, 75s]`, in seconds, as `during:` is usually written.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let s = |d: SimDuration| trim(d.as_secs_f64(), 3);
+        let s = |d: SimDuration| decimals(d.as_secs_f64(), 3);
         write!(f, "[{}s, {}s]", s(self.from), s(self.to))
     }
 }
@@ -639,23 +640,14 @@ pub fn show(quantity: Quantity, x: f64) -> String {
     match quantity {
         Quantity::Latency => {
             if x.abs() >= 1000.0 {
-                format!("{}s", trim(x / 1000.0, 3))
+                format!("{}s", decimals(x / 1000.0, 3))
             } else {
-                format!("{}ms", trim(x, 3))
+                format!("{}ms", decimals(x, 3))
             }
         }
-        Quantity::Ratio => format!("{}%", trim(x * 100.0, 4)),
-        Quantity::Rate => format!("{}/s", trim(x, 2)),
-        Quantity::Number => trim(x, 4),
-    }
-}
-
-fn trim(x: f64, decimals: usize) -> String {
-    let text = format!("{x:.decimals$}");
-    if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        text
+        Quantity::Ratio => format!("{}%", decimals(x * 100.0, 4)),
+        Quantity::Rate => format!("{}/s", decimals(x, 2)),
+        Quantity::Number => decimals(x, 4),
     }
 }
 
@@ -692,7 +684,7 @@ pub fn judge(assertion: &Assertion, values: &[Result<f64, String>]) -> Verdict {
         ),
         (_, Some(level)) => {
             let ci = crate::stats::Interval::of(&numbers, level);
-            let pct = trim(level * 100.0, 2);
+            let pct = decimals(level * 100.0, 2);
             match assertion.op {
                 Op::Lt | Op::Le => (ci.high, format!("upper {pct}% bound over {n} replications")),
                 Op::Gt | Op::Ge => (ci.low, format!("lower {pct}% bound over {n} replications")),
@@ -706,7 +698,7 @@ pub fn judge(assertion: &Assertion, values: &[Result<f64, String>]) -> Verdict {
     let limit = show(q, assertion.limit);
     let gap = (value - assertion.limit).abs();
     let relative = if assertion.limit != 0.0 {
-        format!(" ({}%)", trim(gap / assertion.limit.abs() * 100.0, 1))
+        format!(" ({}%)", decimals(gap / assertion.limit.abs() * 100.0, 1))
     } else {
         String::new()
     };
@@ -749,7 +741,7 @@ pub fn judge(assertion: &Assertion, values: &[Result<f64, String>]) -> Verdict {
 
 fn show_gap(q: Quantity, gap: f64) -> String {
     match q {
-        Quantity::Ratio => format!("{} points", trim(gap * 100.0, 4)),
+        Quantity::Ratio => format!("{} points", decimals(gap * 100.0, 4)),
         other => show(other, gap),
     }
 }

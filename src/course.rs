@@ -400,7 +400,7 @@ pub fn pick_charts<'a>(
 }
 
 fn pct(x: Option<f64>) -> String {
-    x.map_or_else(|| "-".to_string(), |v| format!("{:.3}%", v * 100.0))
+    x.map_or_else(|| "-".to_string(), |v| crate::format::percent(v, "-"))
 }
 
 fn ms(x: Option<f64>) -> String {

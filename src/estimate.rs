@@ -553,20 +553,7 @@ pub fn bytes(n: f64) -> String {
 
 /// A count with thousands separators (1234567 -> "1,234,567"), rounded.
 pub fn count(n: f64) -> String {
-    let rounded = n.round();
-    let digits = format!("{:.0}", rounded.abs());
-    let mut out = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    if rounded < 0.0 {
-        format!("-{out}")
-    } else {
-        out
-    }
+    crate::format::thousands_f64(n)
 }
 
 /// A rate: with thousands separators above 100, one decimal below.

@@ -38,11 +38,7 @@ pub fn tick(v: f64) -> String {
         let decimals = (-(a.log10().floor()) as usize + 2).min(9);
         format!("{v:.decimals$}")
     };
-    if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        text
-    }
+    trim_zeros(text)
 }
 
 /// A time of the story: `1m30s`, `45s`, `2h`.
@@ -108,13 +104,7 @@ pub fn short_duration(secs: f64) -> String {
     } else {
         2
     };
-    let text = format!("{value:.digits$}");
-    let text = if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        text
-    };
-    format!("{text}{unit}")
+    format!("{}{unit}", decimals(value, digits))
 }
 
 /// The closest of `candidates` to `name`, if it is close enough to be a likely typo.
@@ -149,7 +139,22 @@ pub fn suggestion<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str> 
 
 /// 20000 as "20,000".
 pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
+    group_digits(&n.to_string())
+}
+
+/// A count of any size, rounded, with thousands separators: -1234567.4 as "-1,234,567".
+pub fn thousands_f64(n: f64) -> String {
+    let rounded = n.round();
+    let grouped = group_digits(&format!("{:.0}", rounded.abs()));
+    if rounded < 0.0 {
+        format!("-{grouped}")
+    } else {
+        grouped
+    }
+}
+
+/// A string of digits with a comma before each group of three from the right.
+fn group_digits(digits: &str) -> String {
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i).is_multiple_of(3) {
@@ -158,6 +163,82 @@ pub fn thousands(n: u64) -> String {
         out.push(c);
     }
     out
+}
+
+/// A number's text without the zeros that say nothing: "2.500" as "2.5", "3.000" as "3";
+/// text without a decimal point is kept as it is.
+pub fn trim_zeros(text: String) -> String {
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    }
+}
+
+/// `x` with at most `decimals` decimal places and no trailing zeros: (2.5, 3) as "2.5".
+pub fn decimals(x: f64, decimals: usize) -> String {
+    trim_zeros(format!("{x:.decimals$}"))
+}
+
+/// A figure for a CSV cell or a chart's data: rounded to a millionth, in its shortest form;
+/// empty when unknown (a missing cell, not a made-up zero).
+pub fn data_cell(x: f64) -> String {
+    if x.is_finite() {
+        let rounded = (x * 1e6).round() / 1e6;
+        format!("{rounded}")
+    } else {
+        String::new()
+    }
+}
+
+/// Where a figure is shown: the terminal keeps to ASCII and packs units to the number; the
+/// page spaces them and writes µ and an en dash for "nothing measured".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Typography {
+    Terminal,
+    Page,
+}
+
+impl Typography {
+    /// What stands for a figure the run could not measure.
+    fn missing(self) -> &'static str {
+        match self {
+            Typography::Terminal => "-",
+            Typography::Page => "–",
+        }
+    }
+}
+
+/// A latency given in milliseconds, in the unit a person reads best: "1.25s", "12.3ms",
+/// "250us" on the terminal; "1.25 s", "12.3 ms", "250 µs" on the page.
+pub fn millis(x: f64, typography: Typography) -> String {
+    if !x.is_finite() {
+        return typography.missing().to_string();
+    }
+    let (value, unit) = if x >= 1000.0 {
+        (format!("{:.2}", x / 1000.0), "s")
+    } else if x >= 1.0 {
+        (format!("{x:.1}"), "ms")
+    } else {
+        let micro = match typography {
+            Typography::Terminal => "us",
+            Typography::Page => "µs",
+        };
+        (format!("{:.0}", x * 1000.0), micro)
+    };
+    match typography {
+        Typography::Terminal => format!("{value}{unit}"),
+        Typography::Page => format!("{value} {unit}"),
+    }
+}
+
+/// A share (0.5) as a percentage with three decimals ("50.000%"); `missing` when unknown.
+pub fn percent(x: f64, missing: &str) -> String {
+    if x.is_finite() {
+        format!("{:.3}%", x * 100.0)
+    } else {
+        missing.to_string()
+    }
 }
 
 #[cfg(test)]
@@ -171,6 +252,36 @@ mod tests {
         assert_eq!(thousands(1000), "1,000");
         assert_eq!(thousands(20_000), "20,000");
         assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn counts_of_any_size_are_grouped() {
+        assert_eq!(thousands_f64(0.4), "0");
+        assert_eq!(thousands_f64(-1_234_567.4), "-1,234,567");
+        assert_eq!(thousands_f64(1e20), "100,000,000,000,000,000,000");
+    }
+
+    #[test]
+    fn latencies_read_the_same_on_terminal_and_page() {
+        use Typography::{Page, Terminal};
+        assert_eq!(millis(1250.0, Terminal), "1.25s");
+        assert_eq!(millis(1250.0, Page), "1.25 s");
+        assert_eq!(millis(12.34, Terminal), "12.3ms");
+        assert_eq!(millis(0.25, Terminal), "250us");
+        assert_eq!(millis(0.25, Page), "250 µs");
+        assert_eq!(millis(f64::NAN, Terminal), "-");
+        assert_eq!(millis(f64::NAN, Page), "–");
+        assert_eq!(percent(0.5, "-"), "50.000%");
+        assert_eq!(percent(f64::NAN, "unknown"), "unknown");
+    }
+
+    #[test]
+    fn numbers_lose_only_silent_zeros() {
+        assert_eq!(decimals(2.5, 3), "2.5");
+        assert_eq!(decimals(10.0, 1), "10");
+        assert_eq!(trim_zeros("100".to_string()), "100");
+        assert_eq!(data_cell(0.1 + 0.2), "0.3");
+        assert_eq!(data_cell(f64::INFINITY), "");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use super::charts::{self, Series, TimeChart};
 use super::data::{ReportData, SavedFiles};
 use super::html::inline_svg;
 use super::render::column_series;
-use crate::format::escape;
+use crate::format::{data_cell, escape};
 use crate::output::file::put;
 use crate::scenario::validate::HeadlineFigure;
 use crate::study::compare::{
@@ -137,15 +137,6 @@ pub fn to_json(designs: &[Compared], cmp: &Comparison) -> Value {
     })
 }
 
-fn number(x: f64) -> String {
-    if x.is_finite() {
-        let r = (x * 1e6).round() / 1e6;
-        format!("{r}")
-    } else {
-        String::new()
-    }
-}
-
 /// `comparison.csv`: one row per (metric, design); a design without the figure has empty
 /// cells.
 pub fn to_csv(designs: &[Compared], cmp: &Comparison) -> String {
@@ -176,12 +167,12 @@ pub fn to_csv(designs: &[Compared], cmp: &Comparison) -> String {
                 row.metric.clone(),
                 row.headline.to_string(),
                 d.label.clone(),
-                number(mean),
-                number(low),
-                number(high),
-                number(delta),
+                data_cell(mean),
+                data_cell(low),
+                data_cell(high),
+                data_cell(delta),
                 if base != 0.0 {
-                    number(delta / base)
+                    data_cell(delta / base)
                 } else {
                     String::new()
                 },
@@ -213,8 +204,8 @@ pub fn assertions_csv(designs: &[Compared]) -> String {
                 v.text.clone(),
                 v.passed.to_string(),
                 d.expected_to_fail.to_string(),
-                v.value.map_or(String::new(), number),
-                number(v.limit),
+                v.value.map_or(String::new(), data_cell),
+                data_cell(v.limit),
                 v.judged_on.clone(),
                 v.message.clone(),
             ]);

@@ -8,29 +8,15 @@ use std::fmt::Write as _;
 
 use super::charts::{Chart, Section};
 use super::data::ReportData;
-use crate::format::{escape, thousands, tick};
+use crate::format::{escape, millis, percent, thousands, tick, Typography};
 use crate::results::summary::Latency;
 
 fn ms(x: impl Into<f64>) -> String {
-    let x: f64 = x.into();
-    if !x.is_finite() {
-        "–".to_string()
-    } else if x >= 1000.0 {
-        format!("{:.2} s", x / 1000.0)
-    } else if x >= 1.0 {
-        format!("{x:.1} ms")
-    } else {
-        format!("{:.0} µs", x * 1000.0)
-    }
+    millis(x.into(), Typography::Page)
 }
 
 fn pct(x: impl Into<f64>) -> String {
-    let x: f64 = x.into();
-    if x.is_finite() {
-        format!("{:.3}%", x * 100.0)
-    } else {
-        "–".to_string()
-    }
+    percent(x.into(), "–")
 }
 
 fn rate(x: impl Into<f64>) -> String {

@@ -1,5 +1,6 @@
 //! The summary table printed on the terminal after a run.
 
+use crate::format::{millis, percent, Typography};
 use crate::model::figures::Figures;
 use std::fmt::Write as _;
 
@@ -7,24 +8,12 @@ use super::RunResult;
 use crate::results::summarize::stopped_by;
 
 fn pct(x: f64) -> String {
-    if x.is_finite() {
-        format!("{:.3}%", x * 100.0)
-    } else {
-        "unknown".to_string()
-    }
+    percent(x, "unknown")
 }
 
+/// A latency; `-` when nothing was measured (no succeeded request to time).
 fn ms(x: f64) -> String {
-    if !x.is_finite() {
-        // Nothing measured: no succeeded request to time.
-        "-".to_string()
-    } else if x >= 1000.0 {
-        format!("{:.2}s", x / 1000.0)
-    } else if x >= 1.0 {
-        format!("{x:.1}ms")
-    } else {
-        format!("{:.0}us", x * 1000.0)
-    }
+    millis(x, Typography::Terminal)
 }
 
 /// What the unfinished requests mean for the figures: those that waited longer than the

@@ -10,18 +10,10 @@
 use std::borrow::Cow;
 
 use super::RunResult;
+use crate::format::data_cell;
 use crate::model::kind::Kind;
 use crate::model::WindowSeries;
 use crate::stats::{WindowRow, Windows};
-
-fn fmt(x: f64) -> String {
-    if x.is_finite() {
-        let rounded = (x * 1e6).round() / 1e6;
-        format!("{rounded}")
-    } else {
-        String::new()
-    }
-}
 
 fn row_at<R: crate::stats::Mergeable + Clone>(w: &Windows<R>, i: usize) -> R {
     w.rows().get(i).cloned().unwrap_or_default()
@@ -152,29 +144,29 @@ pub fn to_csv(r: &RunResult) -> String {
             0.0
         };
         let availability = if o.total() > 0 {
-            fmt(o.availability())
+            data_cell(o.availability())
         } else {
             String::new()
         };
         let mut cells: Vec<String> = vec![
-            fmt(start),
-            fmt(span),
+            data_cell(start),
+            data_cell(span),
             row.arrivals.to_string(),
             o.succeeded.to_string(),
             o.failed.to_string(),
             o.rejected.to_string(),
             o.timed_out.to_string(),
-            fmt(throughput),
+            data_cell(throughput),
             availability,
-            fmt(mean),
-            fmt(p50),
-            fmt(p90),
-            fmt(p95),
-            fmt(p99),
+            data_cell(mean),
+            data_cell(p50),
+            data_cell(p90),
+            data_cell(p95),
+            data_cell(p99),
         ];
         if let Some(good) = &slo_good {
             let fraction = if o.total() > 0 {
-                fmt(row_at(good, i) as f64 / o.total() as f64)
+                data_cell(row_at(good, i) as f64 / o.total() as f64)
             } else {
                 String::new()
             };
@@ -198,11 +190,11 @@ pub fn to_csv(r: &RunResult) -> String {
                 };
                 let q = series.queue.as_ref().map_or(0.0, |q| row_at(q, i));
                 let qmean = if span > 0.0 { q / span } else { 0.0 };
-                cells.push(fmt(util));
-                cells.push(fmt(qmean));
+                cells.push(data_cell(util));
+                cells.push(data_cell(qmean));
             }
             for extra in &series.extra {
-                cells.push(extra.value(i, span).map_or(String::new(), fmt));
+                cells.push(extra.value(i, span).map_or(String::new(), data_cell));
             }
         }
         table.row(&cells);

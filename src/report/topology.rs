@@ -173,8 +173,7 @@ fn lay_out(t: &Topology) -> Recorder {
 }
 
 fn num(x: f64) -> String {
-    let text = format!("{x:.1}");
-    text.strip_suffix(".0").map_or(text.clone(), str::to_string)
+    crate::format::decimals(x, 1)
 }
 
 /// The topology as an SVG document (`<svg id="topology" ...>`).

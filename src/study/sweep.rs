@@ -40,8 +40,7 @@ fn format_number(x: f64) -> String {
     if x == x.round() && x.abs() < 1e15 {
         format!("{}", x as i64)
     } else {
-        let text = format!("{x:.6}");
-        text.trim_end_matches('0').trim_end_matches('.').to_string()
+        crate::format::decimals(x, 6)
     }
 }
 

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use super::args::{Limits, StudyFlags};
-use super::exit::{output_failed, EXIT_ASSERTION_FAILED, EXIT_BAD_INPUT, EXIT_OK};
+use super::exit::{
+    bad_input, bad_input_said, output_failed, Ended, Stopped, EXIT_ASSERTION_FAILED, EXIT_OK,
+};
 use super::stop::{catch_interrupts, stop_check, stopped_exit_code};
 use super::studies::design_and_plan;
 use crate::output::file::put;
@@ -25,27 +27,16 @@ pub struct CheapestArgs {
     pub quiet: bool,
 }
 
-pub fn command(args: CheapestArgs) -> i32 {
-    let (base, plan) = match design_and_plan(&args.scenario) {
-        Ok(both) => both,
-        Err(code) => return code,
-    };
-    let checks = match cheapest::checks(&base, &plan, &args.params) {
-        Ok(checks) => checks,
-        Err(e) => return refused(&e),
-    };
+pub fn command(args: CheapestArgs) -> Ended {
+    let (base, plan) = design_and_plan(&args.scenario)?;
+    let checks = cheapest::checks(&base, &plan, &args.params).map_err(|e| refused(&e))?;
     let dir = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("output").join(format!("cheapest-{}", folder_name(&base.default_name)))
     });
-    let folder = match OutputFolder::begin(&dir, "capacity --cheapest") {
-        Ok(f) => f,
-        Err(e) => return output_failed(&e, &format!("to {}", dir.display())),
-    };
+    let folder = OutputFolder::begin(&dir, "capacity --cheapest")
+        .map_err(|e| output_failed(&e, &format!("to {}", dir.display())))?;
     // Every design is checked (and priced) before anything runs.
-    let candidates = match cheapest::candidates(&base, &args.params) {
-        Ok(c) => c,
-        Err(e) => return refused(&e),
-    };
+    let candidates = cheapest::candidates(&base, &args.params).map_err(|e| refused(&e))?;
     let seed = args.study.seed.unwrap_or(plan.seed);
     let currency = plan
         .cost
@@ -73,13 +64,8 @@ pub fn command(args: CheapestArgs) -> i32 {
             );
         }
     };
-    let found = match cheapest::search(&candidates, &checks, &options, &mut print_tried) {
-        Ok(found) => found,
-        Err(e) => {
-            say_err_raw!("{}", e.render());
-            return EXIT_BAD_INPUT;
-        }
-    };
+    let found = cheapest::search(&candidates, &checks, &options, &mut print_tried)
+        .map_err(|e| bad_input_said(e.render()))?;
     let designs = candidates.len();
     let report = found.report(
         &base.path,
@@ -97,9 +83,7 @@ pub fn command(args: CheapestArgs) -> i32 {
         })
         .map_err(|e| OutputError::io(&dir, e))
         .and_then(|()| folder.commit());
-    if let Err(e) = written {
-        return output_failed(&e, &format!("to {}", dir.display()));
-    }
+    written.map_err(|e| output_failed(&e, &format!("to {}", dir.display())))?;
     let tried = &found.tried;
     if let Some(reason) = &found.stopped_by {
         say_err!(
@@ -117,7 +101,7 @@ pub fn command(args: CheapestArgs) -> i32 {
             "results (marked truncated) in {}",
             dir.join("cheapest.json").display()
         );
-        return stopped_exit_code(reason);
+        return Ok(stopped_exit_code(reason));
     }
     match found.best {
         Some(b) => {
@@ -137,21 +121,20 @@ pub fn command(args: CheapestArgs) -> i32 {
             if !args.quiet {
                 say!("results in {}", dir.join("cheapest.json").display());
             }
-            EXIT_OK
+            Ok(EXIT_OK)
         }
         None => {
             say_err!("cheapest: none of the {designs} designs meets every check");
-            EXIT_ASSERTION_FAILED
+            Ok(EXIT_ASSERTION_FAILED)
         }
     }
 }
 
-/// Says why the search cannot start; the exit code of bad input.
-fn refused(e: &CheapestError) -> i32 {
+/// Says why the search cannot start, and stops with the exit code of bad input.
+fn refused(e: &CheapestError) -> Stopped {
     match e {
         // Its own rendering: the scenario's errors with their places.
-        CheapestError::Design(e) => say_err_raw!("{}", e.render()),
-        other => say_err!("error: {other}"),
+        CheapestError::Design(e) => bad_input_said(e.render()),
+        other => bad_input(other),
     }
-    EXIT_BAD_INPUT
 }

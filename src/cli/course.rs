@@ -4,7 +4,10 @@ use std::path::{Path, PathBuf};
 
 use std::time::Instant;
 
-use super::exit::{output_failed, EXIT_ASSERTION_FAILED, EXIT_BAD_INPUT, EXIT_OK};
+use super::exit::{
+    bad_input, bad_input_said, output_failed, Ended, Stopped, EXIT_ASSERTION_FAILED,
+    EXIT_BAD_INPUT, EXIT_OK,
+};
 use super::signals;
 use super::stop::{catch_interrupts, stop_check};
 use crate::course::{self, ScenarioFile, StepReport};
@@ -19,33 +22,31 @@ type StepRun = Result<(StepReport, Vec<(String, String)>), String>;
 /// Width of the description column of `sim list`.
 const DESCRIPTION_CHARS: usize = 100;
 
-fn files_of(dir: &Path) -> Result<Vec<ScenarioFile>, i32> {
+fn files_of(dir: &Path) -> Result<Vec<ScenarioFile>, Stopped> {
     match course::scenario_files(dir) {
-        Ok(files) if files.is_empty() => {
-            say_err!(
-                "error: {}: no scenario files (.yaml) in this folder",
-                dir.display()
-            );
-            Err(EXIT_BAD_INPUT)
-        }
+        Ok(files) if files.is_empty() => Err(bad_input(format!(
+            "{}: no scenario files (.yaml) in this folder",
+            dir.display()
+        ))),
         Ok(files) => Ok(files),
         Err(e) => {
-            say_err!("error: {}: cannot read the folder: {e}", dir.display());
-            if e.kind() == std::io::ErrorKind::NotFound {
-                say_err!("help: give the folder of the scenarios: sim list DIR");
-            }
-            Err(EXIT_BAD_INPUT)
+            let help = if e.kind() == std::io::ErrorKind::NotFound {
+                "\nhelp: give the folder of the scenarios: sim list DIR"
+            } else {
+                ""
+            };
+            Err(bad_input(format!(
+                "{}: cannot read the folder: {e}{help}",
+                dir.display()
+            )))
         }
     }
 }
 
 /// `sim list [DIR]`: the course steps in order, then the other scenarios, each with its
 /// one-line description.
-pub fn list_command(dir: &Path) -> i32 {
-    let files = match files_of(dir) {
-        Ok(f) => f,
-        Err(code) => return code,
-    };
+pub fn list_command(dir: &Path) -> Ended {
+    let files = files_of(dir)?;
     let mut code = EXIT_OK;
     let rows: Vec<(String, String, String)> = files
         .iter()
@@ -84,71 +85,58 @@ pub fn list_command(dir: &Path) -> i32 {
             say!("       {path:<width$}  {description}");
         }
     }
-    code
+    Ok(code)
 }
 
 /// `sim explain FILE`: the scenario in plain words.
-pub fn explain_command(path: &Path) -> i32 {
-    let plan = match crate::scenario::load(path) {
-        Ok(plan) => plan,
-        Err(e) => {
-            say_err_raw!("{}", e.render());
-            return EXIT_BAD_INPUT;
-        }
-    };
+pub fn explain_command(path: &Path) -> Ended {
+    let plan = crate::scenario::load(path).map_err(|e| bad_input_said(e.render()))?;
     // The file loaded, so it parses into the typed scenario as written.
     let scenario = std::fs::read_to_string(path)
         .ok()
         .and_then(|text| serde_saphyr::from_str::<crate::scenario::raw::Scenario>(&text).ok());
     let Some(scenario) = scenario else {
-        say_err!("error: {}: cannot read the scenario", path.display());
-        return EXIT_BAD_INPUT;
+        return Err(bad_input(format!(
+            "{}: cannot read the scenario",
+            path.display()
+        )));
     };
     say_raw!(
         "{}",
         crate::explain::explain(&scenario, &plan, &path.display().to_string())
     );
-    EXIT_OK
+    Ok(EXIT_OK)
 }
 
 /// `sim course`: runs every course step in `dir` (in parallel), writes the written course to
 /// `out` and the charts it shows into the folder beside it named like it (`docs/course.md`,
 /// `docs/course/`). Exits 1 if a step's assertion fails (the course is still written), 2 if a
 /// step does not load or names a chart its run does not draw, 3 if it cannot write.
-pub fn course_command(dir: &Path, out: &Path, quiet: bool) -> i32 {
+pub fn course_command(dir: &Path, out: &Path, quiet: bool) -> Ended {
     use rayon::prelude::*;
-    let files = match files_of(dir) {
-        Ok(f) => f,
-        Err(code) => return code,
-    };
+    let files = files_of(dir)?;
     let steps: Vec<&ScenarioFile> = files.iter().filter(|f| f.step.is_some()).collect();
     if steps.is_empty() {
-        say_err!(
-            "error: {}: no course steps (files named NN-name.yaml)",
+        return Err(bad_input(format!(
+            "{}: no course steps (files named NN-name.yaml)",
             dir.display()
-        );
-        return EXIT_BAD_INPUT;
+        )));
     }
     // The course is Markdown, and its charts go into the folder named like it without `.md`.
     if out.extension().and_then(|e| e.to_str()) != Some("md") {
-        say_err!(
-            "error: --out {}: the course is written as Markdown, beside a folder of its charts named like it\nhelp: give a file name ending in .md, e.g. --out docs/course.md",
+        return Err(bad_input(format!(
+            "--out {}: the course is written as Markdown, beside a folder of its charts named like it\nhelp: give a file name ending in .md, e.g. --out docs/course.md",
             out.display()
-        );
-        return EXIT_BAD_INPUT;
+        )));
     }
     let images_dir: PathBuf = out.with_extension("");
     let images_name = images_dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "course".to_string());
-    if let Err(e) = output::check_file_target(out) {
-        return output_failed(&e, &out.display().to_string());
-    }
-    let images = match OutputFolder::begin(&images_dir, "course") {
-        Ok(f) => f,
-        Err(e) => return output_failed(&e, &format!("the charts to {}", images_dir.display())),
-    };
+    output::check_file_target(out).map_err(|e| output_failed(&e, &out.display().to_string()))?;
+    let images = OutputFolder::begin(&images_dir, "course")
+        .map_err(|e| output_failed(&e, &format!("the charts to {}", images_dir.display())))?;
     let overrides = Overrides::default();
     catch_interrupts();
     let stop = stop_check(Instant::now(), None);
@@ -161,7 +149,7 @@ pub fn course_command(dir: &Path, out: &Path, quiet: bool) -> i32 {
     // the step's.
     if signals::stop_asked() {
         say_err!("interrupted: the course was not written");
-        return signals::exit_code();
+        return Ok(signals::exit_code());
     }
     let mut code = EXIT_OK;
     let mut reports = Vec::new();
@@ -201,7 +189,7 @@ pub fn course_command(dir: &Path, out: &Path, quiet: bool) -> i32 {
         }
     }
     if code == EXIT_BAD_INPUT {
-        return code;
+        return Err(Stopped(code));
     }
     let text = course::markdown(&reports, &images_name);
     let written = svgs
@@ -210,9 +198,7 @@ pub fn course_command(dir: &Path, out: &Path, quiet: bool) -> i32 {
         .map_err(|e| output::OutputError::io(&images_dir, e))
         .and_then(|()| images.commit())
         .and_then(|()| output::write_file(out, text.as_bytes()));
-    if let Err(e) = written {
-        return output_failed(&e, &format!("the course to {}", out.display()));
-    }
+    written.map_err(|e| output_failed(&e, &format!("the course to {}", out.display())))?;
     if !quiet {
         say!(
             "course in {} ({} steps, charts in {})",
@@ -221,7 +207,7 @@ pub fn course_command(dir: &Path, out: &Path, quiet: bool) -> i32 {
             images_dir.display()
         );
     }
-    code
+    Ok(code)
 }
 
 /// Runs one step as its file says; returns its report and its charts (path under the image

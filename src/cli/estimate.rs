@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::exit::{EXIT_BAD_INPUT, EXIT_OK, EXIT_OUTPUT_FAILED};
+use super::exit::{bad_input, bad_input_said, Ended, EXIT_OK, EXIT_OUTPUT_FAILED};
 use crate::engine::SimDuration;
 
 pub fn estimate_command(
@@ -12,14 +12,8 @@ pub fn estimate_command(
     duration: Option<SimDuration>,
     no_run: bool,
     json: bool,
-) -> i32 {
-    let mut plan = match crate::scenario::load(path) {
-        Ok(plan) => plan,
-        Err(e) => {
-            say_err_raw!("{}", e.render());
-            return EXIT_BAD_INPUT;
-        }
-    };
+) -> Ended {
+    let mut plan = crate::scenario::load(path).map_err(|e| bad_input_said(e.render()))?;
     if let Some(seed) = seed {
         plan.seed = seed;
     }
@@ -38,15 +32,13 @@ pub fn estimate_command(
             )
         });
         let keep = crate::scenario::load(path).ok();
-        let result = match crate::run::run(plan, None) {
-            Ok(r) => r,
-            Err(e) => {
-                say_err!("error: {}: {e}", path.display());
-                return EXIT_BAD_INPUT;
-            }
-        };
+        let result = crate::run::run(plan, None)
+            .map_err(|e| bad_input(format!("{}: {e}", path.display())))?;
         let Some(mut again) = keep else {
-            return EXIT_BAD_INPUT;
+            return Err(bad_input(format!(
+                "{}: the file changed while the simulation ran; run the estimate again",
+                path.display()
+            )));
         };
         again.seed = seed;
         if let Some(d) = duration {
@@ -61,7 +53,7 @@ pub fn estimate_command(
             "estimate": estimate,
             "simulation": comparison.as_ref().map(|(rows, _)| rows),
         });
-        return match serde_json::to_string_pretty(&value) {
+        return Ok(match serde_json::to_string_pretty(&value) {
             Ok(text) => {
                 say!("{text}");
                 EXIT_OK
@@ -70,12 +62,12 @@ pub fn estimate_command(
                 say_err!("error: cannot render the estimate: {e}");
                 EXIT_OUTPUT_FAILED
             }
-        };
+        });
     }
     say_raw!("{}", crate::estimate::render_estimate(&name, &estimate));
     if let Some((rows, label)) = &comparison {
         say!();
         say_raw!("{}", crate::estimate::render_comparison(rows, label));
     }
-    EXIT_OK
+    Ok(EXIT_OK)
 }

@@ -62,7 +62,7 @@ use args::{
     parse_duration_arg, parse_events_arg, parse_replications_arg, parse_requests_arg,
     parse_tolerance_arg, Limits, StudyFlags,
 };
-use exit::output_failed;
+use exit::{bad_input, bad_input_said, exit_code, output_failed, Ended, Stopped};
 pub use exit::{
     EXIT_ASSERTION_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_OUTPUT_FAILED,
     EXIT_TERMINATED, EXIT_TRUNCATED,
@@ -344,7 +344,7 @@ fn dispatch() -> i32 {
             };
         }
     };
-    match cli.command {
+    let ended = match cli.command {
         Command::Run {
             scenario,
             seed,
@@ -476,11 +476,11 @@ fn dispatch() -> i32 {
             match serde_json::to_string_pretty(&schema) {
                 Ok(text) => {
                     say!("{text}");
-                    EXIT_OK
+                    Ok(EXIT_OK)
                 }
                 Err(e) => {
                     say_err!("error: cannot render the schema: {e}");
-                    EXIT_OUTPUT_FAILED
+                    Err(Stopped(EXIT_OUTPUT_FAILED))
                 }
             }
         }
@@ -494,10 +494,11 @@ fn dispatch() -> i32 {
             no_run,
             json,
         } => estimate::estimate_command(&scenario, seed, duration, no_run, json),
-    }
+    };
+    exit_code(ended)
 }
 
-fn validate_command(paths: &[PathBuf]) -> i32 {
+fn validate_command(paths: &[PathBuf]) -> Ended {
     let mut code = EXIT_OK;
     for path in paths {
         match scenario::load(path) {
@@ -512,26 +513,24 @@ fn validate_command(paths: &[PathBuf]) -> i32 {
             }
         }
     }
-    code
+    Ok(code)
 }
 
 /// Redraws the charts and the page from saved files.
-fn report_command(dir: &Path) -> i32 {
-    let data = match report::data::ReportData::load(dir) {
-        Ok(data) => data,
-        Err(e) => {
-            say_err!("error: {e}");
-            if e.is_missing() {
-                say_err!(
-                    "help: give a directory written by `sim run` (it holds {}, {} and {})",
-                    report::data::SUMMARY_FILE,
-                    report::data::TIMESERIES_FILE,
-                    report::data::REPORT_DATA_FILE
-                );
-            }
-            return EXIT_BAD_INPUT;
-        }
-    };
+fn report_command(dir: &Path) -> Ended {
+    let data = report::data::ReportData::load(dir).map_err(|e| {
+        let help = if e.is_missing() {
+            format!(
+                "\nhelp: give a directory written by `sim run` (it holds {}, {} and {})",
+                report::data::SUMMARY_FILE,
+                report::data::TIMESERIES_FILE,
+                report::data::REPORT_DATA_FILE
+            )
+        } else {
+            String::new()
+        };
+        bad_input(format!("{e}{help}"))
+    })?;
     // The folder is replaced whole: the data files are carried over, the charts and the page
     // drawn anew.
     let drawn = |file: &str| {
@@ -544,14 +543,12 @@ fn report_command(dir: &Path) -> i32 {
             .map_err(|e| output::OutputError::io(dir, e))?;
         folder.commit()
     });
-    if let Err(e) = written {
-        return output_failed(&e, &format!("the report to {}", dir.display()));
-    }
+    written.map_err(|e| output_failed(&e, &format!("the report to {}", dir.display())))?;
     say!(
         "report in {}",
         dir.join(report::render::REPORT_FILE).display()
     );
-    EXIT_OK
+    Ok(EXIT_OK)
 }
 
 /// How `sim run` behaves, beyond what the scenario says.
@@ -568,7 +565,12 @@ struct RunOptions {
     shard: Option<(usize, usize)>,
 }
 
-fn run_command(path: &Path, overrides: &Overrides, out: Option<&Path>, options: RunOptions) -> i32 {
+fn run_command(
+    path: &Path,
+    overrides: &Overrides,
+    out: Option<&Path>,
+    options: RunOptions,
+) -> Ended {
     let RunOptions {
         quiet,
         format,
@@ -577,20 +579,8 @@ fn run_command(path: &Path, overrides: &Overrides, out: Option<&Path>, options: 
         junit,
         shard,
     } = options;
-    let design = match Design::read(path) {
-        Ok(d) => d,
-        Err(e) => {
-            say_err_raw!("{}", e.render());
-            return EXIT_BAD_INPUT;
-        }
-    };
-    let name = match design.plan() {
-        Ok(plan) => plan.name,
-        Err(e) => {
-            say_err_raw!("{}", e.render());
-            return EXIT_BAD_INPUT;
-        }
-    };
+    let design = Design::read(path).map_err(|e| bad_input_said(e.render()))?;
+    let name = design.plan().map_err(|e| bad_input_said(e.render()))?.name;
     let out_dir = out.map_or_else(
         || PathBuf::from("output").join(output::folder_name(&name)),
         Path::to_path_buf,
@@ -601,13 +591,17 @@ fn run_command(path: &Path, overrides: &Overrides, out: Option<&Path>, options: 
         Some(_) => None,
         None => match OutputFolder::begin(&out_dir, "run") {
             Ok(f) => Some(f),
-            Err(e) => return output_failed(&e, &format!("results to {}", out_dir.display())),
+            Err(e) => {
+                return Err(output_failed(
+                    &e,
+                    &format!("results to {}", out_dir.display()),
+                ))
+            }
         },
     };
     if let Some(file) = &junit {
-        if let Err(e) = output::check_file_target(file) {
-            return output_failed(&e, &file.display().to_string());
-        }
+        output::check_file_target(file)
+            .map_err(|e| output_failed(&e, &file.display().to_string()))?;
     }
     let bar = progress_bar(quiet, replications.unwrap_or(1).into());
     let started = Instant::now();
@@ -636,13 +630,7 @@ fn run_command(path: &Path, overrides: &Overrides, out: Option<&Path>, options: 
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    let study = match study {
-        Ok(s) => s,
-        Err(e) => {
-            say_err_raw!("{}", e.render());
-            return EXIT_BAD_INPUT;
-        }
-    };
+    let study = study.map_err(|e| bad_input_said(e.render()))?;
     let result = &study.result;
     let Some(folder) = folder else {
         let shard = shard.unwrap_or((1, 1));
@@ -662,9 +650,12 @@ fn run_command(path: &Path, overrides: &Overrides, out: Option<&Path>, options: 
                         file.display()
                     );
                 }
-                code
+                Ok(code)
             }
-            Err(e) => output_failed(&e, &format!("the shard to {}", out_dir.display())),
+            Err(e) => Err(output_failed(
+                &e,
+                &format!("the shard to {}", out_dir.display()),
+            )),
         };
     };
     let code = study_exit_code(result);
@@ -676,24 +667,20 @@ fn run_command(path: &Path, overrides: &Overrides, out: Option<&Path>, options: 
         })
         .map_err(|e| output::OutputError::io(&out_dir, e))
         .and_then(|()| folder.commit());
-    if let Err(e) = written {
-        return output_failed(&e, &format!("results to {}", out_dir.display()));
-    }
+    written.map_err(|e| output_failed(&e, &format!("results to {}", out_dir.display())))?;
     if let Some(file) = &junit {
-        if let Err(code) = write_junit(file, &[junit_suite(&design.path, Ok(result))]) {
-            return code;
-        }
+        write_junit(file, &[junit_suite(&design.path, Ok(result))])?;
     }
     if format == Format::Json {
         let summary = crate::results::summarize::to_json(result);
         return match serde_json::to_string_pretty(&summary) {
             Ok(text) => {
                 say!("{text}");
-                code
+                Ok(code)
             }
             Err(e) => {
                 say_err!("error: cannot render summary.json: {e}");
-                EXIT_OUTPUT_FAILED
+                Err(Stopped(EXIT_OUTPUT_FAILED))
             }
         };
     }
@@ -722,7 +709,7 @@ fn run_command(path: &Path, overrides: &Overrides, out: Option<&Path>, options: 
         );
     }
     print_verdicts(&design.path, &result.assertions);
-    code
+    Ok(code)
 }
 
 /// Mean and 95% interval of each headline figure, as a terminal table.
@@ -783,7 +770,7 @@ fn junit_suite(
     }
 }
 
-pub(super) fn write_junit(file: &Path, suites: &[report::junit::Suite]) -> Result<(), i32> {
+fn write_junit(file: &Path, suites: &[report::junit::Suite]) -> Result<(), Stopped> {
     let xml = report::junit::to_xml(suites);
     output::write_file(file, xml.as_bytes())
         .map_err(|e| output_failed(&e, &file.display().to_string()))
@@ -791,12 +778,9 @@ pub(super) fn write_junit(file: &Path, suites: &[report::junit::Suite]) -> Resul
 
 /// `sim check`: runs every scenario (in parallel), judges its assertions, prints the verdicts
 /// in argument order and exits 1 if any failed.
-fn check_command(paths: &[PathBuf], overrides: &Overrides, options: CheckOptions) -> i32 {
+fn check_command(paths: &[PathBuf], overrides: &Overrides, options: CheckOptions) -> Ended {
     use rayon::prelude::*;
-    let mut folders = match check_folders(paths, options.out.as_deref()) {
-        Ok(f) => f,
-        Err(code) => return code,
-    };
+    let mut folders = check_folders(paths, options.out.as_deref())?;
     catch_interrupts();
     let started = Instant::now();
     let stop = stop_check(started, options.max_wall);
@@ -849,7 +833,8 @@ fn check_command(paths: &[PathBuf], overrides: &Overrides, options: CheckOptions
                         .map_err(|e| output::OutputError::io(&dir, e))
                         .and_then(|()| folder.commit());
                     if let Err(e) = written {
-                        let failed = output_failed(&e, &format!("results to {}", dir.display()));
+                        let Stopped(failed) =
+                            output_failed(&e, &format!("results to {}", dir.display()));
                         code = worse(code, failed);
                     }
                 }
@@ -873,11 +858,11 @@ fn check_command(paths: &[PathBuf], overrides: &Overrides, options: CheckOptions
         }
     }
     if let Some(file) = &options.junit {
-        if let Err(c) = write_junit(file, &suites) {
+        if let Err(Stopped(c)) = write_junit(file, &suites) {
             code = worse(code, c);
         }
     }
-    code
+    Ok(code)
 }
 
 /// The output folders of `sim check --out DIR`, one per scenario in argument order
@@ -888,7 +873,7 @@ fn check_command(paths: &[PathBuf], overrides: &Overrides, options: CheckOptions
 fn check_folders(
     paths: &[PathBuf],
     out: Option<&Path>,
-) -> Result<Vec<Option<(PathBuf, OutputFolder)>>, i32> {
+) -> Result<Vec<Option<(PathBuf, OutputFolder)>>, Stopped> {
     let Some(out) = out else {
         return Ok(Vec::new());
     };
@@ -901,13 +886,12 @@ fn check_folders(
         };
         let name = output::folder_name(&plan.name);
         if let Some((_, first)) = seen.iter().find(|(n, _)| *n == name) {
-            say_err!(
-                "error: {} and {} both write their results to {}\nhelp: give the scenarios different names, or run them with separate --out folders",
+            return Err(bad_input(format!(
+                "{} and {} both write their results to {}\nhelp: give the scenarios different names, or run them with separate --out folders",
                 first.display(),
                 path.display(),
                 out.join(&name).display()
-            );
-            return Err(EXIT_BAD_INPUT);
+            )));
         }
         let dir = out.join(&name);
         match OutputFolder::begin(&dir, "check") {

@@ -7,7 +7,9 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use super::args::{Limits, StudyFlags};
-use super::exit::{output_failed, EXIT_ASSERTION_FAILED, EXIT_BAD_INPUT, EXIT_OK};
+use super::exit::{
+    bad_input, bad_input_said, output_failed, Ended, Stopped, EXIT_ASSERTION_FAILED, EXIT_OK,
+};
 use super::stop::{catch_interrupts, stop_check, stopped_exit_code};
 use super::terminal::progress_bar;
 use crate::output::file::put;
@@ -136,55 +138,45 @@ fn stopped_code<'a>(studies: impl IntoIterator<Item = &'a Study>) -> i32 {
     code
 }
 
-pub fn compare_command(args: CompareArgs) -> i32 {
+pub fn compare_command(args: CompareArgs) -> Ended {
     let Designs {
         list: mut designs,
         headline,
-    } = match designs(&args.scenarios) {
-        Ok(d) => d,
-        Err(e) => {
-            say_err_raw!("{e}");
-            return EXIT_BAD_INPUT;
-        }
-    };
+    } = designs(&args.scenarios).map_err(bad_input_said)?;
     // `--expect-fail` names designs as the comparison labels them.
     for name in &args.expect_fail {
         match designs.iter_mut().find(|(label, _, _)| label == name) {
             Some(design) => design.2 = true,
             None => {
                 let labels: Vec<&str> = designs.iter().map(|(l, _, _)| l.as_str()).collect();
-                say_err!(
-                    "error: --expect-fail {name}: no design is called '{name}'\nhelp: {}",
+                return Err(bad_input(format!(
+                    "--expect-fail {name}: no design is called '{name}'\nhelp: {}",
                     crate::format::suggestion(name, labels.iter().copied())
-                );
-                return EXIT_BAD_INPUT;
+                )));
             }
         }
     }
     // Common random numbers: every design runs with the same seed(s).
     let seed = match args.study.seed {
         Some(s) => s,
-        None => match designs[0].1.plan() {
-            Ok(plan) => plan.seed,
-            Err(e) => {
-                say_err_raw!("{}", e.render());
-                return EXIT_BAD_INPUT;
-            }
-        },
+        None => {
+            designs[0]
+                .1
+                .plan()
+                .map_err(|e| bad_input_said(e.render()))?
+                .seed
+        }
     };
     let overrides = args.study.overrides(seed, &args.limits);
     let dir = args
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("output").join(format!("compare-{}", designs[0].0)));
-    let folder = match OutputFolder::begin(&dir, "compare") {
-        Ok(f) => f,
-        Err(e) => return output_failed(&e, &format!("the comparison to {}", dir.display())),
-    };
+    let folder = OutputFolder::begin(&dir, "compare")
+        .map_err(|e| output_failed(&e, &format!("the comparison to {}", dir.display())))?;
     if let Some(file) = &args.junit {
-        if let Err(e) = output::check_file_target(file) {
-            return output_failed(&e, &file.display().to_string());
-        }
+        output::check_file_target(file)
+            .map_err(|e| output_failed(&e, &file.display().to_string()))?;
     }
     catch_interrupts();
     let stop = stop_check(Instant::now(), args.limits.max_wall);
@@ -221,31 +213,24 @@ pub fn compare_command(args: CompareArgs) -> i32 {
                 study,
                 expected_to_fail,
             }),
-            Err(e) => {
-                say_err_raw!("{}", e.render());
-                return EXIT_BAD_INPUT;
-            }
+            Err(e) => return Err(bad_input_said(e.render())),
         }
     }
     let counts: Vec<usize> = compared.iter().map(|c| c.study.summaries.len()).collect();
     if counts.iter().any(|&n| n != counts[0]) {
-        say_err!(
-            "error: the designs ask for different numbers of replications ({counts:?}); pass --replications N"
-        );
-        return EXIT_BAD_INPUT;
+        return Err(bad_input(format!(
+            "the designs ask for different numbers of replications ({counts:?}); pass --replications N"
+        )));
     }
     let written = crate::report::comparison::write(&compared, &headline, folder.path())
         .map_err(|e| output::OutputError::io(&dir, e))
         .and_then(|cmp| folder.commit().map(|()| cmp));
-    let cmp = match written {
-        Ok(cmp) => cmp,
-        Err(e) => return output_failed(&e, &format!("the comparison to {}", dir.display())),
-    };
+    let cmp =
+        written.map_err(|e| output_failed(&e, &format!("the comparison to {}", dir.display())))?;
     if let Some(file) = &args.junit {
         let xml = crate::report::comparison::junit(&compared);
-        if let Err(e) = output::write_file(file, xml.as_bytes()) {
-            return output_failed(&e, &file.display().to_string());
-        }
+        output::write_file(file, xml.as_bytes())
+            .map_err(|e| output_failed(&e, &file.display().to_string()))?;
     }
     if !args.quiet {
         say_raw!("{}", crate::report::comparison::table(&compared, &cmp));
@@ -264,10 +249,10 @@ pub fn compare_command(args: CompareArgs) -> i32 {
             say_err!("assertion FAILED  {}: {}: {}", c.label, v.text, v.message);
         }
     }
-    match stopped_code(compared.iter().map(|c| &c.study)) {
+    Ok(match stopped_code(compared.iter().map(|c| &c.study)) {
         EXIT_OK if compared.iter().any(|c| c.unexpected_failures() > 0) => EXIT_ASSERTION_FAILED,
         code => code,
-    }
+    })
 }
 
 /// What `sim sweep` is asked.
@@ -283,31 +268,17 @@ pub struct SweepArgs {
     pub quiet: bool,
 }
 
-pub fn sweep_command(args: SweepArgs) -> i32 {
+pub fn sweep_command(args: SweepArgs) -> Ended {
     use crate::study::sweep::{self, Meta, Record, ShardFile};
-    let (base, plan) = match design_and_plan(&args.scenario) {
-        Ok(both) => both,
-        Err(code) => return code,
-    };
+    let (base, plan) = design_and_plan(&args.scenario)?;
     // Bad paths are reported before anything runs.
     for p in &args.params {
         let value = crate::study::overrides::parse_value(&p.values[0]);
-        if let Err(e) = crate::study::overrides::apply(&base.text, &[(p.path.clone(), value)]) {
-            say_err!("error: --param {}: {e}", p.path);
-            return EXIT_BAD_INPUT;
-        }
+        crate::study::overrides::apply(&base.text, &[(p.path.clone(), value)])
+            .map_err(|e| bad_input(format!("--param {}: {e}", p.path)))?;
     }
-    if let Err(e) = sweep::check_distinct(&base.text, &args.params) {
-        say_err!("error: {e}");
-        return EXIT_BAD_INPUT;
-    }
-    let grid = match sweep::grid(&args.params) {
-        Ok(g) => g,
-        Err(e) => {
-            say_err!("error: {e}");
-            return EXIT_BAD_INPUT;
-        }
-    };
+    sweep::check_distinct(&base.text, &args.params).map_err(bad_input)?;
+    let grid = sweep::grid(&args.params).map_err(bad_input)?;
     let seed = args.study.seed.unwrap_or(plan.seed);
     let replications = args.study.replications.unwrap_or(plan.replications).max(1);
     let meta = Meta {
@@ -328,7 +299,12 @@ pub fn sweep_command(args: SweepArgs) -> i32 {
         Some(_) => None,
         None => match OutputFolder::begin(&dir, "sweep") {
             Ok(f) => Some(f),
-            Err(e) => return output_failed(&e, &format!("the sweep to {}", dir.display())),
+            Err(e) => {
+                return Err(output_failed(
+                    &e,
+                    &format!("the sweep to {}", dir.display()),
+                ))
+            }
         },
     };
     let mine: Vec<usize> = (0..grid.len())
@@ -396,10 +372,7 @@ pub fn sweep_command(args: SweepArgs) -> i32 {
     for outcome in outcomes {
         match outcome {
             Some(Ok(r)) => records.push(r),
-            Some(Err(e)) => {
-                say_err_raw!("{e}");
-                return EXIT_BAD_INPUT;
-            }
+            Some(Err(e)) => return Err(bad_input_said(e)),
             None => skipped += 1,
         }
     }
@@ -426,10 +399,8 @@ pub fn sweep_command(args: SweepArgs) -> i32 {
             .and_then(|()| folder.commit())
             .map(|()| dir.join("sweep.html").display().to_string()),
     };
-    let written = match written {
-        Ok(w) => w,
-        Err(e) => return output_failed(&e, &format!("the sweep to {}", dir.display())),
-    };
+    let written =
+        written.map_err(|e| output_failed(&e, &format!("the sweep to {}", dir.display())))?;
     if !args.quiet {
         print_points(&meta, &records);
         let share = args
@@ -442,13 +413,13 @@ pub fn sweep_command(args: SweepArgs) -> i32 {
             if interrupted { ", INTERRUPTED" } else { "" }
         );
     }
-    if interrupted {
+    Ok(if interrupted {
         stopped_exit_code("interrupted")
     } else if truncated {
         stopped_exit_code("max_wall")
     } else {
         EXIT_OK
-    }
+    })
 }
 
 /// One line per point: its parameters, p99, availability and assertions.
@@ -480,20 +451,14 @@ fn print_points(meta: &crate::study::sweep::Meta, records: &[crate::study::sweep
 }
 
 /// `sim merge`: combines the shard files of a sweep into the outputs an unsharded sweep writes.
-pub fn merge_command(inputs: &[PathBuf], out: &Path) -> i32 {
+pub fn merge_command(inputs: &[PathBuf], out: &Path) -> Ended {
     if inputs
         .iter()
         .any(|p| crate::report::shards::is_replication_input(p))
     {
         return merge_replications(inputs, out);
     }
-    let (meta, records) = match crate::study::sweep::merge(inputs) {
-        Ok(m) => m,
-        Err(e) => {
-            say_err!("error: {e}");
-            return EXIT_BAD_INPUT;
-        }
-    };
+    let (meta, records) = crate::study::sweep::merge(inputs).map_err(bad_input)?;
     let interrupted = records
         .iter()
         .any(|r| r.truncated.as_deref() == Some("interrupted"));
@@ -502,15 +467,13 @@ pub fn merge_command(inputs: &[PathBuf], out: &Path) -> i32 {
             .map_err(|e| output::OutputError::io(out, e))?;
         folder.commit()
     });
-    if let Err(e) = written {
-        return output_failed(&e, &format!("the sweep to {}", out.display()));
-    }
+    written.map_err(|e| output_failed(&e, &format!("the sweep to {}", out.display())))?;
     say!(
         "merged {} points into {}",
         records.len(),
         out.join("sweep.html").display()
     );
-    EXIT_OK
+    Ok(EXIT_OK)
 }
 
 /// What `sim capacity` is asked.
@@ -528,26 +491,15 @@ pub struct CapacityArgs {
 
 /// `sim capacity`: the highest traffic multiplier at which every check still holds
 /// ([`crate::study::capacity::search`]).
-pub fn capacity_command(args: CapacityArgs) -> i32 {
+pub fn capacity_command(args: CapacityArgs) -> Ended {
     use crate::study::capacity;
-    let (base, plan) = match design_and_plan(&args.scenario) {
-        Ok(both) => both,
-        Err(code) => return code,
-    };
-    let checks = match capacity::checks(&plan, &base.path, "capacity") {
-        Ok(checks) => checks,
-        Err(e) => {
-            say_err!("error: {e}");
-            return EXIT_BAD_INPUT;
-        }
-    };
+    let (base, plan) = design_and_plan(&args.scenario)?;
+    let checks = capacity::checks(&plan, &base.path, "capacity").map_err(bad_input)?;
     let dir = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("output").join(format!("capacity-{}", folder_name(&base.default_name)))
     });
-    let folder = match OutputFolder::begin(&dir, "capacity") {
-        Ok(f) => f,
-        Err(e) => return output_failed(&e, &format!("to {}", dir.display())),
-    };
+    let folder = OutputFolder::begin(&dir, "capacity")
+        .map_err(|e| output_failed(&e, &format!("to {}", dir.display())))?;
     let seed = args.study.seed.unwrap_or(plan.seed);
     let overrides = args.study.overrides(seed, &args.limits);
     drop(plan);
@@ -572,13 +524,8 @@ pub fn capacity_command(args: CapacityArgs) -> i32 {
             );
         }
     };
-    let found = match capacity::search(&base, &checks, args.tolerance, &options, &mut print_probe) {
-        Ok(found) => found,
-        Err(e) => {
-            say_err_raw!("{}", e.render());
-            return EXIT_BAD_INPUT;
-        }
-    };
+    let found = capacity::search(&base, &checks, args.tolerance, &options, &mut print_probe)
+        .map_err(|e| bad_input_said(e.render()))?;
     let report = found.report(&base.path, seed, args.study.replications.unwrap_or(1));
     let written = (|| {
         let mut text = serde_json::to_string_pretty(&report).map_err(std::io::Error::other)?;
@@ -588,9 +535,7 @@ pub fn capacity_command(args: CapacityArgs) -> i32 {
     })()
     .map_err(|e| output::OutputError::io(&dir, e))
     .and_then(|()| folder.commit());
-    if let Err(e) = written {
-        return output_failed(&e, &format!("to {}", dir.display()));
-    }
+    written.map_err(|e| output_failed(&e, &format!("to {}", dir.display())))?;
     let (lo, hi) = (found.highest_passing, found.lowest_failing);
     if let Some(reason) = &found.stopped_by {
         say_err!(
@@ -607,14 +552,14 @@ pub fn capacity_command(args: CapacityArgs) -> i32 {
             "results (marked truncated) in {}",
             dir.join("capacity.json").display()
         );
-        return stopped_exit_code(reason);
+        return Ok(stopped_exit_code(reason));
     }
     if lo == 0.0 {
         say_err!(
             "capacity: the checks fail even at {}x the scenario's traffic",
             hi
         );
-        return EXIT_ASSERTION_FAILED;
+        return Ok(EXIT_ASSERTION_FAILED);
     }
     if !args.quiet {
         if hi.is_finite() {
@@ -627,47 +572,34 @@ pub fn capacity_command(args: CapacityArgs) -> i32 {
         }
         say!("results in {}", dir.join("capacity.json").display());
     }
-    EXIT_OK
+    Ok(EXIT_OK)
 }
 
 /// `sim merge` of `sim run --replications N --shard K/N` outputs.
-fn merge_replications(inputs: &[PathBuf], out: &Path) -> i32 {
-    let (files, verdicts) = match crate::report::shards::merge(inputs) {
-        Ok(m) => m,
-        Err(e) => {
-            say_err_raw!("error: {}", e);
-            if !e.ends_with('\n') {
-                say_err!();
-            }
-            return EXIT_BAD_INPUT;
-        }
-    };
+fn merge_replications(inputs: &[PathBuf], out: &Path) -> Ended {
+    let (files, verdicts) =
+        crate::report::shards::merge(inputs).map_err(|e| bad_input_said(format!("error: {e}")))?;
     let written = OutputFolder::begin(out, "merge").and_then(|folder| {
         crate::report::shards::write_merged(&files, folder.path())
             .map_err(|e| output::OutputError::io(out, e))?;
         folder.commit()
     });
-    if let Err(e) = written {
-        return output_failed(&e, &format!("the results to {}", out.display()));
-    }
+    written.map_err(|e| output_failed(&e, &format!("the results to {}", out.display())))?;
     say!("merged replications into {}", out.display());
     super::terminal::print_verdicts(&out.display().to_string(), &verdicts);
-    if verdicts.iter().any(|v| !v.passed) {
+    Ok(if verdicts.iter().any(|v| !v.passed) {
         EXIT_ASSERTION_FAILED
     } else {
         EXIT_OK
-    }
+    })
 }
 
-/// The scenario at `path` as a design and its checked plan; on a problem, says it and gives
-/// the exit code (2).
-pub(super) fn design_and_plan(path: &Path) -> Result<(Design, crate::scenario::Plan), i32> {
+/// The scenario at `path` as a design and its checked plan; on a problem, says it and stops
+/// with exit code 2.
+pub(super) fn design_and_plan(path: &Path) -> Result<(Design, crate::scenario::Plan), Stopped> {
     let checked = Design::read(path).and_then(|design| {
         let plan = design.plan()?;
         Ok((design, plan))
     });
-    checked.map_err(|e| {
-        say_err_raw!("{}", e.render());
-        EXIT_BAD_INPUT
-    })
+    checked.map_err(|e| bad_input_said(e.render()))
 }

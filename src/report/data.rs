@@ -7,8 +7,8 @@
 //! - `summary.json`: totals, latency percentiles, per-component figures;
 //! - `timeseries.csv`: one row per time window;
 //! - `report-data.json` ([`Extra`]): what the report needs beyond those two: the scenario's
-//!   description, the end-to-end latency distribution, the topology, and the sections later
-//!   features fill in (failures, lost data, assertions, SLO).
+//!   description, the end-to-end latency distribution and the topology. The failures, lost
+//!   data, verdicts and objective the page shows are read from `summary.json`, written once.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -17,7 +17,6 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use super::RunResult;
-use crate::model::figures::Figures;
 use crate::scenario::topology::Topology;
 
 pub const SUMMARY_FILE: &str = "summary.json";
@@ -25,7 +24,9 @@ pub const TIMESERIES_FILE: &str = "timeseries.csv";
 pub const REPORT_DATA_FILE: &str = "report-data.json";
 
 /// Version of the `report-data.json` layout; bumped when a field changes meaning.
-pub const REPORT_DATA_FORMAT: u32 = 1;
+/// 2: the failures, lost data, assertions and objective are no longer repeated from
+/// `summary.json`.
+pub const REPORT_DATA_FORMAT: u32 = 2;
 
 /// `summary.json`, read back as the one typed result the run wrote it from.
 pub use crate::results::summary::Summary;
@@ -161,26 +162,13 @@ pub struct Extra {
     pub latency_cdf_ms: Vec<(f64, f64)>,
     #[serde(default)]
     pub topology: Topology,
-    #[serde(default)]
-    pub failures: Vec<FailureEvent>,
-    /// What was lost, by kind ("writes", "messages"): counts.
-    #[serde(default)]
-    pub lost: BTreeMap<String, u64>,
-    #[serde(default)]
-    pub assertions: Vec<AssertionResult>,
-    #[serde(default)]
-    pub slo: Option<Slo>,
 }
 
-/// The failures that happened, from the failure timeline's report.
-fn failure_events(r: &RunResult) -> Vec<FailureEvent> {
-    r.components
+/// The failures that happened, as `summary.json` lists them.
+fn failure_events(summary: &Summary) -> Vec<FailureEvent> {
+    summary
+        .failures
         .iter()
-        .filter_map(|c| match &c.figures {
-            Figures::Failures(f) => Some(&f.events),
-            _ => None,
-        })
-        .flatten()
         .map(|e| {
             let target = match e.instance {
                 Some(i) if !e.target.ends_with(']') => format!("{}[{i}]", e.target),
@@ -212,20 +200,6 @@ impl Extra {
                 .map(|&(ms, f)| (round6(ms), round6(f)))
                 .collect(),
             topology: r.topology.clone(),
-            failures: failure_events(r),
-            lost: crate::results::summarize::lost(r).into_iter().collect(),
-            assertions: r
-                .assertions
-                .iter()
-                .map(|v| AssertionResult {
-                    name: v.text.clone(),
-                    passed: v.passed,
-                    detail: v.message.clone(),
-                })
-                .collect(),
-            slo: r.slo.as_ref().map(|s| Slo {
-                availability: s.slo.target,
-            }),
         }
     }
 
@@ -426,6 +400,14 @@ pub struct ReportData {
     pub summary: Summary,
     pub series: TimeSeries,
     pub extra: Extra,
+    /// The failures of the run, from the summary, for the timeline and the chart bands.
+    pub failures: Vec<FailureEvent>,
+    /// What was lost, by kind ("writes", "messages"), from the summary.
+    pub lost: BTreeMap<String, u64>,
+    /// The assertions' verdicts, from the summary.
+    pub assertions: Vec<AssertionResult>,
+    /// The availability objective, from the summary.
+    pub slo: Option<Slo>,
 }
 
 impl ReportData {
@@ -459,7 +441,24 @@ impl ReportData {
                 ),
             ));
         }
+        // What the summary already says is read from it, not written twice.
+        let assertions = summary
+            .assertions
+            .iter()
+            .flatten()
+            .map(|v| AssertionResult {
+                name: v.assert.clone(),
+                passed: v.passed,
+                detail: v.message.clone(),
+            })
+            .collect();
         Ok(ReportData {
+            failures: failure_events(&summary),
+            lost: summary.lost.iter().map(|(k, &n)| (k.clone(), n)).collect(),
+            assertions,
+            slo: summary.slo.as_ref().map(|s| Slo {
+                availability: s.target.into(),
+            }),
             summary,
             series,
             extra,
@@ -511,22 +510,17 @@ mod tests {
 
     #[test]
     fn report_data_json_is_pretty_with_one_point_per_line() {
-        let mut extra = Extra {
-            format: 1,
+        let extra = Extra {
+            format: 2,
             description: Some("d".into()),
             latency_cdf_ms: vec![(1.5, 0.0), (2.0, 1.0)],
             topology: Topology::default(),
-            failures: Vec::new(),
-            lost: BTreeMap::new(),
-            assertions: Vec::new(),
-            slo: None,
         };
-        extra.lost.insert("writes".into(), 3);
         let text = extra.to_json().unwrap_or_default();
         assert_eq!(
             text,
             r#"{
-  "format": 1,
+  "format": 2,
   "description": "d",
   "latency_cdf_ms": [
     [1.5, 0.0],
@@ -535,18 +529,20 @@ mod tests {
   "topology": {
     "nodes": [],
     "edges": []
-  },
-  "failures": [],
-  "lost": {
-    "writes": 3
-  },
-  "assertions": [],
-  "slo": null
+  }
 }
 "#
         );
         let back: Extra = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(back, extra);
+        // A format 1 file repeated what summary.json says; those copies are ignored.
+        let old = text.replace("\"format\": 2", "\"format\": 1").replace(
+            "\n  }\n}",
+            "\n  },\n  \"failures\": [],\n  \"lost\": {\"writes\": 3},\n  \"assertions\": [],\n  \"slo\": null\n}",
+        );
+        let read: Extra = serde_json::from_str(&old).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(read.format, 1);
+        assert_eq!(read.topology, extra.topology);
     }
 
     #[test]

@@ -317,7 +317,7 @@ fn charts_section(out: &mut String, id: &str, title: &str, charts: &[Chart], sec
 
 fn failures_section(out: &mut String, data: &ReportData) {
     out.push_str("<section id=\"failures\">\n<h2>Failure timeline</h2>\n");
-    let failures = &data.extra.failures;
+    let failures = &data.failures;
     if failures.is_empty() {
         out.push_str("<p class=\"empty\">No failures scheduled.</p>\n");
     } else {
@@ -408,7 +408,7 @@ fn analytic_section(out: &mut String, data: &ReportData) {
 
 fn lost_section(out: &mut String, data: &ReportData) {
     out.push_str("<section id=\"lost\">\n<h2>What was lost</h2>\n");
-    let lost: Vec<(&String, &u64)> = data.extra.lost.iter().filter(|(_, &n)| n > 0).collect();
+    let lost: Vec<(&String, &u64)> = data.lost.iter().filter(|(_, &n)| n > 0).collect();
     if lost.is_empty() {
         out.push_str("<p class=\"empty\">Nothing lost.</p>\n");
     } else {
@@ -423,7 +423,7 @@ fn lost_section(out: &mut String, data: &ReportData) {
 
 fn assertions_section(out: &mut String, data: &ReportData) {
     out.push_str("<section id=\"assertions\">\n<h2>Assertions</h2>\n");
-    let assertions = &data.extra.assertions;
+    let assertions = &data.assertions;
     if assertions.is_empty() {
         out.push_str("<p class=\"empty\">No assertions.</p>\n");
     } else {

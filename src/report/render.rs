@@ -200,7 +200,7 @@ pub fn shades(data: &ReportData) -> Vec<Shade> {
     let end = data.end_s();
     // Reddish purple, vermillion, orange: apart from the grey warm-up and from each other.
     let tints = [4, 3, 1];
-    for (i, f) in data.extra.failures.iter().enumerate() {
+    for (i, f) in data.failures.iter().enumerate() {
         out.push(Shade {
             start_s: f.start_s,
             end_s: f.end_s.unwrap_or(end),
@@ -312,7 +312,7 @@ fn traffic_charts(data: &ReportData, out: &mut Vec<Chart>) -> Result<(), ChartEr
         column_series(data, "availability", "availability", 100.0, false)
             .into_iter()
             .collect();
-    let slo = data.extra.slo.as_ref().map(|s| s.availability * 100.0);
+    let slo = data.slo.as_ref().map(|s| s.availability * 100.0);
     let lowest = availability
         .iter()
         .flat_map(|s| s.points.iter().map(|p| p.1))
@@ -607,14 +607,14 @@ latency_p99_ms,web.requests,web.errors,web.utilization,web.queue
                 .to_string(),
         };
         let mut data = ReportData::parse(&files, Path::new("")).unwrap_or_else(|e| panic!("{e}"));
-        data.extra.failures.push(FailureEvent {
+        data.failures.push(FailureEvent {
             start_s: 2.0,
             end_s: None,
             target: "web".into(),
             label: "crash <all>".into(),
         });
-        data.extra.lost.insert("writes".into(), 12);
-        data.extra.assertions = vec![
+        data.lost.insert("writes".into(), 12);
+        data.assertions = vec![
             AssertionResult {
                 name: "availability >= 99%".into(),
                 passed: false,
@@ -626,7 +626,7 @@ latency_p99_ms,web.requests,web.errors,web.utilization,web.queue
                 detail: String::new(),
             },
         ];
-        data.extra.slo = Some(Slo { availability: 0.99 });
+        data.slo = Some(Slo { availability: 0.99 });
         data
     }
 

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::output::{OutputError, OutputFolder};
-use crate::report::data::{AssertionResult, Extra, ReportData, SavedFiles};
+use crate::report::data::{Extra, ReportData, SavedFiles};
 use crate::results::Summary;
 use crate::study::{Design, Study};
 
@@ -66,7 +66,8 @@ pub fn write(
             .collect(),
     };
     if study.indexes.first() == Some(&0) {
-        // Replication 0's own files, without the study's sections (merge adds them).
+        // Replication 0's own files, without the study's sections and verdicts (merge adds
+        // them): its summary is the replication's, which has none.
         let first = dir.join(FIRST_DIR);
         let folder = OutputFolder::begin(&first, "run --shard")?;
         let io = |e: std::io::Error| OutputError::io(&first, e);
@@ -77,10 +78,6 @@ pub fn write(
             text.push('\n');
             text
         };
-        let mut extra: Extra =
-            serde_json::from_str(&plain.report_data).map_err(|e| io(std::io::Error::other(e)))?;
-        extra.assertions.clear();
-        plain.report_data = extra.to_json().map_err(|e| io(std::io::Error::other(e)))?;
         plain.put(folder.path()).map_err(io)?;
         folder.commit()?;
     }
@@ -184,7 +181,7 @@ pub fn merge(inputs: &[PathBuf]) -> Result<(SavedFiles, Vec<crate::assertions::V
             .map_err(|e| format!("{}: {e}", first_dir.join(name).display()))
     };
     let timeseries = read(crate::report::data::TIMESERIES_FILE)?;
-    let mut extra: Extra = serde_json::from_str(&read(crate::report::data::REPORT_DATA_FILE)?)
+    let extra: Extra = serde_json::from_str(&read(crate::report::data::REPORT_DATA_FILE)?)
         .map_err(|e| e.to_string())?;
     let design = Design {
         path: head.path.clone(),
@@ -212,14 +209,6 @@ pub fn merge(inputs: &[PathBuf]) -> Result<(SavedFiles, Vec<crate::assertions::V
     }
     let mut summary_text = serde_json::to_string_pretty(&summary).map_err(|e| e.to_string())?;
     summary_text.push('\n');
-    extra.assertions = verdicts
-        .iter()
-        .map(|v| AssertionResult {
-            name: v.text.clone(),
-            passed: v.passed,
-            detail: v.message.clone(),
-        })
-        .collect();
     Ok((
         SavedFiles {
             summary: summary_text,

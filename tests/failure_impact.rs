@@ -66,7 +66,7 @@ failures:
         "{terminal}"
     );
     assert!(
-        terminal.contains("crash idle at 12.0s for 5.0s: no impact"),
+        terminal.contains("crash idle at 12.0s for 5.0s: no impact on requests"),
         "{terminal}"
     );
 }
@@ -117,4 +117,37 @@ failures:
         .expect("counted with an slo");
     // Every request served during the slow-down takes 100 ms: about 50/s × 5 s = 250.
     assert!((slow as f64 - 250.0).abs() < 4.0 * 250f64.sqrt(), "{slow}");
+}
+
+/// Errors injected into the workers behind a queue fail no request (the upload succeeded when
+/// it was queued; the queue redelivers the job), so no request is affected; the line still
+/// says how many errors the workers answered, so it is not read as "nothing happened".
+#[test]
+fn injected_errors_that_no_request_felt_are_still_named() {
+    let r = run_yaml(
+        "run: {duration: 20s}
+traffic:
+  - {name: uploads, to: web, rate: 100/s}
+components:
+  - server: {name: web, workers: 8, service_time: 1ms, calls: [jobs]}
+  - queue: {name: jobs, consumer: workers, visibility_timeout: 5s}
+  - server: {name: workers, workers: 8, service_time: 10ms}
+failures:
+  - {at: 0s, errors: workers, fraction: 10%}
+",
+    );
+    let events = events(&r);
+    assert_eq!(events[0].impact.counts.affected, 0, "{:?}", events[0]);
+    assert_eq!(r.end_to_end.outcomes.failed, 0);
+    let terminal = sim::report::table::render(&r);
+    let line = terminal
+        .lines()
+        .find(|l| l.contains("errors workers at 0.0s"))
+        .unwrap_or_else(|| panic!("{terminal}"));
+    assert!(line.contains("no impact on requests"), "{line}");
+    // About 10% of some 2,000 jobs, each attempt failing with probability 0.1.
+    assert!(
+        line.contains("workers answered") && line.contains("calls with an error in the run"),
+        "{line}"
+    );
 }

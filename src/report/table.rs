@@ -163,8 +163,15 @@ pub fn render(r: &RunResult) -> String {
     if failures > 0 {
         let _ = writeln!(out, "failures  {failures} events (see summary.json)");
     }
+    // A component's own errors, for an injected-error failure that no request felt.
+    let errors_of = |name: &str| {
+        r.components
+            .iter()
+            .find(|c| c.name == name && c.kind.is_some())
+            .map_or(0, |c| c.outcomes.total() - c.outcomes.succeeded)
+    };
     for f in timelines() {
-        let _ = write!(out, "{}", downtime_lines(f));
+        let _ = write!(out, "{}", downtime_lines(f, &errors_of));
     }
     let _ = writeln!(out);
     let _ = writeln!(
@@ -312,7 +319,10 @@ fn dns_line(name: &str, f: &crate::model::figures::dns::DnsFigures, out: &mut St
 }
 
 /// Observed downtime and each failure's time to recover, from the failure timeline's report.
-fn downtime_lines(f: &crate::model::figures::failures::FailuresFigures) -> String {
+fn downtime_lines(
+    f: &crate::model::figures::failures::FailuresFigures,
+    errors_of: &dyn Fn(&str) -> u64,
+) -> String {
     let mut out = String::new();
     let d = &f.downtime;
     let _ = writeln!(
@@ -336,14 +346,21 @@ fn downtime_lines(f: &crate::model::figures::failures::FailuresFigures) -> Strin
             "  {} {target}{instance} at {:.1}s {lasted}: {}",
             e.kind,
             e.start_s,
-            impact_text(&e.impact)
+            impact_text(e, errors_of)
         );
     }
     out
 }
 
-/// One failure's impact in words: what it affected, by outcome and type, and when.
-fn impact_text(i: &crate::model::figures::failures::ImpactFigures) -> String {
+/// One failure's impact in words: what it affected, by outcome and type, and when. Injected
+/// errors that no request felt (a queue redelivered the work, a caller retried) are still
+/// named with the target's own error count, so "no request affected" is not read as "nothing
+/// happened".
+fn impact_text(
+    e: &crate::model::figures::failures::FailureEventFigures,
+    errors_of: &dyn Fn(&str) -> u64,
+) -> String {
+    let i = &e.impact;
     let c = &i.counts;
     if c.affected == 0 {
         let slow = if c.slow.is_some() {
@@ -351,7 +368,16 @@ fn impact_text(i: &crate::model::figures::failures::ImpactFigures) -> String {
         } else {
             " or timed out"
         };
-        return format!("no impact (no request failed, was rejected{slow} because of it)");
+        let own = match errors_of(&e.target) {
+            n if n > 0 && e.kind == "errors" => format!(
+                "; {} answered {n} calls with an error in the run, none of which failed a request (retried or redelivered)",
+                e.target
+            ),
+            _ => String::new(),
+        };
+        return format!(
+            "no impact on requests (none failed, was rejected{slow} because of it){own}"
+        );
     }
     let parts: Vec<String> = [
         (c.failed, "failed"),

@@ -12,18 +12,22 @@ cd "$(dirname "$0")/.."
 old="$1" new="$2" n="${3:-10000000}" k="${4:-5}" m="${5:-500000}"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
-cpu_seconds() { # command... -> user + system seconds
-  /usr/bin/time -o "$out/time" -f "%U %S" "$@" >/dev/null 2>&1
+cpu_seconds() { # command... -> user + system seconds; stops the script if the command fails
+  if ! /usr/bin/time -o "$out/time" -f "%U %S" "$@" >/dev/null 2>"$out/err"; then
+    echo "failed: $*" >&2
+    cat "$out/err" >&2
+    exit 1
+  fi
   awk '{ print $1 + $2 }' "$out/time"
 }
 instructions() { # command... -> total instructions
   valgrind --tool=callgrind --callgrind-out-file="$out/cg" "$@" >/dev/null 2>&1
   callgrind_annotate "$out/cg" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}'
 }
-per_request() { # sim -> marginal instructions per request on workload $w
+per_request() { # sim, its output folder -> marginal instructions per request on workload $w
   local a b
-  a=$(instructions "$1" run "benches/scenarios/$w.yaml" --requests "$m" --out "$out/run" -q)
-  b=$(instructions "$1" run "benches/scenarios/$w.yaml" --requests $((2 * m)) --out "$out/run" -q)
+  a=$(instructions "$1" run "benches/scenarios/$w.yaml" --requests "$m" --out "$out/$2" -q)
+  b=$(instructions "$1" run "benches/scenarios/$w.yaml" --requests $((2 * m)) --out "$out/$2" -q)
   echo $(((b - a) / m))
 }
 best() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b < a) ? b : a }'; }
@@ -32,10 +36,10 @@ echo "|---|---|---|---|---|---|---|"
 for w in mm1 mmc lb50; do
   x="" y=""
   for _ in $(seq "$k"); do
-    x=$(best "$x" "$(cpu_seconds "$old" run "benches/scenarios/$w.yaml" --requests "$n" --out "$out/run" -q)")
-    y=$(best "$y" "$(cpu_seconds "$new" run "benches/scenarios/$w.yaml" --requests "$n" --out "$out/run" -q)")
+    x=$(best "$x" "$(cpu_seconds "$old" run "benches/scenarios/$w.yaml" --requests "$n" --out "$out/old" -q)")
+    y=$(best "$y" "$(cpu_seconds "$new" run "benches/scenarios/$w.yaml" --requests "$n" --out "$out/new" -q)")
   done
-  if [ "$m" -gt 0 ]; then i=$(per_request "$old"); j=$(per_request "$new"); else i=0 j=0; fi
+  if [ "$m" -gt 0 ]; then i=$(per_request "$old" old); j=$(per_request "$new" new); else i=0 j=0; fi
   awk -v w="$w" -v x="$x" -v y="$y" -v i="$i" -v j="$j" 'BEGIN {
     printf "| %s | %.2f | %.2f | %+.1f%% | %s | %s | %s |\n", w, x, y, (y / x - 1) * 100,
       (i ? i : "-"), (j ? j : "-"), (i ? sprintf("%+.1f%%", (j / i - 1) * 100) : "-") }'

@@ -315,6 +315,93 @@ fn charts_section(out: &mut String, id: &str, title: &str, charts: &[Chart], sec
     }
 }
 
+/// What the run was judged on, first, for the projector: whether it stopped early, the
+/// objective met or missed with its error budget, the assertions (the failed ones named), and
+/// whether anything judged it at all.
+fn verdicts_section(out: &mut String, data: &ReportData) {
+    let s = &data.summary;
+    out.push_str("<section id=\"verdicts\">\n<h2>Verdicts</h2>\n<ul class=\"verdicts\">\n");
+    if s.truncated {
+        let _ = writeln!(
+            out,
+            "<li><span class=\"fail\">STOPPED EARLY</span> ({}): the figures cover only the {} \
+             simulated before the stop.</li>",
+            escape(&s.stopped_by.replace('_', " ")),
+            secs(s.duration_s)
+        );
+    }
+    if let Some(slo) = &s.slo {
+        let good: f64 = slo.good_fraction.into();
+        let (class, word) = if !good.is_finite() {
+            ("", "unknown (no request finished)")
+        } else if slo.met {
+            ("pass", "✓ met")
+        } else {
+            ("fail", "✗ MISSED")
+        };
+        let _ = writeln!(
+            out,
+            "<li>Objective: {} of requests succeed within {}: <span class=\"{class}\">{word}</span> \
+             ({} did); error budget used {} ({} misses of {} allowed).</li>",
+            pct(slo.target),
+            ms(slo.latency_ms),
+            pct(good),
+            pct(slo.error_budget.used),
+            thousands(slo.error_budget.misses),
+            thousands(f64::from(slo.error_budget.allowed_misses).round().max(0.0) as u64)
+        );
+    }
+    let assertions = &data.assertions;
+    if !assertions.is_empty() {
+        let failed: Vec<_> = assertions.iter().filter(|a| !a.passed).collect();
+        let (class, word) = if failed.is_empty() {
+            ("pass", "✓ all passed")
+        } else {
+            ("fail", "✗ FAILED")
+        };
+        let _ = writeln!(
+            out,
+            "<li><a href=\"#assertions\">Assertions</a>: <span class=\"{class}\">{word}</span> \
+             ({} of {} passed).",
+            assertions.len() - failed.len(),
+            assertions.len()
+        );
+        if !failed.is_empty() {
+            out.push_str("<ul>\n");
+            for a in failed {
+                let _ = writeln!(
+                    out,
+                    "<li><span class=\"fail\">{}</span>: {}</li>",
+                    escape(&a.name),
+                    escape(&a.detail)
+                );
+            }
+            out.push_str("</ul>\n");
+        }
+        out.push_str("</li>\n");
+    }
+    if s.slo.is_none() && assertions.is_empty() {
+        out.push_str(
+            "<li>No objective (<code>slo</code>) and no assertion (<code>assert</code>): \
+             nothing judged this run; the figures below are what it measured.</li>\n",
+        );
+    }
+    if !s.trouble.is_empty() {
+        let _ = writeln!(
+            out,
+            "<li><a href=\"#theory\">Trouble</a>: {}.</li>",
+            escape(
+                &s.trouble
+                    .iter()
+                    .map(|t| t.kind.replace('_', " "))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        );
+    }
+    out.push_str("</ul>\n</section>\n");
+}
+
 fn failures_section(out: &mut String, data: &ReportData) {
     out.push_str("<section id=\"failures\">\n<h2>Failure timeline</h2>\n");
     let failures = &data.failures;
@@ -322,25 +409,58 @@ fn failures_section(out: &mut String, data: &ReportData) {
         out.push_str("<p class=\"empty\">No failures scheduled.</p>\n");
     } else {
         let end = data.end_s();
+        // Each event's impact, from the summary (in the same order as the timeline).
+        let impacts = &data.summary.failures;
         let rows: Vec<Vec<String>> = failures
             .iter()
-            .map(|f| {
+            .enumerate()
+            .map(|(i, f)| {
+                let impact = impacts.get(i).map(|e| &e.impact);
+                let count = |n: Option<u64>| n.map_or("–".to_string(), thousands);
+                let when = impact.map_or("–".to_string(), |i| match (i.first_s, i.last_s) {
+                    (Some(a), Some(b)) => format!("{} – {}", secs(a), secs(b)),
+                    _ => "no impact on requests".to_string(),
+                });
                 vec![
                     secs(f.start_s),
                     secs(f.end_s.unwrap_or(end)),
                     f.target.clone(),
                     f.label.clone(),
+                    when,
+                    count(impact.map(|i| i.counts.affected)),
+                    count(impact.map(|i| i.counts.failed)),
+                    count(impact.map(|i| i.counts.rejected)),
+                    count(impact.map(|i| i.counts.timed_out)),
+                    impact
+                        .and_then(|i| i.counts.slow)
+                        .map_or("–".to_string(), thousands),
                 ]
             })
             .collect();
         table(
             out,
             "failures-table",
-            4,
-            &["from", "until", "target", "what"],
+            5,
+            &[
+                "from",
+                "until",
+                "target",
+                "what",
+                "requests affected, first – last",
+                "affected",
+                "failed",
+                "rejected",
+                "timed out",
+                "slower than the objective",
+            ],
             &rows,
         );
-        out.push_str("<p class=\"meta\">Failures are shaded on the charts over time.</p>\n");
+        out.push_str(
+            "<p class=\"meta\">Failures are shaded on the charts over time. A request is \
+             counted against the failure that caused it: the component that failed it was \
+             struck, or, for a timeout or a slow success, a struck component was on its path \
+             (\"slower than the objective\" only with an <code>slo</code>).</p>\n",
+        );
     }
     out.push_str("</section>\n");
 }
@@ -358,6 +478,22 @@ fn analytic_section(out: &mut String, data: &ReportData) {
             );
         }
         out.push_str("</ul>\n");
+    }
+    let bottlenecks = &data.summary.bottlenecks;
+    if !bottlenecks.is_empty() {
+        out.push_str("<h3>Bottlenecks</h3>\n<ol id=\"bottlenecks\">\n");
+        for b in bottlenecks.iter().take(3) {
+            let _ = writeln!(
+                out,
+                "<li><strong>{}</strong>: {}</li>",
+                escape(&b.component),
+                escape(&b.why.join("; "))
+            );
+        }
+        out.push_str(
+            "</ol>\n<p class=\"meta\">Ranked by what limits the system: requests a component \
+             turns away itself, then a growing queue, then how busy it is.</p>\n",
+        );
     }
     let rows = &data.summary.analytic;
     if rows.is_empty() {
@@ -478,12 +614,14 @@ pub fn page(data: &ReportData, charts: &[Chart], topology_svg: &str) -> String {
         escape(&s.sim_version)
     );
     out.push_str(
-        "<nav><a href=\"#summary\">Summary</a><a href=\"#topology-section\">Topology</a>\
+        "<nav><a href=\"#verdicts\">Verdicts</a><a href=\"#summary\">Summary</a>\
+         <a href=\"#topology-section\">Topology</a>\
          <a href=\"#over-time\">Over time</a><a href=\"#distribution\">Distribution</a>\
          <a href=\"#components\">Components</a><a href=\"#failures\">Failures</a>\
          <a href=\"#theory\">Theory and trouble</a><a href=\"#lost\">Lost</a>\
          <a href=\"#assertions\">Assertions</a></nav>\n</header>\n",
     );
+    verdicts_section(&mut out, data);
     summary_section(&mut out, data);
     topology_section(&mut out, data, topology_svg);
     charts_section(&mut out, "over-time", "Over time", charts, Section::Traffic);

@@ -376,3 +376,38 @@ fn spans_and_ids_are_checked_before_the_run() {
         assert!(stderr.contains(&expected), "{expected}\n---\n{stderr}");
     }
 }
+
+/// `--quiet` prints nothing when every assertion passes, and only the failures (on stderr)
+/// when one fails: a CI log shows what broke and nothing else.
+#[test]
+fn a_quiet_run_prints_only_failed_assertions() {
+    let dir = TempDir::new().expect("a temporary directory");
+    let run = |name: &str, assertions: &str| {
+        let file = write(dir.path(), name, &crashing(assertions));
+        sim()
+            .arg("run")
+            .arg(&file)
+            .arg("--out")
+            .arg(dir.path().join(name.replace(".yaml", "")))
+            .arg("--quiet")
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("sim runs")
+    };
+    let passing = run("pass.yaml", "  - availability < 90%\n");
+    assert_eq!(passing.status.code(), Some(0));
+    assert!(passing.stdout.is_empty(), "{passing:?}");
+    assert!(passing.stderr.is_empty(), "{passing:?}");
+    let failing = run(
+        "fail.yaml",
+        "  - availability < 90%\n  - availability > 90%\n",
+    );
+    assert_eq!(failing.status.code(), Some(1));
+    assert!(failing.stdout.is_empty(), "{failing:?}");
+    let stderr = String::from_utf8_lossy(&failing.stderr);
+    assert!(
+        stderr.contains("assertion FAILED") && stderr.contains("availability > 90%"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("availability < 90%"), "{stderr}");
+}

@@ -708,7 +708,7 @@ fn run_command(
             out_dir.join(report::render::REPORT_FILE).display()
         );
     }
-    print_verdicts(&design.path, &result.assertions);
+    print_verdicts(&design.path, &result.assertions, quiet);
     Ok(code)
 }
 
@@ -845,7 +845,7 @@ fn check_command(paths: &[PathBuf], overrides: &Overrides, options: CheckOptions
                     (None, n) => format!("FAILED ({n} of {})", r.assertions.len()),
                 };
                 say!("{path}: {status} ({} assertions)", r.assertions.len());
-                print_verdicts(path, &r.assertions);
+                print_verdicts(path, &r.assertions, false);
                 code = worse(code, study_exit_code(r));
                 suites.push(junit_suite(path, Ok(r)));
             }

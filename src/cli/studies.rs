@@ -586,7 +586,7 @@ fn merge_replications(inputs: &[PathBuf], out: &Path) -> Ended {
     });
     written.map_err(|e| output_failed(&e, &format!("the results to {}", out.display())))?;
     say!("merged replications into {}", out.display());
-    super::terminal::print_verdicts(&out.display().to_string(), &verdicts);
+    super::terminal::print_verdicts(&out.display().to_string(), &verdicts, false);
     Ok(if verdicts.iter().any(|v| !v.passed) {
         EXIT_ASSERTION_FAILED
     } else {

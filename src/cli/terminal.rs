@@ -2,11 +2,14 @@
 
 use std::io::IsTerminal;
 
-/// Prints each assertion's verdict: failures on stderr (so CI logs show them), passes on
-/// stdout.
-pub(super) fn print_verdicts(path: &str, verdicts: &[crate::assertions::Verdict]) {
+/// Prints each assertion's verdict: failures on stderr (so CI logs show them, even when
+/// quiet), passes on stdout unless `quiet` (a quiet run that passes prints nothing).
+pub(super) fn print_verdicts(path: &str, verdicts: &[crate::assertions::Verdict], quiet: bool) {
     for v in verdicts {
         if v.passed {
+            if quiet {
+                continue;
+            }
             say!("assertion ok      {}: {}", v.named(), v.message);
         } else {
             say_err!("assertion FAILED  {path}: {}: {}", v.named(), v.message);

@@ -175,12 +175,12 @@ fn a_histogram_has_one_bar_per_non_empty_bin() {
 #[test]
 fn a_bar_chart_labels_every_bar() {
     let bars: Vec<(String, f64)> = (0..4)
-        .map(|i| (format!("web#{i}"), 100.0 + i as f64))
+        .map(|i| (format!("web[{i}]"), 100.0 + i as f64))
         .collect();
     let svg = bar_chart("Requests per backend: lb", "requests", &bars).expect("chart");
     let t = texts(&svg);
     assert_eq!(t[0], "Requests per backend: lb");
-    for label in ["web#0", "web#1", "web#2", "web#3", "requests"] {
+    for label in ["web[0]", "web[1]", "web[2]", "web[3]", "requests"] {
         assert!(t.contains(&label.to_string()), "{label} missing: {t:?}");
     }
     // The background, then one rectangle per bar.

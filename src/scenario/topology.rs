@@ -18,7 +18,7 @@ pub struct TopologyNode {
     pub kind: Kind,
     /// A short description: "4 x 16 workers", "least_connections", "200 users".
     pub detail: String,
-    /// Load balancers: a label per backend instance ("web#0"), in the order of
+    /// Load balancers: a label per backend instance ("web[0]"), in the order of
     /// `requests_per_backend` in `summary.json`. Empty for other kinds.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub backends: Vec<String>,
@@ -115,7 +115,7 @@ pub fn topology(plan: &Plan) -> Topology {
                         algorithms.push(algorithm);
                     }
                     for backend in &group.backends {
-                        backends.push(format!("{}#{}", name(backend.component), backend.instance));
+                        backends.push(format!("{}[{}]", name(backend.component), backend.instance));
                     }
                 }
                 algorithms.join(", ")
@@ -196,7 +196,7 @@ network:
                 ("users", "traffic", "open loop"),
             ]
         );
-        assert_eq!(t.nodes[0].backends, ["web#0", "web#1"]);
+        assert_eq!(t.nodes[0].backends, ["web[0]", "web[1]"]);
         let edges: Vec<(&str, &str, &str)> = t
             .edges
             .iter()

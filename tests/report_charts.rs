@@ -246,3 +246,23 @@ fn every_chart_of_a_run_has_a_title_and_labelled_axes() {
     assert!(t.contains(&"busy workers [%]".to_string()));
     assert!(t.contains(&"time [s]".to_string()));
 }
+
+/// A swept whole-number parameter (instances) is labelled with whole numbers only: no
+/// "2.5 instances" on the axis.
+#[test]
+fn whole_number_parameters_get_whole_number_ticks() {
+    let series = [Series {
+        name: String::new(),
+        points: (2..=6)
+            .map(|i| (f64::from(i), 100.0 / f64::from(i)))
+            .collect(),
+    }];
+    let svg =
+        sim::report::charts::xy_chart("p99 against web.instances", "web.instances", "ms", &series)
+            .expect("chart");
+    let t = texts(&svg);
+    for whole in ["2", "3", "4", "5", "6"] {
+        assert!(t.contains(&whole.to_string()), "{whole} missing: {t:?}");
+    }
+    assert!(!t.iter().any(|l| l.contains(".5")), "{t:?}");
+}

@@ -343,6 +343,7 @@ pub fn time_chart(c: &TimeChart) -> Result<String, ChartError> {
             &format!("time [{time_unit}]"),
             &format!("{} [{}]", c.y_label, c.unit),
             title,
+            XValues::Any,
         )?;
         for shade in &c.shades {
             let (a, b) = (shade.start_s / scale, shade.end_s / scale);
@@ -392,11 +393,20 @@ pub fn time_chart(c: &TimeChart) -> Result<String, ChartError> {
 }
 
 /// Grid, axes, tick labels and axis titles.
+/// What the x axis counts: any number, or whole numbers only (instances, replicas), whose
+/// axis labels no value in between ("2.5 instances").
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum XValues {
+    Any,
+    Whole,
+}
+
 fn mesh<X, Y>(
     chart: &mut ChartContext<'_, SVGBackend<'_>, Cartesian2d<X, Y>>,
     x_desc: &str,
     y_desc: &str,
     title: &str,
+    x_values: XValues,
 ) -> Result<(), ChartError>
 where
     X: Ranged<ValueType = f64> + ValueFormatter<f64>,
@@ -413,7 +423,10 @@ where
         .light_line_style(WHITE.stroke_width(0))
         .x_labels(10)
         .y_labels(8)
-        .x_label_formatter(&|v| tick(*v))
+        .x_label_formatter(&|v| match x_values {
+            XValues::Whole if (v - v.round()).abs() > 1e-9 => String::new(),
+            _ => tick(*v),
+        })
         .y_label_formatter(&|v| tick(*v))
         .draw()
         .map_err(|e| error(title, e))
@@ -485,9 +498,17 @@ fn with_latency_axis(
     };
     if log_x {
         let x = (x0..x1).log_scale().with_key_points(log_ticks(x0, x1));
-        draw_on(plot, title, x, y0..y1, x_desc, y_desc, body)
+        draw_on(plot, title, x, y0..y1, (x_desc, XValues::Any), y_desc, body)
     } else {
-        draw_on(plot, title, x0..x1, y0..y1, x_desc, y_desc, body)
+        draw_on(
+            plot,
+            title,
+            x0..x1,
+            y0..y1,
+            (x_desc, XValues::Any),
+            y_desc,
+            body,
+        )
     }
 }
 
@@ -510,7 +531,7 @@ fn draw_on<XR>(
     title: &str,
     x: XR,
     y: std::ops::Range<f64>,
-    x_desc: &str,
+    (x_desc, x_values): (&str, XValues),
     y_desc: &str,
     body: &mut Body<'_>,
 ) -> Result<(), ChartError>
@@ -527,7 +548,7 @@ where
         .y_label_area_size(96)
         .build_cartesian_2d(x, y)
         .map_err(err)?;
-    mesh::<XR::CoordDescType, RangedCoordf64>(&mut chart, x_desc, y_desc, title)?;
+    mesh::<XR::CoordDescType, RangedCoordf64>(&mut chart, x_desc, y_desc, title, x_values)?;
     let mut draw = |points: Vec<(f64, f64)>, style: ShapeStyle, mark: Mark| {
         match mark {
             Mark::Filled => chart
@@ -817,6 +838,7 @@ pub fn bar_chart(title: &str, x_label: &str, bars: &[(String, f64)]) -> Result<S
 }
 
 /// Named lines over a numeric x axis (a swept parameter): `(x, y)` points in increasing x.
+/// When every x is a whole number (instances, replicas), the axis labels whole numbers only.
 pub fn xy_chart(
     title: &str,
     x_desc: &str,
@@ -838,6 +860,11 @@ pub fn xy_chart(
             .iter()
             .flat_map(|s| s.points.iter().map(|p| p.0))
             .filter(|x| x.is_finite());
+        let x_values = if xs.clone().all(|x| x == x.round()) {
+            XValues::Whole
+        } else {
+            XValues::Any
+        };
         let (mut x0, mut x1) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
             (lo.min(x), hi.max(x))
         });
@@ -855,7 +882,7 @@ pub fn xy_chart(
                 title,
                 x0..x1,
                 y0..y1,
-                x_desc,
+                (x_desc, x_values),
                 y_desc,
                 &mut |draw: &mut Draw<'_>| {
                     for (i, s) in series.iter().enumerate() {

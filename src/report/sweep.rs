@@ -59,12 +59,14 @@ fn x_of(param: &Param, value: usize) -> f64 {
     numeric.map_or(value as f64, |xs| xs[value])
 }
 
-/// Figures drawn against the parameters.
-const CHARTED: [(&str, &str); 4] = [
-    ("latency_p99_ms", "p99 latency [ms]"),
-    ("latency_mean_ms", "mean latency [ms]"),
-    ("availability", "availability"),
-    ("throughput_rps", "throughput [req/s]"),
+/// Figures drawn against the parameters (and shown in the page's table), with the factor that
+/// turns `sweep.csv`'s value into the unit of the label: availability is a fraction in the
+/// data files, a percentage wherever a person reads it.
+const CHARTED: [(&str, &str, f64); 4] = [
+    ("latency_p99_ms", "p99 latency [ms]", 1.0),
+    ("latency_mean_ms", "mean latency [ms]", 1.0),
+    ("availability", "availability [%]", 100.0),
+    ("throughput_rps", "throughput [req/s]", 1.0),
 ];
 
 /// The sweep charts: each charted figure against the first parameter (one line per value of
@@ -88,7 +90,7 @@ fn sweep_charts(
             .unwrap_or(0)
     };
     let second = meta.params.get(1);
-    for (figure, label) in CHARTED {
+    for (figure, label, scale) in CHARTED {
         let groups = second.map_or(1, |p| p.values.len().min(charts::MAX_SERIES));
         let series: Vec<Series> = (0..groups)
             .map(|g| Series {
@@ -96,7 +98,7 @@ fn sweep_charts(
                 points: records
                     .iter()
                     .filter(|r| second.is_none() || index_of(r, 1) == g)
-                    .map(|r| (x_of(first, index_of(r, 0)), r.mean(figure)))
+                    .map(|r| (x_of(first, index_of(r, 0)), r.mean(figure) * scale))
                     .collect(),
             })
             .collect();
@@ -108,7 +110,7 @@ fn sweep_charts(
         if let Some(second) = second {
             let mut cells = vec![vec![f64::NAN; first.values.len()]; second.values.len()];
             for r in records {
-                cells[index_of(r, 1)][index_of(r, 0)] = r.mean(figure);
+                cells[index_of(r, 1)][index_of(r, 0)] = r.mean(figure) * scale;
             }
             let title = format!("{label} by {} and {}", first.path, second.path);
             out.push((
@@ -166,7 +168,7 @@ fn page(meta: &Meta, records: &[Record], charts: &[(String, String)], interrupte
             escape(&p.path)
         );
     }
-    for (_, label) in CHARTED {
+    for (_, label, _) in CHARTED {
         let _ = write!(out, "<th scope=\"col\">{}</th>", escape(label));
     }
     out.push_str("<th scope=\"col\" class=\"text\">assertions</th></tr></thead>\n<tbody>\n");
@@ -175,8 +177,8 @@ fn page(meta: &Meta, records: &[Record], charts: &[(String, String)], interrupte
         for v in &r.params {
             let _ = write!(out, "<td class=\"text\">{}</td>", escape(v));
         }
-        for (figure, _) in CHARTED {
-            let _ = write!(out, "<td>{}</td>", tick(r.mean(figure)));
+        for (figure, _, scale) in CHARTED {
+            let _ = write!(out, "<td>{}</td>", tick(r.mean(figure) * scale));
         }
         let verdict = match (r.assertions_total, r.truncated.as_deref()) {
             (_, Some(reason)) => format!("stopped: {reason}"),

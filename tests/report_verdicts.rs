@@ -125,6 +125,9 @@ components:
     );
     let verdicts = section(&page, "verdicts");
     assert!(verdicts.contains("nothing judged this run"), "{verdicts}");
+    // The theory table's notes wrap rather than run off the page.
+    assert!(page.contains("<td class=\"text prose\">"), "{page}");
+    assert!(page.contains("td.prose { white-space: normal;"));
     let theory = section(&page, "theory");
     assert!(
         theory.contains("Bottlenecks web : ") && theory.contains("% busy"),

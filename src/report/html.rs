@@ -42,7 +42,8 @@ fn secs(x: impl Into<f64>) -> String {
 }
 
 /// Writes a table: header cells, then rows; the first `text` columns are text (left-aligned),
-/// the rest numbers.
+/// the rest numbers, except a "note" column, which is prose: left-aligned and wrapped, so a
+/// long note is read whole rather than cut off at the page's edge.
 fn table(out: &mut String, id: &str, text: usize, header: &[&str], rows: &[Vec<String>]) {
     let _ = writeln!(out, "<div class=\"table-wrap\"><table id=\"{id}\">");
     out.push_str("<thead><tr>");
@@ -60,6 +61,8 @@ fn table(out: &mut String, id: &str, text: usize, header: &[&str], rows: &[Vec<S
                     "<th scope=\"row\" class=\"text\">{}</th>",
                     escape(cell)
                 );
+            } else if header.get(i) == Some(&"note") {
+                let _ = write!(out, "<td class=\"text prose\">{}</td>", escape(cell));
             } else if i < text {
                 let _ = write!(out, "<td class=\"text\">{}</td>", escape(cell));
             } else {

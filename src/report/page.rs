@@ -44,6 +44,7 @@ tbody th { font-weight: 600; }
 td { white-space: nowrap; }
 th:first-child, td:first-child { text-align: left; }
 td.text, th.text { text-align: left; }
+td.prose { white-space: normal; min-width: 18em; }
 .table-wrap { overflow-x: auto; }
 figure { margin: 1.4rem 0 2rem; }
 figure svg { display: block; width: 100%; height: auto; border: 1px solid var(--line);

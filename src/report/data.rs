@@ -118,13 +118,12 @@ impl TimeSeries {
     }
 }
 
-/// A scheduled failure, shown on the timeline and shaded on the time charts. Filled in by the
-/// failure-injection feature; empty until then.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// A failure of the run (from `summary.json`'s `failures`), shown on the timeline and shaded
+/// on the time charts.
+#[derive(Clone, Debug, PartialEq)]
 pub struct FailureEvent {
     pub start_s: f64,
     /// None: lasts until the end of the run.
-    #[serde(default)]
     pub end_s: Option<f64>,
     /// What fails: a component name, or a description.
     pub target: String,
@@ -132,19 +131,19 @@ pub struct FailureEvent {
     pub label: String,
 }
 
-/// The result of one assertion of the scenario.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// The result of one assertion of the scenario (from `summary.json`'s `assertions`).
+#[derive(Clone, Debug, PartialEq)]
 pub struct AssertionResult {
     /// The assertion as written: "availability >= 99.9%".
     pub name: String,
     pub passed: bool,
     /// The measured value, or why it failed.
-    #[serde(default)]
     pub detail: String,
 }
 
-/// A service level objective drawn as a line on the availability chart.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// A service level objective drawn as a line on the availability chart (from `summary.json`'s
+/// `slo`).
+#[derive(Clone, Debug, PartialEq)]
 pub struct Slo {
     /// Target availability as a fraction: 0.999.
     pub availability: f64,

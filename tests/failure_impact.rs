@@ -147,7 +147,8 @@ failures:
     assert!(line.contains("no impact on requests"), "{line}");
     // About 10% of some 2,000 jobs, each attempt failing with probability 0.1.
     assert!(
-        line.contains("workers answered") && line.contains("calls with an error in the run"),
+        line.contains("workers still answered")
+            && line.contains("calls with an error in the run (from any cause)"),
         "{line}"
     );
 }

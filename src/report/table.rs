@@ -352,10 +352,10 @@ fn downtime_lines(
     out
 }
 
-/// One failure's impact in words: what it affected, by outcome and type, and when. Injected
-/// errors that no request felt (a queue redelivered the work, a caller retried) are still
-/// named with the target's own error count, so "no request affected" is not read as "nothing
-/// happened".
+/// One failure's impact in words: what it affected, by outcome and type, and when. When an
+/// injected-error failure affected no request (a queue redelivered the work, a caller
+/// retried), the target's own error count is still given, so "no impact on requests" is not
+/// read as "nothing happened".
 fn impact_text(
     e: &crate::model::figures::failures::FailureEventFigures,
     errors_of: &dyn Fn(&str) -> u64,
@@ -370,7 +370,7 @@ fn impact_text(
         };
         let own = match errors_of(&e.target) {
             n if n > 0 && e.kind == "errors" => format!(
-                "; {} answered {n} calls with an error in the run, none of which failed a request (retried or redelivered)",
+                "; {} still answered {n} calls with an error in the run (from any cause)",
                 e.target
             ),
             _ => String::new(),

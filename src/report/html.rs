@@ -434,9 +434,7 @@ fn failures_section(out: &mut String, data: &ReportData) {
                     count(impact.map(|i| i.counts.failed)),
                     count(impact.map(|i| i.counts.rejected)),
                     count(impact.map(|i| i.counts.timed_out)),
-                    impact
-                        .and_then(|i| i.counts.slow)
-                        .map_or("–".to_string(), thousands),
+                    count(impact.and_then(|i| i.counts.slow)),
                 ]
             })
             .collect();

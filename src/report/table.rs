@@ -7,6 +7,11 @@ use std::fmt::Write as _;
 use super::RunResult;
 use crate::results::summarize::stopped_by;
 
+/// A component's requests that did not succeed (the "errors" column).
+fn errors(c: &crate::model::support::stats::ComponentReport) -> u64 {
+    c.outcomes.total() - c.outcomes.succeeded
+}
+
 fn pct(x: f64) -> String {
     percent(x, "unknown")
 }
@@ -168,7 +173,7 @@ pub fn render(r: &RunResult) -> String {
         r.components
             .iter()
             .find(|c| c.name == name && c.kind.is_some())
-            .map_or(0, |c| c.outcomes.total() - c.outcomes.succeeded)
+            .map_or(0, errors)
     };
     for f in timelines() {
         let _ = write!(out, "{}", downtime_lines(f, &errors_of));
@@ -181,7 +186,7 @@ pub fn render(r: &RunResult) -> String {
     );
     // Not the failure timeline (no kind): its events have their own lines above.
     for (c, kind) in r.components.iter().filter_map(|c| Some((c, c.kind?))) {
-        let errors = c.outcomes.total() - c.outcomes.succeeded;
+        let errors = errors(c);
         let util = c
             .utilization
             .map_or("-".to_string(), |u| format!("{:.1}%", u * 100.0));
